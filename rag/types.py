@@ -1,0 +1,120 @@
+"""The shared vocabulary of the pipeline: plain frozen dataclasses, no imports of ours.
+
+Offsets (`start`, `end`) are always character offsets into `Article.text`, the *cleaned* article,
+so the UI can highlight a chunk or a cited span without re-running the cleaner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article. `doc_id` is the source file name (or JSONL id): the eval gold label."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD)
+    publisher: str | None = None
+    path: str = ""
+    content_hash: str = ""  # sha256 of the raw file bytes + cleaner version: decides re-ingest
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences of one article."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: str | None = None
+    publisher: str | None = None
+    n_tokens: int = 0  # in the embedding model's own tokenizer
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. `score` is calibrated to [0, 1]; `dense` / `keyword` are the raw parts."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A numbered sentence (or short span) handed to the generator; [n] in answers refers to `n`."""
+
+    n: int
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str = ""
+    date: str | None = None
+    publisher: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified [n]: the exact supporting span (offsets into the cleaned article)."""
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    title: str = ""
+    date: str | None = None
+    publisher: str | None = None
+    support: float = 1.0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    mode: str = "extractive"
+    standalone_question: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # ms: retrieval, first_token, total
+    notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of a streamed answer: a draft, a token, a status line, or the final answer."""
+
+    kind: Literal["status", "draft", "token", "final"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of files that could not be read
+    chunks_embedded: int = 0
+    seconds: float = 0.0
