@@ -1,0 +1,169 @@
+"""Korean text through one Kiwi analyzer: sentence spans and normalized index terms.
+
+Chunking, the keyword index and citation checks all go through `KoreanText`, so a query and a
+passage are always tokenized the same way; nobody else imports kiwipiepy.
+
+    korean = KoreanText()
+    korean.tokens("삼성전자는 1,030억 원 규모의 Fund를")  # ['삼성전자', '1030', '억', '원', '규모', 'fund']
+    korean.sentences("첫 문장이다. 둘째 문장이다.")     # [(0, 7), (8, 16)]
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:  # kiwipiepy is imported lazily: loading its model takes ~2 s
+    from kiwipiepy import Kiwi
+
+# Names Kiwi mis-splits or mis-tags out of the box (checked on the seeds): "LGU+는" becomes
+# LGU / + / 늘, "U+커넥트" loses its U, "이루온" becomes a verb, "원원" a numeral.
+DEFAULT_USER_WORDS: tuple[tuple[str, str], ...] = (
+    ("LGU+", "NNP"),
+    ("U+커넥트", "NNP"),
+    ("KT", "NNP"),
+    ("SKT", "NNP"),
+    ("SK텔레콤", "NNP"),
+    ("LG유플러스", "NNP"),
+    ("LG이노텍", "NNP"),
+    ("LG전자", "NNP"),
+    ("SK에코플랜트", "NNP"),
+    ("비플", "NNP"),
+    ("비엔에프", "NNP"),
+    ("세미솔루션", "NNP"),
+    ("로아스", "NNP"),
+    ("원원", "NNP"),
+    ("윈윈", "NNG"),
+    ("아너스", "NNP"),
+    ("이루온", "NNP"),
+    ("온파워네트웍스", "NNP"),
+    ("드레니", "NNP"),
+    ("엑티브아이티", "NNP"),
+    ("티제이랩스", "NNP"),
+    ("맵틱스", "NNP"),
+    ("중기부", "NNP"),
+    ("데일리임팩트", "NNP"),
+)
+
+# Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
+_NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG"})
+_PREDICATE_TAGS = frozenset({"VV", "VA"})
+# Very frequent words that carry no topic: they would only inflate lexical overlap.
+_STOP_TERMS = frozenset(
+    {"것", "수", "등", "바", "데", "때문", "따위", "하다", "되다", "있다", "이다", "않다",
+     "a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "by", "is", "are", "with"}
+)
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# Runs of one script inside a mixed name ("lg이노텍" -> "lg", "이노텍") so a part also matches.
+_SCRIPT_RUNS = re.compile(r"[a-z0-9]+|[가-힣]+")
+_HANGUL = re.compile(r"[가-힣]")
+_LATIN = re.compile(r"[a-z0-9]")
+
+
+class KoreanText:
+    """One Kiwi instance with a user dictionary, loaded on first use and shared read-only.
+
+    Calls are serialized with a lock: Kiwi's batch API already uses its own worker threads,
+    so concurrent callers gain nothing from running it in parallel and lose safety.
+    """
+
+    def __init__(self, user_words: Sequence[tuple[str, str]] = DEFAULT_USER_WORDS) -> None:
+        self._user_words = tuple(user_words)
+        self._kiwi: Kiwi | None = None
+        self._lock = threading.Lock()
+
+    def _analyzer(self) -> Kiwi:
+        # called with self._lock held
+        if self._kiwi is None:
+            from kiwipiepy import Kiwi
+
+            kiwi = Kiwi()
+            for word, tag in self._user_words:
+                kiwi.add_user_word(word, tag)
+                lowered = word.lower()
+                if lowered != word:
+                    # queries are often typed lower-case ("lgu+"); both spellings give one term
+                    kiwi.add_user_word(lowered, tag)
+            self._kiwi = kiwi
+        return self._kiwi
+
+    def sentences(self, text: str) -> list[tuple[int, int]]:
+        """Character spans [start, end) of the sentences of `text`, in order, whitespace stripped.
+
+        A line break always ends a sentence: in news text a line is a paragraph, a headline or
+        a caption, and Kiwi alone would glue a headline without a final period to the next line.
+        """
+        lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
+        if not lines:
+            return []
+        with self._lock:
+            kiwi = self._analyzer()
+            results = list(kiwi.split_into_sents([line for _, line in lines], return_sub_sents=False))
+        spans: list[tuple[int, int]] = []
+        for (offset, line), sents in zip(lines, results):
+            spans.extend((offset + a, offset + b) for a, b in _tile(line, [(x.start, x.end) for x in sents]))
+        return spans
+
+    def tokens(self, text: str) -> list[str]:
+        """Normalized index terms of `text` (content morphemes, lower-cased, NFC)."""
+        return self.tokens_batch([text])[0]
+
+    def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """`tokens` for many texts through Kiwi's batch API (one call, no per-text overhead)."""
+        if not texts:
+            return []
+        normalized = [unicodedata.normalize("NFC", t) for t in texts]
+        with self._lock:
+            kiwi = self._analyzer()
+            analyzed = list(kiwi.tokenize(normalized))
+        return [_terms(tokens) for tokens in analyzed]
+
+
+def _terms(tokens: Iterable[Any]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        tag = token.tag.split("-", 1)[0]  # "VV-I" (irregular) -> "VV"
+        form = token.form
+        if tag in _PREDICATE_TAGS:
+            term = form + "다"
+        elif tag in _NOUN_TAGS:
+            if tag == "SN":
+                out.extend(_number_terms(form))
+                continue
+            term = form.lstrip("#").lower() if tag == "W_HASHTAG" else form.lower()
+        else:
+            continue
+        if not term or term in _STOP_TERMS:
+            continue
+        out.append(term)
+        if _HANGUL.search(term) and _LATIN.search(term):
+            out.extend(_SCRIPT_RUNS.findall(term))
+    return out
+
+
+def _number_terms(form: str) -> list[str]:
+    """"1,030" -> ["1030"]; "1,2,3" (a list, not thousands) -> ["1", "2", "3"]; "11.28" kept."""
+    if _THOUSANDS.match(form):
+        return [form.replace(",", "")]
+    return [part for part in form.split(",") if part]
+
+
+def _tile(line: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Kiwi's sentence spans of one line, stretched so together they cover every non-space character.
+
+    Kiwi occasionally leaves a symbol or closing quote between sentences; chunks and citations
+    must never lose words, so a gap joins the sentence before it.
+    """
+    first = len(line) - len(line.lstrip())
+    last = len(line.rstrip())
+    starts = sorted({max(first, min(a, last)) for a, b in cuts if b > a} | {first})
+    spans = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else last
+        while end > start and line[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
