@@ -1,0 +1,139 @@
+"""The eval data contract: JSONL, one question per line, validated with line numbers.
+
+    {"id": "q01", "question": "...", "answers": [["1,030억", "1030억"]], "gold": ["001_....txt"],
+     "type": "numeric", "history": [{"role": "user", "content": "..."}, ...]}
+
+`answers` is a list of groups (every group must be matched by one of its strings); empty `answers`
+together with empty `gold` marks a question the corpus cannot answer, which must be refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from rag.types import Turn
+
+class DatasetError(ValueError):
+    """A dataset line that does not follow the contract; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answers: tuple[tuple[str, ...], ...]
+    gold: tuple[str, ...]
+    type: str = ""
+    history: tuple[Turn, ...] = ()
+
+    @property
+    def unanswerable(self) -> bool:
+        return not self.answers and not self.gold
+
+
+def load_dataset(path: str | Path) -> list[Question]:
+    """Read and validate a JSONL dataset; raises DatasetError naming the first bad line."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: no such dataset file") from exc
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    return parse_lines(lines, str(path))
+
+
+def parse_lines(lines: Iterable[str], name: str = "<dataset>") -> list[Question]:
+    """Validate JSONL lines (blank lines are skipped); ids must be unique."""
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{name}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}: not valid JSON ({exc.msg}, column {exc.colno})") from exc
+        question = parse_question(obj, where)
+        if question.id in seen:
+            raise DatasetError(f"{where}: duplicate id {question.id!r} (first on line {seen[question.id]})")
+        seen[question.id] = lineno
+        questions.append(question)
+    if not questions:
+        raise DatasetError(f"{name}: no questions")
+    return questions
+
+
+def parse_question(obj: Any, where: str = "<question>") -> Question:
+    """One contract object -> Question, or DatasetError saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise DatasetError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    # extra fields are allowed (notes, sources...), but a singular "answer" is a typo that would
+    # otherwise silently turn the question into an unanswerable one
+    if "answer" in obj and "answers" not in obj:
+        raise DatasetError(f"{where}: found 'answer'; the contract's field is 'answers' (a list of groups)")
+    qid = obj.get("id")
+    if not isinstance(qid, (str, int)) or isinstance(qid, bool) or str(qid).strip() == "":
+        raise DatasetError(f"{where}: 'id' must be a non-empty string")
+    text = obj.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise DatasetError(f"{where}: 'question' must be a non-empty string")
+    answers = _string_groups(obj.get("answers", []), where)
+    gold = _strings(obj.get("gold", []), "gold", where)
+    if answers and not gold:
+        raise DatasetError(f"{where}: 'answers' given but 'gold' is empty (name the source documents)")
+    qtype = obj.get("type", "")
+    if not isinstance(qtype, str):
+        raise DatasetError(f"{where}: 'type' must be a string")
+    history = _history(obj.get("history", []), where)
+    return Question(str(qid), text, answers, gold, qtype, history)
+
+
+def _strings(value: Any, field: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, str) and s.strip() for s in value):
+        raise DatasetError(f"{where}: '{field}' must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _string_groups(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(value, list):
+        raise DatasetError(f"{where}: 'answers' must be a list of groups, e.g. [[\"1,030억\", \"1030억\"]]")
+    groups = []
+    for i, group in enumerate(value):
+        if not isinstance(group, list) or not group:
+            raise DatasetError(f"{where}: answers[{i}] must be a non-empty list of strings")
+        groups.append(_strings(group, f"answers[{i}]", where))
+    return tuple(groups)
+
+
+def _history(value: Any, where: str) -> tuple[Turn, ...]:
+    if not isinstance(value, list):
+        raise DatasetError(f"{where}: 'history' must be a list of {{role, content}} turns")
+    turns = []
+    for i, turn in enumerate(value):
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
+        ):
+            raise DatasetError(f"{where}: history[{i}] must be {{\"role\": \"user\"|\"assistant\", \"content\": str}}")
+        turns.append(Turn(role=turn["role"], content=turn["content"]))
+    return tuple(turns)
+
+
+def question_to_json(question: Question) -> dict[str, Any]:
+    """The contract form of a Question (for writing datasets back out)."""
+    out: dict[str, Any] = {
+        "id": question.id,
+        "question": question.question,
+        "answers": [list(g) for g in question.answers],
+        "gold": list(question.gold),
+        "type": question.type,
+    }
+    if question.history:
+        out["history"] = [{"role": t.role, "content": t.content} for t in question.history]
+    return out

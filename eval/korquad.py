@@ -1,0 +1,88 @@
+"""KorQuAD 1.0 dev as an open-domain retrieval + QA benchmark, read at run time.
+
+The dev file is CC BY-ND: it stays unmodified in eval/data/ and is converted in memory only.
+Every paragraph becomes one Article (`korquad-{article:03d}-{paragraph:02d}`, both 1-based, title =
+the Wikipedia title); every question becomes a contract Question whose gold is its own paragraph.
+
+    articles, questions = load_korquad(KORQUAD_PATH, "71-140")   # corpus: all 964 paragraphs;
+                                                                 # questions: articles 71..140 only
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from rag.types import Article
+
+from eval.datasets import DatasetError, Question
+
+KORQUAD_PATH = Path(__file__).resolve().parent / "data" / "KorQuAD_v1.0_dev.json"
+_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
+
+def parse_article_range(spec: str | None, n_articles: int) -> range:
+    """'1-70' -> articles 1..70 (1-based, inclusive); '5' -> article 5; None/'' -> all."""
+    if not spec:
+        return range(1, n_articles + 1)
+    match = _RANGE.match(spec)
+    if not match:
+        raise DatasetError(f"KorQuAD range {spec!r}: expected START-END with 1-based article numbers, e.g. 1-70")
+    start = int(match.group(1))
+    end = int(match.group(2) or start)
+    if not 1 <= start <= end <= n_articles:
+        raise DatasetError(f"KorQuAD range {spec!r}: must lie within 1-{n_articles}")
+    return range(start, end + 1)
+
+
+def doc_id_for(article: int, paragraph: int) -> str:
+    """The paragraph's document id (1-based numbers)."""
+    return f"korquad-{article:03d}-{paragraph:02d}"
+
+
+def load_korquad(path: str | Path = KORQUAD_PATH, articles: str | None = None) -> tuple[list[Article], list[Question]]:
+    """All paragraphs as Articles (the corpus never shrinks) and the questions of the selected articles."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DatasetError(f"{path}: KorQuAD dev file not found") from exc
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if not isinstance(data, list):
+        raise DatasetError(f"{path}: not in SQuAD format (no 'data' list)")
+    selected = set(parse_article_range(articles, len(data)))
+    corpus: list[Article] = []
+    questions: list[Question] = []
+    for a_no, entry in enumerate(data, start=1):
+        title = str(entry.get("title", "")).replace("_", " ")
+        for p_no, paragraph in enumerate(entry.get("paragraphs", []), start=1):
+            doc_id = doc_id_for(a_no, p_no)
+            context = paragraph["context"]
+            corpus.append(
+                Article(
+                    doc_id=doc_id,
+                    text=context,
+                    title=title,
+                    path=f"{path.name}#{doc_id}",
+                    content_hash=hashlib.sha256(f"{title}\n{context}".encode("utf-8")).hexdigest(),
+                )
+            )
+            if a_no not in selected:
+                continue
+            for qa in paragraph.get("qas", []):
+                texts = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a.get("text")))
+                questions.append(
+                    Question(
+                        id=str(qa["id"]),
+                        question=qa["question"],
+                        # one group: any of the annotated spans counts (dev has one per question)
+                        answers=(texts,) if texts else (),
+                        gold=(doc_id,),
+                        type="korquad",
+                    )
+                )
+    return corpus, questions
