@@ -61,6 +61,7 @@ class EmbeddingSettings:
 class ChunkSettings:
     max_tokens: int = 200  # in the embedding model's tokens
     overlap_sentences: int = 1  # a sentence straddling two chunks stays retrievable
+    embed_title: bool = True  # the vector sees "title\ntext"; Chunk.text stays the exact article span
 
 
 @dataclass(frozen=True)

@@ -117,4 +117,6 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of files that could not be read
     chunks_embedded: int = 0
+    tokens_model: int = 0  # embedded text, in the embedding model's tokens
+    tokens_tiktoken: int = 0  # the same text in cl100k_base tokens (what an OpenAI-style budget sees)
     seconds: float = 0.0
