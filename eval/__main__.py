@@ -1,0 +1,163 @@
+"""python -m eval: run a question set through the pipeline and write a report.
+
+    python -m eval --dataset eval/datasets/seeds.jsonl --mode extractive
+    python -m eval --dataset korquad:71-140 --retrieval-only
+    python -m eval --dataset my_questions.jsonl --store /tmp/store --out /tmp/run --compare-to old/summary.json
+
+Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empty store is an error
+telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
+on first use from the unmodified dev JSON, incrementally updated after), never the seeds store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env, load_settings
+
+from eval.datasets import DatasetError, Question, load_dataset
+from eval.diff import compare_summaries
+from eval.korquad import KORQUAD_PATH, load_korquad
+from eval.report import write_run
+from eval.runner import run_cases, summarize
+
+RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
+
+
+class EvalError(RuntimeError):
+    """A condition that stops the run before any question is asked; the message says what to do."""
+
+
+def korquad_store_dir(settings: Settings) -> Path:
+    """The dedicated KorQuAD store: never the seeds store, so neither evaluation disturbs the other."""
+    return settings.paths.data_dir / "korquad" / "store"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
+    p.add_argument("--dataset", required=True, help="a JSONL file in the eval contract, or korquad[:START-END]")
+    p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
+    p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--k", type=int, default=None, help="hits per question (default: settings retrieval.k; 10 for --retrieval-only)")
+    p.add_argument("--store", type=Path, default=None, help="store folder (default: the configured one; KorQuAD: data/korquad/store)")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: eval/runs/<timestamp>-<dataset>/)")
+    p.add_argument("--config", type=Path, default=PROJECT_ROOT / "rag.toml", help="settings file (default: rag.toml)")
+    p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return p.parse_args(argv)
+
+
+def _dataset_label(spec: str) -> str:
+    if spec.startswith("korquad"):
+        return spec.replace(":", "-")
+    return Path(spec).stem
+
+
+def prepare(args: argparse.Namespace, settings: Settings, embedder: object | None) -> tuple[Any, list[Question], dict[str, Any]]:
+    """Build the pipeline and question list; say which store and corpus are evaluated."""
+    from rag.pipeline import build_pipeline
+
+    if args.dataset.startswith("korquad"):
+        _, _, spec = args.dataset.partition(":")
+        articles, questions = load_korquad(KORQUAD_PATH, spec or None)
+        store_dir = args.store or korquad_store_dir(settings)
+        settings = settings.with_store(store_dir)
+        corpus = f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}): {len(articles)} paragraphs of all 140 articles"
+        print(f"corpus: {corpus}; questions from articles {spec or '1-140'}: {len(questions)}")
+        print(f"store:  {settings.store.dir} (dedicated KorQuAD store; updating it now, incrementally — "
+              "the first build embeds every paragraph and takes minutes)")
+        pipe = build_pipeline(settings, embedder=embedder)
+        report = pipe.ingest_articles(articles, progress=not args.no_progress)
+        print(f"        {len(report.unchanged)} paragraphs unchanged, {len(report.added)} added, "
+              f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
+    else:
+        questions = load_dataset(args.dataset)
+        settings = settings.with_store(args.store)
+        pipe = build_pipeline(settings, embedder=embedder)
+        if pipe.is_empty():
+            store_arg = f" --store {args.store}" if args.store else ""
+            raise EvalError(
+                f"the store {settings.store.dir} is empty: ingest the corpus first with "
+                f"`python -m rag ingest{store_arg}` (eval never ingests by surprise)"
+            )
+        corpus = "the ingested store content"
+        print(f"store:  {settings.store.dir} (evaluated as it is; nothing is ingested)")
+    info = pipe.describe()
+    print(f"        {info.get('n_docs')} documents, {info.get('n_chunks')} chunks, embedding {info.get('embedding_model')}")
+    missing = sorted({g for q in questions for g in q.gold if pipe.article(g) is None})
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        print(f"warning: {len(missing)} gold document(s) are not in this store ({shown}); their questions cannot score")
+    meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info}
+    return pipe, questions, meta
+
+
+def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None, embedder: object | None = None) -> int:
+    """CLI entry; tests pass `settings` and a fake `embedder`. Returns the exit code."""
+    args = parse_args(argv)
+    apply_offline_env()
+    started = datetime.now(timezone.utc)
+    try:
+        if settings is None:
+            settings = load_settings(args.config if args.config.is_file() else None)
+        pipe, questions, meta = prepare(args, settings, embedder)
+        if args.limit is not None:
+            questions = questions[: args.limit]
+        k = args.k or (10 if args.retrieval_only else None)
+        mode = None if args.retrieval_only else args.mode
+        what = "retrieval only (dense / keyword / hybrid)" if args.retrieval_only else f"answers, mode {mode or 'from settings (' + settings.generation.backend + ')'}"
+        print(f"run:    {len(questions)} questions, {what}, k={k or settings.retrieval.k}")
+        t0 = time.perf_counter()
+        cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress)
+        seconds = time.perf_counter() - t0
+    except (DatasetError, EvalError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(cases)
+    summary["run"] = {
+        "dataset": args.dataset,
+        "started": started.isoformat(timespec="seconds"),
+        "mode": "retrieval-only" if args.retrieval_only else (mode or settings.generation.backend),
+        "k": k or settings.retrieval.k,
+        "n_questions": len(questions),
+        "seconds": round(seconds, 1),
+        "command": "python -m eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        **meta,
+    }
+    if args.compare_to is not None:
+        try:
+            old = json.loads(args.compare_to.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"warning: cannot read {args.compare_to}: {exc}", file=sys.stderr)
+        else:
+            summary["compare"] = compare_summaries(old, summary)
+    out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{_dataset_label(args.dataset)}"
+    paths = write_run(out_dir, cases, summary)
+    _print_summary(summary)
+    if "compare" in summary:
+        print(summary["compare"])
+    print(f"wrote {paths['cases']}, {paths['summary'].name}, {paths['report'].name} in {out_dir}")
+    return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    keys = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "correct", "citation_validity", "refusal_precision", "refusal_recall")
+    rows = {name: s["overall"] for name, s in summary.get("modes", {}).items()} or {"overall": summary["overall"]}
+    for name, row in rows.items():
+        parts = [f"{key} {row[key]:.3f}" for key in keys if isinstance(row.get(key), float)]
+        print(f"{name:>8}: n={row['n']} " + "  ".join(parts))
+    for key, lat in summary.get("latency_ms", {}).items():
+        if lat.get("p50") is not None:
+            print(f"{key:>8}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Compare two runs' summary.json files: one markdown table of old, new and the change.
+
+    python -m eval.diff OLD/summary.json NEW/summary.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from eval.report import _COLUMNS
+
+
+def _rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    rows = {"overall": summary.get("overall", {})}
+    for name, s in summary.get("modes", {}).items():
+        rows[f"{name} (overall)"] = s.get("overall", {})
+    for name, row in summary.get("by_type", {}).items():
+        rows[f"type {name}"] = row
+    for key, lat in summary.get("latency_ms", {}).items():
+        rows[f"latency {key}"] = {"p50 ms": lat.get("p50"), "p95 ms": lat.get("p95")}
+    return rows
+
+
+def compare_summaries(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """Markdown table of every metric the two summaries share, with new - old."""
+    old_rows, new_rows = _rows(old), _rows(new)
+    titles = dict((key, title) for title, key in _COLUMNS) | {"p50 ms": "p50 ms", "p95 ms": "p95 ms"}
+    lines = ["| group | metric | old | new | change |", "|---|---|---|---|---|"]
+    for group, new_row in new_rows.items():
+        old_row = old_rows.get(group)
+        if old_row is None:
+            continue
+        for key, title in titles.items():
+            a, b = old_row.get(key), new_row.get(key)
+            if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+                lines.append(f"| {group} | {title} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    if len(lines) == 2:
+        return "No metrics in common."
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.diff", description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        old = json.loads(args.old.read_text(encoding="utf-8"))
+        new = json.loads(args.new.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: cannot read summary: {exc}", file=sys.stderr)
+        return 2
+    print(compare_summaries(old, new))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Write a run folder: cases.jsonl, summary.json, report.md and the PNG plots it embeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+from eval.metrics import RECALL_KS
+
+_COLUMNS = (
+    ("R@1", "recall@1"),
+    ("R@3", "recall@3"),
+    ("R@5", "recall@5"),
+    ("R@10", "recall@10"),
+    ("MRR@10", "mrr@10"),
+    ("nDCG@10", "ndcg@10"),
+    ("accuracy", "correct"),
+    ("EM", "em"),
+    ("F1", "f1"),
+    ("cite valid", "citation_validity"),
+    ("cite correct", "citation_correctness"),
+    ("refusal P", "refusal_precision"),
+    ("refusal R", "refusal_recall"),
+)
+
+
+def write_run(out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Path]:
+    """Write all outputs of one run into `out_dir` (created); returns the written paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "cases": out_dir / "cases.jsonl",
+        "summary": out_dir / "summary.json",
+        "report": out_dir / "report.md",
+    }
+    with paths["cases"].open("w", encoding="utf-8") as fh:
+        for case in cases:
+            fh.write(json.dumps(case, ensure_ascii=False) + "\n")
+    paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    plots = write_plots(out_dir, cases, summary)
+    paths.update(plots)
+    paths["report"].write_text(render_report(cases, summary, plots), encoding="utf-8")
+    return paths
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def metrics_table(rows: Sequence[tuple[str, dict[str, Any]]], label: str = "type") -> str:
+    """A markdown table with only the metric columns that some row defines."""
+    columns = [(title, key) for title, key in _COLUMNS if any(r.get(key) is not None for _, r in rows)]
+    lines = [
+        "| " + " | ".join([label, "n"] + [t for t, _ in columns]) + " |",
+        "|" + "---|" * (len(columns) + 2),
+    ]
+    for name, row in rows:
+        lines.append("| " + " | ".join([name, str(row.get("n", ""))] + [_cell(row.get(k)) for _, k in columns]) + " |")
+    return "\n".join(lines)
+
+
+def render_report(cases: Sequence[dict[str, Any]], summary: dict[str, Any], plots: dict[str, Path]) -> str:
+    meta = summary.get("run", {})
+    out = [f"# Evaluation: {meta.get('dataset', '?')}", ""]
+    for key in ("started", "mode", "k", "store", "corpus", "n_questions", "seconds", "command"):
+        if key in meta:
+            out.append(f"- **{key}**: `{meta[key]}`" if key == "command" else f"- **{key}**: {meta[key]}")
+    out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), ""]
+    if "modes" in summary:
+        out += ["## Retrieval modes side by side", ""]
+        out.append(metrics_table([(name, s["overall"]) for name, s in summary["modes"].items()], "mode"))
+        out.append("")
+        for name, s in summary["modes"].items():
+            out += [f"### {name} by type", "", metrics_table(list(s["by_type"].items())), ""]
+    else:
+        out += ["## By type", "", metrics_table(list(summary["by_type"].items())), ""]
+    latency = summary.get("latency_ms", {})
+    if latency:
+        out += ["## Latency (ms)", "", "| timing | n | p50 | p95 | mean |", "|---|---|---|---|---|"]
+        for key, s in latency.items():
+            out.append(f"| {key} | {s['n']} | {_cell(s['p50'])} | {_cell(s['p95'])} | {_cell(s['mean'])} |")
+        out.append("")
+    for name, path in plots.items():
+        out += [f"![{name}]({path.name})", ""]
+    if "compare" in summary:
+        out += ["## Compared with an earlier run", "", summary["compare"], ""]
+    out += ["## Misses", "", *_misses(cases), ""]
+    return "\n".join(out)
+
+
+def _misses(cases: Sequence[dict[str, Any]], limit: int = 25) -> list[str]:
+    """The first cases that failed: retrieval missed the gold at 5, or the answer was wrong."""
+    lines = ["| id | type | question | gold | top hit | answer |", "|---|---|---|---|---|---|"]
+    shown = 0
+    for c in cases:
+        retrieval_miss = c.get("recall@5") is not None and c["recall@5"] < 1.0
+        answer_miss = c.get("correct") is False
+        if not (retrieval_miss or answer_miss):
+            continue
+        top = c["hits"][0]["source"] if c["hits"] else "–"
+        answer = "(refused)" if c.get("refused") else (c.get("answer") or "")
+        lines.append(
+            f"| {c['id']} | {c['type']} | {_md(c['question'])} | {_md(', '.join(c['gold']) or '(none)')} "
+            f"| {_md(top)} | {_md(answer[:80])} |"
+        )
+        shown += 1
+        if shown >= limit:
+            lines.append(f"| … | | (first {limit} shown; all cases are in cases.jsonl) | | | |")
+            break
+    return lines if shown else ["None."]
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def write_plots(out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Path]:
+    """recall@k curve (per retrieval mode when present) and a latency histogram, as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on servers; must precede pyplot
+    import matplotlib.pyplot as plt
+
+    written: dict[str, Path] = {}
+    curves = {name: s["overall"] for name, s in summary.get("modes", {}).items()} or {"system": summary["overall"]}
+    if any(row.get("recall@1") is not None for row in curves.values()):
+        fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+        for name, row in curves.items():
+            ax.plot(RECALL_KS, [row.get(f"recall@{k}") or 0.0 for k in RECALL_KS], marker="o", label=name)
+        ax.set_xlabel("k (documents)")
+        ax.set_ylabel("recall@k")
+        ax.set_xticks(RECALL_KS)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.set_title("Recall@k")
+        fig.tight_layout()
+        path = out_dir / "recall_at_k.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written["recall@k"] = path
+    series = {
+        key: [c["timings"][key] for c in cases if c.get("timings", {}).get(key) is not None]
+        for key in ("retrieval", "first_token", "total")
+    }
+    series = {k: v for k, v in series.items() if v}
+    if series:
+        fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+        for key, values in series.items():
+            ax.hist(values, bins=30, alpha=0.6, label=key)
+        ax.set_xlabel("ms")
+        ax.set_ylabel("questions")
+        ax.set_title("Latency")
+        ax.legend()
+        fig.tight_layout()
+        path = out_dir / "latency.png"
+        fig.savefig(path)
+        plt.close(fig)
+        written["latency"] = path
+    return written

@@ -1,0 +1,212 @@
+"""Run a question set through a pipeline and score every case; no I/O besides the pipeline calls.
+
+    cases = run_cases(pipe, questions, retrieval_only=True, k=10)
+    summary = summarize(cases)
+
+`pipe` is anything with the Pipeline's `search_modes`, `ask` and `article` methods (tests pass the
+real pipeline with a hashing embedder, or a small fake).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Protocol, Sequence
+
+from rag.types import Answer, Article, Hit, Turn
+
+from eval import metrics as m
+from eval.datasets import Question
+
+RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
+ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
+SEARCH_MODES = ("dense", "keyword", "hybrid")
+
+
+class EvalPipeline(Protocol):
+    def search_modes(self, question: str, k: int | None = None) -> dict[str, list[Hit]]: ...
+
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+    ) -> Answer: ...
+
+    def article(self, doc_id: str) -> Article | None: ...
+
+
+class ArticleTexts:
+    """doc_id -> cleaned article text, fetched from the pipeline once per document."""
+
+    def __init__(self, pipe: EvalPipeline) -> None:
+        self._pipe = pipe
+        self._cache: dict[str, str | None] = {}
+
+    def get(self, doc_id: str, default: str | None = None) -> str | None:
+        if doc_id not in self._cache:
+            article = self._pipe.article(doc_id)
+            self._cache[doc_id] = article.text if article is not None else None
+        found = self._cache[doc_id]
+        return default if found is None else found
+
+
+def hit_records(hits: Iterable[Hit]) -> list[dict[str, Any]]:
+    return [
+        {"source": h.chunk.doc_id, "score": round(float(h.score), 4), "chunk_id": h.chunk.chunk_id}
+        for h in hits
+    ]
+
+
+def _base_record(q: Question) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": q.id,
+        "question": q.question,
+        "type": q.type or "(none)",
+        "gold": list(q.gold),
+        "answers": [list(g) for g in q.answers],
+    }
+    if q.history:
+        record["history"] = [{"role": t.role, "content": t.content} for t in q.history]
+    return record
+
+
+def retrieval_case(pipe: EvalPipeline, q: Question, k: int | None) -> dict[str, Any]:
+    """Search only: dense, keyword and hybrid hits side by side, each scored against gold."""
+    started = time.perf_counter()
+    # follow-ups are searched as written: condensing with history is the answerer's job
+    by_mode = pipe.search_modes(q.question, k=k)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    record = _base_record(q)
+    record.update({"answer": None, "refused": None, "citations": []})
+    record["hits"] = hit_records(by_mode.get("hybrid", []))
+    record["timings"] = {"retrieval": round(elapsed_ms, 2)}
+    modes: dict[str, Any] = {}
+    for name, hits in by_mode.items():
+        sources = [h.chunk.doc_id for h in hits]
+        modes[name] = {"hits": hit_records(hits), **m.retrieval_metrics(sources, q.gold)}
+    record["modes"] = modes
+    record.update({key: modes.get("hybrid", {}).get(key) for key in RETRIEVAL_KEYS})
+    return record
+
+
+def answer_case(
+    pipe: EvalPipeline, q: Question, k: int | None, mode: str | None, texts: ArticleTexts
+) -> dict[str, Any]:
+    """Full answer: retrieval metrics on the answer's hits, accuracy, EM/F1, citations, timings."""
+    started = time.perf_counter()
+    answer = pipe.ask(q.question, history=q.history, mode=mode, k=k)
+    wall_ms = (time.perf_counter() - started) * 1000
+    record = _base_record(q)
+    sources = [h.chunk.doc_id for h in answer.hits]
+    citations = [(c.source, c.quote) for c in answer.citations]
+    timings = {key: round(float(v), 2) for key, v in answer.timings.items()}
+    timings.setdefault("total", round(wall_ms, 2))
+    record.update(
+        {
+            "answer": answer.text,
+            "refused": answer.refused,
+            "mode": answer.mode,
+            "standalone_question": answer.standalone_question,
+            "notice": answer.notice,
+            "citations": [{"source": s, "quote": qt} for s, qt in citations],
+            "hits": hit_records(answer.hits),
+            "timings": timings,
+        }
+    )
+    record.update(m.retrieval_metrics(sources, q.gold))
+    record["correct"] = m.answer_correct(answer.text, answer.refused, q.answers)
+    # KorQuAD-style EM/F1 only make sense for one short gold span
+    record["em"] = record["f1"] = None
+    if len(q.answers) == 1:
+        truths = q.answers[0]
+        record["em"] = 0.0 if answer.refused else m.korquad_em(answer.text, truths)
+        record["f1"] = 0.0 if answer.refused else m.korquad_f1(answer.text, truths)
+    record.update(m.citation_scores(citations, sources, q.gold, texts))
+    return record
+
+
+def run_cases(
+    pipe: EvalPipeline,
+    questions: Sequence[Question],
+    *,
+    retrieval_only: bool = False,
+    mode: str | None = None,
+    k: int | None = None,
+    progress: bool = False,
+    on_case: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluate every question in order; `on_case` sees each record as soon as it exists."""
+    texts = ArticleTexts(pipe)
+    iterator: Iterable[Question] = questions
+    bar = None
+    if progress:
+        from tqdm import tqdm  # only the CLI wants a bar; keep the import off the library path
+
+        bar = tqdm(questions, desc="eval", unit="q", dynamic_ncols=True)
+        iterator = bar
+    cases: list[dict[str, Any]] = []
+    for q in iterator:
+        record = retrieval_case(pipe, q, k) if retrieval_only else answer_case(pipe, q, k, mode, texts)
+        cases.append(record)
+        if on_case is not None:
+            on_case(record)
+        if bar is not None:
+            key = "recall@5" if retrieval_only else "correct"
+            bar.set_postfix({key: _fmt(m.mean_defined(c.get(key) for c in cases))}, refresh=False)
+    return cases
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Means of every metric over the cases where it is defined, refusals and latencies."""
+    out: dict[str, Any] = {"n": len(cases)}
+    for key in RETRIEVAL_KEYS + ANSWER_KEYS:
+        values = [c.get(key) for c in cases]
+        if any(v is not None for v in values):
+            out[key] = m.mean_defined(values)
+    out["n_with_gold"] = sum(1 for c in cases if c["gold"])
+    answered = [c for c in cases if c.get("refused") is not None]
+    if answered:
+        refusal = m.refusal_scores(
+            [bool(c["refused"]) for c in answered], [not c["gold"] and not c["answers"] for c in answered]
+        )
+        out["refusal_precision"] = refusal.precision
+        out["refusal_recall"] = refusal.recall
+        out["n_refused"] = refusal.n_refused
+        out["n_unanswerable"] = refusal.n_unanswerable
+    return out
+
+
+def summarize(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Overall and per-type metrics, per retrieval mode when present, and latency percentiles."""
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for case in cases:
+        by_type[case["type"]].append(case)
+    summary: dict[str, Any] = {
+        "overall": aggregate(cases),
+        "by_type": {t: aggregate(group) for t, group in sorted(by_type.items())},
+    }
+    modes = sorted({name for c in cases for name in c.get("modes", {})}, key=_mode_order)
+    if modes:
+        summary["modes"] = {}
+        for name in modes:
+            flat = [{**_base_keys(c), **{k: c["modes"][name].get(k) for k in RETRIEVAL_KEYS}} for c in cases if name in c["modes"]]
+            summary["modes"][name] = {
+                "overall": aggregate(flat),
+                "by_type": {t: aggregate([f for f in flat if f["type"] == t]) for t in sorted(by_type)},
+            }
+    timing_keys = sorted({key for c in cases for key in c.get("timings", {})})
+    summary["latency_ms"] = {
+        key: m.latency_summary([c["timings"][key] for c in cases if c["timings"].get(key) is not None])
+        for key in timing_keys
+    }
+    return summary
+
+
+def _base_keys(case: dict[str, Any]) -> dict[str, Any]:
+    return {"type": case["type"], "gold": case["gold"], "answers": case["answers"]}
+
+
+def _mode_order(name: str) -> tuple[int, str]:
+    return (SEARCH_MODES.index(name) if name in SEARCH_MODES else len(SEARCH_MODES), name)

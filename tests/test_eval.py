@@ -1,0 +1,184 @@
+"""The eval harness: dataset validation, the runner and its three outputs, the KorQuAD reader."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+from rag.types import Answer, Article, Chunk, Citation, Hit, Turn
+
+from eval.datasets import DatasetError, load_dataset, parse_lines
+from eval.korquad import KORQUAD_PATH, doc_id_for, load_korquad, parse_article_range
+from eval.report import write_run
+from eval.runner import run_cases, summarize
+
+SMOKE = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "smoke.jsonl"
+SEEDS = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "seeds.jsonl"
+
+
+# --- the contract ------------------------------------------------------------------------------
+
+
+def test_project_datasets_follow_the_contract():
+    seeds = load_dataset(SEEDS)
+    assert len(seeds) >= 60
+    types = {q.type for q in seeds}
+    assert {"factoid", "numeric", "multi", "paraphrase", "crosslingual", "unanswerable", "followup"} <= types
+    assert sum(q.unanswerable for q in seeds) >= 8
+    assert sum(bool(q.history) for q in seeds) >= 6
+    assert all(g.endswith(".txt") for q in seeds for g in q.gold)
+    assert len(load_dataset(SMOKE)) >= 5
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"id": "a", "question": "q", "answers": [["x"]], "gold": ["d"]', "not valid JSON"),
+        ('["a"]', "expected a JSON object"),
+        ('{"id": "a", "question": "", "answers": [], "gold": []}', "'question'"),
+        ('{"id": "a", "question": "q", "answers": ["x"], "gold": ["d"]}', "answers[0]"),
+        ('{"id": "a", "question": "q", "answers": [["x"]], "gold": []}', "'gold' is empty"),
+        ('{"id": "a", "question": "q", "answer": [["x"]], "gold": ["d"]}', "'answers'"),
+        ('{"id": "a", "question": "q", "answers": [], "gold": [], "history": [{"role": "bot"}]}', "history[0]"),
+    ],
+)
+def test_a_bad_line_is_reported_with_its_line_number(line: str, message: str):
+    good = '{"id": "ok", "question": "q", "answers": [], "gold": []}'
+    with pytest.raises(DatasetError) as err:
+        parse_lines([good, "", line], "set.jsonl")
+    assert "set.jsonl:3" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_duplicate_ids_and_missing_file_are_errors(tmp_path: Path):
+    line = '{"id": "a", "question": "q", "answers": [], "gold": []}'
+    with pytest.raises(DatasetError, match="duplicate id 'a' \\(first on line 1\\)"):
+        parse_lines([line, line])
+    with pytest.raises(DatasetError, match="no such dataset file"):
+        load_dataset(tmp_path / "missing.jsonl")
+
+
+# --- KorQuAD -----------------------------------------------------------------------------------
+
+
+def test_korquad_reader_turns_paragraphs_into_articles_and_selects_by_range():
+    articles, questions = load_korquad(KORQUAD_PATH, "1-2")
+    assert len(articles) == 964  # the corpus is always every paragraph
+    assert articles[0].doc_id == doc_id_for(1, 1) == "korquad-001-01"
+    assert articles[0].title == "임종석"
+    ids = {a.doc_id for a in articles}
+    assert questions and all(q.gold[0] in ids and q.gold[0] < "korquad-003" for q in questions)
+    first = questions[0]
+    assert first.answers == (("1989년 2월 15일",),) and first.type == "korquad"
+    assert first.answers[0][0] in articles[0].text
+    assert parse_article_range("71-140", 140) == range(71, 141)
+    with pytest.raises(DatasetError):
+        parse_article_range("0-5", 140)
+
+
+# --- the runner against a small fake pipeline ----------------------------------------------------
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+class FakePipeline:
+    """Ranks whole articles by shared character bigrams; answers with the best sentence.
+
+    Deterministic and tiny: enough to exercise the runner, not a stand-in for the real ranking.
+    """
+
+    def __init__(self, articles: Sequence[Article], refuse_below: float = 0.12) -> None:
+        self.articles = {a.doc_id: a for a in articles}
+        self.refuse_below = refuse_below
+        self.asked: list[tuple[str, tuple[Turn, ...], str | None]] = []
+
+    def _ranked(self, question: str) -> list[Hit]:
+        q = _bigrams(question)
+        scored = []
+        for a in self.articles.values():
+            score = len(q & _bigrams(a.text)) / max(len(q), 1)
+            chunk = Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text))
+            scored.append((score, hashlib.sha1(a.doc_id.encode()).hexdigest(), chunk))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        return [Hit(chunk=c, score=s, rank=i) for i, (s, _, c) in enumerate(scored, 1)]
+
+    def search_modes(self, question: str, k: int | None = None) -> dict[str, list[Hit]]:
+        hits = self._ranked(question)[: k or 5]
+        return {"dense": hits[::-1], "keyword": hits, "hybrid": hits}
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+        self.asked.append((question, tuple(history), mode))
+        hits = self._ranked(question)[: k or 5]
+        if not hits or hits[0].score < self.refuse_below:
+            return Answer(question=question, text="근거를 찾지 못했습니다.", refused=True, hits=tuple(hits), mode=mode or "extractive",
+                          timings={"retrieval": 1.0, "total": 2.0})
+        top = hits[0].chunk
+        sentences = [s.strip() for s in top.text.replace("\n", ". ").split(". ") if s.strip()]
+        best = max(sentences, key=lambda s: len(_bigrams(s) & _bigrams(question)))
+        citation = Citation(n=1, source=top.doc_id, quote=best, start=0, end=len(best))
+        return Answer(question=question, text=f"{best} [1]", refused=False, citations=(citation,), hits=tuple(hits),
+                      mode=mode or "extractive", timings={"retrieval": 1.0, "first_token": 1.5, "total": 3.0})
+
+    def article(self, doc_id: str) -> Article | None:
+        return self.articles.get(doc_id)
+
+
+def _seed_articles(seeds_dir: Path) -> list[Article]:
+    return [Article(doc_id=p.name, text=p.read_text(encoding="utf-8")) for p in sorted(seeds_dir.glob("*.txt"))]
+
+
+def test_runner_scores_cases_and_writes_all_outputs(tmp_path: Path, seeds_dir: Path):
+    pipe = FakePipeline(_seed_articles(seeds_dir))
+    questions = load_dataset(SMOKE)
+    cases = run_cases(pipe, questions, mode="extractive", k=5)
+    assert [c["id"] for c in cases] == [q.id for q in questions]
+    followup = next(q for q in questions if q.history)
+    assert any(asked[1] == followup.history for asked in pipe.asked)  # history reaches the pipeline
+    first = cases[0]
+    assert first["hits"][0]["source"] == first["gold"][0]  # "LG전자 CEO" → article 000
+    assert first["recall@1"] == 1.0 and first["mrr@10"] == 1.0
+    assert first["correct"] is True and first["citation_validity"] == 1.0 and first["citation_correctness"] == 1.0
+    unanswerable = [c for c in cases if not c["gold"]]
+    assert unanswerable and all(c["recall@5"] is None for c in unanswerable)
+
+    summary = summarize(cases)
+    assert summary["overall"]["n"] == len(questions)
+    assert set(summary["by_type"]) == {q.type for q in questions}
+    assert summary["latency_ms"]["total"]["n"] == len(questions)
+    assert summary["latency_ms"]["first_token"]["n"] == sum(not c["refused"] for c in cases)
+    assert "refusal_recall" in summary["overall"]
+
+    summary["run"] = {"dataset": "smoke"}
+    paths = write_run(tmp_path / "run", cases, summary)
+    lines = paths["cases"].read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(questions)
+    record = json.loads(lines[0])
+    for key in ("id", "question", "gold", "answer", "refused", "citations", "hits", "timings", "recall@5", "correct"):
+        assert key in record
+    assert json.loads(paths["summary"].read_text(encoding="utf-8"))["overall"]["n"] == len(questions)
+    report = paths["report"].read_text(encoding="utf-8")
+    assert "| factoid |" in report and "![recall@k](recall_at_k.png)" in report
+    assert (tmp_path / "run" / "recall_at_k.png").stat().st_size > 1000
+    assert (tmp_path / "run" / "latency.png").is_file()
+
+
+def test_retrieval_only_reports_each_search_mode(tmp_path: Path, seeds_dir: Path):
+    pipe = FakePipeline(_seed_articles(seeds_dir))
+    questions = [q for q in load_dataset(SMOKE) if q.gold]
+    cases = run_cases(pipe, questions, retrieval_only=True, k=5)
+    assert not pipe.asked  # no answers generated
+    assert set(cases[0]["modes"]) == {"dense", "keyword", "hybrid"}
+    summary = summarize(cases)
+    assert list(summary["modes"]) == ["dense", "keyword", "hybrid"]
+    # the fake's dense list is the keyword list reversed: it must score lower at rank 1
+    assert summary["modes"]["dense"]["overall"]["recall@1"] < summary["modes"]["keyword"]["overall"]["recall@1"]
+    summary["run"] = {"dataset": "smoke"}
+    report = write_run(tmp_path / "r", cases, summary)["report"].read_text(encoding="utf-8")
+    assert "## Retrieval modes side by side" in report and "| keyword |" in report
