@@ -1,0 +1,583 @@
+"""Read articles from files and folders, strip page furniture, and find title / date / publisher.
+
+    load = load_corpus([Path("seeds")])
+    load.articles[0].doc_id, load.articles[0].title, load.articles[0].date
+    load.problems        # [(file, reason)] for binary, undecodable, empty or malformed input
+
+Cleaning only removes whole furniture lines (menus, weather widgets, share buttons, copyright,
+hashtags, banners), HTML/Markdown markup, metadata lines it has read, and photo credits at a
+line's end; every article sentence stays byte-identical apart from whitespace. A `manifest.json`
+next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher"}}.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date as _date
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.types import Article
+
+# Part of every content hash: changing the cleaner re-ingests every article.
+CLEANER_VERSION = "cleaner-1"
+
+KINDS = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".jsonl": "jsonl",
+}
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class CorpusLoad:
+    """What a load produced: the readable articles, and one (file, reason) per thing skipped."""
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def clean_text(raw: str, kind: str) -> str:
+    """The article text of `raw` (kind: text | markdown | html) without page furniture."""
+    return clean_document(raw, kind)[0]
+
+
+def extract_metadata(raw: str, kind: str) -> Metadata:
+    """Title, ISO date and publisher as far as the document itself states them."""
+    return clean_document(raw, kind)[1]
+
+
+def load_corpus(paths: Sequence[Path], manifest_name: str = "manifest.json") -> CorpusLoad:
+    """Read every supported file under `paths` (recursive, sorted, hidden files skipped)."""
+    load = CorpusLoad()
+    manifests: dict[Path, dict[str, Any]] = {}
+    seen: dict[str, str] = {}
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            load.problems.append((str(root), "no such file or folder"))
+            continue
+        files = [root] if root.is_file() else _walk(root, manifest_name)
+        if root.is_dir() and not files:
+            load.problems.append((str(root), "folder holds no files"))
+        for path in files:
+            manifest = _manifest_for(path, manifest_name, manifests, load.problems)
+            for article in _read_file(path, manifest, load.problems):
+                if article.doc_id in seen:
+                    load.problems.append(
+                        (str(path), f"duplicate document id {article.doc_id!r} (also {seen[article.doc_id]}); skipped")
+                    )
+                    continue
+                seen[article.doc_id] = str(path)
+                load.articles.append(article)
+    return load
+
+
+def _walk(root: Path, manifest_name: str) -> list[Path]:
+    files = []
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") for part in relative.parts):
+            continue  # hidden files and folders (.git, .DS_Store) are never articles
+        if path.is_file() and path.name != manifest_name:
+            files.append(path)
+    return files
+
+
+def _manifest_for(
+    path: Path, name: str, cache: dict[Path, dict[str, Any]], problems: list[tuple[str, str]]
+) -> dict[str, Any]:
+    folder = path.parent
+    if folder not in cache:
+        cache[folder] = {}
+        manifest_path = folder / name
+        if manifest_path.is_file():
+            try:
+                data = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                problems.append((str(manifest_path), f"manifest not read: {exc}"))
+            else:
+                if isinstance(data, dict):
+                    cache[folder] = data
+                else:
+                    problems.append((str(manifest_path), "manifest is not a JSON object"))
+    return cache[folder]
+
+
+def _read_file(path: Path, manifest: dict[str, Any], problems: list[tuple[str, str]]) -> list[Article]:
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        problems.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
+        return []
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        problems.append((str(path), f"cannot read: {exc.strerror or exc}"))
+        return []
+    text, reason = decode_text(raw_bytes)
+    if text is None:
+        problems.append((str(path), reason))
+        return []
+    if kind == "jsonl":
+        return _read_jsonl(path, text, manifest, problems)
+    cleaned, meta = clean_document(text, kind)
+    if not cleaned.strip():
+        problems.append((str(path), "no article text after cleaning"))
+        return []
+    entry = _entry(manifest, path.name)
+    return [_article(path.name, cleaned, meta, entry, str(path), raw_bytes)]
+
+
+def decode_text(raw: bytes) -> tuple[str | None, str]:
+    """(text, "") for readable text; (None, reason) for empty, binary or undecodable bytes."""
+    if not raw.strip():
+        return None, "empty file"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            return None, "undecodable UTF-16 text"
+    head = raw[:_SNIFF_BYTES]
+    if b"\x00" in head or head.startswith((b"%PDF", b"PK\x03\x04", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return None, "binary file, not text"
+    for encoding in ("utf-8-sig", "cp949"):  # cp949: legacy Korean files (EUC-KR superset)
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None, "undecodable: neither UTF-8 nor CP949 text"
+    controls = sum(1 for ch in text[:_SNIFF_BYTES] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f\v")
+    if controls > 0.05 * min(len(text), _SNIFF_BYTES):
+        return None, "binary file, not text"
+    if not text.strip():
+        return None, "empty file"
+    return text, ""
+
+
+def _read_jsonl(path: Path, text: str, manifest: dict[str, Any], problems: list[tuple[str, str]]) -> list[Article]:
+    articles = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append((where, f"not JSON: {exc.msg}"))
+            continue
+        if not isinstance(record, dict):
+            problems.append((where, "not a JSON object"))
+            continue
+        doc_id = str(record.get("id") or record.get("doc_id") or "").strip()
+        body = record.get("text") or record.get("body") or ""
+        if not doc_id:
+            problems.append((where, "no 'id' or 'doc_id'"))
+            continue
+        if not isinstance(body, str) or not body.strip():
+            problems.append((where, "no 'text' or 'body'"))
+            continue
+        cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text")
+        if not cleaned.strip():
+            problems.append((where, "no article text after cleaning"))
+            continue
+        given = Metadata(
+            title=str(record.get("title") or "").strip() or found.title,
+            date=iso_date(str(record.get("date") or "")) or found.date,
+            publisher=str(record.get("publisher") or record.get("source") or "").strip() or found.publisher,
+        )
+        entry = _entry(manifest, doc_id)
+        articles.append(_article(doc_id, cleaned, given, entry, str(path), line.encode("utf-8")))
+    if not articles and not any(p[0].startswith(f"{path}:") for p in problems):
+        problems.append((str(path), "no articles in JSONL file"))
+    return articles
+
+
+def _looks_like_html(text: str) -> bool:
+    return bool(re.search(r"<(?:p|div|br|html|body|article|span)\b", text[:2000], re.IGNORECASE))
+
+
+def _entry(manifest: dict[str, Any], key: str) -> dict[str, Any]:
+    entry = manifest.get(key)
+    return entry if isinstance(entry, dict) else {}
+
+
+def _article(
+    doc_id: str, text: str, meta: Metadata, entry: dict[str, Any], path: str, raw: bytes
+) -> Article:
+    title = str(entry.get("title") or "").strip() or meta.title or _fallback_title(text)
+    date = iso_date(str(entry.get("date") or "")) or meta.date
+    publisher = str(entry.get("publisher") or "").strip() or meta.publisher
+    digest = hashlib.sha256()
+    digest.update(raw)
+    digest.update(CLEANER_VERSION.encode())
+    digest.update(json.dumps(entry, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return Article(
+        doc_id=doc_id,
+        text=text,
+        title=title,
+        date=date,
+        publisher=publisher or None,
+        path=path,
+        content_hash=digest.hexdigest(),
+    )
+
+
+def _fallback_title(text: str, limit: int = 60) -> str:
+    """The first line, shortened: better than no title in a result list."""
+    first = text.strip().split("\n", 1)[0].strip()
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
+
+
+# ---- cleaning -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str = ""
+    date: str | None = None  # ISO 8601
+    publisher: str | None = None
+
+
+def clean_document(raw: str, kind: str) -> tuple[str, Metadata]:
+    """Cleaned article text and the metadata read along the way (kind: text | markdown | html)."""
+    raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    hints = _Hints()
+    if kind == "html":
+        raw = _html_to_text(raw, hints)
+    elif kind == "markdown":
+        raw = _markdown_to_text(raw, hints)
+    elif kind != "text":
+        raise ValueError(f"unknown document kind {kind!r}")
+    lines: list[str] = []
+    for line in raw.split("\n"):
+        line = _clean_line(line, hints)
+        if line or (lines and lines[-1]):  # one blank line keeps a paragraph break, runs collapse
+            lines.append(line)
+    text = "\n".join(lines).strip("\n")
+    return text, hints.metadata(text)
+
+
+def iso_date(value: str) -> str | None:
+    """"2021.04.23", "2018-11-20T10:00", "2018. 11. 20." -> ISO date; None if not a date."""
+    m = re.search(r"((?:19|20)\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})", value)
+    return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return _date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+# Whole lines that are navigation or widgets, compared without spaces and case.
+_FURNITURE = frozenset(
+    s.replace(" ", "").casefold()
+    for s in (
+        "본문 바로가기", "본문으로 바로가기", "주메뉴 바로가기", "Press Center", "URL복사", "URL 복사", "주소복사",
+        "기상청 제공", "더보기", "키워드", "관련기사", "닫기", "공유하기", "기사공유", "이 기사를 공유합니다",
+        "페이스북", "트위터", "카카오톡", "카카오스토리", "네이버블로그", "인쇄", "프린트", "기사프린트",
+        "스크랩", "글자크기", "글자사이즈", "기사듣기", "목록", "이전기사", "다음기사", "댓글", "댓글0", "구독",
+        "맨위로", "TOP", "로그인", "회원가입", "검색", "전체메뉴", "메뉴", "많이 본 뉴스", "최신뉴스", "기사 URL이 복사되었습니다.",
+    )
+)
+# A line made only of these is a section menu ("여행/레저", "정치 경제 사회").
+_MENU_WORDS = frozenset(
+    "정치 경제 사회 국제 세계 문화 연예 스포츠 여행/레저 여행 레저 IT IT/과학 과학 생활 라이프 오피니언 사설 칼럼 "
+    "포토 영상 전국 지역 산업 금융 증권 부동산 건강 교육 전체 뉴스 홈 HOME 더보기 기업 통신 전기·전자".split()
+)
+# Public-service banners pasted into press releases; never part of the release itself.
+_BANNERS = ("더 아픈 환자에게 양보해 주셔서 감사합니다", "가벼운 증상은 동네 병의원으로")
+_DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
+_DATE_LINE = re.compile(
+    r"^((?:19|20)\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*일?\.?\s*(?:\(\s*[월화수목금토일]\s*\))?"
+    r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
+_META_LINE = re.compile(r"^(?:입력|승인|기사승인|등록|발행|게재|수정|업데이트|UPDATED\.?)\s*[:：]?\s*(.{6,40})$", re.IGNORECASE)
+_RELEASE_LINE = re.compile(r"^보도\s*(?:시점|일시)")
+_WEATHER = re.compile(r"^[가-힣A-Za-z ]{1,15}\s*-?\d{1,2}(?:\.\d)?\s*℃$")
+_COPYRIGHT = re.compile(r"(?:저작권자|copyright|ⓒ|©|\(c\)|all rights reserved|무단\s*전재|재배포\s*금지)", re.IGNORECASE)
+_COPYRIGHT_OWNER = re.compile(r"(?:ⓒ|©|\(c\))\s*(?:\d{4}\s*)?([^\s,.<>()©ⓒ]+)", re.IGNORECASE)
+_HASHTAGS = re.compile(r"^(?:#[^\s#]+\s*)+$")
+_URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
+_PHOTO_LINE = re.compile(r"^[<\[(]?\s*(?:사진|자료|그래픽|영상)\s*(?:제공)?\s*[=:]\s*([^<>\[\]()=]{1,30}?)\s*[>\])]?$")
+_CREDIT_NAME = r"(?:[^\s/()=:.,]{0,19}[^\s/()=:.,을를이가은는에의와과도로])"
+# "…있다. LG전자 제공", "…있다 제공:KT", "… / KT 제공", "…(사진=LG전자)" at the end of a caption line.
+_TRAILING_CREDIT = re.compile(
+    r"\s*/?\s*(?:(?:사진\s*)?제공\s*[:=]\s*(?P<a>[^\s()]{1,20})"
+    rf"|(?:사진\s*[=:]\s*)?(?P<b>{_CREDIT_NAME}(?:\s{_CREDIT_NAME})?)\s*제공"
+    r"|\(\s*사진\s*(?:제공)?\s*[=:]\s*(?P<c>[^()]{1,20})\))$"
+)
+_SENTENCE_END = re.compile(r"(?:[.!?…”\"’')\]]|다)$")
+_INLINE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_BYLINE_OUTLET = re.compile(r"^\[([^\]=]{2,20})=[^\]]*기자\]")
+_AGENCY = re.compile(r"^([가-힣]{2,20}(?:부|처|청|위원회|공단|공사|재단))\s*\(")
+
+
+@dataclass
+class _Hints:
+    """What the cleaner noticed while dropping lines: metadata candidates, strongest first."""
+
+    title: str = ""
+    date: str | None = None
+    release_month_day: tuple[int, int] | None = None
+    copyright_owner: str | None = None
+    site_name: str | None = None
+    credit: str | None = None
+    press_center: bool = False
+    press_release: bool = False
+
+    def metadata(self, text: str) -> Metadata:
+        title = self.title or _title_from_text(text)
+        return Metadata(title=title, date=self.date or self._release_date(text), publisher=self._publisher(text, title))
+
+    def _release_date(self, text: str) -> str | None:
+        if self.release_month_day is None:
+            return None
+        month, day = self.release_month_day
+        # the year of a "11.28(목)" release time is printed elsewhere: "'24.11.28", "2024년 11월 28일"
+        for m in re.finditer(r"[‘'’](\d{2})\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})", text):
+            if (int(m.group(2)), int(m.group(3))) == (month, day):
+                return _iso(2000 + int(m.group(1)), month, day)
+        for m in re.finditer(r"((?:19|20)\d{2})\s*[.년]\s*(\d{1,2})\s*[.월]\s*(\d{1,2})", text):
+            if (int(m.group(2)), int(m.group(3))) == (month, day):
+                return _iso(int(m.group(1)), month, day)
+        return None
+
+    def _publisher(self, text: str, title: str) -> str | None:
+        if self.copyright_owner:
+            return self.copyright_owner
+        if self.site_name:
+            return self.site_name
+        lines = [line for line in text.split("\n") if line][:12]
+        for line in lines:
+            m = _BYLINE_OUTLET.match(line)
+            if m:
+                return m.group(1).strip()
+        if self.press_release:
+            for line in lines:
+                m = _AGENCY.match(line)
+                if m:
+                    return m.group(1)
+        if self.press_center and title:
+            m = re.match(r"^([^\s,·]+)\s*,", title)  # a company newsroom's titles open with its name
+            if m:
+                return m.group(1)
+        return self.credit
+
+
+def _title_from_text(text: str) -> str:
+    """A headline is a short first line that is not a sentence (no final period, not a caption)."""
+    first = text.split("\n", 1)[0].strip()
+    if not first or len(first) > 60 or first.endswith(".") or ". " in first:
+        return ""
+    if re.search(r"고\s*있다$", first):  # "…하고 있다": a photo caption, not a headline
+        return ""
+    return first
+
+
+def _clean_line(line: str, hints: _Hints) -> str:
+    line = _INLINE_TAG.sub(" ", line.replace("&nbsp;", " "))
+    line = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", line)
+    line = re.sub(r"\s+", " ", line).strip()  # \s covers tabs, NBSP and the ideographic space
+    if not line:
+        return ""
+    m = _DATE_PREFIX.match(line)  # crawler prefix: "date 2025-11-09 <first sentence>"
+    if m:
+        hints.date = hints.date or m.group(1)
+        line = line[m.end():]
+        if not line:
+            return ""
+    if _is_furniture(line, hints):
+        return ""
+    return _strip_credit(line, hints)
+
+
+def _is_furniture(line: str, hints: _Hints) -> bool:
+    bare = line.lstrip("•·▪◦*-–ㆍ ").strip()
+    key = bare.replace(" ", "").casefold()
+    if key in _FURNITURE:
+        hints.press_center = hints.press_center or key == "presscenter"
+        return True
+    m = _DATE_LINE.match(bare)
+    if m:
+        hints.date = hints.date or _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return True
+    if _RELEASE_LINE.match(bare):
+        hints.press_release = True
+        found = iso_date(bare)
+        if found:
+            hints.date = hints.date or found
+        else:
+            md = re.search(r"(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?\s*\(", bare)
+            if md:
+                hints.release_month_day = (int(md.group(1)), int(md.group(2)))
+        return True
+    m = _META_LINE.match(bare)
+    if m and iso_date(m.group(1)):
+        if not bare.startswith(("수정", "업데이트", "UPDATED", "Updated")):
+            hints.date = hints.date or iso_date(m.group(1))
+        return True
+    if "℃" in bare and _WEATHER.match(bare):
+        return True
+    if len(bare) <= 120 and _COPYRIGHT.search(bare):
+        owner = _COPYRIGHT_OWNER.search(bare)
+        if owner and not hints.copyright_owner:
+            hints.copyright_owner = owner.group(1)
+        return True
+    if _HASHTAGS.match(bare) or _URL_LINE.match(bare):
+        return True
+    if len(bare) <= 60 and any(banner in bare for banner in _BANNERS):
+        return True
+    if all(word in _MENU_WORDS for word in re.split(r"[\s|]+", bare) if word):
+        return True
+    m = _PHOTO_LINE.match(bare)
+    if m:
+        hints.credit = hints.credit or m.group(1).strip()
+        return True
+    m = _TRAILING_CREDIT.match(" " + bare)
+    if m and m.start() == 0:  # the whole line is a credit: "LG전자 제공"
+        hints.credit = hints.credit or (m.group("a") or m.group("b") or m.group("c")).strip()
+        return True
+    return False
+
+
+def _strip_credit(line: str, hints: _Hints) -> str:
+    """Drop a photo credit that ends a caption line, so it never becomes a sentence of its own."""
+    m = _TRAILING_CREDIT.search(line)
+    if not m or m.start() == 0:
+        return line
+    body = line[: m.start()].rstrip()
+    if not _SENTENCE_END.search(body):
+        return line  # "…교육을 무상으로 제공" is article text, not a credit
+    hints.credit = hints.credit or (m.group("a") or m.group("b") or m.group("c")).strip()
+    return body
+
+
+class _HTMLText(HTMLParser):
+    """Visible text with block elements as line breaks; page chrome and scripts dropped."""
+
+    SKIP = frozenset({"script", "style", "nav", "header", "footer", "noscript", "aside", "form", "button",
+                      "svg", "iframe", "template", "select", "head"})
+    BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+                       "section", "article", "blockquote", "figure", "figcaption", "pre", "hr", "dd", "dt",
+                       "dl", "main", "address", "caption", "tbody", "thead", "body"})
+    VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "source", "wbr", "col", "area", "base"})
+
+    def __init__(self, hints: _Hints) -> None:
+        super().__init__(convert_charrefs=True)
+        self.hints = hints
+        self.parts: list[str] = []
+        self.skip = 0
+        self.in_title = False
+        self.in_h1 = False
+        self.page_title = ""
+        self.h1 = ""
+        self.og_title = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        if tag == "meta":
+            self._meta(a)
+        elif tag == "time" and a.get("datetime"):
+            self.hints.date = self.hints.date or iso_date(a["datetime"])
+        if tag == "title":
+            self.in_title = True
+        if tag in self.SKIP and tag not in self.VOID:
+            self.skip += 1
+        elif tag == "h1" and not self.h1:
+            self.in_h1 = True
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        if tag in self.SKIP and self.skip:
+            self.skip -= 1
+        if tag == "h1":
+            self.in_h1 = False
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.page_title += data
+        if self.skip:
+            return
+        if self.in_h1:
+            self.h1 += data
+        self.parts.append(data)
+
+    def _meta(self, a: dict[str, str]) -> None:
+        name = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
+        content = a.get("content", "").strip()
+        if not content:
+            return
+        if name in ("og:title", "twitter:title") and not self.og_title:
+            self.og_title = content
+        elif name in ("og:site_name", "publisher", "author") and not self.hints.site_name:
+            self.hints.site_name = content
+        elif name in ("article:published_time", "date", "pubdate", "publish-date", "datepublished", "dc.date"):
+            self.hints.date = self.hints.date or iso_date(content)
+
+
+def _html_to_text(raw: str, hints: _Hints) -> str:
+    parser = _HTMLText(hints)
+    parser.feed(raw)
+    parser.close()
+    title = parser.og_title or parser.h1 or parser.page_title
+    hints.title = re.sub(r"\s+", " ", title).strip()
+    return "".join(parser.parts)
+
+
+def _markdown_to_text(raw: str, hints: _Hints) -> str:
+    front = re.match(r"^---\n(.*?)\n---\n", raw, re.DOTALL)
+    if front:
+        for line in front.group(1).split("\n"):
+            key, _, value = line.partition(":")
+            key, value = key.strip().lower(), value.strip().strip("\"'")
+            if key == "title" and value:
+                hints.title = value
+            elif key == "date":
+                hints.date = iso_date(value)
+            elif key in ("publisher", "source", "site") and value:
+                hints.site_name = value
+        raw = raw[front.end():]
+    out = []
+    in_fence = False
+    for line in raw.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue  # the fence markers go, the code inside stays text
+        if not in_fence:
+            heading = re.match(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+            if heading:
+                line = heading.group(1)
+                hints.title = hints.title or line
+            if re.match(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$", line):
+                continue  # horizontal rule
+            line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # images carry no article text
+            line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)
+            line = re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+            line = re.sub(r"^\s{0,3}>\s?", "", line)
+            line = re.sub(r"^\s*[-*+]\s+", "", line)
+        out.append(line)
+    return unescape("\n".join(out)) if "&" in raw and re.search(r"&[a-z]+;|&#\d+;", raw) else "\n".join(out)
