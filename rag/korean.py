@@ -50,6 +50,7 @@ DEFAULT_USER_WORDS: tuple[tuple[str, str], ...] = (
 # Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
 _NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG"})
 _PREDICATE_TAGS = frozenset({"VV", "VA"})
+_KEY_TAGS = frozenset({"NNP", "SL", "SH", "SN"})  # names, foreign words, numbers
 # Very frequent words that carry no topic: they would only inflate lexical overlap.
 _STOP_TERMS = frozenset(
     {"것", "수", "등", "바", "데", "때문", "따위", "하다", "되다", "있다", "이다", "않다",
@@ -119,6 +120,16 @@ class KoreanText:
             kiwi = self._analyzer()
             analyzed = list(kiwi.tokenize(normalized))
         return [_terms(tokens) for tokens in analyzed]
+
+    def key_terms(self, text: str) -> list[str]:
+        """The terms of `text` that name something (proper nouns, foreign words, numbers), as `tokens` spells them.
+
+        Refusal and citation checks use them: a question's company or year must occur in the evidence.
+        """
+        normalized = unicodedata.normalize("NFC", text)
+        with self._lock:
+            analyzed = self._analyzer().tokenize(normalized)
+        return _terms(t for t in analyzed if t.tag.split("-", 1)[0] in _KEY_TAGS)
 
 
 def _terms(tokens: Iterable[Any]) -> list[str]:

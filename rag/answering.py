@@ -1,0 +1,172 @@
+"""Question → standalone question → retrieval → evidence → (extractive draft, LLM tokens) → verified Answer.
+
+    answerer = Answerer(settings, KoreanText(), retrieve=pipe.search, article=pipe.article,
+                        generator=lambda: load_generator(settings.generation, settings.paths.cache_dir))
+    for event in answerer.stream("LG이노텍의 동반성장 펀드 규모는?"):
+        ...  # status, draft (extractive, instant), token..., final (Answer with verified citations)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator, Sequence
+
+from rag.config import Settings
+from rag.conversation import is_followup, rewrite_followup
+from rag.generation import GenerationError, Generator, complete
+from rag.synthesis import (Prompts, assess_grounding, build_condense_messages, build_messages, extractive_answer,
+                           is_refusal, select_evidence, verify_answer)
+from rag.types import Answer, Article, Event, Hit, Turn
+
+_STOP = ("[근거]", "[질문]", "\n\n\n")
+_LLM_MODES = {"llm", "local", "openai"}
+# a model refusal overrides a strong lexical match only when the evidence covers the question poorly
+_TRUST_MODEL_REFUSAL_BELOW = 0.8
+
+
+class Answerer:
+    """Answers questions over whatever `retrieve` returns; the generator is built on first LLM use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        korean: object,
+        retrieve: Callable[[str, int], list[Hit]],
+        article: Callable[[str], Article | None],
+        generator: Callable[[], Generator] | None = None,
+        prompts: Prompts | None = None,
+    ) -> None:
+        self.settings = settings
+        self.korean = korean
+        self._retrieve = retrieve
+        self._article = article
+        self._generator_factory = generator
+        self.prompts = prompts or Prompts.load()
+
+    # --- public --------------------------------------------------------------------------------
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+        """The final answer of `stream`."""
+        final = None
+        for event in self.stream(question, history, mode, k):
+            if event.kind == "final":
+                final = event.answer
+        assert final is not None  # stream always ends with a final event
+        return final
+
+    def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None,
+               k: int | None = None) -> Iterator[Event]:
+        """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
+        question = self._check(question)
+        mode = self._mode(mode)
+        history = tuple(history)[-2 * self.settings.answer.history_turns:] if self.settings.answer.history_turns else ()
+        return self._run(question, history, mode, k or self.settings.retrieval.k)
+
+    def warm_up(self) -> None:
+        """Load the LLM and evaluate the fixed system prompt once, so the first question is fast."""
+        if self._generator_factory is None:
+            return
+        generator = self._generator_factory()
+        messages = [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": "안녕"}]
+        complete(generator, messages, max_tokens=1)
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _check(self, question: str) -> str:
+        text = (question or "").strip()
+        limit = self.settings.app.max_question_chars
+        if not text:
+            raise ValueError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
+        if len(text) > limit:
+            raise ValueError(f"질문이 너무 깁니다: {len(text):,}자 (최대 {limit:,}자). "
+                             f"(The question is too long: {len(text):,} characters, limit {limit:,}.)")
+        return text
+
+    def _mode(self, mode: str | None) -> str:
+        chosen = mode or self.settings.generation.backend
+        if chosen in _LLM_MODES:
+            return "llm"
+        if chosen == "extractive":
+            return "extractive"
+        raise ValueError(f"unknown answer mode {chosen!r}: use 'llm' or 'extractive'")
+
+    def _run(self, question: str, history: tuple[Turn, ...], mode: str, k: int) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
+        notice = ""
+        generator: Generator | None = None
+        if mode == "llm":
+            generator, notice = self._generator()
+        yield Event("status", "질문을 이해하는 중…" if history else "관련 기사를 찾는 중…")
+        standalone = self._standalone(question, history, generator)
+        if history:
+            yield Event("status", "관련 기사를 찾는 중…")
+        hits = list(self._retrieve(standalone, k))
+        timings = {"retrieval": ms()}
+        korean = self.korean
+        evidence = select_evidence(standalone, hits, self._article, korean, self.settings.answer.max_evidence,
+                                   self.settings.answer.max_evidence_chars)
+        grounding = assess_grounding(standalone, hits, evidence, korean)
+
+        def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
+                  note: str = notice) -> Event:
+            timings.setdefault("first_token", ms())
+            timings["total"] = ms()
+            return Event("final", text, Answer(question=question, text=text, refused=refused,
+                                               citations=tuple(citations), hits=tuple(hits), mode=used,
+                                               standalone_question=standalone, timings=dict(timings), notice=note))
+
+        if not grounding.answerable:
+            yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
+            return
+        draft, draft_citations = extractive_answer(standalone, evidence, korean)
+        yield Event("draft", draft)
+        if generator is None:
+            timings["first_token"] = ms()
+            yield final(draft, draft_citations)
+            return
+
+        yield Event("status", "답변을 작성하는 중…")
+        pieces: list[str] = []
+        try:
+            for piece in generator.stream(build_messages(self.prompts, standalone, evidence),
+                                          self.settings.generation.max_tokens, _STOP):
+                if not pieces:
+                    timings["first_token"] = ms()
+                pieces.append(piece)
+                yield Event("token", piece)
+        except GenerationError as exc:
+            yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
+            return
+        raw = "".join(pieces).strip()
+        if is_refusal(raw, self.prompts.refusal) and grounding.coverage < _TRUST_MODEL_REFUSAL_BELOW:
+            yield final(self.prompts.refusal, refused=True, used="llm")
+            return
+        text, citations = verify_answer(raw, evidence, korean, self.settings.answer.min_support)
+        if not text:
+            yield final(draft, draft_citations,
+                        note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
+            return
+        yield final(text, citations, used="llm")
+
+    def _generator(self) -> tuple[Generator | None, str]:
+        if self._generator_factory is None:
+            return None, "LLM이 설정되지 않아 추출식 답변을 보여 드립니다."
+        try:
+            return self._generator_factory(), ""
+        except GenerationError as exc:
+            return None, f"LLM을 사용할 수 없어 추출식 답변을 보여 드립니다: {exc}"
+
+    def _standalone(self, question: str, history: tuple[Turn, ...], generator: Generator | None) -> str:
+        """Rule-based rewrite first; the LLM condenses only what the rule cannot resolve."""
+        if not history:
+            return question
+        rewritten = rewrite_followup(question, history, self.korean)
+        if rewritten != question or generator is None or not is_followup(question, history, self.korean):
+            return rewritten
+        messages = build_condense_messages(self.prompts, question, [(t.role, t.content) for t in history])
+        try:
+            condensed = complete(generator, messages, max_tokens=64, stop=("\n",)).strip()
+        except GenerationError:
+            return rewritten
+        return condensed if 0 < len(condensed) <= 300 else rewritten

@@ -1,0 +1,170 @@
+"""The only module that talks to an LLM backend: a local GGUF through llama-cpp-python, or any
+OpenAI-compatible server (vLLM, Ollama, llama.cpp server, OpenAI) through llama-index's OpenAILike.
+
+    generator = load_generator(settings.generation, settings.paths.cache_dir)
+    for piece in generator.stream(messages, max_tokens=200):
+        print(piece, end="")
+
+Every backend failure (missing model, dead server, timeout, prompt too long) is raised as a
+`GenerationError` with one line a user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
+
+from rag.config import GenerationSettings
+from rag.gguf import ModelNotFoundError, resolve_model
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
+Messages = list[dict[str, str]]
+
+
+class GenerationError(RuntimeError):
+    """The generator cannot answer; str(error) is one line for the user."""
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        """Text pieces as the model writes them."""
+        ...
+
+
+def complete(generator: Generator, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> str:
+    """The whole answer at once."""
+    return "".join(generator.stream(messages, max_tokens, stop))
+
+
+class LlamaCppGenerator:
+    """A GGUF model run in-process; loaded on first use, one question at a time.
+
+    llama.cpp keeps one KV cache per model, so concurrent users queue on a lock instead of
+    corrupting each other. llama-cpp-python reuses the longest common token prefix of the
+    previous prompt, so the fixed system prompt is evaluated once and kept across questions.
+    """
+
+    def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
+                 name: str = "") -> None:
+        self.model_path = Path(model_path)
+        self.name = name or f"local:{self.model_path.name}"
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads or (os.cpu_count() or 1)
+        self._temperature = temperature
+        self._llm: Llama | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> "Llama":
+        # called with self._lock held
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise GenerationError("llama-cpp-python is not installed: run pip install -e '.[local]'") from exc
+            if not self.model_path.is_file():
+                raise GenerationError(f"model file not found: {self.model_path}")
+            try:
+                # chat_format=None: llama-cpp-python takes the chat template stored in the GGUF
+                self._llm = Llama(model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
+                                  n_threads_batch=self._n_threads, n_batch=512, verbose=False)
+            except ValueError as exc:
+                raise GenerationError(f"cannot load model {self.model_path.name}: {exc}") from exc
+        return self._llm
+
+    def load(self) -> None:
+        """Load the weights now (warm-up) instead of on the first question."""
+        with self._lock:
+            self._load()
+
+    def stream(self, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        with self._lock:
+            llm = self._load()
+            try:
+                chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                    temperature=self._temperature, stop=list(stop) or None,
+                                                    stream=True)
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
+                raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
+            except RuntimeError as exc:  # llama_decode errors
+                raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
+
+
+class OpenAICompatibleGenerator:
+    """A chat model behind an OpenAI-compatible HTTP API, streamed (server-sent events)."""
+
+    def __init__(self, base_url: str, model: str, api_key: str = "", timeout_s: float = 120.0,
+                 temperature: float = 0.0) -> None:
+        if not base_url:
+            raise GenerationError("generation.backend is 'openai' but generation.base_url is empty "
+                                  "(set RAG_GENERATION__BASE_URL, e.g. http://127.0.0.1:8080/v1)")
+        self.base_url = base_url.rstrip("/")
+        self.model = model or "default"
+        self.name = f"openai:{self.model}@{self.base_url}"
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY", "") or "not-needed"
+        self._timeout = timeout_s
+        self._temperature = temperature
+        self._clients: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, max_tokens: int) -> Any:
+        from llama_index.llms.openai_like import OpenAILike
+
+        with self._lock:
+            if max_tokens not in self._clients:
+                # max_retries=0: a dead server must fail now, with a clear line, not after backoff
+                self._clients[max_tokens] = OpenAILike(
+                    model=self.model, api_base=self.base_url, api_key=self._api_key, is_chat_model=True,
+                    is_function_calling_model=False, timeout=self._timeout, max_retries=0,
+                    temperature=self._temperature, max_tokens=max_tokens, context_window=32768,
+                )
+            return self._clients[max_tokens]
+
+    def stream(self, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        import openai
+        from llama_index.core.llms import ChatMessage
+
+        llm = self._client(max_tokens)
+        chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        kwargs = {"stop": list(stop)} if stop else {}
+        try:
+            for response in llm.stream_chat(chat, **kwargs):
+                if response.delta:
+                    yield response.delta
+        except openai.APITimeoutError as exc:
+            raise GenerationError(f"LLM server {self.base_url} timed out after {self._timeout:g} s") from exc
+        except openai.APIConnectionError as exc:
+            raise GenerationError(f"cannot reach the LLM server at {self.base_url} (is it running?)") from exc
+        except openai.APIStatusError as exc:
+            raise GenerationError(f"LLM server {self.base_url} answered HTTP {exc.status_code}: "
+                                  f"{_first_line(exc.message)}") from exc
+
+
+def _first_line(text: str) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line[:200]
+
+
+def load_generator(settings: GenerationSettings, cache_dir: Path) -> Generator:
+    """The configured backend ("local" or "openai"); cheap: a local model loads on first use."""
+    if settings.backend == "openai":
+        return OpenAICompatibleGenerator(settings.base_url, settings.server_model, settings.api_key,
+                                         settings.timeout_s, settings.temperature)
+    if settings.backend != "local":
+        raise GenerationError(f"generation.backend {settings.backend!r} has no generator "
+                              "(use 'local' or 'openai'; 'extractive' needs none)")
+    try:
+        path = resolve_model(settings.model, cache_dir)
+    except ModelNotFoundError as exc:
+        raise GenerationError(str(exc)) from exc
+    return LlamaCppGenerator(path, settings.n_ctx, settings.n_threads, settings.temperature,
+                             name=f"local:{settings.model}")

@@ -1,0 +1,418 @@
+"""From retrieved chunks to a cited answer: evidence selection, prompts, citation checks, extractive answers.
+
+Pure functions over `rag.types` values and a `KoreanText`; no model is called here.
+
+    evidence = select_evidence(question, hits, pipe.article, korean, max_evidence=6)
+    messages = build_messages(Prompts.load(), question, evidence)
+    text, citations = verify_answer(llm_text, evidence, korean, min_support=0.5, question=question)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+from rag.config import PROJECT_ROOT
+from rag.types import Article, Citation, Evidence, Hit
+
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+class Tokenizer(Protocol):
+    """What this module needs from `rag.korean.KoreanText`."""
+
+    def sentences(self, text: str) -> list[tuple[int, int]]: ...
+    def tokens(self, text: str) -> list[str]: ...
+    def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
+    def key_terms(self, text: str) -> list[str]: ...
+
+
+# ---------------------------------------------------------------- prompts
+
+
+class PromptError(ValueError):
+    """A prompt file that cannot be rendered: the message names the missing or unknown placeholder."""
+
+
+def render_prompt(template: str, **values: str) -> str:
+    """`str.format` that refuses a missing *or* an unused placeholder (both are typos)."""
+    names = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+    missing = names - values.keys()
+    if missing:
+        raise PromptError(f"prompt placeholder(s) without a value: {', '.join(sorted(missing))}")
+    unused = values.keys() - names
+    if unused:
+        raise PromptError(f"value(s) for placeholder(s) the prompt does not have: {', '.join(sorted(unused))}")
+    return template.format(**values)
+
+
+@dataclass(frozen=True)
+class Prompts:
+    system: str
+    answer: str
+    condense: str
+    refusal: str
+
+    @classmethod
+    def load(cls, directory: Path = PROMPTS_DIR) -> "Prompts":
+        """Read the four prompt files; the refusal text is filled into the system prompt."""
+        try:
+            raw = {name: (directory / f"{name}.txt").read_text(encoding="utf-8") for name in
+                   ("system", "answer", "condense", "refusal")}
+        except FileNotFoundError as exc:
+            raise PromptError(f"prompt file missing: {exc.filename}") from exc
+        refusal = raw["refusal"].strip()
+        return cls(
+            system=render_prompt(raw["system"], refusal=refusal).strip(),
+            answer=raw["answer"],
+            condense=raw["condense"],
+            refusal=refusal,
+        )
+
+
+def format_evidence(evidence: Sequence[Evidence]) -> str:
+    """Numbered lines: "[n] sentence (title, date)"; the title gives a sentence its subject."""
+    lines = []
+    for ev in evidence:
+        source = ", ".join(x for x in (_short(ev.title, 40), ev.date or "") if x)
+        lines.append(f"[{ev.n}] {ev.text}" + (f" ({source})" if source else ""))
+    return "\n".join(lines)
+
+
+def build_messages(prompts: Prompts, question: str, evidence: Sequence[Evidence]) -> list[dict[str, str]]:
+    """System rules first and always identical, so the backend can keep their KV cache."""
+    user = render_prompt(prompts.answer, evidence=format_evidence(evidence), question=question.strip())
+    return [{"role": "system", "content": prompts.system}, {"role": "user", "content": user.strip()}]
+
+
+def build_condense_messages(prompts: Prompts, question: str, history: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    lines = [("사용자" if role == "user" else "도우미") + ": " + _short(text, 300) for role, text in history]
+    user = render_prompt(prompts.condense, history="\n".join(lines), question=question.strip())
+    return [{"role": "user", "content": user.strip()}]
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- evidence selection
+
+
+def select_evidence(
+    question: str,
+    hits: Sequence[Hit],
+    article_lookup: Callable[[str], Article | None],
+    korean: Tokenizer,
+    max_evidence: int,
+    max_chars: int = 700,
+) -> list[Evidence]:
+    """The sentences of the retrieved chunks that best match the question, numbered from 1.
+
+    The prompt carries sentences, not chunks: on 2 cores first-token time grows with prompt length.
+    Offsets are into the cleaned article (`Chunk.start` + the sentence's place in the chunk).
+    """
+    candidates: list[tuple[Hit, int, int, str]] = []  # hit, start, end, text
+    seen: set[tuple[str, int, int]] = set()
+    for hit in hits:
+        chunk = hit.chunk
+        article = article_lookup(chunk.doc_id)
+        # the chunk is an exact span of the article; fall back to the chunk text if they disagree
+        base = article.text if article is not None and article.text[chunk.start:chunk.end] == chunk.text else None
+        for a, b in korean.sentences(chunk.text):
+            start, end = chunk.start + a, chunk.start + b
+            text = base[start:end] if base is not None else chunk.text[a:b]
+            key = (chunk.doc_id, start, end)
+            if key in seen or len(text.strip()) < 8:
+                continue
+            seen.add(key)
+            candidates.append((hit, start, end, text))
+    if not candidates:
+        return []
+    q_terms = _weighted_terms(question, korean)
+    sent_terms = [set(t) for t in korean.tokens_batch([c[3] for c in candidates])]
+    idf = _idf(q_terms, sent_terms)
+    scored = []
+    for (hit, start, end, text), terms in zip(candidates, sent_terms):
+        overlap = _coverage(q_terms, idf, terms)
+        # lexical overlap decides; the retrieval score breaks ties and carries cross-lingual questions
+        scored.append((0.7 * overlap + 0.3 * hit.score, hit, start, end, text))
+    scored.sort(key=lambda s: -s[0])
+    chosen: list[Evidence] = []
+    used = 0
+    for score, hit, start, end, text in scored:
+        if len(chosen) >= max_evidence:
+            break
+        if chosen and used + len(text) > max_chars:
+            continue
+        used += len(text)
+        chunk = hit.chunk
+        chosen.append(Evidence(n=len(chosen) + 1, doc_id=chunk.doc_id, text=text, start=start, end=end,
+                               title=chunk.title, date=chunk.date, publisher=chunk.publisher,
+                               score=round(score, 4)))
+    return chosen
+
+
+def _weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:
+    """Question terms with weights: names and numbers count double (they decide the answer)."""
+    key = set(korean.key_terms(text))
+    weights: dict[str, float] = {}
+    for term in korean.tokens(text):
+        if term in _QUESTION_WORDS:
+            continue
+        weights[term] = 2.0 if term in key else 1.0
+    return weights
+
+
+def _idf(q_terms: dict[str, float], pool: Sequence[set[str]]) -> dict[str, float]:
+    n = len(pool) or 1
+    return {t: 1.0 + math.log((n + 1) / (1 + sum(1 for s in pool if t in s))) for t in q_terms}
+
+
+def _coverage(q_terms: dict[str, float], idf: dict[str, float], terms: set[str]) -> float:
+    total = sum(w * idf.get(t, 1.0) for t, w in q_terms.items())
+    if not total:
+        return 0.0
+    return sum(w * idf.get(t, 1.0) for t, w in q_terms.items() if t in terms) / total
+
+
+# words that only shape a question; their absence from a passage says nothing
+_QUESTION_WORDS = frozenset(
+    {"누구", "무엇", "무슨", "어디", "언제", "얼마", "몇", "어떤", "어떻다", "어느", "왜", "이름", "뭐", "모두", "총",
+     "각각", "가장", "받다", "하다", "되다", "what", "who", "where", "when", "which", "how", "many", "much",
+     "name", "was", "did", "does", "do", "will", "its", "it", "they", "their", "s"}
+)
+
+
+# ---------------------------------------------------------------- citations
+
+
+_MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*\]")
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_YEAR = re.compile(r"^(19|20)(\d\d)$")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of an answer and the evidence numbers it cites."""
+
+    text: str  # without the [n] markers
+    cites: tuple[int, ...]
+
+
+def parse_citations(text: str) -> list[int]:
+    """Every cited number in order of appearance: "[1] … [2, 3]" -> [1, 2, 3]."""
+    return [int(n) for m in _MARKER.finditer(text) for n in re.split(r"[,，]", m.group(1))]
+
+
+def split_claims(text: str, korean: Tokenizer) -> list[Claim]:
+    """Sentences of an answer with their markers; a marker opening a sentence belongs to the one before."""
+    claims: list[Claim] = []
+    for a, b in korean.sentences(text):
+        sentence = text[a:b]
+        lead = re.match(r"^(?:\s*\[\s*\d{1,3}(?:\s*[,，]\s*\d{1,3})*\s*\][.!?。]?)+", sentence)
+        if lead and claims:
+            prev = claims[-1]
+            claims[-1] = Claim(prev.text, prev.cites + tuple(parse_citations(lead.group())))
+            sentence = sentence[lead.end():]
+        if not _MARKER.sub("", sentence).strip(" .!?。"):
+            continue
+        body = " ".join(_MARKER.sub("", sentence).split())
+        body = re.sub(r"\s+([.!?,。])", r"\1", body)
+        claims.append(Claim(body, tuple(parse_citations(sentence))))
+    return claims
+
+
+def verify_answer(
+    answer_text: str,
+    evidence: Sequence[Evidence],
+    korean: Tokenizer,
+    min_support: float,
+    question: str | None = None,
+) -> tuple[str, tuple[Citation, ...]]:
+    """Keep the claims their citations support; drop unsupported citations and uncited claims.
+
+    A citation supports a claim when every number and name of the claim occurs in the cited
+    sentence (or its article title), and at least `min_support` of the claim's terms do.
+    If nothing survives and `question` is given, the extractive answer is returned instead.
+    """
+    by_n = {ev.n: ev for ev in evidence}
+    kept: list[str] = []
+    support_of: dict[int, float] = {}
+    for claim in split_claims(answer_text, korean):
+        valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
+        if not valid:
+            continue
+        good = [n for n in valid if (s := claim_support(claim.text, [by_n[n]], korean, min_support)) is not None]
+        if not good and len(valid) > 1:
+            # facts split across several cited sentences: accept the set, keep the ones that contribute
+            if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support) is not None:
+                good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
+        if not good:
+            continue
+        for n in good:
+            s = claim_support(claim.text, [by_n[n]], korean, 0.0) or 0.0
+            support_of[n] = max(support_of.get(n, 0.0), s)
+        body = claim.text.rstrip()
+        end = body[-1] if body and body[-1] in ".!?。" else ""
+        body = body[:-1] if end else body
+        kept.append(f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}")
+    if not kept:
+        if question is not None:
+            return extractive_answer(question, evidence, korean)
+        return "", ()
+    order = list(dict.fromkeys(parse_citations(" ".join(kept))))
+    citations = tuple(_citation(by_n[n], support_of.get(n, 1.0)) for n in order)
+    return " ".join(kept), citations
+
+
+def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float) -> float | None:
+    """Lexical support of `claim` by the cited sentences, or None when a fact is missing there."""
+    text = " ".join(ev.text for ev in cited)
+    context = text + " " + " ".join(ev.title for ev in cited)
+    plain = context.replace(",", "")
+    for number in _NUMBER.findall(claim):
+        digits = number.replace(",", "").rstrip(".")
+        if len(digits) > 1 and digits not in plain and not _year_in(digits, context):
+            return None
+    context_terms = set(korean.tokens(context))
+    for name in korean.key_terms(claim):
+        if len(name) > 1 and name not in context_terms and name not in context.lower():
+            return None
+    terms = [t for t in korean.tokens(claim) if t not in _QUESTION_WORDS]
+    if not terms:
+        return None
+    evidence_terms = set(korean.tokens(text)) | context_terms
+    support = sum(1 for t in terms if t in evidence_terms) / len(terms)
+    return support if support >= min_support else None
+
+
+def _contributes(claim: str, ev: Evidence, korean: Tokenizer) -> bool:
+    return bool(set(korean.tokens(claim)) & set(korean.tokens(ev.text)))
+
+
+def _year_in(digits: str, text: str) -> bool:
+    """"2023" also matches the abbreviated "'23" of tables and press releases."""
+    m = _YEAR.match(digits)
+    return bool(m) and re.search(rf"['‘’]{m.group(2)}\b", text) is not None
+
+
+def _citation(ev: Evidence, support: float) -> Citation:
+    return Citation(n=ev.n, source=ev.doc_id, quote=ev.text, start=ev.start, end=ev.end, title=ev.title,
+                    date=ev.date, publisher=ev.publisher, support=round(support, 3))
+
+
+# ---------------------------------------------------------------- extractive answers
+
+
+def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
+                      max_sentences: int = 2) -> tuple[str, tuple[Citation, ...]]:
+    """The best supporting sentences, each cited: instant, and the fallback for every failure."""
+    if not evidence:
+        return "", ()
+    q_terms = _weighted_terms(question, korean)
+    terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
+    idf = _idf(q_terms, terms)
+    ranked = sorted(range(len(evidence)),
+                    key=lambda i: -(_coverage(q_terms, idf, terms[i]) + 0.3 * evidence[i].score))
+    best = ranked[0]
+    chosen = [best]
+    covered = set(terms[best]) & q_terms.keys()
+    for i in ranked[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        new = (terms[i] & q_terms.keys()) - covered
+        # a second sentence only when it adds question terms the first one lacks (multi-part questions)
+        if new and _coverage(q_terms, idf, terms[i]) >= 0.3:
+            chosen.append(i)
+            covered |= terms[i] & q_terms.keys()
+    chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
+    text = " ".join(f"{_strip_end(evidence[i].text)} [{evidence[i].n}]." for i in chosen)
+    return text, tuple(_citation(evidence[i], 1.0) for i in chosen)
+
+
+def _strip_end(sentence: str) -> str:
+    return sentence.strip().rstrip(".。")
+
+
+# ---------------------------------------------------------------- refusal
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Whether the retrieved passages can answer the question, and why not."""
+
+    answerable: bool
+    reason: str = ""
+    missing: tuple[str, ...] = ()
+    coverage: float = 0.0
+
+
+def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
+                     min_coverage: float = 0.5) -> Grounding:
+    """Combine signals; a similarity threshold alone cannot tell "not in the corpus" from "answerable".
+
+    1. every name / year / number of the question must occur in a retrieved passage (a year must
+       occur next to one of the question's names);
+    2. some evidence sentence must cover enough of the question's remaining terms (weighted by rarity),
+       unless dense and keyword retrieval agree on the top passage;
+    The generator's own "not in the context" verdict is the third signal (see `is_refusal`).
+    """
+    if not hits or not evidence:
+        return Grounding(False, "no passage retrieved")
+    english = _mostly_latin(question)
+    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in _QUESTION_WORDS]
+    if english:
+        # English words never occur in the Korean articles: only numbers can be checked literally
+        key = [t for t in key if t.isdigit()]
+    texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
+    hit_terms = [set(t) for t in korean.tokens_batch(texts)]
+    names = [t for t in key if not t.isdigit()]
+    missing = []
+    for term in key:
+        if term.isdigit():
+            holders = [i for i, txt in enumerate(texts)
+                       if (term in txt.replace(",", "") or _year_in(term, txt))
+                       and (not names or any(n in hit_terms[i] for n in names))]
+        else:
+            holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()]
+        if not holders:
+            missing.append(term)
+    if missing:
+        return Grounding(False, "question names something the articles do not mention", tuple(missing))
+    q_terms = _weighted_terms(question, korean)
+    rest = {t: w for t, w in q_terms.items() if t not in key}
+    if not rest or english:
+        return Grounding(True, coverage=1.0)
+    ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
+    idf = _idf(rest, ev_terms + hit_terms)
+    coverage = max(_coverage(rest, idf, t) for t in ev_terms)
+    if coverage < min_coverage:
+        return Grounding(False, "no passage covers the question", coverage=round(coverage, 3))
+    return Grounding(True, coverage=round(coverage, 3))
+
+
+_REFUSAL_CUES = ("찾을 수 없", "답을 찾을 수", "알 수 없", "정보가 없", "언급되어 있지 않", "나와 있지 않",
+                 "not in the context", "cannot find", "can't find", "no information", "does not say",
+                 "not mentioned", "do not mention", "don't mention")
+
+
+def is_refusal(text: str, refusal: str) -> bool:
+    """The generator's own verdict that the evidence lacks the answer."""
+    compact = " ".join(text.split())
+    if not compact:
+        return False
+    if refusal and refusal.rstrip(".") in compact:
+        return True
+    lowered = compact.lower()
+    return any(cue in lowered for cue in _REFUSAL_CUES) and not _MARKER.search(compact)
+
+
+def _mostly_latin(text: str) -> bool:
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    hangul = sum(1 for c in text if "가" <= c <= "힣")
+    return latin > 2 * hangul
