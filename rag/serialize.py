@@ -1,0 +1,55 @@
+"""The one JSON shape of an `Answer`: `rag ask --json`, `POST /api/ask` and the chat API share it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.types import Answer, Citation, Hit
+
+
+def citation_to_dict(citation: Citation) -> dict[str, Any]:
+    """A verified [n] with its exact span (offsets into the cleaned article)."""
+    return {
+        "n": citation.n,
+        "source": citation.source,
+        "title": citation.title,
+        "publisher": citation.publisher,
+        "date": citation.date,
+        "quote": citation.quote,
+        "start": citation.start,
+        "end": citation.end,
+    }
+
+
+def hit_to_dict(hit: Hit, with_text: bool = False) -> dict[str, Any]:
+    """A retrieved chunk: the source and the calibrated score (and the chunk text when asked)."""
+    out = {
+        "source": hit.chunk.doc_id,
+        "score": round(float(hit.score), 4),
+        "chunk_id": hit.chunk.chunk_id,
+        "title": hit.chunk.title,
+        "date": hit.chunk.date,
+        "publisher": hit.chunk.publisher,
+        "start": hit.chunk.start,
+        "end": hit.chunk.end,
+    }
+    if with_text:
+        out["dense"] = None if hit.dense is None else round(float(hit.dense), 4)
+        out["keyword"] = None if hit.keyword is None else round(float(hit.keyword), 4)
+        out["text"] = hit.chunk.text
+    return out
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """Answer -> plain JSON-ready dict; timings are milliseconds (retrieval, first_token, total)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "notice": answer.notice,
+        "citations": [citation_to_dict(c) for c in answer.citations],
+        "hits": [hit_to_dict(h) for h in answer.hits],
+        "timings": {key: round(float(answer.timings.get(key, 0.0)), 1) for key in ("retrieval", "first_token", "total")}
+        | {key: round(float(v), 1) for key, v in answer.timings.items()},
+    }

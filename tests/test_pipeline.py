@@ -1,0 +1,123 @@
+"""Ingest + search through the real store, keyword index, corpus and chunking (fake embedder: fast)."""
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from rag.config import load_settings
+from rag.pipeline import IngestError, QuestionError, build_pipeline
+from rag.store import StoreMismatchError
+from tests.fakes import HashingEmbedder
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = load_settings(None, env={})
+    return replace(
+        s,
+        paths=replace(s.paths, data_dir=tmp_path, cache_dir=tmp_path / "cache"),
+        store=replace(s.store, dir=tmp_path / "store"),
+    )
+
+
+@pytest.fixture
+def corpus(tmp_path, seeds_dir):
+    folder = tmp_path / "corpus"
+    shutil.copytree(seeds_dir, folder)
+    return folder
+
+
+def test_ingest_is_incremental_and_idempotent(settings, corpus, korean):
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    first = pipe.ingest([corpus])
+    assert len(first.added) == 5 and first.chunks_embedded > 5 and not first.skipped
+    assert first.tokens_tiktoken > 0 and first.tokens_model > 0
+
+    again = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 5
+
+    (corpus / "004_3623695115e5a12c.txt").unlink()
+    path = corpus / "000_7f8c52e3f50417da.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n추가된 문장이다.\n", encoding="utf-8")
+    third = pipe.ingest([corpus])
+    assert third.deleted == ("004_3623695115e5a12c.txt",)
+    assert third.updated == ("000_7f8c52e3f50417da.txt",)
+    assert third.chunks_embedded > 0 and len(third.unchanged) == 3
+    assert all(h.chunk.doc_id != "004_3623695115e5a12c.txt" for h in pipe.search("KT 파트너스 데이", k=10))
+
+
+def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([corpus])
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "new.md").write_text("# 삼성전자 상생 펀드\n\n삼성전자는 협력사 펀드를 5천억 원 규모로 운영한다.\n", encoding="utf-8")
+    report = pipe.ingest([other])
+    assert report.added == ("new.md",) and not report.deleted
+    assert pipe.describe()["n_docs"] == 6
+    assert pipe.search("삼성전자 펀드", k=1)[0].chunk.doc_id == "new.md"
+
+
+def test_search_hits_carry_metadata_offsets_and_calibrated_scores(settings, corpus, korean):
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([corpus])
+    hits = pipe.search("LG이노텍의 동반성장 펀드 규모는?", k=5)
+    top = hits[0]
+    assert top.chunk.doc_id == "001_d5bd6796c56307a8.txt"
+    article = pipe.article(top.chunk.doc_id)
+    assert article.text[top.chunk.start : top.chunk.end] == top.chunk.text
+    assert top.chunk.title and top.chunk.date
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert sum(h.chunk.doc_id == top.chunk.doc_id for h in hits) <= settings.retrieval.per_source_cap
+    modes = pipe.search_modes("LGU+ 납품대금 조기 지급", k=3)
+    assert set(modes) == {"dense", "keyword", "hybrid"}
+    assert modes["keyword"][0].chunk.doc_id == "002_2b509c53194e2463.txt"
+
+
+def test_bad_input_gets_a_clear_error_and_loses_nothing(settings, corpus, tmp_path, korean):
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([corpus])
+    with pytest.raises(QuestionError, match="비어"):
+        pipe.search("   ")
+    with pytest.raises(QuestionError, match="너무 깁니다"):
+        pipe.search("가" * (settings.app.max_question_chars + 1))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(IngestError, match="nothing to ingest"):
+        pipe.ingest([empty])
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bin.txt").write_bytes(b"\x00\xff\xfe\x00garbage\x80\x81")
+    with pytest.raises(IngestError):
+        pipe.ingest([broken])
+    with pytest.raises(IngestError, match="no such file"):
+        pipe.ingest([tmp_path / "missing"])
+    assert pipe.describe()["n_docs"] == 5
+
+
+def test_broken_file_next_to_good_ones_is_skipped_not_fatal(settings, corpus, korean):
+    (corpus / "zz_broken.txt").write_bytes(b"\x00\x01\x02\xff\xfe")
+    report = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    assert len(report.added) == 5
+    assert [f for f, _ in report.skipped] and "zz_broken.txt" in report.skipped[0][0]
+
+
+def test_store_built_with_another_model_is_refused(settings, corpus, korean):
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+
+    class Other(HashingEmbedder):
+        name = "another-model"
+
+    with pytest.raises(StoreMismatchError, match="--rebuild"):
+        build_pipeline(settings, embedder=Other(), korean=korean).search("KT")
+
+
+def test_keyword_index_is_rebuilt_when_its_file_is_missing(settings, corpus, korean):
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    for f in settings.store.dir.glob("keyword-*.json"):
+        f.unlink()
+    hits = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).search("황창규 회장", k=1)
+    assert hits[0].chunk.doc_id == "004_3623695115e5a12c.txt"
+    assert list(settings.store.dir.glob("keyword-*.json"))
