@@ -1,0 +1,240 @@
+"""The Gradio chat page: streaming answers, source cards, examples, stop, feedback, embed tab.
+
+`build_chat_blocks(ctx)` builds the Blocks; `app.py` mounts it in the FastAPI app at "/".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from rag.serialize import answer_to_dict
+from rag.types import Answer, Turn
+from rag.web import render
+from rag.web.security import RateLimiter
+from rag.web.service import ChatService, FeedbackLog, NotReadyError
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# one question per seed article, answerable from it (the corpus the app ingests on first start)
+EXAMPLE_QUESTIONS = (
+    "LG이노텍의 동반성장 펀드 규모는?",
+    "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?",
+    "LGU+는 협력사 몇 곳에 납품대금을 조기 지급했나?",
+    "LG전자 협력회 워크숍은 어디에서 열렸나?",
+    "중기부가 상생협력 우수 기업 간담회를 연 장소는?",
+)
+MODE_CHOICES = [("LLM 답변 (초안 → 생성)", "llm"), ("추출 답변 (빠름)", "extractive")]
+
+
+@dataclass
+class WebContext:
+    """What the page needs: the service, where feedback goes, the rate limit, the public URL."""
+
+    service: ChatService
+    feedback: FeedbackLog
+    limiter: RateLimiter
+    public_url: str
+    default_mode: str = "extractive"
+    default_k: int = 5
+    concurrency: int = 8
+    max_question_chars: int = 2000
+
+
+def embed_snippets(public_url: str) -> tuple[str, str]:
+    """(script snippet for a floating bubble, plain iframe snippet) for another site's HTML."""
+    base = public_url.rstrip("/")
+    script = f'<script src="{base}/widget.js" defer></script>'
+    iframe = (
+        f'<iframe src="{base}/widget" title="상생협력 Q&A" '
+        'style="width:380px;height:560px;border:1px solid #ddd;border-radius:12px"></iframe>'
+    )
+    return script, iframe
+
+
+def _client(request: gr.Request | None) -> str:
+    if request is None or request.client is None:
+        return "local"
+    return request.client.host or "local"
+
+
+def _history(conv: dict[str, Any]) -> list[Turn]:
+    return [Turn(role=t["role"], content=t["content"]) for t in conv.get("turns", [])]
+
+
+def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
+    service = ctx.service
+
+    def status_md() -> str:
+        if service.error:
+            return f"⚠️ {service.status}"
+        if service.ready:
+            return f"🟢 {service.status}"
+        return f"⏳ {service.status} (질문은 준비되면 바로 답합니다)"
+
+    def poll_status() -> tuple[str, gr.Timer]:
+        return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
+
+    def respond(
+        message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, request: gr.Request
+    ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
+        question = (message or "").strip()
+        conv = dict(conv or {"turns": [], "answers": {}})
+        chat = list(chat or [])
+        if not question:
+            yield chat, gr.skip(), conv, ""
+            return
+        chat.append({"role": "user", "content": render.escape_text(question)})
+        chat.append({"role": "assistant", "content": ""})
+        if len(question) > ctx.max_question_chars:
+            chat[-1]["content"] = f"질문이 너무 깁니다 (최대 {ctx.max_question_chars}자)."
+            yield chat, gr.skip(), conv, ""
+            return
+        if ctx.limiter.check(_client(request)):
+            chat[-1]["content"] = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
+            yield chat, gr.skip(), conv, ""
+            return
+        while not service.ready:  # the first question waits for the models instead of failing
+            chat[-1]["content"] = f'<span class="status">⏳ {render.escape_text(service.status)}</span>'
+            yield chat, gr.skip(), conv, ""
+            time.sleep(0.5)
+        answer: Answer | None = None
+        tokens = ""
+        try:
+            for event in service.stream(question, history=_history(conv), mode=mode, k=int(k)):
+                if event.kind == "status" and not tokens:
+                    chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
+                elif event.kind == "draft":
+                    chat[-1]["content"] = render.draft_html(event.text)
+                elif event.kind == "token":
+                    tokens += event.text
+                    chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
+                elif event.kind == "final" and event.answer is not None:
+                    answer = event.answer
+                    chat[-1]["content"] = render.chat_message_html(answer)
+                else:
+                    continue
+                yield chat, gr.skip(), conv, ""
+        except NotReadyError as exc:
+            chat[-1]["content"] = f"모델을 불러오지 못했습니다: {render.escape_text(str(exc))}"
+            yield chat, gr.skip(), conv, ""
+            return
+        if answer is None:
+            chat[-1]["content"] = render.escape_text("답변을 만들지 못했습니다.")
+            yield chat, gr.skip(), conv, ""
+            return
+        turns = list(conv.get("turns", [])) + [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text},
+        ]
+        answers = dict(conv.get("answers", {}))
+        answers[str(len(chat) - 1)] = answer_to_dict(answer)
+        conv = {"turns": turns, "answers": answers}
+        yield chat, render.source_cards_html(answer, service.article), conv, ""
+
+    def on_like(conv: dict[str, Any], data: gr.LikeData, request: gr.Request) -> str:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        answer = (conv or {}).get("answers", {}).get(str(index))
+        if answer is None:
+            return "피드백을 기록할 답변이 없습니다."
+        liked = data.liked is True or (isinstance(data.liked, str) and data.liked.lower() in {"like", "up"})
+        ctx.feedback.record("up" if liked else "down", answer, client=_client(request))
+        return "👍 고맙습니다. 피드백을 기록했습니다." if liked else "👎 피드백을 기록했습니다. 더 나아지겠습니다."
+
+    def clear() -> tuple[list, str, dict, str]:
+        return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""
+
+    def api_ask(question: str, mode: str = "extractive", k: int = 5) -> dict:
+        """Ask one question; returns the same JSON as `rag ask --json` (answer, citations, hits, timings)."""
+        if not question or not question.strip():
+            raise gr.Error("question is empty")
+        if mode not in ("llm", "extractive"):
+            raise gr.Error("mode must be 'llm' or 'extractive'")
+        return answer_to_dict(service.ask(question.strip()[: ctx.max_question_chars], mode=mode, k=int(k)))
+
+    script_snippet, iframe_snippet = embed_snippets(ctx.public_url)
+    with gr.Blocks(title="상생협력 뉴스 Q&A", analytics_enabled=False) as blocks:
+        conv_state = gr.State({"turns": [], "answers": {}})
+        with gr.Row(elem_id="topbar"):
+            gr.Markdown("## 상생협력 뉴스 Q&A\n대·중소기업 상생협력 기사에서 근거를 찾아 답합니다. 모든 답에는 출처가 붙습니다.")
+            status = gr.Markdown(status_md(), elem_id="model-status")
+        timer = gr.Timer(1.0, active=True)
+        timer.tick(poll_status, None, [status, timer], api_visibility="private", queue=False)
+        with gr.Tabs():
+            with gr.Tab("채팅", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            elem_id="chat",
+                            height=520,
+                            show_label=False,
+                            latex_delimiters=[],
+                            placeholder="상생협력 기사에 대해 물어보세요.",
+                            buttons=["copy"],
+                        )
+                        with gr.Row():
+                            textbox = gr.Textbox(
+                                placeholder="질문을 입력하세요 (예: LG이노텍의 동반성장 펀드 규모는?)",
+                                show_label=False,
+                                scale=6,
+                                max_lines=4,
+                                elem_id="question",
+                                autofocus=True,
+                            )
+                            send = gr.Button("보내기", variant="primary", scale=1, elem_id="send")
+                            stop = gr.Button("중지", variant="stop", scale=1, elem_id="stop")
+                        gr.Markdown("**예시 질문**")
+                        with gr.Row(elem_id="examples"):
+                            example_buttons = [gr.Button(q, size="sm", elem_classes=["example"]) for q in EXAMPLE_QUESTIONS]
+                        with gr.Row():
+                            mode = gr.Radio(MODE_CHOICES, value=ctx.default_mode, label="답변 방식", elem_id="mode")
+                            top_k = gr.Slider(1, 10, value=ctx.default_k, step=1, label="검색할 문단 수 (top-k)", elem_id="topk")
+                        with gr.Row():
+                            new_chat = gr.Button("새 대화", size="sm", elem_id="new-chat")
+                            feedback_note = gr.Markdown("", elem_id="feedback-note")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### 출처")
+                        sources = gr.HTML(render.source_cards_html(None, service.article), elem_id="sources", js_on_load=None)
+            with gr.Tab("임베드 (Embed)", id="embed"):
+                gr.Markdown(
+                    "다른 사이트에 이 챗봇을 넣으려면 아래 코드 한 줄을 붙여 넣으세요. 오른쪽 아래에 채팅 버튼이 생깁니다. "
+                    "모든 파일은 이 서버가 직접 제공합니다 (CDN 없음, 오프라인 동작). "
+                    "그 사이트의 주소(origin)가 설정 `app.allowed_origins`에 있어야 합니다."
+                )
+                gr.Code(script_snippet, language="html", label="플로팅 버튼 (script)", interactive=False, elem_id="embed-script")
+                gr.Code(iframe_snippet, language="html", label="iframe", interactive=False, elem_id="embed-iframe")
+                gr.Markdown("API 예시: `curl -s " + ctx.public_url.rstrip("/") + "/api/ask -H 'content-type: application/json' "
+                            "-d '{\"question\": \"LG이노텍의 동반성장 펀드 규모는?\", \"mode\": \"extractive\"}'`")
+
+        io = dict(inputs=[textbox, chatbot, conv_state, mode, top_k], outputs=[chatbot, sources, conv_state, textbox])
+        events = [
+            textbox.submit(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
+            send.click(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
+        ]
+        for button, question in zip(example_buttons, EXAMPLE_QUESTIONS):
+            filled = button.click(lambda q=question: q, None, textbox, queue=False, api_visibility="private")
+            events.append(
+                filled.then(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private")
+            )
+        stop.click(None, None, None, cancels=events, api_visibility="private")
+        new_chat.click(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private", queue=False)
+        chatbot.like(on_like, [conv_state], [feedback_note], api_visibility="private")
+        gr.api(api_ask, api_name="ask", concurrency_limit=ctx.concurrency, concurrency_id="answer")
+    blocks.queue(default_concurrency_limit=ctx.concurrency)
+    return blocks
+
+
+def chat_css() -> str:
+    return (STATIC_DIR / "chat.css").read_text(encoding="utf-8")
+
+
+def chat_head() -> str:
+    """A click on an [n] marker scrolls to its source card and flashes it (no navigation)."""
+    return "<script>" + (STATIC_DIR / "cite.js").read_text(encoding="utf-8") + "</script>"

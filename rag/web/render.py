@@ -1,0 +1,149 @@
+"""Answers and sources as HTML. Everything from articles or the model is untrusted: it is escaped here.
+
+Escaping covers HTML *and* the Markdown / LaTeX / template syntax of the places it lands (Gradio's
+chatbot renders Markdown, gr.HTML is a template), so `[x](javascript:..)`, `<img onerror=..>` and
+`${..}` all arrive as plain text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Callable, Sequence
+
+from rag.types import Answer, Article, Citation
+
+REFUSAL_TITLE = "근거를 찾지 못했습니다"
+_CITE = re.compile(r"\[(\d{1,3})\]")
+# characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
+_SPECIAL = set("&<>\"'`[]()*_\\#!|~${}:=+-.^@%")
+CONTEXT_CHARS = 160  # of article text shown around a cited span on a source card
+
+
+def escape_text(text: str) -> str:
+    """Untrusted text -> inert HTML: every markup-significant character becomes a numeric entity."""
+    out = []
+    for ch in text:
+        if ch in _SPECIAL:
+            out.append(f"&#{ord(ch)};")
+        elif ch == "\n":
+            out.append("<br>")
+        elif ch == "\r" or (ord(ch) < 32 and ch != "\t"):
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def escape_attr(text: str) -> str:
+    """Untrusted text inside a double-quoted attribute value."""
+    return html.escape(text, quote=True).replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;")
+
+
+def answer_html(text: str, citations: Sequence[Citation] = (), anchor_prefix: str = "src") -> str:
+    """Answer text with its [n] markers turned into links to the source cards (known n only)."""
+    known = {c.n for c in citations}
+    parts: list[str] = []
+    pos = 0
+    for match in _CITE.finditer(text):
+        parts.append(escape_text(text[pos : match.start()]))
+        n = int(match.group(1))
+        if n in known:
+            parts.append(f'<a class="cite" href="#{anchor_prefix}-{n}" data-n="{n}">&#91;{n}&#93;</a>')
+        else:
+            parts.append(escape_text(match.group(0)))
+        pos = match.end()
+    parts.append(escape_text(text[pos:]))
+    return "".join(parts)
+
+
+def chat_message_html(answer: Answer) -> str:
+    """The assistant's chat bubble for a finished answer: refusal state, or text + cited sources."""
+    if answer.refused:
+        body = f'<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
+        if answer.text and REFUSAL_TITLE not in answer.text:
+            body += f"<br>{escape_text(answer.text)}"
+        return body + "</div>"
+    out = answer_html(answer.text, answer.citations)
+    if answer.notice:
+        out += f'<div class="notice">{escape_text(answer.notice)}</div>'
+    if answer.citations:
+        items = ", ".join(
+            f'<a class="cite" href="#src-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}</a>'
+            for c in _unique_by_n(answer.citations)
+        )
+        out += f'<div class="cite-list">출처: {items}</div>'
+    return out
+
+
+def draft_html(text: str) -> str:
+    """The instant extractive draft, labelled as such until the model's answer replaces it."""
+    return f'<div class="draft"><span class="badge">초안</span> {escape_text(text)}</div>'
+
+
+def locate_span(article_text: str, citation: Citation) -> tuple[int, int] | None:
+    """The cited span in the article: its offsets when they hold the quote, else where the quote occurs."""
+    start, end = citation.start, citation.end
+    if 0 <= start < end <= len(article_text):
+        if not citation.quote or article_text[start:end].strip() == citation.quote.strip():
+            return start, end
+    if citation.quote:
+        found = article_text.find(citation.quote.strip())
+        if found >= 0:
+            return found, found + len(citation.quote.strip())
+    if 0 <= start < end <= len(article_text):
+        return start, end
+    return None
+
+
+def passage_html(article_text: str, span: tuple[int, int], context: int = CONTEXT_CHARS) -> str:
+    """A window of the article around the span, with the span in <mark>."""
+    start, end = span
+    left = max(0, start - context)
+    right = min(len(article_text), end + context)
+    # snap the window to whitespace so it does not open mid-word
+    while left > 0 and not article_text[left - 1].isspace() and start - left < context + 30:
+        left -= 1
+    while right < len(article_text) and not article_text[right].isspace() and right - end < context + 30:
+        right += 1
+    head = ("…" if left > 0 else "") + escape_text(article_text[left:start])
+    tail = escape_text(article_text[end:right]) + ("…" if right < len(article_text) else "")
+    return f'{head}<mark class="span">{escape_text(article_text[start:end])}</mark>{tail}'
+
+
+def source_cards_html(answer: Answer | None, get_article: Callable[[str], Article | None]) -> str:
+    """One card per cited source (title, publisher, date, passage with the span highlighted)."""
+    if answer is None:
+        return '<div class="sources empty">질문하면 근거 기사가 여기에 표시됩니다.</div>'
+    if answer.refused or not answer.citations:
+        return f'<div class="sources refused">{escape_text(REFUSAL_TITLE)} — 표시할 출처가 없습니다.</div>'
+    cards = []
+    for citation in _unique_by_n(answer.citations):
+        article = get_article(citation.source)
+        span = locate_span(article.text, citation) if article is not None else None
+        passage = (
+            passage_html(article.text, span)
+            if article is not None and span is not None
+            else f'<mark class="span">{escape_text(citation.quote)}</mark>'
+        )
+        title = citation.title or (article.title if article else "") or citation.source
+        publisher = citation.publisher or (article.publisher if article else None) or ""
+        date = citation.date or (article.date if article else None) or ""
+        meta = " · ".join(escape_text(x) for x in (publisher, date, citation.source) if x)
+        cards.append(
+            f'<div class="source-card" id="src-{citation.n}" data-source="{escape_attr(citation.source)}">'
+            f'<div class="card-head"><span class="num">&#91;{citation.n}&#93;</span> '
+            f'<span class="title">{escape_text(title)}</span></div>'
+            f'<div class="meta">{meta}</div><div class="passage">{passage}</div></div>'
+        )
+    return '<div class="sources">' + "".join(cards) + "</div>"
+
+
+def _unique_by_n(citations: Sequence[Citation]) -> list[Citation]:
+    seen: set[int] = set()
+    out = []
+    for c in sorted(citations, key=lambda c: c.n):
+        if c.n not in seen:
+            seen.add(c.n)
+            out.append(c)
+    return out

@@ -1,0 +1,166 @@
+"""What the web layer asks of the pipeline: background start-up, waiting for it, feedback storage.
+
+The page is served at once; `ChatService.start()` ingests the seeds (when the store is empty) and
+loads the models in a thread, and every question waits for that instead of failing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, Sequence
+
+from rag.types import Answer, Article, Event, IngestReport, Turn
+
+log = logging.getLogger(__name__)
+
+MODES = ("llm", "extractive")
+
+
+class PipelineLike(Protocol):
+    """The part of `rag.pipeline.Pipeline` the web layer uses."""
+
+    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False) -> IngestReport: ...
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer: ...
+    def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Iterator[Event]: ...
+    def article(self, doc_id: str) -> Article | None: ...
+    def describe(self) -> dict: ...
+    def warm_up(self) -> None: ...
+
+
+class NotReadyError(RuntimeError):
+    """The pipeline failed to start, or did not become ready in time."""
+
+
+class ChatService:
+    """The pipeline plus its start-up state; thread-safe for concurrent questions."""
+
+    def __init__(self, build: Callable[[], PipelineLike], ingest_if_empty: bool = True, load_llm: bool = False) -> None:
+        # the pipeline is built in the start-up thread too: its imports (chromadb, ...) take seconds
+        self._build = build
+        self.pipe: PipelineLike | None = None
+        self.ingest_if_empty = ingest_if_empty
+        self.load_llm = load_llm
+        self.status = "시작 중…"
+        self.error: str | None = None
+        self.started_at = time.monotonic()
+        self.ready_at: float | None = None
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def start(self, background: bool = True) -> None:
+        """Ingest the seeds if the store is empty and warm the models, in a thread unless told not to."""
+        if background:
+            self._thread = threading.Thread(target=self._load, name="rag-warmup", daemon=True)
+            self._thread.start()
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            self.status = "검색 색인 여는 중…"
+            self.pipe = self._build()
+            if self.ingest_if_empty and int(self.pipe.describe().get("n_docs", 0) or 0) == 0:
+                self.status = "처음 시작: 기본 기사(seeds)를 색인하는 중…"
+                report = self.pipe.ingest()
+                log.info("ingested %d new articles", len(report.added))
+            self.status = "임베딩 모델을 불러오는 중…"
+            self.pipe.warm_up()
+        # the start-up boundary: whatever broke is shown on the page and in /health, not swallowed
+        except Exception as exc:  # noqa: BLE001
+            log.exception("pipeline start-up failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = f"시작 실패: {self.error}"
+        else:
+            self.ready_at = time.monotonic()
+            self.status = "준비됨"
+        finally:
+            self._ready.set()
+        if self.load_llm and self.pipe is not None and not self.error:
+            self._warm_llm()
+
+    def _warm_llm(self) -> None:
+        """Questions are answered (extractive draft first) while the LLM loads; it loads lazily anyway."""
+        warm_up = self.pipe.warm_up  # type: ignore[union-attr]
+        if "llm" not in inspect.signature(warm_up).parameters:
+            return
+        self.status = "준비됨 (LLM 불러오는 중…)"
+        try:
+            warm_up(llm=True)
+        # the LLM is optional: answers fall back to extractive; say so on the page
+        except Exception as exc:  # noqa: BLE001
+            log.warning("LLM warm-up failed: %s", exc)
+            self.status = f"준비됨 (LLM 사용 불가: {type(exc).__name__})"
+        else:
+            self.status = "준비됨"
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until start-up finished; raise NotReadyError if it failed or timed out."""
+        if not self._ready.wait(timeout):
+            raise NotReadyError("the models are still loading")
+        if self.error:
+            raise NotReadyError(self.error)
+
+    def _ready_pipe(self) -> PipelineLike:
+        self.wait_ready()
+        assert self.pipe is not None  # set before the ready event unless start-up failed (raised above)
+        return self.pipe
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+        return self._ready_pipe().ask(question, history=history, mode=mode, k=k)
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+    ) -> Iterator[Event]:
+        return self._ready_pipe().stream(question, history=history, mode=mode, k=k)
+
+    def article(self, doc_id: str) -> Article | None:
+        return self.pipe.article(doc_id) if self.pipe is not None else None
+
+    def close(self) -> None:
+        close = getattr(self.pipe, "close", None)
+        if callable(close):
+            close()
+
+    def health(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"status": "ok" if self.ready and not self.error else ("error" if self.error else "loading")}
+        info["ready"] = self.ready and not self.error
+        info["detail"] = self.status
+        if self.ready_at is not None:
+            info["startup_s"] = round(self.ready_at - self.started_at, 2)
+        if info["ready"] and self.pipe is not None:
+            info["pipeline"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.pipe.describe().items()}
+        return info
+
+
+class FeedbackLog:
+    """Thumbs up/down with the question, answer and citations, one JSON object per line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def record(self, vote: str, answer: dict[str, Any], client: str = "") -> dict[str, Any]:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "vote": vote,
+            "question": answer.get("question", ""),
+            "answer": answer.get("answer", ""),
+            "refused": answer.get("refused", False),
+            "mode": answer.get("mode", ""),
+            "citations": answer.get("citations", []),
+            "client": client,
+        }
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return entry

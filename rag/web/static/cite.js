@@ -1,0 +1,13 @@
+// [n] markers in answers are links to "#src-n": scroll the matching source card into view instead
+// of navigating (Gradio's chatbot would otherwise open links in a new tab).
+document.addEventListener("click", function (event) {
+  var link = event.target && event.target.closest ? event.target.closest("a.cite") : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var card = document.getElementById("src-" + link.getAttribute("data-n"));
+  if (!card) return;
+  card.scrollIntoView({ behavior: "smooth", block: "center" });
+  card.classList.add("flash");
+  setTimeout(function () { card.classList.remove("flash"); }, 1500);
+}, true);

@@ -1,0 +1,158 @@
+// The compact chat inside /widget. Everything from the server is put in the page with textContent
+// (never innerHTML), so article text and model output stay inert whatever they contain.
+(function () {
+  "use strict";
+  var params = new URLSearchParams(location.search);
+  var mode = params.get("mode") === "llm" || params.get("mode") === "extractive" ? params.get("mode") : null;
+  var log = document.getElementById("qa-log");
+  var form = document.getElementById("qa-form");
+  var input = document.getElementById("qa-input");
+  var sendBtn = document.getElementById("qa-send");
+  var stopBtn = document.getElementById("qa-stop");
+  var status = document.getElementById("qa-status");
+  var history = [];
+  var controller = null;
+  var counter = 0;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  // answer text with [n] markers as clickable spans that point at the source card n
+  function renderAnswer(box, text, citations, prefix) {
+    box.textContent = "";
+    var known = {};
+    (citations || []).forEach(function (c) { known[c.n] = true; });
+    var re = /\[(\d{1,3})\]/g, last = 0, m;
+    while ((m = re.exec(text)) !== null) {
+      box.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (known[m[1]]) {
+        var cite = el("span", "qa-cite", "[" + m[1] + "]");
+        cite.setAttribute("data-target", prefix + m[1]);
+        cite.addEventListener("click", function (ev) {
+          var card = document.getElementById(ev.target.getAttribute("data-target"));
+          if (card) { card.scrollIntoView({ block: "nearest" }); card.classList.add("qa-flash"); setTimeout(function () { card.classList.remove("qa-flash"); }, 1200); }
+        });
+        box.appendChild(cite);
+      } else {
+        box.appendChild(document.createTextNode(m[0]));
+      }
+      last = re.lastIndex;
+    }
+    box.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function renderSources(bubble, citations, prefix) {
+    var seen = {}, list = el("div", "qa-sources");
+    (citations || []).forEach(function (c) {
+      if (seen[c.n]) return;
+      seen[c.n] = true;
+      var card = el("div", "qa-card");
+      card.id = prefix + c.n;
+      card.setAttribute("data-source", c.source || "");
+      card.appendChild(el("div", "qa-title", "[" + c.n + "] " + (c.title || c.source || "")));
+      card.appendChild(el("div", "qa-meta", [c.publisher, c.date, c.source].filter(Boolean).join(" · ")));
+      var quote = el("div", "qa-quote");
+      quote.appendChild(el("mark", null, c.quote || ""));
+      card.appendChild(quote);
+      list.appendChild(card);
+    });
+    if (list.childNodes.length) bubble.appendChild(list);
+  }
+
+  function addFeedback(bubble, result) {
+    var bar = el("div", "qa-feedback", "도움이 되었나요?");
+    ["up", "down"].forEach(function (vote) {
+      var b = el("button", null, vote === "up" ? "👍" : "👎");
+      b.type = "button";
+      b.setAttribute("aria-label", vote);
+      b.addEventListener("click", function () {
+        fetch("/api/feedback", { method: "POST", headers: { "content-type": "application/json" },
+          body: JSON.stringify({ vote: vote, answer: result }) }).then(function () { bar.textContent = "피드백 고맙습니다."; });
+      });
+      bar.appendChild(b);
+    });
+    bubble.appendChild(bar);
+  }
+
+  function setBusy(busy) {
+    sendBtn.hidden = busy; stopBtn.hidden = !busy; input.disabled = busy;
+  }
+
+  async function ask(question) {
+    var prefix = "qa-src-" + (++counter) + "-";
+    log.appendChild(el("div", "qa-msg qa-user", question));
+    var bubble = el("div", "qa-msg qa-bot");
+    var text = el("div", "qa-text", "…");
+    bubble.appendChild(text);
+    log.appendChild(bubble);
+    scrollDown();
+    var messages = history.concat([{ role: "user", content: question }]);
+    var body = { model: "sangsaeng-qa", messages: messages, stream: true };
+    if (mode) body.mode = mode;
+    controller = new AbortController();
+    setBusy(true);
+    var streamed = "", final = null;
+    try {
+      var resp = await fetch("/v1/chat/completions", { method: "POST", signal: controller.signal,
+        headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      if (!resp.ok) {
+        var err = await resp.json().catch(function () { return {}; });
+        throw new Error(resp.status === 429 ? "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요." : ((err.error && err.error.message) || ("HTTP " + resp.status)));
+      }
+      var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
+      while (true) {
+        var chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        var parts = buffer.split("\n\n");
+        buffer = parts.pop();
+        parts.forEach(function (part) {
+          var line = part.replace(/^data: /, "").trim();
+          if (!line || line === "[DONE]") return;
+          var data = JSON.parse(line);
+          if (data.error) throw new Error(data.error.message);
+          var choice = data.choices && data.choices[0];
+          if (choice && choice.delta && choice.delta.content) { streamed += choice.delta.content; text.textContent = streamed; scrollDown(); }
+          if (choice && choice.finish_reason) final = data;
+        });
+      }
+      if (final) {
+        var answerText = final.answer || streamed;
+        if (final.refused) {
+          bubble.classList.add("qa-refused");
+          text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
+        } else {
+          renderAnswer(text, answerText, final.citations, prefix);
+          renderSources(bubble, final.citations, prefix);
+        }
+        history = messages.concat([{ role: "assistant", content: answerText }]);
+        addFeedback(bubble, { question: question, answer: answerText, refused: !!final.refused, citations: final.citations || [] });
+      }
+    } catch (e) {
+      text.textContent = e.name === "AbortError" ? (streamed || "") + " (중지됨)" : "오류: " + e.message;
+    } finally {
+      controller = null;
+      setBusy(false);
+      input.focus();
+      scrollDown();
+    }
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var q = input.value.trim();
+    if (!q || controller) return;
+    input.value = "";
+    ask(q);
+  });
+  stopBtn.addEventListener("click", function () { if (controller) controller.abort(); });
+  fetch("/health").then(function (r) { return r.json(); }).then(function (h) {
+    if (!h.ready) status.textContent = "모델 준비 중… (질문은 준비되면 답합니다)";
+  }).catch(function () {});
+})();

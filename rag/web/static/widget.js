@@ -1,0 +1,46 @@
+// One-line embed: <script src="http://HOST:PORT/widget.js" defer></script>
+// Adds a floating chat bubble that opens our /widget in an iframe. Optional attributes on the tag:
+// data-mode="extractive|llm", data-position="left|right", data-open="true".
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__sangsaengQaWidget) return;
+  window.__sangsaengQaWidget = true;
+  var base = new URL(script.src, location.href).origin;
+  var mode = script.getAttribute("data-mode");
+  var side = script.getAttribute("data-position") === "left" ? "left" : "right";
+  var src = base + "/widget" + (mode ? "?mode=" + encodeURIComponent(mode) : "");
+
+  var button = document.createElement("button");
+  button.type = "button";
+  button.id = "sangsaeng-qa-bubble";
+  button.setAttribute("aria-label", "상생협력 Q&A 열기");
+  button.textContent = "💬";
+  button.style.cssText = "position:fixed;bottom:20px;" + side + ":20px;width:56px;height:56px;border-radius:50%;border:none;" +
+    "background:#1d4ed8;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646";
+
+  var frame = null;
+  function toggle() {
+    if (!frame) {
+      frame = document.createElement("iframe");
+      frame.id = "sangsaeng-qa-frame";
+      frame.src = src;
+      frame.title = "상생협력 Q&A";
+      frame.style.cssText = "position:fixed;bottom:88px;" + side + ":20px;width:380px;height:560px;max-width:calc(100vw - 40px);" +
+        "max-height:calc(100vh - 110px);border:1px solid #d1d5db;border-radius:12px;background:#fff;" +
+        "box-shadow:0 8px 30px rgba(0,0,0,.2);z-index:2147483647";
+      document.body.appendChild(frame);
+      button.textContent = "✕";
+      return;
+    }
+    var hidden = frame.style.display === "none";
+    frame.style.display = hidden ? "block" : "none";
+    button.textContent = hidden ? "✕" : "💬";
+  }
+  button.addEventListener("click", toggle);
+  function mount() {
+    document.body.appendChild(button);
+    if (script.getAttribute("data-open") === "true") toggle();
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();

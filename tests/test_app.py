@@ -1,0 +1,515 @@
+"""The web layer against a small deterministic fake pipeline: HTTP API, security, rendering, Gradio.
+
+`FakePipeline` and `LiveServer` are also used by tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rag.config import Settings, load_settings
+from rag.serialize import answer_to_dict
+from rag.types import Answer, Article, Chunk, Citation, Event, Hit, IngestReport, Turn
+from rag.web import render
+from rag.web.security import OriginPolicy, RateLimiter, normalize_origin
+from rag.web.server import create_app
+
+POISON = (
+    '협력사 지원 공지 <script>alert("xss")</script> 자세한 내용은 '
+    '<img src=x onerror="alert(1)"> 그리고 [여기](javascript:alert(2)) 를 누르세요. ${7*7} {{constructor}}'
+)
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in re.finditer(r"(?<=[.!?다])\s+|\n+", text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = "".join(text.split())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+class FakePipeline:
+    """Answers with the article sentence sharing the most character bigrams with the question.
+
+    Refuses below `min_overlap`. `mode="llm"` streams the answer word by word after a draft.
+    `gate` (optional) blocks every answer until set; `barrier` makes N answers wait for each other.
+    """
+
+    def __init__(self, articles: Sequence[Article], min_overlap: float = 0.35) -> None:
+        self.articles = {a.doc_id: a for a in articles}
+        self.min_overlap = min_overlap
+        self.ingested = False
+        self.warmed = False
+        self.calls: list[tuple[str, tuple[Turn, ...], str | None, int | None]] = []
+        self.gate: threading.Event | None = None
+        self.barrier: threading.Barrier | None = None
+
+    @classmethod
+    def from_folder(cls, folder: Path, extra: Sequence[Article] = ()) -> "FakePipeline":
+        articles = []
+        for path in sorted(folder.glob("*.txt")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            title = next((line.strip() for line in text.splitlines() if len(line.strip()) > 12), path.name)
+            articles.append(Article(doc_id=path.name, text=text, title=title, date="2022-03-21", publisher="테스트일보"))
+        return cls([*articles, *extra])
+
+    # the pipeline contract -------------------------------------------------------------------
+    def describe(self) -> dict:
+        return {"store": "fake", "n_docs": len(self.articles) if self.ingested else 0, "n_chunks": 0}
+
+    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False) -> IngestReport:
+        self.ingested = True
+        return IngestReport(added=tuple(self.articles))
+
+    def warm_up(self) -> None:
+        self.warmed = True
+
+    def article(self, doc_id: str) -> Article | None:
+        return self.articles.get(doc_id)
+
+    def close(self) -> None:
+        pass
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+        final = None
+        for event in self.stream(question, history, mode, k):
+            final = event.answer or final
+        assert final is not None
+        return final
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+    ) -> Iterator[Event]:
+        self.calls.append((question, tuple(history), mode, k))
+        if self.gate is not None:
+            self.gate.wait(30)
+        if self.barrier is not None:
+            self.barrier.wait(30)
+        yield Event("status", "검색 중…")
+        best = self._best(question)
+        mode = mode or "extractive"
+        if best is None:
+            yield Event("final", answer=Answer(question=question, text="근거를 찾지 못했습니다.", refused=True, mode=mode))
+            return
+        article, (start, end), score = best
+        quote = article.text[start:end]
+        citation = Citation(1, article.doc_id, quote, start, end, article.title, article.date, article.publisher)
+        chunk = Chunk(f"{article.doc_id}#0", article.doc_id, quote, start, end, article.title, article.date, article.publisher)
+        text = f"{quote} [1]"
+        yield Event("draft", text=text)
+        if mode == "llm":
+            for word in text.split(" "):
+                yield Event("token", text=word + " ")
+        timings = {"retrieval": 1.0, "first_token": 2.0, "total": 3.0}
+        yield Event(
+            "final",
+            answer=Answer(question, text, False, (citation,), (Hit(chunk, score),), mode=mode, timings=timings),
+        )
+
+    def _best(self, question: str) -> tuple[Article, tuple[int, int], float] | None:
+        wanted = _bigrams(question)
+        best = None
+        for article in self.articles.values():
+            for span in _sentences(article.text):
+                got = len(wanted & _bigrams(article.text[span[0] : span[1]])) / max(1, len(wanted))
+                if best is None or got > best[2]:
+                    best = (article, span, got)
+        return best if best is not None and best[2] >= self.min_overlap else None
+
+
+def poisoned_article() -> Article:
+    return Article(doc_id="999_poison.txt", text=POISON, title='<b onmouseover="x()">독</b> 기사', date="2024-01-01", publisher="<i>악성</i>")
+
+
+def make_settings(tmp_path: Path, **app: object) -> Settings:
+    settings = load_settings(None, env={})
+    settings = replace(settings, paths=replace(settings.paths, data_dir=tmp_path / "data"))
+    defaults = {"allowed_origins": ("http://allowed.example:8080",), "rate_limit_per_minute": 1000}
+    defaults.update(app)
+    return replace(settings, app=replace(settings.app, **defaults), generation=replace(settings.generation, backend="extractive"))
+
+
+@pytest.fixture
+def fake(seeds_dir: Path) -> FakePipeline:
+    return FakePipeline.from_folder(seeds_dir, extra=[poisoned_article()])
+
+
+@pytest.fixture
+def client(tmp_path: Path, fake: FakePipeline) -> TestClient:
+    app = create_app(make_settings(tmp_path), lambda: fake)
+    app.state.service.start(background=False)
+    return TestClient(app)
+
+
+# --- serialization ------------------------------------------------------------------------------
+
+
+def test_answer_to_dict_has_the_cli_fields(fake: FakePipeline) -> None:
+    data = answer_to_dict(fake.ask("LG이노텍의 동반성장 펀드 규모는?"))
+    assert {"answer", "refused", "citations", "hits", "timings"} <= set(data)
+    assert set(data["citations"][0]) >= {"n", "source", "title", "date", "quote", "start", "end"}
+    assert set(data["hits"][0]) >= {"source", "score"}
+    assert set(data["timings"]) >= {"retrieval", "first_token", "total"}
+    json.dumps(data)
+
+
+# --- HTTP API -------------------------------------------------------------------------------------
+
+
+def test_api_ask_answers_with_citation_offsets(client: TestClient, fake: FakePipeline) -> None:
+    response = client.post("/api/ask", json={"question": "LG이노텍의 동반성장 펀드 규모는?", "mode": "extractive"})
+    assert response.status_code == 200
+    data = response.json()
+    assert "1,030억" in data["answer"] and not data["refused"]
+    citation = data["citations"][0]
+    assert citation["source"] == "001_d5bd6796c56307a8.txt"
+    text = fake.article(citation["source"]).text
+    assert text[citation["start"] : citation["end"]] == citation["quote"]
+
+
+def test_api_ask_passes_history_mode_and_k(client: TestClient, fake: FakePipeline) -> None:
+    history = [{"role": "user", "content": "LG이노텍 펀드?"}, {"role": "assistant", "content": "1,030억 원 [1]"}]
+    client.post("/api/ask", json={"question": "그 펀드는 누가 운영하나?", "mode": "llm", "history": history, "k": 3})
+    question, turns, mode, k = fake.calls[-1]
+    assert turns == (Turn("user", "LG이노텍 펀드?"), Turn("assistant", "1,030억 원 [1]")) and mode == "llm" and k == 3
+
+
+def test_api_ask_refusal_has_no_citations(client: TestClient) -> None:
+    data = client.post("/api/ask", json={"question": "화성 탐사선의 연료는 무엇인가?"}).json()
+    assert data["refused"] is True and data["citations"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"question": ""},
+        {"question": "   "},
+        {"question": "x", "mode": "poetry"},
+        {"question": "x", "k": 0},
+        {"question": "x", "surprise": 1},
+        {"mode": "llm"},
+        {"question": "가" * 5000},
+        {"question": "x", "history": [{"role": "wizard", "content": "hi"}]},
+    ],
+)
+def test_api_bad_requests_get_json_4xx(client: TestClient, body: dict) -> None:
+    response = client.post("/api/ask", json=body)
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json() and "Traceback" not in response.text
+
+
+def test_api_malformed_json_is_a_json_400(client: TestClient) -> None:
+    response = client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_api_internal_error_is_json_without_trace(tmp_path: Path, fake: FakePipeline) -> None:
+    class Broken(FakePipeline):
+        def stream(self, *args, **kwargs):  # type: ignore[override]
+            raise KeyError("secret internal detail")
+
+    app = create_app(make_settings(tmp_path), lambda: Broken(list(fake.articles.values())))
+    app.state.service.start(background=False)
+    response = TestClient(app, raise_server_exceptions=False).post("/api/ask", json={"question": "LG이노텍 펀드"})
+    assert response.status_code == 500
+    assert response.json()["error"]["message"] == "internal error" and "secret" not in response.text
+
+
+def test_openai_chat_completions_returns_answer_and_reference(client: TestClient) -> None:
+    body = {"model": "sangsaeng-qa", "messages": [{"role": "user", "content": "LG이노텍의 동반성장 펀드 규모는?"}]}
+    data = client.post("/v1/chat/completions", json=body).json()
+    message = data["choices"][0]["message"]
+    assert data["object"] == "chat.completion" and message["role"] == "assistant"
+    assert "1,030억" in message["content"]
+    assert message["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
+    assert data["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
+
+
+def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient) -> None:
+    body = {
+        "model": "sangsaeng-qa-llm",
+        "stream": True,
+        "messages": [{"role": "system", "content": "be nice"}, {"role": "user", "content": "LG이노텍의 동반성장 펀드 규모는?"}],
+    }
+    with client.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line[6:]) for line in lines[:-1]]
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "1,030억" in content and len(chunks) > 4  # streamed word by word
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
+
+
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ({"model": "gpt-4", "messages": [{"role": "user", "content": "x"}]}, 404),
+        ({"messages": []}, 400),
+        ({"messages": [{"role": "assistant", "content": "x"}]}, 400),
+        ({"messages": "hello"}, 400),
+    ],
+)
+def test_openai_bad_requests(client: TestClient, body: dict, status: int) -> None:
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == status and "error" in response.json()
+
+
+def test_health_reports_loading_then_ready(tmp_path: Path, fake: FakePipeline) -> None:
+    gate = threading.Event()
+
+    def slow_build() -> FakePipeline:
+        gate.wait(10)
+        return fake
+
+    app = create_app(make_settings(tmp_path), slow_build)
+    http = TestClient(app)
+    app.state.service.start(background=True)
+    assert http.get("/health").json()["ready"] is False
+    gate.set()
+    app.state.service.wait_ready(10)
+    health = http.get("/health").json()
+    assert health["ready"] is True and health["pipeline"]["n_docs"] == len(fake.articles)
+    assert fake.ingested and fake.warmed  # the empty store got the seeds on first start
+
+
+def test_first_question_waits_for_the_models(tmp_path: Path, fake: FakePipeline) -> None:
+    gate = threading.Event()
+
+    def slow_build() -> FakePipeline:
+        gate.wait(10)
+        return fake
+
+    app = create_app(make_settings(tmp_path), slow_build)
+    app.state.service.start(background=True)
+    results: list[int] = []
+    asker = threading.Thread(target=lambda: results.append(TestClient(app).post("/api/ask", json={"question": "LG이노텍 동반성장 펀드"}).status_code))
+    asker.start()
+    time.sleep(0.3)
+    assert not results  # still waiting, not failed
+    gate.set()
+    asker.join(10)
+    assert results == [200]
+
+
+def test_api_serves_concurrent_requests(tmp_path: Path, fake: FakePipeline) -> None:
+    fake.barrier = threading.Barrier(4)  # deadlocks (times out) unless 4 answers run at once
+    app = create_app(make_settings(tmp_path), lambda: fake)
+    app.state.service.start(background=False)
+    http = TestClient(app)
+    codes: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: codes.append(http.post("/api/ask", json={"question": "LG이노텍 펀드"}).status_code))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+    assert codes == [200] * 4 and not fake.barrier.broken
+
+
+def test_feedback_is_appended_as_jsonl(client: TestClient, tmp_path: Path) -> None:
+    answer = client.post("/api/ask", json={"question": "LG이노텍의 동반성장 펀드 규모는?"}).json()
+    assert client.post("/api/feedback", json={"vote": "up", "answer": answer}).status_code == 200
+    assert client.post("/api/feedback", json={"vote": "meh", "answer": answer}).status_code == 400
+    lines = (tmp_path / "data" / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    entry = json.loads(lines[0])
+    assert len(lines) == 1 and entry["vote"] == "up" and "1,030억" in entry["answer"]
+    assert entry["question"] and entry["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
+
+
+# --- origins, CSP, rate limit ---------------------------------------------------------------------
+
+
+def test_disallowed_origin_cannot_call_the_api(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": "http://evil.example:9999"})
+    assert response.status_code == 403 and response.json()["error"]["type"] == "forbidden"
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_allowed_origin_gets_cors_headers(client: TestClient) -> None:
+    origin = "http://allowed.example:8080"
+    preflight = client.options(
+        "/api/ask", headers={"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    )
+    assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == origin
+    response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": origin})
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] == origin
+
+
+def test_same_origin_is_always_allowed(client: TestClient) -> None:
+    response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": "http://testserver"})
+    assert response.status_code == 200
+
+
+def test_widget_may_only_be_framed_by_allowed_origins(client: TestClient) -> None:
+    response = client.get("/widget")
+    assert response.status_code == 200 and "qa-widget" in response.text
+    csp = response.headers["content-security-policy"]
+    assert csp == "frame-ancestors 'self' http://allowed.example:8080"
+    assert client.get("/").headers["content-security-policy"] == csp  # the chat page too
+    assert client.get("/widget.js").status_code == 200
+    assert client.get("/widget/static/widget-app.js").status_code == 200
+    assert client.get("/widget/static/..%2Fchat.py").status_code == 404
+
+
+def test_rate_limit_per_client(tmp_path: Path, fake: FakePipeline) -> None:
+    app = create_app(make_settings(tmp_path, rate_limit_per_minute=3), lambda: fake)
+    app.state.service.start(background=False)
+    http = TestClient(app)
+    codes = [http.post("/api/ask", json={"question": "LG이노텍 펀드"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = http.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "x"}]})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert http.get("/health").status_code == 200  # reads are not limited
+
+
+def test_rate_limiter_window_slides() -> None:
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert [limiter.check("a"), limiter.check("a")] == [0.0, 0.0]
+    assert limiter.check("a") > 0 and limiter.check("b") == 0.0
+    now[0] = 61.0
+    assert limiter.check("a") == 0.0
+
+
+def test_origin_policy() -> None:
+    policy = OriginPolicy(["http://Site.example:80/", "https://b.example:8443"])
+    assert normalize_origin("HTTP://Site.example:80/") == "http://site.example"
+    assert policy.is_allowed("http://site.example", "127.0.0.1:7860")
+    assert policy.is_allowed("https://b.example:8443", None)
+    assert not policy.is_allowed("http://b.example:8443", None)
+    assert not policy.is_allowed("null", "127.0.0.1:7860")
+    assert policy.is_allowed(None, None) and policy.is_allowed("http://127.0.0.1:7860", "127.0.0.1:7860")
+    assert OriginPolicy(["*"]).is_allowed("http://anything.example", None)
+
+
+# --- rendering untrusted text ---------------------------------------------------------------------
+
+DANGER = re.compile(r"<script|<img|onerror\s*=|onmouseover\s*=|javascript:|<i>|<b\b|\$\{", re.IGNORECASE)
+
+
+def test_escape_text_neutralizes_markup() -> None:
+    html = render.escape_text(POISON)
+    assert not DANGER.search(html)
+    assert "협력사 지원 공지" in html
+
+
+def test_answer_html_links_only_known_markers() -> None:
+    citation = Citation(1, "a.txt", "q", 0, 1)
+    html = render.answer_html("펀드는 1,030억 원이다 [1][7].", [citation])
+    assert html.count('class="cite"') == 1 and 'href="#src-1"' in html and "&#91;7&#93;" in html
+
+
+def test_poisoned_article_and_model_output_render_inert(fake: FakePipeline) -> None:
+    answer = fake.ask("협력사 지원 공지 자세한 내용은 여기를 누르세요")
+    assert answer.citations[0].source == "999_poison.txt"
+    poisoned = replace(answer, text=answer.text + ' <a href="javascript:alert(3)">x</a> <svg onload=alert(4)>')
+    for html in (render.chat_message_html(poisoned), render.source_cards_html(poisoned, fake.article), render.draft_html(poisoned.text)):
+        assert not DANGER.search(html) and "onload=" not in html and "<svg" not in html
+    cards = render.source_cards_html(poisoned, fake.article)
+    assert '<mark class="span">' in cards and 'id="src-1"' in cards
+
+
+def test_source_card_highlights_the_cited_span(fake: FakePipeline) -> None:
+    answer = fake.ask("LG이노텍의 동반성장 펀드 규모는?")
+    cards = render.source_cards_html(answer, fake.article)
+    marked = re.search(r'<mark class="span">(.*?)</mark>', cards).group(1)
+    assert "1&#44;030" in marked or "1,030" in marked
+    assert 'data-source="001_d5bd6796c56307a8.txt"' in cards and "테스트일보" in cards
+
+
+def test_refusal_renders_the_no_evidence_state(fake: FakePipeline) -> None:
+    answer = fake.ask("화성 탐사선의 연료는 무엇인가?")
+    assert render.REFUSAL_TITLE in render.chat_message_html(answer)
+    cards = render.source_cards_html(answer, fake.article)
+    assert "source-card" not in cards and render.REFUSAL_TITLE in cards
+
+
+def test_locate_span_falls_back_to_the_quote() -> None:
+    text = "가나다. 펀드는 1,030억 원이다. 라마바."
+    good = Citation(1, "a", "펀드는 1,030억 원이다.", 5, 20)
+    assert render.locate_span(text, good) == (5, 20)
+    shifted = Citation(1, "a", "펀드는 1,030억 원이다.", 0, 3)
+    assert render.locate_span(text, shifted) == (5, 20)
+
+
+# --- Gradio: concurrency and the Python client ------------------------------------------------------
+
+
+class LiveServer:
+    """The app served by uvicorn in a thread on a free localhost port (stopped by `stop()`)."""
+
+    def __init__(self, app, port: int | None = None) -> None:
+        import uvicorn
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gradio_concurrency_is_set(tmp_path: Path, fake: FakePipeline) -> None:
+    settings = make_settings(tmp_path, concurrency=6)
+    from rag.web.chat import WebContext, build_chat_blocks
+    from rag.web.service import ChatService, FeedbackLog
+
+    ctx = WebContext(ChatService(lambda: fake), FeedbackLog(tmp_path / "f.jsonl"), RateLimiter(0), "http://x", concurrency=6)
+    blocks = build_chat_blocks(ctx)
+    answering = [fn for fn in blocks.fns.values() if getattr(fn.fn, "__name__", "") in {"respond", "api_ask"}]
+    assert answering and all(fn.concurrency_limit == 6 for fn in answering)
+    assert settings.app.concurrency == 6
+
+
+def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) -> None:
+    from gradio_client import Client
+
+    app = create_app(make_settings(tmp_path), lambda: fake)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        client = Client(server.url + "/", verbose=False)
+        fake.barrier = threading.Barrier(2)  # two jobs through Gradio's queue must run at once
+        jobs = [client.submit("LG이노텍의 동반성장 펀드 규모는?", "extractive", 5, api_name="/ask") for _ in range(2)]
+        results = [job.result(timeout=60) for job in jobs]
+        client.close()
+    finally:
+        server.stop()
+    for result in results:
+        assert "1,030억" in result["answer"] and result["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
