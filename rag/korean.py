@@ -60,6 +60,7 @@ _THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # Runs of one script inside a mixed name ("lg이노텍" -> "lg", "이노텍") so a part also matches.
 _SCRIPT_RUNS = re.compile(r"[a-z0-9]+|[가-힣]+")
 _HANGUL = re.compile(r"[가-힣]")
+_JOINERS = frozenset("&+-")
 _LATIN = re.compile(r"[a-z0-9]")
 
 
@@ -134,9 +135,7 @@ class KoreanText:
 
 def _terms(tokens: Iterable[Any]) -> list[str]:
     out: list[str] = []
-    for token in tokens:
-        tag = token.tag.split("-", 1)[0]  # "VV-I" (irregular) -> "VV"
-        form = token.form
+    for tag, form in _merge_alnum(list(tokens)):
         if tag in _PREDICATE_TAGS:
             term = form + "다"
         elif tag in _NOUN_TAGS:
@@ -151,6 +150,47 @@ def _terms(tokens: Iterable[Any]) -> list[str]:
         out.append(term)
         if _HANGUL.search(term) and _LATIN.search(term):
             out.extend(_SCRIPT_RUNS.findall(term))
+    return out
+
+
+def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str]]:
+    """(tag, form) pairs with written-together Latin/number runs joined: "5G", "B2B", "R&D".
+
+    Kiwi splits them into pieces ("5" / "G") that are noise alone. It also reads the object
+    particle after a symbol or Latin word as noun "르" + "ᆯ" ("3.5%를"); that "르" is dropped.
+    """
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        tag = token.tag.split("-", 1)[0]  # "VV-I" (irregular) -> "VV"
+        if tag == "NNG" and token.form == "르" and i + 1 < len(tokens) and tokens[i + 1].form == "ᆯ":
+            i += 2
+            continue
+        if tag in ("SL", "SN"):
+            j, end, parts, tags = i + 1, token.start + token.len, [token.form], {tag}
+            while j < len(tokens) and tokens[j].start == end:
+                nxt = tokens[j]
+                nxt_tag = nxt.tag.split("-", 1)[0]
+                joiner = nxt_tag == "SW" and nxt.form in _JOINERS and j + 1 < len(tokens)
+                if joiner and tokens[j + 1].start == nxt.start + nxt.len and tokens[j + 1].tag in ("SL", "SN"):
+                    parts += [nxt.form, tokens[j + 1].form]
+                    tags.add(tokens[j + 1].tag)
+                    end = tokens[j + 1].start + tokens[j + 1].len
+                    j += 2
+                elif nxt_tag in ("SL", "SN"):
+                    parts.append(nxt.form)
+                    tags.add(nxt_tag)
+                    end = nxt.start + nxt.len
+                    j += 1
+                else:
+                    break
+            if j > i + 1:
+                out.append(("SN" if tags == {"SN"} else "SL", "".join(parts)))
+                i = j
+                continue
+        out.append((tag, token.form))
+        i += 1
     return out
 
 

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import threading
+import unicodedata
+
+import pytest
+
+from rag.corpus import load_corpus
+from rag.korean import KoreanText
+
+
+@pytest.fixture(scope="module")
+def korean() -> KoreanText:
+    return KoreanText()
+
+
+@pytest.mark.parametrize(
+    ("passage", "query"),
+    [
+        ("삼성전자는 협력사를 지원했다", "삼성전자"),
+        ("LGU+는 납품대금을 조기 지급했다", "LGU+"),
+        ("LGU+는 납품대금을 조기 지급했다", "lgu+"),
+        ("LG이노텍의 동반성장 펀드", "LG이노텍"),
+        ("‘U+커넥트’의 수주에 성공한 드레니", "U+커넥트"),
+        ("KT관계자는 20일 밝혔다", "KT"),
+    ],
+)
+def test_query_term_matches_inflected_passage(korean: KoreanText, passage: str, query: str) -> None:
+    query_terms = korean.tokens(query)
+    assert query_terms, query
+    assert set(query_terms) <= set(korean.tokens(passage))
+
+
+def test_names_with_plus_stay_whole_and_lowercase(korean: KoreanText) -> None:
+    assert korean.tokens("LGU+는")[0] == "lgu+"
+    assert "lgu" not in korean.tokens("LGU+는")
+    assert korean.tokens("Fund를 조성") == ["fund", "조성"]
+
+
+def test_particles_and_endings_are_dropped(korean: KoreanText) -> None:
+    terms = korean.tokens("삼성전자는 협력사에게 자금을 지원했다")
+    assert "는" not in terms and "에게" not in terms and "을" not in terms
+    assert "삼성전자" in terms and "자금" in terms
+
+
+def test_numbers_lose_thousands_separators(korean: KoreanText) -> None:
+    terms = korean.tokens("1,030억 원 규모의 동반성장 펀드")
+    assert terms[:2] == ["1030", "억"]
+    assert "1,030" not in terms
+    assert korean.tokens("1030억")[:2] == ["1030", "억"]
+
+
+def test_predicates_become_dictionary_forms(korean: KoreanText) -> None:
+    assert korean.tokens("걸어서 갔다") == ["걷다", "가다"]
+    assert "늘리다" in korean.tokens("생산량을 123% 늘렸다")
+
+
+def test_mixed_script_name_also_yields_its_parts(korean: KoreanText) -> None:
+    terms = korean.tokens("LG이노텍의")
+    assert "lg이노텍" in terms and "이노텍" in terms
+
+
+def test_question_and_passage_share_terms(korean: KoreanText) -> None:
+    passage = "LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다."
+    question = "LG이노텍이 운영하는 동반성장 펀드의 규모는?"
+    shared = set(korean.tokens(question)) & set(korean.tokens(passage))
+    assert {"lg이노텍", "동반", "성장", "펀드", "규모", "운영"} <= shared
+
+
+def test_tokens_are_nfc_normalized(korean: KoreanText) -> None:
+    decomposed = unicodedata.normalize("NFD", "삼성전자는 펀드를")
+    assert korean.tokens(decomposed) == korean.tokens("삼성전자는 펀드를")
+
+
+def test_batch_equals_single(korean: KoreanText) -> None:
+    texts = ["삼성전자는", "LGU+는 KT와", "", "1,030억 원", "Fund"]
+    assert korean.tokens_batch(texts) == [korean.tokens(t) for t in texts]
+    assert korean.tokens_batch([]) == []
+
+
+def test_user_dictionary_is_what_keeps_names_whole(korean: KoreanText) -> None:
+    # without its entry Kiwi reads "LGU+는" as LGU / + / 늘다
+    assert "lgu+" not in KoreanText(user_words=()).tokens("LGU+는 좋다")
+    assert korean.tokens("LGU+는 좋다") == ["lgu+", "좋다"]
+
+
+def test_latin_and_number_runs_stay_one_term(korean: KoreanText) -> None:
+    assert korean.tokens("5G를") == ["5g"]
+    assert "r&d" in korean.tokens("연구개발(R&D)도")
+    assert korean.tokens("3.5%를 늘렸다") == ["3.5", "늘리다"]
+
+
+def test_sentences_are_ordered_stripped_spans(korean: KoreanText) -> None:
+    text = "  첫 줄 제목\n\n안녕하세요. 반갑습니다!  좋아요 \n“다음 문단이다.” 그리고 끝."
+    spans = korean.sentences(text)
+    pieces = [text[a:b] for a, b in spans]
+    assert pieces == ["첫 줄 제목", "안녕하세요.", "반갑습니다!", "좋아요", "“다음 문단이다.”", "그리고 끝."]
+    assert all(a < b for a, b in spans)
+    assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:]))
+
+
+def test_sentences_cover_every_character_of_the_seeds(korean: KoreanText, seeds_dir) -> None:
+    for article in load_corpus([seeds_dir]).articles:
+        text = article.text
+        covered = [False] * len(text)
+        for a, b in korean.sentences(text):
+            assert text[a:b] == text[a:b].strip()
+            for i in range(a, b):
+                covered[i] = True
+        lost = "".join(ch for ch, ok in zip(text, covered) if not ok and not ch.isspace())
+        assert lost == "", article.doc_id
+
+
+def test_sentences_of_empty_text(korean: KoreanText) -> None:
+    assert korean.sentences("") == []
+    assert korean.sentences(" \n\n ") == []
+
+
+def test_shared_instance_is_safe_across_threads(korean: KoreanText) -> None:
+    texts = [f"LG이노텍은 {i}번째 협력사에 1,030억 원을 지원했다." for i in range(40)]
+    expected = korean.tokens_batch(texts)
+    results: dict[int, list[list[str]]] = {}
+
+    def work(n: int) -> None:
+        results[n] = [korean.tokens(t) for t in texts]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == expected for r in results.values()) and len(results) == 4
