@@ -24,7 +24,7 @@ from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env,
 
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
-from eval.korquad import KORQUAD_PATH, load_korquad
+from eval.korquad import KORQUAD_PATH, korquad_store_dir, load_korquad
 from eval.report import write_run
 from eval.runner import run_cases, summarize
 
@@ -33,11 +33,6 @@ RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
 
 class EvalError(RuntimeError):
     """A condition that stops the run before any question is asked; the message says what to do."""
-
-
-def korquad_store_dir(settings: Settings) -> Path:
-    """The dedicated KorQuAD store: never the seeds store, so neither evaluation disturbs the other."""
-    return settings.paths.data_dir / "korquad" / "store"
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -100,6 +95,18 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
     return pipe, questions, meta
 
 
+def warm_up(pipe: Any, questions: Sequence[Question], llm: bool) -> None:
+    """Load the embedder, index, tokenizer (and LLM) before timing; a missing LLM is reported, not fatal."""
+    from rag.generation import GenerationError
+
+    try:
+        pipe.warm_up(llm=llm)
+    except GenerationError as exc:
+        print(f"warning: the LLM cannot load ({exc}); answers will carry the pipeline's fallback notice")
+    if questions:
+        pipe.search_modes(questions[0].question)
+
+
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None, embedder: object | None = None) -> int:
     """CLI entry; tests pass `settings` and a fake `embedder`. Returns the exit code."""
     args = parse_args(argv)
@@ -115,6 +122,9 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         mode = None if args.retrieval_only else args.mode
         what = "retrieval only (dense / keyword / hybrid)" if args.retrieval_only else f"answers, mode {mode or 'from settings (' + settings.generation.backend + ')'}"
         print(f"run:    {len(questions)} questions, {what}, k={k or settings.retrieval.k}")
+        # models and indexes load here, so the first question's timings are not a cold start
+        warm_up(pipe, questions, llm=mode == "llm" or (mode is None and not args.retrieval_only
+                                                          and settings.generation.backend != "extractive"))
         t0 = time.perf_counter()
         cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress)
         seconds = time.perf_counter() - t0

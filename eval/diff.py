@@ -14,20 +14,21 @@ from typing import Any
 from eval.report import _COLUMNS
 
 
-def _rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _rows(summary: dict[str, Any], by_type: bool) -> dict[str, dict[str, Any]]:
     rows = {"overall": summary.get("overall", {})}
     for name, s in summary.get("modes", {}).items():
         rows[f"{name} (overall)"] = s.get("overall", {})
-    for name, row in summary.get("by_type", {}).items():
-        rows[f"type {name}"] = row
+    if by_type:
+        for name, row in summary.get("by_type", {}).items():
+            rows[f"type {name}"] = row
     for key, lat in summary.get("latency_ms", {}).items():
         rows[f"latency {key}"] = {"p50 ms": lat.get("p50"), "p95 ms": lat.get("p95")}
     return rows
 
 
-def compare_summaries(old: dict[str, Any], new: dict[str, Any]) -> str:
+def compare_summaries(old: dict[str, Any], new: dict[str, Any], by_type: bool = False) -> str:
     """Markdown table of every metric the two summaries share, with new - old."""
-    old_rows, new_rows = _rows(old), _rows(new)
+    old_rows, new_rows = _rows(old, by_type), _rows(new, by_type)
     titles = dict((key, title) for title, key in _COLUMNS) | {"p50 ms": "p50 ms", "p95 ms": "p95 ms"}
     lines = ["| group | metric | old | new | change |", "|---|---|---|---|---|"]
     for group, new_row in new_rows.items():
@@ -47,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.diff", description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
+    parser.add_argument("--by-type", action="store_true", help="also compare each question type")
     args = parser.parse_args(argv)
     try:
         old = json.loads(args.old.read_text(encoding="utf-8"))
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         print(f"error: cannot read summary: {exc}", file=sys.stderr)
         return 2
-    print(compare_summaries(old, new))
+    print(compare_summaries(old, new, by_type=args.by_type))
     return 0
 
 

@@ -15,6 +15,7 @@ import json
 import re
 from pathlib import Path
 
+from rag.config import Settings
 from rag.types import Article
 
 from eval.datasets import DatasetError, Question
@@ -35,6 +36,11 @@ def parse_article_range(spec: str | None, n_articles: int) -> range:
     if not 1 <= start <= end <= n_articles:
         raise DatasetError(f"KorQuAD range {spec!r}: must lie within 1-{n_articles}")
     return range(start, end + 1)
+
+
+def korquad_store_dir(settings: Settings) -> Path:
+    """The dedicated KorQuAD store: never the seeds store, so neither evaluation disturbs the other."""
+    return settings.paths.data_dir / "korquad" / "store"
 
 
 def doc_id_for(article: int, paragraph: int) -> str:

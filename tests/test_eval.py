@@ -182,3 +182,92 @@ def test_retrieval_only_reports_each_search_mode(tmp_path: Path, seeds_dir: Path
     summary["run"] = {"dataset": "smoke"}
     report = write_run(tmp_path / "r", cases, summary)["report"].read_text(encoding="utf-8")
     assert "## Retrieval modes side by side" in report and "| keyword |" in report
+
+
+# --- the CLI end to end on the real pipeline (real Chroma in tmp_path, hashing embedder) ---------
+
+
+def _settings(tmp_path: Path):
+    from rag.config import load_settings
+
+    return load_settings(
+        None,
+        env={
+            "RAG_STORE__DIR": str(tmp_path / "store"),
+            "RAG_PATHS__DATA_DIR": str(tmp_path / "data"),
+            "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
+            "RAG_GENERATION__BACKEND": "extractive",
+        },
+    )
+
+
+@pytest.fixture
+def ingested(tmp_path: Path, seeds_dir: Path):
+    from fakes import HashingEmbedder
+
+    from rag.pipeline import build_pipeline
+
+    settings = _settings(tmp_path)
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    pipe.ingest([seeds_dir])
+    pipe.close()
+    return settings
+
+
+def test_cli_on_smoke_writes_cases_summary_and_report(tmp_path: Path, ingested, capsys):
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    out = tmp_path / "run"
+    code = main(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out), "--no-progress"],
+                settings=ingested, embedder=HashingEmbedder())
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert str(ingested.store.dir) in printed and "nothing is ingested" in printed
+    cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [c["id"] for c in cases] == [q.id for q in load_dataset(SMOKE)]
+    assert all(c["hits"] and c["timings"]["total"] > 0 for c in cases)
+    answered = [c for c in cases if c["gold"] and not c["refused"]]
+    assert answered and all(c["citation_validity"] == 1.0 for c in answered if c["citations"])
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["overall"]["n"] == len(cases) and summary["run"]["mode"] == "extractive"
+    assert "## By type" in (out / "report.md").read_text(encoding="utf-8")
+    assert (out / "recall_at_k.png").is_file() and (out / "latency.png").is_file()
+
+
+def test_cli_runs_a_question_file_it_has_never_seen(tmp_path: Path, ingested):
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    new = tmp_path / "mine.jsonl"
+    rows = [
+        {"id": 1, "question": "KT 파트너스 데이는 어디에서 열렸나?", "answers": [["더케이호텔"]],
+         "gold": ["004_3623695115e5a12c.txt"], "type": "venue", "note": "extra fields are fine"},
+        {"id": "x2", "question": "오늘 부산 날씨는?", "answers": [], "gold": []},
+    ]
+    new.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    code = main(["--dataset", str(new), "--retrieval-only", "--out", str(out), "--no-progress"],
+                settings=ingested, embedder=HashingEmbedder())
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["by_type"]) == {"venue", "(none)"}
+    assert set(summary["modes"]) == {"dense", "keyword", "hybrid"}
+    # the keyword index finds the venue's own article first
+    assert summary["modes"]["keyword"]["overall"]["recall@1"] == 1.0
+
+
+def test_cli_refuses_an_empty_store_and_a_bad_dataset(tmp_path: Path, capsys):
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    settings = _settings(tmp_path)
+    assert main(["--dataset", str(SMOKE), "--no-progress"], settings=settings, embedder=HashingEmbedder()) == 2
+    assert "python -m rag ingest" in capsys.readouterr().err
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q"}\n{oops\n', encoding="utf-8")
+    assert main(["--dataset", str(bad), "--no-progress"], settings=settings, embedder=HashingEmbedder()) == 2
+    assert "bad.jsonl:2" in capsys.readouterr().err
