@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import rag.chunking as chunking
+from rag.chunking import chunk_article, count_tiktoken
+from rag.config import PROJECT_ROOT
+from rag.corpus import load_corpus
+from rag.korean import KoreanText
+from rag.types import Article
+
+
+@pytest.fixture(scope="module")
+def korean() -> KoreanText:
+    return KoreanText()
+
+
+@pytest.fixture(scope="module")
+def seed_articles() -> list[Article]:
+    return load_corpus([PROJECT_ROOT / "seeds"]).articles
+
+
+def chars(text: str) -> int:
+    return len(text)
+
+
+def sentence(i: int) -> str:
+    return f"협력사 {i}곳이 상생 프로그램에 참여했다."
+
+
+@pytest.mark.parametrize(("counter", "max_tokens"), [(chars, 120), (count_tiktoken, 200), (count_tiktoken, 40)])
+def test_seed_chunks_have_exact_offsets_and_fit(
+    korean: KoreanText, seed_articles: list[Article], counter, max_tokens: int
+) -> None:
+    for article in seed_articles:
+        chunks = chunk_article(article, korean, counter, max_tokens=max_tokens)
+        assert chunks, article.doc_id
+        for chunk in chunks:
+            assert article.text[chunk.start : chunk.end] == chunk.text
+            assert chunk.n_tokens == counter(chunk.text) <= max_tokens
+            assert (chunk.doc_id, chunk.title, chunk.date, chunk.publisher) == (
+                article.doc_id, article.title, article.date, article.publisher)
+        assert chunks[0].start == 0 and chunks[-1].end == len(article.text)
+        # every non-space character of the article is in some chunk
+        covered = set()
+        for chunk in chunks:
+            covered.update(range(chunk.start, chunk.end))
+        assert all(i in covered for i, ch in enumerate(article.text) if not ch.isspace())
+
+
+def test_chunks_end_on_sentence_boundaries(korean: KoreanText, seed_articles: list[Article]) -> None:
+    article = seed_articles[1]
+    bounds = korean.sentences(article.text)
+    starts, ends = {a for a, _ in bounds}, {b for _, b in bounds}
+    for chunk in chunk_article(article, korean, count_tiktoken, max_tokens=120):
+        assert chunk.start in starts and chunk.end in ends
+
+
+def test_consecutive_chunks_of_a_paragraph_overlap(korean: KoreanText) -> None:
+    text = " ".join(sentence(i) for i in range(30))
+    article = Article(doc_id="a.txt", text=text)
+    chunks = chunk_article(article, korean, chars, max_tokens=100, overlap_sentences=1)
+    assert len(chunks) > 3
+    for prev, nxt in zip(chunks, chunks[1:]):
+        assert nxt.start < prev.end  # the last sentence of one chunk opens the next
+        assert text[nxt.start : prev.end].endswith("했다.")
+    without = chunk_article(article, korean, chars, max_tokens=100, overlap_sentences=0)
+    assert all(nxt.start > prev.end for prev, nxt in zip(without, without[1:]))
+    assert len(without) < len(chunks)
+
+
+def test_paragraph_break_is_not_crossed_needlessly(korean: KoreanText) -> None:
+    para = " ".join(sentence(i) for i in range(3))  # ~75 characters
+    text = f"짧은 제목\n\n{para}\n\n{para}"
+    chunks = chunk_article(Article(doc_id="p.txt", text=text), korean, chars, max_tokens=100)
+    # the title paragraph fits whole with the next one; the third paragraph does not fit: it starts a chunk
+    assert [c.text for c in chunks] == [f"짧은 제목\n\n{para}", para]
+
+
+def test_overlong_sentence_is_cut_at_clause_or_space(korean: KoreanText) -> None:
+    clause = "중소기업의 판로 개척을 돕기 위해 우수 제품을 구매하고,"
+    text = " ".join([clause] * 12) + " 전 매장에서 활용한다."
+    chunks = chunk_article(Article(doc_id="l.txt", text=text), korean, chars, max_tokens=80, overlap_sentences=0)
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert len(chunk.text) <= 80
+        assert chunk.end == len(text) or text[chunk.end] == " "
+    assert all(c.text.endswith(",") for c in chunks[:-1])  # clause boundaries, not mid-clause
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_text_without_spaces_is_cut_between_characters(korean: KoreanText) -> None:
+    text = "가" * 250
+    chunks = chunk_article(Article(doc_id="n.txt", text=text), korean, chars, max_tokens=60)
+    assert [len(c.text) for c in chunks] == [60, 60, 60, 60, 10]
+
+
+def test_ids_are_deterministic_and_unique(korean: KoreanText, seed_articles: list[Article]) -> None:
+    article = seed_articles[3]
+    first = chunk_article(article, korean, count_tiktoken, max_tokens=100)
+    second = chunk_article(article, korean, count_tiktoken, max_tokens=100)
+    assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
+    assert len({c.chunk_id for c in first}) == len(first)
+    assert all(c.chunk_id.startswith(f"{article.doc_id}#{i}-") for i, c in enumerate(first))
+    edited = Article(doc_id=article.doc_id, text=article.text.replace("오영주", "오영준", 1))
+    assert chunk_article(edited, korean, count_tiktoken, max_tokens=100)[0].chunk_id != first[0].chunk_id
+
+
+def test_empty_article_has_no_chunks(korean: KoreanText) -> None:
+    assert chunk_article(Article(doc_id="e.txt", text=""), korean, chars) == []
+    with pytest.raises(ValueError):
+        chunk_article(Article(doc_id="e.txt", text="문장."), korean, chars, max_tokens=0)
+
+
+def test_count_tiktoken_uses_bundled_encoding_without_leaving_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR", raising=False)
+    chunking._cl100k.cache_clear()
+    assert count_tiktoken("hello world") == 2
+    assert count_tiktoken("동반성장 펀드") > 2
+    assert "TIKTOKEN_CACHE_DIR" not in os.environ
+    assert Path(chunking._llama_index_tiktoken_cache()).is_dir()
+
+
+def test_count_tiktoken_keeps_a_users_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import shutil
+
+    user_dir = tmp_path / "tk"
+    shutil.copytree(chunking._llama_index_tiktoken_cache(), user_dir)
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(user_dir))
+    chunking._cl100k.cache_clear()
+    assert count_tiktoken("hello world") == 2
+    assert os.environ["TIKTOKEN_CACHE_DIR"] == str(user_dir)
+    chunking._cl100k.cache_clear()
