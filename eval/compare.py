@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from rag.types import Article
 
 from eval import metrics as m
 from eval.datasets import DatasetError, Question, load_dataset
+from eval.machine import machine_line
 
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
 SEEDS_DATASET = PROJECT_ROOT / "eval" / "datasets" / "seeds.jsonl"
@@ -155,22 +155,6 @@ def _f(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def machine() -> str:
-    import os
-
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
-        mem = f"{mem_kb / 1024 / 1024:.0f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        mem = "RAM unknown"
-    return f"{os.cpu_count()} cores, {model}, {mem}, Python {platform.python_version()}"
-
-
 def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None, embedder: object | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.compare", description="Retrieval baselines side by side.")
     p.add_argument("--dataset", default="korquad", help="korquad | seeds | a JSONL file")
@@ -240,7 +224,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         "n": len(questions),
         "k": args.k,
         "command": "python -m eval.compare " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": machine(),
+        "machine": machine_line(),
         "rows": rows,
         "build_ms": build_ms,
     }
