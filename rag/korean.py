@@ -130,12 +130,15 @@ class KoreanText:
         normalized = unicodedata.normalize("NFC", text)
         with self._lock:
             analyzed = self._analyzer().tokenize(normalized)
-        return _terms(t for t in analyzed if t.tag.split("-", 1)[0] in _KEY_TAGS)
+        return _terms(analyzed, keep=_KEY_TAGS)
 
 
-def _terms(tokens: Iterable[Any]) -> list[str]:
+def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[str]:
     out: list[str] = []
+    # merge before filtering by tag: a "&" between "R" and "D" must still join them
     for tag, form in _merge_alnum(list(tokens)):
+        if keep is not None and tag not in keep:
+            continue
         if tag in _PREDICATE_TAGS:
             term = form + "다"
         elif tag in _NOUN_TAGS:

@@ -130,3 +130,11 @@ def test_shared_instance_is_safe_across_threads(korean: KoreanText) -> None:
     for t in threads:
         t.join()
     assert all(r == expected for r in results.values()) and len(results) == 4
+
+
+def test_key_terms_are_names_numbers_and_a_subset_of_tokens(korean: KoreanText) -> None:
+    text = "LG이노텍의 R&D 투자는 2022년 5G와 LGU+에 1,030억 원이다."
+    keys = korean.key_terms(text)
+    assert {"lg이노텍", "r&d", "2022", "5g", "lgu+", "1030"} <= set(keys)
+    assert "투자" not in keys and "원" not in keys
+    assert set(keys) <= set(korean.tokens(text))
