@@ -97,7 +97,7 @@ def cmd_ingest(args, settings) -> int:
     for file, reason in report.skipped:
         print(f"skipped {file}: {reason}", file=sys.stderr)
     print(
-        f"ingested into {pipe.store.location}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"ingested into {pipe.location}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
         f"{report.chunks_embedded} chunks embedded ({report.tokens_model} model tokens, "
         f"{report.tokens_tiktoken} tiktoken cl100k tokens) in {report.seconds:.1f} s"
@@ -207,7 +207,7 @@ def _require_content(pipe) -> None:
     from rag.pipeline import IngestError
 
     if pipe.is_empty():
-        raise IngestError(f"the store at {pipe.store.location} is empty: run `python -m rag ingest` first")
+        raise IngestError(f"the store at {pipe.location} is empty: run `python -m rag ingest` first")
 
 
 _COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "info": cmd_info, "models": cmd_models}

@@ -70,6 +70,7 @@ class Pipeline:
         self._generator: object | None = None
         self._korean = korean
         self._store = None
+        self._store_bound = False
         self._keyword = None
         self._chunks: dict[str, Chunk] = {}
         self._articles: dict[str, Article] = {}
@@ -99,13 +100,27 @@ class Pipeline:
 
     @property
     def store(self):
+        """The store, checked against the embedder (loading it). See `_raw_store` for cheap access."""
+        with self._lock:
+            store = self._raw_store()
+            if not self._store_bound:
+                embedder = self.embedder
+                store.bind_model(embedder.name, embedder.dimension)
+                self._store_bound = True
+            return store
+
+    def _raw_store(self):
+        """The store, checked against the embedding *setting* only: no model load (unchanged re-ingest)."""
         with self._lock:
             if self._store is None:
                 from rag.store import ChromaStore
 
-                embedder = self.embedder
-                self._store = ChromaStore(self.settings.store, embedder.name, embedder.dimension)
+                self._store = ChromaStore(self.settings.store, self._embedding_setting())
             return self._store
+
+    def _embedding_setting(self) -> str:
+        # an injected embedder (tests, eval baselines) identifies itself by name
+        return self._embedder.name if self._embedder is not None else self.settings.embedding.model
 
     def _keyword_cache_file(self) -> Path:
         if self.settings.store.host:
@@ -183,7 +198,7 @@ class Pipeline:
 
         started = time.perf_counter()
         with self._lock:
-            store, embedder = self.store, self.embedder
+            store = self._raw_store()
             existing = store.doc_hashes()
             incoming = {a.doc_id: a for a in articles}
             added = [a for a in incoming.values() if a.doc_id not in existing]
@@ -192,8 +207,12 @@ class Pipeline:
             deleted = [
                 d for d, (_, path) in existing.items() if d not in incoming and (roots is None or _under(path, roots))
             ]
-            store.delete_docs(deleted + [a.doc_id for a in updated])
             todo = added + updated
+            if not todo and not deleted:
+                return IngestReport(unchanged=tuple(unchanged), skipped=tuple(skipped),
+                                    seconds=round(time.perf_counter() - started, 3))
+            store, embedder = self.store, self.embedder  # now the model is needed: load and check it
+            store.delete_docs(deleted + [a.doc_id for a in updated])
             plan = [
                 (a, chunk_article(a, self.korean, embedder.count_tokens, self.settings.chunking.max_tokens,
                                   self.settings.chunking.overlap_sentences))
@@ -326,8 +345,13 @@ class Pipeline:
             "generation_model": self.settings.generation.model,
         }
 
+    @property
+    def location(self) -> str:
+        """Where the store lives (no model load)."""
+        return self._raw_store().location
+
     def is_empty(self) -> bool:
-        return self.store.count() == 0
+        return self._raw_store().count() == 0
 
     def warm_up(self, llm: bool = False) -> None:
         """Loads the embedder, the store and the keyword index now (and the LLM when asked)."""
@@ -339,6 +363,7 @@ class Pipeline:
     def close(self) -> None:
         with self._lock:
             self._store = None
+            self._store_bound = False
             self._keyword = None
 
 

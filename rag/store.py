@@ -50,25 +50,28 @@ def _open_client(settings: StoreSettings):
 
 
 class ChromaStore:
-    """Chunks + vectors + articles in Chroma, stamped with the embedding model that built them."""
+    """Chunks + vectors + articles in Chroma, stamped with the embedding model that built them.
 
-    def __init__(self, settings: StoreSettings, model_name: str, dimension: int) -> None:
+    `model_name`/`dimension` identify the embedder (`embedder.name`, `embedder.dimension`);
+    `model_setting` is the settings value that chose it, which lets an unchanged re-ingest confirm the
+    store matches without loading the model at all.
+    """
+
+    def __init__(self, settings: StoreSettings, model_setting: str) -> None:
         self.settings = settings
-        self.model_name = model_name
-        self.dimension = dimension
+        self.model_setting = model_setting
         self._client = _open_client(settings)
         self._chunks = self._client.get_or_create_collection(
-            settings.collection,
-            metadata={"embedding_model": model_name, "dimension": dimension},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
+            settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )
         self._articles = self._client.get_or_create_collection(
             f"{settings.collection}-articles",
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
-        self._check_model()
+        meta = self._chunks.metadata or {}
+        if meta.get("embedding_setting") not in (None, model_setting):
+            self._mismatch(meta, f"setting {model_setting!r}")
 
     @property
     def location(self) -> str:
@@ -76,16 +79,22 @@ class ChromaStore:
             return f"chroma://{self.settings.host}:{self.settings.port}/{self.settings.collection}"
         return f"{self.settings.dir} (collection {self.settings.collection})"
 
-    def _check_model(self) -> None:
-        meta = self._chunks.metadata or {}
-        built_with, dim = meta.get("embedding_model"), meta.get("dimension")
-        if built_with != self.model_name or dim != self.dimension:
-            raise StoreMismatchError(
-                f"the store at {self.location} was built with embedding model {built_with!r} "
-                f"(dimension {dim}), but the settings name {self.model_name!r} (dimension "
-                f"{self.dimension}); its vectors would give garbage results. Rebuild it with: "
-                f"python -m rag ingest --rebuild --store {self.settings.dir}"
-            )
+    def bind_model(self, model_name: str, dimension: int) -> None:
+        """Checks the store was built by this embedder; stamps an unstamped (new) store with it."""
+        meta = dict(self._chunks.metadata or {})
+        if "embedding_model" not in meta:
+            meta.update(embedding_model=model_name, dimension=dimension, embedding_setting=self.model_setting)
+            self._chunks.modify(metadata=meta)
+        elif meta.get("embedding_model") != model_name or meta.get("dimension") != dimension:
+            self._mismatch(meta, f"{model_name!r} (dimension {dimension})")
+
+    def _mismatch(self, meta: dict, current: str) -> None:
+        raise StoreMismatchError(
+            f"the store at {self.location} was built with embedding model {meta.get('embedding_model')!r} "
+            f"(dimension {meta.get('dimension')}, setting {meta.get('embedding_setting')!r}), but the settings "
+            f"now name {current}; its vectors would give garbage results. Rebuild it with: "
+            f"python -m rag ingest --rebuild --store {self.settings.dir}"
+        )
 
     # --- reading -------------------------------------------------------------------------------
 

@@ -21,8 +21,14 @@ def _chunks(article):
     ]
 
 
+def _open(tmp_path, name="model-a", setting="a"):
+    store = ChromaStore(_settings(tmp_path), setting)
+    store.bind_model(name, 3)
+    return store
+
+
 def test_roundtrip_query_and_reopen(tmp_path):
-    store = ChromaStore(_settings(tmp_path), "model-a", 3)
+    store = _open(tmp_path)
     art = _article()
     store.add_chunks(_chunks(art), np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), art.content_hash)
     store.put_article(art)
@@ -31,7 +37,7 @@ def test_roundtrip_query_and_reopen(tmp_path):
     sims = store.similarities(np.array([0.0, 1.0, 0.0]), ["a.txt#1"])
     assert sims["a.txt#1"] == pytest.approx(1.0, abs=1e-5)
 
-    reopened = ChromaStore(_settings(tmp_path), "model-a", 3)
+    reopened = _open(tmp_path)
     assert reopened.doc_hashes() == {"a.txt": ("h1", "/x/a.txt")}
     assert reopened.article("a.txt").text == art.text
     assert reopened.article("a.txt").date == "2024-11-28"
@@ -42,16 +48,20 @@ def test_roundtrip_query_and_reopen(tmp_path):
 
 
 def test_other_model_is_refused_with_a_rebuild_command(tmp_path):
-    ChromaStore(_settings(tmp_path), "model-a", 3)
+    _open(tmp_path)
     with pytest.raises(StoreMismatchError, match="ingest --rebuild"):
-        ChromaStore(_settings(tmp_path), "model-b", 3)
+        ChromaStore(_settings(tmp_path), "b")  # another setting: refused before any model loads
+    with pytest.raises(StoreMismatchError, match="ingest --rebuild"):
+        ChromaStore(_settings(tmp_path), "a").bind_model("model-a-v2", 3)  # same setting, other model
+    with pytest.raises(StoreMismatchError):
+        ChromaStore(_settings(tmp_path), "a").bind_model("model-a", 4)
     drop_store(_settings(tmp_path))
-    assert ChromaStore(_settings(tmp_path), "model-b", 3).count() == 0
+    assert _open(tmp_path, "model-b", "b").count() == 0
 
 
 def test_article_without_record_is_not_done(tmp_path):
     """An interrupted ingest (chunks stored, article record not) leaves the doc to be redone."""
-    store = ChromaStore(_settings(tmp_path), "model-a", 3)
+    store = _open(tmp_path)
     art = _article()
     store.add_chunks(_chunks(art), np.eye(3, dtype=np.float32)[:2], art.content_hash)
     assert store.doc_hashes() == {}
