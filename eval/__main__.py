@@ -29,6 +29,7 @@ from eval.report import write_run
 from eval.runner import run_cases, summarize
 
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
+RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
 
 
 class EvalError(RuntimeError):
@@ -46,6 +47,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=None, help="output folder (default: eval/runs/<timestamp>-<dataset>/)")
     p.add_argument("--config", type=Path, default=PROJECT_ROOT / "rag.toml", help="settings file (default: rag.toml)")
     p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
+    p.add_argument("--publish", action="store_true",
+                   help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -151,6 +154,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             summary["compare"] = compare_summaries(old, summary)
     out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{_dataset_label(args.dataset)}"
     paths = write_run(out_dir, cases, summary)
+    if args.publish:
+        run_mode = summary["run"]["mode"]
+        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{_dataset_label(args.dataset)}-{run_mode}"
+        write_run(published, cases, summary, with_cases=False)
+        print(f"published summary, report and plots to {published}")
     _print_summary(summary)
     if "compare" in summary:
         print(summary["compare"])

@@ -25,21 +25,24 @@ _COLUMNS = (
 )
 
 
-def write_run(out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[str, Any]) -> dict[str, Path]:
-    """Write all outputs of one run into `out_dir` (created); returns the written paths."""
+def write_run(
+    out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[str, Any], *, with_cases: bool = True
+) -> dict[str, Path]:
+    """Write all outputs of one run into `out_dir` (created); returns the written paths.
+
+    `with_cases=False` (a copy to commit under eval/results/) leaves out cases.jsonl and the misses
+    table, which quote the questions: KorQuAD's licence forbids committing a converted copy."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "cases": out_dir / "cases.jsonl",
-        "summary": out_dir / "summary.json",
-        "report": out_dir / "report.md",
-    }
-    with paths["cases"].open("w", encoding="utf-8") as fh:
-        for case in cases:
-            fh.write(json.dumps(case, ensure_ascii=False) + "\n")
+    paths = {"summary": out_dir / "summary.json", "report": out_dir / "report.md"}
+    if with_cases:
+        paths["cases"] = out_dir / "cases.jsonl"
+        with paths["cases"].open("w", encoding="utf-8") as fh:
+            for case in cases:
+                fh.write(json.dumps(case, ensure_ascii=False) + "\n")
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     plots = write_plots(out_dir, cases, summary)
     paths.update(plots)
-    paths["report"].write_text(render_report(cases, summary, plots), encoding="utf-8")
+    paths["report"].write_text(render_report(cases, summary, plots, with_misses=with_cases), encoding="utf-8")
     return paths
 
 
@@ -63,7 +66,9 @@ def metrics_table(rows: Sequence[tuple[str, dict[str, Any]]], label: str = "type
     return "\n".join(lines)
 
 
-def render_report(cases: Sequence[dict[str, Any]], summary: dict[str, Any], plots: dict[str, Path]) -> str:
+def render_report(
+    cases: Sequence[dict[str, Any]], summary: dict[str, Any], plots: dict[str, Path], with_misses: bool = True
+) -> str:
     meta = summary.get("run", {})
     out = [f"# Evaluation: {meta.get('dataset', '?')}", ""]
     for key in ("started", "mode", "k", "store", "corpus", "n_questions", "seconds", "command"):
@@ -88,7 +93,8 @@ def render_report(cases: Sequence[dict[str, Any]], summary: dict[str, Any], plot
         out += [f"![{name}]({path.name})", ""]
     if "compare" in summary:
         out += ["## Compared with an earlier run", "", summary["compare"], ""]
-    out += ["## Misses", "", *_misses(cases), ""]
+    if with_misses:
+        out += ["## Misses", "", *_misses(cases), ""]
     return "\n".join(out)
 
 
