@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.pipeline import QuestionError
 from rag.serialize import answer_to_dict
 from rag.types import Answer, Turn
 from rag.web.service import ChatService, FeedbackLog, NotReadyError
@@ -123,7 +124,10 @@ def build_api_router(service: ChatService, feedback: FeedbackLog, max_question_c
             service.wait_ready(READY_TIMEOUT_S)
         except NotReadyError as exc:
             raise ApiError(503, f"not ready: {exc}", "unavailable") from exc
-        return service.ask(question, history=history, mode=mode, k=k)
+        try:
+            return service.ask(question, history=history, mode=mode, k=k)
+        except QuestionError as exc:
+            raise ApiError(400, str(exc)) from exc
 
     @router.get("/health")
     def health() -> dict[str, Any]:

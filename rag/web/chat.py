@@ -14,6 +14,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from rag.serialize import answer_to_dict
+from rag.pipeline import QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
 from rag.web.security import RateLimiter
@@ -74,10 +75,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
 
     def status_md() -> str:
         if service.error:
-            return f"⚠️ {service.status}"
+            return f"▲ {service.status}"
         if service.ready:
-            return f"🟢 {service.status}"
-        return f"⏳ {service.status} (질문은 준비되면 바로 답합니다)"
+            return f"● {service.status}"
+        return f"○ {service.status} (질문은 준비되면 바로 답합니다)"
 
     def poll_status() -> tuple[str, gr.Timer]:
         return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
@@ -102,7 +103,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             yield chat, gr.skip(), conv, ""
             return
         while not service.ready:  # the first question waits for the models instead of failing
-            chat[-1]["content"] = f'<span class="status">⏳ {render.escape_text(service.status)}</span>'
+            chat[-1]["content"] = f'<span class="status">{render.escape_text(service.status)}</span>'
             yield chat, gr.skip(), conv, ""
             time.sleep(0.5)
         answer: Answer | None = None
@@ -126,6 +127,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             chat[-1]["content"] = f"모델을 불러오지 못했습니다: {render.escape_text(str(exc))}"
             yield chat, gr.skip(), conv, ""
             return
+        except QuestionError as exc:
+            chat[-1]["content"] = render.escape_text(str(exc))
+            yield chat, gr.skip(), conv, ""
+            return
         if answer is None:
             chat[-1]["content"] = render.escape_text("답변을 만들지 못했습니다.")
             yield chat, gr.skip(), conv, ""
@@ -146,7 +151,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             return "피드백을 기록할 답변이 없습니다."
         liked = data.liked is True or (isinstance(data.liked, str) and data.liked.lower() in {"like", "up"})
         ctx.feedback.record("up" if liked else "down", answer, client=_client(request))
-        return "👍 고맙습니다. 피드백을 기록했습니다." if liked else "👎 피드백을 기록했습니다. 더 나아지겠습니다."
+        return "고맙습니다. 좋아요를 기록했습니다." if liked else "피드백을 기록했습니다. 더 나아지겠습니다."
 
     def clear() -> tuple[list, str, dict, str]:
         return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""

@@ -5,7 +5,8 @@ document.addEventListener("click", function (event) {
   if (!link) return;
   event.preventDefault();
   event.stopPropagation();
-  var card = document.getElementById("src-" + link.getAttribute("data-n"));
+  // Gradio's sanitizer keeps href but drops data-* attributes: the card id is the link's fragment
+  var card = document.getElementById((link.getAttribute("href") || "").replace(/^#/, ""));
   if (!card) return;
   card.scrollIntoView({ behavior: "smooth", block: "center" });
   card.classList.add("flash");

@@ -68,7 +68,7 @@
   function addFeedback(bubble, result) {
     var bar = el("div", "qa-feedback", "도움이 되었나요?");
     ["up", "down"].forEach(function (vote) {
-      var b = el("button", null, vote === "up" ? "👍" : "👎");
+      var b = el("button", null, vote === "up" ? "좋아요" : "아쉬워요");
       b.type = "button";
       b.setAttribute("aria-label", vote);
       b.addEventListener("click", function () {

@@ -15,9 +15,11 @@
   button.type = "button";
   button.id = "sangsaeng-qa-bubble";
   button.setAttribute("aria-label", "상생협력 Q&A 열기");
-  button.textContent = "💬";
+  var ICON_CHAT = '<svg width="28" height="28" viewBox="0 0 24 24" fill="#fff" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+  var ICON_CLOSE = '<svg width="24" height="24" viewBox="0 0 24 24" stroke="#fff" stroke-width="2.5" aria-hidden="true"><path d="M5 5l14 14M19 5L5 19"/></svg>';
+  button.innerHTML = ICON_CHAT;  // constant markup of ours, no outside text
   button.style.cssText = "position:fixed;bottom:20px;" + side + ":20px;width:56px;height:56px;border-radius:50%;border:none;" +
-    "background:#1d4ed8;color:#fff;font-size:26px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646";
+    "background:#1d4ed8;color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646";
 
   var frame = null;
   function toggle() {
@@ -30,12 +32,12 @@
         "max-height:calc(100vh - 110px);border:1px solid #d1d5db;border-radius:12px;background:#fff;" +
         "box-shadow:0 8px 30px rgba(0,0,0,.2);z-index:2147483647";
       document.body.appendChild(frame);
-      button.textContent = "✕";
+      button.innerHTML = ICON_CLOSE;
       return;
     }
     var hidden = frame.style.display === "none";
     frame.style.display = hidden ? "block" : "none";
-    button.textContent = hidden ? "✕" : "💬";
+    button.innerHTML = hidden ? ICON_CLOSE : ICON_CHAT;
   }
   button.addEventListener("click", toggle);
   function mount() {

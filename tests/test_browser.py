@@ -1,0 +1,311 @@
+"""The chat page and the embedded widget in Debian's chromium (Playwright drives it; never a
+downloaded browser). The pipeline is the real one (store, Kiwi BM25, extractive answers) with the
+hashing embedder; the `slow` test uses the packaged models.
+
+Set RAG_SCREENSHOTS=docs to refresh the README screenshots (default: the test's tmp folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from rag.config import Settings, load_settings
+from rag.types import Article
+from rag.web.server import create_app
+from tests.fakes import HashingEmbedder
+from test_app import POISON, LiveServer, free_port
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
+GOLD_DOC = "001_d5bd6796c56307a8.txt"
+OFF_TOPIC = "비트코인 가격 전망은?"
+POISON_QUESTION = "협력사 지원 공지 자세한 내용은 여기를 누르세요"
+
+if not CHROMIUM.exists():  # CI installs it: apt-get install -y chromium chromium-driver fonts-nanum
+    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+class StaticSite:
+    """A one-page site on its own localhost port (another origin than the app)."""
+
+    def __init__(self, html: str) -> None:
+        body = html.encode("utf-8")
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def embed_page(app_url: str, title: str) -> str:
+    return (
+        f'<!doctype html><html lang="ko"><head><meta charset="utf-8"><title>{title}</title></head>'
+        '<body style="font-family: NanumGothic, sans-serif; background:#f4f4f5; margin:0; padding:24px">'
+        f"<h1>{title}</h1><p>협력사 포털 예시 페이지: 오른쪽 아래 버튼이 상생협력 Q&amp;A 위젯입니다.</p>"
+        f'<script src="{app_url}/widget.js" data-mode="extractive" data-open="true" defer></script></body></html>'
+    )
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("RAG_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path_factory.mktemp("shots")
+
+
+@pytest.fixture(scope="module")
+def sites() -> Iterator[dict[str, StaticSite]]:
+    app_port = free_port()
+    app_url = f"http://127.0.0.1:{app_port}"
+    made = {
+        "allowed": StaticSite(embed_page(app_url, "협력사 포털 (허용된 사이트)")),
+        "evil": StaticSite(embed_page(app_url, "허용되지 않은 사이트")),
+    }
+    made["app_port"] = app_port  # type: ignore[assignment]
+    yield made
+    for site in made.values():
+        if isinstance(site, StaticSite):
+            site.stop()
+
+
+def web_settings(tmp: Path, allowed: tuple[str, ...], backend: str = "extractive") -> Settings:
+    settings = load_settings(None, env={})
+    return replace(
+        settings,
+        paths=replace(settings.paths, data_dir=tmp, cache_dir=tmp / "cache"),
+        store=replace(settings.store, dir=tmp / "store"),
+        generation=replace(settings.generation, backend=backend),
+        app=replace(settings.app, allowed_origins=allowed, rate_limit_per_minute=1000),
+    )
+
+
+def corpus_with_poison(seeds_dir: Path) -> list[Article]:
+    from rag.corpus import load_corpus
+
+    poison = Article(doc_id="999_poison.txt", text=POISON, title='<img src=x onerror="alert(9)">독 기사', date="2024-01-01", publisher="<b>악성</b>")
+    return [*load_corpus([seeds_dir]).articles, poison]
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory, sites: dict, seeds_dir_module: Path) -> Iterator[LiveServer]:
+    from rag.pipeline import build_pipeline
+
+    tmp = tmp_path_factory.mktemp("web")
+    settings = web_settings(tmp, allowed=(sites["allowed"].url,))
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    pipe.ingest_articles(corpus_with_poison(seeds_dir_module))
+    app = create_app(settings, lambda: pipe)
+    app.state.service.start(background=False)
+    server = LiveServer(app, port=sites["app_port"])
+    yield server
+    server.stop()
+    pipe.close()
+
+
+@pytest.fixture(scope="module")
+def seeds_dir_module() -> Path:
+    from rag.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / "seeds"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh page that records every request (iframes included) and every JS dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ko-KR")
+    page = context.new_page()
+    page.requests = []  # type: ignore[attr-defined]
+    page.dialogs = []  # type: ignore[attr-defined]
+    context.on("request", lambda request: page.requests.append(request.url))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def assert_local_only(urls: list[str]) -> None:
+    """Nothing the browser fetched left 127.0.0.1 (no CDN, fonts, analytics)."""
+    remote = [u for u in urls if urlsplit(u).scheme in ("http", "https", "ws", "wss") and urlsplit(u).hostname != "127.0.0.1"]
+    assert urls and not remote, remote
+
+
+def record_bot_messages(page) -> None:
+    """Keep every distinct text the last bot message shows, to prove the answer streamed in."""
+    page.evaluate(
+        """() => {
+        window.__botStates = [];
+        const chat = document.querySelector('#chat');
+        new MutationObserver(() => {
+            const bots = chat.querySelectorAll('[data-testid="bot"]');
+            if (!bots.length) return;
+            const text = bots[bots.length - 1].innerText;
+            const states = window.__botStates;
+            if (!states.length || states[states.length - 1] !== text) states.push(text);
+        }).observe(chat, {subtree: true, childList: true, characterData: true});
+    }"""
+    )
+
+
+def ask_in_chat(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#send")
+
+
+def open_chat(page, url: str) -> None:
+    page.goto(url + "/")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#model-status').innerText.includes('준비됨')", timeout=60_000)
+
+
+def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer, page, shots: Path) -> None:
+    open_chat(page, app_server.url)
+    record_bot_messages(page)
+    ask_in_chat(page, QUESTION)
+    card = page.wait_for_selector(f'#sources .source-card[data-source="{GOLD_DOC}"]', timeout=60_000)
+    bot = page.locator('#chat [data-testid="bot"]').last
+    assert "1,030억" in bot.inner_text()
+    assert "1,030억" in card.query_selector("mark.span").inner_text()
+    assert "LG이노텍" in card.query_selector(".title").inner_text()
+    states = page.evaluate("window.__botStates")
+    assert len(states) >= 2 and "1,030억" not in states[0], states  # a status/draft came before the answer
+    page.locator("#chat a.cite").first.click()  # the [1] marker points at its card
+    page.wait_for_selector("#src-1.flash", timeout=5_000)
+    page.wait_for_timeout(1_600)
+    page.screenshot(path=str(shots / "chat_answer.png"))
+    # a follow-up in the same conversation
+    ask_in_chat(page, "그 펀드는 언제부터 증액됐나?")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 2", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"bot\"]:last-of-type .cursor')", timeout=60_000)
+    assert not page.dialogs
+    assert_local_only(page.requests)
+
+
+def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page, shots: Path) -> None:
+    open_chat(page, app_server.url)
+    ask_in_chat(page, OFF_TOPIC)
+    page.wait_for_selector("#chat .refusal", timeout=60_000)
+    assert "근거를 찾지 못했습니다" in page.locator("#chat .refusal").last.inner_text()
+    assert page.locator("#sources .source-card").count() == 0
+    assert "근거를 찾지 못했습니다" in page.locator("#sources").inner_text()
+    page.screenshot(path=str(shots / "chat_refusal.png"))
+    assert_local_only(page.requests)
+
+
+def test_poisoned_article_renders_inert(app_server: LiveServer, page) -> None:
+    open_chat(page, app_server.url)
+    ask_in_chat(page, POISON_QUESTION)
+    card = page.wait_for_selector('#sources .source-card[data-source="999_poison.txt"]', timeout=60_000)
+    page.wait_for_timeout(500)
+    assert "<script>" in card.inner_text()  # shown as text...
+    assert page.locator("#sources script, #sources img, #chat .message-wrap img, #sources b, #sources i").count() == 0
+    hrefs = page.eval_on_selector_all("#chat a, #sources a", "els => els.map(e => e.getAttribute('href') || '')")
+    assert not [h for h in hrefs if h.lower().startswith("javascript")]
+    assert not page.dialogs  # ...and nothing ran
+    assert page.evaluate("typeof window.x") == "undefined"
+
+
+def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, sites: dict, page, shots: Path) -> None:
+    page.goto(sites["allowed"].url)
+    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    frame = page.frame_locator("#sangsaeng-qa-frame")
+    frame.locator("#qa-input").fill(QUESTION)
+    frame.locator("#qa-send").click()
+    card = frame.locator(f'.qa-card[data-source="{GOLD_DOC}"]')
+    card.wait_for(timeout=60_000)
+    assert "1,030억" in frame.locator(".qa-bot .qa-text").last.inner_text()
+    assert "1,030억" in card.locator("mark").inner_text()
+    page.screenshot(path=str(shots / "widget_embedded.png"))
+    assert not page.dialogs
+    assert_local_only(page.requests)
+
+
+def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServer, sites: dict, page) -> None:
+    page.goto(sites["evil"].url)
+    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    page.wait_for_timeout(1_500)
+    framed = page.frame_locator("#sangsaeng-qa-frame").locator("#qa-input")
+    assert framed.count() == 0  # frame-ancestors refused the embedding
+    result = page.evaluate(
+        """async (url) => {
+            try {
+                const r = await fetch(url + '/api/ask', {method: 'POST', headers: {'content-type': 'application/json'},
+                                                         body: JSON.stringify({question: '펀드 규모는?'})});
+                return 'status ' + r.status;
+            } catch (e) { return 'blocked'; }
+        }""",
+        app_server.url,
+    )
+    assert result == "blocked"
+    assert_local_only(page.requests)
+
+
+@pytest.mark.slow
+def test_llm_mode_streams_a_draft_then_the_model_answer(tmp_path: Path, real_embedder, seeds_dir: Path, browser) -> None:
+    """The packaged embedder and LLM (~1-2 min on 2 cores): the extractive draft shows first."""
+    pytest.importorskip("llama_cpp")
+    from rag.pipeline import build_pipeline
+
+    settings = web_settings(tmp_path, allowed=(), backend="local")
+    settings = replace(settings, paths=replace(settings.paths, cache_dir=Path(os.environ.get("RAG_TEST_CACHE_DIR", tmp_path / "cache"))))
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seeds_dir, corpus)
+    settings = replace(settings, paths=replace(settings.paths, corpus=(corpus,)))
+    app = create_app(settings, lambda: build_pipeline(settings, embedder=real_embedder))
+    app.state.service.start(background=True)  # ingests the empty store, as on a first start
+    server = LiveServer(app)
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    try:
+        open_chat(page, server.url)
+        page.check("#mode input[value='llm']")
+        record_bot_messages(page)
+        ask_in_chat(page, QUESTION)
+        page.wait_for_selector(f'#sources .source-card[data-source="{GOLD_DOC}"]', timeout=300_000)
+        states = page.evaluate("window.__botStates")
+        assert any("초안" in s for s in states), states
+        assert "1,030억" in page.locator('#chat [data-testid="bot"]').last.inner_text()
+    finally:
+        context.close()
+        server.stop()
