@@ -265,9 +265,11 @@ def clean_document(raw: str, kind: str) -> tuple[str, Metadata]:
         raise ValueError(f"unknown document kind {kind!r}")
     lines: list[str] = []
     for line in raw.split("\n"):
-        line = _clean_line(line, hints)
-        if line or (lines and lines[-1]):  # one blank line keeps a paragraph break, runs collapse
-            lines.append(line)
+        cleaned = _clean_line(line, hints)
+        if cleaned is None:
+            continue  # a dropped furniture line leaves no trace, not even a paragraph break
+        if cleaned or (lines and lines[-1]):  # one blank line keeps a paragraph break, runs collapse
+            lines.append(cleaned)
     text = "\n".join(lines).strip("\n")
     return text, hints.metadata(text)
 
@@ -311,7 +313,8 @@ _DATE_LINE = re.compile(
 _META_LINE = re.compile(r"^(?:입력|승인|기사승인|등록|발행|게재|수정|업데이트|UPDATED\.?)\s*[:：]?\s*(.{6,40})$", re.IGNORECASE)
 _RELEASE_LINE = re.compile(r"^보도\s*(?:시점|일시)")
 _WEATHER = re.compile(r"^[가-힣A-Za-z ]{1,15}\s*-?\d{1,2}(?:\.\d)?\s*℃$")
-_COPYRIGHT = re.compile(r"(?:저작권자|copyright|ⓒ|©|\(c\)|all rights reserved|무단\s*전재|재배포\s*금지)", re.IGNORECASE)
+_COPYRIGHT_MARK = re.compile(r"[©ⓒ]|copyright|^\(c\)", re.IGNORECASE)
+_COPYRIGHT_NOTICE = re.compile(r"저작권자|무단\s*(?:전재|복제|배포)|재배포\s*금지|all rights reserved", re.IGNORECASE)
 _COPYRIGHT_OWNER = re.compile(r"(?:ⓒ|©|\(c\))\s*(?:\d{4}\s*)?([^\s,.<>()©ⓒ]+)", re.IGNORECASE)
 _HASHTAGS = re.compile(r"^(?:#[^\s#]+\s*)+$")
 _URL_LINE = re.compile(r"^(?:https?://|www\.)\S+$")
@@ -322,6 +325,9 @@ _TRAILING_CREDIT = re.compile(
     r"\s*/?\s*(?:(?:사진\s*)?제공\s*[:=]\s*(?P<a>[^\s()]{1,20})"
     rf"|(?:사진\s*[=:]\s*)?(?P<b>{_CREDIT_NAME}(?:\s{_CREDIT_NAME})?)\s*제공"
     r"|\(\s*사진\s*(?:제공)?\s*[=:]\s*(?P<c>[^()]{1,20})\))$"
+)
+_CREDIT_LINE = re.compile(
+    rf"^(?:(?:사진\s*)?제공\s*[:=]\s*(?P<a>[^\s()]{{1,20}})|(?:사진\s*[=:]?\s*)?(?P<b>{_CREDIT_NAME})\s*제공)$"
 )
 _SENTENCE_END = re.compile(r"(?:[.!?…”\"’')\]]|다)$")
 _INLINE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
@@ -391,7 +397,8 @@ def _title_from_text(text: str) -> str:
     return first
 
 
-def _clean_line(line: str, hints: _Hints) -> str:
+def _clean_line(line: str, hints: _Hints) -> str | None:
+    """The line without extra whitespace and markup; "" for a blank line, None for furniture."""
     line = _INLINE_TAG.sub(" ", line.replace("&nbsp;", " "))
     line = re.sub(r"[\u200b\u200c\u200d\ufeff]", "", line)
     line = re.sub(r"\s+", " ", line).strip()  # \s covers tabs, NBSP and the ideographic space
@@ -402,9 +409,9 @@ def _clean_line(line: str, hints: _Hints) -> str:
         hints.date = hints.date or m.group(1)
         line = line[m.end():]
         if not line:
-            return ""
+            return None
     if _is_furniture(line, hints):
-        return ""
+        return None
     return _strip_credit(line, hints)
 
 
@@ -435,7 +442,7 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
         return True
     if "℃" in bare and _WEATHER.match(bare):
         return True
-    if len(bare) <= 120 and _COPYRIGHT.search(bare):
+    if len(bare) <= 120 and _is_copyright(bare):
         owner = _COPYRIGHT_OWNER.search(bare)
         if owner and not hints.copyright_owner:
             hints.copyright_owner = owner.group(1)
@@ -450,11 +457,19 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
     if m:
         hints.credit = hints.credit or m.group(1).strip()
         return True
-    m = _TRAILING_CREDIT.match(" " + bare)
-    if m and m.start() == 0:  # the whole line is a credit: "LG전자 제공"
-        hints.credit = hints.credit or (m.group("a") or m.group("b") or m.group("c")).strip()
+    m = _CREDIT_LINE.match(bare)
+    if m:  # the whole line is a credit: "LG전자 제공", "제공:KT"
+        hints.credit = hints.credit or (m.group("a") or m.group("b")).strip()
         return True
     return False
+
+
+def _is_copyright(line: str) -> bool:
+    mark, notice = _COPYRIGHT_MARK.search(line), _COPYRIGHT_NOTICE.search(line)
+    if mark:
+        return bool(notice) or len(line) <= 40
+    # "…무단 전재한 업체를 고소했다." is news about copyright, not a notice
+    return bool(notice) and not line.endswith("다.")
 
 
 def _strip_credit(line: str, hints: _Hints) -> str:

@@ -251,3 +251,12 @@ def test_caption_credit_rules() -> None:
         "행사에서 기념 촬영하고 있다. LG전자 제공\n인사말을 하고 있다 제공:KT\n교육 과정을 무상으로 제공\nLG유플러스 제공", "text"
     )
     assert text == "행사에서 기념 촬영하고 있다.\n인사말을 하고 있다\n교육 과정을 무상으로 제공"
+
+
+def test_article_lines_that_resemble_furniture_stay() -> None:
+    raw = "그는 기사를 무단 전재한 업체를 고소했다.\n저작권자의 권리를 보호한다.\n항목 (a), (b), (c)\n교육을 무상으로 제공"
+    assert clean_text(raw, "text") == raw
+
+
+def test_dropped_furniture_leaves_no_paragraph_break() -> None:
+    assert clean_text("첫 문장이다.\nURL복사\n둘째 문장이다.", "text") == "첫 문장이다.\n둘째 문장이다."
