@@ -10,6 +10,7 @@ passage are always tokenized the same way; nobody else imports kiwipiepy.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import unicodedata
@@ -47,10 +48,13 @@ DEFAULT_USER_WORDS: tuple[tuple[str, str], ...] = (
     ("데일리임팩트", "NNP"),
 )
 
+# Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
+TOKENIZER_VERSION = "kiwi-terms-2"
+
 # Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
-_NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG"})
+_NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG", "W_SERIAL"})
 _PREDICATE_TAGS = frozenset({"VV", "VA"})
-_KEY_TAGS = frozenset({"NNP", "SL", "SH", "SN"})  # names, foreign words, numbers
+_KEY_TAGS = frozenset({"NNP", "SL", "SH", "SN", "W_SERIAL"})  # names, foreign words, numbers
 # Very frequent words that carry no topic: they would only inflate lexical overlap.
 _STOP_TERMS = frozenset(
     {"것", "수", "등", "바", "데", "때문", "따위", "하다", "되다", "있다", "이다", "않다",
@@ -75,6 +79,12 @@ class KoreanText:
         self._user_words = tuple(user_words)
         self._kiwi: Kiwi | None = None
         self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        """Identifies the terms this instance produces (rules + user dictionary), for token caches."""
+        words = "|".join(f"{w}/{t}" for w, t in self._user_words)
+        return f"{TOKENIZER_VERSION}:{hashlib.sha1(words.encode('utf-8')).hexdigest()[:10]}"
 
     def _analyzer(self) -> Kiwi:
         # called with self._lock held
@@ -145,6 +155,11 @@ def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[st
             if tag == "SN":
                 out.extend(_number_terms(form))
                 continue
+            if tag == "W_SERIAL":
+                # "2014-2021", "2024.11.28", "044-204-7925": the whole, and each number in it
+                out.append(form.lower())
+                out.extend(p for p in re.split(r"[-./~:]", form.lower()) if p and p != form.lower())
+                continue
             term = form.lstrip("#").lower() if tag == "W_HASHTAG" else form.lower()
         else:
             continue
@@ -153,6 +168,8 @@ def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[st
         out.append(term)
         if _HANGUL.search(term) and _LATIN.search(term):
             out.extend(_SCRIPT_RUNS.findall(term))
+        elif tag == "SL" and "-" in term:  # "covid-19" also matches a query for "COVID"
+            out.extend(p for p in term.split("-") if len(p) > 1)
     return out
 
 
@@ -175,8 +192,12 @@ def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str]]:
             while j < len(tokens) and tokens[j].start == end:
                 nxt = tokens[j]
                 nxt_tag = nxt.tag.split("-", 1)[0]
-                joiner = nxt_tag == "SW" and nxt.form in _JOINERS and j + 1 < len(tokens)
-                if joiner and tokens[j + 1].start == nxt.start + nxt.len and tokens[j + 1].tag in ("SL", "SN"):
+                joiner = nxt_tag in ("SW", "SO") and nxt.form in _JOINERS and j + 1 < len(tokens)
+                after = tokens[j + 1] if joiner else None
+                # "-" joins "COVID-19" but not a range of numbers ("2014-2021"): those stay apart
+                if after is not None and nxt.form == "-" and "SL" not in tags and after.tag != "SL":
+                    after = None
+                if after is not None and after.start == nxt.start + nxt.len and after.tag in ("SL", "SN"):
                     parts += [nxt.form, tokens[j + 1].form]
                     tags.add(tokens[j + 1].tag)
                     end = tokens[j + 1].start + tokens[j + 1].len

@@ -138,3 +138,14 @@ def test_key_terms_are_names_numbers_and_a_subset_of_tokens(korean: KoreanText) 
     assert {"lg이노텍", "r&d", "2022", "5g", "lgu+", "1030"} <= set(keys)
     assert "투자" not in keys and "원" not in keys
     assert set(keys) <= set(korean.tokens(text))
+
+
+def test_serial_numbers_and_hyphenated_words(korean: KoreanText) -> None:
+    assert {"2014-2021", "2014", "2021"} <= set(korean.tokens("2014-2021년"))
+    assert {"covid-19", "covid"} <= set(korean.tokens("COVID-19 대응"))
+    assert "2024" in korean.key_terms("'24.11.28 행사, 2024.11.28 발표")
+
+
+def test_version_names_the_user_dictionary(korean: KoreanText) -> None:
+    assert korean.version == KoreanText().version
+    assert KoreanText(user_words=(("비플", "NNP"),)).version != korean.version
