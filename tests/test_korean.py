@@ -149,3 +149,11 @@ def test_serial_numbers_and_hyphenated_words(korean: KoreanText) -> None:
 def test_version_names_the_user_dictionary(korean: KoreanText) -> None:
     assert korean.version == KoreanText().version
     assert KoreanText(user_words=(("비플", "NNP"),)).version != korean.version
+
+
+def test_compound_nouns_also_count_whole(korean: KoreanText) -> None:
+    terms = korean.tokens("동반성장지수 평가")
+    assert {"동반", "성장", "지수", "동반성장지수", "평가"} <= set(terms)
+    assert "동반성장지수" not in korean.tokens("동반 성장 지수")  # written apart: no compound
+    assert "1030억" in korean.tokens("1,030억 원")
+    assert korean.key_terms("동반성장지수") == []  # compounds are index terms, not names
