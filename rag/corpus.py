@@ -27,7 +27,7 @@ from typing import Any, Sequence
 from rag.types import Article
 
 # Part of every content hash: changing the cleaner re-ingests every article.
-CLEANER_VERSION = "cleaner-1"
+CLEANER_VERSION = "cleaner-2"
 
 KINDS = {
     ".txt": "text",
@@ -303,6 +303,12 @@ _MENU_WORDS = frozenset(
     "정치 경제 사회 국제 세계 문화 연예 스포츠 여행/레저 여행 레저 IT IT/과학 과학 생활 라이프 오피니언 사설 칼럼 "
     "포토 영상 전국 지역 산업 금융 증권 부동산 건강 교육 전체 뉴스 홈 HOME 더보기 기업 통신 전기·전자".split()
 )
+# Share and reader-tool buttons, often several on one bulleted line ("페이스북 공유하기").
+_TOOL_WORDS = frozenset(
+    "페이스북 트위터 카카오톡 카카오스토리 네이버 네이버블로그 밴드 링크 공유 공유하기 기사공유 주소복사 URL복사 "
+    "기사듣기 기사듣기실행 기사듣기중지 글자사이즈 글자크기 프린트 기사프린트 인쇄 인쇄하기 스크랩 이메일 메일 "
+    "닫기 확대 축소 댓글 좋아요 구독".split()
+)
 # Public-service banners pasted into press releases; never part of the release itself.
 _BANNERS = ("더 아픈 환자에게 양보해 주셔서 감사합니다", "가벼운 증상은 동네 병의원으로")
 _DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
@@ -451,7 +457,10 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
         return True
     if len(bare) <= 60 and any(banner in bare for banner in _BANNERS):
         return True
-    if all(word in _MENU_WORDS for word in re.split(r"[\s|]+", bare) if word):
+    words = [word for word in re.split(r"[\s|]+", bare) if word]
+    if all(word in _MENU_WORDS or word in _TOOL_WORDS for word in words):
+        return True
+    if len(bare) <= 20 and bare.endswith("로고"):  # a masthead image's alt text: "아시아투데이 로고"
         return True
     m = _PHOTO_LINE.match(bare)
     if m:
@@ -467,7 +476,7 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
 def _is_copyright(line: str) -> bool:
     mark, notice = _COPYRIGHT_MARK.search(line), _COPYRIGHT_NOTICE.search(line)
     if mark:
-        return bool(notice) or len(line) <= 40
+        return bool(notice) or not line.endswith("다.")
     # "…무단 전재한 업체를 고소했다." is news about copyright, not a notice
     return bool(notice) and not line.endswith("다.")
 

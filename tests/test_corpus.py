@@ -260,3 +260,14 @@ def test_article_lines_that_resemble_furniture_stay() -> None:
 
 def test_dropped_furniture_leaves_no_paragraph_break() -> None:
     assert clean_text("첫 문장이다.\nURL복사\n둘째 문장이다.", "text") == "첫 문장이다.\n둘째 문장이다."
+
+
+def test_news_site_chrome_is_dropped() -> None:
+    raw = (
+        "• 아시아투데이 로고\nKT, 중소 협력사와 5G 시대 이끈다\n\n기사승인 2018. 11. 20. 10:00\n"
+        "  • 페이스북 공유하기\n  • 카카오톡 링크\n  • 기사듣기실행 기사듣기중지\n"
+        "KT가 행사를 열었다. /제공=KT\n데일리 금융경제뉴스 Copyright ⓒ 한국금융신문 & FNTIMES.com\n"
+    )
+    assert clean_text(raw, "text") == "KT, 중소 협력사와 5G 시대 이끈다\n\nKT가 행사를 열었다."
+    meta = extract_metadata(raw, "text")
+    assert (meta.title, meta.date, meta.publisher) == ("KT, 중소 협력사와 5G 시대 이끈다", "2018-11-20", "한국금융신문")
