@@ -7,6 +7,7 @@ Set RAG_SCREENSHOTS=docs to refresh the README screenshots (default: the test's 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
@@ -22,7 +23,7 @@ from rag.config import Settings, load_settings
 from rag.types import Article
 from rag.web.server import create_app
 from tests.fakes import HashingEmbedder
-from test_app import POISON, LiveServer, free_port
+from test_app import POISON, FakePipeline, LiveServer, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +133,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, sites: dict, seeds_dir_
     app = create_app(settings, lambda: pipe)
     app.state.service.start(background=False)
     server = LiveServer(app, port=sites["app_port"])
+    server.data_dir = tmp  # type: ignore[attr-defined]
     yield server
     server.stop()
     pipe.close()
@@ -214,6 +216,12 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     page.wait_for_selector("#src-1.flash", timeout=5_000)
     page.wait_for_timeout(1_600)
     page.screenshot(path=str(shots / "chat_answer.png"))
+    # thumbs up is stored with the question, the answer and its citations
+    page.locator('#chat button[aria-label="좋아요"]').last.click()
+    page.wait_for_function("() => document.querySelector('#feedback-note').innerText.includes('기록')", timeout=30_000)
+    votes = [json.loads(line) for line in (app_server.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert votes[-1]["vote"] == "up" and votes[-1]["question"] == QUESTION and "1,030억" in votes[-1]["answer"]
+    assert votes[-1]["citations"][0]["source"] == GOLD_DOC
     # a follow-up in the same conversation
     ask_in_chat(page, "그 펀드는 언제부터 증액됐나?")
     page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 2", timeout=60_000)
@@ -279,6 +287,26 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
     )
     assert result == "blocked"
     assert_local_only(page.requests)
+
+
+def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    fake = FakePipeline.from_folder(seeds_dir_module)
+    fake.gate = threading.Event()  # the answer hangs until the test releases it
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        open_chat(page, server.url)
+        ask_in_chat(page, QUESTION)
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
+        page.click("#stop")
+        page.wait_for_timeout(500)
+        fake.gate.set()  # had the answer not been cancelled, it would now arrive
+        page.wait_for_timeout(2_000)
+        assert "1,030억" not in page.locator("#chat").inner_text()
+        assert page.locator("#sources .source-card").count() == 0
+    finally:
+        server.stop()
 
 
 @pytest.mark.slow

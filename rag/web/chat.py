@@ -102,6 +102,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             chat[-1]["content"] = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
             yield chat, gr.skip(), conv, ""
             return
+        chat[-1]["content"] = '<span class="status">질문을 받았습니다…</span>'
+        yield chat, gr.skip(), conv, ""  # the question shows at once, whatever the pipeline is doing
         while not service.ready:  # the first question waits for the models instead of failing
             chat[-1]["content"] = f'<span class="status">{render.escape_text(service.status)}</span>'
             yield chat, gr.skip(), conv, ""
