@@ -15,13 +15,14 @@ from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup
 from rag.generation import GenerationError, Generator, complete
 from rag.synthesis import (Prompts, assess_grounding, build_condense_messages, build_messages, extractive_answer,
-                           is_refusal, select_evidence, verify_answer)
+                           is_refusal, select_evidence, trim_evidence, verify_answer)
 from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
 # a model refusal overrides a strong lexical match only when the evidence covers the question poorly
 _TRUST_MODEL_REFUSAL_BELOW = 0.8
+_WEAK_ANCHOR = 0.6
 
 
 class Answerer:
@@ -104,8 +105,10 @@ class Answerer:
         hits = list(self._retrieve(standalone, k))
         timings = {"retrieval": ms()}
         korean = self.korean
-        evidence = select_evidence(standalone, hits, self._article, korean, self.settings.answer.max_evidence,
-                                   self.settings.answer.max_evidence_chars)
+        budget = self.settings.answer
+        # a wide pool for the extractive answer and the refusal checks; its best part goes to the LLM
+        evidence = select_evidence(standalone, hits, self._article, korean, 2 * budget.max_evidence,
+                                   4 * budget.max_evidence_chars)
         grounding = assess_grounding(standalone, hits, evidence, korean)
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
@@ -128,8 +131,9 @@ class Answerer:
 
         yield Event("status", "답변을 작성하는 중…")
         pieces: list[str] = []
+        prompt_evidence = trim_evidence(evidence, budget.max_evidence, budget.max_evidence_chars)
         try:
-            for piece in generator.stream(build_messages(self.prompts, standalone, evidence),
+            for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
                 if not pieces:
                     timings["first_token"] = ms()
@@ -142,7 +146,11 @@ class Answerer:
         if is_refusal(raw, self.prompts.refusal) and grounding.coverage < _TRUST_MODEL_REFUSAL_BELOW:
             yield final(self.prompts.refusal, refused=True, used="llm")
             return
-        text, citations = verify_answer(raw, evidence, korean, self.settings.answer.min_support)
+        text, citations = verify_answer(raw, prompt_evidence, korean, budget.min_support, standalone, fallback=False)
+        if not text and grounding.anchored < _WEAK_ANCHOR:
+            # the model could not ground an answer and the passages barely touch the question: refuse
+            yield final(self.prompts.refusal, refused=True, used="llm")
+            return
         if not text:
             yield final(draft, draft_citations,
                         note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")

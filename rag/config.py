@@ -98,7 +98,7 @@ class GenerationSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     max_evidence: int = 8  # numbered sentences sent to the generator
-    max_evidence_chars: int = 700  # and their total length: prompt length dominates first-token time
+    max_evidence_chars: int = 500  # and their total length: prompt length dominates first-token time
     min_support: float = 0.5  # lexical support of a cited sentence by its passage
     history_turns: int = 4
 

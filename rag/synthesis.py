@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -75,12 +75,31 @@ class Prompts:
 
 
 def format_evidence(evidence: Sequence[Evidence]) -> str:
-    """Numbered lines: "[n] sentence (title, date)"; the title gives a sentence its subject."""
+    """Numbered lines "[n] sentence"; an article's title follows its first sentence only, to give
+    the sentences a subject without paying for the same title in every line."""
     lines = []
+    titled: set[str] = set()
     for ev in evidence:
-        source = ", ".join(x for x in (_short(ev.title, 40), ev.date or "") if x)
-        lines.append(f"[{ev.n}] {ev.text}" + (f" ({source})" if source else ""))
+        line = f"[{ev.n}] {ev.text}"
+        if ev.title and ev.doc_id not in titled:
+            titled.add(ev.doc_id)
+            line += f" (기사: {_short(ev.title, 30)})"
+        lines.append(line)
     return "\n".join(lines)
+
+
+def trim_evidence(evidence: Sequence[Evidence], max_evidence: int, max_chars: int) -> list[Evidence]:
+    """The best evidence that fits the prompt budget, renumbered from 1 (input is best-first)."""
+    chosen: list[Evidence] = []
+    used = 0
+    for ev in evidence:
+        if len(chosen) >= max_evidence:
+            break
+        if chosen and used + len(ev.text) > max_chars:
+            continue
+        used += len(ev.text)
+        chosen.append(replace(ev, n=len(chosen) + 1))
+    return chosen
 
 
 def build_messages(prompts: Prompts, question: str, evidence: Sequence[Evidence]) -> list[dict[str, str]]:
@@ -116,35 +135,41 @@ def select_evidence(
     The prompt carries sentences, not chunks: on 2 cores first-token time grows with prompt length.
     Offsets are into the cleaned article (`Chunk.start` + the sentence's place in the chunk).
     """
-    candidates: list[tuple[Hit, int, int, str]] = []  # hit, start, end, text
+    candidates: list[tuple[Hit, int, int, str, str]] = []  # hit, start, end, text, context
     seen: set[tuple[str, int, int]] = set()
     for hit in hits:
         chunk = hit.chunk
         article = article_lookup(chunk.doc_id)
         # the chunk is an exact span of the article; fall back to the chunk text if they disagree
         base = article.text if article is not None and article.text[chunk.start:chunk.end] == chunk.text else None
+        previous = ""
         for a, b in korean.sentences(chunk.text):
             start, end = chunk.start + a, chunk.start + b
             text = base[start:end] if base is not None else chunk.text[a:b]
             key = (chunk.doc_id, start, end)
+            # "행사에는 … 83명이 함께했다" names its event in the sentence before: that counts, at half weight
+            context = f"{chunk.title}\n{previous}"
+            previous = text
             if key in seen or len(text.strip()) < 8:
                 continue
             seen.add(key)
-            candidates.append((hit, start, end, text))
+            candidates.append((hit, start, end, text, context))
     if not candidates:
         return []
     q_terms = _weighted_terms(question, korean)
-    sent_terms = [set(t) for t in korean.tokens_batch([c[3] for c in candidates])]
+    analyzed = korean.tokens_batch([c[3] for c in candidates] + [c[4] for c in candidates])
+    sent_terms = [set(t) for t in analyzed[: len(candidates)]]
+    context_terms = [set(t) for t in analyzed[len(candidates):]]
     idf = _idf(q_terms, sent_terms)
     scored = []
-    for (hit, start, end, text), terms in zip(candidates, sent_terms):
-        overlap = _coverage(q_terms, idf, terms)
+    for (hit, start, end, text, _), terms, context in zip(candidates, sent_terms, context_terms):
+        overlap = _coverage(q_terms, idf, terms, context) + _shape_bonus(question, text)
         # lexical overlap decides; the retrieval score breaks ties and carries cross-lingual questions
         scored.append((0.7 * overlap + 0.3 * hit.score, hit, start, end, text))
     scored.sort(key=lambda s: -s[0])
     chosen: list[Evidence] = []
     used = 0
-    for score, hit, start, end, text in scored:
+    for score, hit, start, end, text in scored:  # noqa: B007
         if len(chosen) >= max_evidence:
             break
         if chosen and used + len(text) > max_chars:
@@ -168,16 +193,42 @@ def _weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:
     return weights
 
 
+# what kind of answer the question wants, and the shape such an answer takes in a sentence
+_ANSWER_SHAPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
+    (re.compile(q, re.IGNORECASE), re.compile(a, re.IGNORECASE)) for q, a in (
+        (r"몇\s*%|비율|성장률|증가율|percent", r"\d(?:[\d.]*)\s*%"),
+        (r"몇\s*명|인원|how many (?:people|persons|representatives|employees|attendees)|attend",
+         r"\d[\d,]*\s*(?:여\s*)?명"),
+        (r"몇\s*(?:개|건|회|곳|년|팀|차례|번)|how many", r"\d[\d,]*\s*(?:여\s*)?(?:개|건|회|곳|년|팀|차례|번)"),
+        (r"얼마|규모|금액|액수|총액|출연금|사업비|how much|how large|budget|amount|fund",
+         r"\d[\d,.]*\s*(?:조|억|만|천)|\d[\d,]*\s*원"),
+        (r"언제|며칠|날짜|when|what date", r"\d+\s*월\s*\d+\s*일|\d+일"),
+    )
+)
+
+
+def _shape_bonus(question: str, sentence: str) -> float:
+    """Favour sentences holding the kind of value asked for (an amount for "얼마", a count for "몇 명")."""
+    for asked, shape in _ANSWER_SHAPES:
+        if asked.search(question):
+            return 0.35 if shape.search(sentence) else 0.0
+    return 0.0
+
+
 def _idf(q_terms: dict[str, float], pool: Sequence[set[str]]) -> dict[str, float]:
     n = len(pool) or 1
     return {t: 1.0 + math.log((n + 1) / (1 + sum(1 for s in pool if t in s))) for t in q_terms}
 
 
-def _coverage(q_terms: dict[str, float], idf: dict[str, float], terms: set[str]) -> float:
+def _coverage(q_terms: dict[str, float], idf: dict[str, float], terms: set[str],
+              context: set[str] = frozenset()) -> float:
+    """Share of the question's weighted terms found in `terms` (half credit when only in `context`)."""
     total = sum(w * idf.get(t, 1.0) for t, w in q_terms.items())
     if not total:
         return 0.0
-    return sum(w * idf.get(t, 1.0) for t, w in q_terms.items() if t in terms) / total
+    found = sum(w * idf.get(t, 1.0) * (1.0 if t in terms else 0.5 if t in context else 0.0)
+                for t, w in q_terms.items())
+    return found / total
 
 
 # words that only shape a question; their absence from a passage says nothing
@@ -233,36 +284,40 @@ def verify_answer(
     korean: Tokenizer,
     min_support: float,
     question: str | None = None,
+    fallback: bool = True,
 ) -> tuple[str, tuple[Citation, ...]]:
     """Keep the claims their citations support; drop unsupported citations and uncited claims.
 
     A citation supports a claim when every number and name of the claim occurs in the cited
     sentence (or its article title), and at least `min_support` of the claim's terms do.
-    If nothing survives and `question` is given, the extractive answer is returned instead.
+    If nothing survives and `question` is given, the extractive answer is returned instead
+    (`fallback=False` returns ("", ()) so the caller can decide).
     """
     by_n = {ev.n: ev for ev in evidence}
+    # an English question gets "LG Innotek" for "LG이노텍": English names cannot be checked literally
+    latin_names = not (question is not None and _mostly_latin(question))
     kept: list[str] = []
     support_of: dict[int, float] = {}
     for claim in split_claims(answer_text, korean):
         valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
         if not valid:
             continue
-        good = [n for n in valid if (s := claim_support(claim.text, [by_n[n]], korean, min_support)) is not None]
+        good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
         if not good and len(valid) > 1:
             # facts split across several cited sentences: accept the set, keep the ones that contribute
-            if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support) is not None:
+            if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
                 good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
         if not good:
             continue
         for n in good:
-            s = claim_support(claim.text, [by_n[n]], korean, 0.0) or 0.0
+            s = claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names) or 0.0
             support_of[n] = max(support_of.get(n, 0.0), s)
         body = claim.text.rstrip()
         end = body[-1] if body and body[-1] in ".!?。" else ""
         body = body[:-1] if end else body
         kept.append(f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}")
     if not kept:
-        if question is not None:
+        if question is not None and fallback:
             return extractive_answer(question, evidence, korean)
         return "", ()
     order = list(dict.fromkeys(parse_citations(" ".join(kept))))
@@ -270,7 +325,8 @@ def verify_answer(
     return " ".join(kept), citations
 
 
-def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float) -> float | None:
+def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
+                  latin_names: bool = True) -> float | None:
     """Lexical support of `claim` by the cited sentences, or None when a fact is missing there."""
     text = " ".join(ev.text for ev in cited)
     context = text + " " + " ".join(ev.title for ev in cited)
@@ -280,9 +336,16 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
         if len(digits) > 1 and digits not in plain and not _year_in(digits, context):
             return None
     context_terms = set(korean.tokens(context))
+    latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
     for name in korean.key_terms(claim):
+        if (latin_claim or not latin_names) and name.isascii() and not name.isdigit():
+            continue  # English names ("LG Innotek") are spelled in Hangul in the evidence
         if len(name) > 1 and name not in context_terms and name not in context.lower():
             return None
+    if _mostly_latin(claim) and not _mostly_latin(text):
+        # an English answer over Korean evidence shares no words with it: its numbers (checked
+        # above) are the only literal check left, so it must have at least one
+        return 1.0 if any(len(n.replace(",", "")) > 1 for n in _NUMBER.findall(claim)) else None
     terms = [t for t in korean.tokens(claim) if t not in _QUESTION_WORDS]
     if not terms:
         return None
@@ -317,8 +380,10 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     q_terms = _weighted_terms(question, korean)
     terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = _idf(q_terms, terms)
+    # evidence.score already weighs the sentence's context (title, previous sentence) against the question
     ranked = sorted(range(len(evidence)),
-                    key=lambda i: -(_coverage(q_terms, idf, terms[i]) + 0.3 * evidence[i].score))
+                    key=lambda i: -(evidence[i].score + 0.2 * _coverage(q_terms, idf, terms[i])
+                                    + 0.7 * _shape_bonus(question, evidence[i].text)))
     best = ranked[0]
     chosen = [best]
     covered = set(terms[best]) & q_terms.keys()
@@ -349,23 +414,27 @@ class Grounding:
     answerable: bool
     reason: str = ""
     missing: tuple[str, ...] = ()
-    coverage: float = 0.0
+    coverage: float = 0.0  # best share of the question's other terms in one evidence sentence
+    anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
 
 
 def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
-                     min_coverage: float = 0.5) -> Grounding:
+                     min_coverage: float = 0.2, weak_anchor: float = 0.45, weak_score: float = 0.62) -> Grounding:
     """Combine signals; a similarity threshold alone cannot tell "not in the corpus" from "answerable".
 
     1. every name / year / number of the question must occur in a retrieved passage (a year must
        occur next to one of the question's names);
-    2. some evidence sentence must cover enough of the question's remaining terms (weighted by rarity),
-       unless dense and keyword retrieval agree on the top passage;
-    The generator's own "not in the context" verdict is the third signal (see `is_refusal`).
+    2. some evidence sentence must cover part of the question's other terms (weighted by rarity);
+    3. a chunk naming the question's entity must cover the rest of the question, or the calibrated
+       retrieval score must be high (thresholds calibrated on eval/datasets/seeds.jsonl);
+    The generator's own "not in the context" verdict is the last signal (see `is_refusal`).
     """
     if not hits or not evidence:
         return Grounding(False, "no passage retrieved")
     english = _mostly_latin(question)
     key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in _QUESTION_WORDS]
+    # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
+    key = [t for t in key if not any(t != other and t in other for other in key)]
     if english:
         # English words never occur in the Korean articles: only numbers can be checked literally
         key = [t for t in key if t.isdigit()]
@@ -375,9 +444,10 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     missing = []
     for term in key:
         if term.isdigit():
+            # an abbreviated year ('23) is only trusted next to one of the question's names
             holders = [i for i, txt in enumerate(texts)
-                       if (term in txt.replace(",", "") or _year_in(term, txt))
-                       and (not names or any(n in hit_terms[i] for n in names))]
+                       if term in txt.replace(",", "")
+                       or (names and _year_in(term, txt) and any(n in hit_terms[i] for n in names))]
         else:
             holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()]
         if not holders:
@@ -391,9 +461,17 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = _idf(rest, ev_terms + hit_terms)
     coverage = max(_coverage(rest, idf, t) for t in ev_terms)
+    chunk_idf = _idf(rest, hit_terms)  # not the evidence pool: its size depends on the prompt budget
+    anchored = max((_coverage(rest, chunk_idf, hit_terms[i]) for i in range(len(hits))
+                    if not names or any(n in hit_terms[i] for n in names)), default=0.0)
+    top = max(h.score for h in hits)
     if coverage < min_coverage:
         return Grounding(False, "no passage covers the question", coverage=round(coverage, 3))
-    return Grounding(True, coverage=round(coverage, 3))
+    if anchored < weak_anchor and top < weak_score:
+        # the name occurs, but never together with what is asked, and retrieval is unsure too
+        return Grounding(False, "the passages that name it do not cover the question",
+                         coverage=round(coverage, 3), anchored=round(anchored, 3))
+    return Grounding(True, coverage=round(coverage, 3), anchored=round(anchored, 3))
 
 
 _REFUSAL_CUES = ("찾을 수 없", "답을 찾을 수", "알 수 없", "정보가 없", "언급되어 있지 않", "나와 있지 않",

@@ -37,3 +37,28 @@ class HashingEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(text)
+
+
+class ScriptedGenerator:
+    """A generator that replays scripted answers piece by piece and records every prompt it was given.
+
+    `fail_after` raises GenerationError after that many pieces (a backend dying mid-stream).
+    """
+
+    name = "scripted"
+
+    def __init__(self, *answers: str, fail_after: int | None = None) -> None:
+        self.answers = list(answers)
+        self.prompts: list[list[dict[str, str]]] = []
+        self.fail_after = fail_after
+
+    def stream(self, messages, max_tokens: int, stop=()):
+        from rag.generation import GenerationError
+
+        self.prompts.append([dict(m) for m in messages])
+        text = self.answers.pop(0) if self.answers else ""
+        pieces = [text[i:i + 4] for i in range(0, len(text), 4)]
+        for i, piece in enumerate(pieces):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise GenerationError("scripted backend died")
+            yield piece
