@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.answering import Answerer
+from rag.config import load_settings
+from rag.generation import GenerationError
+from rag.korean import KoreanText
+from rag.synthesis import Prompts
+from rag.types import Article, Chunk, Hit, Turn
+from tests.fakes import ScriptedGenerator
+
+INNOTEK = Article(
+    doc_id="001_innotek.txt",
+    title="LG이노텍, 협력사 상생으로 고객경험 혁신할 것",
+    date="2022-09-21",
+    text=(
+        "LG이노텍이 동반성장지수 평가에서 최우수 등급을 받았다. "
+        "LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다. "
+        "정철동 LG이노텍 사장도 이날 협력사와 대화에 나섰다."
+    ),
+)
+KT = Article(
+    doc_id="004_kt.txt",
+    title="KT, 중소 협력사와 5G 생태계 조성",
+    date="2018-11-20",
+    text=(
+        "KT는 20일 서울 서초구 더케이호텔에서 2018년도 파트너스 데이를 개최했다. "
+        "KT는 총 1000억원 규모의 상생협력펀드 대출 지원을 시행할 방침이다."
+    ),
+)
+ARTICLES = {a.doc_id: a for a in (INNOTEK, KT)}
+REFUSAL = Prompts.load().refusal
+
+
+class FakeRetriever:
+    """Ranks the two articles by shared words with the question; records what it was asked."""
+
+    def __init__(self, korean: KoreanText) -> None:
+        self.korean = korean
+        self.questions: list[str] = []
+
+    def __call__(self, question: str, k: int) -> list[Hit]:
+        self.questions.append(question)
+        terms = set(self.korean.tokens(question))
+        scored = []
+        for article in ARTICLES.values():
+            chunk = Chunk(chunk_id=f"{article.doc_id}#0", doc_id=article.doc_id, text=article.text, start=0,
+                          end=len(article.text), title=article.title, date=article.date)
+            overlap = len(terms & set(self.korean.tokens(article.title + " " + article.text)))
+            scored.append(Hit(chunk, score=min(1.0, 0.3 + 0.1 * overlap)))
+        scored.sort(key=lambda h: -h.score)
+        return scored[:k]
+
+
+@pytest.fixture(scope="module")
+def korean() -> KoreanText:
+    return KoreanText()
+
+
+def make(korean: KoreanText, generator=None, backend: str = "local") -> tuple[Answerer, FakeRetriever]:
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": backend})
+    retrieve = FakeRetriever(korean)
+    factory = (lambda: generator) if generator is not None else None
+    return Answerer(settings, korean, retrieve, ARTICLES.get, factory), retrieve
+
+
+def fund_evidence_number(generator: ScriptedGenerator) -> int:
+    user = generator.prompts[-1][-1]["content"]
+    line = next(line for line in user.splitlines() if "1,030억" in line)
+    return int(line[1:line.index("]")])
+
+
+def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:
+    class Echo(ScriptedGenerator):
+        def stream(self, messages, max_tokens, stop=()):
+            self.answers = [f"LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{_number(messages)}]."]
+            yield from super().stream(messages, max_tokens, stop)
+
+    generator = Echo()
+    answerer, _ = make(korean, generator)
+    events = list(answerer.stream("LG이노텍의 동반성장 펀드 규모는?"))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "status" and kinds[-1] == "final"
+    assert kinds.index("draft") < kinds.index("token")
+    answer = events[-1].answer
+    assert answer.mode == "llm" and not answer.refused and not answer.notice
+    assert "1,030억" in answer.text
+    assert answer.citations and answer.citations[0].source == INNOTEK.doc_id
+    c = answer.citations[0]
+    assert INNOTEK.text[c.start:c.end] == c.quote
+    assert set(answer.timings) >= {"retrieval", "first_token", "total"}
+    assert answer.hits and answer.hits[0].chunk.doc_id == INNOTEK.doc_id
+
+
+def _number(messages) -> int:
+    user = messages[-1]["content"]
+    line = next(line for line in user.splitlines() if "1,030억" in line)
+    return int(line[1:line.index("]")])
+
+
+def test_extractive_mode_needs_no_generator(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "extractive" and "1,030억" in answer.text and answer.citations
+    assert answer.timings["first_token"] <= answer.timings["total"]
+
+
+def test_unknown_company_is_refused_without_calling_the_model(korean: KoreanText) -> None:
+    generator = ScriptedGenerator("삼성전자는 1,030억 원 펀드를 운영합니다 [1].")
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("삼성전자의 협력사 지원 펀드 규모는?")
+    assert answer.refused and answer.text == REFUSAL and answer.citations == ()
+    assert generator.prompts == []
+
+
+def test_the_models_own_refusal_is_honoured(korean: KoreanText) -> None:
+    generator = ScriptedGenerator(REFUSAL)
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍 사장의 취미는 무엇인가?")
+    assert answer.refused and answer.citations == ()
+
+
+def test_unverifiable_llm_answer_falls_back_to_extractive(korean: KoreanText) -> None:
+    generator = ScriptedGenerator("LG이노텍은 5,000억 원 규모의 동반성장 펀드를 운영합니다 [1].")
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert "5,000억" not in answer.text and "1,030억" in answer.text
+    assert answer.mode == "extractive" and answer.notice
+
+
+def test_generator_failure_mid_stream_gives_the_extractive_answer(korean: KoreanText) -> None:
+    generator = ScriptedGenerator("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [1].", fail_after=2)
+    answerer, _ = make(korean, generator)
+    events = list(answerer.stream("LG이노텍의 동반성장 펀드 규모는?"))
+    assert [e.kind for e in events].count("token") == 2
+    answer = events[-1].answer
+    assert answer.mode == "extractive" and "scripted backend died" in answer.notice
+    assert "1,030억" in answer.text and answer.citations
+
+
+def test_generator_that_cannot_load_gives_the_extractive_answer(korean: KoreanText) -> None:
+    def broken():
+        raise GenerationError("model file not found: /nowhere.gguf")
+
+    settings = load_settings(None, env={})
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, broken)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "extractive" and "/nowhere.gguf" in answer.notice and "1,030억" in answer.text
+
+
+@pytest.mark.parametrize("mode", ["extractive", "llm"])
+def test_follow_up_retrieves_the_company_of_the_previous_turn(korean: KoreanText, mode: str) -> None:
+    generator = ScriptedGenerator()
+    answerer, retrieve = make(korean, generator)
+    history = [Turn("user", "LG이노텍은 동반성장지수 평가에서 어떤 등급을 받았어?"),
+               Turn("assistant", "LG이노텍은 최우수 등급을 받았습니다.")]
+    answer = answerer.ask("그 회사의 펀드 규모는?", history, mode=mode)
+    assert "LG이노텍" in retrieve.questions[-1] and "LG이노텍" in answer.standalone_question
+    assert answer.hits[0].chunk.doc_id == INNOTEK.doc_id
+    assert "1,030억" in answer.text
+    # the rule resolved the reference: no LLM condensing call was needed
+    assert all("[대화]" not in p[-1]["content"] for p in generator.prompts)
+
+
+def test_llm_condenses_a_follow_up_the_rule_cannot_resolve(korean: KoreanText) -> None:
+    generator = ScriptedGenerator("KT의 상생협력펀드 규모는?", "")
+    answerer, retrieve = make(korean, generator)
+    history = [Turn("user", "상생 행사는 어디서 열렸어?"), Turn("assistant", "호텔에서 열렸습니다.")]
+    answer = answerer.ask("그 회사의 펀드 규모는?", history)
+    assert "[대화]" in generator.prompts[0][-1]["content"]
+    assert retrieve.questions[-1] == "KT의 상생협력펀드 규모는?"
+    assert answer.standalone_question == "KT의 상생협력펀드 규모는?"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "가" * 5000])
+def test_empty_or_huge_questions_are_rejected_with_a_message(korean: KoreanText, question: str) -> None:
+    answerer, retrieve = make(korean, None, backend="extractive")
+    with pytest.raises(ValueError, match="질문"):
+        answerer.ask(question)
+    assert retrieve.questions == []
+
+
+def test_unknown_mode_is_rejected(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None)
+    with pytest.raises(ValueError, match="mode"):
+        answerer.ask("LG이노텍 펀드?", mode="magic")
