@@ -4,8 +4,8 @@
     assert all(article.text[c.start:c.end] == c.text for c in chunks)
 
 A chunk is a run of whole sentences of one paragraph; it takes in the following paragraph only
-when that paragraph fits whole, so a chunk never ends in the middle of a paragraph it could have
-held. Consecutive chunks of one paragraph share `overlap_sentences` sentences. `Chunk.text` is
+when that paragraph fits whole (or when the chunk so far is a thin headline under a quarter of the
+budget), so a chunk never ends in the middle of a paragraph it could have held. Consecutive chunks of one paragraph share `overlap_sentences` sentences. `Chunk.text` is
 exactly `article.text[start:end]` (the UI highlights by offsets); the title is not prepended:
 the embedding step may add it.
 """
@@ -142,7 +142,10 @@ def _pack(text: str, units: list[_Unit], count: TokenCounter, max_tokens: int, o
                 if count(text[units[first].start : units[para_end].end]) <= max_tokens:
                     last = para_end
                     continue
-                break
+                # a headline or one-line paragraph alone makes a chunk too thin to retrieve well:
+                # let it lead into the next paragraph's first sentences instead
+                if count(text[units[first].start : units[last].end]) >= max_tokens // 4:
+                    break
             if count(text[units[first].start : nxt.end]) > max_tokens:
                 break
             last += 1

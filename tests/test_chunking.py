@@ -134,3 +134,11 @@ def test_count_tiktoken_keeps_a_users_cache_dir(monkeypatch: pytest.MonkeyPatch,
     assert count_tiktoken("hello world") == 2
     assert os.environ["TIKTOKEN_CACHE_DIR"] == str(user_dir)
     chunking._cl100k.cache_clear()
+
+
+def test_thin_headline_leads_into_the_next_paragraph(korean: KoreanText) -> None:
+    body = " ".join(sentence(i) for i in range(12))  # ~300 characters: never fits whole
+    text = f"제목\n\n{body}"
+    chunks = chunk_article(Article(doc_id="h.txt", text=text), korean, chars, max_tokens=100)
+    assert chunks[0].start == 0 and chunks[0].text.startswith("제목\n\n협력사 0곳이")
+    assert all(len(c.text) <= 100 for c in chunks)
