@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     if args.publish:
         run_mode = summary["run"]["mode"]
         published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{_dataset_label(args.dataset)}-{run_mode}"
-        write_run(published, cases, summary, with_cases=False)
+        write_run(published, cases, summary, with_cases=False, with_misses=not args.dataset.startswith("korquad"))
         print(f"published summary, report and plots to {published}")
     _print_summary(summary)
     if "compare" in summary:

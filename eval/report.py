@@ -26,12 +26,18 @@ _COLUMNS = (
 
 
 def write_run(
-    out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[str, Any], *, with_cases: bool = True
+    out_dir: Path,
+    cases: Sequence[dict[str, Any]],
+    summary: dict[str, Any],
+    *,
+    with_cases: bool = True,
+    with_misses: bool = True,
 ) -> dict[str, Path]:
     """Write all outputs of one run into `out_dir` (created); returns the written paths.
 
-    `with_cases=False` (a copy to commit under eval/results/) leaves out cases.jsonl and the misses
-    table, which quote the questions: KorQuAD's licence forbids committing a converted copy."""
+    `with_cases=False` (a copy to commit under eval/results/) leaves out cases.jsonl; KorQuAD copies
+    also leave out the misses table (`with_misses=False`): its licence forbids committing a converted
+    copy of its questions."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"summary": out_dir / "summary.json", "report": out_dir / "report.md"}
     if with_cases:
@@ -42,7 +48,7 @@ def write_run(
     paths["summary"].write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     plots = write_plots(out_dir, cases, summary)
     paths.update(plots)
-    paths["report"].write_text(render_report(cases, summary, plots, with_misses=with_cases), encoding="utf-8")
+    paths["report"].write_text(render_report(cases, summary, plots, with_misses=with_misses), encoding="utf-8")
     return paths
 
 
@@ -155,10 +161,17 @@ def write_plots(out_dir: Path, cases: Sequence[dict[str, Any]], summary: dict[st
     }
     series = {k: v for k, v in series.items() if v}
     if series:
+        import numpy as np
+
         fig, ax = plt.subplots(figsize=(5, 3.5), dpi=100)
+        everything = [v for values in series.values() for v in values if v > 0]
+        lo, hi = max(min(everything, default=0.1), 0.1), max(everything, default=1.0)
+        # shared log-spaced bins: retrieval (tens of ms) and LLM totals (tens of s) on one axis
+        bins = np.logspace(np.log10(lo), np.log10(max(hi, lo * 1.01)), 40)
         for key, values in series.items():
-            ax.hist(values, bins=30, alpha=0.6, label=key)
-        ax.set_xlabel("ms")
+            ax.hist([max(v, lo) for v in values], bins=bins, alpha=0.6, label=key)
+        ax.set_xscale("log")
+        ax.set_xlabel("ms (log scale)")
         ax.set_ylabel("questions")
         ax.set_title("Latency")
         ax.legend()
