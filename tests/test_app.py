@@ -256,6 +256,8 @@ def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient
     chunks = [json.loads(line[6:]) for line in lines[:-1]]
     content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert "1,030억" in content and len(chunks) > 4  # streamed word by word
+    draft = next(c for c in chunks if "draft" in c)  # the instant draft comes before the first token
+    assert chunks.index(draft) < next(i for i, c in enumerate(chunks) if c["choices"][0]["delta"].get("content"))
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
 
@@ -345,6 +347,12 @@ def test_disallowed_origin_cannot_call_the_api(client: TestClient) -> None:
     response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": "http://evil.example:9999"})
     assert response.status_code == 403 and response.json()["error"]["type"] == "forbidden"
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_disallowed_origin_cannot_use_gradio_routes_either(client: TestClient) -> None:
+    evil = {"Origin": "http://127.0.0.1:9"}  # another localhost port is another origin
+    assert client.post("/gradio_api/queue/join", json={}, headers=evil).status_code == 403
+    assert client.get("/config", headers=evil).status_code == 403
 
 
 def test_allowed_origin_gets_cors_headers(client: TestClient) -> None:

@@ -130,7 +130,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, sites: dict, seeds_dir_
     settings = web_settings(tmp, allowed=(sites["allowed"].url,))
     pipe = build_pipeline(settings, embedder=HashingEmbedder())
     pipe.ingest_articles(corpus_with_poison(seeds_dir_module))
-    app = create_app(settings, lambda: pipe)
+    app = create_app(settings, lambda: pipe, public_url=f"http://127.0.0.1:{sites['app_port']}")
     app.state.service.start(background=False)
     server = LiveServer(app, port=sites["app_port"])
     server.data_dir = tmp  # type: ignore[attr-defined]
@@ -239,6 +239,15 @@ def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page
     assert "근거를 찾지 못했습니다" in page.locator("#sources").inner_text()
     page.screenshot(path=str(shots / "chat_refusal.png"))
     assert_local_only(page.requests)
+
+
+def test_embed_tab_shows_the_snippet(app_server: LiveServer, page, shots: Path) -> None:
+    open_chat(page, app_server.url)
+    page.get_by_role("tab", name="임베드 (Embed)").click()
+    snippet = page.locator("#embed-script").inner_text()
+    assert f'<script src="{app_server.url}/widget.js" defer></script>' in snippet.replace("\n", "")
+    assert "/widget" in page.locator("#embed-iframe").inner_text()
+    page.screenshot(path=str(shots / "embed_tab.png"))
 
 
 def test_poisoned_article_renders_inert(app_server: LiveServer, page) -> None:

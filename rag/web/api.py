@@ -224,6 +224,9 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
 def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterator[str]:
     """Pipeline events -> OpenAI chunks. Tokens stream as deltas; an extractive answer arrives whole.
 
+    Before the first token, chunks with an empty delta carry `status` / `draft` (the instant
+    extractive draft) as extra fields, which OpenAI clients ignore.
+
     The last chunk carries `reference`, `citations` and `answer` (the verified final text, which can
     differ from the streamed tokens when citations were dropped or the LLM fell back).
     """
@@ -244,7 +247,10 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
     streamed = ""
     try:
         for event in events:
-            if event.kind == "token" and event.text:
+            if event.kind in ("status", "draft") and event.text and not streamed:
+                # not OpenAI: clients ignore these fields; our widget shows them until tokens arrive
+                yield chunk({}, **{event.kind: event.text})
+            elif event.kind == "token" and event.text:
                 streamed += event.text
                 yield chunk({"content": event.text})
             elif event.kind == "final" and event.answer is not None:

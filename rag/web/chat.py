@@ -215,8 +215,21 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                     "모든 파일은 이 서버가 직접 제공합니다 (CDN 없음, 오프라인 동작). "
                     "그 사이트의 주소(origin)가 설정 `app.allowed_origins`에 있어야 합니다."
                 )
-                gr.Code(script_snippet, language="html", label="플로팅 버튼 (script)", interactive=False, elem_id="embed-script")
-                gr.Code(iframe_snippet, language="html", label="iframe", interactive=False, elem_id="embed-iframe")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        gr.Code(script_snippet, language="html", label="플로팅 버튼 (script)", interactive=False, lines=2, elem_id="embed-script")
+                        gr.Code(iframe_snippet, language="html", label="iframe", interactive=False, lines=3, elem_id="embed-iframe")
+                        gr.Markdown(
+                            "`<script>` 태그에 `data-mode=\"extractive\"`(빠른 추출 답변), `data-position=\"left\"`, "
+                            "`data-open=\"true\"`를 붙일 수 있습니다. 위젯도 같은 HTTP API를 쓰며 출처 카드를 보여 줍니다."
+                        )
+                    with gr.Column(scale=2):
+                        gr.HTML(
+                            '<iframe src="widget?mode=extractive" title="위젯 미리보기" '
+                            'style="width:100%;height:480px;border:1px solid #d1d5db;border-radius:12px"></iframe>',
+                            label="미리보기",
+                            js_on_load=None,
+                        )
                 gr.Markdown("API 예시: `curl -s " + ctx.public_url.rstrip("/") + "/api/ask -H 'content-type: application/json' "
                             "-d '{\"question\": \"LG이노텍의 동반성장 펀드 규모는?\", \"mode\": \"extractive\"}'`")
 

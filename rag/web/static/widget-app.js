@@ -118,12 +118,19 @@
           var data = JSON.parse(line);
           if (data.error) throw new Error(data.error.message);
           var choice = data.choices && data.choices[0];
-          if (choice && choice.delta && choice.delta.content) { streamed += choice.delta.content; text.textContent = streamed; scrollDown(); }
+          if (!streamed && (data.draft || data.status)) {
+            text.textContent = data.draft ? "초안: " + data.draft : data.status;
+            text.classList.add("qa-draft");
+          }
+          if (choice && choice.delta && choice.delta.content) {
+            streamed += choice.delta.content; text.textContent = streamed; text.classList.remove("qa-draft"); scrollDown();
+          }
           if (choice && choice.finish_reason) final = data;
         });
       }
       if (final) {
         var answerText = final.answer || streamed;
+        text.classList.remove("qa-draft");
         if (final.refused) {
           bubble.classList.add("qa-refused");
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
