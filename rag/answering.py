@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
@@ -25,6 +27,48 @@ _TRUST_MODEL_REFUSAL_BELOW = 0.8
 _WEAK_ANCHOR = 0.6
 
 
+class _MemoKorean:
+    """KoreanText with a bounded memo: the same retrieved chunks come back question after question,
+    and the extractive answer must stay instant on 2 busy cores."""
+
+    def __init__(self, korean: object, capacity: int = 20_000) -> None:
+        self._korean = korean
+        self._capacity = capacity
+        self._tokens: OrderedDict[str, list[str]] = OrderedDict()
+        self._sentences: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
+        self._keys: OrderedDict[str, list[str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remember(self, memo: OrderedDict, key: str, value):
+        with self._lock:
+            memo[key] = value
+            if len(memo) > self._capacity:
+                memo.popitem(last=False)
+        return value
+
+    def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
+        if missing:
+            for text, terms in zip(missing, self._korean.tokens_batch(missing)):
+                self._remember(self._tokens, text, terms)
+        with self._lock:
+            cached = [self._tokens.get(t) for t in texts]
+        # a text evicted meanwhile is simply analysed again
+        return [list(c) if c is not None else self._korean.tokens(t) for c, t in zip(cached, texts)]
+
+    def tokens(self, text: str) -> list[str]:
+        return self.tokens_batch([text])[0]
+
+    def sentences(self, text: str) -> list[tuple[int, int]]:
+        found = self._sentences.get(text)
+        return list(found) if found is not None else self._remember(self._sentences, text, self._korean.sentences(text))
+
+    def key_terms(self, text: str) -> list[str]:
+        found = self._keys.get(text)
+        return list(found) if found is not None else self._remember(self._keys, text, self._korean.key_terms(text))
+
+
 class Answerer:
     """Answers questions over whatever `retrieve` returns; the generator is built on first LLM use."""
 
@@ -38,7 +82,7 @@ class Answerer:
         prompts: Prompts | None = None,
     ) -> None:
         self.settings = settings
-        self.korean = korean
+        self.korean = _MemoKorean(korean)
         self._retrieve = retrieve
         self._article = article
         self._generator_factory = generator
