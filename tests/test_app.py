@@ -521,3 +521,18 @@ def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) 
         server.stop()
     for result in results:
         assert "1,030억" in result["answer"] and result["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
+
+
+def test_app_entry_point_reads_host_port_store(tmp_path: Path) -> None:
+    import importlib.util
+
+    from rag.config import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("app_entry", PROJECT_ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # importing app.py does no work: nothing starts
+    args = module.parse_args(["--host", "0.0.0.0", "--port", "9000", "--store", str(tmp_path / "s")])
+    assert (args.host, args.port, args.store) == ("0.0.0.0", 9000, str(tmp_path / "s"))
+    bad = tmp_path / "rag.toml"
+    bad.write_text("[app]\nport = 'not a number'\n", encoding="utf-8")
+    assert module.main(["--config", str(bad)]) == 2  # a clear error, not a trace

@@ -318,6 +318,32 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
         server.stop()
 
 
+def test_page_is_served_while_loading_and_the_first_question_waits(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    fake = FakePipeline.from_folder(seeds_dir_module)
+    loaded = threading.Event()
+
+    def slow_build() -> FakePipeline:
+        loaded.wait(60)
+        return fake
+
+    app = create_app(web_settings(tmp_path, allowed=()), slow_build)
+    app.state.service.start(background=True)
+    server = LiveServer(app)
+    try:
+        page.goto(server.url + "/")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        assert "준비됨" not in page.locator("#model-status").inner_text()  # a visible loading status
+        ask_in_chat(page, QUESTION)
+        page.wait_for_timeout(1_000)
+        loaded.set()
+        page.wait_for_selector('#sources .source-card[data-source="001_d5bd6796c56307a8.txt"]', timeout=60_000)
+        assert "1,030억" in page.locator('#chat [data-testid="bot"]').last.inner_text()
+        page.wait_for_function("() => document.querySelector('#model-status').innerText.includes('준비됨')", timeout=10_000)
+    finally:
+        loaded.set()
+        server.stop()
+
+
 @pytest.mark.slow
 def test_llm_mode_streams_a_draft_then_the_model_answer(tmp_path: Path, real_embedder, seeds_dir: Path, browser) -> None:
     """The packaged embedder and LLM (~1-2 min on 2 cores): the extractive draft shows first."""
