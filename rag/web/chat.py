@@ -133,6 +133,12 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             chat[-1]["content"] = render.escape_text(str(exc))
             yield chat, gr.skip(), conv, ""
             return
+        # the UI boundary: the user gets a plain message, the log gets the trace
+        except Exception:  # noqa: BLE001
+            log.exception("answering %r failed", question)
+            chat[-1]["content"] = "답변 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
+            yield chat, gr.skip(), conv, ""
+            return
         if answer is None:
             chat[-1]["content"] = render.escape_text("답변을 만들지 못했습니다.")
             yield chat, gr.skip(), conv, ""
@@ -158,8 +164,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
     def clear() -> tuple[list, str, dict, str]:
         return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""
 
-    def api_ask(question: str, mode: str = "extractive", k: int = 5) -> dict:
+    def api_ask(question: str, mode: str = "extractive", k: int = 5, request: gr.Request = None) -> dict:  # type: ignore[assignment]
         """Ask one question; returns the same JSON as `rag ask --json` (answer, citations, hits, timings)."""
+        if ctx.limiter.check(_client(request)):
+            raise gr.Error("rate limit exceeded")
         if not question or not question.strip():
             raise gr.Error("question is empty")
         if mode not in ("llm", "extractive"):
