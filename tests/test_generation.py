@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.config import GenerationSettings, PROJECT_ROOT
+from rag.generation import (GenerationError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
+                            load_generator)
+
+MESSAGES = [
+    {"role": "system", "content": "주어진 근거로만 한국어로 짧게 답하세요."},
+    {"role": "user", "content": "[근거]\n[1] LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영 중이다.\n"
+                                "[질문] LG이노텍의 동반성장 펀드 규모는?\n[답변]"},
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------- configuration errors
+
+
+def test_openai_backend_without_a_base_url_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(GenerationError, match="base_url"):
+        load_generator(GenerationSettings(backend="openai", base_url=""), tmp_path)
+
+
+def test_extractive_backend_has_no_generator(tmp_path: Path) -> None:
+    with pytest.raises(GenerationError, match="extractive"):
+        load_generator(GenerationSettings(backend="extractive"), tmp_path)
+
+
+def test_missing_local_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(GenerationError, match="not found"):
+        load_generator(GenerationSettings(model=str(tmp_path / "nothing.gguf")), tmp_path)
+    with pytest.raises(GenerationError, match="unknown model"):
+        load_generator(GenerationSettings(model="no-such-model"), tmp_path)
+
+
+def test_a_file_that_is_not_a_gguf_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"this is not a model" * 100)
+    generator = load_generator(GenerationSettings(model=str(bad)), tmp_path)
+    with pytest.raises(GenerationError, match="broken.gguf"):
+        complete(generator, MESSAGES, max_tokens=8)
+
+
+# ---------------------------------------------------------------- server failures
+
+
+def test_dead_server_is_one_clear_line() -> None:
+    generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{free_port()}/v1", "any", timeout_s=5)
+    with pytest.raises(GenerationError) as error:
+        complete(generator, MESSAGES, max_tokens=8)
+    assert "cannot reach" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # hold the connection open, say nothing
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        port = listener.getsockname()[1]
+        generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}/v1", "any", timeout_s=1.0)
+        with pytest.raises(GenerationError, match="timed out"):
+            complete(generator, MESSAGES, max_tokens=8)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+# ---------------------------------------------------------------- real models (slow)
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("llama_cpp")
+    from rag.gguf import ModelNotFoundError, resolve_model
+
+    cache = Path(__import__("os").environ.get("RAG_TEST_CACHE_DIR") or tmp_path_factory.mktemp("cache"))
+    try:
+        return resolve_model("qwen2.5-coder-0.5b", cache)
+    except ModelNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.mark.slow
+def test_local_model_streams_an_answer_and_queues_concurrent_users(small_model: Path) -> None:
+    generator = LlamaCppGenerator(small_model, n_ctx=1024, n_threads=2)
+    results: list[str] = []
+
+    def ask() -> None:
+        results.append(complete(generator, MESSAGES, max_tokens=24))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and all(r.strip() for r in results)
+    assert any("1,030" in r or "1030" in r for r in results)
+
+
+@pytest.mark.slow
+def test_prompt_longer_than_the_context_is_a_clear_error(small_model: Path) -> None:
+    generator = LlamaCppGenerator(small_model, n_ctx=256, n_threads=2)
+    long = [{"role": "user", "content": "상생협력 " * 400}]
+    with pytest.raises(GenerationError, match="local model failed"):
+        complete(generator, long, max_tokens=8)
+
+
+@pytest.mark.slow
+def test_openai_compatible_backend_against_a_real_loopback_server(small_model: Path, tmp_path: Path) -> None:
+    port = free_port()
+    log = open(tmp_path / "server.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(small_model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "1024", "--n_threads", "2", "--model_alias", "small"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not start: " + (tmp_path / "server.log").read_text()[-500:])
+            time.sleep(0.5)
+        settings = replace(GenerationSettings(), backend="openai", base_url=base, server_model="small",
+                           timeout_s=120)
+        generator = load_generator(settings, PROJECT_ROOT)
+        pieces = list(generator.stream(MESSAGES, max_tokens=24))
+        assert len(pieces) > 1  # streamed, not one block
+        assert "".join(pieces).strip()
+        # a stop sequence is honoured by the server
+        stopped = complete(generator, [{"role": "user", "content": "Count: 1, 2, 3, 4, 5, 6, 7, 8"}], 32, stop=("5",))
+        assert "6" not in stopped
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
