@@ -4,7 +4,7 @@ Chunking, the keyword index and citation checks all go through `KoreanText`, so 
 passage are always tokenized the same way; nobody else imports kiwipiepy.
 
     korean = KoreanText()
-    korean.tokens("삼성전자는 1,030억 원 규모의 Fund를")  # ['삼성전자', '1030', '억', '원', '규모', 'fund']
+    korean.tokens("삼성전자는 1,030억 원 규모의 Fund를")  # ['삼성전자', '1030', '억', '1030억', '원', '규모', 'fund']
     korean.sentences("첫 문장이다. 둘째 문장이다.")     # [(0, 7), (8, 16)]
 """
 
@@ -45,11 +45,26 @@ DEFAULT_USER_WORDS: tuple[tuple[str, str], ...] = (
     ("티제이랩스", "NNP"),
     ("맵틱스", "NNP"),
     ("중기부", "NNP"),
+    ("동반위", "NNP"),
+    ("중기중앙회", "NNP"),
     ("데일리임팩트", "NNP"),
 )
 
+# One organization, several spellings: each spelling also yields the others, on both the query and
+# the passage side ("LG유플러스" finds an article that writes "LGU+", "중소기업" one that writes "中企").
+_ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("lgu+", "lg유플러스", "엘지유플러스"),
+    ("skt", "sk텔레콤", "에스케이텔레콤"),
+    ("lg전자", "엘지전자"),
+    ("중기부", "중소벤처기업부"),
+    ("동반위", "동반성장위원회"),
+    ("중기중앙회", "중소기업중앙회"),
+    ("中企", "중소기업"),
+)
+_ALIASES = {name: tuple(n for n in group if n != name) for group in _ALIAS_GROUPS for name in group}
+
 # Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
-TOKENIZER_VERSION = "kiwi-terms-3"
+TOKENIZER_VERSION = "kiwi-terms-4"
 
 # Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
 _NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG", "W_SERIAL"})
@@ -178,6 +193,7 @@ def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[st
         if not term or term in _STOP_TERMS:
             continue
         out.append(term)
+        out.extend(_ALIASES.get(term, ()))
         if _HANGUL.search(term) and _LATIN.search(term):
             out.extend(_SCRIPT_RUNS.findall(term))
         elif tag == "SL" and "-" in term:  # "covid-19" also matches a query for "COVID"
@@ -194,7 +210,9 @@ def _flush_compound(run: list[str], out: list[str]) -> None:
     # Kiwi splits compounds ("동반성장지수" -> 동반 / 성장 / 지수); the whole run as one more term
     # lets a query that writes the compound prefer passages that do too (KorQuAD: R@1 +0.006)
     if 2 <= len(run) <= _MAX_COMPOUND:
-        out.append("".join(run))
+        compound = "".join(run)
+        out.append(compound)
+        out.extend(_ALIASES.get(compound, ()))
 
 
 def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str, int, int]]:

@@ -81,7 +81,7 @@ def test_batch_equals_single(korean: KoreanText) -> None:
 def test_user_dictionary_is_what_keeps_names_whole(korean: KoreanText) -> None:
     # without its entry Kiwi reads "LGU+는" as LGU / + / 늘다
     assert "lgu+" not in KoreanText(user_words=()).tokens("LGU+는 좋다")
-    assert korean.tokens("LGU+는 좋다") == ["lgu+", "좋다"]
+    assert korean.tokens("LGU+는 좋다")[0] == "lgu+" and "lgu" not in korean.tokens("LGU+는 좋다")
 
 
 def test_latin_and_number_runs_stay_one_term(korean: KoreanText) -> None:
@@ -157,3 +157,18 @@ def test_compound_nouns_also_count_whole(korean: KoreanText) -> None:
     assert "동반성장지수" not in korean.tokens("동반 성장 지수")  # written apart: no compound
     assert "1030억" in korean.tokens("1,030억 원")
     assert korean.key_terms("동반성장지수") == []  # compounds are index terms, not names
+
+
+@pytest.mark.parametrize(
+    ("passage", "query"),
+    [("LGU+는 납품대금을 조기 지급했다", "LG유플러스"), ("“한국경제 뿌리 中企과 함께”", "중소기업"),
+     ("중소벤처기업부(장관 오영주)는", "중기부"), ("SKT는 MOU를 체결했다", "SK텔레콤")],
+)
+def test_aliases_match_other_spellings(korean: KoreanText, passage: str, query: str) -> None:
+    assert set(korean.tokens(query)) & set(korean.tokens(passage)) - {"lg"}
+
+
+def test_aliases_keep_key_terms_a_subset_of_tokens(korean: KoreanText) -> None:
+    for name, other in (("LG유플러스", "LGU+는"), ("중기부", "중소벤처기업부는"), ("SK텔레콤", "SKT는")):
+        assert set(korean.key_terms(name)) <= set(korean.tokens(other)) | {"lg", "sk", "유플러스", "텔레콤"}
+        assert set(korean.key_terms(name)) <= set(korean.tokens(name))
