@@ -31,8 +31,10 @@ def _text_key(chunk: Chunk) -> str:
 class KiwiKeywordIndex:
     """BM25 over already-tokenized chunks. `tokenize` is `KoreanText.tokens_batch`."""
 
-    def __init__(self, tokenize: Tokenize, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, tokenize: Tokenize, k1: float = 1.2, b: float = 0.75, tokenizer_version: str = "") -> None:
         self._tokenize = tokenize
+        # a cache written by another tokenizer version holds other terms: it must not be reused
+        self._cache_version = f"{_CACHE_VERSION}:{tokenizer_version}"
         self.k1, self.b = k1, b
         self._tokens: dict[str, list[str]] = {}
         self._postings: dict[str, list[tuple[str, int]]] = {}
@@ -45,7 +47,7 @@ class KiwiKeywordIndex:
 
     def build(self, chunks: Sequence[Chunk], cache_file: Path | None = None) -> int:
         """(Re)builds the index from chunks; returns how many chunks had to be tokenized."""
-        cached = _read_cache(cache_file) if cache_file else {}
+        cached = _read_cache(cache_file, self._cache_version) if cache_file else {}
         keys = {c.chunk_id: _text_key(c) for c in chunks}
         missing = [c for c in chunks if cached.get(c.chunk_id, ("",))[0] != keys[c.chunk_id]]
         missing_ids = {c.chunk_id for c in missing}
@@ -53,7 +55,7 @@ class KiwiKeywordIndex:
         tokens.update(zip((c.chunk_id for c in missing), self._tokenize([_index_text(c) for c in missing])))
         self._index(tokens)
         if cache_file and (missing or len(cached) != len(chunks)):
-            _write_cache(cache_file, {cid: (keys[cid], toks) for cid, toks in tokens.items()})
+            _write_cache(cache_file, self._cache_version, {cid: (keys[cid], toks) for cid, toks in tokens.items()})
         return len(missing)
 
     def _index(self, tokens: dict[str, list[str]]) -> None:
@@ -105,20 +107,20 @@ def _index_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
 
 
-def _read_cache(path: Path) -> dict[str, tuple[str, list[str]]]:
+def _read_cache(path: Path, version: str) -> dict[str, tuple[str, list[str]]]:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError):
         return {}  # missing or corrupt: rebuilt from the store
-    if data.get("version") != _CACHE_VERSION:
+    if data.get("version") != version:
         return {}
     return {cid: (key, toks) for cid, (key, toks) in data.get("chunks", {}).items()}
 
 
-def _write_cache(path: Path, tokens: dict[str, tuple[str, list[str]]]) -> None:
+def _write_cache(path: Path, version: str, tokens: dict[str, tuple[str, list[str]]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keyword-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"version": _CACHE_VERSION, "chunks": tokens}, fh, ensure_ascii=False)
+        json.dump({"version": version, "chunks": tokens}, fh, ensure_ascii=False)
     os.replace(tmp, path)  # atomic: a crash never leaves a half-written cache

@@ -135,7 +135,7 @@ class Pipeline:
                 from rag.keyword import KiwiKeywordIndex
 
                 chunks = self.store.all_chunks()
-                index = KiwiKeywordIndex(self.korean.tokens_batch)
+                index = KiwiKeywordIndex(self.korean.tokens_batch, tokenizer_version=getattr(self.korean, "version", ""))
                 index.build(chunks, self._keyword_cache_file())
                 self._chunks = {c.chunk_id: c for c in chunks}
                 self._keyword = index

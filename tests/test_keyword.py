@@ -3,13 +3,7 @@ import json
 import pytest
 
 from rag.keyword import KiwiKeywordIndex
-from rag.korean import KoreanText
 from rag.types import Chunk
-
-
-@pytest.fixture(scope="module")
-def korean():
-    return KoreanText()
 
 
 def _chunks():
@@ -62,5 +56,12 @@ def test_token_cache_is_reused_and_rebuilt_when_corrupt(korean, tmp_path):
     cache.write_text("{not json", encoding="utf-8")
     index = KiwiKeywordIndex(counting)
     assert index.build(_chunks(), cache) == 4
-    assert json.loads(cache.read_text(encoding="utf-8"))["version"] == 1
+    assert json.loads(cache.read_text(encoding="utf-8"))["version"].startswith("1:")
     assert index.search(index.query_terms("삼성전자"), 1)[0][0] == "samsung"
+
+
+def test_token_cache_of_another_tokenizer_version_is_not_reused(korean, tmp_path):
+    cache = tmp_path / "kw.json"
+    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v1").build(_chunks(), cache) == 4
+    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v1").build(_chunks(), cache) == 0
+    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v2").build(_chunks(), cache) == 4
