@@ -201,15 +201,17 @@ def _settings(tmp_path: Path):
     )
 
 
-@pytest.fixture
-def ingested(tmp_path: Path, seeds_dir: Path):
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory):
+    """One seeds store for the CLI tests (they only read it): ingesting is the slow part."""
+    from conftest import SEEDS_DIR
     from fakes import HashingEmbedder
 
     from rag.pipeline import build_pipeline
 
-    settings = _settings(tmp_path)
+    settings = _settings(tmp_path_factory.mktemp("seeds-store"))
     pipe = build_pipeline(settings, embedder=HashingEmbedder())
-    pipe.ingest([seeds_dir])
+    pipe.ingest([SEEDS_DIR])
     pipe.close()
     return settings
 
