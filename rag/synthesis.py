@@ -189,7 +189,12 @@ def _weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:
     for term in korean.tokens(text):
         if term in _QUESTION_WORDS:
             continue
-        weights[term] = 2.0 if term in key else 1.0
+        if any(term != other and term in other for other in key):
+            # "lg" / "유플러스" of "lg유플러스": a partial match is worth little, and the full name
+            # must not count three times
+            weights[term] = 0.3
+        else:
+            weights[term] = 2.0 if term in key else 1.0
     return weights
 
 
@@ -372,11 +377,17 @@ def _citation(ev: Evidence, support: float) -> Citation:
 # ---------------------------------------------------------------- extractive answers
 
 
+_MULTI_PART = re.compile(r"각각|모두 몇|두 (?:곳|가지|개|명|회사)|세 (?:곳|가지)|\band\b.*\beach\b|\bboth\b")
+
+
 def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
-                      max_sentences: int = 2) -> tuple[str, tuple[Citation, ...]]:
+                      max_sentences: int | None = None) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure."""
     if not evidence:
         return "", ()
+    multi = bool(_MULTI_PART.search(question))
+    if max_sentences is None:
+        max_sentences = 3 if multi else 2
     q_terms = _weighted_terms(question, korean)
     terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = _idf(q_terms, terms)
@@ -391,8 +402,10 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         if len(chosen) >= max_sentences:
             break
         new = (terms[i] & q_terms.keys()) - covered
-        # a second sentence only when it adds question terms the first one lacks (multi-part questions)
-        if new and _coverage(q_terms, idf, terms[i]) >= 0.3:
+        # another sentence only when it adds question terms the first one lacks, or, for a question
+        # in several parts ("각각"), when it is nearly as good: the parts often share their words
+        close = multi and evidence[i].score >= 0.8 * evidence[best].score
+        if (new and _coverage(q_terms, idf, terms[i]) >= 0.3) or close:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
     chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
