@@ -22,9 +22,11 @@ from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
-# a model refusal overrides a strong lexical match only when the evidence covers the question poorly
-_TRUST_MODEL_REFUSAL_BELOW = 0.8
-_WEAK_ANCHOR = 0.6
+# below these the passages cover the question weakly (see synthesis.assess_grounding)
+_WEAK_ANCHOR = 0.5
+_WEAK_COVERAGE = 0.35
+# a model refusal is overruled (extractive answer shown) only when one sentence covers the question
+_STRONG_COVERAGE = 0.8
 
 
 class _MemoKorean:
@@ -187,12 +189,17 @@ class Answerer:
             yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
             return
         raw = "".join(pieces).strip()
-        if is_refusal(raw, self.prompts.refusal) and grounding.coverage < _TRUST_MODEL_REFUSAL_BELOW:
-            yield final(self.prompts.refusal, refused=True, used="llm")
+        # the model's verdict is one signal: it refuses, or writes nothing its evidence supports, and
+        # the passages only weakly cover the question -> refuse; with strong passages -> extractive
+        weak = grounding.anchored < _WEAK_ANCHOR or grounding.coverage < _WEAK_COVERAGE
+        if is_refusal(raw, self.prompts.refusal):
+            if grounding.coverage < _STRONG_COVERAGE:
+                yield final(self.prompts.refusal, refused=True, used="llm")
+            else:
+                yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
         text, citations = verify_answer(raw, prompt_evidence, korean, budget.min_support, standalone, fallback=False)
-        if not text and grounding.anchored < _WEAK_ANCHOR:
-            # the model could not ground an answer and the passages barely touch the question: refuse
+        if not text and weak:
             yield final(self.prompts.refusal, refused=True, used="llm")
             return
         if not text:

@@ -470,7 +470,8 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     q_terms = _weighted_terms(question, korean)
     rest = {t: w for t, w in q_terms.items() if t not in key}
     if not rest or english:
-        return Grounding(True, coverage=1.0)
+        # nothing left to measure (or no shared words across languages): the other signals decide
+        return Grounding(True, coverage=1.0, anchored=1.0)
     ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = _idf(rest, ev_terms + hit_terms)
     coverage = max(_coverage(rest, idf, t) for t in ev_terms)
