@@ -62,6 +62,10 @@ class SentenceTransformerEmbedder:
         return len(self.token_ids(text))
 
     # ------------------------------------------------------------ extras
+    def with_settings(self, settings: EmbeddingSettings) -> "SentenceTransformerEmbedder":
+        """Another embedder over the same loaded model (other prefixes or batch size), no reload."""
+        return SentenceTransformerEmbedder(self._model, self.name, settings)
+
     def token_ids(self, text: str, special_tokens: bool = False) -> list[int]:
         """The model tokenizer's ids for `text` as given (no prefix)."""
         return list(self._tokenizer(text, add_special_tokens=special_tokens, truncation=False)["input_ids"])
@@ -103,7 +107,8 @@ def load_sentence_transformer(path: str | Path, quantize: bool, threads: int = 0
 
     if threads > 0:
         torch.set_num_threads(threads)
-    model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    # a hub id may download only when the user's environment allows it (HF_HUB_OFFLINE=0)
+    model = SentenceTransformer(str(path), device="cpu", local_files_only=isinstance(path, Path))
     model.eval()
     if quantize:
         model = quantize_int8(model)
