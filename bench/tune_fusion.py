@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import statistics
 import sys
 import time
@@ -23,7 +24,7 @@ from eval.korquad import load_korquad  # noqa: E402
 from eval.metrics import dedupe_docs, mrr_at_k, recall_at_k  # noqa: E402
 from rag.config import apply_offline_env, load_settings  # noqa: E402
 from rag.pipeline import build_pipeline  # noqa: E402
-from rag.retrieval import calibrated_score, fuse_linear, fuse_rrf, normalize_max  # noqa: E402
+from rag.retrieval import fuse_calibrated, fuse_linear, fuse_rrf, normalize_max  # noqa: E402
 
 TUNE, REPORT = "1-70", "71-140"
 
@@ -41,11 +42,7 @@ def variants(weights: list[float]):
     }
     for w in weights:
         out[f"linear w={w:.2f}"] = (lambda w: lambda c: fuse_linear(c.dense, c.keyword, w))(w)
-        out[f"calibrated w={w:.2f}"] = (
-            lambda w: lambda c: sorted(
-                ((i, calibrated_score(c.dense[i], c.coverage.get(i, 0.0), w)) for i in c.dense), key=lambda kv: -kv[1]
-            )
-        )(w)
+        out[f"calibrated w={w:.2f}"] = (lambda w: lambda c: fuse_calibrated(c.dense, c.coverage, w))(w)
         out[f"raw-cos+maxbm25 w={w:.2f}"] = (
             lambda w: lambda c: sorted(
                 ((i, w * c.dense[i] + (1 - w) * normalize_max(c.keyword).get(i, 0.0)) for i in c.dense),
@@ -75,6 +72,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None, help="questions per split (quick look)")
+    parser.add_argument("--save", type=Path, default=None, help="pickle the candidates here (for re-analysis)")
     args = parser.parse_args()
     settings = load_settings()
     store = args.store or settings.paths.data_dir / "korquad" / "store"
@@ -84,8 +82,6 @@ def main() -> int:
     report = pipe.ingest_articles(articles, progress=True)
     print(f"store {pipe.store.location}: {report.chunks_embedded} chunks embedded now, "
           f"{len(report.unchanged)} paragraphs unchanged", file=sys.stderr)
-    doc_of = {cid: c.doc_id for cid, c in pipe._chunks.items()}
-
     splits = {}
     latencies = []
     for name in (TUNE, REPORT):
@@ -97,6 +93,10 @@ def main() -> int:
             items.append((pipe.candidates(q.question, settings.retrieval.candidates), list(q.gold)))
             latencies.append((time.perf_counter() - t) * 1000)
         splits[name] = items
+    if args.save:
+        with open(args.save, "wb") as fh:
+            pickle.dump(splits, fh)
+    doc_of = {c.chunk_id: c.doc_id for c in pipe.store.all_chunks()}
     weights = [round(0.05 * i, 2) for i in range(21)]
     table = {name: {split: score(fn, items, doc_of) for split, items in splits.items()}
              for name, fn in variants(weights).items()}

@@ -76,7 +76,7 @@ class StoreSettings:
 class RetrievalSettings:
     k: int = 5
     candidates: int = 30  # per retriever, before fusion
-    dense_weight: float = 0.6  # of the fused score; keyword gets 1 - dense_weight
+    dense_weight: float = 0.55  # of the fused score (keyword coverage gets the rest): bench/tune_fusion.py
     per_source_cap: int = 3  # at most this many chunks of one article in the top k
     min_score: float = 0.0  # fused hits below this are dropped
 

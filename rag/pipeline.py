@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
-from rag.retrieval import cap_per_source, fuse_linear, make_hits
+from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.types import Answer, Article, Chunk, Event, Hit, IngestReport, Turn
 
 _EMBED_GROUP = 64  # chunks embedded per call: enough for length-sorted batching to pay off
@@ -282,7 +282,7 @@ class Pipeline:
         rankings = {
             "dense": _by_score(found.dense_only),
             "keyword": _by_score(found.keyword_only),
-            "hybrid": fuse_linear(found.dense, found.keyword, conf.dense_weight),
+            "hybrid": fuse_calibrated(found.dense, found.coverage, conf.dense_weight),
         }
         out: dict[str, list[Hit]] = {}
         for mode in modes:

@@ -1,4 +1,5 @@
 from rag.retrieval import (
+    fuse_calibrated,
     calibrate_dense,
     calibrated_score,
     cap_per_source,
@@ -50,3 +51,12 @@ def test_calibrated_score_is_bounded_and_monotonic():
     assert calibrated_score(0.95, 1.0, 0.6) == 1.0
     assert calibrated_score(0.6, 0.0, 0.6) == 0.0
     assert calibrated_score(0.85, 0.8, 0.5) > calibrated_score(0.80, 0.8, 0.5) > calibrated_score(0.80, 0.2, 0.5)
+
+
+def test_calibrated_fusion_ranks_by_the_score_it_reports():
+    dense = {"a": 0.86, "b": 0.84, "c": 0.70}
+    coverage = {"a": 0.2, "b": 0.9}
+    fused = fuse_calibrated(dense, coverage, 0.55)
+    assert [i for i, _ in fused] == ["b", "a", "c"]
+    assert fused[0][1] == calibrated_score(0.84, 0.9, 0.55)
+    assert fused[-1][1] == 0.0  # below the dense floor and no keyword: no evidence at all
