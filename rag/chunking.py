@@ -28,6 +28,10 @@ from rag.types import Article, Chunk
 TokenCounter = Callable[[str], int]
 
 
+# Bump when chunk boundaries change: the pipeline re-chunks (and re-embeds) every article then.
+CHUNKER_VERSION = "chunker-2"
+
+
 @dataclass(frozen=True)
 class _Unit:
     """A sentence, or a piece of an over-long one: [start, end) in the article text."""

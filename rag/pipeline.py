@@ -9,9 +9,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Callable
@@ -197,6 +198,8 @@ class Pipeline:
         from rag.chunking import chunk_article, count_tiktoken
 
         started = time.perf_counter()
+        # what decides "unchanged" is the article *and* how it would be chunked and embedded
+        articles = [replace(a, content_hash=self._ingest_hash(a)) for a in articles]
         with self._lock:
             store = self._raw_store()
             existing = store.doc_hashes()
@@ -249,6 +252,13 @@ class Pipeline:
             tokens_tiktoken=tokens_tiktoken,
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def _ingest_hash(self, article: Article) -> str:
+        from rag.chunking import CHUNKER_VERSION
+
+        c = self.settings.chunking
+        recipe = f"{article.content_hash}|{CHUNKER_VERSION}|{c.max_tokens}|{c.overlap_sentences}|{c.embed_title}"
+        return hashlib.sha256(recipe.encode("utf-8")).hexdigest()
 
     def _embed_and_store(self, group: list[tuple[Article, list[Chunk]]], bar) -> None:
         chunks = [c for _, cs in group for c in cs]

@@ -121,3 +121,10 @@ def test_keyword_index_is_rebuilt_when_its_file_is_missing(settings, corpus, kor
     hits = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).search("황창규 회장", k=1)
     assert hits[0].chunk.doc_id == "004_3623695115e5a12c.txt"
     assert list(settings.store.dir.glob("keyword-*.json"))
+
+
+def test_changing_the_chunk_size_rechunks_everything(settings, corpus, korean):
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    smaller = replace(settings, chunking=replace(settings.chunking, max_tokens=120))
+    report = build_pipeline(smaller, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    assert len(report.updated) == 5 and report.chunks_embedded > 0
