@@ -13,6 +13,7 @@ can be scored for them).
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import time
@@ -37,6 +38,8 @@ LABELS = {
     "dense": "(d) ours: dense (e5-small)",
     "hybrid": "(e) ours: hybrid",
 }
+SHORT = {"newcomer": "(a) newcomer", "bm25": "(b) llama-index BM25", "keyword": "(c) our keyword",
+         "dense": "(d) our dense", "hybrid": "(e) our hybrid"}
 LATENCY_SAMPLE = 300  # questions timed through the newcomer's one-at-a-time path
 
 
@@ -129,7 +132,7 @@ def render_table(result: dict[str, Any]) -> str:
         f"# Retrieval baselines: {result['dataset']} ({result['date']})",
         "",
         f"Corpus: {result['corpus']}. Questions with gold: {result['n']}. Document-level metrics, k = {result['k']}.",
-        f"Command: `{result['command']}`. Machine: {result['machine']}.",
+        f"Command: `{result['command']}`. Machine: {result['machine']}; load average when done: {result.get('load_avg', '?')}.",
         "",
         "| system | R@1 | R@5 | MRR@10 | nDCG@10 | n | query p50 ms |",
         "|---|---|---|---|---|---|---|",
@@ -210,7 +213,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
                 continue
             pairs = [(r, q) for r, q in zip(rankings[name], questions) if keep(q)]
             if pairs:
-                row = {"system": f"{name} {split}", "label": f"{LABELS[name].split(':')[0]} {name}, {split}", "n": len(pairs)}
+                row = {"system": f"{name} {split}", "label": f"{SHORT[name]}, {split}", "n": len(pairs)}
                 row.update(score_rankings([r for r, _ in pairs], [q for _, q in pairs]))
                 rows.append(row)
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
@@ -225,6 +228,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         "k": args.k,
         "command": "python -m eval.compare " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": machine_line(),
+        # latencies on a shared machine mean little without the load they were measured under
+        "load_avg": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "rows": rows,
         "build_ms": build_ms,
     }
