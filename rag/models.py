@@ -20,6 +20,7 @@ import json
 import shutil
 import struct
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,7 +223,10 @@ def _folder_ok(folder: Path, source: Path) -> bool:
         stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if stamp.get("version") != MATERIALIZE_VERSION or stamp.get("source_id") != _source_id(source):
+    if stamp.get("version") != MATERIALIZE_VERSION:
+        return False
+    # size + mtime is the fast path; a reinstalled but identical package is recognised by its sha
+    if stamp.get("source_id") != _source_id(source) and stamp.get("source_sha256") != _sha256(source):
         return False
     files = stamp.get("files", {})
     if not files:
@@ -241,10 +245,13 @@ def materialize_e5(cache_dir: Path) -> Path:
     if _folder_ok(folder, source):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(folder.parent)
     # build beside the target and rename: a crash leaves a temp dir, never a half-written model
     tmp = Path(tempfile.mkdtemp(prefix=".e5-build-", dir=folder.parent))
     try:
         _write_folder(tmp, source)
+        if _folder_ok(folder, source):  # another process finished first: keep its folder
+            return folder
         if folder.exists():
             stale = folder.with_name(folder.name + ".stale")
             shutil.rmtree(stale, ignore_errors=True)
@@ -254,6 +261,17 @@ def materialize_e5(cache_dir: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def _remove_abandoned_builds(parent: Path, older_than_s: float = 3600.0) -> None:
+    # a killed build leaves ~460 MB behind; an hour-old one is not still being written
+    now = time.time()
+    for leftover in parent.glob(".e5-build-*"):
+        try:
+            if now - leftover.stat().st_mtime > older_than_s:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _write_folder(out: Path, source: Path) -> None:

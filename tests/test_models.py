@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 import struct
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from tokenizers import normalizers
 
 from rag.models import (
     E5_FOLDER,
+    _remove_abandoned_builds,
     STAMP,
     dequantize_q4,
     e5_source,
@@ -51,6 +54,16 @@ def test_charsmap_normalizes_every_codepoint_like_the_package(e5_file):
     untouched = [cp for cp in range(0x20, 0xD800) if cp not in e5_file.norm_map]
     assert all(norm.normalize_str(chr(cp)) == chr(cp) for cp in untouched)
     assert norm.normalize_str("ＡＢＣ１２\t３") == "ABC12 3"
+
+
+def test_abandoned_build_folders_are_cleaned_but_fresh_ones_kept(tmp_path):
+    old, fresh = tmp_path / ".e5-build-old", tmp_path / ".e5-build-fresh"
+    old.mkdir()
+    fresh.mkdir()
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    _remove_abandoned_builds(tmp_path)
+    assert not old.exists() and fresh.exists()  # a fresh one may belong to a build still running
 
 
 @pytest.fixture(scope="module")
