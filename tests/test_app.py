@@ -314,9 +314,9 @@ def test_first_question_waits_for_the_models(tmp_path: Path, fake: FakePipeline)
 
 
 def test_api_serves_concurrent_requests(tmp_path: Path, fake: FakePipeline) -> None:
-    fake.barrier = threading.Barrier(4)  # deadlocks (times out) unless 4 answers run at once
     app = create_app(make_settings(tmp_path), lambda: fake)
     app.state.service.start(background=False)
+    fake.barrier = threading.Barrier(4)  # deadlocks (times out) unless 4 answers run at once
     http = TestClient(app)
     codes: list[int] = []
     threads = [

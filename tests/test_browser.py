@@ -300,9 +300,9 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
 
 def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     fake = FakePipeline.from_folder(seeds_dir_module)
-    fake.gate = threading.Event()  # the answer hangs until the test releases it
     app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
     app.state.service.start(background=False)
+    fake.gate = threading.Event()  # from now on an answer hangs until the test releases it
     server = LiveServer(app)
     try:
         open_chat(page, server.url)

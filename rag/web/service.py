@@ -19,6 +19,7 @@ from rag.types import Answer, Article, Event, IngestReport, Turn
 log = logging.getLogger(__name__)
 
 MODES = ("llm", "extractive")
+WARM_UP_QUESTION = "상생협력"
 
 
 class PipelineLike(Protocol):
@@ -74,6 +75,10 @@ class ChatService:
                 log.info("ingested %d new articles", len(report.added))
             self.status = "임베딩 모델을 불러오는 중…"
             self.pipe.warm_up()
+            self.status = "검색 색인을 준비하는 중…"
+            # one throwaway question loads what warm_up leaves lazy (keyword index, Kiwi, answerer),
+            # so "ready" means the next question is answered at full speed
+            self._warm_answer()
         # the start-up boundary: whatever broke is shown on the page and in /health, not swallowed
         except Exception as exc:  # noqa: BLE001
             log.exception("pipeline start-up failed")
@@ -86,6 +91,15 @@ class ChatService:
             self._ready.set()
         if self.load_llm and self.pipe is not None and not self.error:
             self._warm_llm()
+
+    def _warm_answer(self) -> None:
+        pipe = self.pipe
+        assert pipe is not None
+        try:
+            pipe.ask(WARM_UP_QUESTION, mode="extractive")
+        # not fatal: the store and models loaded; a real question will report its own error
+        except Exception as exc:  # noqa: BLE001
+            log.warning("warm-up question failed: %s: %s", type(exc).__name__, exc)
 
     def _warm_llm(self) -> None:
         """Questions are answered (extractive draft first) while the LLM loads; it loads lazily anyway."""
