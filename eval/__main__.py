@@ -53,8 +53,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def is_korquad(spec: str) -> bool:
+    """'korquad' or 'korquad:71-140' (a file that happens to start with "korquad" is a file)."""
+    return spec == "korquad" or spec.startswith("korquad:")
+
+
 def _dataset_label(spec: str) -> str:
-    if spec.startswith("korquad"):
+    if is_korquad(spec):
         return spec.replace(":", "-")
     return Path(spec).stem
 
@@ -63,7 +68,7 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
     """Build the pipeline and question list; say which store and corpus are evaluated."""
     from rag.pipeline import build_pipeline
 
-    if args.dataset.startswith("korquad"):
+    if is_korquad(args.dataset):
         _, _, spec = args.dataset.partition(":")
         articles, questions = load_korquad(KORQUAD_PATH, spec or None)
         store_dir = args.store or korquad_store_dir(settings)
@@ -96,6 +101,14 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
         print(f"warning: {len(missing)} gold document(s) are not in this store ({shown}); their questions cannot score")
     meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info}
     return pipe, questions, meta
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors whose message is meant for the user: one line on stderr, exit code 2."""
+    from rag.pipeline import IngestError, QuestionError
+    from rag.store import StoreError
+
+    return (DatasetError, EvalError, SettingsError, StoreError, IngestError, QuestionError)
 
 
 def warm_up(pipe: Any, questions: Sequence[Question], llm: bool) -> None:
@@ -131,7 +144,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         t0 = time.perf_counter()
         cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress)
         seconds = time.perf_counter() - t0
-    except (DatasetError, EvalError, SettingsError) as exc:
+    except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     summary = summarize(cases)
@@ -157,7 +170,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     if args.publish:
         run_mode = summary["run"]["mode"]
         published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{_dataset_label(args.dataset)}-{run_mode}"
-        write_run(published, cases, summary, with_cases=False, with_misses=not args.dataset.startswith("korquad"))
+        write_run(published, cases, summary, with_cases=False, with_misses=not is_korquad(args.dataset))
         print(f"published summary, report and plots to {published}")
     _print_summary(summary)
     if "compare" in summary:

@@ -175,10 +175,12 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         print(f"error: unknown system(s) {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     progress = not args.no_progress
+    from rag.store import StoreError
+
     try:
         settings = settings or load_settings()
         articles, questions, pipe, splits, corpus = load_corpus_and_questions(args.dataset, settings, args.store, embedder)
-    except (DatasetError, SettingsError) as exc:
+    except (DatasetError, SettingsError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     questions = [q for q in questions if q.gold][: args.limit]

@@ -273,3 +273,36 @@ def test_cli_refuses_an_empty_store_and_a_bad_dataset(tmp_path: Path, capsys):
     bad.write_text('{"id": "a", "question": "q"}\n{oops\n', encoding="utf-8")
     assert main(["--dataset", str(bad), "--no-progress"], settings=settings, embedder=HashingEmbedder()) == 2
     assert "bad.jsonl:2" in capsys.readouterr().err
+
+
+def test_compare_writes_one_table_for_all_systems(tmp_path: Path, ingested):
+    from fakes import HashingEmbedder
+
+    from eval.compare import main as compare_main
+
+    out = tmp_path / "table.md"
+    code = compare_main(["--dataset", "seeds", "--systems", "bm25,keyword,dense,hybrid", "--out", str(out), "--no-progress"],
+                        settings=ingested, embedder=HashingEmbedder())
+    assert code == 0
+    table = out.read_text(encoding="utf-8")
+    for label in ("(b) llama-index BM25Retriever", "(c) ours: Kiwi BM25 keyword", "(d) ours: dense", "(e) ours: hybrid"):
+        assert label in table
+    result = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    answerable = sum(1 for q in load_dataset(SEEDS) if q.gold)
+    assert all(row["n"] == answerable for row in result["rows"])
+    # Kiwi morphemes find "삼성전자는"-style inflected names that the English regex tokenizer misses
+    keyword = next(r for r in result["rows"] if r["system"] == "keyword")
+    bm25 = next(r for r in result["rows"] if r["system"] == "bm25")
+    assert keyword["recall@1"] > bm25["recall@1"]
+
+
+@pytest.mark.slow
+def test_newcomer_baseline_loads_the_packaged_minilm_by_path(seeds_dir: Path):
+    from eval.baselines import NewcomerVector, minilm_path
+
+    assert (minilm_path() / "modules.json").is_file()
+    articles = _seed_articles(seeds_dir)
+    system = NewcomerVector(articles)
+    ranked = system.search("KT 5G partners day R&D", 3)
+    assert ranked and set(ranked) <= {a.doc_id for a in articles}
+    assert system.search_many(["KT 5G partners day R&D"], 3) == [ranked]
