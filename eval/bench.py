@@ -11,6 +11,7 @@ eval/results/bench-<date>.json and .md. Search latency uses the dedicated KorQuA
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import resource
 import statistics
@@ -187,7 +188,9 @@ def bench_cold(repeats: int) -> dict[str, Any]:
 
 
 def render_markdown(result: dict[str, Any]) -> str:
-    lines = [f"# Benchmarks ({result['date']})", "", f"Machine: {result['machine']}.", f"Command: `{result['command']}`.", ""]
+    commands = ", ".join(f"`{c}`" for c in result.get("commands", [result["command"]]))
+    lines = [f"# Benchmarks ({result['date']})", "", f"Machine: {result['machine']}.", f"Commands: {commands}.",
+             f"Load average at the end: {result.get('load_avg', '?')} (the 2 cores are shared; compare ratios, not absolutes).", ""]
     lines += ["| measurement | median | notes |", "|---|---|---|"]
     s = result.get("search")
     if s:
@@ -207,7 +210,7 @@ def render_markdown(result: dict[str, Any]) -> str:
     for name, c in result.get("cold", {}).items():
         value = f"{c['median_s']:.1f} s" if "median_s" in c else "failed"
         lines.append(f"| cold start: {name.removesuffix('_s').replace('_', ' ')} | {value} | {c.get('runs_s', c.get('failed'))} |")
-    lines.append(f"| peak RSS (this process) | {result['peak_rss_mb']:.0f} MB | all parts run in one process |")
+    lines.append(f"| peak RSS | {result['peak_rss_mb']:.0f} MB | largest of the bench processes (models, store and index loaded) |")
     return "\n".join(lines) + "\n"
 
 
@@ -220,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--llm-questions", type=int, default=5)
     p.add_argument("--no-llm", action="store_true", help="skip LLM answer latency")
     p.add_argument("--out", type=Path, default=None, help="output .json (default eval/results/bench-<date>.json)")
+    p.add_argument("--fresh", action="store_true", help="replace the day's file instead of merging these parts into it")
     args = p.parse_args(argv)
     apply_offline_env()
     parts = [x.strip() for x in args.parts.split(",") if x.strip()]
@@ -246,8 +250,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = {"extractive": args.extractive_questions, "llm": args.llm_questions}
         result["answer"] = bench_answer(settings, modes, counts, args.repeats)
     result["peak_rss_mb"] = peak_rss_mb()
+    result["load_avg"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     out = args.out or RESULTS_DIR / f"bench-{date}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_file() and not args.fresh:
+        # parts run separately on one day (e.g. search after a store rebuild) land in one file
+        earlier = json.loads(out.read_text(encoding="utf-8"))
+        commands = [c for c in (earlier.get("commands") or [earlier.get("command")]) if c]
+        result = {**earlier, **result, "commands": commands + [result["command"]]}
+        result["peak_rss_mb"] = max(earlier.get("peak_rss_mb", 0.0), result["peak_rss_mb"])
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     md = render_markdown(result)
     out.with_suffix(".md").write_text(md, encoding="utf-8")
