@@ -162,13 +162,14 @@ def bench_answer(settings: Settings, modes: Sequence[str], n_questions: dict[str
     return out
 
 
-def bench_cold(repeats: int) -> dict[str, Any]:
+def bench_cold(repeats: int, store: Path) -> dict[str, Any]:
     """Fresh processes: `import app` (the web app module), and a CLI search from start to result."""
     env_python = sys.executable
     out: dict[str, Any] = {}
     commands = {
         "import_app_s": [env_python, "-c", "import app"],
-        "cli_search_s": [env_python, "-m", "rag", "search", "LG이노텍의 동반성장 펀드 규모는?", "--k", "3"],
+        "cli_search_s": [env_python, "-m", "rag", "search", "LG이노텍의 동반성장 펀드 규모는?", "--k", "3",
+                         "--store", str(store)],
     }
     for name, cmd in commands.items():
         if name == "import_app_s" and not (PROJECT_ROOT / "app.py").is_file():
@@ -222,12 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--extractive-questions", type=int, default=20)
     p.add_argument("--llm-questions", type=int, default=5)
     p.add_argument("--no-llm", action="store_true", help="skip LLM answer latency")
+    p.add_argument("--store", type=Path, default=None, help="an ingested seeds store for the cold-start CLI search (default: the configured one)")
     p.add_argument("--out", type=Path, default=None, help="output .json (default eval/results/bench-<date>.json)")
     p.add_argument("--fresh", action="store_true", help="replace the day's file instead of merging these parts into it")
     args = p.parse_args(argv)
     apply_offline_env()
     parts = [x.strip() for x in args.parts.split(",") if x.strip()]
-    settings = load_settings()
+    settings = load_settings().with_store(args.store)
     print(f"machine: {machine_line()}")
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     result: dict[str, Any] = {
@@ -238,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     if "cold" in parts:  # first: before this process loads anything, the page cache is what a user has
         print("cold start:")
-        result["cold"] = bench_cold(args.repeats)
+        result["cold"] = bench_cold(args.repeats, settings.store.dir)
     if "ingest" in parts:
         print("ingest:")
         result["ingest"] = bench_ingest(settings, args.repeats)
