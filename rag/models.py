@@ -330,6 +330,9 @@ def build_tokenizer_json(e5: E5File) -> str:
     e5.c: per-codepoint normalization map, runs of spaces collapsed, "▁" prepended unless the text
     starts with a space, spaces -> "▁", Viterbi over the pieces. No piece holds "▁" past its first
     character, so splitting at "▁" (Metaspace) gives the same segmentation as one global Viterbi.
+    Known differences, both outside news text: a run of characters missing from the vocabulary
+    (e.g. hieroglyphs) is one <unk> here and one <unk> per character in e5.c (tokenizers always fuses
+    them); a literal "<s>" in the text is the special token here, a "▁" + "<s>" pair in e5.c.
     """
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
@@ -459,6 +462,18 @@ class E5Report:
     @property
     def ok(self) -> bool:
         return not self.token_mismatches and not self.count_mismatches and self.min_cosine >= 0.99
+
+    def lines(self) -> list[str]:
+        """A short human-readable account (for the CLI)."""
+        head = "OK" if self.ok else "FAILED"
+        out = [f"{head}: {len(self.texts)} texts; token ids vs e5.c: "
+               f"{len(self.token_mismatches)} mismatches ({self.tokenizer_reference}); "
+               f"token counts vs engine: {len(self.count_mismatches)} mismatches; "
+               f"cosine vs engine min {self.min_cosine:.4f}"]
+        out += [f"  token ids differ: {t!r}" for t in self.token_mismatches]
+        out += [f"  token count differs: {t!r}" for t in self.count_mismatches]
+        out += [f"  cosine {c:.4f}: {t!r}" for t, c in zip(self.texts, self.cosines) if c < 0.99]
+        return out
 
 
 def package_token_ids(texts: tuple[str, ...] | list[str], build_dir: Path) -> list[list[int]] | None:
