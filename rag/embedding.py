@@ -17,6 +17,7 @@ import contextlib
 import functools
 import logging
 import warnings
+import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -122,13 +123,20 @@ def load_sentence_transformer(path: str | Path, quantize: bool, threads: int = 0
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from transformers.utils import logging as hf_logging
+
     if threads > 0:
         torch.set_num_threads(threads)
+    # a CLI answer should not be buried under a weight-loading progress bar
+    hf_logging.disable_progress_bar()
     # a hub id may download only when the user's environment allows it (HF_HUB_OFFLINE=0)
     model = SentenceTransformer(str(path), device="cpu", local_files_only=isinstance(path, Path))
     model.eval()
     if quantize:
-        model = quantize_int8(model)
+        with warnings.catch_warnings():
+            # torch deprecates its quantized-tensor constructors in favour of torchao; they still work
+            warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
+            model = quantize_int8(model)
     return model
 
 
