@@ -23,7 +23,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
     errors: list[type[BaseException]] = [IngestError, QuestionError, StoreError, SettingsError, FileNotFoundError]
     for module, name in (("rag.embedding", "EmbeddingModelError"), ("rag.generation", "GenerationError"),
-                         ("rag.gguf", "ModelAssemblyError")):
+                         ("rag.gguf", "ModelNotFoundError")):
         try:
             errors.append(getattr(__import__(module, fromlist=[name]), name))
         except (ImportError, AttributeError):
@@ -194,12 +194,17 @@ def cmd_models(args, settings) -> int:
     from rag.models import materialize_e5, verify_e5
 
     folder = materialize_e5(settings.paths.cache_dir)
+    report = verify_e5(folder)
     print(f"embedding: {folder}")
-    print(f"  verified: {verify_e5(folder)}")
+    for line in report.lines():
+        print(f"  {line}")
+    if not report.ok:
+        print("error: the materialized embedding model does not match the package's engine", file=sys.stderr)
+        return 1
     if settings.generation.backend == "local":
-        from rag.gguf import assemble_gguf
+        from rag.gguf import resolve_model
 
-        print(f"generator: {assemble_gguf(settings.generation.model, settings.paths.cache_dir)}")
+        print(f"generator: {resolve_model(settings.generation.model, settings.paths.cache_dir)}")
     return 0
 
 
