@@ -1,0 +1,75 @@
+"""The command line as a user runs it: exit codes, one-line errors, JSON shapes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from rag.__main__ import main
+from rag.config import PROJECT_ROOT
+
+
+@pytest.fixture
+def env(tmp_path):
+    cache = os.environ.get("RAG_TEST_CACHE_DIR") or str(tmp_path / "cache")
+    return {"RAG_STORE__DIR": str(tmp_path / "store"), "RAG_PATHS__CACHE_DIR": cache,
+            "RAG_PATHS__DATA_DIR": str(tmp_path / "data")}
+
+
+def test_empty_folder_and_empty_store_are_one_line_errors(tmp_path, env, monkeypatch, capsys):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "empty").mkdir()
+    assert main(["ingest", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: nothing to ingest") and err.count("\n") == 1
+    assert main(["search", "LG이노텍"]) == 2
+    assert "is empty: run `python -m rag ingest` first" in capsys.readouterr().err
+    assert main(["ingest", str(tmp_path / "nope")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def _run(args, env, check=True):
+    proc = subprocess.run([sys.executable, "-m", "rag", *args], cwd=PROJECT_ROOT, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.slow
+def test_ingest_search_ask_with_the_real_models(tmp_path, env):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_ROOT / "seeds", corpus)
+    first = _run(["ingest", str(corpus), "--quiet"], env)
+    assert "5 added" in first.stdout
+    again = _run(["ingest", str(corpus), "--quiet"], env)
+    assert "5 unchanged" in again.stdout and "0 chunks embedded" in again.stdout
+
+    found = json.loads(_run(["search", "LG이노텍의 동반성장 펀드 규모는?", "--json", "--k", "3"], env).stdout)
+    top = found["hits"][0]
+    assert top["source"] == "001_d5bd6796c56307a8.txt" and "1,030억" in top["text"]
+    assert top["date"] == "2022-09-21" and top["end"] > top["start"]
+
+    answer = json.loads(_run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive", "--json"], env).stdout)
+    assert "1,030억" in answer["answer"] and not answer["refused"]
+    assert answer["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
+    assert {"retrieval", "first_token", "total"} <= set(answer["timings"])
+
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"id": "a", "question": "KT의 공동 R&D 출연 규모는?"}, ensure_ascii=False) + "\n"
+        + json.dumps({"id": "b", "question": "   "}) + "\n",
+        encoding="utf-8",
+    )
+    out = _run(["ask", "--questions", str(batch), "--mode", "extractive"], env, check=False)
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b"]
+    assert "100억" in lines[0]["answer"] and "error" in lines[1]
+    assert out.returncode == 1  # one line failed: the batch says so
+
+    empty_q = _run(["search", ""], env, check=False)
+    assert empty_q.returncode == 2 and empty_q.stderr.startswith("error:")
