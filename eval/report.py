@@ -81,6 +81,9 @@ def render_report(
         if key in meta:
             out.append(f"- **{key}**: `{meta[key]}`" if key == "command" else f"- **{key}**: {meta[key]}")
     out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), ""]
+    if summary["overall"].get("n_notice"):
+        out += [f"{summary['overall']['n_notice']} answer(s) carry a notice from the pipeline (e.g. an LLM "
+                "fallback to the extractive answer); see `notice` in cases.jsonl.", ""]
     if "modes" in summary:
         out += ["## Retrieval modes side by side", ""]
         out.append(metrics_table([(name, s["overall"]) for name, s in summary["modes"].items()], "mode"))

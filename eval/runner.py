@@ -166,6 +166,9 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if any(v is not None for v in values):
             out[key] = m.mean_defined(values)
     out["n_with_gold"] = sum(1 for c in cases if c["gold"])
+    if any("notice" in c for c in cases):
+        # e.g. "LLM unavailable: showing the extractive answer": such a run is not purely the mode asked for
+        out["n_notice"] = sum(1 for c in cases if c.get("notice"))
     answered = [c for c in cases if c.get("refused") is not None]
     if answered:
         refusal = m.refusal_scores(
