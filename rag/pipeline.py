@@ -368,7 +368,8 @@ class Pipeline:
         self.embedder.embed_queries(["warm up"])
         self._index()
         if llm:
-            self.generator()
+            # loads the LLM and evaluates the fixed system prompt once: its KV cache then serves every question
+            self.answerer.warm_up()
 
     def close(self) -> None:
         with self._lock:
