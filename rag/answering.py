@@ -177,7 +177,14 @@ class Answerer:
 
         yield Event("status", "답변을 작성하는 중…")
         pieces: list[str] = []
-        prompt_evidence = trim_evidence(evidence, budget.max_evidence, budget.max_evidence_chars)
+        # the sentences the extractive answer chose go first: a small model leans on [1], and those
+        # sentences were ranked with the answer's expected shape (an amount, a count, a name)
+        # (the draft cites in article order: its single best sentence leads)
+        _, best = extractive_answer(standalone, evidence, korean, max_sentences=1)
+        drafted = [(c.source, c.start) for c in best + tuple(draft_citations)]
+        rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
+        ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
+        prompt_evidence = trim_evidence(ordered, budget.max_evidence, budget.max_evidence_chars)
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):

@@ -208,16 +208,31 @@ _ANSWER_SHAPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"얼마|규모|금액|액수|총액|출연금|사업비|how much|how large|budget|amount|fund",
          r"\d[\d,.]*\s*(?:조|억|만|천)|\d[\d,]*\s*원"),
         (r"언제|며칠|날짜|when|what date", r"\d+\s*월\s*\d+\s*일|\d+일"),
+        # a person or a company is asked for: a name with a title, or a registered company name
+        (r"누가|누구|(?:회사|기업|업체|곳)(?:은|는|이|가)?\s*\??$|\bwho\b|which compan",
+         r"[가-힣]{3}\s*(?:최고경영자|대표|사장|회장|부회장|장관|본부장|부문장|원장|센터장|의원|이사장)|㈜|\(주\)"),
     )
 )
+# English questions over Korean articles: the few domain words whose Korean form decides the sentence
+_CROSSLINGUAL = tuple((re.compile(e, re.IGNORECASE), re.compile(k)) for e, k in (
+    (r"each year|per year|annual|yearly|a year", r"연간|매년|해마다|연\s*\d"),
+    (r"\bCEO\b|chief executive", r"최고경영자|CEO"),
+    (r"workshop", r"워크숍"),
+    (r"convention", r"컨벤션"),
+))
 
 
 def _shape_bonus(question: str, sentence: str) -> float:
     """Favour sentences holding the kind of value asked for (an amount for "얼마", a count for "몇 명")."""
+    bonus = 0.0
     for asked, shape in _ANSWER_SHAPES:
         if asked.search(question):
-            return 0.35 if shape.search(sentence) else 0.0
-    return 0.0
+            bonus = 0.35 if shape.search(sentence) else 0.0
+            break
+    if _mostly_latin(question):
+        bonus += 0.15 * sum(1 for english, korean in _CROSSLINGUAL
+                            if english.search(question) and korean.search(sentence))
+    return bonus
 
 
 def _idf(q_terms: dict[str, float], pool: Sequence[set[str]]) -> dict[str, float]:
@@ -313,9 +328,14 @@ def verify_answer(
             if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
                 good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
         if not good:
+            # the model cited a neighbour of the sentence that holds a fact ("SKT" in the sentence
+            # before the amount): given sentences of the same articles may complete the support
+            good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
+        if not good:
             continue
         for n in good:
-            s = claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names) or 0.0
+            s = (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
+                 or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
             support_of[n] = max(support_of.get(n, 0.0), s)
         body = claim.text.rstrip()
         end = body[-1] if body and body[-1] in ".!?。" else ""
@@ -335,10 +355,18 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
     """Lexical support of `claim` by the cited sentences, or None when a fact is missing there."""
     text = " ".join(ev.text for ev in cited)
     context = text + " " + " ".join(ev.title for ev in cited)
-    plain = context.replace(",", "")
-    for number in _NUMBER.findall(claim):
-        digits = number.replace(",", "").rstrip(".")
-        if len(digits) > 1 and digits not in plain and not _year_in(digits, context):
+    # whole numbers only: "500" must not be found inside "5000", and an approximate "500여" of the
+    # claim needs the same approximation in the evidence
+    numbers = {m.group().replace(",", "").rstrip("."): m.end() for m in _NUMBER.finditer(context)}
+    approx = {m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(context)
+              if context[m.end():m.end() + 1] == "여"}
+    for m in _NUMBER.finditer(claim):
+        digits = m.group().replace(",", "").rstrip(".")
+        if len(digits) <= 1 or _year_in(digits, context):
+            continue
+        if digits not in numbers:
+            return None
+        if claim[m.end():m.end() + 1] == "여" and digits not in approx:
             return None
     context_terms = set(korean.tokens(context))
     latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
@@ -357,6 +385,31 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
     evidence_terms = set(korean.tokens(text)) | context_terms
     support = sum(1 for t in terms if t in evidence_terms) / len(terms)
     return support if support >= min_support else None
+
+
+def _repair_citations(claim: str, valid: Sequence[int], evidence: Sequence[Evidence], korean: Tokenizer,
+                      min_support: float, latin_names: bool) -> list[int]:
+    """The cited sentences plus the fewest same-article sentences that hold the claim's missing
+    numbers and names, when together they support it; [] otherwise."""
+    by_n = {ev.n: ev for ev in evidence}
+    docs = {by_n[n].doc_id for n in valid}
+    cited = list(valid)
+    facts = [m.group().replace(",", "").rstrip(".") for m in _NUMBER.finditer(claim)]
+    facts = [f for f in facts if len(f) > 1]
+    if latin_names:
+        facts += [t for t in korean.key_terms(claim) if len(t) > 1 and not t.isdigit()]
+    for fact in facts:
+        if any(fact in by_n[n].text.replace(",", "").lower() for n in cited):
+            continue
+        holder = next((ev.n for ev in evidence if ev.doc_id in docs and ev.n not in cited
+                       and fact in ev.text.replace(",", "").lower()), None)
+        if holder is not None:
+            cited.append(holder)
+    if len(cited) == len(valid):
+        return []
+    if claim_support(claim, [by_n[n] for n in cited], korean, min_support, latin_names) is None:
+        return []
+    return sorted(cited)
 
 
 def _contributes(claim: str, ev: Evidence, korean: Tokenizer) -> bool:
@@ -397,6 +450,7 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
                                     + 0.7 * _shape_bonus(question, evidence[i].text)))
     best = ranked[0]
     chosen = [best]
+    shaped = any(asked.search(question) for asked, _ in _ANSWER_SHAPES)
     covered = set(terms[best]) & q_terms.keys()
     for i in ranked[1:]:
         if len(chosen) >= max_sentences:
@@ -404,13 +458,50 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         new = (terms[i] & q_terms.keys()) - covered
         # another sentence only when it adds question terms the first one lacks, or, for a question
         # in several parts ("각각"), when it is nearly as good: the parts often share their words
-        close = multi and evidence[i].score >= 0.8 * evidence[best].score
+        # ("각각 얼마"): every sentence holding a value of the asked kind may hold one of the parts
+        close = multi and (evidence[i].score >= 0.8 * evidence[best].score
+                           or (shaped and _shape_bonus(question, evidence[i].text) > 0
+                               and evidence[i].score >= 0.7 * evidence[best].score))
         if (new and _coverage(q_terms, idf, terms[i]) >= 0.3) or close:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
+    if multi:
+        # a question in several parts names each part ("SKT와 LGU+ … 각각"): a name no chosen sentence
+        # mentions gets the best sentence that does
+        lowered = [ev.text.lower() for ev in evidence]
+        for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit()):
+            if len(chosen) >= max_sentences + 1:
+                break
+            if any(name in lowered[i] for i in chosen):
+                continue
+            holders = [i for i in ranked if name in lowered[i]]
+            # the holder that also carries the asked kind of value, if any
+            holder = next((i for i in holders if _shape_bonus(question, evidence[i].text) > 0),
+                          holders[0] if holders else None)
+            if holder is not None:
+                chosen.append(holder)
+    if multi:
+        # "A사가 맺은 협약과 B 행사에서 체결한 협약은 각각": each part's own words not yet covered
+        # by a chosen sentence pick one more sentence
+        for part in _question_parts(question):
+            uncovered = {t: w for t, w in _weighted_terms(part, korean).items()
+                         if not any(t in terms[i] for i in chosen)}
+            if not uncovered or len(chosen) >= max_sentences + 2:
+                continue
+            part_idf = _idf(uncovered, terms)
+            holder = max((i for i in ranked if i not in chosen),
+                         key=lambda i: _coverage(uncovered, part_idf, terms[i]), default=None)
+            if holder is not None and _coverage(uncovered, part_idf, terms[holder]) >= 0.5:
+                chosen.append(holder)
     chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
     text = " ".join(f"{_strip_end(evidence[i].text)} [{evidence[i].n}]." for i in chosen)
     return text, tuple(_citation(evidence[i], 1.0) for i in chosen)
+
+
+def _question_parts(question: str) -> list[str]:
+    """The parts of "X와 Y는 각각 …" / "X and Y": split at a conjunction after a Hangul noun."""
+    parts = re.split(r"(?<=[가-힣])(?:과|와)\s+|\s+and\s+", question)
+    return [p for p in parts if len(p.strip()) > 1] if len(parts) > 1 else []
 
 
 def _strip_end(sentence: str) -> str:

@@ -211,6 +211,36 @@ def test_verify_accepts_an_english_answer_by_its_numbers(korean: KoreanText) -> 
     assert text == ""
 
 
+def test_verify_matches_whole_numbers_and_keeps_approximations(korean: KoreanText) -> None:
+    ev = evidence(korean)
+    n = next(e.n for e in ev if "1,300여명" in e.text)
+    # "300" occurs inside "1,300" and "130" inside "1300": neither is a match
+    for wrong in ("300여명", "130명"):
+        text, _ = verify_answer(f"LG이노텍은 지난해 협력사 임직원 {wrong}을 교육했습니다 [{n}].", ev, korean, 0.5,
+                                fallback=False)
+        assert text == "", wrong
+    text, _ = verify_answer(f"LG이노텍은 지난해 협력사 임직원 1,300여명을 교육했습니다 [{n}].", ev, korean, 0.5)
+    assert "1,300여명" in text
+    # an "about" the evidence does not say is an unsupported claim too
+    m = next(e.n for e in ev if "400억원" in e.text)
+    text, _ = verify_answer(f"LG이노텍은 2020년 펀드를 400여억원 증액했습니다 [{m}].", ev, korean, 0.5, fallback=False)
+    assert text == ""
+
+
+def test_verify_adds_the_same_article_sentence_that_holds_a_missing_name(korean: KoreanText) -> None:
+    ev = evidence(korean, "정철동 사장의 회사가 교육한 협력사 임직원은 몇 명인가?")
+    n = next(e.n for e in ev if "1,300여명" in e.text)
+    holder = next(e.n for e in ev if "정철동" in e.text)
+    text, citations = verify_answer(f"정철동 사장의 LG이노텍은 협력사 임직원 1,300여명을 교육했습니다 [{n}].", ev, korean,
+                                    0.5, fallback=False)
+    assert "1,300여명" in text and {c.n for c in citations} == {n, holder}
+    # a sentence of another article is never borrowed
+    kt = next(e.n for e in ev if "1000억원" in e.text)
+    text, _ = verify_answer(f"정철동 사장의 KT는 1000억원 규모의 펀드 대출을 지원합니다 [{kt}].", ev, korean, 0.5,
+                            fallback=False)
+    assert text == ""
+
+
 # ---------------------------------------------------------------- extractive answers and refusal
 
 
@@ -220,6 +250,13 @@ def test_extractive_answer_cites_the_sentence_that_answers(korean: KoreanText) -
     assert "400억원" in text
     assert citations and all(f"[{c.n}]" in text for c in citations)
     assert extractive_answer("무엇이든", [], korean) == ("", ())
+
+
+def test_extractive_answer_covers_each_part_of_a_multi_part_question(korean: KoreanText) -> None:
+    question = "LG이노텍과 KT의 펀드 규모는 각각 얼마인가?"
+    text, citations = extractive_answer(question, evidence(korean, question), korean)
+    assert "1,030억" in text and "1000억원" in text
+    assert {c.source for c in citations} == {"001_innotek.txt", "004_kt.txt"}
 
 
 def test_grounding_refuses_a_company_the_articles_never_mention(korean: KoreanText) -> None:
@@ -254,3 +291,4 @@ def test_is_refusal_reads_the_models_verdict() -> None:
     assert is_refusal("The context does not say. The answer is not in the context.", refusal)
     assert not is_refusal("LG이노텍은 1,030억 원 규모의 펀드를 운영합니다 [1].", refusal)
     assert not is_refusal("", refusal)
+
