@@ -18,7 +18,8 @@ from rag.config import SettingsError, apply_offline_env, load_settings
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that carry a message meant for the user (resolved lazily: imports are costly)."""
-    from rag.pipeline import IngestError, QuestionError
+    from rag.pipeline import IngestError
+    from rag.question import QuestionError
     from rag.store import StoreError
 
     errors: list[type[BaseException]] = [IngestError, QuestionError, StoreError, SettingsError, FileNotFoundError]

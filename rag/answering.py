@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Sequence
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup
 from rag.generation import GenerationError, Generator, complete
+from rag.question import check_question
 from rag.synthesis import (Prompts, assess_grounding, build_condense_messages, build_messages, extractive_answer,
                            is_refusal, select_evidence, trim_evidence, verify_answer)
 from rag.types import Answer, Article, Event, Hit, Turn
@@ -104,7 +105,7 @@ class Answerer:
     def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None,
                k: int | None = None) -> Iterator[Event]:
         """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
-        question = self._check(question)
+        question = check_question(question, self.settings.app.max_question_chars)
         mode = self._mode(mode)
         history = tuple(history)[-2 * self.settings.answer.history_turns:] if self.settings.answer.history_turns else ()
         return self._run(question, history, mode, k or self.settings.retrieval.k)
@@ -118,16 +119,6 @@ class Answerer:
         complete(generator, messages, max_tokens=1)
 
     # --- steps ---------------------------------------------------------------------------------
-
-    def _check(self, question: str) -> str:
-        text = (question or "").strip()
-        limit = self.settings.app.max_question_chars
-        if not text:
-            raise ValueError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
-        if len(text) > limit:
-            raise ValueError(f"질문이 너무 깁니다: {len(text):,}자 (최대 {limit:,}자). "
-                             f"(The question is too long: {len(text):,} characters, limit {limit:,}.)")
-        return text
 
     def _mode(self, mode: str | None) -> str:
         chosen = mode or self.settings.generation.backend

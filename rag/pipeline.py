@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
+from rag.question import QuestionError, check_question  # noqa: F401  (re-exported)
 from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.types import Answer, Article, Chunk, Event, Hit, IngestReport, Turn
 
@@ -37,22 +38,6 @@ class Candidates:
 
 class IngestError(RuntimeError):
     """Nothing could be ingested: the message says why (empty folder, no readable file...)."""
-
-
-class QuestionError(ValueError):
-    """The question cannot be asked as given (empty, too long)."""
-
-
-def check_question(question: str, max_chars: int) -> str:
-    text = (question or "").strip()
-    if not text:
-        raise QuestionError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
-    if len(text) > max_chars:
-        raise QuestionError(
-            f"질문이 너무 깁니다: {len(text):,}자 (최대 {max_chars:,}자). "
-            f"(The question is too long: {len(text):,} characters, limit {max_chars:,}.)"
-        )
-    return text
 
 
 class Pipeline:

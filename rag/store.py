@@ -182,11 +182,6 @@ class ChromaStore:
             ],
         )
 
-    def drop(self) -> None:
-        """Deletes both collections (for --rebuild)."""
-        for name in (self.settings.collection, f"{self.settings.collection}-articles"):
-            self._client.delete_collection(name)
-
 
 def drop_store(settings: StoreSettings) -> None:
     """Deletes a store's collections whatever model built them (`ingest --rebuild`)."""
@@ -234,8 +229,3 @@ def _article_from_record(doc_id: str, text: str, meta: dict) -> Article:
         path=meta.get("path", ""),
         content_hash=meta.get("content_hash", ""),
     )
-
-
-def store_exists(settings: StoreSettings) -> bool:
-    """True when a local store folder holds a Chroma database (servers are assumed to exist)."""
-    return bool(settings.host) or (Path(settings.dir) / "chroma.sqlite3").exists()

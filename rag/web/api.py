@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from rag.pipeline import QuestionError
+from rag.question import QuestionError
+from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
 from rag.types import Answer, Turn
 from rag.web.service import ChatService, FeedbackLog, NotReadyError
@@ -112,12 +113,11 @@ def build_api_router(service: ChatService, feedback: FeedbackLog, max_question_c
     router = APIRouter()
 
     def check_question(question: str) -> str:
-        question = question.strip()
-        if not question:
-            raise ApiError(400, "question is empty")
-        if len(question) > max_question_chars:
-            raise ApiError(400, f"question is longer than {max_question_chars} characters")
-        return question
+        # checked before waiting for the models: a bad request gets its 400 at once, even while loading
+        try:
+            return check_askable(question, max_question_chars)
+        except QuestionError as exc:
+            raise ApiError(400, str(exc)) from exc
 
     def run_ask(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
         try:

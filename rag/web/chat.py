@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from rag.serialize import answer_to_dict
-from rag.pipeline import QuestionError
+from rag.question import QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
 from rag.web.security import RateLimiter
