@@ -14,18 +14,15 @@ from collections import OrderedDict
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.conversation import is_followup, rewrite_followup
+from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, complete
 from rag.question import check_question
-from rag.synthesis import (Prompts, assess_grounding, build_condense_messages, build_messages, extractive_answer,
-                           is_refusal, select_evidence, trim_evidence, verify_answer)
+from rag.synthesis import (Grounding, Prompts, assess_grounding, build_condense_messages, build_messages,
+                           extractive_answer, is_refusal, select_evidence, trim_evidence, verify_answer)
 from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
-# below these the passages cover the question weakly (see synthesis.assess_grounding)
-_WEAK_ANCHOR = 0.5
-_WEAK_COVERAGE = 0.35
 # a model refusal is overruled (extractive answer shown) only when one sentence covers the question
 _STRONG_COVERAGE = 0.8
 
@@ -139,14 +136,17 @@ class Answerer:
         standalone = self._standalone(question, history, generator)
         if history:
             yield Event("status", "관련 기사를 찾는 중…")
-        hits = list(self._retrieve(standalone, k))
-        timings = {"retrieval": ms()}
         korean = self.korean
         budget = self.settings.answer
-        # a wide pool for the extractive answer and the refusal checks; its best part goes to the LLM
-        evidence = select_evidence(standalone, hits, self._article, korean, 2 * budget.max_evidence,
-                                   4 * budget.max_evidence_chars)
-        grounding = assess_grounding(standalone, hits, evidence, korean)
+        hits, evidence, grounding = self._gather(standalone, k)
+        if not grounding.answerable and history:
+            # Korean drops the subject the conversation established: try again with it
+            carried = with_carried_names(standalone, history, korean)
+            if carried:
+                found = self._gather(carried, k)
+                if found[2].answerable:
+                    standalone, (hits, evidence, grounding) = carried, found
+        timings = {"retrieval": ms()}
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice) -> Event:
@@ -187,9 +187,8 @@ class Answerer:
             yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
             return
         raw = "".join(pieces).strip()
-        # the model's verdict is one signal: it refuses, or writes nothing its evidence supports, and
-        # the passages only weakly cover the question -> refuse; with strong passages -> extractive
-        weak = grounding.anchored < _WEAK_ANCHOR or grounding.coverage < _WEAK_COVERAGE
+        # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
+        # one sentence covers it all -> the extractive answer
         if is_refusal(raw, self.prompts.refusal):
             if grounding.coverage < _STRONG_COVERAGE:
                 yield final(self.prompts.refusal, refused=True, used="llm")
@@ -197,14 +196,22 @@ class Answerer:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
         text, citations = verify_answer(raw, prompt_evidence, korean, budget.min_support, standalone, fallback=False)
-        if not text and weak:
-            yield final(self.prompts.refusal, refused=True, used="llm")
-            return
         if not text:
+            # the passages passed every refusal check and the model did not refuse: what it wrote is
+            # unsupported, not a sign that the answer is missing
             yield final(draft, draft_citations,
                         note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
             return
         yield final(text, citations, used="llm")
+
+    def _gather(self, question: str, k: int) -> tuple[list[Hit], list, Grounding]:
+        """Retrieval, a wide pool of evidence sentences (the extractive answer and the refusal checks
+        use it all; its best part goes to the LLM) and the verdict on whether they can answer."""
+        budget = self.settings.answer
+        hits = list(self._retrieve(question, k))
+        evidence = select_evidence(question, hits, self._article, self.korean, 2 * budget.max_evidence,
+                                   4 * budget.max_evidence_chars)
+        return hits, evidence, assess_grounding(question, hits, evidence, self.korean)
 
     def _generator(self) -> tuple[Generator | None, str]:
         if self._generator_factory is None:

@@ -25,6 +25,11 @@ _PRONOUN = re.compile(
     r"|\b(?:it|its|they|them|their|that|this|there)\b",
     re.IGNORECASE,
 )
+# a place or an event pointed back to: "거기", "그곳에서", "그 행사에" (the particle is kept)
+_PLACE = re.compile(r"(?<![가-힣])(?:거기|그곳|그\s*(?:행사|자리|모임|회의|대회|워크숍|컨벤션))(에서|서|에|의)?")
+_PLACE_PARTICLE = {None: "에", "서": "에서"}
+# the words before the first topic/subject particle of a question ("… 워크숍은 어디서 열렸어?")
+_TOPIC = re.compile(r"^(.+?[가-힣A-Za-z0-9+)])(?:은|는|이|가)(?:\s|\?|$)")
 # particles stripped from a carried name ("LG이노텍은" -> "LG이노텍")
 _JOSA = re.compile(r"(?:은|는|이|가|을|를|의|에서|에게|에|와|과|도|로|으로|께서|이나|나|야|아|란|이란|까지|부터)$")
 
@@ -54,6 +59,13 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     question = question.strip()
     if not is_followup(question, history, korean):
         return question
+    topic = previous_topic(history, korean)
+    if topic:
+        # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about
+        replaced, count = _PLACE.subn(lambda m: topic + _PLACE_PARTICLE.get(m.group(1), m.group(1)), question,
+                                      count=1)
+        if count:
+            return replaced
     names = carried_names(history, korean)
     own = {t for t in korean.key_terms(question)}
     names = [n for n in names if not (set(korean.key_terms(n)) <= own)]
@@ -64,6 +76,31 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     if count:
         return replaced
     return f"{subject} {question}"
+
+
+def previous_topic(history: Sequence[Turn], korean: _Terms) -> str:
+    """The topic of the latest user question, when it names something: "LG전자 협력회 워크숍" of
+    "LG전자 협력회 워크숍은 어디서 열렸어?" (the words before the first topic/subject particle)."""
+    for turn in reversed(history):
+        if turn.role != "user":
+            continue
+        match = _TOPIC.match(turn.content.strip())
+        if match is None:
+            return ""
+        topic = match.group(1).strip()
+        names = [t for t in korean.key_terms(topic) if len(t) > 1]
+        return topic if names and len(topic) <= 40 else ""
+    return ""
+
+
+def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+    """`question` with the previous question's names in front, or "" when there are none to add.
+
+    Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
+    question about KT): the answerer tries this form when the question alone finds no answer."""
+    own = set(korean.key_terms(question))
+    names = [n for n in carried_names(history, korean) if not (set(korean.key_terms(n)) <= own)]
+    return f"{' '.join(names)} {question.strip()}" if names else ""
 
 
 def _surfaces(text: str, korean: _Terms) -> list[str]:

@@ -64,13 +64,15 @@ _ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
 _ALIASES = {name: tuple(n for n in group if n != name) for group in _ALIAS_GROUPS for name in group}
 
 # Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
-TOKENIZER_VERSION = "kiwi-terms-4"
+TOKENIZER_VERSION = "kiwi-terms-5"
 
 # Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
 _NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG", "W_SERIAL"})
 _PREDICATE_TAGS = frozenset({"VV", "VA"})
 # Pieces of a compound noun written without spaces; runs longer than this are rare and noisy.
-_COMPOUND_TAGS = frozenset({"NNG", "NNP", "XSN", "XR", "SN", "SL", "NR", "SH"})
+# A noun prefix (XPN) belongs to its compound: Kiwi reads "최우수상을 각각" as 최 / 우수 / 상 but
+# "최우수상을 받은" as one noun, and both must yield "최우수상".
+_COMPOUND_TAGS = frozenset({"NNG", "NNP", "XPN", "XSN", "XR", "SN", "SL", "NR", "SH"})
 _MAX_COMPOUND = 4
 _KEY_TAGS = frozenset({"NNP", "SL", "SH", "SN", "W_SERIAL"})  # names, foreign words, numbers
 # Very frequent words that carry no topic: they would only inflate lexical overlap.

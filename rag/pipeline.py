@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
+from rag.glossary import with_glosses
 from rag.question import QuestionError, check_question  # noqa: F401  (re-exported)
 from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.types import Answer, Article, Chunk, Event, Hit, IngestReport, Turn
@@ -297,7 +298,8 @@ class Pipeline:
             return Candidates({}, {}, {}, {}, {})
         vector = self.embedder.embed_queries([text])[0]
         dense_only = dict(self.store.query(vector, n))
-        terms = index.query_terms(text)
+        # an English question is matched by keyword through the Korean forms of its domain words
+        terms = index.query_terms(with_glosses(text))
         keyword_only = dict(index.search(terms, n))
         # complete both score maps on the union so fusion compares like with like
         dense = dense_only | self.store.similarities(vector, [i for i in keyword_only if i not in dense_only])

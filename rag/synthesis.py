@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
 from rag.config import PROJECT_ROOT
+from rag.glossary import korean_names, with_glosses
+from rag.glossary import mostly_latin as _mostly_latin
 from rag.types import Article, Citation, Evidence, Hit
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -183,7 +185,10 @@ def select_evidence(
 
 
 def _weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:
-    """Question terms with weights: names and numbers count double (they decide the answer)."""
+    """Question terms with weights: names and numbers count double (they decide the answer).
+
+    An English question also gets the Korean forms of its domain words (`rag.glossary`)."""
+    text = with_glosses(text)
     key = set(korean.key_terms(text))
     weights: dict[str, float] = {}
     for term in korean.tokens(text):
@@ -208,31 +213,23 @@ _ANSWER_SHAPES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = tuple(
         (r"얼마|규모|금액|액수|총액|출연금|사업비|how much|how large|budget|amount|fund",
          r"\d[\d,.]*\s*(?:조|억|만|천)|\d[\d,]*\s*원"),
         (r"언제|며칠|날짜|when|what date", r"\d+\s*월\s*\d+\s*일|\d+일"),
-        # a person or a company is asked for: a name with a title, or a registered company name
-        (r"누가|누구|(?:회사|기업|업체|곳)(?:은|는|이|가)?\s*\??$|\bwho\b|which compan",
-         r"[가-힣]{3}\s*(?:최고경영자|대표|사장|회장|부회장|장관|본부장|부문장|원장|센터장|의원|이사장)|㈜|\(주\)"),
+        # a person is asked for: a name (a word of its own) followed by a title
+        (r"누가|누구|\bwho\b",
+         r"(?<![가-힣])[가-힣]{3}\s+(?:최고경영자|대표|사장|회장|부회장|장관|본부장|부문장|원장|센터장|의원|이사장|위원장)"),
+        # a company: a registered company name (a bare name has no shape to recognise)
+        (r"(?:회사|기업|업체|곳)(?:은|는|이|가)?\s*\??$|which compan", r"㈜|\(주\)"),
     )
 )
-# English questions over Korean articles: the few domain words whose Korean form decides the sentence
-_CROSSLINGUAL = tuple((re.compile(e, re.IGNORECASE), re.compile(k)) for e, k in (
-    (r"each year|per year|annual|yearly|a year", r"연간|매년|해마다|연\s*\d"),
-    (r"\bCEO\b|chief executive", r"최고경영자|CEO"),
-    (r"workshop", r"워크숍"),
-    (r"convention", r"컨벤션"),
-))
+# the shapes that are values (not names): a question asking for one needs a sentence holding one
+_VALUE_SHAPES = _ANSWER_SHAPES[:-2]
 
 
 def _shape_bonus(question: str, sentence: str) -> float:
     """Favour sentences holding the kind of value asked for (an amount for "얼마", a count for "몇 명")."""
-    bonus = 0.0
     for asked, shape in _ANSWER_SHAPES:
         if asked.search(question):
-            bonus = 0.35 if shape.search(sentence) else 0.0
-            break
-    if _mostly_latin(question):
-        bonus += 0.15 * sum(1 for english, korean in _CROSSLINGUAL
-                            if english.search(question) and korean.search(sentence))
-    return bonus
+            return 0.35 if shape.search(sentence) else 0.0
+    return 0.0
 
 
 def _idf(q_terms: dict[str, float], pool: Sequence[set[str]]) -> dict[str, float]:
@@ -253,7 +250,7 @@ def _coverage(q_terms: dict[str, float], idf: dict[str, float], terms: set[str],
 
 # words that only shape a question; their absence from a passage says nothing
 _QUESTION_WORDS = frozenset(
-    {"누구", "무엇", "무슨", "어디", "언제", "얼마", "몇", "어떤", "어떻다", "어느", "왜", "이름", "뭐", "모두", "총",
+    {"누구", "무엇", "무슨", "어디", "언제", "얼마", "얼마씩", "얼마짜리", "얼마나", "몇", "어떤", "어떻다", "어느", "왜", "이름", "뭐", "모두", "총",
      "각각", "가장", "받다", "하다", "되다", "what", "who", "where", "when", "which", "how", "many", "much",
      "name", "was", "did", "does", "do", "will", "its", "it", "they", "their", "s"}
 )
@@ -318,10 +315,13 @@ def verify_answer(
     latin_names = not (question is not None and _mostly_latin(question))
     kept: list[str] = []
     support_of: dict[int, float] = {}
+    asked = set(korean.tokens(question)) if question is not None else set()
     for claim in split_claims(answer_text, korean):
         valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
         if not valid:
             continue
+        if asked and not _adds_to(claim.text, asked, korean):
+            continue  # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
         good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
         if not good and len(valid) > 1:
             # facts split across several cited sentences: accept the set, keep the ones that contribute
@@ -368,6 +368,8 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
             return None
         if claim[m.end():m.end() + 1] == "여" and digits not in approx:
             return None
+    if len(cited) > 1 and not _bound(claim, cited, korean):
+        return None
     context_terms = set(korean.tokens(context))
     latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
     for name in korean.key_terms(claim):
@@ -385,6 +387,44 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
     evidence_terms = set(korean.tokens(text)) | context_terms
     support = sum(1 for t in terms if t in evidence_terms) / len(terms)
     return support if support >= min_support else None
+
+
+# words of an answer's frame ("다음과 같습니다", "…입니다"): they answer nothing
+_FRAME_WORDS = frozenset({"다음", "같다", "아래", "내용", "정리", "답변", "질문", "경우", "관련"})
+
+
+def _adds_to(claim: str, asked: set[str], korean: Tokenizer) -> bool:
+    """Whether the claim says something the question did not: a number, or a content word."""
+    if any(len(m.group().replace(",", "")) > 1 and m.group() not in asked for m in _NUMBER.finditer(claim)):
+        return True
+    return any(t not in asked and t not in _FRAME_WORDS and t not in _QUESTION_WORDS for t in korean.tokens(claim))
+
+
+def _bound(claim: str, cited: Sequence[Evidence], korean: Tokenizer) -> bool:
+    """Each number of the claim stands in one cited sentence with the name the claim gives it.
+
+    "SKT: 160억원 [1][2]" with SKT in [1] and "LGU+ … 160억원" in [2] has every fact somewhere in
+    the citations, and is still wrong: the name nearest before a number (the one the claim
+    attributes it to) must be in the sentence holding the number, or in that article's title."""
+    lowered = claim.lower()
+    names = [(lowered.find(t), t) for t in korean.key_terms(claim) if len(t) > 1 and not t.isdigit()]
+    names = sorted((at, t) for at, t in names if at >= 0)
+    for m in _NUMBER.finditer(claim):
+        digits = m.group().replace(",", "").rstrip(".")
+        if len(digits) <= 1 or _YEAR.match(digits):
+            continue
+        before = [t for at, t in names if at + len(t) <= m.start()]
+        if not before:
+            continue
+        spellings = set(korean.key_terms(before[-1])) | {before[-1]}
+        holders = [ev for ev in cited if _has_number(ev.text, digits)]
+        if holders and not any(any(n in f"{ev.title}\n{ev.text}".lower() for n in spellings) for ev in holders):
+            return False
+    return True
+
+
+def _has_number(text: str, digits: str) -> bool:
+    return any(m.group().replace(",", "").rstrip(".") == digits for m in _NUMBER.finditer(text))
 
 
 def _repair_citations(claim: str, valid: Sequence[int], evidence: Sequence[Evidence], korean: Tokenizer,
@@ -540,8 +580,11 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
     key = [t for t in key if not any(t != other and t in other for other in key)]
     if english:
-        # English words never occur in the Korean articles: only numbers can be checked literally
-        key = [t for t in key if t.isdigit()]
+        # English words never occur in the Korean articles: numbers, and the organizations the
+        # glossary knows by their Korean names, are what can be checked literally
+        glossed = dict.fromkeys(t for name in korean_names(question) for t in korean.key_terms(name) if len(t) > 1)
+        key = [t for t in key if t.isdigit()] + list(glossed)
+        key = [t for t in key if not any(t != other and t in other for other in key)]
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     hit_terms = [set(t) for t in korean.tokens_batch(texts)]
     names = [t for t in key if not t.isdigit()]
@@ -558,6 +601,9 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
             missing.append(term)
     if missing:
         return Grounding(False, "question names something the articles do not mention", tuple(missing))
+    if not _value_near_name(question, hits, names, korean):
+        # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
+        return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names))
     q_terms = _weighted_terms(question, korean)
     rest = {t: w for t, w in q_terms.items() if t not in key}
     if not rest or english:
@@ -579,6 +625,30 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     return Grounding(True, coverage=round(coverage, 3), anchored=round(anchored, 3))
 
 
+def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], korean: Tokenizer) -> bool:
+    """A question that asks for a value (an amount, a count, a date) about a name needs a sentence
+    holding such a value with the name in its paragraph, the sentence before it, or the article's title.
+
+    The name occurring somewhere and an amount somewhere else is how an unanswerable question
+    about a company in a list passes every other check. True when the check does not apply (no
+    name, no value asked, or a question in several parts)."""
+    shape = next((shape for asked, shape in _VALUE_SHAPES if asked.search(question)), None)
+    if shape is None or not names or _MULTI_PART.search(question):
+        return True
+    for hit in hits:
+        chunk = hit.chunk
+        previous = ""
+        for a, b in korean.sentences(chunk.text):
+            sentence = chunk.text[a:b]
+            if shape.search(sentence):
+                paragraph = chunk.text[chunk.text.rfind("\n", 0, a) + 1:b]
+                scope = f"{chunk.title}\n{previous}\n{paragraph}".lower()
+                if any(name in scope for name in names):
+                    return True
+            previous = sentence
+    return False
+
+
 _REFUSAL_CUES = ("찾을 수 없", "답을 찾을 수", "알 수 없", "정보가 없", "언급되어 있지 않", "나와 있지 않",
                  "not in the context", "cannot find", "can't find", "no information", "does not say",
                  "not mentioned", "do not mention", "don't mention")
@@ -595,7 +665,3 @@ def is_refusal(text: str, refusal: str) -> bool:
     return any(cue in lowered for cue in _REFUSAL_CUES) and not _MARKER.search(compact)
 
 
-def _mostly_latin(text: str) -> bool:
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    hangul = sum(1 for c in text if "가" <= c <= "힣")
-    return latin > 2 * hangul

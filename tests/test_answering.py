@@ -185,3 +185,26 @@ def test_unknown_mode_is_rejected(korean: KoreanText) -> None:
     answerer, _ = make(korean, None)
     with pytest.raises(ValueError, match="mode"):
         answerer.ask("LG이노텍 펀드?", mode="magic")
+
+
+def test_a_dropped_subject_is_carried_when_the_question_alone_finds_nothing(korean: KoreanText) -> None:
+    class KTOnly(FakeRetriever):
+        # retrieval that finds nothing unless the question names the company
+        def __call__(self, question: str, k: int) -> list[Hit]:
+            found = super().__call__(question, k)
+            return [h for h in found if h.chunk.doc_id == KT.doc_id] if "KT" in question else []
+
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+    retrieve = KTOnly(korean)
+    answerer = Answerer(settings, korean, retrieve, ARTICLES.get)
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다.")]
+    # it names something (5G), so the rule does not treat it as a follow-up; the subject is dropped
+    question = "5G 협력사 대출 지원 규모는 얼마야?"
+    answer = answerer.ask(question, history)
+    assert retrieve.questions[0] == question
+    assert len(retrieve.questions) == 2 and retrieve.questions[1].startswith("KT ")
+    assert retrieve.questions[1].endswith(question) and answer.standalone_question == retrieve.questions[1]
+    assert not answer.refused and "1000억원" in answer.text
+    # without a conversation the same question is refused, and no second search is made
+    retrieve.questions.clear()
+    assert answerer.ask(question).refused and len(retrieve.questions) == 1

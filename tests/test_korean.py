@@ -172,3 +172,9 @@ def test_aliases_keep_key_terms_a_subset_of_tokens(korean: KoreanText) -> None:
     for name, other in (("LG유플러스", "LGU+는"), ("중기부", "중소벤처기업부는"), ("SK텔레콤", "SKT는")):
         assert set(korean.key_terms(name)) <= set(korean.tokens(other)) | {"lg", "sk", "유플러스", "텔레콤"}
         assert set(korean.key_terms(name)) <= set(korean.tokens(name))
+
+
+def test_a_noun_prefix_stays_with_its_compound(korean: KoreanText) -> None:
+    # Kiwi splits "최우수상" into 최 / 우수 / 상 in one context and not in another
+    assert "최우수상" in korean.tokens("최우수상을 각각 받았다")
+    assert "최우수상" in korean.tokens("최우수상을 받은 곳은?")

@@ -292,3 +292,86 @@ def test_is_refusal_reads_the_models_verdict() -> None:
     assert not is_refusal("LG이노텍은 1,030억 원 규모의 펀드를 운영합니다 [1].", refusal)
     assert not is_refusal("", refusal)
 
+
+
+# ---------------------------------------------------------------- answers that pass word checks but are wrong
+
+TABLE = Article(
+    doc_id="003_table.txt",
+    title="오영주 장관, 상생협력 우수 기업을 만나 의견 청취",
+    date="2024-11-28",
+    text=(
+        "연번 구분 기관 비고\n"
+        "1 대기업 LG전자 · 동반성장지수 최우수(8회) · 상생결재('23. 2차사 이하 1.1조원)\n"
+        "3 현대자동차 · 동반성장지수 최우수(5년 연속) · 제3기 원원 아너스\n"
+        "4 롯데건설 · 동반성장지수 최우수('23, 신규)"
+    ),
+)
+
+
+def table_hit() -> Hit:
+    text = TABLE.text
+    return Hit(Chunk(chunk_id="003#0", doc_id=TABLE.doc_id, text=text, start=0, end=len(text), title=TABLE.title,
+                     date=TABLE.date), score=0.8, rank=1)
+
+
+@pytest.mark.parametrize("question", ["현대자동차의 상생결재 규모는 얼마인가?", "롯데건설의 상생결재 규모는?"])
+def test_grounding_refuses_an_amount_that_belongs_to_another_row(korean: KoreanText, question: str) -> None:
+    found = [table_hit()]
+    ev = select_evidence(question, found, {TABLE.doc_id: TABLE}.get, korean, max_evidence=8, max_chars=2000)
+    verdict = assess_grounding(question, found, ev, korean)
+    assert not verdict.answerable and "value" in verdict.reason
+
+
+def test_grounding_accepts_the_amount_in_the_companys_own_row(korean: KoreanText) -> None:
+    question = "LG전자의 상생결재 규모는 얼마인가?"
+    found = [table_hit()]
+    ev = select_evidence(question, found, {TABLE.doc_id: TABLE}.get, korean, max_evidence=8, max_chars=2000)
+    assert assess_grounding(question, found, ev, korean).answerable
+
+
+def number_of(ev: list[Evidence], fragment: str) -> int:
+    return next(e.n for e in ev if fragment in e.text)
+
+
+def test_verify_rejects_a_number_pinned_to_the_wrong_company(korean: KoreanText) -> None:
+    question = "LG이노텍과 KT의 펀드 규모는 각각 얼마인가?"
+    ev = evidence(korean, question)
+    innotek, kt = number_of(ev, "1,030억"), number_of(ev, "1000억원")
+    # every fact is somewhere in the two cited sentences, but 1,030억 is LG이노텍's, not KT's
+    wrong, _ = verify_answer(f"KT의 펀드는 1,030억 원입니다 [{innotek}][{kt}].", ev, korean, 0.67, fallback=False)
+    assert wrong == ""
+    right, citations = verify_answer(f"KT의 펀드는 1000억원입니다 [{innotek}][{kt}].", ev, korean, 0.67,
+                                     fallback=False)
+    assert "1000억원" in right and [c.n for c in citations] == [kt]
+
+
+def test_verify_drops_a_claim_that_only_restates_the_question(korean: KoreanText) -> None:
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    ev = evidence(korean, question)
+    n = number_of(ev, "1,030억")
+    text, _ = verify_answer(f"LG이노텍의 동반성장 펀드 규모는 다음과 같습니다 [{n}].", ev, korean, 0.67,
+                            question=question, fallback=False)
+    assert text == ""
+    text, _ = verify_answer(f"LG이노텍의 동반성장 펀드 규모는 1,030억 원입니다 [{n}].", ev, korean, 0.67,
+                            question=question, fallback=False)
+    assert "1,030억" in text
+
+
+def test_verify_rejects_a_restated_question_answered_from_an_unrelated_sentence(korean: KoreanText) -> None:
+    # the question's words make up most of the claim; the cited sentence names the man, and says
+    # nothing of the training he is claimed to run (4 of 7 words supported: enough at 0.5)
+    question = "LG이노텍 협력사 임직원 교육을 맡은 사장은 누구인가?"
+    ev = evidence(korean, question)
+    n = number_of(ev, "정철동")
+    claim = f"LG이노텍 협력사 임직원 교육을 맡은 사장은 정철동입니다 [{n}]."
+    assert verify_answer(claim, ev, korean, 0.5, question=question, fallback=False)[0]
+    assert verify_answer(claim, ev, korean, 0.67, question=question, fallback=False)[0] == ""
+
+
+def test_english_question_finds_the_korean_sentence_through_the_glossary(korean: KoreanText) -> None:
+    question = "How large is LG Innotek's shared growth fund?"
+    ev = evidence(korean, question)
+    assert "1,030억" in ev[0].text
+    verdict = assess_grounding("What is Samsung Electronics' supplier fund?", hits(), ev, korean)
+    assert not verdict.answerable and "삼성전자" in verdict.missing
