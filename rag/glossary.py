@@ -102,23 +102,23 @@ _TERMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bbuilding\b", ("빌딩",)),
 )
 
-_COMPILED = tuple((re.compile(pattern, re.IGNORECASE), forms) for pattern, forms in _ORGANIZATIONS + _TERMS)
 _NAMES = tuple((re.compile(pattern, re.IGNORECASE), forms) for pattern, forms in _ORGANIZATIONS)
+_COMPILED = _NAMES + tuple((re.compile(pattern, re.IGNORECASE), forms) for pattern, forms in _TERMS)
 
 
 def korean_glosses(text: str) -> list[str]:
     """The Korean forms of the domain words in an English `text`, in glossary order, no repeats."""
-    out: list[str] = []
-    for pattern, forms in _COMPILED:
-        if pattern.search(text):
-            out.extend(f for f in forms if f not in out)
-    return out
+    return _forms(text, _COMPILED)
 
 
 def korean_names(text: str) -> list[str]:
     """Only the organizations: what the refusal check requires the articles to mention."""
+    return _forms(text, _NAMES)
+
+
+def _forms(text: str, table: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]) -> list[str]:
     out: list[str] = []
-    for pattern, forms in _NAMES:
+    for pattern, forms in table:
         if pattern.search(text):
             out.extend(f for f in forms if f not in out)
     return out
