@@ -43,8 +43,8 @@ class HtmlError(ValueError):
 @dataclass(frozen=True)
 class HtmlLimits:
     max_chars: int = 5_000_000  # after inline data: URIs are dropped; news pages are 0.1-2 M
-    # news pages hold 1-10 thousand elements; 30 thousand bound the worst case (a page of links)
-    # at ~7 s of trafilatura on one core here
+    # news pages hold 1-10 thousand elements; 30 thousand bound the worst case (a page of links, or
+    # of long paragraphs) at 6-10 s of CPU here (bench/html_pages.py)
     max_elements: int = 30_000
 
 
