@@ -142,6 +142,19 @@ def test_page_declared_metadata_beats_the_text_rules() -> None:
     assert meta.publisher == "한빛 이코노미" and text.startswith("한빛전자가 원자재 가격이")
 
 
+@pytest.mark.parametrize(("byline", "date"), [
+    ("<footer>Copyright ⓒ 2004-2019 미래산업신문 All Rights Reserved.</footer>", None),  # not January 1st
+    ("<span>작성일 : 23.05.10</span>", "2023-05-10"),  # Korean order, not 23 May 2010
+    ("<div>기사입력 2022년 7월 3일 오후 2:00</div>", "2022-07-03"),
+    ("<div>등록 2022.02.30</div>", None),  # no such day
+    ("<time datetime='2020-01-02T09:00:00+09:00'>2020.01.02</time>", "2020-01-02"),
+])
+def test_a_date_only_from_what_the_page_states(byline: str, date: str | None) -> None:
+    body = "".join(f"<p>{i}번째 문단이다. 협력사 지원 사업을 설명하는 문장이 이어진다.</p>" for i in range(8))
+    page = extract_html(f"<html><head><title>제목</title></head><body><article>{byline}{body}</article></body></html>")
+    assert page.date == date
+
+
 @pytest.mark.parametrize(("page_title", "headline", "site"), [
     ("제목이다 - 미래산업신문", "제목이다", "미래산업신문"),
     ("제목이다 | 한빛경제", "제목이다", "한빛경제"),
