@@ -10,7 +10,7 @@ end; every article sentence stays byte-identical apart from whitespace. HTML pag
 through trafilatura (rag.webpage), which keeps the article and drops the page around it; the same
 line rules then run on its text. A page that yields no article is reported with its reason
 (too large, nested too deep, no text), never raised. A `manifest.json`
-next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher"}}.
+next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher", "author"}}.
 """
 
 from __future__ import annotations
@@ -243,7 +243,7 @@ def _article(
         title=title,
         date=date,
         publisher=publisher or None,
-        author=meta.author,
+        author=str(entry.get("author") or "").strip() or meta.author,
         path=path,
         content_hash=digest.hexdigest(),
     )

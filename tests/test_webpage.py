@@ -134,6 +134,13 @@ def test_jsonl_body_that_is_an_html_fragment(tmp_path: Path) -> None:
     assert "<p>" not in article.text and article.author == "홍길동 기자"
 
 
+def test_the_manifest_overrides_what_the_page_says(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_bytes((PAGES / "saesol_microdata.html").read_bytes())
+    (tmp_path / "manifest.json").write_text(json.dumps({"page.html": {"author": "편집부", "date": "2024-11-29"}}), "utf-8")
+    (article,) = load_corpus([tmp_path]).articles
+    assert (article.author, article.date, article.publisher) == ("편집부", "2024-11-29", "새솔뉴스")
+
+
 def test_page_declared_metadata_beats_the_text_rules() -> None:
     html = (PAGES / "hanbit_article.html").read_text(encoding="utf-8")
     # the body's own copyright line would name "한빛경제" too; a different og:site_name must win
