@@ -96,6 +96,19 @@ class GenerationSettings:
 
 
 @dataclass(frozen=True)
+class UploadSettings:
+    """Limits on article files sent through the web app (rag.uploads); zips are counted unpacked."""
+
+    dir: Path = Path("data/uploads")  # where accepted uploads are written, then ingested from
+    max_file_mb: float = 10.0  # one file, or one file inside a zip; news pages are 0.1-2 MB
+    max_total_mb: float = 50.0  # everything one upload writes, zips unpacked
+    max_zip_entries: int = 1000
+    # unpacked / packed size of one zip member over 1 MB: the seeds and test pages pack 2-3x,
+    # repetitive markup tens of times, a zip bomb about 1000x
+    max_zip_ratio: float = 100.0
+
+
+@dataclass(frozen=True)
 class AnswerSettings:
     max_evidence: int = 8  # numbered sentences sent to the generator
     max_evidence_chars: int = 500  # and their total length: prompt length dominates first-token time
@@ -125,6 +138,7 @@ class Settings:
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     app: AppSettings = field(default_factory=AppSettings)
+    uploads: UploadSettings = field(default_factory=UploadSettings)
 
     def with_store(self, store_dir: str | Path | None) -> "Settings":
         """A copy pointing at another store folder (the CLI's --store)."""

@@ -5,9 +5,12 @@
     load.problems        # [(file, reason)] for binary, undecodable, empty or malformed input
 
 Cleaning only removes whole furniture lines (menus, weather widgets, share buttons, copyright,
-hashtags, banners), HTML/Markdown markup, metadata lines it has read, and photo credits at a
-line's end; every article sentence stays byte-identical apart from whitespace. A `manifest.json`
-next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher"}}.
+hashtags, banners), Markdown markup, metadata lines it has read, and photo credits at a line's
+end; every article sentence stays byte-identical apart from whitespace. HTML pages first go
+through trafilatura (rag.webpage), which keeps the article and drops the page around it; the same
+line rules then run on its text. A page that yields no article is reported with its reason
+(too large, nested too deep, no text), never raised. A `manifest.json`
+next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher", "author"}}.
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date as _date
 from html import unescape
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Sequence
 
 from rag.types import Article
+from rag.webpage import HtmlError, extract_html
 
 # Part of every content hash: changing the cleaner re-ingests every article.
-CLEANER_VERSION = "cleaner-2"
+# cleaner-3: HTML through trafilatura instead of a tag parser.
+CLEANER_VERSION = "cleaner-3"
 
 KINDS = {
     ".txt": "text",
@@ -131,7 +135,11 @@ def _read_file(path: Path, manifest: dict[str, Any], problems: list[tuple[str, s
         return []
     if kind == "jsonl":
         return _read_jsonl(path, text, manifest, problems)
-    cleaned, meta = clean_document(text, kind)
+    try:
+        cleaned, meta = clean_document(text, kind)
+    except HtmlError as exc:
+        problems.append((str(path), str(exc)))
+        return []
     if not cleaned.strip():
         problems.append((str(path), "no article text after cleaning"))
         return []
@@ -189,7 +197,11 @@ def _read_jsonl(path: Path, text: str, manifest: dict[str, Any], problems: list[
         if not isinstance(body, str) or not body.strip():
             problems.append((where, "no 'text' or 'body'"))
             continue
-        cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text")
+        try:
+            cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text")
+        except HtmlError as exc:
+            problems.append((where, str(exc)))
+            continue
         if not cleaned.strip():
             problems.append((where, "no article text after cleaning"))
             continue
@@ -197,6 +209,7 @@ def _read_jsonl(path: Path, text: str, manifest: dict[str, Any], problems: list[
             title=str(record.get("title") or "").strip() or found.title,
             date=iso_date(str(record.get("date") or "")) or found.date,
             publisher=str(record.get("publisher") or record.get("source") or "").strip() or found.publisher,
+            author=str(record.get("author") or "").strip() or found.author,
         )
         entry = _entry(manifest, doc_id)
         articles.append(_article(doc_id, cleaned, given, entry, str(path), line.encode("utf-8")))
@@ -230,6 +243,7 @@ def _article(
         title=title,
         date=date,
         publisher=publisher or None,
+        author=str(entry.get("author") or "").strip() or meta.author,
         path=path,
         content_hash=digest.hexdigest(),
     )
@@ -251,14 +265,20 @@ class Metadata:
     title: str = ""
     date: str | None = None  # ISO 8601
     publisher: str | None = None
+    author: str | None = None
 
 
 def clean_document(raw: str, kind: str) -> tuple[str, Metadata]:
-    """Cleaned article text and the metadata read along the way (kind: text | markdown | html)."""
+    """Cleaned article text and the metadata read along the way (kind: text | markdown | html).
+
+    Raises HtmlError for an HTML page that yields no article (the reason is for the user).
+    """
     raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     hints = _Hints()
+    page = None
     if kind == "html":
-        raw = _html_to_text(raw, hints)
+        page = extract_html(raw)
+        raw = page.text
     elif kind == "markdown":
         raw = _markdown_to_text(raw, hints)
     elif kind != "text":
@@ -271,7 +291,16 @@ def clean_document(raw: str, kind: str) -> tuple[str, Metadata]:
         if cleaned or (lines and lines[-1]):  # one blank line keeps a paragraph break, runs collapse
             lines.append(cleaned)
     text = "\n".join(lines).strip("\n")
-    return text, hints.metadata(text)
+    found = hints.metadata(text)
+    if page is None:
+        return text, found
+    # what the page declares (meta tags, JSON-LD, microdata) beats what the text suggests
+    return text, Metadata(
+        title=page.title or found.title,
+        date=page.date or found.date,
+        publisher=page.publisher or found.publisher,
+        author=page.author,
+    )
 
 
 def iso_date(value: str) -> str | None:
@@ -491,85 +520,6 @@ def _strip_credit(line: str, hints: _Hints) -> str:
         return line  # "…교육을 무상으로 제공" is article text, not a credit
     hints.credit = hints.credit or (m.group("a") or m.group("b") or m.group("c")).strip()
     return body
-
-
-class _HTMLText(HTMLParser):
-    """Visible text with block elements as line breaks; page chrome and scripts dropped."""
-
-    SKIP = frozenset({"script", "style", "nav", "header", "footer", "noscript", "aside", "form", "button",
-                      "svg", "iframe", "template", "select", "head"})
-    BLOCK = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
-                       "section", "article", "blockquote", "figure", "figcaption", "pre", "hr", "dd", "dt",
-                       "dl", "main", "address", "caption", "tbody", "thead", "body"})
-    VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "source", "wbr", "col", "area", "base"})
-
-    def __init__(self, hints: _Hints) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hints = hints
-        self.parts: list[str] = []
-        self.skip = 0
-        self.in_title = False
-        self.in_h1 = False
-        self.page_title = ""
-        self.h1 = ""
-        self.og_title = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
-        if tag == "meta":
-            self._meta(a)
-        elif tag == "time" and a.get("datetime"):
-            self.hints.date = self.hints.date or iso_date(a["datetime"])
-        if tag == "title":
-            self.in_title = True
-        if tag in self.SKIP and tag not in self.VOID:
-            self.skip += 1
-        elif tag == "h1" and not self.h1:
-            self.in_h1 = True
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-        elif tag in ("td", "th"):
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        if tag in self.SKIP and self.skip:
-            self.skip -= 1
-        if tag == "h1":
-            self.in_h1 = False
-        if tag in self.BLOCK:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.page_title += data
-        if self.skip:
-            return
-        if self.in_h1:
-            self.h1 += data
-        self.parts.append(data)
-
-    def _meta(self, a: dict[str, str]) -> None:
-        name = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
-        content = a.get("content", "").strip()
-        if not content:
-            return
-        if name in ("og:title", "twitter:title") and not self.og_title:
-            self.og_title = content
-        elif name in ("og:site_name", "publisher", "author") and not self.hints.site_name:
-            self.hints.site_name = content
-        elif name in ("article:published_time", "date", "pubdate", "publish-date", "datepublished", "dc.date"):
-            self.hints.date = self.hints.date or iso_date(content)
-
-
-def _html_to_text(raw: str, hints: _Hints) -> str:
-    parser = _HTMLText(hints)
-    parser.feed(raw)
-    parser.close()
-    title = parser.og_title or parser.h1 or parser.page_title
-    hints.title = re.sub(r"\s+", " ", title).strip()
-    return "".join(parser.parts)
 
 
 def _markdown_to_text(raw: str, hints: _Hints) -> str:

@@ -19,6 +19,7 @@ class Article:
     title: str = ""
     date: str | None = None  # ISO 8601 (YYYY-MM-DD)
     publisher: str | None = None
+    author: str | None = None  # when the page names one (HTML byline, JSON-LD, JSONL "author")
     path: str = ""
     content_hash: str = ""  # sha256 of the raw file bytes + cleaner version: decides re-ingest
 

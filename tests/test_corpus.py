@@ -131,6 +131,7 @@ def test_bad_manifest_is_reported_and_articles_still_load(tmp_path: Path) -> Non
 
 
 def test_html_article(tmp_path: Path) -> None:
+    # an article of a real page's length: for a few lines trafilatura falls back to the whole page
     (tmp_path / "story.html").write_text(
         """<!doctype html><html><head><title>사이트 | 기사</title>
         <meta property="og:title" content="KT, 협력사와 5G 생태계 조성">
@@ -141,7 +142,9 @@ def test_html_article(tmp_path: Path) -> None:
         <article><h1>KT, 협력사와 5G 생태계 조성</h1>
         <p>KT는 20일 파트너스 데이를 열었다. 협력사 300여명이 참석했다.</p>
         <p>KT는 100억원을 &amp; 출연한다.<br>두 번째 줄이다.</p>
-        <ul><li>첫째 항목</li><li>둘째 항목</li></ul></article>
+        <ul><li>첫째 항목</li><li>둘째 항목</li></ul>
+        <p>행사에는 협력사 대표와 KT 임직원이 함께해 5G 상용화 일정과 공동 연구개발 과제를 공유했다. 참석자들은
+        네트워크 장비, 소프트웨어, 공사 분야로 나뉘어 올해 성과와 내년 계획을 논의했다.</p></article>
         <footer>저작권자 © 테스트일보 무단전재 및 재배포 금지</footer></body></html>""",
         encoding="utf-8",
     )
