@@ -246,3 +246,14 @@ def test_short_admin_token_is_a_settings_error(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match="admin_token"):
         make_settings(tmp_path, admin_token="short")
+
+
+def test_admin_and_network_settings_come_from_the_environment(tmp_path: Path) -> None:
+    from rag.config import SettingsError, load_settings
+
+    env = {"RAG_APP__ADMIN_TOKEN": TOKEN, "RAG_APP__TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1", "RAG_APP__ALLOWED_HOSTS": "qa.example.com"}
+    settings = load_settings(None, env=env)
+    assert settings.app.admin_token == TOKEN and TOKEN not in repr(settings)  # never in a log line
+    assert settings.app.trusted_proxies == ("10.0.0.0/8", "127.0.0.1") and settings.app.allowed_hosts == ("qa.example.com",)
+    with pytest.raises(SettingsError, match="trusted_proxies"):
+        create_app(make_settings(tmp_path, trusted_proxies=("not-an-address",)), lambda: None)
