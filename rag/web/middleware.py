@@ -84,7 +84,8 @@ class SecurityMiddleware:
         if scope["method"] == "OPTIONS" and cors:
             await send_empty(send, 204, _cors_headers(origin or "", preflight=True))
             return
-        if route_match(self.routes(), scope) == Match.PARTIAL:
+        # OPTIONS is CORS's own business (Gradio's CORS layer answers it for its paths)
+        if scope["method"] != "OPTIONS" and route_match(self.routes(), scope) == Match.PARTIAL:
             allow = ", ".join(allowed_methods(self.routes(), scope))
             await send_error(send, 405, f"method {scope['method']} not allowed here; use {allow}", "method_not_allowed", [(b"allow", allow.encode())])
             return
