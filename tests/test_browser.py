@@ -298,28 +298,27 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
     assert_local_only(page.requests)
 
 
-def test_a_rebound_name_cannot_use_the_app(app_server: LiveServer) -> None:
+def test_a_rebound_name_cannot_use_the_app(app_server: LiveServer, browser) -> None:
     """DNS rebinding as the browser sees it: evil.example resolves to 127.0.0.1 (Chromium's resolver
     rules stand in for the attacker's DNS), so its pages are same-origin with the app's port."""
     port = app_server.port
-    with sync_api.sync_playwright() as playwright:
-        rules = "--host-resolver-rules=MAP evil.example 127.0.0.1"
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_FLAGS, rules])
-        try:
-            page = chromium.new_page()
-            response = page.goto(f"http://evil.example:{port}/")
-            assert response is not None and response.status == 421
-            result = page.evaluate(
-                """async () => {
-                    const r = await fetch('/api/ask', {method: 'POST', headers: {'content-type': 'application/json'},
-                                                       body: JSON.stringify({question: '펀드 규모는?'})});
-                    return [r.status, (await r.json()).error.type];
-                }"""
-            )
-            assert result == [421, "host_not_allowed"]
-            assert page.goto(f"http://evil.example:{port}/health").status == 421
-        finally:
-            chromium.close()
+    rules = "--host-resolver-rules=MAP evil.example 127.0.0.1"
+    rebound = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_FLAGS, rules])
+    try:
+        page = rebound.new_page()
+        response = page.goto(f"http://evil.example:{port}/")
+        assert response is not None and response.status == 421
+        result = page.evaluate(
+            """async () => {
+                const r = await fetch('/api/ask', {method: 'POST', headers: {'content-type': 'application/json'},
+                                                   body: JSON.stringify({question: '펀드 규모는?'})});
+                return [r.status, (await r.json()).error.type];
+            }"""
+        )
+        assert result == [421, "host_not_allowed"]
+        assert page.goto(f"http://evil.example:{port}/health").status == 421
+    finally:
+        rebound.close()
 
 
 def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
