@@ -46,18 +46,22 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn  # imported here: `python app.py --help` stays instant
 
-    from rag.web.server import create_app
+    from rag.web.server import create_app, uvicorn_config
 
     def build():  # runs in the start-up thread: rag.pipeline's imports are the slow part
         from rag.pipeline import build_pipeline
 
         return build_pipeline(settings)
 
-    app = create_app(settings, build, public_url=args.public_url, ingest_if_empty=not args.no_ingest)
+    try:
+        app = create_app(settings, build, public_url=args.public_url, ingest_if_empty=not args.no_ingest)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     app.state.service.start(background=True)
     print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
     try:
-        uvicorn.run(app, host=settings.app.host, port=settings.app.port, log_level="warning", timeout_graceful_shutdown=3)
+        uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port)).run()
     finally:
         app.state.service.close()
     return 0

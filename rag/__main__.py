@@ -166,22 +166,39 @@ def _ask_batch(pipe, args) -> int:
     from rag.serialize import answer_to_dict
     from rag.types import Turn
 
+    text = _questions_text(Path(args.questions))
+    if text is None:
+        return 2
     failures = 0
-    with open(args.questions, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            item: dict = {}
-            try:
-                item = json.loads(line)
-                history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
-                answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k)
-                out = {"id": item.get("id"), "question": item["question"], **answer_to_dict(answer)}
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # QuestionError is a ValueError
-                failures += 1
-                out = {"id": item.get("id") if isinstance(item, dict) else None, "error": f"line {lineno}: {exc}"}
-            print(json.dumps(out, ensure_ascii=False), flush=True)
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        item: dict = {}
+        try:
+            item = json.loads(line)
+            history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
+            answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k)
+            out = {"id": item.get("id"), "question": item["question"], **answer_to_dict(answer)}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # QuestionError is a ValueError
+            failures += 1
+            out = {"id": item.get("id") if isinstance(item, dict) else None, "error": f"line {lineno}: {exc}"}
+        print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0
+
+
+def _questions_text(path: Path) -> str | None:
+    """The batch file as text, or None after one error line (a binary or non-UTF-8 file)."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"undecodable byte at offset {exc.start}"
+    else:
+        if "\x00" not in text:  # NUL never occurs in JSONL text: a binary file renamed .jsonl
+            return text
+        problem = f"NUL byte at offset {raw.index(0)}"
+    print(f"error: {path} is not a UTF-8 JSONL file ({problem}): one JSON object per line", file=sys.stderr)
+    return None
 
 
 def cmd_info(args, settings) -> int:

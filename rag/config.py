@@ -118,14 +118,37 @@ class AnswerSettings:
     history_turns: int = 4
 
 
+MIN_ADMIN_TOKEN_CHARS = 16  # a bearer token short enough to guess is refused at start-up
+
+
 @dataclass(frozen=True)
 class AppSettings:
     host: str = "127.0.0.1"
     port: int = 7860
     allowed_origins: tuple[str, ...] = ()  # origins allowed to frame /widget and call the API
+    # Host names this server answers to besides its bound address, localhost, 127.0.0.1 and [::1]:
+    # a name not listed is a DNS-rebinding page or a misrouted request ("*" turns the check off)
+    allowed_hosts: tuple[str, ...] = ()
+    # proxies (addresses or CIDRs) whose X-Forwarded-For names the client; from anyone else it is ignored
+    trusted_proxies: tuple[str, ...] = ()
     rate_limit_per_minute: int = 30  # per client, on the widget and the HTTP API
-    concurrency: int = 8
+    concurrency: int = 8  # answers computed at once, HTTP API and chat page together
+    queue_size: int = 16  # answers waiting for a slot; more get 503 + Retry-After
+    queue_timeout_s: float = 60.0  # the longest an answer waits for a slot before a 503
     max_question_chars: int = 2000
+    max_message_chars: int = 4000  # each earlier turn of a conversation (history / messages)
+    max_history_turns: int = 40  # earlier turns a request may carry
+    max_history_chars: int = 16000  # all earlier turns together
+    max_body_bytes: int = 1_048_576  # any request body, refused before it is parsed
+    max_upload_bytes: int = 10_485_760  # admin uploads (articles)
+    # Authorization: Bearer <token> for admin routes; empty = admin routes off (kept out of repr and logs)
+    admin_token: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_CHARS:
+            raise SettingsError(f"setting app.admin_token: use at least {MIN_ADMIN_TOKEN_CHARS} characters")
+        if self.concurrency < 1 or self.queue_size < 0:
+            raise SettingsError("settings app.concurrency must be >= 1 and app.queue_size >= 0")
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,8 @@ def poisoned_article() -> Article:
 def make_settings(tmp_path: Path, **app: object) -> Settings:
     settings = load_settings(None, env={})
     settings = replace(settings, paths=replace(settings.paths, data_dir=tmp_path / "data"))
-    defaults = {"allowed_origins": ("http://allowed.example:8080",), "rate_limit_per_minute": 1000}
+    # "testserver" is the Host header of Starlette's TestClient
+    defaults = {"allowed_origins": ("http://allowed.example:8080",), "rate_limit_per_minute": 1000, "allowed_hosts": ("testserver",)}
     defaults.update(app)
     return replace(settings, app=replace(settings.app, **defaults), generation=replace(settings.generation, backend="extractive"))
 
@@ -330,13 +331,15 @@ def test_api_serves_concurrent_requests(tmp_path: Path, fake: FakePipeline) -> N
     assert codes == [200] * 4 and not fake.barrier.broken
 
 
-def test_feedback_is_appended_as_jsonl(client: TestClient, tmp_path: Path) -> None:
+def test_feedback_is_stored_in_sqlite(client: TestClient, tmp_path: Path) -> None:
+    from rag.web.feedback import FeedbackStore
+
     answer = client.post("/api/ask", json={"question": "LG이노텍의 동반성장 펀드 규모는?"}).json()
     assert client.post("/api/feedback", json={"vote": "up", "answer": answer}).status_code == 200
     assert client.post("/api/feedback", json={"vote": "meh", "answer": answer}).status_code == 400
-    lines = (tmp_path / "data" / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
-    entry = json.loads(lines[0])
-    assert len(lines) == 1 and entry["vote"] == "up" and "1,030억" in entry["answer"]
+    votes = FeedbackStore(tmp_path / "data" / "feedback.sqlite3").recent()
+    entry = votes[0]
+    assert len(votes) == 1 and entry["vote"] == "up" and "1,030억" in entry["answer"]
     assert entry["question"] and entry["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
 
 
@@ -466,14 +469,17 @@ def test_locate_span_falls_back_to_the_quote() -> None:
 
 
 class LiveServer:
-    """The app served by uvicorn in a thread on a free localhost port (stopped by `stop()`)."""
+    """The app served by uvicorn in a thread on a free localhost port (stopped by `stop()`),
+    configured as app.py serves it."""
 
     def __init__(self, app, port: int | None = None) -> None:
         import uvicorn
 
+        from rag.web.server import uvicorn_config
+
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30
@@ -494,15 +500,17 @@ def free_port() -> int:
 
 
 def test_gradio_concurrency_is_set(tmp_path: Path, fake: FakePipeline) -> None:
-    settings = make_settings(tmp_path, concurrency=6)
     from rag.web.chat import WebContext, build_chat_blocks
-    from rag.web.service import ChatService, FeedbackLog
+    from rag.web.feedback import FeedbackStore
+    from rag.web.gate import AnswerGate
+    from rag.web.service import ChatService
 
-    ctx = WebContext(ChatService(lambda: fake), FeedbackLog(tmp_path / "f.jsonl"), RateLimiter(0), "http://x", concurrency=6)
+    gate = AnswerGate(concurrency=6, queue_size=4, timeout_s=5)
+    ctx = WebContext(ChatService(lambda: fake), FeedbackStore(tmp_path / "f.sqlite3"), RateLimiter(0), gate, "http://x")
     blocks = build_chat_blocks(ctx)
     answering = [fn for fn in blocks.fns.values() if getattr(fn.fn, "__name__", "") in {"respond", "api_ask"}]
     assert answering and all(fn.concurrency_limit == 6 for fn in answering)
-    assert settings.app.concurrency == 6
+    assert blocks._queue.max_size == 10  # Gradio's queue is bounded by the gate's capacity too
 
 
 def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) -> None:

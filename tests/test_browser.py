@@ -7,7 +7,6 @@ Set RAG_SCREENSHOTS=docs to refresh the README screenshots (default: the test's 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -21,6 +20,7 @@ import pytest
 
 from rag.config import Settings, load_settings
 from rag.types import Article
+from rag.web.feedback import FeedbackStore
 from rag.web.server import create_app
 from tests.fakes import HashingEmbedder
 from test_app import POISON, FakePipeline, LiveServer, free_port
@@ -219,9 +219,9 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     # thumbs up is stored with the question, the answer and its citations
     page.locator('#chat button[aria-label="좋아요"]').last.click()
     page.wait_for_function("() => document.querySelector('#feedback-note').innerText.includes('기록')", timeout=30_000)
-    votes = [json.loads(line) for line in (app_server.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert votes[-1]["vote"] == "up" and votes[-1]["question"] == QUESTION and "1,030억" in votes[-1]["answer"]
-    assert votes[-1]["citations"][0]["source"] == GOLD_DOC
+    vote = FeedbackStore(app_server.data_dir / "feedback.sqlite3").recent(1)[0]
+    assert vote["vote"] == "up" and vote["question"] == QUESTION and "1,030억" in vote["answer"]
+    assert vote["citations"][0]["source"] == GOLD_DOC
     # a follow-up in the same conversation
     ask_in_chat(page, "그 펀드는 언제부터 증액됐나?")
     page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 2", timeout=60_000)
@@ -298,6 +298,29 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
     assert_local_only(page.requests)
 
 
+def test_a_rebound_name_cannot_use_the_app(app_server: LiveServer, browser) -> None:
+    """DNS rebinding as the browser sees it: evil.example resolves to 127.0.0.1 (Chromium's resolver
+    rules stand in for the attacker's DNS), so its pages are same-origin with the app's port."""
+    port = app_server.port
+    rules = "--host-resolver-rules=MAP evil.example 127.0.0.1"
+    rebound = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_FLAGS, rules])
+    try:
+        page = rebound.new_page()
+        response = page.goto(f"http://evil.example:{port}/")
+        assert response is not None and response.status == 421
+        result = page.evaluate(
+            """async () => {
+                const r = await fetch('/api/ask', {method: 'POST', headers: {'content-type': 'application/json'},
+                                                   body: JSON.stringify({question: '펀드 규모는?'})});
+                return [r.status, (await r.json()).error.type];
+            }"""
+        )
+        assert result == [421, "host_not_allowed"]
+        assert page.goto(f"http://evil.example:{port}/health").status == 421
+    finally:
+        rebound.close()
+
+
 def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     fake = FakePipeline.from_folder(seeds_dir_module)
     app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
@@ -314,6 +337,11 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
         page.wait_for_timeout(2_000)
         assert "1,030억" not in page.locator("#chat").inner_text()
         assert page.locator("#sources .source-card").count() == 0
+        for _ in range(100):  # the cancelled answer gives its slot back (the gate would fill up otherwise)
+            if app.state.gate.admitted == 0:
+                break
+            page.wait_for_timeout(100)
+        assert app.state.gate.admitted == 0
     finally:
         server.stop()
 

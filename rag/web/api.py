@@ -1,6 +1,11 @@
 """HTTP API: `POST /api/ask` (the `rag ask --json` shape), OpenAI-compatible `POST /v1/chat/completions`
-(with `stream: true` as server-sent events, citations in `reference` as RAGFlow returns them),
-`POST /api/feedback`, `GET /health`. Bad requests get a 4xx JSON error, never a stack trace.
+(with `stream: true` as server-sent events, see rag.web.completions), `POST /api/feedback`,
+`GET /health`, and the admin-only `GET /api/admin/feedback`. Bad requests get a 4xx JSON error
+(rag.web.errors), never a stack trace.
+
+Every answer passes the answer gate (rag.web.gate) and runs in one of its worker threads, so
+answers never occupy the event loop or the default thread pool: `/health` stays instant however
+many answers are stuck on a slow model.
 
     curl -s localhost:7860/api/ask -H 'content-type: application/json' \
          -d '{"question": "LG이노텍의 동반성장 펀드 규모는?", "mode": "extractive"}'
@@ -8,41 +13,58 @@
 
 from __future__ import annotations
 
-import json
+import ipaddress
 import logging
-import time
 import uuid
-from typing import Any, Iterator, Literal
+from typing import Any, AsyncIterator, Iterator, Literal
 
-from fastapi import APIRouter, FastAPI, Request
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.question import QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
 from rag.types import Answer, Turn
-from rag.web.service import ChatService, FeedbackLog, NotReadyError
+from rag.web.admin import AdminDenied, AdminGuard
+from rag.web.bounds import BoundsError, RequestBounds, reject_lone_surrogates
+from rag.web.completions import completion_dict, sse_chunks
+from rag.web.errors import error_response
+from rag.web.feedback import FeedbackStore
+from rag.web.gate import AnswerGate, Busy, GatePass
+from rag.web.service import ChatService
 
 log = logging.getLogger(__name__)
 
 MODEL_NAMES = {"sangsaeng-qa": None, "sangsaeng-qa-llm": "llm", "sangsaeng-qa-extractive": "extractive"}
 READY_TIMEOUT_S = 600.0  # a first question waits this long for the models instead of failing
+READY_POLL_S = 0.1
+
+
+class CheckedModel(BaseModel):
+    """A request body whose every string can be encoded (a lone surrogate is a 400, not a 500)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        return reject_lone_surrogates(data)
 
 
 class HistoryTurn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: str
 
 
-class AskRequest(BaseModel):
+class AskRequest(CheckedModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1)
     mode: Literal["llm", "extractive"] | None = None
-    history: list[HistoryTurn] = Field(default_factory=list, max_length=50)
+    history: list[HistoryTurn] = Field(default_factory=list)
     k: int | None = Field(default=None, ge=1, le=20)
 
 
@@ -57,31 +79,40 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(CheckedModel):
     model_config = ConfigDict(extra="ignore")  # temperature, top_p, ... are accepted and ignored
     model: str = "sangsaeng-qa"
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     mode: Literal["llm", "extractive"] | None = None
     k: int | None = Field(default=None, ge=1, le=20)
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question: str = ""
+    answer: str = ""
+    refused: bool = False
+    mode: str = Field(default="", max_length=32)
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+
+
+class FeedbackRequest(CheckedModel):
     model_config = ConfigDict(extra="ignore")
     vote: Literal["up", "down"]
-    answer: dict[str, Any]
+    answer: FeedbackAnswer
 
 
 class ApiError(Exception):
     """An error with an HTTP status that becomes `{"error": {...}}`."""
 
-    def __init__(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+    def __init__(self, status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.kind = status, message, kind
+        self.status, self.message, self.kind, self.headers = status, message, kind, headers
 
 
-def error_response(status: int, message: str, kind: str = "invalid_request_error", headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status}}, status_code=status, headers=headers)
+def busy_error(exc: Busy) -> ApiError:
+    return ApiError(503, str(exc), "busy", {"Retry-After": str(exc.retry_after)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -89,7 +120,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.kind)
+        return error_response(exc.status, exc.message, exc.kind, exc.headers)
+
+    @app.exception_handler(AdminDenied)
+    async def _admin_denied(request: Request, exc: AdminDenied) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'Bearer realm="sangsaeng-qa"'} if exc.status == 401 else None
+        return error_response(exc.status, exc.message, exc.kind, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -101,7 +137,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, str(exc.detail), "not_found" if exc.status_code == 404 else "http_error")
+        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
@@ -109,168 +146,129 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal error", "server_error")
 
 
-def build_api_router(service: ChatService, feedback: FeedbackLog, max_question_chars: int) -> APIRouter:
+def is_local(request: Request) -> bool:
+    """The (proxy-resolved) client is this machine: it may see file-system paths in /health."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_api_router(
+    service: ChatService, feedback: FeedbackStore, gate: AnswerGate, bounds: RequestBounds, admin: AdminGuard
+) -> APIRouter:
     router = APIRouter()
 
     def check_question(question: str) -> str:
         # checked before waiting for the models: a bad request gets its 400 at once, even while loading
         try:
-            return check_askable(question, max_question_chars)
+            return check_askable(question, bounds.max_question_chars)
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from exc
 
-    def run_ask(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
+    def check_history(turns: list[Turn], field: str) -> None:
         try:
-            service.wait_ready(READY_TIMEOUT_S)
-        except NotReadyError as exc:
-            raise ApiError(503, f"not ready: {exc}", "unavailable") from exc
+            bounds.check_history(turns, field)
+        except BoundsError as exc:
+            raise ApiError(400, str(exc)) from exc
+
+    async def wait_ready() -> None:
+        """Wait for start-up on the event loop (no thread is held while the models load)."""
+        with anyio.move_on_after(READY_TIMEOUT_S):
+            while not service.ready:
+                await anyio.sleep(READY_POLL_S)
+        if not service.ready:
+            raise ApiError(503, "not ready: the models are still loading", "unavailable")
+        if service.error:
+            raise ApiError(503, f"not ready: {service.error}", "unavailable")
+
+    def ask_now(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
         try:
             return service.ask(question, history=history, mode=mode, k=k)
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from exc
 
-    @router.get("/health")
-    def health() -> dict[str, Any]:
-        return service.health()
+    async def answer(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
+        await wait_ready()
+        try:
+            return await gate.run(ask_now, question, history, mode, k)
+        except Busy as exc:
+            raise busy_error(exc) from exc
+
+    @router.api_route("/health", methods=["GET", "HEAD"])
+    async def health(request: Request) -> dict[str, Any]:
+        return service.health(with_paths=is_local(request))
 
     @router.post("/api/ask")
-    def ask(body: AskRequest) -> dict[str, Any]:
+    async def ask(body: AskRequest) -> dict[str, Any]:
         question = check_question(body.question)
         history = [Turn(role=t.role, content=t.content) for t in body.history]
-        return answer_to_dict(run_ask(question, history, body.mode, body.k))
+        check_history(history, "history")
+        return answer_to_dict(await answer(question, history, body.mode, body.k))
 
     @router.post("/api/feedback")
-    def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+    async def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+        try:
+            bounds.check_text(body.answer.question, "answer.question", bounds.max_question_chars)
+            bounds.check_text(body.answer.answer, "answer.answer")
+        except BoundsError as exc:
+            raise ApiError(400, str(exc)) from exc
         client = request.client.host if request.client else ""
-        feedback.record(body.vote, body.answer, client=client)
+        await anyio.to_thread.run_sync(feedback.record, body.vote, body.answer.model_dump(), client)
         return {"ok": True}
 
+    @router.get("/api/admin/feedback", dependencies=[Depends(admin)])
+    async def list_feedback(limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
+        return {"feedback": await anyio.to_thread.run_sync(feedback.recent, limit)}
+
     @router.get("/v1/models")
-    def models() -> dict[str, Any]:
+    async def models() -> dict[str, Any]:
         return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "sangsaeng-qa"} for name in MODEL_NAMES]}
 
     @router.post("/v1/chat/completions", response_model=None)
-    def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
+    async def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
         if body.model not in MODEL_NAMES:
             raise ApiError(404, f"unknown model {body.model!r}; use one of {', '.join(MODEL_NAMES)}", "model_not_found")
         mode = body.mode or MODEL_NAMES[body.model]
         turns = [m for m in body.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must come from the user")
+        if len(body.messages) > len(turns) + bounds.max_history_turns:  # system/tool messages are ignored, not unbounded
+            raise ApiError(400, f"messages: {len(body.messages)}; too many besides the conversation")
         question = check_question(turns[-1].text())
         history = [Turn(role=m.role, content=m.text()) for m in turns[:-1]]  # type: ignore[arg-type]
+        check_history(history, "messages")
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if not body.stream:
-            answer = run_ask(question, history, mode, body.k)
-            return completion_dict(answer, completion_id, body.model)
+            return completion_dict(await answer(question, history, mode, body.k), completion_id, body.model)
+        await wait_ready()
         try:
-            service.wait_ready(READY_TIMEOUT_S)
-        except NotReadyError as exc:
-            raise ApiError(503, f"not ready: {exc}", "unavailable") from exc
-        events = service.stream(question, history=history, mode=mode, k=body.k)
+            ticket = await gate.enter()
+        except Busy as exc:
+            raise busy_error(exc) from exc
+        events = service.stream(question, history=history, mode=mode, k=body.k)  # a generator: no work yet
         return StreamingResponse(
-            sse_chunks(events, completion_id, body.model),
+            gated_stream(sse_chunks(events, completion_id, body.model), ticket, gate),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            background=BackgroundTask(ticket.release),  # also when the client left before the first chunk
         )
 
     return router
 
 
-def reference_dict(answer: Answer) -> dict[str, Any]:
-    """Citations shaped like RAGFlow's `reference`: chunks plus per-document aggregates."""
-    data = answer_to_dict(answer)
-    chunks, aggs = [], {}
-    for c in data["citations"]:
-        chunks.append(
-            {
-                "id": f"{c['source']}:{c['start']}-{c['end']}",
-                "n": c["n"],
-                "content": c["quote"],
-                "document_id": c["source"],
-                "document_name": c["title"] or c["source"],
-                "publisher": c["publisher"],
-                "date": c["date"],
-                "start": c["start"],
-                "end": c["end"],
-            }
-        )
-        agg = aggs.setdefault(c["source"], {"doc_id": c["source"], "doc_name": c["title"] or c["source"], "count": 0})
-        agg["count"] += 1
-    return {"chunks": chunks, "doc_aggs": list(aggs.values())}
-
-
-def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str, Any]:
-    data = answer_to_dict(answer)
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.text, "reference": reference_dict(answer)},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        "citations": data["citations"],
-        "refused": answer.refused,
-        "timings": data["timings"],
-    }
-
-
-def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterator[str]:
-    """Pipeline events -> OpenAI chunks. Tokens stream as deltas; an extractive answer arrives whole.
-
-    Before the first token, chunks with an empty delta carry `status` / `draft` (the instant
-    extractive draft) as extra fields, which OpenAI clients ignore.
-
-    The last chunk carries `reference`, `citations` and `answer` (the verified final text, which can
-    differ from the streamed tokens when citations were dropped or the LLM fell back).
-    """
-    created = int(time.time())
-
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-        payload = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-            **extra,
-        }
-        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-    yield chunk({"role": "assistant", "content": ""})
-    streamed = ""
+async def gated_stream(chunks: Iterator[str], ticket: GatePass, gate: AnswerGate) -> AsyncIterator[str]:
+    """Each chunk is computed in a gate thread; the slot is held until the stream ends or the client leaves."""
+    limiter = gate.thread_limiter()
     try:
-        for event in events:
-            if event.kind in ("status", "draft") and event.text and not streamed:
-                # not OpenAI: clients ignore these fields; our widget shows them until tokens arrive
-                yield chunk({}, **{event.kind: event.text})
-            elif event.kind == "token" and event.text:
-                streamed += event.text
-                yield chunk({"content": event.text})
-            elif event.kind == "final" and event.answer is not None:
-                answer = event.answer
-                if not streamed:
-                    yield chunk({"content": answer.text})
-                elif answer.text.startswith(streamed) and len(answer.text) > len(streamed):
-                    yield chunk({"content": answer.text[len(streamed) :]})
-                data = answer_to_dict(answer)
-                yield chunk(
-                    {},
-                    "stop",
-                    reference=reference_dict(answer),
-                    citations=data["citations"],
-                    answer=answer.text,
-                    refused=answer.refused,
-                    timings=data["timings"],
-                )
-    # the stream has started (200 sent): an error can only be reported in-band
-    except Exception:  # noqa: BLE001
-        log.exception("streamed answer failed")
-        yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error'}})}\n\n"
-    yield "data: [DONE]\n\n"
+        while True:
+            item = await anyio.to_thread.run_sync(next, chunks, None, limiter=limiter)
+            if item is None:
+                break
+            yield item
+    finally:
+        # the client may be gone (cancelled): closing the generator stops the model all the same
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(chunks.close, limiter=limiter)
+        ticket.release()

@@ -17,8 +17,10 @@ from rag.serialize import answer_to_dict
 from rag.question import QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
+from rag.web.feedback import FeedbackStore
+from rag.web.gate import AnswerGate, Busy
 from rag.web.security import RateLimiter
-from rag.web.service import ChatService, FeedbackLog, NotReadyError
+from rag.web.service import ChatService, NotReadyError
 
 log = logging.getLogger(__name__)
 
@@ -33,20 +35,25 @@ EXAMPLE_QUESTIONS = (
     "중기부가 상생협력 우수 기업 간담회를 연 장소는?",
 )
 MODE_CHOICES = [("LLM 답변 (초안 → 생성)", "llm"), ("추출 답변 (빠름)", "extractive")]
+BUSY_MESSAGE = "지금 답변 요청이 많습니다. {seconds}초쯤 뒤에 다시 시도해 주세요."
 
 
 @dataclass
 class WebContext:
-    """What the page needs: the service, where feedback goes, the rate limit, the public URL."""
+    """What the page needs: the service, where feedback goes, the rate limit, the answer gate, the public URL."""
 
     service: ChatService
-    feedback: FeedbackLog
+    feedback: FeedbackStore
     limiter: RateLimiter
+    gate: AnswerGate
     public_url: str
     default_mode: str = "extractive"
     default_k: int = 5
-    concurrency: int = 8
     max_question_chars: int = 2000
+
+    @property
+    def concurrency(self) -> int:
+        return self.gate.concurrency
 
 
 def embed_snippets(public_url: str) -> tuple[str, str]:
@@ -111,20 +118,25 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         answer: Answer | None = None
         tokens = ""
         try:
-            for event in service.stream(question, history=_history(conv), mode=mode, k=int(k)):
-                if event.kind == "status" and not tokens:
-                    chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
-                elif event.kind == "draft":
-                    chat[-1]["content"] = render.draft_html(event.text)
-                elif event.kind == "token":
-                    tokens += event.text
-                    chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
-                elif event.kind == "final" and event.answer is not None:
-                    answer = event.answer
-                    chat[-1]["content"] = render.chat_message_html(answer)
-                else:
-                    continue
-                yield chat, gr.skip(), conv, ""
+            with ctx.gate.hold():  # the same slots as the HTTP API: one limit for every answer
+                for event in service.stream(question, history=_history(conv), mode=mode, k=int(k)):
+                    if event.kind == "status" and not tokens:
+                        chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
+                    elif event.kind == "draft":
+                        chat[-1]["content"] = render.draft_html(event.text)
+                    elif event.kind == "token":
+                        tokens += event.text
+                        chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
+                    elif event.kind == "final" and event.answer is not None:
+                        answer = event.answer
+                        chat[-1]["content"] = render.chat_message_html(answer)
+                    else:
+                        continue
+                    yield chat, gr.skip(), conv, ""
+        except Busy as exc:
+            chat[-1]["content"] = render.escape_text(BUSY_MESSAGE.format(seconds=exc.retry_after))
+            yield chat, gr.skip(), conv, ""
+            return
         except NotReadyError as exc:
             chat[-1]["content"] = f"모델을 불러오지 못했습니다: {render.escape_text(str(exc))}"
             yield chat, gr.skip(), conv, ""
@@ -172,7 +184,11 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             raise gr.Error("question is empty")
         if mode not in ("llm", "extractive"):
             raise gr.Error("mode must be 'llm' or 'extractive'")
-        return answer_to_dict(service.ask(question.strip()[: ctx.max_question_chars], mode=mode, k=int(k)))
+        try:
+            with ctx.gate.hold():
+                return answer_to_dict(service.ask(question.strip()[: ctx.max_question_chars], mode=mode, k=int(k)))
+        except Busy as exc:
+            raise gr.Error(BUSY_MESSAGE.format(seconds=exc.retry_after)) from exc
 
     script_snippet, iframe_snippet = embed_snippets(ctx.public_url)
     with gr.Blocks(title="상생협력 뉴스 Q&A", analytics_enabled=False) as blocks:
@@ -255,7 +271,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         new_chat.click(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private", queue=False)
         chatbot.like(on_like, [conv_state], [feedback_note], api_visibility="private")
         gr.api(api_ask, api_name="ask", concurrency_limit=ctx.concurrency, concurrency_id="answer")
-    blocks.queue(default_concurrency_limit=ctx.concurrency)
+    # Gradio's own queue is bounded too: beyond the gate's capacity a job is refused, not parked
+    blocks.queue(default_concurrency_limit=ctx.concurrency, max_size=ctx.gate.capacity)
     return blocks
 
 

@@ -1,15 +1,27 @@
-"""One ASGI layer in front of everything (Gradio included): Origin checks, CORS, rate limit, CSP.
+"""One ASGI layer in front of everything (Gradio included). Each request passes, in order:
 
-- a browser request whose Origin is neither ours nor allowed gets 403 before any route runs;
-- `frame-ancestors` on every response stops other sites from framing the chat or the widget;
-- the API paths are rate-limited per client address.
+1. the Host allow-list (421): DNS-rebinding pages and misrouted requests stop here;
+2. the client address: X-Forwarded-For counts only from `app.trusted_proxies`;
+3. the Origin check (403): a browser page from an origin that is neither ours nor allowed;
+4. admin paths (404 / 403 / 401, see rag.web.admin) — before a byte of their body is read;
+5. CORS preflight for the allowed origins (never for admin paths);
+6. the method (405 with `Allow`) when the path exists but takes other methods;
+7. the body size (413): a declared Content-Length over the limit is refused unread, a streamed body
+   is cut off where it passes the limit, so a 200 MB body costs nothing;
+8. the rate limit (429) on POSTs to the API;
+then `frame-ancestors` / nosniff (and CORS) headers on every response.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
+from starlette.routing import BaseRoute, Match
+
+from rag.web.admin import GRADIO_UPLOAD_PATHS, AdminDenied, AdminGuard, is_admin_path
+from rag.web.errors import Headers, send_empty, send_error
+from rag.web.hosts import ClientAddress, HostPolicy
+from rag.web.methods import allowed_methods, route_match
 from rag.web.security import OriginPolicy, RateLimiter
 
 Scope = dict[str, Any]
@@ -20,83 +32,155 @@ API_PREFIXES = ("/api/", "/v1/")
 CORS_PREFIXES = ("/api/", "/v1/", "/health", "/widget")
 
 
+class BodyTooLarge(Exception):
+    """Raised into the app's `receive` when a streamed body passes the limit."""
+
+
 class SecurityMiddleware:
-    def __init__(self, app: Callable, policy: OriginPolicy, limiter: RateLimiter) -> None:
+    def __init__(
+        self,
+        app: Callable,
+        policy: OriginPolicy,
+        limiter: RateLimiter,
+        hosts: HostPolicy,
+        clients: ClientAddress,
+        admin: AdminGuard,
+        routes: Callable[[], Sequence[BaseRoute]],
+        max_body_bytes: int,
+        max_upload_bytes: int,
+    ) -> None:
         self.app = app
-        self.policy = policy
-        self.limiter = limiter
+        self.policy, self.limiter, self.hosts, self.clients, self.admin = policy, limiter, hosts, clients, admin
+        self.routes = routes
+        self.max_body_bytes, self.max_upload_bytes = max_body_bytes, max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        origin = headers.get("origin")
+        headers = _headers(scope)
         host = headers.get("host")
-        path: str = scope.get("path", "")
+        if not self.hosts.is_allowed(host):
+            await self._refuse(scope, send, 421, "host not allowed: this server does not answer to that name", "host_not_allowed")
+            return
+        peer, port = scope.get("client") or ("unknown", 0)
+        scope = {**scope, "client": (self.clients.resolve(peer, headers.get("x-forwarded-for")), port)}
+        origin = headers.get("origin")
         if not self.policy.is_allowed(origin, host):
-            await _send_json(send, 403, {"error": {"message": "origin not allowed", "type": "forbidden", "code": 403}})
+            await self._refuse(scope, send, 403, "origin not allowed", "forbidden")
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        cross_origin = _is_cross(origin, host)
-        cors = cross_origin and path.startswith(CORS_PREFIXES)
+        path: str = scope.get("path", "")
+        admin_path = is_admin_path(path)
+        if admin_path:
+            try:
+                self.admin.check(headers, host)
+            except AdminDenied as denied:
+                await self._deny_admin(scope, send, denied)
+                return
+        cors = not admin_path and _is_cross(origin, host) and path.startswith(CORS_PREFIXES)
         if scope["method"] == "OPTIONS" and cors:
-            await _send_empty(send, 204, _cors_headers(origin or "", preflight=True))
+            await send_empty(send, 204, _cors_headers(origin or "", preflight=True))
+            return
+        # OPTIONS is CORS's own business (Gradio's CORS layer answers it for its paths)
+        if scope["method"] != "OPTIONS" and route_match(self.routes(), scope) == Match.PARTIAL:
+            allow = ", ".join(allowed_methods(self.routes(), scope))
+            await send_error(send, 405, f"method {scope['method']} not allowed here; use {allow}", "method_not_allowed", [(b"allow", allow.encode())])
+            return
+        limit = self.max_upload_bytes if admin_path or path in GRADIO_UPLOAD_PATHS else self.max_body_bytes
+        declared = _int(headers.get("content-length"))
+        if declared is not None and declared > limit:
+            await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
             return
         if path.startswith(API_PREFIXES) and scope["method"] == "POST":
-            client = (scope.get("client") or ("unknown", 0))[0]
-            retry = self.limiter.check(client)
+            retry = self.limiter.check(scope["client"][0])
             if retry:
-                await _send_json(
-                    send,
-                    429,
-                    {"error": {"message": "rate limit exceeded", "type": "rate_limited", "code": 429}},
-                    [(b"retry-after", str(int(retry) + 1).encode())] + (_cors_headers(origin or "") if cors else []),
-                )
+                extra = [(b"retry-after", str(int(retry) + 1).encode())] + (_cors_headers(origin or "") if cors else [])
+                await send_error(send, 429, "rate limit exceeded", "rate_limited", extra)
                 return
         extra = [(b"content-security-policy", self.policy.frame_ancestors().encode()), (b"x-content-type-options", b"nosniff")]
         if cors:
             extra += _cors_headers(origin or "")
+        await self._call_limited(scope, receive, send, limit, extra)
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+    async def _call_limited(self, scope: Scope, receive: Receive, send: Send, limit: int, extra: Headers) -> None:
+        """Run the app with the body counted as it arrives; past `limit` the app's response becomes a 413."""
+        state = {"received": 0, "exceeded": False, "started": False}
+
+        async def counted_receive() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > limit:
+                    state["exceeded"] = True
+                    raise BodyTooLarge()
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if state["exceeded"]:  # whatever the app made of the cut-off body, the client gets the 413
+                if message["type"] == "http.response.start" and not state["started"]:
+                    state["started"] = True
+                    await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
+                return
             if message["type"] == "http.response.start":
+                state["started"] = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                message = dict(message)
-                message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]
+                message = {**message, "headers": list(message.get("headers", [])) + [(k, v) for k, v in extra if k not in names]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, counted_receive, guarded_send)
+        except BodyTooLarge:
+            if not state["started"]:
+                state["started"] = True
+                await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
+
+    async def _deny_admin(self, scope: Scope, send: Send, denied: AdminDenied) -> None:
+        headers: Headers = []
+        if denied.status == 401:
+            headers.append((b"www-authenticate", b'Bearer realm="sangsaeng-qa"'))
+            retry = self.limiter.check(scope["client"][0])  # failed tokens spend the rate limit: no brute force
+            if retry:
+                await send_error(send, 429, "rate limit exceeded", "rate_limited", [(b"retry-after", str(int(retry) + 1).encode())])
+                return
+        await send_error(send, denied.status, denied.message, denied.kind, headers)
+
+    async def _refuse(self, scope: Scope, send: Send, status: int, message: str, kind: str) -> None:
+        if scope["type"] == "websocket":  # closing before accept makes the server answer 403
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send_error(send, status, message, kind)
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    """Lower-cased names; repeated headers (X-Forwarded-For from a chain of proxies) joined by commas."""
+    out: dict[str, str] = {}
+    for raw_key, raw_value in scope.get("headers", []):
+        key, value = raw_key.decode("latin-1").lower(), raw_value.decode("latin-1")
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _is_cross(origin: str | None, host: str | None) -> bool:
     return bool(origin) and not OriginPolicy(()).is_allowed(origin, host)
 
 
-def _cors_headers(origin: str, preflight: bool = False) -> list[tuple[bytes, bytes]]:
+def _cors_headers(origin: str, preflight: bool = False) -> Headers:
     headers = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
     if preflight:
         headers += [
             (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+            # authorization: OpenAI client libraries send their key; admin paths never get CORS at all
             (b"access-control-allow-headers", b"content-type, authorization"),
             (b"access-control-max-age", b"600"),
         ]
     return headers
-
-
-async def _send_json(send: Send, status: int, body: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())] + (headers or []),
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
-
-
-async def _send_empty(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers + [(b"content-length", b"0")]})
-    await send({"type": "http.response.body", "body": b""})

@@ -1,4 +1,4 @@
-"""What the web layer asks of the pipeline: background start-up, waiting for it, feedback storage.
+"""What the web layer asks of the pipeline: background start-up, waiting for it, a health report.
 
 The page is served at once; `ChatService.start()` ingests the seeds (when the store is empty) and
 loads the models in a thread, and every question waits for that instead of failing.
@@ -7,8 +7,8 @@ loads the models in a thread, and every question waits for that instead of faili
 from __future__ import annotations
 
 import inspect
-import json
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("llm", "extractive")
 WARM_UP_QUESTION = "상생협력"
+DESCRIBE_TTL_S = 5.0  # /health shows store counts at most this old (a CLI ingest shows up within it)
 
 
 class PipelineLike(Protocol):
@@ -52,6 +53,10 @@ class ChatService:
         self.ready_at: float | None = None
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+        self._describe_lock = threading.Lock()
+        self._description: dict[str, Any] | None = None
+        self._described_at: float | None = None
+        self._describing = False
 
     @property
     def ready(self) -> bool:
@@ -79,6 +84,8 @@ class ChatService:
             # one throwaway question loads what warm_up leaves lazy (keyword index, Kiwi, answerer),
             # so "ready" means the next question is answered at full speed
             self._warm_answer()
+            self._describing = True
+            self._describe_now()  # /health has the counts the moment it says ready
         # the start-up boundary: whatever broke is shown on the page and in /health, not swallowed
         except Exception as exc:  # noqa: BLE001
             log.exception("pipeline start-up failed")
@@ -144,37 +151,49 @@ class ChatService:
         if callable(close):
             close()
 
-    def health(self) -> dict[str, Any]:
+    def health(self, with_paths: bool = False) -> dict[str, Any]:
+        """Start-up state and what the pipeline holds; never waits for the pipeline (a cached description).
+
+        `with_paths=False` (callers that are not this machine) leaves out anything that names a file
+        or folder: the store location, a model path, a path inside an error message.
+        """
         info: dict[str, Any] = {"status": "ok" if self.ready and not self.error else ("error" if self.error else "loading")}
         info["ready"] = self.ready and not self.error
-        info["detail"] = self.status
+        info["detail"] = self.status if with_paths else redact_paths(self.status)
         if self.ready_at is not None:
             info["startup_s"] = round(self.ready_at - self.started_at, 2)
-        if info["ready"] and self.pipe is not None:
-            info["pipeline"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.pipe.describe().items()}
+        described = self._described() if info["ready"] else None
+        if described is not None:
+            info["pipeline"] = described if with_paths else {k: v for k, v in described.items() if not _names_a_path(v)}
         return info
 
+    def _described(self) -> dict[str, Any] | None:
+        """The last `describe()`; a stale one is refreshed in the background (one refresh at a time)."""
+        with self._describe_lock:
+            stale = self._described_at is None or time.monotonic() - self._described_at > DESCRIBE_TTL_S
+            if stale and not self._describing and self.pipe is not None:
+                self._describing = True
+                threading.Thread(target=self._describe_now, name="rag-describe", daemon=True).start()
+            return self._description
 
-class FeedbackLog:
-    """Thumbs up/down with the question, answer and citations, one JSON object per line."""
+    def _describe_now(self) -> None:
+        try:
+            described = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.pipe.describe().items()}  # type: ignore[union-attr]
+        # /health must keep answering: a store that cannot be read right now keeps the last description
+        except Exception as exc:  # noqa: BLE001
+            log.warning("describe() failed: %s: %s", type(exc).__name__, exc)
+            described = self._description
+        with self._describe_lock:
+            self._description, self._described_at, self._describing = described, time.monotonic(), False
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
 
-    def record(self, vote: str, answer: dict[str, Any], client: str = "") -> dict[str, Any]:
-        entry = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "vote": vote,
-            "question": answer.get("question", ""),
-            "answer": answer.get("answer", ""),
-            "refused": answer.get("refused", False),
-            "mode": answer.get("mode", ""),
-            "citations": answer.get("citations", []),
-            "client": client,
-        }
-        with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        return entry
+_PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"/\\]+)+[\\/]?")
+
+
+def redact_paths(text: str) -> str:
+    """'… /srv/data/store/chroma.sqlite3 …' -> '… <path> …'."""
+    return _PATHLIKE.sub("<path>", text)
+
+
+def _names_a_path(value: Any) -> bool:
+    return isinstance(value, str) and (redact_paths(value) != value or "://" in value)

@@ -11,6 +11,9 @@
   var stopBtn = document.getElementById("qa-stop");
   var status = document.getElementById("qa-status");
   var history = [];
+  // the server bounds a conversation (app.max_history_turns / _chars); the answer only uses the last
+  // few turns, so the widget sends those and a long chat never runs into the limit
+  var HISTORY_TURNS = 8, HISTORY_CHARS = 3000;
   var controller = null;
   var counter = 0;
 
@@ -92,7 +95,8 @@
     bubble.appendChild(text);
     log.appendChild(bubble);
     scrollDown();
-    var messages = history.concat([{ role: "user", content: question }]);
+    var recent = history.slice(-HISTORY_TURNS).map(function (t) { return { role: t.role, content: t.content.slice(0, HISTORY_CHARS) }; });
+    var messages = recent.concat([{ role: "user", content: question }]);
     var body = { model: "sangsaeng-qa", messages: messages, stream: true };
     if (mode) body.mode = mode;
     controller = new AbortController();
@@ -103,7 +107,9 @@
         headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       if (!resp.ok) {
         var err = await resp.json().catch(function () { return {}; });
-        throw new Error(resp.status === 429 ? "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요." : ((err.error && err.error.message) || ("HTTP " + resp.status)));
+        var busy = resp.status === 429 || resp.status === 503;
+        var wait = resp.headers.get("retry-after");
+        throw new Error(busy ? "요청이 너무 많습니다. " + (wait ? wait + "초 뒤에" : "잠시 후") + " 다시 시도해 주세요." : ((err.error && err.error.message) || ("HTTP " + resp.status)));
       }
       var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
       while (true) {
@@ -136,6 +142,7 @@
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
+          if (final.notice) bubble.appendChild(el("div", "qa-notice", final.notice));
           renderSources(bubble, final.citations, prefix);
         }
         history = messages.concat([{ role: "assistant", content: answerText }]);
