@@ -3,11 +3,13 @@
 
     pipe = build_pipeline(load_settings())
     pipe.ingest()                                   # the configured corpus folders, incrementally
-    hits = pipe.search("LG이노텍의 동반성장 펀드 규모는?")
+    hits = pipe.search("LG이노텍의 동반성장 펀드 규모는?", filters=Filters(date_from="2022-01-01"))
     answer = pipe.ask("LG이노텍의 동반성장 펀드 규모는?", mode="extractive")
+    pipe.list_articles(); pipe.delete_article("2024/a.txt"); pipe.ingest_files([Path("new.txt")])
 
 The work lives beside it: `rag.ingest` (files → store + keyword index) and `rag.search` (question →
-fused hits); this module owns the lazily loaded parts they share and the answerer.
+fused hits); this module owns the lazily loaded parts they share and the answerer. Ingest holds the
+store's cross-process ingest lock, not the pipeline's: questions are answered while it runs.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
-from rag.ingest import IngestError, Ingester  # noqa: F401  (IngestError re-exported)
+from rag.ingest import IngestBusyError, IngestError, Ingester  # noqa: F401  (errors re-exported)
 from rag.question import QuestionError, check_question  # noqa: F401  (re-exported)
 from rag.search import Candidates, Searcher  # noqa: F401  (Candidates re-exported)
-from rag.types import Answer, Article, Chunk, Event, Hit, IngestReport, Turn
+from rag.types import Answer, Article, ArticleInfo, Event, Filters, Hit, IngestReport, Turn
+from rag.view import View, cached_article
 
 
 class Pipeline:
-    """Ingest, search, ask. Thread-safe for concurrent search/ask; ingest takes an exclusive lock."""
+    """Ingest, search, ask. Thread-safe: questions run concurrently, also while an ingest runs."""
 
     def __init__(
         self,
@@ -36,16 +39,17 @@ class Pipeline:
     ) -> None:
         self.settings = settings
         self._embedder = embedder
+        # the store is stamped with the *setting* that chose the model, so the check never depends
+        # on whether the model happened to load before the store opened; an injected embedder
+        # (tests, eval baselines) has no setting and identifies itself by name
+        self._embedding_setting = embedder.name if embedder is not None else settings.embedding.model
         self._generator_factory = generator
         self._generator: object | None = None
         self._korean = korean
         self._store = None
         self._store_bound = False
-        self._keyword = None
-        self._chunks: dict[str, Chunk] = {}
-        self._articles: dict[str, Article] = {}
         self._answerer = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # lazy loading only; never held while searching or ingesting
         self._generator_lock = threading.Lock()
         self._ingester = Ingester(settings, self)
         self._searcher = Searcher(settings, self)
@@ -87,37 +91,31 @@ class Pipeline:
             if self._store is None:
                 from rag.store import ChromaStore
 
-                self._store = ChromaStore(self.settings.store, self._embedding_setting())
+                self._store = ChromaStore(self.settings.store, self._embedding_setting)
             return self._store
 
-    def _embedding_setting(self) -> str:
-        # an injected embedder (tests, eval baselines) identifies itself by name
-        return self._embedder.name if self._embedder is not None else self.settings.embedding.model
+    def _shared_name(self) -> str | None:
+        s = self.settings.store
+        return f"{s.host}-{s.port}-{s.collection}" if s.host else None
 
-    def _keyword_cache_file(self) -> Path:
-        if self.settings.store.host:
-            name = f"keyword-{self.settings.store.host}-{self.settings.store.port}-{self.settings.store.collection}.json"
-            return self.settings.paths.data_dir / name
-        return self.settings.store.dir / f"keyword-{self.settings.store.collection}.json"
+    def keyword_files(self):
+        """The keyword index folder: beside a store folder, or per Chroma server in data_dir."""
+        from rag.keyword_files import KeywordFiles
 
-    def keyword_index(self):
-        """The keyword index and chunk catalogue, rebuilt from the store when missing or stale."""
-        with self._lock:
-            if self._keyword is None:
-                from rag.keyword import KiwiKeywordIndex
+        shared = self._shared_name()
+        root = (self.settings.paths.data_dir / f"keyword-{shared}" if shared
+                else self.settings.store.dir / f"keyword-{self.settings.store.collection}")
+        return KeywordFiles(root, getattr(self.korean, "version", ""))
 
-                chunks = self.store.all_chunks()
-                index = KiwiKeywordIndex(self.korean.tokens_batch, tokenizer_version=getattr(self.korean, "version", ""))
-                index.build(chunks, self._keyword_cache_file())
-                self._chunks = {c.chunk_id: c for c in chunks}
-                self._keyword = index
-            return self._keyword, self._chunks
+    def lock_path(self) -> Path:
+        """The ingest lock: beside a store folder, or per Chroma server in data_dir (one machine)."""
+        shared = self._shared_name()
+        if shared:
+            return self.settings.paths.data_dir / "locks" / f"ingest-{shared}.lock"
+        return self.settings.store.dir / ".ingest.lock"
 
-    def changed(self) -> None:
-        """The store changed: the keyword index and cached articles are rebuilt on next use."""
-        with self._lock:
-            self._keyword = None
-            self._articles.clear()
+    def use_view(self, view: View | None) -> None:
+        self._searcher.use_view(view)
 
     def generator(self):
         """The LLM backend, loaded on first use; raises the backend's error when it cannot load."""
@@ -141,75 +139,85 @@ class Pipeline:
                 self._answerer = Answerer(
                     self.settings,
                     self.korean,
-                    retrieve=lambda question, k: self.search(question, k),
+                    retrieve=lambda question, k, filters=None: self.search(question, k, filters=filters),
                     article=self.article,
                     generator=self.generator if llm_possible else None,
                 )
             return self._answerer
 
-    # --- ingest --------------------------------------------------------------------------------
+    # --- ingest and the article manager --------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False) -> IngestReport:
-        """Ingests files/folders (default: settings.paths.corpus); see `rag.ingest`."""
-        with self._lock:
-            report = self._ingester.ingest(paths, progress)
-            self.keyword_index()
-            return report
+    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False, wait: bool = True,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        """Ingests files/folders (default: settings.paths.corpus); see `rag.ingest`. A second ingest
+        of the same store waits for the first (`wait=False`: IngestBusyError at once)."""
+        return self._ingester.ingest(paths, progress, wait, on_wait)
+
+    def ingest_files(self, files: Sequence[Path], wait: bool = True) -> IngestReport:
+        """Ingests these files only (each's doc id is its file name); nothing else is deleted."""
+        return self._ingester.ingest(list(files), False, wait)
 
     def ingest_articles(self, articles: Sequence[Article], progress: bool = False) -> IngestReport:
         """Makes the store hold exactly these articles (used for benchmark corpora such as KorQuAD)."""
-        with self._lock:
-            report = self._ingester.ingest_articles(articles, progress)
-            self.keyword_index()
-            return report
+        return self._ingester.ingest_articles(articles, progress)
+
+    def delete_article(self, doc_id: str, wait: bool = True) -> bool:
+        """Deletes one article and its chunks; False when there is no such article."""
+        return bool(self.delete_articles([doc_id], wait).deleted)
+
+    def delete_articles(self, doc_ids: Sequence[str], wait: bool = True) -> IngestReport:
+        """Deletes articles and their chunks (one commit); unknown ids come back in `skipped`."""
+        return self._ingester.delete(doc_ids, wait)
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every ingested article (doc_id, title, date, publisher, source, chunks, ingested_at), by doc id."""
+        return sorted(self._searcher.view().articles.values(), key=lambda a: a.doc_id)
 
     # --- search --------------------------------------------------------------------------------
 
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """Hybrid search: dense + keyword, fused; Hit.score is calibrated to 0..1."""
-        return self._searcher.search(question, k)
+        return self._searcher.search(question, k, filters)
 
     def search_modes(
-        self, question: str, k: int | None = None, modes: Sequence[str] = ("dense", "keyword", "hybrid")
+        self, question: str, k: int | None = None, modes: Sequence[str] = ("dense", "keyword", "hybrid"),
+        filters: Filters | None = None,
     ) -> dict[str, list[Hit]]:
         """Rankings of each retriever on the same candidates (for evaluation), per-source cap applied."""
-        return self._searcher.search_modes(question, k, modes)
+        return self._searcher.search_modes(question, k, modes, filters)
 
-    def candidates(self, question: str, n: int) -> Candidates:
+    def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
         """The top-n of each retriever, with both scores completed on their union (fusion input)."""
-        return self._searcher.candidates(question, n)
+        return self._searcher.candidates(question, n, filters)
 
     def article(self, doc_id: str) -> Article | None:
-        with self._lock:
-            if doc_id not in self._articles:
-                found = self.store.article(doc_id)
-                if found is None:
-                    return None
-                self._articles[doc_id] = found
-            return self._articles[doc_id]
+        return cached_article(self._searcher.view(), self.raw_store(), doc_id)
 
     # --- answers -------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+            filters: Filters | None = None) -> Answer:
         check_question(question, self.settings.app.max_question_chars)
-        return self.answerer.ask(question, history, mode, k)
+        return self.answerer.ask(question, history, mode, k, filters=filters)
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+        filters: Filters | None = None,
     ) -> Iterator[Event]:
         check_question(question, self.settings.app.max_question_chars)
-        return self.answerer.stream(question, history, mode, k)
+        return self.answerer.stream(question, history, mode, k, filters=filters)
 
     # --- housekeeping --------------------------------------------------------------------------
 
     def describe(self) -> dict:
-        store = self.store
+        store, view = self.store, self._searcher.view()
         return {
             "store": store.location,
             "embedding_model": self.embedder.name,
             "dimension": self.embedder.dimension,
-            "n_docs": len(store.doc_hashes()),
-            "n_chunks": store.count(),
+            "n_docs": len(view.articles),
+            "n_chunks": len(view.keyword),
+            "generation": view.generation,
             "generation_backend": self.settings.generation.backend,
             "generation_model": self.settings.generation.model,
         }
@@ -225,16 +233,18 @@ class Pipeline:
     def warm_up(self, llm: bool = False) -> None:
         """Loads the embedder, the store and the keyword index now (and the LLM when asked)."""
         self.embedder.embed_queries(["warm up"])
-        self.keyword_index()
+        self._searcher.view()
         if llm:
             # loads the LLM and evaluates the fixed system prompt once: its KV cache then serves every question
             self.answerer.warm_up()
 
     def close(self) -> None:
         with self._lock:
+            if self._store is not None:
+                self._store.close()
             self._store = None
             self._store_bound = False
-            self._keyword = None
+            self._searcher.use_view(None)
 
 
 def build_pipeline(
