@@ -1,4 +1,4 @@
-"""The command line: `python -m rag ingest|search|ask|info|models`.
+"""The command line: `python -m rag ingest|search|ask|articles|delete|info|models`.
 
 Every user-facing failure (empty question, empty folder, missing model, dead server, store built
 with another model) ends as one line on stderr and exit code 2; nothing already stored is lost.
@@ -18,11 +18,13 @@ from rag.config import SettingsError, apply_offline_env, load_settings
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that carry a message meant for the user (resolved lazily: imports are costly)."""
+    from rag.filters import FilterError
     from rag.pipeline import IngestError
     from rag.question import QuestionError
     from rag.store import StoreError
 
-    errors: list[type[BaseException]] = [IngestError, QuestionError, StoreError, SettingsError, FileNotFoundError]
+    errors: list[type[BaseException]] = [IngestError, QuestionError, StoreError, SettingsError, FilterError,
+                                         FileNotFoundError]
     for module, name in (("rag.embedding", "EmbeddingModelError"), ("rag.generation", "GenerationError"),
                          ("rag.gguf", "ModelNotFoundError")):
         try:
@@ -40,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     def store_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument("--store", type=Path, default=None, help="store folder (default: settings store.dir)")
 
+    def filter_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--date-from", default=None, metavar="YYYY-MM-DD", help="only articles dated on or after")
+        p.add_argument("--date-to", default=None, metavar="YYYY-MM-DD", help="only articles dated on or before")
+        p.add_argument("--publisher", action="append", default=None, help="only this publisher (repeatable)")
+        p.add_argument("--source", action="append", default=None,
+                       help="only this doc id, or the doc ids under this folder (\"2024/\"; repeatable)")
+
     p = sub.add_parser("ingest", help="add/update/delete articles from files or folders (incremental)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: settings paths.corpus = seeds/)")
     p.add_argument("--rebuild", action="store_true", help="drop the store first (after changing the embedding model)")
@@ -51,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None)
     p.add_argument("--json", action="store_true")
     store_arg(p)
+    filter_args(p)
 
     p = sub.add_parser("ask", help="answer with verified citations")
     p.add_argument("question", nargs="?", default=None)
@@ -58,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=None)
     p.add_argument("--json", action="store_true")
     p.add_argument("--questions", type=Path, default=None, help="JSONL batch: one JSON answer per input line")
+    store_arg(p)
+    filter_args(p)
+
+    p = sub.add_parser("articles", help="list the ingested articles")
+    p.add_argument("--json", action="store_true")
+    store_arg(p)
+
+    p = sub.add_parser("delete", help="delete ingested articles by doc id")
+    p.add_argument("doc_ids", nargs="+")
     store_arg(p)
 
     p = sub.add_parser("info", help="what the store holds and which models it uses")
@@ -94,9 +113,11 @@ def cmd_ingest(args, settings) -> int:
 
         drop_store(settings.store)
     pipe = _pipeline(settings)
-    report = pipe.ingest(args.paths or None, progress=not args.quiet)
+    report = pipe.ingest(args.paths or None, progress=not args.quiet, on_wait=lambda m: print(m, file=sys.stderr))
     for file, reason in report.skipped:
         print(f"skipped {file}: {reason}", file=sys.stderr)
+    for doc_id in report.kept:
+        print(f"kept {doc_id}: its file could not be read now; the stored article stays", file=sys.stderr)
     print(
         f"ingested into {pipe.location}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
@@ -112,7 +133,7 @@ def cmd_search(args, settings) -> int:
     pipe = _pipeline(settings)
     _require_content(pipe)
     started = time.perf_counter()
-    hits = pipe.search(args.question, args.k)
+    hits = pipe.search(args.question, args.k, filters=_filters(args))
     elapsed = (time.perf_counter() - started) * 1000
     if args.json:
         print(json.dumps({"question": args.question, "ms": round(elapsed, 1),
@@ -139,11 +160,12 @@ def cmd_ask(args, settings) -> int:
         print("error: give a question, or --questions FILE.jsonl", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(answer_to_dict(pipe.ask(args.question, mode=args.mode, k=args.k)), ensure_ascii=False, indent=2))
+        answer = pipe.ask(args.question, mode=args.mode, k=args.k, filters=_filters(args))
+        print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
         return 0
     # the draft and the streamed tokens are a live preview on stderr; the verified answer goes to stdout
     final = None
-    for event in pipe.stream(args.question, mode=args.mode, k=args.k):
+    for event in pipe.stream(args.question, mode=args.mode, k=args.k, filters=_filters(args)):
         if event.kind == "status":
             print(f"… {event.text}", file=sys.stderr)
         elif event.kind in ("draft", "token"):
@@ -177,7 +199,7 @@ def _ask_batch(pipe, args) -> int:
         try:
             item = json.loads(line)
             history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
-            answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k)
+            answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k, filters=_filters(args))
             out = {"id": item.get("id"), "question": item["question"], **answer_to_dict(answer)}
         except (ValueError, KeyError, TypeError, AttributeError) as exc:  # QuestionError is a ValueError
             failures += 1
@@ -199,6 +221,33 @@ def _questions_text(path: Path) -> str | None:
         problem = f"NUL byte at offset {raw.index(0)}"
     print(f"error: {path} is not a UTF-8 JSONL file ({problem}): one JSON object per line", file=sys.stderr)
     return None
+
+
+def cmd_articles(args, settings) -> int:
+    from dataclasses import asdict
+
+    articles = _pipeline(settings).list_articles()
+    if args.json:
+        print(json.dumps({"articles": [asdict(a) for a in articles]}, ensure_ascii=False, indent=2))
+        return 0
+    for a in articles:
+        print(f"{a.doc_id}\t{a.date or '-'}\t{a.publisher or '-'}\t{a.chunks} chunks\t{a.title}")
+    print(f"{len(articles)} articles", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(args, settings) -> int:
+    report = _pipeline(settings).delete_articles(args.doc_ids)
+    for doc_id, reason in report.skipped:
+        print(f"not deleted {doc_id}: {reason}", file=sys.stderr)
+    print(f"deleted {len(report.deleted)} article(s)")
+    return 0 if not report.skipped else 1
+
+
+def _filters(args):
+    from rag.filters import make_filters
+
+    return make_filters(args.date_from, args.date_to, args.publisher, args.source) or None
 
 
 def cmd_info(args, settings) -> int:
@@ -233,7 +282,8 @@ def _require_content(pipe) -> None:
         raise IngestError(f"the store at {pipe.location} is empty: run `python -m rag ingest` first")
 
 
-_COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "info": cmd_info, "models": cmd_models}
+_COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "articles": cmd_articles,
+             "delete": cmd_delete, "info": cmd_info, "models": cmd_models}
 
 if __name__ == "__main__":
     sys.exit(main())

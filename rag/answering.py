@@ -19,7 +19,7 @@ from rag.generation import GenerationError, Generator, complete
 from rag.question import check_question
 from rag.synthesis import (Grounding, Prompts, assess_grounding, build_condense_messages, build_messages,
                            extractive_answer, is_refusal, select_evidence, trim_evidence, verify_answer)
-from rag.types import Answer, Article, Event, Hit, Turn
+from rag.types import Answer, Article, Event, Filters, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
@@ -76,7 +76,7 @@ class Answerer:
         self,
         settings: Settings,
         korean: object,
-        retrieve: Callable[[str, int], list[Hit]],
+        retrieve: Callable[..., list[Hit]],  # (question, k, filters=None)
         article: Callable[[str], Article | None],
         generator: Callable[[], Generator] | None = None,
         prompts: Prompts | None = None,
@@ -90,22 +90,23 @@ class Answerer:
 
     # --- public --------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+            filters: Filters | None = None) -> Answer:
         """The final answer of `stream`."""
         final = None
-        for event in self.stream(question, history, mode, k):
+        for event in self.stream(question, history, mode, k, filters=filters):
             if event.kind == "final":
                 final = event.answer
         assert final is not None  # stream always ends with a final event
         return final
 
     def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None,
-               k: int | None = None) -> Iterator[Event]:
+               k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
         """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
         question = check_question(question, self.settings.app.max_question_chars)
         mode = self._mode(mode)
         history = tuple(history)[-2 * self.settings.answer.history_turns:] if self.settings.answer.history_turns else ()
-        return self._run(question, history, mode, k or self.settings.retrieval.k)
+        return self._run(question, history, mode, k or self.settings.retrieval.k, filters)
 
     def warm_up(self) -> None:
         """Load the LLM and evaluate the fixed system prompt once, so the first question is fast."""
@@ -125,7 +126,8 @@ class Answerer:
             return "extractive"
         raise ValueError(f"unknown answer mode {chosen!r}: use 'llm' or 'extractive'")
 
-    def _run(self, question: str, history: tuple[Turn, ...], mode: str, k: int) -> Iterator[Event]:
+    def _run(self, question: str, history: tuple[Turn, ...], mode: str, k: int,
+             filters: Filters | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
         notice = ""
@@ -138,12 +140,12 @@ class Answerer:
             yield Event("status", "관련 기사를 찾는 중…")
         korean = self.korean
         budget = self.settings.answer
-        hits, evidence, grounding = self._gather(standalone, k)
+        hits, evidence, grounding = self._gather(standalone, k, filters)
         if not grounding.answerable and history:
             # Korean drops the subject the conversation established: try again with it
             carried = with_carried_names(standalone, history, korean)
             if carried:
-                found = self._gather(carried, k)
+                found = self._gather(carried, k, filters)
                 if found[2].answerable:
                     standalone, (hits, evidence, grounding) = carried, found
         timings = {"retrieval": ms()}
@@ -204,11 +206,11 @@ class Answerer:
             return
         yield final(text, citations, used="llm")
 
-    def _gather(self, question: str, k: int) -> tuple[list[Hit], list, Grounding]:
+    def _gather(self, question: str, k: int, filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:
         """Retrieval, a wide pool of evidence sentences (the extractive answer and the refusal checks
         use it all; its best part goes to the LLM) and the verdict on whether they can answer."""
         budget = self.settings.answer
-        hits = list(self._retrieve(question, k))
+        hits = list(self._retrieve(question, k, filters) if filters else self._retrieve(question, k))
         evidence = select_evidence(question, hits, self._article, self.korean, 2 * budget.max_evidence,
                                    4 * budget.max_evidence_chars)
         return hits, evidence, assess_grounding(question, hits, evidence, self.korean)

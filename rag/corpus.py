@@ -18,9 +18,10 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as _date
 from html import unescape
 from pathlib import Path
@@ -62,8 +63,18 @@ def extract_metadata(raw: str, kind: str) -> Metadata:
     return clean_document(raw, kind)[1]
 
 
-def load_corpus(paths: Sequence[Path], manifest_name: str = "manifest.json") -> CorpusLoad:
-    """Read every supported file under `paths` (recursive, sorted, hidden files skipped)."""
+def load_corpus(
+    paths: Sequence[Path],
+    manifest_name: str = "manifest.json",
+    max_file_bytes: int | None = None,
+    max_article_chars: int | None = None,
+) -> CorpusLoad:
+    """Read every supported file under `paths` (recursive, sorted, hidden files skipped).
+
+    A file's doc id is its path relative to the folder given (`2024/a.txt`), so files of the same
+    name in two subfolders never collide; a file given directly is known by its name. Files over
+    `max_file_bytes` and articles over `max_article_chars` are reported and skipped.
+    """
     load = CorpusLoad()
     manifests: dict[Path, dict[str, Any]] = {}
     seen: dict[str, str] = {}
@@ -76,8 +87,18 @@ def load_corpus(paths: Sequence[Path], manifest_name: str = "manifest.json") -> 
         if root.is_dir() and not files:
             load.problems.append((str(root), "folder holds no files"))
         for path in files:
+            if max_file_bytes is not None and not _size_ok(path, max_file_bytes, load.problems):
+                continue
             manifest = _manifest_for(path, manifest_name, manifests, load.problems)
+            relative = path.name if path == root else path.relative_to(root).as_posix()
             for article in _read_file(path, manifest, load.problems):
+                if path.suffix.lower() != ".jsonl":  # a JSONL record carries its own id
+                    article = replace(article, doc_id=relative)
+                if max_article_chars is not None and len(article.text) > max_article_chars:
+                    load.problems.append((str(path), f"article {article.doc_id!r} is {len(article.text):,} characters "
+                                          f"after cleaning, over the limit of {max_article_chars:,} "
+                                          "(setting paths.max_article_chars); skipped"))
+                    continue
                 if article.doc_id in seen:
                     load.problems.append(
                         (str(path), f"duplicate document id {article.doc_id!r} (also {seen[article.doc_id]}); skipped")
@@ -88,15 +109,32 @@ def load_corpus(paths: Sequence[Path], manifest_name: str = "manifest.json") -> 
     return load
 
 
+def _size_ok(path: Path, limit: int, problems: list[tuple[str, str]]) -> bool:
+    """Checked before reading: a huge file would cost gigabytes and hours before anything is said."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        problems.append((str(path), f"cannot read: {exc.strerror or exc}"))
+        return False
+    if size > limit:
+        problems.append((str(path), f"file is {size / 1e6:,.1f} MB, over the limit of {limit / 1e6:,.0f} MB "
+                         "(setting paths.max_file_mb); skipped"))
+        return False
+    return True
+
+
 def _walk(root: Path, manifest_name: str) -> list[Path]:
     files = []
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue  # hidden files and folders (.git, .DS_Store) are never articles
-        if path.is_file() and path.name != manifest_name:
-            files.append(path)
-    return files
+    # symlinked folders are not followed: a link loop (or a link to "/") must not walk forever
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # hidden folders (.git) hold no articles
+        for name in names:
+            path = Path(folder) / name
+            if name.startswith(".") or name == manifest_name:
+                continue  # hidden files (.DS_Store) are never articles
+            if path.is_file():
+                files.append(path)
+    return sorted(files, key=lambda p: p.relative_to(root).parts)
 
 
 def _manifest_for(

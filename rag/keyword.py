@@ -1,126 +1,275 @@
-"""Korean keyword search: Okapi BM25 over Kiwi morphemes.
+"""Korean keyword search: Okapi BM25 over Kiwi terms, in bm25s sparse segments on disk.
 
 Off-the-shelf BM25 tokenizers keep "삼성전자는" as one token, so a query for "삼성전자" never matches it;
-Kiwi morphemes fix that (see PLATFORM.md). The index lives in memory; the per-chunk tokens are
-cached in a JSON file beside the store so a restart does not re-tokenize the corpus, and anything
-missing from that cache is tokenized again from the store's own chunk texts.
+Kiwi terms fix that (see PLATFORM.md). bm25s turns pre-tokenized chunks into a sparse term x chunk
+score matrix that is saved and memory-mapped, so start-up loads files instead of re-tokenizing.
+
+The index is a list of immutable *segments* (`rag.keyword_files` writes them): an ingest adds one
+segment for what it added and marks replaced or deleted rows dead; small segments are merged as they
+pile up. Statistics are global across segments: a term's IDF counts every live chunk of every segment
+(each segment's baked-in IDF is rescaled), so ranking and the IDF-coverage signal the fusion uses do
+not depend on how the chunks happen to be split into segments.
+
+    index = KeywordIndex([segment], korean.tokens_batch)
+    terms = index.query_terms("삼성전자 펀드")
+    index.search(terms, 30)                     # top (chunk_id, BM25), best first
+    index.score(terms, ["a.txt#0-1f2e"])         # BM25 of given chunks only
+    index.coverage(terms, "a.txt#0-1f2e")        # share of the question's IDF mass in the chunk
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
-import tempfile
-from collections import Counter, defaultdict
-from pathlib import Path
-from typing import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
 
-from rag.types import Chunk
+import numpy as np
 
 Tokenize = Callable[[Sequence[str]], list[list[str]]]
+# doc_id -> allowed? (filters); evaluated once per distinct article, never per chunk
+Allow = Callable[[str], bool]
 
-_CACHE_VERSION = 1
-
-
-def _text_key(chunk: Chunk) -> str:
-    return hashlib.sha1(_index_text(chunk).encode("utf-8")).hexdigest()[:16]
+K1, B = 1.2, 0.75  # Okapi defaults; the score is k1-saturated tf times Lucene's never-negative IDF
 
 
-class KiwiKeywordIndex:
-    """BM25 over already-tokenized chunks. `tokenize` is `KoreanText.tokens_batch`."""
+def lucene_idf(df: np.ndarray | float, n: int) -> np.ndarray | float:
+    """IDF that never goes negative: very common terms add a little instead of hurting."""
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
-    def __init__(self, tokenize: Tokenize, k1: float = 1.2, b: float = 0.75, tokenizer_version: str = "") -> None:
+
+def doc_of(chunk_id: str) -> str:
+    """The article a chunk belongs to: chunk ids are `<doc_id>#<n>-<digest>`."""
+    return chunk_id.rsplit("#", 1)[0]
+
+
+@dataclass
+class Segment:
+    """One bm25s index over some chunks: CSC score matrix (term columns, chunk rows), memory-mapped.
+
+    `tokens`/`offsets` keep each row's term ids, so segments merge without re-tokenizing and
+    coverage can test term presence without a dense matrix.
+    """
+
+    name: str
+    ids: list[str]
+    vocab: dict[str, int]
+    data: np.ndarray  # bm25s scores: idf_segment(t) * tf-saturation(d, t)
+    indices: np.ndarray  # row of each entry; sorted within a column
+    indptr: np.ndarray  # column t spans data[indptr[t]:indptr[t + 1]]
+    tokens: np.ndarray  # term ids of every row, concatenated
+    offsets: np.ndarray  # row r's term ids are tokens[offsets[r]:offsets[r + 1]]
+    dead: np.ndarray  # bool per row: replaced or deleted since the segment was written
+    row_of: dict[str, int] = field(default_factory=dict)
+    df: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # live chunks per term
+
+    def __post_init__(self) -> None:
+        if not self.row_of:
+            self.row_of = {cid: i for i, cid in enumerate(self.ids)}
+        codes: dict[str, int] = {}
+        self.doc_codes = np.array([codes.setdefault(doc_of(c), len(codes)) for c in self.ids], dtype=np.int64)
+        self.docs = list(codes)
+        counts = np.diff(np.asarray(self.indptr, dtype=np.int64))
+        dead_rows = np.flatnonzero(self.dead)
+        if dead_rows.size:
+            dead_terms = np.concatenate([np.unique(self.row_terms(r)) for r in dead_rows])
+            counts = counts - np.bincount(dead_terms, minlength=len(counts))[: len(counts)]
+        self.df = counts
+        self.built_n = len(self.ids)  # bm25s baked its IDF with this N and the df of all rows
+
+    @property
+    def live(self) -> int:
+        return len(self.ids) - int(self.dead.sum())
+
+    def row_terms(self, row: int) -> np.ndarray:
+        return np.asarray(self.tokens[self.offsets[row] : self.offsets[row + 1]])
+
+    def term_id(self, term: str) -> int | None:
+        tid = self.vocab.get(term)
+        return tid if tid is not None and tid < len(self.indptr) - 1 else None
+
+    def column(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        return np.asarray(self.indices[a:b]), np.asarray(self.data[a:b], dtype=np.float64)
+
+    def baked_idf(self, tid: int) -> float:
+        df_all = int(self.indptr[tid + 1] - self.indptr[tid])
+        return float(lucene_idf(df_all, self.built_n))
+
+    def live_ids(self) -> Iterable[str]:
+        return (cid for cid, dead in zip(self.ids, self.dead) if not dead)
+
+    def with_dead(self, dead: np.ndarray) -> "Segment":
+        return Segment(name=self.name, ids=self.ids, vocab=self.vocab, data=self.data, indices=self.indices,
+                       indptr=self.indptr, tokens=self.tokens, offsets=self.offsets, dead=dead, row_of=self.row_of)
+
+    def live_terms(self) -> Iterable[tuple[str, list[str]]]:
+        """(chunk_id, terms) of every live row: what a merge rewrites, without re-tokenizing."""
+        words = np.empty(len(self.vocab), dtype=object)
+        words[list(self.vocab.values())] = list(self.vocab.keys())
+        for row in np.flatnonzero(~self.dead):
+            yield self.ids[row], [w for w in words[self.row_terms(row)].tolist() if w]
+
+
+def build_segment(name: str, ids: Sequence[str], terms: Sequence[list[str]]) -> Segment:
+    """A segment over pre-tokenized chunks, built by bm25s in memory (`rag.keyword_files` saves it)."""
+    import bm25s
+
+    retriever = bm25s.BM25(k1=K1, b=B, method="atire", idf_method="lucene")
+    # bm25s takes the Kiwi terms as they are; a chunk with no term still gets its row
+    retriever.index([list(t) or [""] for t in terms], create_empty_token=False, show_progress=False)
+    vocab = retriever.vocab_dict
+    offsets = np.zeros(len(terms) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter((len(t) for t in terms), dtype=np.int64, count=len(terms)), out=offsets[1:])
+    tokens = np.fromiter((vocab[w] for t in terms for w in t), dtype=np.int32, count=int(offsets[-1]))
+    scores = retriever.scores
+    segment = Segment(name=name, ids=list(ids), vocab=vocab, data=scores["data"], indices=scores["indices"],
+                      indptr=scores["indptr"], tokens=tokens, offsets=offsets, dead=np.zeros(len(ids), dtype=bool))
+    segment.retriever = retriever  # kept for saving
+    return segment
+
+
+class KeywordIndex:
+    """BM25 over the live rows of some segments; immutable once built (a refresh builds a new one)."""
+
+    def __init__(self, segments: Sequence[Segment], tokenize: Tokenize, generation: int = 0) -> None:
+        self.segments = list(segments)
         self._tokenize = tokenize
-        # a cache written by another tokenizer version holds other terms: it must not be reused
-        self._cache_version = f"{_CACHE_VERSION}:{tokenizer_version}"
-        self.k1, self.b = k1, b
-        self._tokens: dict[str, list[str]] = {}
-        self._postings: dict[str, list[tuple[str, int]]] = {}
-        self._length: dict[str, int] = {}
-        self._avg_length = 1.0
-        self._idf: dict[str, float] = {}
+        self.generation = generation
+        self._n = sum(s.live for s in self.segments)
 
     def __len__(self) -> int:
-        return len(self._tokens)
+        return self._n
 
-    def build(self, chunks: Sequence[Chunk], cache_file: Path | None = None) -> int:
-        """(Re)builds the index from chunks; returns how many chunks had to be tokenized."""
-        cached = _read_cache(cache_file, self._cache_version) if cache_file else {}
-        keys = {c.chunk_id: _text_key(c) for c in chunks}
-        missing = [c for c in chunks if cached.get(c.chunk_id, ("",))[0] != keys[c.chunk_id]]
-        missing_ids = {c.chunk_id for c in missing}
-        tokens = {c.chunk_id: cached[c.chunk_id][1] for c in chunks if c.chunk_id not in missing_ids}
-        tokens.update(zip((c.chunk_id for c in missing), self._tokenize([_index_text(c) for c in missing])))
-        self._index(tokens)
-        if cache_file and (missing or len(cached) != len(chunks)):
-            _write_cache(cache_file, self._cache_version, {cid: (keys[cid], toks) for cid, toks in tokens.items()})
-        return len(missing)
+    def __contains__(self, chunk_id: str) -> bool:
+        return self._locate(chunk_id) is not None
 
-    def _index(self, tokens: dict[str, list[str]]) -> None:
-        self._tokens = tokens
-        postings: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for chunk_id, toks in tokens.items():
-            for term, tf in Counter(toks).items():
-                postings[term].append((chunk_id, tf))
-        self._postings = dict(postings)
-        self._length = {cid: len(t) for cid, t in tokens.items()}
-        n = max(len(tokens), 1)
-        self._avg_length = (sum(self._length.values()) / n) or 1.0
-        # BM25+-style floor: idf never negative, so very common terms add a little instead of hurting
-        self._idf = {t: math.log(1.0 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()}
+    def chunk_ids(self) -> Iterable[str]:
+        for seg in self.segments:
+            yield from seg.live_ids()
+
+    def with_changes(
+        self, added: Sequence[tuple[str, list[str]]], removed: Iterable[str], generation: int
+    ) -> "KeywordIndex":
+        """A new index: this one minus `removed`, plus `added` as one new in-memory segment (a
+        re-added chunk id replaces its old row). This index is left as it is: searches in flight
+        keep using it."""
+        latest = dict(added)  # the last terms given for an id win
+        gone = set(removed) | set(latest)
+        segments = []
+        for seg in self.segments:
+            rows = [seg.row_of[c] for c in gone if c in seg.row_of and not seg.dead[seg.row_of[c]]]
+            if rows:
+                dead = seg.dead.copy()
+                dead[rows] = True
+                seg = seg.with_dead(dead)
+            if seg.live:
+                segments.append(seg)
+        if latest:
+            import uuid
+
+            segments.append(build_segment(f"seg-{uuid.uuid4().hex[:12]}", list(latest), list(latest.values())))
+        return KeywordIndex(segments, self._tokenize, generation)
 
     def query_terms(self, question: str) -> list[str]:
         return self._tokenize([question])[0]
 
-    def search(self, terms: Sequence[str], n: int) -> list[tuple[str, float]]:
-        """Top-n (chunk_id, BM25 score), best first; chunks matching no term are not returned."""
-        scores: dict[str, float] = defaultdict(float)
+    def _locate(self, chunk_id: str) -> tuple[Segment, int] | None:
+        # newest first: a re-added chunk lives in the newest segment, older rows of it are dead
+        for seg in reversed(self.segments):
+            row = seg.row_of.get(chunk_id)
+            if row is not None and not seg.dead[row]:
+                return seg, row
+        return None
+
+    def df(self, term: str) -> int:
+        total = 0
+        for seg in self.segments:
+            tid = seg.term_id(term)
+            if tid is not None:
+                total += int(seg.df[tid])
+        return total
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """Global IDF of each term (0 for a term no live chunk has)."""
+        out = {}
         for term in set(terms):
-            idf = self._idf.get(term)
-            if idf is None:
+            df = self.df(term)
+            out[term] = float(lucene_idf(df, self._n)) if df else 0.0
+        return out
+
+    def _weighted_columns(self, seg: Segment, terms: Iterable[str], idf: dict[str, float]):
+        """(rows, scores) of each query term in the segment, rescaled from its own IDF to the global one."""
+        for term in set(terms):
+            tid = seg.term_id(term)
+            if tid is None or not idf.get(term):
                 continue
-            for chunk_id, tf in self._postings[term]:
-                norm = self.k1 * (1 - self.b + self.b * self._length[chunk_id] / self._avg_length)
-                scores[chunk_id] += idf * tf * (self.k1 + 1) / (tf + norm)
-        return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+            rows, data = seg.column(tid)
+            baked = seg.baked_idf(tid)
+            if rows.size and baked > 0:
+                yield rows, data * (idf[term] / baked)
+
+    def search(self, terms: Sequence[str], n: int, allow: Allow | None = None) -> list[tuple[str, float]]:
+        """Top-n (chunk_id, BM25 score), best first; chunks matching no term (or not allowed) are left out."""
+        idf = self.idf(terms)
+        found: list[tuple[str, float]] = []
+        for seg in self.segments:
+            columns = list(self._weighted_columns(seg, terms, idf))
+            if not columns:
+                continue
+            rows = np.concatenate([r for r, _ in columns])
+            scores = np.bincount(rows, weights=np.concatenate([w for _, w in columns]), minlength=len(seg.ids))
+            scores[seg.dead] = 0.0
+            hit = np.flatnonzero(scores > 0)
+            if allow is not None and hit.size:
+                hit = hit[_allowed_rows(seg, hit, allow)]
+            if hit.size > n:
+                hit = hit[np.argpartition(-scores[hit], n - 1)[:n]]
+            found.extend((seg.ids[r], float(scores[r])) for r in hit)
+        return sorted(found, key=lambda kv: (-kv[1], kv[0]))[:n]
 
     def score(self, terms: Sequence[str], chunk_ids: Sequence[str]) -> dict[str, float]:
-        """BM25 of given chunks (for candidates that only the dense retriever found)."""
-        wanted = set(chunk_ids)
-        return {cid: s for cid, s in self.search(terms, len(self._tokens)) if cid in wanted}
+        """BM25 of the given chunks only (candidates the dense retriever found): no corpus-wide ranking."""
+        idf = self.idf(terms)
+        out: dict[str, float] = {}
+        by_segment: dict[int, list[tuple[str, int]]] = {}
+        for cid in chunk_ids:
+            found = self._locate(cid)
+            if found is not None:
+                by_segment.setdefault(id(found[0]), []).append((cid, found[1]))
+        for seg in self.segments:
+            wanted = by_segment.get(id(seg))
+            if not wanted:
+                continue
+            rows = np.array([r for _, r in wanted])
+            total = np.zeros(len(rows))
+            for col_rows, col_scores in self._weighted_columns(seg, terms, idf):
+                pos = np.searchsorted(col_rows, rows)
+                inside = pos < len(col_rows)
+                match = np.zeros(len(rows), dtype=bool)
+                match[inside] = col_rows[pos[inside]] == rows[inside]
+                total[match] += col_scores[pos[match]]
+            out.update((cid, float(s)) for (cid, _), s in zip(wanted, total) if s > 0)
+        return out
 
     def coverage(self, terms: Sequence[str], chunk_id: str) -> float:
         """Share of the query's IDF mass that occurs in the chunk: 0..1, comparable across queries."""
-        unseen_idf = math.log(1.0 + len(self._tokens) + 0.5)  # a term no chunk has is maximally rare
-        weights = {t: self._idf.get(t, unseen_idf) for t in set(terms)}
+        unseen_idf = math.log(1.0 + self._n + 0.5)  # a term no chunk has is maximally rare
+        idf = self.idf(terms)
+        weights = {t: (w if w > 0 else unseen_idf) for t, w in idf.items()}
         total = sum(weights.values())
         if total <= 0:
             return 0.0
-        present = set(self._tokens.get(chunk_id, ()))
-        return sum(w for t, w in weights.items() if t in present) / total
+        found = self._locate(chunk_id)
+        if found is None:
+            return 0.0
+        seg, row = found
+        present = set(seg.row_terms(row).tolist())
+        return sum(w for t, w in weights.items() if seg.term_id(t) in present) / total
 
 
-def _index_text(chunk: Chunk) -> str:
-    # the title is part of what a passage is about: "삼성전자" in a headline should count
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
-
-
-def _read_cache(path: Path, version: str) -> dict[str, tuple[str, list[str]]]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}  # missing or corrupt: rebuilt from the store
-    if data.get("version") != version:
-        return {}
-    return {cid: (key, toks) for cid, (key, toks) in data.get("chunks", {}).items()}
-
-
-def _write_cache(path: Path, version: str, tokens: dict[str, tuple[str, list[str]]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keyword-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"version": version, "chunks": tokens}, fh, ensure_ascii=False)
-    os.replace(tmp, path)  # atomic: a crash never leaves a half-written cache
+def _allowed_rows(seg: Segment, rows: np.ndarray, allow: Allow) -> np.ndarray:
+    """Boolean mask over `rows`: the filter is decided once per article, not once per chunk."""
+    codes = seg.doc_codes[rows]
+    unique = np.unique(codes)
+    allowed = unique[np.fromiter((allow(seg.docs[c]) for c in unique), dtype=bool, count=len(unique))]
+    return np.isin(codes, allowed)

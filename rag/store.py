@@ -1,9 +1,14 @@
 """The vector store: the only module that imports chromadb.
 
 Two collections per store: `<name>` holds chunks with our vectors (cosine space), `<name>-articles`
-holds each cleaned article (for highlighting by offsets) and its content hash. An article's record is
-written *after* its chunks, so an interrupted ingest leaves the article unrecorded and the next ingest
-redoes it: nothing half-written is ever taken as done.
+holds each cleaned article (for highlighting by offsets), its content hash and what the article
+manager lists. A chunk counts only while its article's record carries the same content hash: an
+article's record is written *after* its chunks and a reader sees chunks through the records it
+loaded, so an article's chunks and record become visible together; chunks whose record is missing
+or names another hash (a kill between the two writes) are orphans that the next ingest removes.
+
+The chunk collection's metadata holds the store's `generation` (bumped by every committed ingest, so
+serving processes notice a change) and `dirty` (an ingest started and has not finished).
 
 Chroma is never allowed to embed: every add and query passes vectors (otherwise it downloads an
 English ONNX model, see PLATFORM.md).
@@ -12,17 +17,24 @@ English ONNX model, see PLATFORM.md).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from rag.config import StoreSettings
-from rag.types import Article, Chunk
+from rag.filters import date_number, source_matches
+from rag.locks import LockBusyError, claim_folder
+from rag.types import Article, ArticleInfo, Chunk, Filters
 
 log = logging.getLogger(__name__)
 
 _BATCH = 500  # Chroma rejects very large single writes; keep each call moderate
+_PAGE = 5000  # records per read when scanning a whole collection
+# stores written before this lack date_int (date filters) and chunk counts: migrated in place
+FORMAT = 2
 
 
 class StoreError(RuntimeError):
@@ -31,6 +43,23 @@ class StoreError(RuntimeError):
 
 class StoreMismatchError(StoreError):
     """The store was built with another embedding model or dimension."""
+
+
+class StoreBusyError(StoreError):
+    """Another process has this store folder open (Chroma supports one process per folder)."""
+
+
+@dataclass(frozen=True)
+class StoreState:
+    generation: int = 0
+    dirty: bool = False  # an ingest started and did not finish (killed): orphans may exist
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk: Chunk
+    content_hash: str
+    vector: np.ndarray
 
 
 def _open_client(settings: StoreSettings):
@@ -45,8 +74,22 @@ def _open_client(settings: StoreSettings):
                 f"cannot reach the Chroma server at {settings.host}:{settings.port} ({exc}); "
                 f"start it with `chroma run --path DIR --host {settings.host} --port {settings.port}`"
             ) from exc
-    settings.dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.dir), settings=client_settings)
+
+
+def _make_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"the store path {folder} is a file, not a folder: give --store a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store folder {folder}: {exc.strerror or exc}") from exc
+
+
+def _hnsw(settings: StoreSettings) -> dict:
+    # what grew with the store in the old ingest was the number of Chroma calls (one upsert per
+    # article into each collection), not HNSW syncing: writes now go one call per group of articles
+    return {"space": "cosine", "batch_size": settings.hnsw_batch_size, "sync_threshold": settings.hnsw_sync_threshold}
 
 
 class ChromaStore:
@@ -60,18 +103,40 @@ class ChromaStore:
     def __init__(self, settings: StoreSettings, model_setting: str) -> None:
         self.settings = settings
         self.model_setting = model_setting
-        self._client = _open_client(settings)
-        self._chunks = self._client.get_or_create_collection(
-            settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-        )
-        self._articles = self._client.get_or_create_collection(
-            f"{settings.collection}-articles",
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        self._release: Callable[[], None] = lambda: None
+        if not settings.host:
+            _make_folder(settings.dir)
+            try:
+                # two PersistentClients on one folder from two processes can hang for minutes or
+                # lose writes (PLATFORM.md): refuse the second at once and say what to do instead
+                self._release = claim_folder(settings.dir, f"the store folder {settings.dir}")
+            except LockBusyError as exc:
+                raise StoreBusyError(
+                    f"{exc}. Chroma does not support two processes on one store folder: stop the other "
+                    f"process, or serve the store with `chroma run --path {settings.dir} --host 127.0.0.1 "
+                    f"--port 8000` and point every process at it (RAG_STORE__HOST=127.0.0.1 RAG_STORE__PORT=8000)"
+                ) from exc
+            except OSError as exc:
+                raise StoreError(f"cannot use the store folder {settings.dir}: {exc.strerror or exc}") from exc
+        try:
+            self._client = _open_client(settings)
+            self._chunks = self._client.get_or_create_collection(
+                settings.collection, configuration={"hnsw": _hnsw(settings)}, embedding_function=None
+            )
+            self._articles = self._client.get_or_create_collection(
+                f"{settings.collection}-articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+        except BaseException:
+            self._release()
+            raise
         meta = self._chunks.metadata or {}
-        if meta.get("embedding_setting") not in (None, model_setting):
+        # a store stamped before the fix to issue 12 may carry the model name as its setting
+        if meta.get("embedding_setting") not in (None, model_setting, meta.get("embedding_model")):
+            self.close()
             self._mismatch(meta, f"setting {model_setting!r}")
+
+    def close(self) -> None:
+        self._release()
 
     @property
     def location(self) -> str:
@@ -81,9 +146,10 @@ class ChromaStore:
 
     def bind_model(self, model_name: str, dimension: int) -> None:
         """Checks the store was built by this embedder; stamps an unstamped (new) store with it."""
-        meta = dict(self._chunks.metadata or {})
+        meta = self._meta()
         if "embedding_model" not in meta:
-            meta.update(embedding_model=model_name, dimension=dimension, embedding_setting=self.model_setting)
+            meta.update(embedding_model=model_name, dimension=dimension, embedding_setting=self.model_setting,
+                        format=FORMAT)
             self._chunks.modify(metadata=meta)
         elif meta.get("embedding_model") != model_name or meta.get("dimension") != dimension:
             self._mismatch(meta, f"{model_name!r} (dimension {dimension})")
@@ -96,15 +162,66 @@ class ChromaStore:
             f"python -m rag ingest --rebuild --store {self.settings.dir}"
         )
 
+    def _meta(self) -> dict:
+        # a Collection object caches its metadata: ask again, another process may have changed it
+        return dict(self._client.get_collection(self.settings.collection).metadata or {})
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def state(self) -> StoreState:
+        meta = self._meta()
+        return StoreState(int(meta.get("generation", 0) or 0), bool(meta.get("dirty", False)))
+
+    def set_state(self, state: StoreState) -> None:
+        meta = self._meta()
+        meta.update(generation=state.generation, dirty=state.dirty)
+        self._chunks.modify(metadata=meta)
+
+    def needs_migration(self) -> bool:
+        meta = self._meta()
+        return self.count() > 0 and int(meta.get("format", 1) or 1) < FORMAT
+
+    def migrate(self) -> int:
+        """Adds what older stores lack (date_int, chunk counts) in place; returns chunks updated."""
+        counts: dict[str, int] = {}
+        updated = 0
+        for page in self._pages(self._chunks, ["metadatas"]):
+            ids, metas = page["ids"], page["metadatas"]
+            for meta in metas:
+                counts[meta["doc_id"]] = counts.get(meta["doc_id"], 0) + 1
+                meta["date_int"] = date_number(meta.get("date") or None)
+            for lo in range(0, len(ids), _BATCH):
+                self._chunks.update(ids=ids[lo : lo + _BATCH], metadatas=metas[lo : lo + _BATCH])
+            updated += len(ids)
+        for page in self._pages(self._articles, ["metadatas"]):
+            metas = page["metadatas"]
+            for doc_id, meta in zip(page["ids"], metas):
+                meta.setdefault("chunks", counts.get(doc_id, 0))
+                meta.setdefault("ingested_at", "")
+                meta["date_int"] = date_number(meta.get("date") or None)
+            for lo in range(0, len(metas), _BATCH):
+                self._articles.update(ids=page["ids"][lo : lo + _BATCH], metadatas=metas[lo : lo + _BATCH])
+        meta = self._meta()
+        meta["format"] = FORMAT
+        self._chunks.modify(metadata=meta)
+        return updated
+
     # --- reading -------------------------------------------------------------------------------
 
     def count(self) -> int:
         return self._chunks.count()
 
+    def articles(self) -> dict[str, ArticleInfo]:
+        """Every recorded (fully ingested) article, without its text."""
+        out = {}
+        for page in self._pages(self._articles, ["metadatas"]):
+            for doc_id, meta in zip(page["ids"], page["metadatas"]):
+                out[doc_id] = _info_from_record(doc_id, meta)
+        return out
+
     def doc_hashes(self) -> dict[str, tuple[str, str]]:
         """doc_id -> (content_hash, path) of every fully ingested article."""
-        got = self._articles.get(include=["metadatas"])
-        return {i: (m.get("content_hash", ""), m.get("path", "")) for i, m in zip(got["ids"], got["metadatas"])}
+        return {d: (i.content_hash, i.source) for d, i in self.articles().items()}
 
     def article(self, doc_id: str) -> Article | None:
         got = self._articles.get(ids=[doc_id], include=["metadatas", "documents"])
@@ -112,41 +229,66 @@ class ChromaStore:
             return None
         return _article_from_record(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
+    def chunk_owners(self) -> Iterator[tuple[str, str, str]]:
+        """(chunk_id, doc_id, content_hash) of every stored chunk: orphans are found by comparing."""
+        for page in self._pages(self._chunks, ["metadatas"]):
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                yield cid, meta.get("doc_id", ""), meta.get("content_hash", "")
+
+    def chunk_ids(self) -> set[str]:
+        out: set[str] = set()
+        for page in self._pages(self._chunks, []):
+            out.update(page["ids"])
+        return out
+
     def all_chunks(self) -> list[Chunk]:
         """Every chunk (text + metadata), in a stable order."""
-        chunks: list[Chunk] = []
-        offset = 0
-        while True:
-            got = self._chunks.get(include=["metadatas", "documents"], limit=5000, offset=offset)
-            chunks.extend(_chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
-            if len(got["ids"]) < 5000:
-                break
-            offset += 5000
+        chunks = [
+            _chunk_from_record(i, d, m)
+            for page in self._pages(self._chunks, ["metadatas", "documents"])
+            for i, d, m in zip(page["ids"], page["documents"], page["metadatas"])
+        ]
         chunks.sort(key=lambda c: (c.doc_id, c.start, c.chunk_id))
         return chunks
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Nearest chunks as (chunk_id, cosine similarity), best first."""
+    def chunks(self, chunk_ids: Sequence[str], vectors: bool = False) -> dict[str, StoredChunk]:
+        """The given chunks with text, metadata, content hash (and vectors when asked)."""
+        if not chunk_ids:
+            return {}
+        include = ["metadatas", "documents"] + (["embeddings"] if vectors else [])
+        got = self._chunks.get(ids=list(chunk_ids), include=include)
+        embeddings = got.get("embeddings") if vectors else None
+        out = {}
+        for n, (cid, doc, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
+            vector = np.asarray(embeddings[n], dtype=np.float32) if embeddings is not None else np.zeros(0)
+            out[cid] = StoredChunk(_chunk_from_record(cid, doc, meta), meta.get("content_hash", ""), vector)
+        return out
+
+    def _pages(self, collection, include: list[str]) -> Iterator[dict]:
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=_PAGE, offset=offset)
+            if got["ids"]:
+                yield got
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""
         total = self.count()
         if total == 0:
             return []
         got = self._chunks.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(n, total), include=["distances"]
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(n, total),
+            include=["distances"], where=where or None,
         )
         # cosine space: distance = 1 - cosine similarity
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         """Exact cosine similarity of the query to the given chunks (for candidates found by keyword)."""
-        if not chunk_ids:
-            return {}
-        got = self._chunks.get(ids=list(chunk_ids), include=["embeddings"])
-        matrix = np.asarray(got["embeddings"], dtype=np.float32)
-        if matrix.size == 0:
-            return {}
-        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
-        sims = matrix @ (np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) + 1e-12))
-        return dict(zip(got["ids"], map(float, sims)))
+        return cosine(vector, self.chunks(chunk_ids, vectors=True))
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -155,36 +297,43 @@ class ChromaStore:
             self._articles.delete(ids=[doc_id])  # first: a crash in between leaves it "not ingested"
             self._chunks.delete(where={"doc_id": doc_id})
 
-    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, content_hash: str) -> None:
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        for lo in range(0, len(chunk_ids), _BATCH):
+            self._chunks.delete(ids=list(chunk_ids[lo : lo + _BATCH]))
+
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, content_hash: str | Sequence[str]) -> None:
+        """Upserts chunks; `content_hash` is one hash for all, or one per chunk (their articles')."""
+        hashes = [content_hash] * len(chunks) if isinstance(content_hash, str) else list(content_hash)
         for lo in range(0, len(chunks), _BATCH):
             part = chunks[lo : lo + _BATCH]
             self._chunks.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=np.asarray(vectors[lo : lo + _BATCH], dtype=np.float32),
                 documents=[c.text for c in part],
-                metadatas=[_chunk_metadata(c, content_hash) for c in part],
+                metadatas=[_chunk_metadata(c, h) for c, h in zip(part, hashes[lo : lo + _BATCH])],
             )
 
-    def put_article(self, article: Article) -> None:
+    def put_article(self, article: Article, chunks: int = 0) -> None:
         """Marks the article as fully ingested: call after its chunks are stored."""
-        self._articles.upsert(
-            ids=[article.doc_id],
-            embeddings=[[1.0]],  # the article collection is a key-value table; its vector is unused
-            documents=[article.text],
-            metadatas=[
-                {
-                    "title": article.title,
-                    "date": article.date or "",
-                    "publisher": article.publisher or "",
-                    "path": article.path,
-                    "content_hash": article.content_hash,
-                }
-            ],
-        )
+        self.put_articles([(article, chunks)])
+
+    def put_articles(self, articles: Sequence[tuple[Article, int]]) -> None:
+        """Records several articles in one write (each after its chunks are stored)."""
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for lo in range(0, len(articles), _BATCH):
+            part = articles[lo : lo + _BATCH]
+            self._articles.upsert(
+                ids=[a.doc_id for a, _ in part],
+                embeddings=[[1.0]] * len(part),  # the article collection is a key-value table; its vector is unused
+                documents=[a.text for a, _ in part],
+                metadatas=[_article_metadata(a, n, now) for a, n in part],
+            )
 
 
 def drop_store(settings: StoreSettings) -> None:
     """Deletes a store's collections whatever model built them (`ingest --rebuild`)."""
+    if not settings.host:
+        _make_folder(settings.dir)
     client = _open_client(settings)
     existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
     for name in (settings.collection, f"{settings.collection}-articles"):
@@ -192,16 +341,59 @@ def drop_store(settings: StoreSettings) -> None:
             client.delete_collection(name)
 
 
+def where_clause(filters: Filters | None, doc_ids: Iterable[str]) -> dict | None:
+    """The Chroma `where` for filters on chunk metadata; sources are matched against `doc_ids`."""
+    if not filters:
+        return None
+    clauses: list[dict] = []
+    if filters.date_from:
+        clauses.append({"date_int": {"$gte": date_number(filters.date_from)}})
+    if filters.date_to:
+        clauses.append({"date_int": {"$lte": date_number(filters.date_to)}})
+        clauses.append({"date_int": {"$gt": 0}})  # an undated article passes no date filter
+    if filters.publisher:
+        clauses.append({"publisher": {"$in": list(filters.publisher)}})
+    if filters.source:
+        wanted = sorted(d for d in doc_ids if any(source_matches(s, d) for s in filters.source))
+        # nothing matches: a clause no chunk satisfies, so the search finds nothing rather than everything
+        clauses.append({"doc_id": {"$in": wanted or [""]}})
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def cosine(vector: np.ndarray, stored: dict[str, StoredChunk]) -> dict[str, float]:
+    if not stored:
+        return {}
+    ids = list(stored)
+    matrix = np.stack([stored[i].vector for i in ids]).astype(np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
+    sims = matrix @ (np.asarray(vector, dtype=np.float32) / (np.linalg.norm(vector) + 1e-12))
+    return dict(zip(ids, map(float, sims)))
+
+
 def _chunk_metadata(chunk: Chunk, content_hash: str) -> dict:
     return {
         "doc_id": chunk.doc_id,
         "title": chunk.title,
         "date": chunk.date or "",
+        "date_int": date_number(chunk.date),
         "publisher": chunk.publisher or "",
         "start": chunk.start,
         "end": chunk.end,
         "n_tokens": chunk.n_tokens,
         "content_hash": content_hash,
+    }
+
+
+def _article_metadata(article: Article, chunks: int, now: str) -> dict:
+    return {
+        "title": article.title,
+        "date": article.date or "",
+        "date_int": date_number(article.date),
+        "publisher": article.publisher or "",
+        "path": article.path,
+        "content_hash": article.content_hash,
+        "chunks": chunks,
+        "ingested_at": now,
     }
 
 
@@ -216,6 +408,19 @@ def _chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
         date=meta.get("date") or None,
         publisher=meta.get("publisher") or None,
         n_tokens=int(meta.get("n_tokens", 0)),
+    )
+
+
+def _info_from_record(doc_id: str, meta: dict) -> ArticleInfo:
+    return ArticleInfo(
+        doc_id=doc_id,
+        title=meta.get("title", ""),
+        date=meta.get("date") or None,
+        publisher=meta.get("publisher") or None,
+        source=meta.get("path", ""),
+        chunks=int(meta.get("chunks", 0) or 0),
+        ingested_at=meta.get("ingested_at", ""),
+        content_hash=meta.get("content_hash", ""),
     )
 
 

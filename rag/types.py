@@ -12,9 +12,10 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class Article:
-    """One cleaned article. `doc_id` is the source file name (or JSONL id): the eval gold label."""
+    """One cleaned article. `doc_id` is the eval gold label; seeds sit at the corpus root, so theirs
+    is their file name."""
 
-    doc_id: str
+    doc_id: str  # the file's path relative to the corpus folder ("2024/a.txt"), or the JSONL id
     text: str
     title: str = ""
     date: str | None = None  # ISO 8601 (YYYY-MM-DD)
@@ -117,7 +118,40 @@ class IngestReport:
     deleted: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of files that could not be read
+    kept: tuple[str, ...] = ()  # stored articles kept as they were because their file could not be read now
     chunks_embedded: int = 0
     tokens_model: int = 0  # embedded text, in the embedding model's tokens
     tokens_tiktoken: int = 0  # the same text in cl100k_base tokens (what an OpenAI-style budget sees)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A restriction applied inside retrieval (both retrievers), never by dropping hits afterwards.
+
+    Dates are ISO `YYYY-MM-DD`, both ends inclusive; an article without a date passes no date
+    filter. `publisher` and `source` match any listed value; a source is a doc id ("2024/a.txt")
+    or a folder of them ("2024/").
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    publisher: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.date_from or self.date_to or self.publisher or self.source)
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the store records about an ingested article (the list the article manager shows)."""
+
+    doc_id: str
+    title: str = ""
+    date: str | None = None
+    publisher: str | None = None
+    source: str = ""  # the file it was read from
+    chunks: int = 0
+    ingested_at: str = ""  # ISO 8601 UTC
+    content_hash: str = ""

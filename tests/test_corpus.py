@@ -210,7 +210,16 @@ def test_folders_recursive_sorted_hidden_skipped(tmp_path: Path) -> None:
     (tmp_path / ".hidden.txt").write_text("숨은 기사다.", encoding="utf-8")
     (tmp_path / ".git" / "x.txt").write_text("깃 내부다.", encoding="utf-8")
     load = load_corpus([tmp_path])
-    assert [a.doc_id for a in load.articles] == ["1.txt", "2.txt"] and load.problems == []
+    # ids are paths relative to the folder given: the same name in two subfolders cannot collide
+    assert [a.doc_id for a in load.articles] == ["1.txt", "b/2.txt"] and load.problems == []
+
+
+def test_a_symlinked_folder_loop_is_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "1.txt").write_text("첫째 기사다.", encoding="utf-8")
+    (tmp_path / "a" / "loop").symlink_to(tmp_path / "a", target_is_directory=True)
+    load = load_corpus([tmp_path])
+    assert [a.doc_id for a in load.articles] == ["a/1.txt"]
 
 
 def test_missing_path_empty_folder_and_duplicate_names(tmp_path: Path) -> None:

@@ -1,67 +1,89 @@
-import json
+"""The bm25s keyword index: Korean terms, global statistics across segments, filters before ranking."""
 
+import numpy as np
 import pytest
 
-from rag.keyword import KiwiKeywordIndex
-from rag.types import Chunk
+from rag.keyword import KeywordIndex, build_segment
+
+TEXTS = {
+    "samsung.txt#0": "삼성전자는 협력사와 상생 펀드를 운영한다.",
+    "lgu.txt#0": "LGU+는 협력사 2000여곳에 납품대금을 조기 지급했다.",
+    "innotek.txt#0": "LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영 중이다.",
+    "kt.txt#0": "KT는 중소 협력사와 공동 연구개발에 100억원을 출연한다.",
+    "kt.txt#1": "KT는 협력사 펀드도 운영한다.",
+}
 
 
-def _chunks():
-    texts = {
-        "samsung": "삼성전자는 협력사와 상생 펀드를 운영한다.",
-        "lgu": "LGU+는 협력사 2000여곳에 납품대금을 조기 지급했다.",
-        "innotek": "LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영 중이다.",
-        "kt": "KT는 중소 협력사와 공동 연구개발에 100억원을 출연한다.",
-    }
-    return [Chunk(chunk_id=k, doc_id=f"{k}.txt", text=v, start=0, end=len(v)) for k, v in texts.items()]
+def _index(korean, groups=(list(TEXTS),)):
+    """One segment per group of chunk ids, as successive ingests would leave them."""
+    index = KeywordIndex([], korean.tokens_batch)
+    for n, ids in enumerate(groups):
+        index = index.with_changes([(i, korean.tokens(TEXTS[i])) for i in ids], [], n + 1)
+    return index
 
 
 def test_korean_particles_do_not_hide_names(korean):
-    index = KiwiKeywordIndex(korean.tokens_batch)
-    index.build(_chunks())
-    assert index.search(index.query_terms("삼성전자 펀드"), 1)[0][0] == "samsung"
-    assert index.search(index.query_terms("LGU+ 납품대금"), 1)[0][0] == "lgu"
-    assert index.search(index.query_terms("1030억 펀드는 누가?"), 1)[0][0] == "innotek"
-
-
-def test_no_match_returns_nothing(korean):
-    index = KiwiKeywordIndex(korean.tokens_batch)
-    index.build(_chunks())
+    index = _index(korean)
+    assert index.search(index.query_terms("삼성전자 펀드"), 1)[0][0] == "samsung.txt#0"
+    assert index.search(index.query_terms("LGU+ 납품대금"), 1)[0][0] == "lgu.txt#0"
+    assert index.search(index.query_terms("1030억 펀드는 누가?"), 1)[0][0] == "innotek.txt#0"
     assert index.search(index.query_terms("날씨"), 5) == []
 
 
 def test_coverage_is_the_share_of_query_weight_present(korean):
-    index = KiwiKeywordIndex(korean.tokens_batch)
-    index.build(_chunks())
+    index = _index(korean)
     terms = index.query_terms("삼성전자 펀드")
-    assert index.coverage(terms, "samsung") == pytest.approx(1.0)
-    assert 0.0 < index.coverage(terms, "innotek") < 1.0  # has 펀드, not 삼성전자
-    assert index.coverage(terms, "kt") == 0.0
+    assert index.coverage(terms, "samsung.txt#0") == pytest.approx(1.0)
+    assert 0.0 < index.coverage(terms, "innotek.txt#0") < 1.0  # has 펀드, not 삼성전자
+    assert index.coverage(terms, "lgu.txt#0") == 0.0
     # a query term that no chunk contains weighs in as maximally rare
-    assert index.coverage(index.query_terms("삼성전자 반도체"), "samsung") < 0.6
+    assert index.coverage(index.query_terms("삼성전자 반도체"), "samsung.txt#0") < 0.6
 
 
-def test_token_cache_is_reused_and_rebuilt_when_corrupt(korean, tmp_path):
-    calls = []
-
-    def counting(texts):
-        calls.append(len(texts))
-        return korean.tokens_batch(texts)
-
-    cache = tmp_path / "kw.json"
-    assert KiwiKeywordIndex(counting).build(_chunks(), cache) == 4
-    assert KiwiKeywordIndex(counting).build(_chunks(), cache) == 0  # nothing re-tokenized
-    changed = _chunks()[:3] + [Chunk(chunk_id="kt", doc_id="kt.txt", text="KT는 5G를 한다.", start=0, end=9)]
-    assert KiwiKeywordIndex(counting).build(changed, cache) == 1
-    cache.write_text("{not json", encoding="utf-8")
-    index = KiwiKeywordIndex(counting)
-    assert index.build(_chunks(), cache) == 4
-    assert json.loads(cache.read_text(encoding="utf-8"))["version"].startswith("1:")
-    assert index.search(index.query_terms("삼성전자"), 1)[0][0] == "samsung"
+def test_statistics_are_global_however_the_chunks_are_split_into_segments(korean):
+    whole = _index(korean)
+    split = _index(korean, (["samsung.txt#0", "lgu.txt#0"], ["innotek.txt#0"], ["kt.txt#0", "kt.txt#1"]))
+    assert len(split.segments) == 3 and len(split) == len(whole) == 5
+    for question in ("삼성전자 펀드", "협력사 펀드 운영", "KT 연구개발 출연"):
+        terms = whole.query_terms(question)
+        assert split.idf(terms) == pytest.approx(whole.idf(terms))
+        for cid in TEXTS:
+            assert split.coverage(terms, cid) == pytest.approx(whole.coverage(terms, cid))
+        # each segment's baked-in IDF is rescaled to the global one: a tiny segment ranks fairly
+        assert [c for c, _ in split.search(terms, 5)][:2] == [c for c, _ in whole.search(terms, 5)][:2]
 
 
-def test_token_cache_of_another_tokenizer_version_is_not_reused(korean, tmp_path):
-    cache = tmp_path / "kw.json"
-    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v1").build(_chunks(), cache) == 4
-    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v1").build(_chunks(), cache) == 0
-    assert KiwiKeywordIndex(korean.tokens_batch, tokenizer_version="v2").build(_chunks(), cache) == 4
+def test_scoring_given_chunks_matches_the_ranking(korean):
+    index = _index(korean, (["samsung.txt#0", "lgu.txt#0", "innotek.txt#0"], ["kt.txt#0", "kt.txt#1"]))
+    terms = index.query_terms("협력사 펀드 운영")
+    ranked = dict(index.search(terms, 10))
+    picked = ["kt.txt#1", "innotek.txt#0", "missing.txt#0"]
+    assert index.score(terms, picked) == pytest.approx({c: ranked[c] for c in picked if c in ranked})
+
+
+def test_filter_applies_before_ranking(korean):
+    index = _index(korean)
+    terms = index.query_terms("협력사 펀드 운영")
+    best = index.search(terms, 1)[0][0]
+    allowed = index.search(terms, 1, allow=lambda doc: doc != best.split("#")[0])
+    assert allowed and allowed[0][0].split("#")[0] != best.split("#")[0]  # the next best, not nothing
+    assert index.search(terms, 5, allow=lambda doc: doc == "kt.txt") and all(
+        c.startswith("kt.txt#") for c, _ in index.search(terms, 5, allow=lambda doc: doc == "kt.txt"))
+
+
+def test_removed_and_replaced_rows_are_gone(korean):
+    index = _index(korean)
+    changed = index.with_changes([("kt.txt#1", korean.tokens("KT는 5G 장비를 공급한다."))], ["samsung.txt#0"], 9)
+    assert "samsung.txt#0" not in changed and len(changed) == 4 and changed.generation == 9
+    assert all(c != "samsung.txt#0" for c, _ in changed.search(changed.query_terms("삼성전자 펀드"), 5))
+    assert changed.search(changed.query_terms("5G 장비"), 1)[0][0] == "kt.txt#1"
+    assert "kt.txt#1" not in dict(changed.search(changed.query_terms("협력사 펀드"), 5))
+    # the old index is untouched: a search in flight keeps its view
+    assert "samsung.txt#0" in index and len(index) == 5
+
+
+def test_a_chunk_without_terms_still_gets_a_row(korean):
+    segment = build_segment("s", ["a#0", "b#0"], [[], ["펀드"]])
+    index = KeywordIndex([segment], korean.tokens_batch)
+    assert len(index) == 2 and index.search(["펀드"], 5)[0][0] == "b#0"
+    assert np.asarray(segment.offsets).tolist() == [0, 0, 1]

@@ -114,13 +114,27 @@ def test_store_built_with_another_model_is_refused(settings, corpus, korean):
         build_pipeline(settings, embedder=Other(), korean=korean).search("KT")
 
 
-def test_keyword_index_is_rebuilt_when_its_file_is_missing(settings, corpus, korean):
+def test_keyword_index_is_rebuilt_when_its_folder_is_missing(settings, corpus, korean):
     build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
-    for f in settings.store.dir.glob("keyword-*.json"):
-        f.unlink()
+    folder = settings.store.dir / "keyword-articles"
+    assert (folder / "manifest.json").is_file()
+    shutil.rmtree(folder)
     hits = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).search("황창규 회장", k=1)
-    assert hits[0].chunk.doc_id == "004_3623695115e5a12c.txt"
-    assert list(settings.store.dir.glob("keyword-*.json"))
+    assert hits[0].chunk.doc_id == "004_3623695115e5a12c.txt"  # rebuilt in memory from the store's chunks
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    assert (folder / "manifest.json").is_file()  # and written back by the next ingest
+
+
+def test_the_store_check_does_not_depend_on_which_part_loaded_first(settings, corpus, korean, monkeypatch):
+    """`rag ingest` opens the store before the model loads, the app loads the model first: both must
+    agree that the store matches (issue 12: the app refused a store the CLI had just built)."""
+    import rag.embedding
+
+    monkeypatch.setattr(rag.embedding, "load_embedder", lambda conf, cache: HashingEmbedder())
+    build_pipeline(settings, korean=korean).ingest([corpus])  # store opened first, model loaded later
+    app = build_pipeline(settings, korean=korean)
+    app.warm_up()  # model first, then the store
+    assert app.search("황창규 회장", k=1)[0].chunk.doc_id == "004_3623695115e5a12c.txt"
 
 
 def test_changing_the_chunk_size_rechunks_everything(settings, corpus, korean):

@@ -1,9 +1,13 @@
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 
-from rag.config import StoreSettings
-from rag.store import ChromaStore, StoreMismatchError, drop_store
-from rag.types import Article, Chunk
+from rag.config import PROJECT_ROOT, StoreSettings
+from rag.store import ChromaStore, StoreBusyError, StoreError, StoreMismatchError, StoreState, drop_store, where_clause
+from rag.types import Article, Chunk, Filters
 
 
 def _settings(tmp_path):
@@ -37,6 +41,7 @@ def test_roundtrip_query_and_reopen(tmp_path):
     sims = store.similarities(np.array([0.0, 1.0, 0.0]), ["a.txt#1"])
     assert sims["a.txt#1"] == pytest.approx(1.0, abs=1e-5)
 
+    store.close()
     reopened = _open(tmp_path)
     assert reopened.doc_hashes() == {"a.txt": ("h1", "/x/a.txt")}
     assert reopened.article("a.txt").text == art.text
@@ -48,11 +53,17 @@ def test_roundtrip_query_and_reopen(tmp_path):
 
 
 def test_other_model_is_refused_with_a_rebuild_command(tmp_path):
-    _open(tmp_path)
+    _open(tmp_path).close()
     with pytest.raises(StoreMismatchError, match="ingest --rebuild"):
         ChromaStore(_settings(tmp_path), "b")  # another setting: refused before any model loads
     with pytest.raises(StoreMismatchError, match="ingest --rebuild"):
         ChromaStore(_settings(tmp_path), "a").bind_model("model-a-v2", 3)  # same setting, other model
+    # a store stamped by older code with the model's name as its setting opens under the setting
+    legacy = StoreSettings(dir=tmp_path / "legacy", collection="test-articles")
+    old = ChromaStore(legacy, "model-x")
+    old.bind_model("model-x", 3)
+    old.close()
+    ChromaStore(legacy, "x").bind_model("model-x", 3)
     with pytest.raises(StoreMismatchError):
         ChromaStore(_settings(tmp_path), "a").bind_model("model-a", 4)
     drop_store(_settings(tmp_path))
@@ -67,3 +78,62 @@ def test_article_without_record_is_not_done(tmp_path):
     assert store.doc_hashes() == {}
     store.delete_docs(["a.txt"])
     assert store.count() == 0
+
+
+def test_generation_and_dirty_flag_round_trip(tmp_path):
+    store = _open(tmp_path)
+    assert store.state() == StoreState(0, False)
+    store.set_state(StoreState(4, True))
+    assert store.state() == StoreState(4, True)
+    store.bind_model("model-a", 3)  # the model stamp and the state live side by side
+    assert store.state() == StoreState(4, True)
+
+
+def test_date_and_publisher_filters_run_inside_chroma(tmp_path):
+    store = _open(tmp_path)
+    for n, (date, publisher) in enumerate([("2021-03-01", "A"), ("2023-06-01", "B"), (None, "A")]):
+        art = Article(doc_id=f"{n}.txt", text="문장이다.", date=date, publisher=publisher, content_hash=f"h{n}")
+        chunk = Chunk(chunk_id=f"{n}.txt#0", doc_id=art.doc_id, text=art.text, start=0, end=5, date=date,
+                      publisher=publisher)
+        store.add_chunks([chunk], np.array([[1.0, 0.1 * n, 0.0]], dtype=np.float32), art.content_hash)
+        store.put_article(art, chunks=1)
+    docs = store.articles()
+    assert docs["1.txt"].chunks == 1 and docs["1.txt"].ingested_at
+    query = np.array([1.0, 0.0, 0.0])
+    found = lambda f: sorted(c for c, _ in store.query(query, 10, where_clause(f, docs)))  # noqa: E731
+    assert found(Filters(date_from="2022-01-01")) == ["1.txt#0"]
+    assert found(Filters(date_to="2022-01-01")) == ["0.txt#0"]  # the undated article passes no date filter
+    assert found(Filters(publisher=("A",))) == ["0.txt#0", "2.txt#0"]
+    assert found(Filters(source=("2.txt", "1.txt"))) == ["1.txt#0", "2.txt#0"]
+    assert found(Filters(source=("nothing/",))) == []
+
+
+def test_a_file_as_store_is_one_clear_error(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(StoreError, match="is a file, not a folder"):
+        ChromaStore(StoreSettings(dir=path), "a")
+
+
+def test_a_second_process_on_one_store_folder_is_refused(tmp_path):
+    """Chroma does not support two processes on one PersistentClient folder: say so at once."""
+    _open(tmp_path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from rag.config import StoreSettings
+            from rag.store import ChromaStore
+            store = ChromaStore(StoreSettings(dir=Path({str(tmp_path / "store")!r}), collection="test-articles"), "a")
+            print("open", flush=True)
+            sys.stdin.readline()
+        """)],
+        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreBusyError, match="chroma run --path"):
+            ChromaStore(_settings(tmp_path), "a")
+    finally:
+        holder.communicate("\n", timeout=60)
+    ChromaStore(_settings(tmp_path), "a").close()  # free again once the other process is gone

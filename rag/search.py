@@ -1,0 +1,160 @@
+"""Search: a question in, calibrated hybrid hits out (dense + Korean keyword, fused, capped per source).
+
+    searcher = Searcher(settings, parts)
+    hits = searcher.search("LG이노텍의 동반성장 펀드 규모는?", k=5, filters=Filters(date_from="2023-01-01"))
+    by_mode = searcher.search_modes(question, k=10)   # dense / keyword / hybrid on the same candidates
+
+Every question searches one `View` (rag.view): the keyword index and article records of one store
+generation. A serving process checks the store's generation at most every `store.refresh_s` seconds
+and swaps in a fresh view when an ingest (here or in another process) committed; questions already
+running keep the view they started with, so none fails or mixes two generations.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from rag.config import Settings
+from rag.filters import matches
+from rag.glossary import with_glosses
+from rag.question import check_question
+from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
+from rag.store import cosine, where_clause
+from rag.types import Chunk, Filters, Hit
+from rag.view import View, open_view
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Raw retriever output for one question: chunk_id -> score."""
+
+    dense_only: dict[str, float]  # cosine similarity, the dense retriever's own top-n
+    keyword_only: dict[str, float]  # BM25, the keyword retriever's own top-n
+    dense: dict[str, float]  # cosine similarity on the union of both top-n
+    keyword: dict[str, float]  # BM25 on the union (absent = matched no query term)
+    coverage: dict[str, float]  # share of the question's IDF mass in each chunk
+
+
+class SearchParts(Protocol):
+    """What search needs from the pipeline."""
+
+    @property
+    def embedder(self): ...
+    @property
+    def store(self): ...
+    @property
+    def korean(self): ...
+    def raw_store(self): ...
+    def keyword_files(self): ...
+
+
+class Searcher:
+    def __init__(self, settings: Settings, parts: SearchParts) -> None:
+        self.settings = settings
+        self.parts = parts
+        self._view: View | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    # --- the view ------------------------------------------------------------------------------
+
+    def view(self) -> View:
+        """The current view; re-checks the store's generation at most every `store.refresh_s`."""
+        view = self._view
+        if view is None:
+            with self._lock:
+                if self._view is None:
+                    self._view = self._open()
+                    self._checked = time.monotonic()
+                return self._view
+        if time.monotonic() - self._checked >= self.settings.store.refresh_s and self._lock.acquire(blocking=False):
+            # one thread refreshes; the others go on with the view they have
+            try:
+                self._checked = time.monotonic()
+                if self.parts.raw_store().state().generation != view.generation:
+                    self._view = self._open()
+            finally:
+                self._lock.release()
+        return self._view
+
+    def use_view(self, view: View | None) -> None:
+        """Swap in a view (an ingest in this process just committed it); None = reopen on next use."""
+        with self._lock:
+            self._view = view
+            self._checked = time.monotonic()
+
+    def _open(self) -> View:
+        korean = self.parts.korean
+        view, _ = open_view(self.parts.raw_store(), self.parts.keyword_files(), korean.tokens_batch)
+        return view
+
+    # --- searching -----------------------------------------------------------------------------
+
+    def search(self, question: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+        """Hybrid search: dense + keyword, fused; Hit.score is calibrated to 0..1."""
+        return self.search_modes(question, k, modes=("hybrid",), filters=filters)["hybrid"]
+
+    def search_modes(
+        self, question: str, k: int | None = None, modes: Sequence[str] = ("dense", "keyword", "hybrid"),
+        filters: Filters | None = None,
+    ) -> dict[str, list[Hit]]:
+        """Rankings of each retriever on the same candidates (for evaluation), per-source cap applied."""
+        conf = self.settings.retrieval
+        k = k or conf.k
+        found, chunks = self._candidates(question, max(conf.candidates, k), filters)
+        rankings = {
+            "dense": _by_score(found.dense_only),
+            "keyword": _by_score(found.keyword_only),
+            "hybrid": fuse_calibrated(found.dense, found.coverage, conf.dense_weight),
+        }
+        out: dict[str, list[Hit]] = {}
+        for mode in modes:
+            ranked = [(chunks[i], s) for i, s in rankings[mode] if i in chunks]
+            hits = make_hits(
+                cap_per_source(ranked, k, conf.per_source_cap), found.dense, found.keyword, found.coverage,
+                conf.dense_weight,
+            )
+            out[mode] = [h for h in hits if h.score >= conf.min_score] if mode == "hybrid" else hits
+        return out
+
+    def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
+        """The top-n of each retriever, with both scores completed on their union (fusion input)."""
+        return self._candidates(question, n, filters)[0]
+
+    def _candidates(self, question: str, n: int, filters: Filters | None) -> tuple[Candidates, dict[str, Chunk]]:
+        text = check_question(question, self.settings.app.max_question_chars)
+        view = self.view()
+        if not view.articles:
+            return Candidates({}, {}, {}, {}, {}), {}
+        store, index = self.parts.store, view.keyword
+        vector = self.parts.embedder.embed_queries([text])[0]
+        allow = None
+        if filters:
+            def allow(doc_id: str) -> bool:
+                info = view.articles.get(doc_id)
+                return info is not None and matches(filters, doc_id, info.date, info.publisher)
+        # both retrievers search the same restricted corpus: Chroma filters on chunk metadata, the
+        # keyword index masks rows before ranking
+        dense_raw = store.query(vector, n, where_clause(filters, view.articles))
+        # an English question is matched by keyword through the Korean forms of its domain words
+        terms = index.query_terms(with_glosses(text))
+        keyword_raw = index.search(terms, n, allow)
+        stored = store.chunks(list(dict.fromkeys([c for c, _ in dense_raw] + [c for c, _ in keyword_raw])),
+                              vectors=True)
+        # a chunk counts only through its article's record in this view (no orphan, no half-ingested article)
+        visible = {c: s for c, s in stored.items() if view.visible(s.chunk.doc_id, s.content_hash)}
+        dense_only = {c: s for c, s in dense_raw if c in visible}
+        keyword_only = {c: s for c, s in keyword_raw if c in visible}
+        # complete both score maps on the union so fusion compares like with like
+        dense = dense_only | cosine(vector, {c: visible[c] for c in keyword_only if c not in dense_only})
+        keyword = keyword_only | index.score(terms, [c for c in dense_only if c not in keyword_only])
+        coverage = {c: index.coverage(terms, c) for c in dense}
+        chunks = {c: s.chunk for c, s in visible.items()}
+        return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
+
+
+def _by_score(scores: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -1,0 +1,47 @@
+"""The keyword index on disk: commits are atomic, segments merge, loading needs no tokenizer run."""
+
+import json
+
+from rag.keyword import KeywordIndex
+from rag.keyword_files import MAX_SEGMENTS, KeywordFiles
+
+TEXTS = [f"협력사 {n}번 기업은 상생 펀드 {n}억 원을 조성했다." for n in range(40)]
+
+
+def _no_tokenizing(texts):
+    raise AssertionError("loading must not tokenize")
+
+
+def test_commit_then_load_memory_maps_without_tokenizing(tmp_path, korean):
+    files = KeywordFiles(tmp_path / "kw", korean.version)
+    assert files.load(korean.tokens_batch) is None  # nothing yet: the caller builds from the store
+    index = KeywordIndex([], korean.tokens_batch).with_changes(
+        [(f"d{n}.txt#0", korean.tokens(t)) for n, t in enumerate(TEXTS)], [], generation=3)
+    files.commit(index)
+    loaded = files.load(_no_tokenizing)
+    assert loaded.generation == 3 and len(loaded) == len(TEXTS)
+    terms = korean.tokens("상생 펀드 7억")
+    assert loaded.search(terms, 3) == index.search(terms, 3)
+    # another tokenizer's terms must not be reused
+    assert KeywordFiles(tmp_path / "kw", "other-version").load(korean.tokens_batch) is None
+    (tmp_path / "kw" / "manifest.json").write_text("{broken", encoding="utf-8")
+    assert files.load(korean.tokens_batch) is None
+
+
+def test_small_commits_merge_and_old_files_are_collected(tmp_path, korean):
+    files = KeywordFiles(tmp_path / "kw", korean.version)
+    index = KeywordIndex([], korean.tokens_batch)
+    for n, text in enumerate(TEXTS):  # one article per ingest, as uploads from the browser come in
+        index = files.commit(index.with_changes([(f"d{n}.txt#0", korean.tokens(text))], [], generation=n + 1))
+        assert len(index.segments) <= MAX_SEGMENTS
+    assert len(index) == len(TEXTS) and len(index.segments) <= 4  # geometric sizes: O(log n) segments
+    index = files.commit(index.with_changes([], [f"d{n}.txt#0" for n in range(30)], generation=99))
+    assert len(index) == 10 and all(int(c[1:].split(".")[0]) >= 30 for c in index.chunk_ids())
+    manifest = json.loads((tmp_path / "kw" / "manifest.json").read_text(encoding="utf-8"))
+    named = {e["name"] for e in manifest["segments"]}
+    on_disk = {p.name for p in (tmp_path / "kw").iterdir() if p.is_dir()}
+    assert named <= on_disk and len(on_disk) <= 2 * MAX_SEGMENTS  # unreferenced segments were removed
+    whole = KeywordIndex([], korean.tokens_batch).with_changes(
+        [(f"d{n}.txt#0", korean.tokens(TEXTS[n])) for n in range(30, 40)], [], 1)
+    terms = korean.tokens("상생 펀드 35억")
+    assert index.search(terms, 1)[0][0] == whole.search(terms, 1)[0][0] == "d35.txt#0"
