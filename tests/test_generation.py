@@ -14,6 +14,7 @@ import pytest
 from rag.config import GenerationSettings, PROJECT_ROOT
 from rag.generation import (GenerationError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
                             load_generator)
+from tests.fakes import SilentServer
 
 MESSAGES = [
     {"role": "system", "content": "주어진 근거로만 한국어로 짧게 답하세요."},
@@ -68,33 +69,10 @@ def test_dead_server_is_one_clear_line() -> None:
 
 
 def test_a_server_that_never_answers_times_out() -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])  # hold the connection open, say nothing
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        port = listener.getsockname()[1]
+    with SilentServer() as port:
         generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}/v1", "any", timeout_s=1.0)
         with pytest.raises(GenerationError, match="timed out"):
             complete(generator, MESSAGES, max_tokens=8)
-    finally:
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 # ---------------------------------------------------------------- real models (slow)
