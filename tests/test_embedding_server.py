@@ -7,7 +7,6 @@ Fast tests run a small real HTTP server on loopback that answers with the hashin
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,14 +19,9 @@ from rag.config import EmbeddingSettings
 from rag.embedder_base import EmbeddingModelError, EmbeddingServerError
 from rag.embedding_server import CHECK_TEXTS, ServerEmbedder
 from tests.fakes import HashingEmbedder, SilentServer
+from tests.servers import free_port, llama_cpp_server
 
 LOCAL = HashingEmbedder()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LoopbackServer:
@@ -154,3 +148,43 @@ def test_unknown_backend_names_the_setting(tmp_path):
 
     with pytest.raises(EmbeddingModelError, match="RAG_EMBEDDING__BACKEND"):
         load_embedder(replace(EmbeddingSettings(), backend="grpc"), tmp_path)
+
+
+# ---------------------------------------------------------------- a real server (slow)
+
+
+@pytest.fixture(scope="module")
+def e5_server(model_cache, tmp_path_factory):
+    """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) serving our e5 as GGUF on loopback."""
+    pytest.importorskip("llama_cpp.server")
+    from rag.e5_gguf import materialize_e5_gguf
+
+    args = ("--embedding", "true", "--n_ctx", "512", "--n_batch", "512", "--n_ubatch", "512", "--n_threads", "2",
+            "--model_alias", "e5")
+    with llama_cpp_server(materialize_e5_gguf(model_cache), tmp_path_factory.mktemp("e5-server"), *args) as base:
+        yield base
+
+
+@pytest.mark.slow
+def test_ingest_through_a_real_embeddings_server_then_search_locally(e5_server, real_embedder, model_cache,
+                                                                    seeds_dir, korean, tmp_path):
+    from rag.config import load_settings
+    from rag.embedding import load_embedder
+    from rag.pipeline import build_pipeline
+
+    settings = replace(EmbeddingSettings(), backend="openai", base_url=e5_server, server_model="e5",
+                       server_batch_size=8, timeout_s=120)
+    server = load_embedder(settings, model_cache)  # checks the server against the local model first
+    assert server.min_cosine >= 0.99
+    assert server.name == real_embedder.name  # its vectors may share a store with local ones
+
+    # a passage longer than the model's limit is cut client-side exactly where the local model cuts it
+    long_text = "상생협력 기금과 동반성장 지수를 설명하는 긴 기사. " * 80
+    assert float(server.embed_passages([long_text])[0] @ real_embedder.embed_passages([long_text])[0]) >= 0.99
+
+    app = load_settings(None, env={"RAG_STORE__DIR": str(tmp_path / "store"), "RAG_PATHS__DATA_DIR": str(tmp_path)})
+    report = build_pipeline(app, embedder=server, korean=korean).ingest([seeds_dir])
+    assert report.added
+    # the search side never talks to the server: a plain local pipeline on the same store
+    hits = build_pipeline(app, embedder=real_embedder, korean=korean).search("LG이노텍 동반성장 펀드 규모", k=3)
+    assert hits and hits[0].chunk.doc_id == "001_d5bd6796c56307a8.txt"
