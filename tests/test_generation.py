@@ -1,31 +1,22 @@
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.config import GenerationSettings, PROJECT_ROOT
 from rag.generation import (GenerationError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
                             load_generator)
+from tests.fakes import SilentServer
+from tests.servers import free_port, llama_cpp_server
 
 MESSAGES = [
     {"role": "system", "content": "주어진 근거로만 한국어로 짧게 답하세요."},
     {"role": "user", "content": "[근거]\n[1] LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영 중이다.\n"
                                 "[질문] LG이노텍의 동반성장 펀드 규모는?\n[답변]"},
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ---------------------------------------------------------------- configuration errors
@@ -68,33 +59,10 @@ def test_dead_server_is_one_clear_line() -> None:
 
 
 def test_a_server_that_never_answers_times_out() -> None:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])  # hold the connection open, say nothing
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        port = listener.getsockname()[1]
+    with SilentServer() as port:
         generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}/v1", "any", timeout_s=1.0)
         with pytest.raises(GenerationError, match="timed out"):
             complete(generator, MESSAGES, max_tokens=8)
-    finally:
-        stop.set()
-        thread.join()
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 # ---------------------------------------------------------------- real models (slow)
@@ -139,25 +107,7 @@ def test_prompt_longer_than_the_context_is_a_clear_error(small_model: Path) -> N
 
 @pytest.mark.slow
 def test_openai_compatible_backend_against_a_real_loopback_server(small_model: Path, tmp_path: Path) -> None:
-    port = free_port()
-    log = open(tmp_path / "server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(small_model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "1024", "--n_threads", "2", "--model_alias", "small"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}/v1"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start: " + (tmp_path / "server.log").read_text()[-500:])
-            time.sleep(0.5)
+    with llama_cpp_server(small_model, tmp_path, "--n_ctx", "1024", "--n_threads", "2", "--model_alias", "small") as base:
         settings = replace(GenerationSettings(), backend="openai", base_url=base, server_model="small",
                            timeout_s=120)
         generator = load_generator(settings, PROJECT_ROOT)
@@ -167,10 +117,3 @@ def test_openai_compatible_backend_against_a_real_loopback_server(small_model: P
         # a stop sequence is honoured by the server
         stopped = complete(generator, [{"role": "user", "content": "Count: 1, 2, 3, 4, 5, 6, 7, 8"}], 32, stop=("5",))
         assert "6" not in stopped
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()

@@ -13,18 +13,10 @@ import numpy as np
 import pytest
 from tokenizers import normalizers
 
-from rag.models import (
-    E5_FOLDER,
-    _remove_abandoned_builds,
-    STAMP,
-    dequantize_q4,
-    e5_source,
-    materialize_e5,
-    package_token_ids,
-    precompiled_charsmap,
-    read_e5_file,
-    verify_e5,
-)
+from rag.e5_format import dequantize_q4, e5_source, read_e5_file
+from rag.e5_tokenizer import precompiled_charsmap
+from rag.e5_verify import package_token_ids, verify_e5
+from rag.models import E5_FOLDER, STAMP, _remove_abandoned_builds, materialize_e5
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,52 @@
+"""Real servers that tests start on loopback (a free port, a log in the test's folder, stopped after)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def llama_cpp_server(model: Path, log_dir: Path, *args: str, start_timeout_s: float = 120) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server for `model`; yields its base URL (…/v1)."""
+    port = free_port()
+    log_path = log_dir / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+             "--port", str(port), *args],
+            stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/v1"
+            deadline = time.monotonic() + start_timeout_s
+            while True:
+                try:
+                    if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not start: " + log_path.read_text()[-500:])
+                time.sleep(0.5)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
