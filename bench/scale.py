@@ -1,10 +1,11 @@
 """Scale benchmark: what a store of 10k / 100k chunks costs to build, keep and search.
 
-    python bench/scale.py --source data/klue/store --sizes 10000,100000
+    python -m eval --dataset korquad:71-140 --retrieval-only    # builds data/korquad/store (real e5)
+    python bench/scale.py --source data/korquad/store --sizes 10000,100000
 
-How the corpus is made: the real articles, chunks and e5 vectors of a source store (the KLUE MRC dev
-passages, ingested with the real model: `python -m rag ingest ../shared/data/klue_mrc_dev/corpus
---store data/klue/store`) are replicated until the target size: copy n of an article gets the doc id
+How the corpus is made: the real articles, chunks and e5 vectors of a source store (the 964 KorQuAD dev
+paragraphs as the eval ingests them, or any store built with the real model) are replicated until the
+target size: copy n of an article gets the doc id
 `copy-NNN/<doc_id>`, the title suffix " (사본 n)" and its date moved n days, so every copy is a
 distinct article with its own content hash; its text, and so its chunks, are the original's, so a
 copy reuses the vectors of the chunks it copies (the forward pass is timed by the ingest profile,
@@ -13,7 +14,7 @@ ingest: chunking, the Kiwi keyword segments, the Chroma writes, the commit.
 
 Per size: ingest throughput by tenths (flatness: last tenth against the first), index size on disk,
 then in a fresh process: start-up until the store and keyword index are ready, the embedder load,
-warm search p50/p95 with the real e5 query embedding (KLUE questions), and that process's peak RSS
+warm search p50/p95 with the real e5 query embedding (KorQuAD dev questions), and that process's peak RSS
 (no LLM). Writes bench/results/scale.json, .md and .png.
 """
 
@@ -40,9 +41,7 @@ sys.path.insert(0, str(ROOT))
 from rag.config import apply_offline_env, load_settings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-# ../shared/data beside the project (from a worktree, a folder further up)
-QUESTIONS = next((p / "shared" / "data" / "klue_mrc_dev" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-                 ROOT.parent / "shared" / "data" / "klue_mrc_dev") / "questions.jsonl"
+
 
 
 class ReusedVectors:
@@ -246,7 +245,9 @@ def main(argv=None) -> int:
 
     load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     articles, vectors, name, dimension = read_source(args.source)
-    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    from eval.korquad import KORQUAD_PATH, load_korquad
+
+    questions = [q.question for q in load_korquad(KORQUAD_PATH)[1]]
     questions = questions[:: max(1, len(questions) // args.questions)][: args.questions]
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
     rows = []
