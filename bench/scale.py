@@ -1,10 +1,11 @@
 """Scale benchmark: what a store of 10k / 100k chunks costs to build, keep and search.
 
-    python bench/scale.py --source data/klue/store --sizes 10000,100000
+    python -m eval --dataset korquad:71-140 --retrieval-only    # builds data/korquad/store (real e5)
+    python bench/scale.py --source data/korquad/store --sizes 10000,100000
 
-How the corpus is made: the real articles, chunks and e5 vectors of a source store (the KLUE MRC dev
-passages, ingested with the real model: `python -m rag ingest ../shared/data/klue_mrc_dev/corpus
---store data/klue/store`) are replicated until the target size: copy n of an article gets the doc id
+How the corpus is made: the real articles, chunks and e5 vectors of a source store (the 964 KorQuAD dev
+paragraphs as the eval ingests them, or any store built with the real model) are replicated until the
+target size: copy n of an article gets the doc id
 `copy-NNN/<doc_id>`, the title suffix " (사본 n)" and its date moved n days, so every copy is a
 distinct article with its own content hash; its text, and so its chunks, are the original's, so a
 copy reuses the vectors of the chunks it copies (the forward pass is timed by the ingest profile,
@@ -13,7 +14,7 @@ ingest: chunking, the Kiwi keyword segments, the Chroma writes, the commit.
 
 Per size: ingest throughput by tenths (flatness: last tenth against the first), index size on disk,
 then in a fresh process: start-up until the store and keyword index are ready, the embedder load,
-warm search p50/p95 with the real e5 query embedding (KLUE questions), and that process's peak RSS
+warm search p50/p95 with the real e5 query embedding (KorQuAD dev questions), and that process's peak RSS
 (no LLM). Writes bench/results/scale.json, .md and .png.
 """
 
@@ -40,9 +41,8 @@ sys.path.insert(0, str(ROOT))
 from rag.config import apply_offline_env, load_settings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-# ../shared/data beside the project (from a worktree, a folder further up)
-QUESTIONS = next((p / "shared" / "data" / "klue_mrc_dev" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-                 ROOT.parent / "shared" / "data" / "klue_mrc_dev") / "questions.jsonl"
+SOURCE = Path()
+
 
 
 class ReusedVectors:
@@ -90,7 +90,7 @@ def read_source(store_dir: Path):
     from rag.config import StoreSettings
     from rag.store import ChromaStore
 
-    store = ChromaStore(StoreSettings(dir=store_dir), "source")
+    store = ChromaStore(StoreSettings(dir=store_dir), load_settings(None, env={}).embedding.model)
     articles = [store.article(d) for d in sorted(store.articles())]
     vectors: dict[str, np.ndarray] = {}
     for page in store._pages(store._chunks, ["documents", "embeddings"]):
@@ -150,6 +150,63 @@ def build(target: int, articles, vectors, name, dimension, store_dir: Path) -> d
     return {"chunks": report.chunks_embedded, "articles": len(chosen), "copies": n, "ingest_s": round(total, 1),
             "chunks_per_s": round(report.chunks_embedded / total, 1), "chunks_per_s_by_tenth": tenths,
             "last_over_first": round(tenths[-1] / tenths[0], 2), "disk_mb": round(_du(store_dir) / 1e6, 1)}
+
+
+def bulk(target: int, articles, vectors, name, dimension, store_dir: Path) -> dict:
+    """The same corpus written straight through the store API in large batches (no chunking, no
+    per-group commits): for sizes whose real ingest would not fit the time at hand. Its chunks/s is
+    not comparable with `build`'s; start-up, search, RSS and disk are."""
+    from rag.config import StoreSettings
+    from rag.keyword import KeywordIndex
+    from rag.keyword_files import KeywordFiles
+    from rag.korean import KoreanText
+    from rag.store import ChromaStore, StoreState
+    from rag.view import index_text
+
+    source = ChromaStore(StoreSettings(dir=SOURCE), load_settings(None, env={}).embedding.model)
+    chunks = sorted(source.all_chunks(), key=lambda c: (c.doc_id, c.start))
+    hashes = {i.doc_id: i.content_hash for i in source.articles().values()}
+    source.close()
+    korean = KoreanText()
+    terms = dict(zip((c.chunk_id for c in chunks), korean.tokens_batch([index_text(c) for c in chunks])))
+    by_doc: dict[str, list] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    store = ChromaStore(StoreSettings(dir=store_dir), name)
+    store.bind_model(name, dimension)
+    started, written, n, rows = time.perf_counter(), 0, 0, []
+    batch_chunks, batch_arts = [], []
+    while written < target:
+        for art in copies(articles, n):
+            original = art.doc_id.split("/", 1)[1] if n else art.doc_id
+            art = replace(art, content_hash=f"{hashes[original]}:{n}")
+            for c in by_doc.get(original, []):
+                copy = replace(c, chunk_id=f"{art.doc_id}#{c.chunk_id.rsplit('#', 1)[1]}", doc_id=art.doc_id,
+                               title=art.title, date=art.date)
+                batch_chunks.append((copy, art.content_hash))
+                rows.append((copy.chunk_id, terms[c.chunk_id]))
+            batch_arts.append((art, len(by_doc.get(original, []))))
+            if len(batch_chunks) >= 2000:
+                _flush(store, batch_chunks, batch_arts, vectors)
+                written += len(batch_chunks)
+                batch_chunks, batch_arts = [], []
+        n += 1
+    if batch_chunks:
+        _flush(store, batch_chunks, batch_arts, vectors)
+        written += len(batch_chunks)
+    root = store_dir / "keyword-articles"
+    KeywordFiles(root, korean.version).commit(KeywordIndex([], korean.tokens_batch).with_changes(rows, [], 1))
+    store.set_state(StoreState(1, False))
+    store.close()
+    total = time.perf_counter() - started
+    return {"chunks": written, "articles": n * len(articles), "copies": n,
+            "ingest_s": round(total, 1), "chunks_per_s": f"{written / total:.0f} (bulk)",
+            "chunks_per_s_by_tenth": [], "last_over_first": "-", "disk_mb": round(_du(store_dir) / 1e6, 1)}
+
+
+def _flush(store, chunks, articles, vectors) -> None:
+    store.add_chunks([c for c, _ in chunks], np.stack([vectors[c.text] for c, _ in chunks]), [h for _, h in chunks])
+    store.put_articles(articles)
 
 
 def _du(path: Path) -> int:
@@ -240,20 +297,26 @@ def main(argv=None) -> int:
     p.add_argument("--questions", type=int, default=200)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--work", type=Path, default=None, help="where the stores are built (default: a temp folder)")
+    p.add_argument("--bulk-from", type=int, default=0, help="write sizes from this one on through the store API")
     args = p.parse_args(argv)
     apply_offline_env()
     from eval.machine import machine_line
 
     load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    global SOURCE
+    SOURCE = args.source
     articles, vectors, name, dimension = read_source(args.source)
-    questions = [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
+    from eval.korquad import KORQUAD_PATH, load_korquad
+
+    questions = [q.question for q in load_korquad(KORQUAD_PATH)[1]]
     questions = questions[:: max(1, len(questions) // args.questions)][: args.questions]
     work = args.work or Path(tempfile.mkdtemp(prefix="scale-"))
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         store_dir = work / f"store-{size}"
         print(f"building {size:,} chunks in {store_dir}", flush=True)
-        row = build(size, articles, vectors, name, dimension, store_dir)
+        make = bulk if args.bulk_from and size >= args.bulk_from else build
+        row = make(size, articles, vectors, name, dimension, store_dir)
         row.update(probe(store_dir, questions, args.repeats))
         print(json.dumps(row), flush=True)
         rows.append(row)
@@ -267,6 +330,14 @@ def main(argv=None) -> int:
         "peak_rss_build_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "rows": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
+    earlier = RESULTS / "scale.json"
+    if earlier.is_file():  # sizes run separately land in one table
+        previous = json.loads(earlier.read_text(encoding="utf-8"))
+        kept = [r for r in previous.get("rows", []) if r["chunks"] not in {row["chunks"] for row in rows}]
+        result["rows"] = sorted(kept + rows, key=lambda r: r["chunks"])
+        result["command"] = "; ".join(dict.fromkeys([previous.get("command", ""), result["command"]]))
+        result["load_before"] = f"{previous.get('load_before')} (first run), {result['load_before']}"
+    rows = result["rows"]
     (RESULTS / "scale.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (RESULTS / "scale.md").write_text(render(result), encoding="utf-8")
     plot(rows, RESULTS / "scale.png")

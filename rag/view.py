@@ -12,6 +12,7 @@ chunks stored, records not yet) changes nothing a question sees until it commits
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -31,6 +32,7 @@ class View:
     keyword: KeywordIndex
     articles: dict[str, ArticleInfo]
     texts: OrderedDict = field(default_factory=OrderedDict)  # doc_id -> Article, a small cache
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def visible(self, doc_id: str, content_hash: str) -> bool:
         info = self.articles.get(doc_id)
@@ -101,14 +103,17 @@ def doc_chunk_ids(index: KeywordIndex, doc_ids: set[str]) -> list[str]:
 
 
 def cached_article(view: View, store, doc_id: str, capacity: int = 256) -> Article | None:
-    if doc_id in view.texts:
-        view.texts.move_to_end(doc_id)
-        return view.texts[doc_id]
+    """The article's text as of this view (None when the view does not hold it)."""
+    with view._lock:
+        if doc_id in view.texts:
+            view.texts.move_to_end(doc_id)
+            return view.texts[doc_id]
     if doc_id not in view.articles:
         return None
     found = store.article(doc_id)
-    if found is not None:
-        view.texts[doc_id] = found
-        if len(view.texts) > capacity:
-            view.texts.popitem(last=False)
+    if found is not None and found.content_hash == view.articles[doc_id].content_hash:
+        with view._lock:
+            view.texts[doc_id] = found
+            if len(view.texts) > capacity:
+                view.texts.popitem(last=False)
     return found

@@ -193,3 +193,14 @@ def test_article_manager_lists_and_deletes(settings, corpus, korean):
     report = pipe.ingest_files([corpus / "001_d5bd6796c56307a8.txt"])
     assert report.added == ("001_d5bd6796c56307a8.txt",) and not report.deleted
     assert len(pipe.list_articles()) == 5
+
+
+def test_ask_and_stream_search_only_the_filtered_articles(settings, corpus, korean):
+    pipe = _pipe(settings, korean)
+    pipe.ingest([corpus])
+    only = Filters(publisher=("중소벤처기업부",))
+    answer = pipe.ask("협력사 상생 지원은?", mode="extractive", filters=only)
+    assert answer.hits and {h.chunk.publisher for h in answer.hits} == {"중소벤처기업부"}
+    assert all(c.publisher == "중소벤처기업부" for c in answer.citations)
+    final = [e.answer for e in pipe.stream("협력사 상생 지원은?", mode="extractive", filters=only) if e.kind == "final"]
+    assert final and {h.chunk.publisher for h in final[0].hits} == {"중소벤처기업부"}
