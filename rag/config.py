@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -90,6 +91,15 @@ class RetrievalSettings:
     dense_weight: float = 0.55  # of the fused score (keyword coverage gets the rest): bench/tune_fusion.py
     per_source_cap: int = 3  # at most this many chunks of one article in the top k
     min_score: float = 0.0  # fused hits below this are dropped
+    # "지난해", "최근" in a question count from this date (YYYY-MM-DD); empty = today
+    reference_date: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reference_date:
+            try:
+                date.fromisoformat(self.reference_date)
+            except ValueError as exc:
+                raise SettingsError(f"setting retrieval.reference_date: {self.reference_date!r} is not YYYY-MM-DD") from exc
 
 
 @dataclass(frozen=True)
