@@ -14,7 +14,6 @@ corpus: they belong here, not in a user's vocabulary file.
 from __future__ import annotations
 
 import calendar
-import math
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -117,9 +116,8 @@ def _window_days(n: int, unit: str) -> int:
 class TermIndex(Protocol):
     """What crediting needs from the keyword index (rag.keyword.KeywordIndex)."""
 
-    def __len__(self) -> int: ...
     def query_terms(self, question: str) -> list[str]: ...
-    def idf(self, terms: Sequence[str]) -> dict[str, float]: ...
+    def weights(self, terms: Sequence[str]) -> dict[str, float]: ...
     def score(self, terms: Sequence[str], chunk_ids: Sequence[str]) -> dict[str, float]: ...
 
 
@@ -134,9 +132,7 @@ def credit_period(
     period_terms = set(index.query_terms(period.phrase)) & set(terms)
     if not period_terms:
         return dict(coverage)
-    # the same weights as KeywordIndex.coverage: a term no chunk has counts as maximally rare
-    unseen = math.log(1.0 + len(index) + 0.5)
-    weights = {t: (w if w > 0 else unseen) for t, w in index.idf(terms).items()}
+    weights = index.weights(terms)  # the weights coverage was computed with
     total = sum(weights.values())
     if total <= 0:
         return dict(coverage)
