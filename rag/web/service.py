@@ -137,6 +137,10 @@ class ChatService:
         assert self.pipe is not None  # set before the ready event unless start-up failed (raised above)
         return self.pipe
 
+    def pipeline(self) -> PipelineLike:
+        """The pipeline once start-up finished (NotReadyError if it failed)."""
+        return self._ready_pipe()
+
     def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
             filters: Filters | None = None) -> Answer:
         return self._ready_pipe().ask(question, history=history, mode=mode, k=k, filters=filters)
@@ -149,6 +153,11 @@ class ChatService:
 
     def article(self, doc_id: str) -> Article | None:
         return self.pipe.article(doc_id) if self.pipe is not None else None
+
+    def find_articles(self, query: str, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+                      per_page: int = 10) -> Any:
+        """Every matching article, grouped and paged (rag.finder.MatchPage)."""
+        return self._ready_pipe().find_articles(query, filters=filters, sort=sort, page=page, per_page=per_page)  # type: ignore[attr-defined]
 
     def articles(self) -> list[ArticleInfo]:
         """What the store holds (the filter choices, the article manager); empty until ready."""
