@@ -95,7 +95,7 @@ class RetrievalSettings:
     reference_date: str = ""
     # the search view lists an article when it holds this share of the query's IDF mass
     # (bench/search_view.py: chosen on KorQuAD articles 1-70, reported on 71-140)
-    match_min_coverage: float = 0.5
+    match_min_coverage: float = 0.55
 
     def __post_init__(self) -> None:
         if self.reference_date:

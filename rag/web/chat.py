@@ -260,7 +260,9 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         gr.Code(iframe_snippet, language="html", label="iframe", interactive=False, lines=3, elem_id="embed-iframe")
                         gr.Markdown(
                             "`<script>` 태그에 `data-mode=\"extractive\"`(빠른 추출 답변), `data-position=\"left\"`, "
-                            "`data-open=\"true\"`를 붙일 수 있습니다. 위젯도 같은 HTTP API를 쓰며 출처 카드를 보여 줍니다."
+                            "`data-open=\"true\"`를 붙일 수 있습니다. 위젯도 같은 HTTP API를 쓰며 출처 카드를 보여 줍니다. "
+                            "답의 근거를 좁히려면 `data-date-from=\"2023-01-01\"`, `data-date-to`, "
+                            "`data-publisher=\"언론사1,언론사2\"`, `data-source=\"2024/\"`를 붙이세요."
                         )
                     with gr.Column(scale=2):
                         gr.HTML(
