@@ -17,10 +17,9 @@ from rag.config import PROJECT_ROOT
 from tests.fakes import HashingEmbedder
 from tests.realapp import SEEDS, TOKEN, real_settings
 from test_app import LiveServer, free_port
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, StaticSite, assert_local_only, ask_in_chat, open_chat
+from test_browser import StaticSite, assert_local_only, ask_in_chat, browser, open_chat, page  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
-sync_api = pytest.importorskip("playwright.sync_api")
 
 HTML = PROJECT_ROOT / "tests" / "data" / "html"
 NOTE = "온새물산 협력사 기술지원 발표\n\n온새물산은 협력사 38곳에 스마트공장 구축 비용 72억 원을 지원한다고 밝혔다.\n"
@@ -59,24 +58,6 @@ def server(tmp_path_factory, korean) -> Iterator[LiveServer]:
     pipe.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="ko-KR")
-    page = context.new_page()
-    page.requests = []  # type: ignore[attr-defined]
-    context.on("request", lambda request: page.requests.append(request.url))
-    yield page
-    context.close()
-
-
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
@@ -97,6 +78,7 @@ def row(frame, doc_id: str):
 
 
 def test_admin_uploads_sees_them_listed_asks_deletes_and_gets_the_refusal(server, page, shots, tmp_path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1000})
     open_chat(page, server.url)
     frame = manager(page)
     sign_in(frame, TOKEN)
@@ -171,6 +153,7 @@ def test_the_widget_cannot_reach_the_article_routes_even_with_the_token(server, 
 
 
 def test_search_view_lists_every_match_sorted_and_paged(server, page, shots) -> None:
+    page.set_viewport_size({"width": 1280, "height": 1000})
     open_chat(page, server.url)
     open_tab(page, "검색 (Search)")
     page.fill("#search-query input", "협력사")
