@@ -67,8 +67,8 @@ class FiltersBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     date_from: str | None = Field(default=None, max_length=10)
     date_to: str | None = Field(default=None, max_length=10)
-    publisher: list[str] | str | None = Field(default=None, max_length=50)
-    source: list[str] | str | None = Field(default=None, max_length=200)
+    publisher: list[str] | None = Field(default=None, max_length=50)
+    source: list[str] | None = Field(default=None, max_length=200)
 
     def to_filters(self) -> Filters | None:
         """Validated Filters (None when empty); a date that is not YYYY-MM-DD is a 400."""
