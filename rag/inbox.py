@@ -4,7 +4,7 @@
     received = inbox.receive([Upload("a.html", data), Upload("news.zip", stream)])   # checked, staged
     received.report.as_dict()                       # per file: accepted, or rejected with a message
     admitted = inbox.admit(received, progress=lambda done, total: ...)   # read, placed, ingested
-    inbox.delete("a.html")                          # the article and its file
+    inbox.delete("a.html", info)                    # the article and its file (info: its ArticleInfo)
     inbox.reingest()                                # the corpus folders and the uploads folder again
 
 Uploads live in `uploads.dir` and are ingested from there, so their doc ids are their paths
@@ -202,7 +202,10 @@ def check_folders(settings: Settings) -> None:
 
 
 def _relative(path: str, staging: Path) -> str:
-    return Path(path).resolve().relative_to(staging.resolve()).as_posix()
+    try:
+        return Path(path).resolve().relative_to(staging.resolve()).as_posix()
+    except ValueError:  # not a staged file (the reader names what it could not read): keep its name
+        return Path(path).name
 
 
 def _taken_message(taken: list[str], holders: dict[str, str], folder: Path) -> str:

@@ -105,16 +105,6 @@ class JobRunner:
         with self._lock:
             return next((j for j in self._jobs.values() if not j.finished), None)
 
-    def wait(self, job_id: str, timeout_s: float) -> Job | None:
-        """Blocks until the job finished (tests, scripts); returns it, or None if unknown."""
-        done = threading.Event()
-        for _ in range(int(timeout_s * 20)):
-            job = self.get(job_id)
-            if job is None or job.finished:
-                return job
-            done.wait(0.05)
-        return self.get(job_id)
-
     def _run(self) -> None:
         while True:
             job, work = self._queue.get()
