@@ -181,10 +181,11 @@ def test_questions_are_answered_while_an_ingest_runs_and_delete_waits_for_it(app
     embedder.gate.clear()  # the upload's ingest now hangs in its embedding step
     try:
         job_id = upload(client, ("slow.txt", NOTE.replace(b"38", b"39")))["job"]["id"]
-        for _ in range(200):
+        for _ in range(1200):  # until the ingest holds the lock and waits in its embedding step
             if app.state.jobs.get(job_id).state == "running" and app.state.jobs.get(job_id).total:
                 break
             time.sleep(0.05)
+        assert app.state.jobs.get(job_id).total, "the ingest never reached its writing step"
         assert client.get(f"/api/articles/jobs/{job_id}", headers=AUTH).status_code == 202
         answer = client.post("/api/ask", json={"question": "LG이노텍의 동반성장 펀드 규모는?", "mode": "extractive"})
         assert answer.status_code == 200 and "1,030억" in answer.json()["answer"]
