@@ -1,7 +1,8 @@
 """The eval data contract: JSONL, one question per line, validated with line numbers.
 
     {"id": "q01", "question": "...", "answers": [["1,030억", "1030억"]], "gold": ["001_....txt"],
-     "type": "numeric", "history": [{"role": "user", "content": "..."}, ...]}
+     "type": "numeric", "history": [{"role": "user", "content": "..."}, ...],
+     "filters": {"date_from": "2023-01-01", "date_to": "...", "publisher": ["..."], "source": ["2024/"]}}
 
 `answers` is a list of groups (every group must be matched by one of its strings); empty `answers`
 together with empty `gold` marks a question the corpus cannot answer, which must be refused.
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from rag.types import Turn
+from rag.filters import FilterError, make_filters
+from rag.types import Filters, Turn
 
 class DatasetError(ValueError):
     """A dataset line that does not follow the contract; the message names file and line."""
@@ -28,6 +30,7 @@ class Question:
     gold: tuple[str, ...]
     type: str = ""
     history: tuple[Turn, ...] = ()
+    filters: Filters | None = None  # optional: the question is asked within these (as the API's "filters")
 
     @property
     def unanswerable(self) -> bool:
@@ -90,7 +93,19 @@ def parse_question(obj: Any, where: str = "<question>") -> Question:
     if not isinstance(qtype, str):
         raise DatasetError(f"{where}: 'type' must be a string")
     history = _history(obj.get("history", []), where)
-    return Question(str(qid), text, answers, gold, qtype, history)
+    return Question(str(qid), text, answers, gold, qtype, history, _filters(obj.get("filters"), where))
+
+
+def _filters(value: Any, where: str) -> Filters | None:
+    if value is None:
+        return None
+    known = {"date_from", "date_to", "publisher", "source"}
+    if not isinstance(value, dict) or set(value) - known:
+        raise DatasetError(f"{where}: 'filters' must be an object with {', '.join(sorted(known))}")
+    try:
+        return make_filters(value.get("date_from"), value.get("date_to"), value.get("publisher"), value.get("source")) or None
+    except FilterError as exc:
+        raise DatasetError(f"{where}: filters: {exc}") from exc
 
 
 def _strings(value: Any, field: str, where: str) -> tuple[str, ...]:
@@ -136,4 +151,8 @@ def question_to_json(question: Question) -> dict[str, Any]:
     }
     if question.history:
         out["history"] = [{"role": t.role, "content": t.content} for t in question.history]
+    if question.filters:
+        f = question.filters
+        out["filters"] = {k: v for k, v in (("date_from", f.date_from), ("date_to", f.date_to),
+                                            ("publisher", list(f.publisher)), ("source", list(f.source))) if v}
     return out

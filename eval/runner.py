@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
-from eval.datasets import Question
+from eval.datasets import Question, question_to_json
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
@@ -55,6 +55,11 @@ def hit_records(hits: Iterable[Hit]) -> list[dict[str, Any]]:
     ]
 
 
+def filters_of(q: Question) -> dict[str, Any]:
+    """The question's own filters as keyword arguments (none: pipelines without filters work as before)."""
+    return {"filters": q.filters} if q.filters else {}
+
+
 def _base_record(q: Question) -> dict[str, Any]:
     record: dict[str, Any] = {
         "id": q.id,
@@ -65,6 +70,8 @@ def _base_record(q: Question) -> dict[str, Any]:
     }
     if q.history:
         record["history"] = [{"role": t.role, "content": t.content} for t in q.history]
+    if q.filters:
+        record["filters"] = question_to_json(q)["filters"]
     return record
 
 
@@ -72,7 +79,7 @@ def retrieval_case(pipe: EvalPipeline, q: Question, k: int | None) -> dict[str, 
     """Search only: dense, keyword and hybrid hits side by side, each scored against gold."""
     started = time.perf_counter()
     # follow-ups are searched as written: condensing with history is the answerer's job
-    by_mode = pipe.search_modes(q.question, k=k)
+    by_mode = pipe.search_modes(q.question, k=k, **filters_of(q))
     elapsed_ms = (time.perf_counter() - started) * 1000
     record = _base_record(q)
     record.update({"answer": None, "refused": None, "citations": []})
@@ -92,7 +99,7 @@ def answer_case(
 ) -> dict[str, Any]:
     """Full answer: retrieval metrics on the answer's hits, accuracy, EM/F1, citations, timings."""
     started = time.perf_counter()
-    answer = pipe.ask(q.question, history=q.history, mode=mode, k=k)
+    answer = pipe.ask(q.question, history=q.history, mode=mode, k=k, **filters_of(q))
     wall_ms = (time.perf_counter() - started) * 1000
     record = _base_record(q)
     sources = [h.chunk.doc_id for h in answer.hits]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -101,6 +102,18 @@ class RetrievalSettings:
     dense_weight: float = 0.55  # of the fused score (keyword coverage gets the rest): bench/tune_fusion.py
     per_source_cap: int = 3  # at most this many chunks of one article in the top k
     min_score: float = 0.0  # fused hits below this are dropped
+    # "지난해", "최근" in a question count from this date (YYYY-MM-DD); empty = today
+    reference_date: str = ""
+    # the search view lists an article when it holds this share of the query's IDF mass
+    # (bench/search_view.py: chosen on KorQuAD articles 1-70, reported on 71-140)
+    match_min_coverage: float = 0.55
+
+    def __post_init__(self) -> None:
+        if self.reference_date:
+            try:
+                date.fromisoformat(self.reference_date)
+            except ValueError as exc:
+                raise SettingsError(f"setting retrieval.reference_date: {self.reference_date!r} is not YYYY-MM-DD") from exc
 
 
 @dataclass(frozen=True)
@@ -162,7 +175,8 @@ class AppSettings:
     max_history_turns: int = 40  # earlier turns a request may carry
     max_history_chars: int = 16000  # all earlier turns together
     max_body_bytes: int = 1_048_576  # any request body, refused before it is parsed
-    max_upload_bytes: int = 10_485_760  # admin uploads (articles)
+    # admin uploads (articles): uploads.max_total_mb (50 MB) plus 1 MB of multipart framing
+    max_upload_bytes: int = 53_477_376
     # Authorization: Bearer <token> for admin routes; empty = admin routes off (kept out of repr and logs)
     admin_token: str = field(default="", repr=False)
 

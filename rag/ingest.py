@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence, Union
 
 from rag.config import Settings
 from rag.keyword import doc_of
@@ -31,6 +31,8 @@ from rag.types import Article, Chunk, IngestReport
 from rag.view import View, index_text, open_view
 
 _EMBED_GROUP = 64  # chunks embedded per call: enough for length-sorted batching to pay off
+# True: a tqdm bar on stderr (CLI); a callable: called with (articles written, articles to write)
+Progress = Union[bool, Callable[[int, int], None]]
 
 
 class IngestError(RuntimeError):
@@ -74,10 +76,12 @@ class Ingester:
 
     # --- entry points --------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False, wait: bool = True,
-               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    def ingest(self, paths: Sequence[Path] | None = None, progress: Progress = False, wait: bool = True,
+               on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
         """Ingests files/folders (default: settings.paths.corpus). Files that cannot be read are
-        reported in `skipped`, never fatal; their stored articles are kept."""
+        reported in `skipped`, never fatal; their stored articles are kept. `owned_only`: a doc id
+        recorded from a file outside `paths` is never taken over, even when that file is gone
+        (uploads must not replace another folder's article)."""
         from rag.corpus import load_corpus
 
         roots = []
@@ -93,7 +97,7 @@ class Ingester:
         if not load.articles:
             reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.jsonl files"
             raise IngestError(f"nothing to ingest in {', '.join(map(str, roots))} ({reasons}); the store is unchanged")
-        return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait)
+        return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait, owned_only)
 
     def ingest_articles(self, articles: Sequence[Article], progress: bool = False, wait: bool = True) -> IngestReport:
         """Makes the store hold exactly these articles (used for benchmark corpora such as KorQuAD)."""
@@ -113,8 +117,8 @@ class Ingester:
 
     # --- the work ------------------------------------------------------------------------------
 
-    def sync(self, articles: list[Article], roots: list[Path] | None, problems: tuple, progress: bool,
-             wait: bool = True, on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    def sync(self, articles: list[Article], roots: list[Path] | None, problems: tuple, progress: Progress,
+             wait: bool = True, on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
         started = time.perf_counter()
         # what decides "unchanged" is the article *and* how it would be chunked and embedded
         articles = [replace(a, content_hash=self.ingest_hash(a)) for a in articles]
@@ -126,7 +130,7 @@ class Ingester:
             for a in articles:
                 known = records.get(a.doc_id)
                 if roots is not None and known is not None and known.source and known.source != a.path \
-                        and not _under(known.source, roots) and Path(known.source).exists():
+                        and not _under(known.source, roots) and (owned_only or Path(known.source).exists()):
                     problems.append((a.path, f"document id {a.doc_id!r} is taken by {known.source}; skipped"))
                     continue
                 incoming[a.doc_id] = a
@@ -208,7 +212,7 @@ class Ingester:
         store.delete_docs(doc_ids)
         return ids
 
-    def _write(self, store, view: View, todo: list[Article], run: _Run, progress: bool) -> None:
+    def _write(self, store, view: View, todo: list[Article], run: _Run, progress: Progress) -> None:
         if not todo:
             return
         old: dict[str, list[str]] = defaultdict(list)
@@ -282,9 +286,29 @@ def _under(path: str, roots: Sequence[Path]) -> bool:
     return any(p == root or root in p.parents for root in roots)
 
 
-def _progress(total: int, enabled: bool):
+class _Report:
+    """A progress bar's interface over a callback (the web's background ingest shows it)."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None]) -> None:
+        self.total, self.done, self.report = total, 0, report
+        report(0, total)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        self.report(self.done, self.total)
+
+    def set_postfix(self, **_: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, enabled: Progress):
     if not enabled or total == 0:
         return None
+    if callable(enabled):
+        return _Report(total, enabled)
     from tqdm import tqdm
 
     return tqdm(total=total, unit="article", desc="ingest")

@@ -251,11 +251,14 @@ class KeywordIndex:
             out.update((cid, float(s)) for (cid, _), s in zip(wanted, total) if s > 0)
         return out
 
+    def weights(self, terms: Iterable[str]) -> dict[str, float]:
+        """Each query term's share of the question's IDF mass is its weight over their sum (coverage)."""
+        unseen_idf = math.log(1.0 + self._n + 0.5)  # a term no chunk has is maximally rare
+        return {t: (w if w > 0 else unseen_idf) for t, w in self.idf(terms).items()}
+
     def coverage(self, terms: Sequence[str], chunk_id: str) -> float:
         """Share of the query's IDF mass that occurs in the chunk: 0..1, comparable across queries."""
-        unseen_idf = math.log(1.0 + self._n + 0.5)  # a term no chunk has is maximally rare
-        idf = self.idf(terms)
-        weights = {t: (w if w > 0 else unseen_idf) for t, w in idf.items()}
+        weights = self.weights(terms)
         total = sum(weights.values())
         if total <= 0:
             return 0.0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
-from rag.ingest import IngestBusyError, IngestError, Ingester  # noqa: F401  (errors re-exported)
+from rag.ingest import IngestBusyError, IngestError, Ingester, Progress  # noqa: F401  (errors re-exported)
 from rag.question import QuestionError, check_question  # noqa: F401  (re-exported)
 from rag.search import Candidates, Searcher  # noqa: F401  (Candidates re-exported)
 from rag.types import Answer, Article, ArticleInfo, Event, Filters, Hit, IngestReport, Turn
@@ -147,11 +147,12 @@ class Pipeline:
 
     # --- ingest and the article manager --------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False, wait: bool = True,
-               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    def ingest(self, paths: Sequence[Path] | None = None, progress: Progress = False, wait: bool = True,
+               on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
         """Ingests files/folders (default: settings.paths.corpus); see `rag.ingest`. A second ingest
-        of the same store waits for the first (`wait=False`: IngestBusyError at once)."""
-        return self._ingester.ingest(paths, progress, wait, on_wait)
+        of the same store waits for the first (`wait=False`: IngestBusyError at once). `progress`:
+        a bar, or a callback (written, total); `owned_only`: never take over another folder's doc id."""
+        return self._ingester.ingest(paths, progress, wait, on_wait, owned_only)
 
     def ingest_files(self, files: Sequence[Path], wait: bool = True) -> IngestReport:
         """Ingests these files only (each's doc id is its file name); nothing else is deleted."""
@@ -192,6 +193,18 @@ class Pipeline:
 
     def article(self, doc_id: str) -> Article | None:
         return cached_article(self._searcher.view(), self.raw_store(), doc_id)
+
+    def find_articles(self, query: str, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+                      per_page: int = 10):
+        """Every matching article (the search view), grouped, sorted and paged: see `rag.finder`."""
+        return self.finder().find(query, filters, sort, page, per_page)
+
+    def finder(self):
+        from rag.finder import ArticleFinder
+
+        conf = self.settings.retrieval
+        return ArticleFinder(self, self._searcher.view, conf.dense_weight, conf.match_min_coverage,
+                             self.settings.app.max_question_chars)
 
     # --- answers -------------------------------------------------------------------------------
 

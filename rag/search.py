@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol, Sequence
 
 from rag.config import Settings
 from rag.filters import matches
 from rag.glossary import with_glosses
+from rag.periods import credit_period, find_period
 from rag.question import check_question
 from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.store import cosine, where_clause
@@ -108,7 +110,7 @@ class Searcher:
         rankings = {
             "dense": _by_score(found.dense_only),
             "keyword": _by_score(found.keyword_only),
-            "hybrid": fuse_calibrated(found.dense, found.coverage, conf.dense_weight),
+            "hybrid": fuse_calibrated(found.dense, self._ranking_coverage(question, found, chunks), conf.dense_weight),
         }
         out: dict[str, list[Hit]] = {}
         for mode in modes:
@@ -119,6 +121,18 @@ class Searcher:
             )
             out[mode] = [h for h in hits if h.score >= conf.min_score] if mode == "hybrid" else hits
         return out
+
+    def _ranking_coverage(self, question: str, found: Candidates, chunks: dict[str, Chunk]) -> dict[str, float]:
+        """Coverage for ordering the hybrid ranking: a period the question names ("2021년", "지난해")
+        puts that period's articles first (rag.periods); the hits' scores keep the plain coverage."""
+        conf = self.settings.retrieval
+        today = date.fromisoformat(conf.reference_date) if conf.reference_date else date.today()
+        period = find_period(question, today)
+        if period is None or not chunks:
+            return found.coverage
+        index = self.view().keyword
+        terms = index.query_terms(with_glosses(question.strip()))  # the terms coverage was computed with
+        return credit_period(found.coverage, chunks, terms, period, index)
 
     def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
         """The top-n of each retriever, with both scores completed on their union (fusion input)."""

@@ -390,6 +390,7 @@ def _article_metadata(article: Article, chunks: int, now: str) -> dict:
         "date": article.date or "",
         "date_int": date_number(article.date),
         "publisher": article.publisher or "",
+        "author": article.author or "",  # records written before it was kept read back as None
         "path": article.path,
         "content_hash": article.content_hash,
         "chunks": chunks,
@@ -421,6 +422,7 @@ def _info_from_record(doc_id: str, meta: dict) -> ArticleInfo:
         chunks=int(meta.get("chunks", 0) or 0),
         ingested_at=meta.get("ingested_at", ""),
         content_hash=meta.get("content_hash", ""),
+        author=meta.get("author") or None,
     )
 
 
@@ -431,6 +433,7 @@ def _article_from_record(doc_id: str, text: str, meta: dict) -> Article:
         title=meta.get("title", ""),
         date=meta.get("date") or None,
         publisher=meta.get("publisher") or None,
+        author=meta.get("author") or None,
         path=meta.get("path", ""),
         content_hash=meta.get("content_hash", ""),
     )

@@ -155,3 +155,4 @@ class ArticleInfo:
     chunks: int = 0
     ingested_at: str = ""  # ISO 8601 UTC
     content_hash: str = ""
+    author: str | None = None  # when the page names one (HTML byline, JSON-LD, JSONL "author")

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from rag.config import Settings, load_settings
 from rag.serialize import answer_to_dict
-from rag.types import Answer, Article, Chunk, Citation, Event, Hit, IngestReport, Turn
+from rag.types import Answer, Article, Chunk, Citation, Event, Filters, Hit, IngestReport, Turn
 from rag.web import render
 from rag.web.security import OriginPolicy, RateLimiter, normalize_origin
 from rag.web.server import create_app
@@ -59,6 +59,7 @@ class FakePipeline:
         self.ingested = False
         self.warmed = False
         self.calls: list[tuple[str, tuple[Turn, ...], str | None, int | None]] = []
+        self.filters_seen: list[Filters | None] = []
         self.gate: threading.Event | None = None
         self.barrier: threading.Barrier | None = None
 
@@ -88,17 +89,20 @@ class FakePipeline:
     def close(self) -> None:
         pass
 
-    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+            filters: Filters | None = None) -> Answer:
         final = None
-        for event in self.stream(question, history, mode, k):
+        for event in self.stream(question, history, mode, k, filters):
             final = event.answer or final
         assert final is not None
         return final
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+        filters: Filters | None = None,
     ) -> Iterator[Event]:
         self.calls.append((question, tuple(history), mode, k))
+        self.filters_seen.append(filters)
         if self.gate is not None:
             self.gate.wait(30)
         if self.barrier is not None:

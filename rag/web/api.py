@@ -26,10 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rag.filters import FilterError, make_filters
 from rag.question import QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
-from rag.types import Answer, Turn
+from rag.types import Answer, Filters, Turn
 from rag.web.admin import AdminDenied, AdminGuard
 from rag.web.bounds import BoundsError, RequestBounds, reject_lone_surrogates
 from rag.web.completions import completion_dict, sse_chunks
@@ -60,12 +61,34 @@ class HistoryTurn(BaseModel):
     content: str
 
 
+class FiltersBody(BaseModel):
+    """`"filters": {"date_from": "YYYY-MM-DD", "date_to": ..., "publisher": [...], "source": [...]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    date_from: str | None = Field(default=None, max_length=10)
+    date_to: str | None = Field(default=None, max_length=10)
+    publisher: list[str] | None = Field(default=None, max_length=50)
+    source: list[str] | None = Field(default=None, max_length=200)
+
+    def to_filters(self) -> Filters | None:
+        """Validated Filters (None when empty); a date that is not YYYY-MM-DD is a 400."""
+        try:
+            return make_filters(self.date_from, self.date_to, self.publisher, self.source) or None
+        except FilterError as exc:
+            raise ApiError(400, f"filters: {exc}") from exc
+
+
+def filters_of(body: FiltersBody | None) -> Filters | None:
+    return body.to_filters() if body is not None else None
+
+
 class AskRequest(CheckedModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1)
     mode: Literal["llm", "extractive"] | None = None
     history: list[HistoryTurn] = Field(default_factory=list)
     k: int | None = Field(default=None, ge=1, le=20)
+    filters: FiltersBody | None = None
 
 
 class ChatMessage(BaseModel):
@@ -86,6 +109,7 @@ class ChatCompletionRequest(CheckedModel):
     stream: bool = False
     mode: Literal["llm", "extractive"] | None = None
     k: int | None = Field(default=None, ge=1, le=20)
+    filters: FiltersBody | None = None  # ours, not OpenAI's: OpenAI clients pass it as an extra body field
 
 
 class FeedbackAnswer(BaseModel):
@@ -183,16 +207,17 @@ def build_api_router(
         if service.error:
             raise ApiError(503, f"not ready: {service.error}", "unavailable")
 
-    def ask_now(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
+    def ask_now(question: str, history: list[Turn], mode: str | None, k: int | None, filters: Filters | None) -> Answer:
         try:
-            return service.ask(question, history=history, mode=mode, k=k)
+            return service.ask(question, history=history, mode=mode, k=k, filters=filters)
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from exc
 
-    async def answer(question: str, history: list[Turn], mode: str | None, k: int | None) -> Answer:
+    async def answer(question: str, history: list[Turn], mode: str | None, k: int | None,
+                     filters: Filters | None = None) -> Answer:
         await wait_ready()
         try:
-            return await gate.run(ask_now, question, history, mode, k)
+            return await gate.run(ask_now, question, history, mode, k, filters)
         except Busy as exc:
             raise busy_error(exc) from exc
 
@@ -205,7 +230,8 @@ def build_api_router(
         question = check_question(body.question)
         history = [Turn(role=t.role, content=t.content) for t in body.history]
         check_history(history, "history")
-        return answer_to_dict(await answer(question, history, body.mode, body.k))
+        filters = filters_of(body.filters)
+        return answer_to_dict(await answer(question, history, body.mode, body.k, filters))
 
     @router.post("/api/feedback")
     async def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
@@ -239,15 +265,16 @@ def build_api_router(
         question = check_question(turns[-1].text())
         history = [Turn(role=m.role, content=m.text()) for m in turns[:-1]]  # type: ignore[arg-type]
         check_history(history, "messages")
+        filters = filters_of(body.filters)
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if not body.stream:
-            return completion_dict(await answer(question, history, mode, body.k), completion_id, body.model)
+            return completion_dict(await answer(question, history, mode, body.k, filters), completion_id, body.model)
         await wait_ready()
         try:
             ticket = await gate.enter()
         except Busy as exc:
             raise busy_error(exc) from exc
-        events = service.stream(question, history=history, mode=mode, k=body.k)  # a generator: no work yet
+        events = service.stream(question, history=history, mode=mode, k=body.k, filters=filters)  # a generator: no work yet
         return StreamingResponse(
             gated_stream(sse_chunks(events, completion_id, body.model), ticket, gate),
             media_type="text/event-stream",

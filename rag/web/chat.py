@@ -13,12 +13,16 @@ from typing import Any, Iterator
 
 import gradio as gr
 
+from rag.filters import FilterError
 from rag.serialize import answer_to_dict
 from rag.question import QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
 from rag.web.feedback import FeedbackStore
+from rag.web.filter_controls import FilterControls, controls_filters, publisher_choices_update
+from rag.web.articles_tab import build_articles_tab
 from rag.web.gate import AnswerGate, Busy
+from rag.web.search_tab import build_search_tab
 from rag.web.security import RateLimiter
 from rag.web.service import ChatService, NotReadyError
 
@@ -91,7 +95,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
 
     def respond(
-        message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, request: gr.Request
+        message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
+        publishers: list[str], request: gr.Request,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
         question = (message or "").strip()
         conv = dict(conv or {"turns": [], "answers": {}})
@@ -109,6 +114,12 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             chat[-1]["content"] = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
             yield chat, gr.skip(), conv, ""
             return
+        try:
+            filters = controls_filters(date_from, date_to, publishers)
+        except FilterError as exc:
+            chat[-1]["content"] = render.escape_text(f"검색 범위를 확인해 주세요: {exc}")
+            yield chat, gr.skip(), conv, ""
+            return
         chat[-1]["content"] = '<span class="status">질문을 받았습니다…</span>'
         yield chat, gr.skip(), conv, ""  # the question shows at once, whatever the pipeline is doing
         while not service.ready:  # the first question waits for the models instead of failing
@@ -119,7 +130,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         tokens = ""
         try:
             with ctx.gate.hold():  # the same slots as the HTTP API: one limit for every answer
-                for event in service.stream(question, history=_history(conv), mode=mode, k=int(k)):
+                for event in service.stream(question, history=_history(conv), mode=mode, k=int(k), filters=filters):
                     if event.kind == "status" and not tokens:
                         chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
                     elif event.kind == "draft":
@@ -227,12 +238,16 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         with gr.Row():
                             mode = gr.Radio(MODE_CHOICES, value=ctx.default_mode, label="답변 방식", elem_id="mode")
                             top_k = gr.Slider(1, 10, value=ctx.default_k, step=1, label="검색할 문단 수 (top-k)", elem_id="topk")
+                        with gr.Accordion("검색 범위 (기간·언론사)", open=False, elem_id="chat-filters"):
+                            chat_filters = FilterControls.build("chat")
                         with gr.Row():
                             new_chat = gr.Button("새 대화", size="sm", elem_id="new-chat")
                             feedback_note = gr.Markdown("", elem_id="feedback-note")
                     with gr.Column(scale=2):
                         gr.Markdown("### 출처")
                         sources = gr.HTML(render.source_cards_html(None, service.article), elem_id="sources", js_on_load=None)
+            build_search_tab(ctx)
+            build_articles_tab()
             with gr.Tab("임베드 (Embed)", id="embed"):
                 gr.Markdown(
                     "다른 사이트에 이 챗봇을 넣으려면 아래 코드 한 줄을 붙여 넣으세요. 오른쪽 아래에 채팅 버튼이 생깁니다. "
@@ -245,7 +260,9 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         gr.Code(iframe_snippet, language="html", label="iframe", interactive=False, lines=3, elem_id="embed-iframe")
                         gr.Markdown(
                             "`<script>` 태그에 `data-mode=\"extractive\"`(빠른 추출 답변), `data-position=\"left\"`, "
-                            "`data-open=\"true\"`를 붙일 수 있습니다. 위젯도 같은 HTTP API를 쓰며 출처 카드를 보여 줍니다."
+                            "`data-open=\"true\"`를 붙일 수 있습니다. 위젯도 같은 HTTP API를 쓰며 출처 카드를 보여 줍니다. "
+                            "답의 근거를 좁히려면 `data-date-from=\"2023-01-01\"`, `data-date-to`, "
+                            "`data-publisher=\"언론사1,언론사2\"`, `data-source=\"2024/\"`를 붙이세요."
                         )
                     with gr.Column(scale=2):
                         gr.HTML(
@@ -257,7 +274,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                 gr.Markdown("API 예시: `curl -s " + ctx.public_url.rstrip("/") + "/api/ask -H 'content-type: application/json' "
                             "-d '{\"question\": \"LG이노텍의 동반성장 펀드 규모는?\", \"mode\": \"extractive\"}'`")
 
-        io = dict(inputs=[textbox, chatbot, conv_state, mode, top_k], outputs=[chatbot, sources, conv_state, textbox])
+        io = dict(inputs=[textbox, chatbot, conv_state, mode, top_k, *chat_filters.inputs],
+                  outputs=[chatbot, sources, conv_state, textbox])
         events = [
             textbox.submit(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
             send.click(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
@@ -271,6 +289,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         new_chat.click(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private", queue=False)
         chatbot.like(on_like, [conv_state], [feedback_note], api_visibility="private")
         gr.api(api_ask, api_name="ask", concurrency_limit=ctx.concurrency, concurrency_id="answer")
+        refill = publisher_choices_update(service.articles)
+        blocks.load(refill, [chat_filters.publisher], [chat_filters.publisher], api_visibility="private", queue=False)
+        chat_filters.publisher.focus(refill, [chat_filters.publisher], [chat_filters.publisher],
+                                     api_visibility="private", queue=False)
     # Gradio's own queue is bounded too: beyond the gate's capacity a job is refused, not parked
     blocks.queue(default_concurrency_limit=ctx.concurrency, max_size=ctx.gate.capacity)
     return blocks

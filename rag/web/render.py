@@ -69,11 +69,17 @@ def chat_message_html(answer: Answer) -> str:
         out += f'<div class="notice">{escape_text(answer.notice)}</div>'
     if answer.citations:
         items = ", ".join(
-            f'<a class="cite" href="#src-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}</a>'
+            f'<a class="cite" href="#src-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}'
+            f'{_dated(c.date)}</a>'
             for c in _unique_by_n(answer.citations)
         )
         out += f'<div class="cite-list">출처: {items}</div>'
     return out
+
+
+def _dated(date: str | None) -> str:
+    """" (2022-09-21)" after a cited title: the reader sees when what the answer rests on was written."""
+    return f' <span class="cite-date">({escape_text(date)})</span>' if date else ""
 
 
 def draft_html(text: str) -> str:

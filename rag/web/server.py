@@ -11,6 +11,7 @@ before the Gradio mount at "/", which matches every path. Admin routes declare
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -27,11 +28,16 @@ from rag.web.feedback import FeedbackStore
 from rag.web.gate import AnswerGate
 from rag.web.hosts import ClientAddress, HostPolicy
 from rag.web.middleware import SecurityMiddleware
+from rag.web.articles import build_articles_page_router, build_articles_router
+from rag.web.jobs import JobRunner
+from rag.web.search_api import build_search_router
 from rag.web.security import OriginPolicy, RateLimiter
 from rag.web.service import ChatService, PipelineLike
 
 WIDGET_ASSETS = {"widget.css": "text/css", "widget-app.js": "text/javascript"}
+MULTIPART_MARGIN = 1 << 20  # headers of up to uploads.max_zip_entries parts, boundaries
 FEEDBACK_FILE = "feedback.sqlite3"
+log = logging.getLogger(__name__)
 
 
 def default_mode(settings: Settings) -> str:
@@ -64,9 +70,16 @@ def create_app(
     except ValueError as exc:
         raise SettingsError(f"settings app.allowed_hosts / app.trusted_proxies: {exc}") from exc
 
+    if admin.enabled:
+        check_upload_settings(settings)
+    jobs = JobRunner()
+
     app = FastAPI(title="sangsaeng-qa", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     install_error_handlers(app)
     app.include_router(build_api_router(service, feedback, gate, RequestBounds.from_settings(app_settings), admin))
+    app.include_router(build_search_router(service, limiter, app_settings.concurrency))
+    app.include_router(build_articles_router(admin, service, settings, jobs))
+    app.include_router(build_articles_page_router())
     for make_router in routers:
         app.include_router(make_router(admin))
 
@@ -125,8 +138,28 @@ def create_app(
     app.state.limiter = limiter
     app.state.gate = gate
     app.state.admin = admin
+    app.state.jobs = jobs
     app.state.public_url = url
     return app
+
+
+def check_upload_settings(settings: Settings) -> None:
+    """The uploads folder must be a folder of its own (SettingsError); a body limit below what one
+    upload may hold only turns the per-file messages into one 413, so it is a warning."""
+    from rag.inbox import InboxError, check_folders
+
+    try:
+        check_folders(settings)
+    except InboxError as exc:
+        raise SettingsError(str(exc)) from exc
+    if settings.app.max_upload_bytes < upload_bytes_needed(settings):
+        log.warning("app.max_upload_bytes (%d) is below uploads.max_total_mb (%g MB): larger uploads get 413 "
+                    "instead of a message per file", settings.app.max_upload_bytes, settings.uploads.max_total_mb)
+
+
+def upload_bytes_needed(settings: Settings) -> int:
+    """What `app.max_upload_bytes` must allow: a whole upload plus its multipart framing."""
+    return int(settings.uploads.max_total_mb * (1 << 20)) + MULTIPART_MARGIN
 
 
 def uvicorn_config(app: Any, host: str, port: int, **options: Any) -> Any:

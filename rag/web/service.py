@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
-from rag.types import Answer, Article, Event, IngestReport, Turn
+from rag.types import Answer, Article, ArticleInfo, Event, Filters, IngestReport, Turn
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,10 @@ class PipelineLike(Protocol):
     """The part of `rag.pipeline.Pipeline` the web layer uses."""
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: bool = False) -> IngestReport: ...
-    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer: ...
-    def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Iterator[Event]: ...
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+            filters: Filters | None = None) -> Answer: ...
+    def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+               filters: Filters | None = None) -> Iterator[Event]: ...
     def article(self, doc_id: str) -> Article | None: ...
     def describe(self) -> dict: ...
     def warm_up(self) -> None: ...
@@ -135,16 +137,32 @@ class ChatService:
         assert self.pipe is not None  # set before the ready event unless start-up failed (raised above)
         return self.pipe
 
-    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
-        return self._ready_pipe().ask(question, history=history, mode=mode, k=k)
+    def pipeline(self) -> PipelineLike:
+        """The pipeline once start-up finished (NotReadyError if it failed)."""
+        return self._ready_pipe()
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+            filters: Filters | None = None) -> Answer:
+        return self._ready_pipe().ask(question, history=history, mode=mode, k=k, filters=filters)
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None
+        self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None,
+        filters: Filters | None = None,
     ) -> Iterator[Event]:
-        return self._ready_pipe().stream(question, history=history, mode=mode, k=k)
+        return self._ready_pipe().stream(question, history=history, mode=mode, k=k, filters=filters)
 
     def article(self, doc_id: str) -> Article | None:
         return self.pipe.article(doc_id) if self.pipe is not None else None
+
+    def find_articles(self, query: str, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+                      per_page: int = 10) -> Any:
+        """Every matching article, grouped and paged (rag.finder.MatchPage)."""
+        return self._ready_pipe().find_articles(query, filters=filters, sort=sort, page=page, per_page=per_page)  # type: ignore[attr-defined]
+
+    def articles(self) -> list[ArticleInfo]:
+        """What the store holds (the filter choices, the article manager); empty until ready."""
+        list_articles = getattr(self.pipe, "list_articles", None) if self.ready and not self.error else None
+        return list(list_articles()) if callable(list_articles) else []
 
     def close(self) -> None:
         close = getattr(self.pipe, "close", None)

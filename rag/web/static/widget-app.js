@@ -4,6 +4,13 @@
   "use strict";
   var params = new URLSearchParams(location.search);
   var mode = params.get("mode") === "llm" || params.get("mode") === "extractive" ? params.get("mode") : null;
+  // what the embedding site restricted answers to (data-date-from/-to, data-publisher, data-source)
+  var filters = {};
+  if (params.get("date_from")) filters.date_from = params.get("date_from");
+  if (params.get("date_to")) filters.date_to = params.get("date_to");
+  if (params.getAll("publisher").length) filters.publisher = params.getAll("publisher");
+  if (params.getAll("source").length) filters.source = params.getAll("source");
+  var filtered = Object.keys(filters).length > 0;
   var log = document.getElementById("qa-log");
   var form = document.getElementById("qa-form");
   var input = document.getElementById("qa-input");
@@ -58,7 +65,7 @@
       var card = el("div", "qa-card");
       card.id = prefix + c.n;
       card.setAttribute("data-source", c.source || "");
-      card.appendChild(el("div", "qa-title", "[" + c.n + "] " + (c.title || c.source || "")));
+      card.appendChild(el("div", "qa-title", "[" + c.n + "] " + (c.title || c.source || "") + (c.date ? " (" + c.date + ")" : "")));
       card.appendChild(el("div", "qa-meta", [c.publisher, c.date, c.source].filter(Boolean).join(" · ")));
       var quote = el("div", "qa-quote");
       quote.appendChild(el("mark", null, c.quote || ""));
@@ -99,6 +106,7 @@
     var messages = recent.concat([{ role: "user", content: question }]);
     var body = { model: "sangsaeng-qa", messages: messages, stream: true };
     if (mode) body.mode = mode;
+    if (filtered) body.filters = filters;
     controller = new AbortController();
     setBusy(true);
     var streamed = "", final = null;
@@ -166,6 +174,11 @@
     ask(q);
   });
   stopBtn.addEventListener("click", function () { if (controller) controller.abort(); });
+  if (filtered) {
+    var scope = [filters.date_from || filters.date_to ? (filters.date_from || "") + " ~ " + (filters.date_to || "") : "",
+                 (filters.publisher || []).join(", "), (filters.source || []).join(", ")].filter(Boolean).join(" · ");
+    status.textContent = "검색 범위: " + scope;
+  }
   fetch("/health").then(function (r) { return r.json(); }).then(function (h) {
     if (!h.ready) status.textContent = "모델 준비 중… (질문은 준비되면 답합니다)";
   }).catch(function () {});

@@ -1,6 +1,7 @@
 // One-line embed: <script src="http://HOST:PORT/widget.js" defer></script>
 // Adds a floating chat bubble that opens our /widget in an iframe. Optional attributes on the tag:
-// data-mode="extractive|llm", data-position="left|right", data-open="true".
+// data-mode="extractive|llm", data-position="left|right", data-open="true", and filters on what it
+// may cite: data-date-from="YYYY-MM-DD", data-date-to="YYYY-MM-DD", data-publisher="A,B", data-source="2024/".
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,7 +10,18 @@
   var base = new URL(script.src, location.href).origin;
   var mode = script.getAttribute("data-mode");
   var side = script.getAttribute("data-position") === "left" ? "left" : "right";
-  var src = base + "/widget" + (mode ? "?mode=" + encodeURIComponent(mode) : "");
+  var query = new URLSearchParams();
+  if (mode) query.set("mode", mode);
+  [["data-date-from", "date_from"], ["data-date-to", "date_to"]].forEach(function (pair) {
+    var value = script.getAttribute(pair[0]);
+    if (value) query.set(pair[1], value);
+  });
+  [["data-publisher", "publisher"], ["data-source", "source"]].forEach(function (pair) {
+    (script.getAttribute(pair[0]) || "").split(",").forEach(function (value) {
+      if (value.trim()) query.append(pair[1], value.trim());
+    });
+  });
+  var src = base + "/widget" + (query.toString() ? "?" + query.toString() : "");
 
   var button = document.createElement("button");
   button.type = "button";
