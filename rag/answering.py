@@ -17,8 +17,11 @@ from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, complete
 from rag.question import check_question
-from rag.synthesis import (Grounding, Prompts, assess_grounding, build_condense_messages, build_messages,
-                           extractive_answer, is_refusal, select_evidence, trim_evidence, verify_answer)
+from rag.citations import verify_answer
+from rag.evidence import select_evidence
+from rag.extractive import extractive_answer
+from rag.grounding import Grounding, assess_grounding, is_refusal
+from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
 from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")

@@ -6,7 +6,7 @@ from rag.answering import Answerer
 from rag.config import load_settings
 from rag.generation import GenerationError
 from rag.korean import KoreanText
-from rag.synthesis import Prompts
+from rag.prompts import Prompts
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import ScriptedGenerator
 
