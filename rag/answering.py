@@ -67,6 +67,10 @@ class _MemoKorean:
         found = self._sentences.get(text)
         return list(found) if found is not None else self._remember(self._sentences, text, self._korean.sentences(text))
 
+    @property
+    def lexicon(self):
+        return self._korean.lexicon
+
     def key_terms(self, text: str) -> list[str]:
         found = self._keys.get(text)
         return list(found) if found is not None else self._remember(self._keys, text, self._korean.key_terms(text))
@@ -192,7 +196,7 @@ class Answerer:
         raw = "".join(pieces).strip()
         # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
         # one sentence covers it all -> the extractive answer
-        if is_refusal(raw, self.prompts.refusal):
+        if is_refusal(raw, self.prompts.refusal, korean.lexicon.refusal_cues):
             if grounding.coverage < _STRONG_COVERAGE:
                 yield final(self.prompts.refusal, refused=True, used="llm")
             else:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.evidence import QUESTION_WORDS, Tokenizer, to_citation
+from rag.evidence import Tokenizer, to_citation
 from rag.extractive import extractive_answer
 from rag.glossary import mostly_latin as _mostly_latin
 from rag.types import Citation, Evidence
@@ -137,7 +137,7 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
         # an English answer over Korean evidence shares no words with it: its numbers (checked
         # above) are the only literal check left, so it must have at least one
         return 1.0 if any(len(n.replace(",", "")) > 1 for n in NUMBER.findall(claim)) else None
-    terms = [t for t in korean.tokens(claim) if t not in QUESTION_WORDS]
+    terms = [t for t in korean.tokens(claim) if t not in korean.lexicon.question_words]
     if not terms:
         return None
     evidence_terms = set(korean.tokens(text)) | context_terms
@@ -145,15 +145,14 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
     return support if support >= min_support else None
 
 
-# words of an answer's frame ("다음과 같습니다", "…입니다"): they answer nothing
-_FRAME_WORDS = frozenset({"다음", "같다", "아래", "내용", "정리", "답변", "질문", "경우", "관련"})
-
 
 def _adds_to(claim: str, asked: set[str], korean: Tokenizer) -> bool:
     """Whether the claim says something the question did not: a number, or a content word."""
     if any(len(m.group().replace(",", "")) > 1 and m.group() not in asked for m in NUMBER.finditer(claim)):
         return True
-    return any(t not in asked and t not in _FRAME_WORDS and t not in QUESTION_WORDS for t in korean.tokens(claim))
+    # words of an answer's frame ("다음과 같습니다", "…입니다") and of questions answer nothing
+    ignored = asked | korean.lexicon.frame_words | korean.lexicon.question_words
+    return any(t not in ignored for t in korean.tokens(claim))
 
 
 def _bound(claim: str, cited: Sequence[Evidence], korean: Tokenizer) -> bool:

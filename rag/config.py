@@ -103,6 +103,9 @@ class AnswerSettings:
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
     min_support: float = 0.67
     history_turns: int = 4
+    # folders of lexicon files (user words, aliases, glossary, question words, cues), later ones
+    # extending earlier ones: add your corpus's own folder after the project's (README "Lexicons")
+    lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ def _coerce(raw: Any, current: Any, key: str) -> Any:
         if isinstance(current, tuple):
             items = raw if isinstance(raw, (list, tuple)) else [s for s in str(raw).split(",") if s.strip()]
             kind = type(current[0]) if current else str
-            return tuple(Path(i) if kind is Path or key.endswith("corpus") else str(i).strip() for i in items)
+            return tuple(Path(i) if issubclass(kind, Path) or key.endswith("corpus") else str(i).strip() for i in items)
         if isinstance(current, (int, float, str)):
             return type(current)(raw)
     except (TypeError, ValueError) as exc:

@@ -11,6 +11,7 @@ from typing import Callable, Protocol, Sequence
 
 from rag.glossary import with_glosses
 from rag.types import Article, Citation, Evidence, Hit
+from rag.vocabulary import Lexicon
 
 
 class Tokenizer(Protocol):
@@ -20,6 +21,8 @@ class Tokenizer(Protocol):
     def tokens(self, text: str) -> list[str]: ...
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
     def key_terms(self, text: str) -> list[str]: ...
+    @property
+    def lexicon(self) -> Lexicon: ...
 
 
 def select_evidence(
@@ -86,11 +89,12 @@ def weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:
     """Question terms with weights: names and numbers count double (they decide the answer).
 
     An English question also gets the Korean forms of its domain words (`rag.glossary`)."""
-    text = with_glosses(text)
+    text = with_glosses(text, korean.lexicon.glossary)
     key = set(korean.key_terms(text))
+    shaping = korean.lexicon.question_words
     weights: dict[str, float] = {}
     for term in korean.tokens(text):
-        if term in QUESTION_WORDS:
+        if term in shaping:
             continue
         if any(term != other and term in other for other in key):
             # "lg" / "유플러스" of "lg유플러스": a partial match is worth little, and the full name
@@ -144,14 +148,6 @@ def term_coverage(q_terms: dict[str, float], idf: dict[str, float], terms: set[s
     found = sum(w * idf.get(t, 1.0) * (1.0 if t in terms else 0.5 if t in context else 0.0)
                 for t, w in q_terms.items())
     return found / total
-
-
-# words that only shape a question; their absence from a passage says nothing
-QUESTION_WORDS = frozenset(
-    {"누구", "무엇", "무슨", "어디", "언제", "얼마", "얼마씩", "얼마짜리", "얼마나", "몇", "어떤", "어떻다", "어느", "왜", "이름", "뭐", "모두", "총",
-     "각각", "가장", "받다", "하다", "되다", "what", "who", "where", "when", "which", "how", "many", "much",
-     "name", "was", "did", "does", "do", "will", "its", "it", "they", "their", "s"}
-)
 
 
 def to_citation(ev: Evidence, support: float) -> Citation:

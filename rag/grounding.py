@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rag.citations import MARKER, year_in
-from rag.evidence import QUESTION_WORDS, VALUE_SHAPES, Tokenizer, term_coverage, term_idf, weighted_terms
+from rag.evidence import VALUE_SHAPES, Tokenizer, term_coverage, term_idf, weighted_terms
 from rag.extractive import MULTI_PART
 from rag.glossary import korean_names
 from rag.glossary import mostly_latin as _mostly_latin
@@ -42,13 +42,13 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     if not hits or not evidence:
         return Grounding(False, "no passage retrieved")
     english = _mostly_latin(question)
-    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in QUESTION_WORDS]
+    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
     # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
     key = [t for t in key if not any(t != other and t in other for other in key)]
     if english:
         # English words never occur in the Korean articles: numbers, and the organizations the
         # glossary knows by their Korean names, are what can be checked literally
-        glossed = dict.fromkeys(t for name in korean_names(question) for t in korean.key_terms(name) if len(t) > 1)
+        glossed = dict.fromkeys(t for name in korean_names(question, korean.lexicon.glossary) for t in korean.key_terms(name) if len(t) > 1)
         key = [t for t in key if t.isdigit()] + list(glossed)
         key = [t for t in key if not any(t != other and t in other for other in key)]
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
@@ -115,12 +115,7 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
     return False
 
 
-_REFUSAL_CUES = ("찾을 수 없", "답을 찾을 수", "알 수 없", "정보가 없", "언급되어 있지 않", "나와 있지 않",
-                 "not in the context", "cannot find", "can't find", "no information", "does not say",
-                 "not mentioned", "do not mention", "don't mention")
-
-
-def is_refusal(text: str, refusal: str) -> bool:
+def is_refusal(text: str, refusal: str, cues: Sequence[str] = ()) -> bool:
     """The generator's own verdict that the evidence lacks the answer."""
     compact = " ".join(text.split())
     if not compact:
@@ -128,4 +123,5 @@ def is_refusal(text: str, refusal: str) -> bool:
     if refusal and refusal.rstrip(".") in compact:
         return True
     lowered = compact.lower()
-    return any(cue in lowered for cue in _REFUSAL_CUES) and not MARKER.search(compact)
+    # phrases of "not in the context" (rag/lexicon/refusal_cues.txt); a cited sentence is an answer
+    return any(cue in lowered for cue in cues) and not MARKER.search(compact)

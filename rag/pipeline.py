@@ -81,8 +81,9 @@ class Pipeline:
         with self._lock:
             if self._korean is None:
                 from rag.korean import KoreanText
+                from rag.vocabulary import Lexicon
 
-                self._korean = KoreanText()
+                self._korean = KoreanText(lexicon=Lexicon.load(self.settings.answer.lexicon))
             return self._korean
 
     @property

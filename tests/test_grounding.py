@@ -8,6 +8,7 @@ from rag.korean import KoreanText
 from rag.evidence import select_evidence
 from rag.grounding import assess_grounding, is_refusal
 from rag.prompts import Prompts
+from rag.vocabulary import Lexicon
 from tests.answer_samples import TABLE, evidence, hits, table_hit
 
 
@@ -39,8 +40,10 @@ def test_grounding_refuses_without_passages(korean: KoreanText) -> None:
 
 def test_is_refusal_reads_the_models_verdict() -> None:
     refusal = Prompts.load().refusal
+    cues = Lexicon.load().refusal_cues
     assert is_refusal(refusal, refusal)
-    assert is_refusal("The context does not say. The answer is not in the context.", refusal)
+    assert is_refusal("The context does not say. The answer is not in the context.", refusal, cues)
+    assert not is_refusal("The context does not say. The answer is not in the context.", refusal, ())
     assert not is_refusal("LG이노텍은 1,030억 원 규모의 펀드를 운영합니다 [1].", refusal)
     assert not is_refusal("", refusal)
 
