@@ -8,72 +8,27 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, complete
+from rag.memo import MemoKorean
 from rag.question import check_question
 from rag.citations import verify_answer
 from rag.evidence import select_evidence
 from rag.extractive import extractive_answer
 from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
+from rag.ranker import load_models
+from rag.relevance import SentenceRelevance
 from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
 # a model refusal is overruled (extractive answer shown) only when one sentence covers the question
 _STRONG_COVERAGE = 0.8
-
-
-class _MemoKorean:
-    """KoreanText with a bounded memo: the same retrieved chunks come back question after question,
-    and the extractive answer must stay instant on 2 busy cores."""
-
-    def __init__(self, korean: object, capacity: int = 20_000) -> None:
-        self._korean = korean
-        self._capacity = capacity
-        self._tokens: OrderedDict[str, list[str]] = OrderedDict()
-        self._sentences: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
-        self._keys: OrderedDict[str, list[str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _remember(self, memo: OrderedDict, key: str, value):
-        with self._lock:
-            memo[key] = value
-            if len(memo) > self._capacity:
-                memo.popitem(last=False)
-        return value
-
-    def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
-        if missing:
-            for text, terms in zip(missing, self._korean.tokens_batch(missing)):
-                self._remember(self._tokens, text, terms)
-        with self._lock:
-            cached = [self._tokens.get(t) for t in texts]
-        # a text evicted meanwhile is simply analysed again
-        return [list(c) if c is not None else self._korean.tokens(t) for c, t in zip(cached, texts)]
-
-    def tokens(self, text: str) -> list[str]:
-        return self.tokens_batch([text])[0]
-
-    def sentences(self, text: str) -> list[tuple[int, int]]:
-        found = self._sentences.get(text)
-        return list(found) if found is not None else self._remember(self._sentences, text, self._korean.sentences(text))
-
-    @property
-    def lexicon(self):
-        return self._korean.lexicon
-
-    def key_terms(self, text: str) -> list[str]:
-        found = self._keys.get(text)
-        return list(found) if found is not None else self._remember(self._keys, text, self._korean.key_terms(text))
 
 
 class Answerer:
@@ -87,9 +42,15 @@ class Answerer:
         article: Callable[[str], Article | None],
         generator: Callable[[], Generator] | None = None,
         prompts: Prompts | None = None,
+        embedder: Callable[[], object] | None = None,
     ) -> None:
+        """`embedder` (a factory: the search model, loaded lazily) adds the e5 question/sentence
+        similarity to evidence ranking; without it the cheap ranker alone decides."""
         self.settings = settings
-        self.korean = _MemoKorean(korean)
+        self.korean = MemoKorean(korean)
+        models = load_models(settings.answer.evidence_model)
+        self._rankers = models["cheap"], models["full"]
+        self._relevance = SentenceRelevance(embedder) if embedder is not None else None
         self._retrieve = retrieve
         self._article = article
         self._generator_factory = generator
@@ -217,7 +178,7 @@ class Answerer:
         budget = self.settings.answer
         hits = list(self._retrieve(question, k))
         evidence = select_evidence(question, hits, self._article, self.korean, 2 * budget.max_evidence,
-                                   4 * budget.max_evidence_chars)
+                                   4 * budget.max_evidence_chars, *self._rankers, self._relevance)
         return hits, evidence, assess_grounding(question, hits, evidence, self.korean)
 
     def _generator(self) -> tuple[Generator | None, str]:

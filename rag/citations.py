@@ -11,7 +11,9 @@ from typing import Sequence
 
 from rag.evidence import Tokenizer, to_citation
 from rag.extractive import extractive_answer
+from rag.dates import dates_supported
 from rag.glossary import mostly_latin as _mostly_latin
+from rag.slots import NUMERIC, Asked, asked_slot, slot_values
 from rag.types import Citation, Evidence
 
 
@@ -51,6 +53,63 @@ def split_claims(text: str, korean: Tokenizer) -> list[Claim]:
     return claims
 
 
+@dataclass(frozen=True)
+class Asking:
+    """What the claim checks need to know of the question: its terms and the kind of value it asks for."""
+
+    terms: frozenset[str] = frozenset()
+    asked: Asked = Asked()
+    latin: bool = False  # an English question: English names cannot be checked literally
+
+
+def asking(question: str | None, korean: Tokenizer) -> Asking:
+    if question is None:
+        return Asking()
+    return Asking(frozenset(korean.tokens(question)), asked_slot(korean.morphemes_batch([question])[0], korean.lexicon),
+                  _mostly_latin(question))
+
+
+def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
+                question: Asking) -> tuple[str, dict[int, float]] | None:
+    """The claim written with the citations that support it ("… [1][3].") and each one's support,
+    or None when it is uncited, unsupported, a restatement of the question, or no answer to it."""
+    by_n = {ev.n: ev for ev in evidence}
+    latin_names = not question.latin
+    valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
+    if not valid:
+        return None
+    if question.terms and not _adds_to(claim.text, set(question.terms), korean):
+        return None  # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
+    if question.asked.slot and not _answers(claim.text, question, korean):
+        return None  # "공정거래법이 좋은 예다 [1]" for "바뀐 명칭은?": supported, but no answer
+    good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
+    if not good and len(valid) > 1:
+        # facts split across several cited sentences: accept the set, keep the ones that contribute
+        if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
+            good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
+    if not good:
+        # the model cited a neighbour of the sentence that holds a fact ("SKT" in the sentence
+        # before the amount): given sentences of the same articles may complete the support
+        good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
+    if not good:
+        return None
+    support = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
+                   or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
+               for n in good}
+    body = claim.text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?。" else ""
+    body = body[:-1] if end else body
+    return f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}", support
+
+
+def _answers(claim: str, question: Asking, korean: Tokenizer) -> bool:
+    """Whether the claim holds a value of the kind the question asks for that the question lacks.
+    An English claim is only held to the numbers a quantity needs (its names are not Korean)."""
+    if _mostly_latin(claim):
+        return question.asked.slot not in NUMERIC or bool(NUMBER.search(claim))
+    return bool(slot_values(korean.morphemes_batch([claim])[0], question.asked, set(question.terms), korean.lexicon.units))
+
+
 def verify_answer(
     answer_text: str,
     evidence: Sequence[Evidence],
@@ -59,51 +118,35 @@ def verify_answer(
     question: str | None = None,
     fallback: bool = True,
 ) -> tuple[str, tuple[Citation, ...]]:
-    """Keep the claims their citations support; drop unsupported citations and uncited claims.
+    """Keep the claims their citations support and that answer the question; drop the rest.
 
-    A citation supports a claim when every number and name of the claim occurs in the cited
-    sentence (or its article title), and at least `min_support` of the claim's terms do.
+    A citation supports a claim when every number, date and name of the claim occurs in the cited
+    sentence (names also in its article title), and at least `min_support` of the claim's terms do.
     If nothing survives and `question` is given, the extractive answer is returned instead
     (`fallback=False` returns ("", ()) so the caller can decide).
     """
     by_n = {ev.n: ev for ev in evidence}
-    # an English question gets "LG Innotek" for "LG이노텍": English names cannot be checked literally
-    latin_names = not (question is not None and _mostly_latin(question))
+    facts = asking(question, korean)
     kept: list[str] = []
     support_of: dict[int, float] = {}
-    asked = set(korean.tokens(question)) if question is not None else set()
     for claim in split_claims(answer_text, korean):
-        valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
-        if not valid:
+        checked = check_claim(claim, evidence, korean, min_support, facts)
+        if checked is None:
             continue
-        if asked and not _adds_to(claim.text, asked, korean):
-            continue  # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
-        good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
-        if not good and len(valid) > 1:
-            # facts split across several cited sentences: accept the set, keep the ones that contribute
-            if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
-                good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
-        if not good:
-            # the model cited a neighbour of the sentence that holds a fact ("SKT" in the sentence
-            # before the amount): given sentences of the same articles may complete the support
-            good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
-        if not good:
-            continue
-        for n in good:
-            s = (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
-                 or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
-            support_of[n] = max(support_of.get(n, 0.0), s)
-        body = claim.text.rstrip()
-        end = body[-1] if body and body[-1] in ".!?。" else ""
-        body = body[:-1] if end else body
-        kept.append(f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}")
+        kept.append(checked[0])
+        for n, value in checked[1].items():
+            support_of[n] = max(support_of.get(n, 0.0), value)
     if not kept:
         if question is not None and fallback:
             return extractive_answer(question, evidence, korean)
         return "", ()
+    return " ".join(kept), cite(kept, by_n, support_of)
+
+
+def cite(kept: Sequence[str], by_n: dict[int, Evidence], support_of: dict[int, float]) -> tuple[Citation, ...]:
+    """The citations of verified claims, in order of first mention."""
     order = list(dict.fromkeys(parse_citations(" ".join(kept))))
-    citations = tuple(to_citation(by_n[n], support_of.get(n, 1.0)) for n in order)
-    return " ".join(kept), citations
+    return tuple(to_citation(by_n[n], support_of.get(n, 1.0)) for n in order)
 
 
 def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
@@ -112,18 +155,22 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
     text = " ".join(ev.text for ev in cited)
     context = text + " " + " ".join(ev.title for ev in cited)
     # whole numbers only: "500" must not be found inside "5000", and an approximate "500여" of the
-    # claim needs the same approximation in the evidence
-    numbers = {m.group().replace(",", "").rstrip("."): m.end() for m in NUMBER.finditer(context)}
-    approx = {m.group().replace(",", "").rstrip(".") for m in NUMBER.finditer(context)
-              if context[m.end():m.end() + 1] == "여"}
+    # claim needs the same approximation in the evidence. Values come from the cited sentences, not
+    # from titles: a headline's "500억원" next to an unrelated sentence supports nothing (a year may
+    # stand in the title: it dates the article)
+    numbers = {m.group().replace(",", "").rstrip("."): m.end() for m in NUMBER.finditer(text)}
+    approx = {m.group().replace(",", "").rstrip(".") for m in NUMBER.finditer(text)
+              if text[m.end():m.end() + 1] == "여"}
     for m in NUMBER.finditer(claim):
         digits = m.group().replace(",", "").rstrip(".")
-        if len(digits) <= 1 or year_in(digits, context):
+        if len(digits) <= 1 or year_in(digits, context) or (YEAR.match(digits) and digits in context):
             continue
         if digits not in numbers:
             return None
         if claim[m.end():m.end() + 1] == "여" and digits not in approx:
             return None
+    if not dates_supported(claim, [ev.text for ev in cited]):
+        return None
     if len(cited) > 1 and not _bound(claim, cited, korean):
         return None
     context_terms = set(korean.tokens(context))

@@ -106,6 +106,8 @@ class AnswerSettings:
     # folders of lexicon files (user words, aliases, glossary, question words, cues), later ones
     # extending earlier ones: add your corpus's own folder after the project's (README "Lexicons")
     lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)
+    # weights fitted on the calibration halves (python -m eval.fit evidence): which sentences hold the answer
+    evidence_model: Path = Path("rag/fitted/evidence.json")
 
 
 @dataclass(frozen=True)

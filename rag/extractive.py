@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.evidence import (ANSWER_SHAPES, Tokenizer, shape_bonus, term_coverage, term_idf, to_citation,
-                          weighted_terms)
+from rag.evidence import Tokenizer, term_coverage, term_idf, to_citation, weighted_terms
+from rag.slots import asked_slot, slot_values
 from rag.types import Citation, Evidence
 
 
@@ -27,13 +27,15 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     q_terms = weighted_terms(question, korean)
     terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = term_idf(q_terms, terms)
-    # evidence.score already weighs the sentence's context (title, previous sentence) against the question
-    ranked = sorted(range(len(evidence)),
-                    key=lambda i: -(evidence[i].score + 0.2 * term_coverage(q_terms, idf, terms[i])
-                                    + 0.7 * shape_bonus(question, evidence[i].text)))
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    known = set(korean.tokens(question))
+    morphemes = korean.morphemes_batch([ev.text for ev in evidence]) if asked.slot else [[] for _ in evidence]
+    holds = [bool(slot_values(m, asked, known, korean.lexicon.units)) for m in morphemes] if asked.slot else [True] * len(evidence)
+    # evidence comes best first (the fitted ranker's order); a claim must answer the question, so the
+    # best sentence holding a value of the asked kind leads
+    ranked = [i for i in range(len(evidence)) if holds[i]] + [i for i in range(len(evidence)) if not holds[i]]
     best = ranked[0]
     chosen = [best]
-    shaped = any(asked.search(question) for asked, _ in ANSWER_SHAPES)
     covered = set(terms[best]) & q_terms.keys()
     for i in ranked[1:]:
         if len(chosen) >= max_sentences:
@@ -43,8 +45,9 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         # in several parts ("각각"), when it is nearly as good: the parts often share their words
         # ("각각 얼마"): every sentence holding a value of the asked kind may hold one of the parts
         close = multi and (evidence[i].score >= 0.8 * evidence[best].score
-                           or (shaped and shape_bonus(question, evidence[i].text) > 0
-                               and evidence[i].score >= 0.7 * evidence[best].score))
+                           or (asked.slot and holds[i] and evidence[i].score >= 0.7 * evidence[best].score))
+        if asked.slot and not holds[i]:
+            continue  # every sentence of the answer must answer: it holds a value of the asked kind
         if (new and term_coverage(q_terms, idf, terms[i]) >= 0.3) or close:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
@@ -52,15 +55,18 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         # a question in several parts names each part ("SKT와 LGU+ … 각각"): a name no chosen sentence
         # mentions gets the best sentence that does
         lowered = [ev.text.lower() for ev in evidence]
+        # the name may be the subject of the whole article: its title counts for every sentence
+        titled = [f"{ev.title}\n{ev.text}".lower() for ev in evidence]
         for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit()):
             if len(chosen) >= max_sentences + 1:
                 break
             if any(name in lowered[i] for i in chosen):
                 continue
-            holders = [i for i in ranked if name in lowered[i]]
+            holders = [i for i in ranked if name in lowered[i]] or [i for i in ranked if name in titled[i]]
+            if asked.slot and not any(holds[i] for i in holders):
+                holders = [i for i in ranked if name in titled[i]] or holders
             # the holder that also carries the asked kind of value, if any
-            holder = next((i for i in holders if shape_bonus(question, evidence[i].text) > 0),
-                          holders[0] if holders else None)
+            holder = next((i for i in holders if asked.slot and holds[i]), holders[0] if holders else None)
             if holder is not None:
                 chosen.append(holder)
     if multi:

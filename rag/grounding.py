@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rag.citations import MARKER, year_in
-from rag.evidence import VALUE_SHAPES, Tokenizer, term_coverage, term_idf, weighted_terms
+from rag.evidence import Tokenizer, term_coverage, term_idf, weighted_terms
 from rag.extractive import MULTI_PART
 from rag.glossary import korean_names
+from rag.slots import NUMERIC, asked_slot, slot_values
 from rag.glossary import mostly_latin as _mostly_latin
 from rag.types import Evidence, Hit
 
@@ -98,15 +99,18 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
     The name occurring somewhere and an amount somewhere else is how an unanswerable question
     about a company in a list passes every other check. True when the check does not apply (no
     name, no value asked, or a question in several parts)."""
-    shape = next((shape for asked, shape in VALUE_SHAPES if asked.search(question)), None)
-    if shape is None or not names or MULTI_PART.search(question):
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    if asked.slot not in NUMERIC or not names or MULTI_PART.search(question):
         return True
+    known = set(korean.tokens(question))
     for hit in hits:
         chunk = hit.chunk
+        spans = korean.sentences(chunk.text)
+        morphemes = korean.morphemes_batch([chunk.text[a:b] for a, b in spans])
         previous = ""
-        for a, b in korean.sentences(chunk.text):
+        for (a, b), m in zip(spans, morphemes):
             sentence = chunk.text[a:b]
-            if shape.search(sentence):
+            if slot_values(m, asked, known, korean.lexicon.units):
                 paragraph = chunk.text[chunk.text.rfind("\n", 0, a) + 1:b]
                 scope = f"{chunk.title}\n{previous}\n{paragraph}".lower()
                 if any(name in scope for name in names):

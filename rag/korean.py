@@ -112,24 +112,20 @@ class KoreanText:
 
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """`tokens` for many texts through Kiwi's batch API (one call, no per-text overhead)."""
-        if not texts:
-            return []
-        normalized = [unicodedata.normalize("NFC", t) for t in texts]
-        with self._lock:
-            kiwi = self._analyzer()
-            analyzed = list(kiwi.tokenize(normalized))
-        return [_terms(tokens, self._aliases) for tokens in analyzed]
+        return [_terms(tokens, self._aliases) for tokens in self._analyze(texts)]
 
     def morphemes_batch(self, texts: Sequence[str]) -> list[list[tuple[str, str, int, int]]]:
         """(tag, form, start, end) of each morpheme, Latin/number runs joined ("5G", "R&D"): what
         the answer checks read shapes from (a number and its unit, a proper noun, a final ending)."""
+        return [_merge_alnum(list(tokens)) for tokens in self._analyze(texts)]
+
+    def _analyze(self, texts: Sequence[str]) -> list[Any]:
+        """Kiwi's tokens of each text (NFC), in one batch call."""
         if not texts:
             return []
         normalized = [unicodedata.normalize("NFC", t) for t in texts]
         with self._lock:
-            kiwi = self._analyzer()
-            analyzed = list(kiwi.tokenize(normalized))
-        return [_merge_alnum(list(tokens)) for tokens in analyzed]
+            return list(self._analyzer().tokenize(normalized))
 
     def key_terms(self, text: str) -> list[str]:
         """The terms of `text` that name something (proper nouns, foreign words, numbers), as `tokens` spells them.

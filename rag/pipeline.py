@@ -154,6 +154,7 @@ class Pipeline:
                     retrieve=lambda question, k: self.search(question, k),
                     article=self.article,
                     generator=self.generator if llm_possible else None,
+                    embedder=lambda: self.embedder,
                 )
             return self._answerer
 

@@ -14,6 +14,7 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
                       Wh and shape words never count as the question's topic words.
 - frame_words.txt     words of an answer's frame that answer nothing ("다음", "아래")
 - refusal_cues.txt    phrases of a model saying the context lacks the answer
+- units.tsv           unit, kind (year, date, percent, money): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
 """
@@ -30,6 +31,7 @@ from rag.config import PROJECT_ROOT
 
 DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
+UNIT_KINDS = ("year", "date", "percent", "money")
 
 
 class LexiconError(ValueError):
@@ -56,6 +58,7 @@ class Lexicon:
     frame_words: frozenset[str] = frozenset()
     refusal_cues: tuple[str, ...] = ()
     imperative_endings: frozenset[str] = frozenset()
+    units: dict[str, str] = field(default_factory=dict)
     fingerprint: str = "empty"
 
     @property
@@ -75,6 +78,7 @@ class Lexicon:
         frame: set[str] = set()
         cues: list[str] = []
         endings: set[str] = set()
+        units: dict[str, str] = {}
         digest = hashlib.sha1()
         for folder in folders:
             folder = Path(folder).expanduser()
@@ -106,9 +110,13 @@ class Lexicon:
             frame.update(c[0] for _, c in _rows(folder / "frame_words.txt", 1))
             cues.extend(c[0].lower() for _, c in _rows(folder / "refusal_cues.txt", 1))
             endings.update(c[0] for _, c in _rows(folder / "imperative_endings.txt", 1))
+            for where, cells in _rows(folder / "units.tsv", 2):
+                if cells[1] not in UNIT_KINDS:
+                    raise LexiconError(f"{where}: kind must be one of {', '.join(UNIT_KINDS)}, not {cells[1]!r}")
+                units[cells[0]] = cells[1]
         return cls(user_words=tuple(words.items()), alias_groups=tuple(groups), glossary=tuple(glossary),
                    wh_words=wh, head_words=head, shape_words=frozenset(shape), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
-                   imperative_endings=frozenset(endings), fingerprint=digest.hexdigest()[:12])
+                   imperative_endings=frozenset(endings), units=units, fingerprint=digest.hexdigest()[:12])
 
 
 def _rows(path: Path, fields: int, at_most: int | None = -1) -> Iterable[tuple[str, list[str]]]:
