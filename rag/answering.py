@@ -16,13 +16,14 @@ from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, complete
 from rag.memo import MemoKorean
 from rag.question import check_question
-from rag.citations import verify_answer
+from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import extractive_answer
 from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
 from rag.ranker import load_models
 from rag.relevance import SentenceRelevance
+from rag.streaming import VerifiedStream
 from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
@@ -72,7 +73,11 @@ class Answerer:
         """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
         question = check_question(question, self.settings.app.max_question_chars)
         mode = self._mode(mode)
-        history = tuple(history)[-2 * self.settings.answer.history_turns:] if self.settings.answer.history_turns else ()
+        budget = self.settings.answer
+        # work per question is bounded: the last few turns, each cut to a few hundred characters
+        # (they only name what a follow-up refers to), never the whole conversation
+        history = tuple(Turn(t.role, t.content[:budget.max_turn_chars])
+                        for t in tuple(history)[-2 * budget.history_turns:]) if budget.history_turns else ()
         return self._run(question, history, mode, k or self.settings.retrieval.k)
 
     def warm_up(self) -> None:
@@ -135,7 +140,6 @@ class Answerer:
             return
 
         yield Event("status", "답변을 작성하는 중…")
-        pieces: list[str] = []
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
         # sentences were ranked with the answer's expected shape (an amount, a count, a name)
         # (the draft cites in article order: its single best sentence leads)
@@ -144,33 +148,40 @@ class Answerer:
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
         prompt_evidence = trim_evidence(ordered, budget.max_evidence, budget.max_evidence_chars)
+        # nothing reaches a client unchecked: each sentence of the model is emitted once verified
+        verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean))
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
-                if not pieces:
-                    timings["first_token"] = ms()
-                pieces.append(piece)
-                yield Event("token", piece)
+                timings.setdefault("first_token", ms())  # the model's first token (prompt evaluated)
+                for text in verified.feed(piece):
+                    timings.setdefault("first_verified", ms())
+                    yield Event("token", text)
         except GenerationError as exc:
-            yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
+            if verified.kept:  # what was shown stays true; the rest was lost with the backend
+                yield final(verified.text, verified.citations, used="llm",
+                            note=f"LLM 답변이 중간에 끊겼습니다: {exc}")
+            else:
+                yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
             return
-        raw = "".join(pieces).strip()
+        for text in verified.finish():
+            timings.setdefault("first_verified", ms())
+            yield Event("token", text)
         # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
         # one sentence covers it all -> the extractive answer
-        if is_refusal(raw, self.prompts.refusal, korean.lexicon.refusal_cues):
+        if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
             if grounding.coverage < _STRONG_COVERAGE:
                 yield final(self.prompts.refusal, refused=True, used="llm")
             else:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
-        text, citations = verify_answer(raw, prompt_evidence, korean, budget.min_support, standalone, fallback=False)
-        if not text:
+        if not verified.kept:
             # the passages passed every refusal check and the model did not refuse: what it wrote is
             # unsupported, not a sign that the answer is missing
             yield final(draft, draft_citations,
                         note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
             return
-        yield final(text, citations, used="llm")
+        yield final(verified.text, verified.citations, used="llm")
 
     def _gather(self, question: str, k: int) -> tuple[list[Hit], list, Grounding]:
         """Retrieval, a wide pool of evidence sentences (the extractive answer and the refusal checks

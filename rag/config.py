@@ -103,6 +103,7 @@ class AnswerSettings:
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
     min_support: float = 0.67
     history_turns: int = 4
+    max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues), later ones
     # extending earlier ones: add your corpus's own folder after the project's (README "Lexicons")
     lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)

@@ -9,6 +9,7 @@ import re
 from typing import Sequence
 
 from rag.evidence import Tokenizer, term_coverage, term_idf, to_citation, weighted_terms
+from rag.plaintext import plain_text
 from rag.slots import asked_slot, slot_values
 from rag.types import Citation, Evidence
 
@@ -83,7 +84,8 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
             if holder is not None and term_coverage(uncovered, part_idf, terms[holder]) >= 0.5:
                 chosen.append(holder)
     chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
-    text = " ".join(f"{_strip_end(evidence[i].text)} [{evidence[i].n}]." for i in chosen)
+    # an answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)
+    text = " ".join(f"{_strip_end(plain_text(evidence[i].text))} [{evidence[i].n}]." for i in chosen)
     return text, tuple(to_citation(evidence[i], 1.0) for i in chosen)
 
 
