@@ -1,14 +1,19 @@
-"""Question → standalone question → retrieval → evidence → (extractive draft, LLM tokens) → verified Answer.
+"""Question → standalone question (→ its Korean form) → retrieval → ranked evidence → refusal or
+(extractive draft, verified LLM sentences) → Answer.
 
     answerer = Answerer(settings, KoreanText(), retrieve=pipe.search, article=pipe.article,
-                        generator=lambda: load_generator(settings.generation, settings.paths.cache_dir))
+                        generator=lambda: load_generator(settings.generation, settings.paths.cache_dir),
+                        embedder=lambda: pipe.embedder)
     for event in answerer.stream("LG이노텍의 동반성장 펀드 규모는?"):
-        ...  # status, draft (extractive, instant), token..., final (Answer with verified citations)
+        ...  # status, draft (extractive, instant), token (one verified sentence each)…, final (Answer)
+
+Every retrieval of the answer layer goes through the one `retrieve(question, k)` callable.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
@@ -20,7 +25,8 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import extractive_answer
 from rag.grounding import Grounding, assess_grounding, is_refusal
-from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
+from rag.glossary import mostly_foreign
+from rag.prompts import Prompts, build_condense_messages, build_messages, build_translate_messages, trim_evidence
 from rag.ranker import load_models
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
@@ -28,8 +34,6 @@ from rag.types import Answer, Article, Event, Hit, Turn
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
-# a model refusal is overruled (extractive answer shown) only when one sentence covers the question
-_STRONG_COVERAGE = 0.8
 
 
 class Answerer:
@@ -51,6 +55,7 @@ class Answerer:
         self.korean = MemoKorean(korean)
         models = load_models(settings.answer.evidence_model)
         self._rankers = models["cheap"], models["full"]
+        self._answerable = load_models(settings.answer.refusal_model)["answerable"]
         self._relevance = SentenceRelevance(embedder) if embedder is not None else None
         self._retrieve = retrieve
         self._article = article
@@ -111,14 +116,17 @@ class Answerer:
             yield Event("status", "관련 기사를 찾는 중…")
         korean = self.korean
         budget = self.settings.answer
-        hits, evidence, grounding = self._gather(standalone, k)
+        # the articles are Korean: a question in another language is searched and checked in both
+        searched = self._in_korean(standalone, generator)
+        hits, evidence, grounding = self.gather(standalone, k, searched)
         if not grounding.answerable and history:
             # Korean drops the subject the conversation established: try again with it
             carried = with_carried_names(standalone, history, korean)
             if carried:
-                found = self._gather(carried, k)
+                found = self.gather(carried, k, carried)
                 if found[2].answerable:
-                    standalone, (hits, evidence, grounding) = carried, found
+                    standalone = searched = carried
+                    hits, evidence, grounding = found
         timings = {"retrieval": ms()}
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
@@ -132,7 +140,7 @@ class Answerer:
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
-        draft, draft_citations = extractive_answer(standalone, evidence, korean)
+        draft, draft_citations = extractive_answer(searched, evidence, korean)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -143,7 +151,7 @@ class Answerer:
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
         # sentences were ranked with the answer's expected shape (an amount, a count, a name)
         # (the draft cites in article order: its single best sentence leads)
-        _, best = extractive_answer(standalone, evidence, korean, max_sentences=1)
+        _, best = extractive_answer(searched, evidence, korean, max_sentences=1)
         drafted = [(c.source, c.start) for c in best + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
@@ -170,7 +178,8 @@ class Answerer:
         # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
         # one sentence covers it all -> the extractive answer
         if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
-            if grounding.coverage < _STRONG_COVERAGE:
+            # overruled only when the passages answer it all but surely (fitted: see rag/fitted/refusal.json)
+            if grounding.probability < self._answerable.meta.get("strong", 1.0):
                 yield final(self.prompts.refusal, refused=True, used="llm")
             else:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
@@ -183,14 +192,30 @@ class Answerer:
             return
         yield final(verified.text, verified.citations, used="llm")
 
-    def _gather(self, question: str, k: int) -> tuple[list[Hit], list, Grounding]:
-        """Retrieval, a wide pool of evidence sentences (the extractive answer and the refusal checks
-        use it all; its best part goes to the LLM) and the verdict on whether they can answer."""
+    def gather(self, question: str, k: int, in_korean: str | None = None) -> tuple[list[Hit], list, Grounding]:
+        """Retrieval (with the question's Korean form too, when it has one), a wide pool of evidence
+        sentences (the extractive answer and the refusal checks use it all; its best part goes to
+        the LLM) and the verdict on whether they can answer — judged on the Korean form."""
         budget = self.settings.answer
+        in_korean = in_korean or question
         hits = list(self._retrieve(question, k))
-        evidence = select_evidence(question, hits, self._article, self.korean, 2 * budget.max_evidence,
+        if in_korean != question:
+            hits = merge_hits(hits, self._retrieve(in_korean, k), k)
+        evidence = select_evidence(in_korean, hits, self._article, self.korean, 2 * budget.max_evidence,
                                    4 * budget.max_evidence_chars, *self._rankers, self._relevance)
-        return hits, evidence, assess_grounding(question, hits, evidence, self.korean)
+        return hits, evidence, assess_grounding(in_korean, hits, evidence, self.korean, self._answerable)
+
+    def _in_korean(self, question: str, generator: Generator | None) -> str:
+        """The Korean form of a question in another language (one LLM call), else the question."""
+        if generator is None or not mostly_foreign(question):
+            return question
+        try:
+            translated = complete(generator, build_translate_messages(self.prompts, question), max_tokens=96,
+                                  stop=("\n",)).strip()
+        except GenerationError:
+            return question
+        # a translation without Hangul, or a long one, is not a question in Korean
+        return translated if 0 < len(translated) <= 300 and not mostly_foreign(translated) else question
 
     def _generator(self) -> tuple[Generator | None, str]:
         if self._generator_factory is None:
@@ -213,3 +238,13 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
+
+
+def merge_hits(first: Sequence[Hit], second: Sequence[Hit], k: int) -> list[Hit]:
+    """The best k of two searches, each chunk once at its better score, ranked anew."""
+    best: dict[str, Hit] = {}
+    for hit in list(first) + list(second):
+        if hit.chunk.chunk_id not in best or hit.score > best[hit.chunk.chunk_id].score:
+            best[hit.chunk.chunk_id] = hit
+    ranked = sorted(best.values(), key=lambda h: -h.score)[:k]
+    return [replace(h, rank=i) for i, h in enumerate(ranked, start=1)]

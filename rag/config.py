@@ -109,6 +109,8 @@ class AnswerSettings:
     lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)
     # weights fitted on the calibration halves (python -m eval.fit evidence): which sentences hold the answer
     evidence_model: Path = Path("rag/fitted/evidence.json")
+    # and on KorQuAD's withheld articles (python -m eval.fit refusal): whether the passages can answer
+    refusal_model: Path = Path("rag/fitted/refusal.json")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ def mostly_latin(text: str) -> bool:
     return latin > 2 * hangul
 
 
+def mostly_foreign(text: str) -> bool:
+    """A question in another language than Korean (English, Chinese, …): under a third of its letters are Hangul."""
+    letters = [c for c in text if c.isalpha()]
+    hangul = sum(1 for c in letters if "가" <= c <= "힣")
+    return bool(letters) and hangul * 3 < len(letters)
+
+
 def with_glosses(text: str, glossary: Sequence[GlossEntry] | None = None) -> str:
     """An English `text` followed by its Korean glosses, for term-based matching; Korean text unchanged."""
     if not mostly_latin(text):

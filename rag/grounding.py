@@ -1,12 +1,13 @@
 """Grounding: whether the retrieved passages can answer the question at all, and the model's own verdict.
 
-    grounding = assess_grounding(question, hits, evidence, korean)
-    if not grounding.answerable: ...  # refuse
+    grounding = assess_grounding(question, hits, evidence, korean, model)   # model: fitted, rag/fitted/refusal.json
+    if not grounding.answerable: ...  # refuse (grounding.reason says why)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Sequence
 
 from rag.citations import MARKER, year_in
@@ -15,42 +16,73 @@ from rag.extractive import MULTI_PART
 from rag.glossary import korean_names
 from rag.slots import NUMERIC, asked_slot, slot_values
 from rag.glossary import mostly_latin as _mostly_latin
+from rag.ranker import LogisticModel, default_refusal_model
 from rag.types import Evidence, Hit
+from rag.vocabulary import GlossEntry, Lexicon
+
+
+# the signals a fitted model (python -m eval.fit refusal) weighs into "can these passages answer it?"
+SIGNALS = ("missing", "has_names", "together", "value_near", "coverage", "anchored", "whole", "best", "slot_missing",
+           "top", "dense", "agree")
 
 
 @dataclass(frozen=True)
 class Grounding:
-    """Whether the retrieved passages can answer the question, and why not."""
+    """Whether the retrieved passages can answer the question, why not, and the signals behind it."""
 
     answerable: bool
     reason: str = ""
     missing: tuple[str, ...] = ()
     coverage: float = 0.0  # best share of the question's other terms in one evidence sentence
     anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
+    probability: float = 0.0  # the fitted model's P(answerable)
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
-                     min_coverage: float = 0.2, weak_anchor: float = 0.45, weak_score: float = 0.62) -> Grounding:
+                     model: LogisticModel | None = None) -> Grounding:
     """Combine signals; a similarity threshold alone cannot tell "not in the corpus" from "answerable".
 
-    1. every name / year / number of the question must occur in a retrieved passage (a year must
-       occur next to one of the question's names);
-    2. some evidence sentence must cover part of the question's other terms (weighted by rarity);
-    3. a chunk naming the question's entity must cover the rest of the question, or the calibrated
-       retrieval score must be high (thresholds calibrated on eval/datasets/seeds.jsonl);
-    The generator's own "not in the context" verdict is the last signal (see `is_refusal`).
+    Two rules refuse outright, whatever the passages' strength (a strong passage about something
+    else must not overrule them): the question names something (a proper noun, number or year) no
+    passage mentions, or asks a value about a name and no passage gives such a value next to it.
+    Otherwise a logistic model fitted on KorQuAD's withheld articles (calibration half) weighs the
+    rest: how well the best sentence answers, whether it holds the asked kind of value, how much of
+    the question it covers, retrieval strength and agreement. The generator's own "not in the
+    context" verdict is the last signal (see `is_refusal`).
     """
     if not hits or not evidence:
         return Grounding(False, "no passage retrieved")
+    signals, missing, names = grounding_signals(question, hits, evidence, korean)
+    model = model or default_refusal_model()
+    probability = model.predict({k: [v] for k, v in signals.items()})[0]
+    facts = dict(coverage=round(signals["coverage"], 3), anchored=round(signals["anchored"], 3),
+                 probability=round(probability, 4), signals=signals)
+    if missing:
+        return Grounding(False, "question names something the articles do not mention", tuple(missing), **facts)
+    if not signals["value_near"]:
+        # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
+        return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names),
+                         **facts)
+    if probability < model.threshold:
+        return Grounding(False, "the passages do not answer the question", **facts)
+    return Grounding(True, **facts)
+
+
+def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence],
+                      korean: Tokenizer) -> tuple[dict[str, float], list[str], list[str]]:
+    """(signals, the question's names and numbers no passage mentions, the question's names)."""
     english = _mostly_latin(question)
     key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
     # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
     key = [t for t in key if not any(t != other and t in other for other in key)]
     if english:
-        # English words never occur in the Korean articles: numbers, and the organizations the
-        # glossary knows by their Korean names, are what can be checked literally
-        glossed = dict.fromkeys(t for name in korean_names(question, korean.lexicon.glossary) for t in korean.key_terms(name) if len(t) > 1)
-        key = [t for t in key if t.isdigit()] + list(glossed)
+        # English words never occur in the Korean articles: numbers, the organizations the glossary
+        # knows by their Korean names, and any other name (as written) are what can be checked
+        # literally — a name neither the glossary nor the passages know is not in the corpus
+        glossary = korean.lexicon.glossary
+        glossed = dict.fromkeys(t for name in korean_names(question, glossary) for t in korean.key_terms(name) if len(t) > 1)
+        key = [t for t in key if t.isdigit()] + list(glossed) + unknown_names(question, glossary, korean.lexicon)
         key = [t for t in key if not any(t != other and t in other for other in key)]
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     hit_terms = [set(t) for t in korean.tokens_batch(texts)]
@@ -66,30 +98,59 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
             holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()]
         if not holders:
             missing.append(term)
-    if missing:
-        return Grounding(False, "question names something the articles do not mention", tuple(missing))
-    if not _value_near_name(question, hits, names, korean):
-        # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
-        return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names))
     q_terms = weighted_terms(question, korean)
     rest = {t: w for t, w in q_terms.items() if t not in key}
-    if not rest or english:
-        # nothing left to measure (or no shared words across languages): the other signals decide
-        return Grounding(True, coverage=1.0, anchored=1.0)
-    ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
-    idf = term_idf(rest, ev_terms + hit_terms)
-    coverage = max(term_coverage(rest, idf, t) for t in ev_terms)
-    chunk_idf = term_idf(rest, hit_terms)  # not the evidence pool: its size depends on the prompt budget
-    anchored = max((term_coverage(rest, chunk_idf, hit_terms[i]) for i in range(len(hits))
-                    if not names or any(n in hit_terms[i] for n in names)), default=0.0)
-    top = max(h.score for h in hits)
-    if coverage < min_coverage:
-        return Grounding(False, "no passage covers the question", coverage=round(coverage, 3))
-    if anchored < weak_anchor and top < weak_score:
-        # the name occurs, but never together with what is asked, and retrieval is unsure too
-        return Grounding(False, "the passages that name it do not cover the question",
-                         coverage=round(coverage, 3), anchored=round(anchored, 3))
-    return Grounding(True, coverage=round(coverage, 3), anchored=round(anchored, 3))
+    coverage = anchored = 1.0  # nothing left to measure (or no shared words across languages)
+    if rest and not english:
+        ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
+        idf = term_idf(rest, ev_terms + hit_terms)
+        coverage = max(term_coverage(rest, idf, t) for t in ev_terms)
+        chunk_idf = term_idf(rest, hit_terms)  # not the evidence pool: its size depends on the prompt budget
+        anchored = max((term_coverage(rest, chunk_idf, hit_terms[i]) for i in range(len(hits))
+                        if not names or any(n in hit_terms[i] for n in names)), default=0.0)
+    # the question's names in one passage (answerable questions were written from one), and the
+    # share of all its words one passage holds
+    together = max((sum(t in hit_terms[i] or t in texts[i].lower() for t in key) / len(key)
+                    for i in range(len(hits))), default=0.0) if key else 1.0
+    whole_idf = term_idf(q_terms, hit_terms)
+    whole = max((term_coverage(q_terms, whole_idf, terms) for terms in hit_terms), default=0.0)
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    known = set(korean.tokens(question))
+    top = evidence[:3]
+    found = any(slot_values(m, asked, known, korean.lexicon.units)
+                for m in korean.morphemes_batch([ev.text for ev in top])) if asked.slot else True
+    signals = {
+        "missing": len(missing) / len(key) if key else 0.0,
+        "has_names": 1.0 if key else 0.0,
+        "together": together,
+        "value_near": 1.0 if _value_near_name(question, hits, names, korean) else 0.0,
+        "coverage": coverage,
+        "anchored": anchored,
+        "whole": whole,
+        "best": float(evidence[0].score),
+        "slot_missing": 0.0 if found else 1.0,
+        "top": max(h.score for h in hits),
+        "dense": max((h.dense or 0.0) for h in hits),
+        "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
+    }
+    return signals, missing, names
+
+
+_CAPITALIZED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z0-9&+-]*")
+
+
+def unknown_names(question: str, glossary: Sequence[GlossEntry], lexicon: Lexicon) -> list[str]:
+    """Capitalized words of an English question that no glossary entry covers, in lower case: the
+    names it is about ("Hanwha" of "How large is Hanwha's fund?"), its first word and question words aside."""
+    covered = [m.span() for entry in glossary for m in entry.pattern.finditer(question)]
+    out = []
+    for m in _CAPITALIZED.finditer(question):
+        word = m.group().lower()
+        if m.start() == len(question) - len(question.lstrip()) or word in lexicon.question_words:
+            continue
+        if not any(a <= m.start() < b for a, b in covered) and len(word) > 1:
+            out.append(word)
+    return list(dict.fromkeys(out))
 
 
 def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], korean: Tokenizer) -> bool:

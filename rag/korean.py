@@ -119,6 +119,10 @@ class KoreanText:
         the answer checks read shapes from (a number and its unit, a proper noun, a final ending)."""
         return [_merge_alnum(list(tokens)) for tokens in self._analyze(texts)]
 
+    def analyze_batch(self, texts: Sequence[str]) -> list[tuple[list[str], list[tuple[str, str, int, int]]]]:
+        """(`tokens`, `morphemes`) of each text from one Kiwi pass: callers that need both pay once."""
+        return [(_terms(tokens, self._aliases), _merge_alnum(list(tokens))) for tokens in self._analyze(texts)]
+
     def _analyze(self, texts: Sequence[str]) -> list[Any]:
         """Kiwi's tokens of each text (NFC), in one batch call."""
         if not texts:

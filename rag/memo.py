@@ -42,14 +42,27 @@ class MemoKorean:
         # a text evicted meanwhile by another thread is simply analysed again
         return [list(v) if v is not None else list(analyze([t])[0]) for v, t in zip(found, texts)]
 
+    def _both(self, texts: list[str], want: int) -> list[Any]:
+        # one Kiwi pass fills both memos: evidence selection asks for the terms and the tags of the
+        # same sentences
+        analyzed = self._korean.analyze_batch(texts)
+        other = "morphemes" if want == 0 else "tokens"
+        with self._lock:
+            memo = self._memos.setdefault(other, OrderedDict())
+            for text, pair in zip(texts, analyzed):
+                memo.setdefault(text, pair[1 - want])
+            while len(memo) > self._capacity:
+                memo.popitem(last=False)
+        return [pair[want] for pair in analyzed]
+
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
-        return self._batch("tokens", texts, self._korean.tokens_batch)
+        return self._batch("tokens", texts, lambda ts: self._both(ts, 0))
 
     def tokens(self, text: str) -> list[str]:
         return self.tokens_batch([text])[0]
 
     def morphemes_batch(self, texts: Sequence[str]) -> list[list[tuple[str, str, int, int]]]:
-        return self._batch("morphemes", texts, self._korean.morphemes_batch)
+        return self._batch("morphemes", texts, lambda ts: self._both(ts, 1))
 
     def sentences(self, text: str) -> list[tuple[int, int]]:
         return self._batch("sentences", [text], lambda ts: [self._korean.sentences(t) for t in ts])[0]

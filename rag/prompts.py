@@ -39,13 +39,14 @@ class Prompts:
     answer: str
     condense: str
     refusal: str
+    translate: str = ""
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR) -> "Prompts":
-        """Read the four prompt files; the refusal text is filled into the system prompt."""
+        """Read the prompt files; the refusal text is filled into the system prompt."""
         try:
             raw = {name: (directory / f"{name}.txt").read_text(encoding="utf-8") for name in
-                   ("system", "answer", "condense", "refusal")}
+                   ("system", "answer", "condense", "refusal", "translate")}
         except FileNotFoundError as exc:
             raise PromptError(f"prompt file missing: {exc.filename}") from exc
         refusal = raw["refusal"].strip()
@@ -54,6 +55,7 @@ class Prompts:
             answer=raw["answer"],
             condense=raw["condense"],
             refusal=refusal,
+            translate=raw["translate"],
         )
 
 
@@ -95,6 +97,11 @@ def build_condense_messages(prompts: Prompts, question: str, history: Sequence[t
     lines = [("사용자" if role == "user" else "도우미") + ": " + _short(text, 300) for role, text in history]
     user = render_prompt(prompts.condense, history="\n".join(lines), question=question.strip())
     return [{"role": "user", "content": user.strip()}]
+
+
+def build_translate_messages(prompts: Prompts, question: str) -> list[dict[str, str]]:
+    """A non-Korean question into Korean, once: the articles are Korean, so search and checks use both."""
+    return [{"role": "user", "content": render_prompt(prompts.translate, question=question.strip()).strip()}]
 
 
 def _short(text: str, limit: int) -> str:

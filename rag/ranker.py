@@ -102,3 +102,9 @@ def default_evidence_models() -> tuple[LogisticModel, LogisticModel]:
     """The project's fitted evidence rankers (cheap, full), for callers without settings (tests)."""
     models = load_models(FITTED_DIR / "evidence.json")
     return models["cheap"], models["full"]
+
+
+@cache
+def default_refusal_model() -> LogisticModel:
+    """The project's fitted answerability model, for callers without settings (tests)."""
+    return load_models(FITTED_DIR / "refusal.json")["answerable"]

@@ -14,6 +14,7 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
                       Wh and shape words never count as the question's topic words.
 - frame_words.txt     words of an answer's frame that answer nothing ("다음", "아래")
 - refusal_cues.txt    phrases of a model saying the context lacks the answer
+- references.tsv      word, kind (determiner, noun, pronoun, place, event): how a follow-up points back
 - units.tsv           unit, kind (year, date, percent, money): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
@@ -32,6 +33,7 @@ from rag.config import PROJECT_ROOT
 DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
 UNIT_KINDS = ("year", "date", "percent", "money")
+REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event")
 
 
 class LexiconError(ValueError):
@@ -59,6 +61,7 @@ class Lexicon:
     refusal_cues: tuple[str, ...] = ()
     imperative_endings: frozenset[str] = frozenset()
     units: dict[str, str] = field(default_factory=dict)
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> words
     fingerprint: str = "empty"
 
     @property
@@ -79,6 +82,7 @@ class Lexicon:
         cues: list[str] = []
         endings: set[str] = set()
         units: dict[str, str] = {}
+        references: dict[str, list[str]] = {}
         digest = hashlib.sha1()
         for folder in folders:
             folder = Path(folder).expanduser()
@@ -114,9 +118,14 @@ class Lexicon:
                 if cells[1] not in UNIT_KINDS:
                     raise LexiconError(f"{where}: kind must be one of {', '.join(UNIT_KINDS)}, not {cells[1]!r}")
                 units[cells[0]] = cells[1]
+            for where, cells in _rows(folder / "references.tsv", 2):
+                if cells[1] not in REFERENCE_KINDS:
+                    raise LexiconError(f"{where}: kind must be one of {', '.join(REFERENCE_KINDS)}, not {cells[1]!r}")
+                references.setdefault(cells[1], []).append(cells[0])
         return cls(user_words=tuple(words.items()), alias_groups=tuple(groups), glossary=tuple(glossary),
                    wh_words=wh, head_words=head, shape_words=frozenset(shape), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
-                   imperative_endings=frozenset(endings), units=units, fingerprint=digest.hexdigest()[:12])
+                   imperative_endings=frozenset(endings), units=units,
+                   references={k: tuple(dict.fromkeys(v)) for k, v in references.items()}, fingerprint=digest.hexdigest()[:12])
 
 
 def _rows(path: Path, fields: int, at_most: int | None = -1) -> Iterable[tuple[str, list[str]]]:

@@ -313,3 +313,41 @@ def test_a_huge_history_is_cut_before_any_work(korean: KoreanText) -> None:
     assert "1,030억" in answer.text
     longest_article = max(len(a.text) for a in ARTICLES.values())
     assert counting.longest <= max(settings.answer.max_turn_chars, longest_article) + 50
+
+
+class Translating(ScriptedGenerator):
+    """Translates with a fixed table and answers from the evidence line holding `fact`."""
+
+    def __init__(self, translations: dict[str, str], fact: str, answer: str) -> None:
+        super().__init__()
+        self.translations, self.fact, self.answer = translations, fact, answer
+
+    def stream(self, messages, max_tokens, stop=()):
+        user = messages[-1]["content"]
+        if "[번역]" in user:
+            question = user.split("[질문] ", 1)[1].split("\n", 1)[0]
+            self.answers = [self.translations[question]]
+        else:
+            line = next((x for x in user.splitlines() if self.fact in x), "[1]")
+            self.answers = [self.answer.format(n=line[1:line.index("]")])]
+        yield from super().stream(messages, max_tokens, stop)
+
+
+def test_an_english_question_is_translated_once_and_searched_in_both_languages(korean: KoreanText) -> None:
+    question = "How large is LG Innotek's shared growth fund?"
+    generator = Translating({question: "LG이노텍의 동반성장 펀드 규모는?"}, "1,030억",
+                            "LG Innotek runs a shared growth fund of 103 billion won (1,030억 원) [{n}].")
+    answerer, retrieve = make(korean, generator)
+    answer = answerer.ask(question)
+    assert retrieve.questions == [question, "LG이노텍의 동반성장 펀드 규모는?"]
+    assert sum("[번역]" in p[-1]["content"] for p in generator.prompts) == 1
+    assert not answer.refused and "1,030억" in answer.text
+
+
+def test_an_english_question_about_an_organization_the_corpus_never_mentions_is_refused(korean: KoreanText) -> None:
+    question = "How large is Hanwha's shared growth fund?"
+    generator = Translating({question: "한화의 동반성장 펀드 규모는?"}, "1,030억", "It is 1,030억 원 [{n}].")
+    answerer, _ = make(korean, generator)
+    assert answerer.ask(question).refused
+    answerer, _ = make(korean, None, backend="extractive")  # no LLM: the name is checked as written
+    assert answerer.ask(question).refused

@@ -69,3 +69,12 @@ def test_english_question_finds_the_korean_sentence_through_the_glossary(korean:
     assert "1,030억" in ev[0].text
     verdict = assess_grounding("What is Samsung Electronics' supplier fund?", hits(), ev, korean)
     assert not verdict.answerable and "삼성전자" in verdict.missing
+
+
+def test_an_english_question_about_a_name_no_passage_or_glossary_knows_is_refused(korean: KoreanText) -> None:
+    question = "How large is Hanwha's shared growth fund?"
+    verdict = assess_grounding(question, hits(), evidence(korean, question), korean)
+    assert not verdict.answerable and "hanwha" in verdict.missing
+    # the glossary (optional user data) knows LG Innotek by its Korean name: that one is answerable
+    question = "How large is LG Innotek's shared growth fund?"
+    assert assess_grounding(question, hits(), evidence(korean, question), korean).answerable
