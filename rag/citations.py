@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.evidence import Tokenizer, to_citation
+from rag.evidence import Tokenizer, question_terms, to_citation
 from rag.extractive import extractive_answer
 from rag.dates import dates_supported
 from rag.glossary import mostly_latin as _mostly_latin
@@ -65,7 +65,7 @@ class Asking:
 def asking(question: str | None, korean: Tokenizer) -> Asking:
     if question is None:
         return Asking()
-    return Asking(frozenset(korean.tokens(question)), asked_slot(korean.morphemes_batch([question])[0], korean.lexicon),
+    return Asking(frozenset(question_terms(question, korean)), asked_slot(korean.morphemes_batch([question])[0], korean.lexicon),
                   _mostly_latin(question))
 
 

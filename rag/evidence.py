@@ -95,7 +95,7 @@ def candidate_features(question: str, candidates: Sequence[Candidate], korean: T
     if asked is None:
         asked = asked_slot(korean.morphemes_batch([question])[0], lexicon)
     q_terms = weighted_terms(question, korean)
-    known = set(korean.tokens(question))
+    known = question_terms(question, korean)
     keys = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in lexicon.question_words]
     n = len(candidates)
     texts = [c.text for c in candidates]
@@ -132,7 +132,7 @@ def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) ->
     답하라"), and saying something the question does not (the question's own text is never evidence)."""
     if not candidates:
         return []
-    known = set(korean.tokens(question)) | korean.lexicon.question_words | korean.lexicon.frame_words
+    known = question_terms(question, korean) | korean.lexicon.question_words | korean.lexicon.frame_words
     morphemes = korean.morphemes_batch([c.text for c in candidates])
     terms = korean.tokens_batch([c.text for c in candidates])
     return [c for c, m, t in zip(candidates, morphemes, terms)
@@ -193,6 +193,12 @@ def select_evidence(
         chosen.append(Evidence(n=len(chosen) + 1, doc_id=chunk.doc_id, text=c.text, start=c.start, end=c.end,
                                title=chunk.title, date=chunk.date, publisher=chunk.publisher, score=round(score, 4)))
     return chosen
+
+
+def question_terms(question: str, korean: Tokenizer) -> set[str]:
+    """The question's terms, an English question's with the Korean forms of its glossary words: a
+    value they already hold ("LG전자" of "LG Electronics") is no answer to it."""
+    return set(korean.tokens(with_glosses(question, korean.lexicon.glossary)))
 
 
 def weighted_terms(text: str, korean: Tokenizer) -> dict[str, float]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from rag.evidence import Tokenizer, term_coverage, term_idf, to_citation, weighted_terms
+from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, to_citation, weighted_terms
 from rag.plaintext import plain_text
 from rag.slots import asked_slot, slot_values
 from rag.types import Citation, Evidence
@@ -29,7 +29,7 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
     idf = term_idf(q_terms, terms)
     asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
-    known = set(korean.tokens(question))
+    known = question_terms(question, korean)
     morphemes = korean.morphemes_batch([ev.text for ev in evidence]) if asked.slot else [[] for _ in evidence]
     holds = [bool(slot_values(m, asked, known, korean.lexicon.units)) for m in morphemes] if asked.slot else [True] * len(evidence)
     # evidence comes best first (the fitted ranker's order); a claim must answer the question, so the
@@ -58,7 +58,8 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         lowered = [ev.text.lower() for ev in evidence]
         # the name may be the subject of the whole article: its title counts for every sentence
         titled = [f"{ev.title}\n{ev.text}".lower() for ev in evidence]
-        for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit()):
+        # (the names as the question writes them: the other spellings of an alias group are not parts)
+        for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit() and t in question.lower()):
             if len(chosen) >= max_sentences + 1:
                 break
             if any(name in lowered[i] for i in chosen):
@@ -66,8 +67,8 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
             holders = [i for i in ranked if name in lowered[i]] or [i for i in ranked if name in titled[i]]
             if asked.slot and not any(holds[i] for i in holders):
                 holders = [i for i in ranked if name in titled[i]] or holders
-            # the holder that also carries the asked kind of value, if any
-            holder = next((i for i in holders if asked.slot and holds[i]), holders[0] if holders else None)
+            # the holder that also carries the asked kind of value (when one is asked, only such a one)
+            holder = next((i for i in holders if holds[i]), None)
             if holder is not None:
                 chosen.append(holder)
     if multi:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from rag.citations import MARKER, year_in
-from rag.evidence import Tokenizer, term_coverage, term_idf, weighted_terms
+from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, weighted_terms
 from rag.extractive import MULTI_PART
 from rag.glossary import korean_names
 from rag.slots import NUMERIC, asked_slot, slot_values
@@ -58,13 +58,16 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     probability = model.predict({k: [v] for k, v in signals.items()})[0]
     facts = dict(coverage=round(signals["coverage"], 3), anchored=round(signals["anchored"], 3),
                  probability=round(probability, 4), signals=signals)
-    if missing:
+    # a missing number, or every name missing, refuses; one name of several may be a misspelling
+    # or a common noun Kiwi tags as a name ("북한이 금강산을 …"): the model weighs that
+    if any(t.isdigit() for t in missing) or (names and all(n in missing for n in names)):
         return Grounding(False, "question names something the articles do not mention", tuple(missing), **facts)
     if not signals["value_near"]:
         # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
         return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names),
                          **facts)
-    if probability < model.threshold:
+    if probability < model.threshold and not _mostly_latin(question):
+        # (fitted on Korean questions: an untranslated English one is judged by the rules above alone)
         return Grounding(False, "the passages do not answer the question", **facts)
     return Grounding(True, **facts)
 
@@ -95,7 +98,8 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
                        if term in txt.replace(",", "")
                        or (names and year_in(term, txt) and any(n in hit_terms[i] for n in names))]
         else:
-            holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()]
+            holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()
+                       or _near_spelling(term, terms)]
         if not holders:
             missing.append(term)
     q_terms = weighted_terms(question, korean)
@@ -115,7 +119,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
     whole_idf = term_idf(q_terms, hit_terms)
     whole = max((term_coverage(q_terms, whole_idf, terms) for terms in hit_terms), default=0.0)
     asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
-    known = set(korean.tokens(question))
+    known = question_terms(question, korean)
     top = evidence[:3]
     found = any(slot_values(m, asked, known, korean.lexicon.units)
                 for m in korean.morphemes_batch([ev.text for ev in top])) if asked.slot else True
@@ -134,6 +138,32 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
     }
     return signals, missing, names
+
+
+_PARTICLE_END = ("이", "가", "은", "는", "을", "를", "의", "와", "과", "도")
+
+
+def _near_spelling(name: str, terms: set[str]) -> bool:
+    """A passage term one edit (or one swap) away from a name of 3+ characters, or the name without a
+    particle Kiwi left on it ("방시혁이"): questions misspell names ("아쓰오카" for "마쓰오카")."""
+    if len(name) < 3:
+        return False
+    if name.endswith(_PARTICLE_END) and name[:-1] in terms:
+        return True
+    return any(abs(len(t) - len(name)) <= 1 and _within_one_edit(name, t) for t in terms if len(t) >= 3)
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Optimal-string-alignment distance ≤ 1 (a substitution, insertion, deletion or adjacent swap)."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
+    return short[i:] == long_[i + 1:]
 
 
 _CAPITALIZED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z0-9&+-]*")
@@ -163,7 +193,7 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
     asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
     if asked.slot not in NUMERIC or not names or MULTI_PART.search(question):
         return True
-    known = set(korean.tokens(question))
+    known = question_terms(question, korean)
     for hit in hits:
         chunk = hit.chunk
         spans = korean.sentences(chunk.text)

@@ -28,6 +28,7 @@ _NOUNS = frozenset({"NNG", "NNP", "NNB", "NP", "SL", "SH", "NR"})
 _NUMBER_TAGS = frozenset({"SN", "NR"})
 _LOCATIVE = frozenset({"에서", "에", "으로", "로"})
 _FOUR_DIGIT_YEAR = re.compile(r"^(1\d|20)\d\d$")
+_NUMBER_WITH_UNIT = re.compile(r"^(\d[\d,.]*)([A-Za-z]+)$")
 _SERIAL_DATE = re.compile(r"^(?:(1\d|20)\d\d)[./-]\d{1,2}(?:[./-]\d{1,2})?$")
 
 
@@ -48,9 +49,9 @@ def asked_slot(morphemes: Sequence[Morpheme], lexicon: Lexicon) -> Asked:
         slot = lexicon.wh_words.get(word)
         if not slot:
             continue
-        if word == "몇":  # the counter after it says what is counted: 몇 년 (a year), 몇 명 (people)
-            unit = next((f for t, f, _, _ in morphemes[i + 1:i + 2] if t in ("NNB", "NNG")), "")
-            if lexicon.units.get(unit) in ("year", "date"):
+        if word == "몇":  # the counter after it says what is counted: 몇 년 (a year), 몇 명 (people), 몇 %
+            unit = next((f for t, f, _, _ in morphemes[i + 1:i + 2] if t in ("NNB", "NNG", "SW")), "")
+            if lexicon.units.get(unit) in ("year", "date", "percent"):
                 return Asked(lexicon.units[unit], word, unit)
             return Asked("count", word, unit)
         return Asked(slot, word)
@@ -103,6 +104,10 @@ def numbers(morphemes: Sequence[Morpheme], units: Mapping[str, str]) -> list[tup
         if tag == "W_SERIAL" and _SERIAL_DATE.match(form):
             out.append(((start, end), "date"))
             continue
+        glued = _NUMBER_WITH_UNIT.match(form) if tag == "SL" else None
+        if glued:  # "45cm", "2.5km": Kiwi keeps a number and a Latin unit as one word
+            out.append(((start, end), units.get(glued.group(2).lower(), "count")))
+            continue
         if tag not in _NUMBER_TAGS or (i and morphemes[i - 1][0] in _NUMBER_TAGS and morphemes[i - 1][3] == start):
             continue  # "1,030" + "억": one number, counted at its first piece
         j = i + 1
@@ -140,10 +145,10 @@ def _fits(kind: str, asked: Asked) -> bool:
     if asked.slot == "percent":
         return kind == "percent"
     if asked.slot == "amount":
-        return kind in ("money", "percent")
+        return kind in ("money", "percent", "measure")
     if asked.slot == "count":
         return kind in ("count", "money")  # "몇 명" may be answered "1만 명"
-    return kind in ("money", "count", "percent", "bare")  # "얼마나": any quantity
+    return kind in ("money", "count", "percent", "measure", "bare")  # "얼마나": any quantity
 
 
 def _known(span: tuple[int, int], morphemes: Sequence[Morpheme], known: set[str]) -> bool:

@@ -15,7 +15,7 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - frame_words.txt     words of an answer's frame that answer nothing ("다음", "아래")
 - refusal_cues.txt    phrases of a model saying the context lacks the answer
 - references.tsv      word, kind (determiner, noun, pronoun, place, event): how a follow-up points back
-- units.tsv           unit, kind (year, date, percent, money): what a number with that unit is
+- units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
 """
@@ -32,7 +32,7 @@ from rag.config import PROJECT_ROOT
 
 DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
-UNIT_KINDS = ("year", "date", "percent", "money")
+UNIT_KINDS = ("year", "date", "percent", "money", "measure")
 REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event")
 
 

@@ -78,3 +78,18 @@ def test_an_english_question_about_a_name_no_passage_or_glossary_knows_is_refuse
     # the glossary (optional user data) knows LG Innotek by its Korean name: that one is answerable
     question = "How large is LG Innotek's shared growth fund?"
     assert assess_grounding(question, hits(), evidence(korean, question), korean).answerable
+
+
+def test_a_misspelled_name_is_still_found_and_one_missing_name_of_several_does_not_refuse(korean: KoreanText) -> None:
+    from rag.grounding import _within_one_edit, grounding_signals
+
+    assert _within_one_edit("아쓰오카", "마쓰오카") and _within_one_edit("eps", "esp") and _within_one_edit("헤밋", "헤밋트")
+    assert not _within_one_edit("현대자동차", "현대중공업")
+    # one syllable off (KorQuAD's questions misspell names): still found
+    _, missing, _ = grounding_signals("LG이노텡의 동반성장 펀드 규모는?", hits(), evidence(korean), korean)
+    assert missing == []
+    # a second name no passage holds is weighed, not a refusal by itself; the only name missing is one
+    two = "대한민국 LG이노텍의 동반성장 펀드 규모는?"
+    assert "names something" not in assess_grounding(two, hits(), evidence(korean, two), korean).reason
+    one = "삼성전자의 동반성장 펀드 규모는?"
+    assert "names something" in assess_grounding(one, hits(), evidence(korean, one), korean).reason

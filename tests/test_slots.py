@@ -20,6 +20,7 @@ def asked(korean: KoreanText, question: str) -> Asked:
     ("누가 이 상을 받았나?", "person"),
     ("몇 년에 설립되었나?", "year"),                         # the counter after 몇 decides
     ("몇 명이 참석했나?", "count"),
+    ("시간당 생산량은 최대 몇 % 늘었나?", "percent"),
     ("LG이노텍의 동반성장 펀드 규모는?", "amount"),
     ("When did the program start?", "date"),
     ("공정거래법이 바뀐 이유는 무엇인가?", ""),               # what / why: no typed slot
@@ -64,6 +65,7 @@ def test_numbers_carry_their_unit_and_kind(korean: KoreanText):
     assert kinds("2013년 6월 1일") == [("2013년", "year"), ("6월", "date"), ("1일", "date")]
     assert kinds("성장률 3.5%") == [("3.5%", "percent")]
     assert kinds("3 현대자동차") == [("3", "bare")]
+    assert kinds("약 45cm이다") == [("45cm", "measure")]
 
 
 def test_a_command_is_told_from_a_report_of_one(korean: KoreanText):
