@@ -2,11 +2,17 @@
 
     python -m eval --dataset eval/datasets/seeds.jsonl --mode extractive
     python -m eval --dataset korquad:71-140 --retrieval-only
+    python -m eval --dataset korquad-open --split report --mode extractive   # withheld articles must be refused
+    python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
+    python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
     python -m eval --dataset my_questions.jsonl --store /tmp/store --out /tmp/run --compare-to old/summary.json
 
 Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empty store is an error
 telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
-on first use from the unmodified dev JSON, incrementally updated after), never the seeds store.
+on first use from the unmodified dev JSON, incrementally updated after), never the seeds store;
+KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KLUE-MRC dev data/klue/.
+`--split calibrate|report` picks the half a set's rule names (eval/selection.py); `--sample N[,M]`
+a fixed sample of N answerable and M unanswerable questions.
 """
 
 from __future__ import annotations
@@ -24,12 +30,17 @@ from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env,
 
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
-from eval.korquad import KORQUAD_PATH, korquad_store_dir, load_korquad
+from eval.korquad import (KORQUAD_PATH, korquad_open_store_dir, korquad_store_dir, load_korquad,
+                          load_korquad_open)
+from eval.selection import parse_sample, sample, select_ids, select_split
 from eval.report import write_run
 from eval.runner import run_cases, summarize
 
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
+KLUE_DIR = PROJECT_ROOT / "eval" / "datasets" / "klue_mrc_dev"
+# KorQuAD's halves are article ranges: the split names one when the spec gives none
+KORQUAD_HALVES = {"calibrate": "1-70", "report": "71-140"}
 
 
 class EvalError(RuntimeError):
@@ -41,6 +52,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--dataset", required=True, help="a JSONL file in the eval contract, or korquad[:START-END]")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
+    p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
+                   help="the calibration or report half (seeds: id parity, odd calibrate; KLUE: passage number "
+                        "parity, odd calibrate; KorQuAD: articles 1-70 / 71-140)")
+    p.add_argument("--sample", default=None, metavar="N[,M]",
+                   help="a fixed sample: the N answerable and M unanswerable questions with the smallest sha1(id)")
+    p.add_argument("--ids", default=None, help="only these question ids (comma-separated)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--k", type=int, default=None, help="hits per question (default: settings retrieval.k; 10 for --retrieval-only)")
     p.add_argument("--store", type=Path, default=None, help="store folder (default: the configured one; KorQuAD: data/korquad/store)")
@@ -54,32 +71,57 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def is_korquad(spec: str) -> bool:
-    """'korquad' or 'korquad:71-140' (a file that happens to start with "korquad" is a file)."""
-    return spec == "korquad" or spec.startswith("korquad:")
+    """'korquad', 'korquad:71-140', 'korquad-open[:71-140]' (a file that happens to start with "korquad" is a file)."""
+    return spec.partition(":")[0] in ("korquad", "korquad-open")
 
 
-def _dataset_label(spec: str) -> str:
-    if is_korquad(spec):
-        return spec.replace(":", "-")
-    return Path(spec).stem
+def _dataset_label(spec: str, split: str = "all") -> str:
+    label = spec.replace(":", "-") if is_korquad(spec) or spec == "klue" else Path(spec).stem
+    return label if split == "all" or is_korquad(spec) else f"{label}-{split}"
+
+
+def _korquad_range(spec: str, split: str) -> str | None:
+    given = spec.partition(":")[2] or None
+    if split == "all":
+        return given
+    if given:
+        raise EvalError(f"--split {split} and the article range in {spec!r} both choose the questions: give one")
+    return KORQUAD_HALVES[split]
 
 
 def prepare(args: argparse.Namespace, settings: Settings, embedder: object | None) -> tuple[Any, list[Question], dict[str, Any]]:
     """Build the pipeline and question list; say which store and corpus are evaluated."""
     from rag.pipeline import build_pipeline
 
+    split_rule = "id"
     if is_korquad(args.dataset):
-        _, _, spec = args.dataset.partition(":")
-        articles, questions = load_korquad(KORQUAD_PATH, spec or None)
-        store_dir = args.store or korquad_store_dir(settings)
+        spec = _korquad_range(args.dataset, args.split)
+        if args.dataset.startswith("korquad-open"):
+            articles, questions = load_korquad_open(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_open_store_dir(settings)
+            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th "
+                      "article withheld (its questions must be refused)")
+        else:
+            articles, questions = load_korquad(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_store_dir(settings)
+            corpus = f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}): {len(articles)} paragraphs of all 140 articles"
         settings = settings.with_store(store_dir)
-        corpus = f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}): {len(articles)} paragraphs of all 140 articles"
         print(f"corpus: {corpus}; questions from articles {spec or '1-140'}: {len(questions)}")
         print(f"store:  {settings.store.dir} (dedicated KorQuAD store; updating it now, incrementally — "
               "the first build embeds every paragraph and takes minutes)")
         pipe = build_pipeline(settings, embedder=embedder)
         report = pipe.ingest_articles(articles, progress=not args.no_progress)
         print(f"        {len(report.unchanged)} paragraphs unchanged, {len(report.added)} added, "
+              f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
+    elif args.dataset == "klue":
+        questions = load_dataset(KLUE_DIR / "questions.jsonl")
+        split_rule = "gold"
+        settings = settings.with_store(args.store or settings.paths.data_dir / "klue" / "store")
+        corpus = f"KLUE-MRC dev passages ({KLUE_DIR / 'corpus'})"
+        print(f"store:  {settings.store.dir} (dedicated KLUE store; updating it now, incrementally)")
+        pipe = build_pipeline(settings, embedder=embedder)
+        report = pipe.ingest([KLUE_DIR / "corpus"], progress=not args.no_progress)
+        print(f"        {len(report.unchanged)} passages unchanged, {len(report.added)} added, "
               f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
     else:
         questions = load_dataset(args.dataset)
@@ -93,13 +135,21 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             )
         corpus = "the ingested store content"
         print(f"store:  {settings.store.dir} (evaluated as it is; nothing is ingested)")
+    if not is_korquad(args.dataset):
+        questions = select_split(questions, args.split, split_rule)
+    if args.ids:
+        questions = select_ids(questions, [i.strip() for i in args.ids.split(",") if i.strip()])
+    wanted = parse_sample(args.sample)
+    if wanted is not None:
+        questions = sample(questions, *wanted)
     info = pipe.describe()
     print(f"        {info.get('n_docs')} documents, {info.get('n_chunks')} chunks, embedding {info.get('embedding_model')}")
     missing = sorted({g for q in questions for g in q.gold if pipe.article(g) is None})
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
         print(f"warning: {len(missing)} gold document(s) are not in this store ({shown}); their questions cannot score")
-    meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info}
+    meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info, "split": args.split,
+            "sample": args.sample, "ids": args.ids}
     return pipe, questions, meta
 
 
@@ -165,11 +215,12 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             print(f"warning: cannot read {args.compare_to}: {exc}", file=sys.stderr)
         else:
             summary["compare"] = compare_summaries(old, summary)
-    out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{_dataset_label(args.dataset)}"
+    label = _dataset_label(args.dataset, args.split)
+    out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{label}"
     paths = write_run(out_dir, cases, summary)
     if args.publish:
         run_mode = summary["run"]["mode"]
-        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{_dataset_label(args.dataset)}-{run_mode}"
+        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{label}-{run_mode}"
         write_run(published, cases, summary, with_cases=False, with_misses=not is_korquad(args.dataset))
         print(f"published summary, report and plots to {published}")
     _print_summary(summary)

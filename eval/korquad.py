@@ -6,6 +6,11 @@ the Wikipedia title); every question becomes a contract Question whose gold is i
 
     articles, questions = load_korquad(KORQUAD_PATH, "71-140")   # corpus: all 964 paragraphs;
                                                                  # questions: articles 71..140 only
+
+Open QA with answerable *and* unanswerable questions (`load_korquad_open`): the corpus leaves out
+whole articles (every `WITHHELD_EVERY`-th: 5, 10, …, 140 — 14 in each half), so their questions have
+no answer anywhere in it and must be refused; the questions of indexed articles must be answered.
+Thresholds are chosen on articles 1–70 and reported on 71–140.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from rag.types import Article
 from eval.datasets import DatasetError, Question
 
 KORQUAD_PATH = Path(__file__).resolve().parent / "data" / "KorQuAD_v1.0_dev.json"
+WITHHELD_EVERY = 5  # article numbers divisible by this are left out of the open-QA corpus
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
 
@@ -41,6 +47,16 @@ def parse_article_range(spec: str | None, n_articles: int) -> range:
 def korquad_store_dir(settings: Settings) -> Path:
     """The dedicated KorQuAD store: never the seeds store, so neither evaluation disturbs the other."""
     return settings.paths.data_dir / "korquad" / "store"
+
+
+def korquad_open_store_dir(settings: Settings) -> Path:
+    """The open-QA store: it lacks the withheld articles, so it cannot be the full KorQuAD store."""
+    return settings.paths.data_dir / "korquad-open" / "store"
+
+
+def is_withheld(article: int, every: int = WITHHELD_EVERY) -> bool:
+    """Whether a (1-based) article is left out of the open-QA corpus."""
+    return article % every == 0
 
 
 def doc_id_for(article: int, paragraph: int) -> str:
@@ -92,3 +108,21 @@ def load_korquad(path: str | Path = KORQUAD_PATH, articles: str | None = None) -
                     )
                 )
     return corpus, questions
+
+
+def load_korquad_open(path: str | Path = KORQUAD_PATH, articles: str | None = None,
+                      every: int = WITHHELD_EVERY) -> tuple[list[Article], list[Question]]:
+    """The corpus without the withheld articles, and the selected articles' questions: those of
+    withheld articles become unanswerable (no gold, no answers, type "korquad-withheld")."""
+    corpus, questions = load_korquad(path, articles)
+    kept = [a for a in corpus if not is_withheld(_article_number(a.doc_id), every)]
+    out = []
+    for q in questions:
+        if is_withheld(_article_number(q.gold[0]), every):
+            q = Question(id=q.id, question=q.question, answers=(), gold=(), type="korquad-withheld")
+        out.append(q)
+    return kept, out
+
+
+def _article_number(doc_id: str) -> int:
+    return int(doc_id.split("-")[1])

@@ -120,12 +120,15 @@ def answer_case(
     )
     record.update(m.retrieval_metrics(sources, q.gold))
     record["correct"] = m.answer_correct(answer.text, answer.refused, q.answers)
-    # KorQuAD-style EM/F1 only make sense for one short gold span
+    # KorQuAD-style EM/F1 only make sense for one short gold span; they score the shortest cited
+    # span of the answer (a whole sentence would never match a span of a few words)
     record["em"] = record["f1"] = None
     if len(q.answers) == 1:
         truths = q.answers[0]
-        record["em"] = 0.0 if answer.refused else m.korquad_em(answer.text, truths)
-        record["f1"] = 0.0 if answer.refused else m.korquad_f1(answer.text, truths)
+        span = m.shortest_cited_span(answer.text)
+        record["span"] = span
+        record["em"] = 0.0 if answer.refused else m.korquad_em(span, truths)
+        record["f1"] = 0.0 if answer.refused else m.korquad_f1(span, truths)
     record.update(m.citation_scores(citations, sources, q.gold, texts))
     return record
 
@@ -177,6 +180,7 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         # e.g. "LLM unavailable: showing the extractive answer": such a run is not purely the mode asked for
         out["n_notice"] = sum(1 for c in cases if c.get("notice"))
     answered = [c for c in cases if c.get("refused") is not None]
+    out.update(held_out_figures(answered))
     if answered:
         refusal = m.refusal_scores(
             [bool(c["refused"]) for c in answered], [not c["gold"] and not c["answers"] for c in answered]
@@ -185,6 +189,23 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out["refusal_recall"] = refusal.recall
         out["n_refused"] = refusal.n_refused
         out["n_unanswerable"] = refusal.n_unanswerable
+    return out
+
+
+def held_out_figures(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Answer containment on answerable questions (refused counts as wrong), containment among the
+    ones answered, the false-refusal rate, and the share of all questions refused."""
+    if not cases:
+        return {}
+    answerable = [c for c in cases if c["answers"]]
+    answered = [c for c in answerable if not c["refused"]]
+    out: dict[str, Any] = {"refusal_rate": sum(bool(c["refused"]) for c in cases) / len(cases),
+                           "n_answerable": len(answerable)}
+    if answerable:
+        out["containment"] = sum(bool(c["correct"]) for c in answerable) / len(answerable)
+        out["false_refusal_rate"] = 1 - len(answered) / len(answerable)
+    if answered:
+        out["containment_answered"] = sum(bool(c["correct"]) for c in answered) / len(answered)
     return out
 
 

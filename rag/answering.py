@@ -1,72 +1,42 @@
-"""Question → standalone question → retrieval → evidence → (extractive draft, LLM tokens) → verified Answer.
+"""Question → standalone question (→ its Korean form) → retrieval → ranked evidence → refusal or
+(extractive draft, verified LLM sentences) → Answer.
 
     answerer = Answerer(settings, KoreanText(), retrieve=pipe.search, article=pipe.article,
-                        generator=lambda: load_generator(settings.generation, settings.paths.cache_dir))
+                        generator=lambda: load_generator(settings.generation, settings.paths.cache_dir),
+                        embedder=lambda: pipe.embedder)
     for event in answerer.stream("LG이노텍의 동반성장 펀드 규모는?"):
-        ...  # status, draft (extractive, instant), token..., final (Answer with verified citations)
+        ...  # status, draft (extractive, instant), token (one verified sentence each)…, final (Answer)
+
+Every retrieval of the answer layer goes through the one `retrieve(question, k)` callable.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
-from collections import OrderedDict
+from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, complete
+from rag.memo import MemoKorean
 from rag.question import check_question
-from rag.synthesis import (Grounding, Prompts, assess_grounding, build_condense_messages, build_messages,
-                           extractive_answer, is_refusal, select_evidence, trim_evidence, verify_answer)
+from rag.citations import asking
+from rag.evidence import select_evidence
+from rag.extractive import extractive_answer
+from rag.grounding import Grounding, assess_grounding, is_refusal
+from rag.glossary import mostly_foreign
+from rag.prompts import Prompts, build_condense_messages, build_messages, build_translate_messages, trim_evidence
+from rag.ranker import LogisticModel, load_models
+from rag.relevance import SentenceRelevance
+from rag.streaming import VerifiedStream
 from rag.types import Answer, Article, Event, Filters, Hit, Turn
+
+log = logging.getLogger(__name__)
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
-# a model refusal is overruled (extractive answer shown) only when one sentence covers the question
-_STRONG_COVERAGE = 0.8
-
-
-class _MemoKorean:
-    """KoreanText with a bounded memo: the same retrieved chunks come back question after question,
-    and the extractive answer must stay instant on 2 busy cores."""
-
-    def __init__(self, korean: object, capacity: int = 20_000) -> None:
-        self._korean = korean
-        self._capacity = capacity
-        self._tokens: OrderedDict[str, list[str]] = OrderedDict()
-        self._sentences: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
-        self._keys: OrderedDict[str, list[str]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def _remember(self, memo: OrderedDict, key: str, value):
-        with self._lock:
-            memo[key] = value
-            if len(memo) > self._capacity:
-                memo.popitem(last=False)
-        return value
-
-    def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._tokens))
-        if missing:
-            for text, terms in zip(missing, self._korean.tokens_batch(missing)):
-                self._remember(self._tokens, text, terms)
-        with self._lock:
-            cached = [self._tokens.get(t) for t in texts]
-        # a text evicted meanwhile is simply analysed again
-        return [list(c) if c is not None else self._korean.tokens(t) for c, t in zip(cached, texts)]
-
-    def tokens(self, text: str) -> list[str]:
-        return self.tokens_batch([text])[0]
-
-    def sentences(self, text: str) -> list[tuple[int, int]]:
-        found = self._sentences.get(text)
-        return list(found) if found is not None else self._remember(self._sentences, text, self._korean.sentences(text))
-
-    def key_terms(self, text: str) -> list[str]:
-        found = self._keys.get(text)
-        return list(found) if found is not None else self._remember(self._keys, text, self._korean.key_terms(text))
 
 
 class Answerer:
@@ -80,9 +50,18 @@ class Answerer:
         article: Callable[[str], Article | None],
         generator: Callable[[], Generator] | None = None,
         prompts: Prompts | None = None,
+        embedder: Callable[[], object] | None = None,
     ) -> None:
+        """`embedder` (a factory: the search model, loaded lazily) adds the e5 question/sentence
+        similarity to evidence ranking; without it the cheap ranker alone decides."""
         self.settings = settings
-        self.korean = _MemoKorean(korean)
+        self.korean = MemoKorean(korean)
+        models = load_models(settings.answer.evidence_model)
+        self._rankers = models["cheap"], models["full"]
+        self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
+        self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
+        self._embedder = embedder
+        self._relevance = SentenceRelevance(embedder) if embedder is not None else None
         self._retrieve = retrieve
         self._article = article
         self._generator_factory = generator
@@ -105,7 +84,11 @@ class Answerer:
         """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
         question = check_question(question, self.settings.app.max_question_chars)
         mode = self._mode(mode)
-        history = tuple(history)[-2 * self.settings.answer.history_turns:] if self.settings.answer.history_turns else ()
+        budget = self.settings.answer
+        # work per question is bounded: the last few turns, each cut to a few hundred characters
+        # (they only name what a follow-up refers to), never the whole conversation
+        history = tuple(Turn(t.role, t.content[:budget.max_turn_chars])
+                        for t in tuple(history)[-2 * budget.history_turns:]) if budget.history_turns else ()
         return self._run(question, history, mode, k or self.settings.retrieval.k, filters)
 
     def warm_up(self) -> None:
@@ -140,14 +123,17 @@ class Answerer:
             yield Event("status", "관련 기사를 찾는 중…")
         korean = self.korean
         budget = self.settings.answer
-        hits, evidence, grounding = self._gather(standalone, k, filters)
+        # the articles are Korean: a question in another language is searched and checked in both
+        searched = self._in_korean(standalone, generator)
+        hits, evidence, grounding = self.gather(standalone, k, searched, filters)
         if not grounding.answerable and history:
             # Korean drops the subject the conversation established: try again with it
             carried = with_carried_names(standalone, history, korean)
             if carried:
-                found = self._gather(carried, k, filters)
+                found = self.gather(carried, k, carried, filters)
                 if found[2].answerable:
-                    standalone, (hits, evidence, grounding) = carried, found
+                    standalone = searched = carried
+                    hits, evidence, grounding = found
         timings = {"retrieval": ms()}
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
@@ -161,7 +147,7 @@ class Answerer:
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
-        draft, draft_citations = extractive_answer(standalone, evidence, korean)
+        draft, draft_citations = extractive_answer(searched, evidence, korean)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -169,51 +155,96 @@ class Answerer:
             return
 
         yield Event("status", "답변을 작성하는 중…")
-        pieces: list[str] = []
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
         # sentences were ranked with the answer's expected shape (an amount, a count, a name)
         # (the draft cites in article order: its single best sentence leads)
-        _, best = extractive_answer(standalone, evidence, korean, max_sentences=1)
+        _, best = extractive_answer(searched, evidence, korean, max_sentences=1)
         drafted = [(c.source, c.start) for c in best + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
         prompt_evidence = trim_evidence(ordered, budget.max_evidence, budget.max_evidence_chars)
+        # nothing reaches a client unchecked: each sentence of the model is emitted once verified
+        verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean))
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
-                if not pieces:
-                    timings["first_token"] = ms()
-                pieces.append(piece)
-                yield Event("token", piece)
+                timings.setdefault("first_token", ms())  # the model's first token (prompt evaluated)
+                for text in verified.feed(piece):
+                    timings.setdefault("first_verified", ms())
+                    yield Event("token", text)
         except GenerationError as exc:
-            yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
+            if verified.kept:  # what was shown stays true; the rest was lost with the backend
+                yield final(verified.text, verified.citations, used="llm",
+                            note=f"LLM 답변이 중간에 끊겼습니다: {exc}")
+            else:
+                yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
             return
-        raw = "".join(pieces).strip()
+        for text in verified.finish():
+            timings.setdefault("first_verified", ms())
+            yield Event("token", text)
         # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
         # one sentence covers it all -> the extractive answer
-        if is_refusal(raw, self.prompts.refusal):
-            if grounding.coverage < _STRONG_COVERAGE:
+        if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
+            # overruled only when the passages answer it all but surely (fitted: see rag/fitted/refusal.json)
+            if grounding.probability < self._answerability().meta.get("strong", 1.0):
                 yield final(self.prompts.refusal, refused=True, used="llm")
             else:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
-        text, citations = verify_answer(raw, prompt_evidence, korean, budget.min_support, standalone, fallback=False)
-        if not text:
+        if not verified.kept:
             # the passages passed every refusal check and the model did not refuse: what it wrote is
             # unsupported, not a sign that the answer is missing
             yield final(draft, draft_citations,
                         note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
             return
-        yield final(text, citations, used="llm")
+        yield final(verified.text, verified.citations, used="llm")
 
-    def _gather(self, question: str, k: int, filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:
-        """Retrieval, a wide pool of evidence sentences (the extractive answer and the refusal checks
-        use it all; its best part goes to the LLM) and the verdict on whether they can answer."""
+    def gather(self, question: str, k: int, in_korean: str | None = None,
+               filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:
+        """Retrieval (with the question's Korean form too, when it has one), a wide pool of evidence
+        sentences (the extractive answer and the refusal checks use it all; its best part goes to
+        the LLM) and the verdict on whether they can answer — judged on the Korean form."""
         budget = self.settings.answer
-        hits = list(self._retrieve(question, k, filters) if filters else self._retrieve(question, k))
-        evidence = select_evidence(question, hits, self._article, self.korean, 2 * budget.max_evidence,
-                                   4 * budget.max_evidence_chars)
-        return hits, evidence, assess_grounding(question, hits, evidence, self.korean)
+        in_korean = in_korean or question
+        hits = list(self._search(question, k, filters))
+        if in_korean != question:
+            hits = merge_hits(hits, self._search(in_korean, k, filters), k)
+        evidence = select_evidence(in_korean, hits, self._article, self.korean, 2 * budget.max_evidence,
+                                   4 * budget.max_evidence_chars, *self._rankers, self._relevance)
+        return hits, evidence, assess_grounding(in_korean, hits, evidence, self.korean, self._answerability())
+
+    def _answerability(self) -> LogisticModel:
+        """The fitted answerability model, when the running embedder is the one it was fitted with.
+        Its strongest signals are retrieval scores, whose scale is the embedding model's: under another
+        model they mean something else, so only the hard rules (a name no passage mentions, no value
+        next to it) and the model's own verdict refuse until it is refitted (`python -m eval.fit refusal`)."""
+        if self._refusal is None:
+            model = self._fitted_refusal
+            fitted_with = model.meta.get("embedding")
+            running = getattr(self._embedder(), "name", None) if self._embedder is not None else None
+            if fitted_with and running and _model_family(running) != _model_family(fitted_with):
+                log.warning("the refusal model was fitted with the embedding %s, not %s: only the hard "
+                            "refusal rules apply (refit with `python -m eval.fit refusal`)", fitted_with, running)
+                model = LogisticModel(model.features, (0.0,) * len(model.features), 0.0, threshold=0.0,
+                                      meta={"strong": 1.0, "embedding": running})
+            self._refusal = model
+        return self._refusal
+
+    def _search(self, question: str, k: int, filters: Filters | None) -> list[Hit]:
+        # a retrieve callable without a filters parameter (tests, old callers) is called without one
+        return self._retrieve(question, k, filters) if filters else self._retrieve(question, k)
+
+    def _in_korean(self, question: str, generator: Generator | None) -> str:
+        """The Korean form of a question in another language (one LLM call), else the question."""
+        if generator is None or not mostly_foreign(question):
+            return question
+        try:
+            translated = complete(generator, build_translate_messages(self.prompts, question), max_tokens=96,
+                                  stop=("\n",)).strip()
+        except GenerationError:
+            return question
+        # a translation without Hangul, or a long one, is not a question in Korean
+        return translated if 0 < len(translated) <= 300 and not mostly_foreign(translated) else question
 
     def _generator(self) -> tuple[Generator | None, str]:
         if self._generator_factory is None:
@@ -236,3 +267,18 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
+
+
+def merge_hits(first: Sequence[Hit], second: Sequence[Hit], k: int) -> list[Hit]:
+    """The best k of two searches, each chunk once at its better score, ranked anew."""
+    best: dict[str, Hit] = {}
+    for hit in list(first) + list(second):
+        if hit.chunk.chunk_id not in best or hit.score > best[hit.chunk.chunk_id].score:
+            best[hit.chunk.chunk_id] = hit
+    ranked = sorted(best.values(), key=lambda h: -h.score)[:k]
+    return [replace(h, rank=i) for i, h in enumerate(ranked, start=1)]
+
+
+def _model_family(name: str) -> str:
+    """An embedding's name without its precision: int8 keeps cosine >= 0.99 to fp32, the scores alike."""
+    return name.removesuffix("+int8")

@@ -151,6 +151,14 @@ class AnswerSettings:
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
     min_support: float = 0.67
     history_turns: int = 4
+    max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
+    # folders of lexicon files (user words, aliases, glossary, question words, cues), later ones
+    # extending earlier ones: add your corpus's own folder after the project's (README "Lexicons")
+    lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)
+    # weights fitted on the calibration halves (python -m eval.fit evidence): which sentences hold the answer
+    evidence_model: Path = Path("rag/fitted/evidence.json")
+    # and on KorQuAD's withheld articles (python -m eval.fit refusal): whether the passages can answer
+    refusal_model: Path = Path("rag/fitted/refusal.json")
 
 
 MIN_ADMIN_TOKEN_CHARS = 16  # a bearer token short enough to guess is refused at start-up
@@ -267,7 +275,7 @@ def _coerce(raw: Any, current: Any, key: str) -> Any:
         if isinstance(current, tuple):
             items = raw if isinstance(raw, (list, tuple)) else [s for s in str(raw).split(",") if s.strip()]
             kind = type(current[0]) if current else str
-            return tuple(Path(i) if kind is Path or key.endswith("corpus") else str(i).strip() for i in items)
+            return tuple(Path(i) if issubclass(kind, Path) or key.endswith("corpus") else str(i).strip() for i in items)
         if isinstance(current, (int, float, str)):
             return type(current)(raw)
     except (TypeError, ValueError) as exc:

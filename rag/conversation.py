@@ -8,25 +8,49 @@ condense only when the rule finds nothing to carry over.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 from rag.types import Turn
+from rag.vocabulary import Lexicon
 
 
 class _Terms(Protocol):
     def key_terms(self, text: str) -> list[str]: ...
+    @property
+    def lexicon(self) -> Lexicon: ...
 
 
-# "그 회사" / "해당 기업" / "이곳" … : replaced wholesale by the carried name
-_REFERRING_NOUN = re.compile(r"(?<![가-힣])(?:그|이|저|해당|위)\s*(?:회사|기업|업체|곳|기관|단체|사업자)")
-# bare pronouns and determiners that point back ("거기", "그 행사", "it", "they")
-_PRONOUN = re.compile(
-    r"(?<![가-힣])(?:거기|여기|그곳|이곳|그들|이들|그것|이것|그\s|이\s|저\s|해당\s)"
-    r"|\b(?:it|its|they|them|their|that|this|there)\b",
-    re.IGNORECASE,
-)
-# a place or an event pointed back to: "거기", "그곳에서", "그 행사에" (the particle is kept)
-_PLACE = re.compile(r"(?<![가-힣])(?:거기|그곳|그\s*(?:행사|자리|모임|회의|대회|워크숍|컨벤션))(에서|서|에|의)?")
+@dataclass(frozen=True)
+class _References:
+    referring: re.Pattern[str]  # "그 회사" / "해당 기업" / "이곳" … : replaced wholesale by the carried name
+    pronoun: re.Pattern[str]  # bare pronouns and determiners that point back ("거기", "그 행사", "it")
+    place: re.Pattern[str]  # a place or an event pointed back to: "거기", "그 행사에" (the particle is kept)
+
+
+_COMPILED: dict[str, _References] = {}
+
+
+def _references(lexicon: Lexicon) -> _References:
+    """The patterns of the lexicon's reference words (rag/lexicon/references.tsv), compiled once per lexicon."""
+    found = _COMPILED.get(lexicon.fingerprint)
+    if found is None:
+        words = lexicon.references
+
+        def alt(kind: str, keep=lambda w: True) -> str:
+            return "|".join(re.escape(w) for w in sorted(words.get(kind, ()), key=len, reverse=True) if keep(w)) or "(?!)"
+
+        det, noun = alt("determiner"), alt("noun")
+        hangul, latin = alt("pronoun", lambda w: not w.isascii()), alt("pronoun", str.isascii)
+        found = _References(
+            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})"),
+            re.compile(rf"(?<![가-힣])(?:{hangul}|(?:{det})\s)|\b(?:{latin})\b", re.IGNORECASE),
+            re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))(에서|서|에|의)?"),
+        )
+        _COMPILED[lexicon.fingerprint] = found
+    return found
+
+
 _PLACE_PARTICLE = {None: "에", "서": "에서"}
 # the words before the first topic/subject particle of a question ("… 워크숍은 어디서 열렸어?")
 _TOPIC = re.compile(r"^(.+?[가-힣A-Za-z0-9+)])(?:은|는|이|가)(?:\s|\?|$)")
@@ -38,7 +62,8 @@ def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
     """A question that refers back: it has a pronoun, or names nothing while a conversation is going on."""
     if not any(t.role == "user" for t in history):
         return False
-    if _REFERRING_NOUN.search(question) or _PRONOUN.search(question + " "):
+    patterns = _references(korean.lexicon)
+    if patterns.referring.search(question) or patterns.pronoun.search(question + " "):
         return True
     return not [t for t in korean.key_terms(question) if len(t) > 1]
 
@@ -62,7 +87,7 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     topic = previous_topic(history, korean)
     if topic:
         # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about
-        replaced, count = _PLACE.subn(lambda m: topic + _PLACE_PARTICLE.get(m.group(1), m.group(1)), question,
+        replaced, count = _references(korean.lexicon).place.subn(lambda m: topic + _PLACE_PARTICLE.get(m.group(1), m.group(1)), question,
                                       count=1)
         if count:
             return replaced
@@ -72,7 +97,7 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     if not names:
         return question
     subject = " ".join(names)
-    replaced, count = _REFERRING_NOUN.subn(subject, question, count=1)
+    replaced, count = _references(korean.lexicon).referring.subn(subject, question, count=1)
     if count:
         return replaced
     return f"{subject} {question}"

@@ -14,57 +14,17 @@ import hashlib
 import re
 import threading
 import unicodedata
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from rag.vocabulary import Lexicon
 
 if TYPE_CHECKING:  # kiwipiepy is imported lazily: loading its model takes ~2 s
     from kiwipiepy import Kiwi
 
-# Names Kiwi mis-splits or mis-tags out of the box (checked on the seeds): "LGU+는" becomes
-# LGU / + / 늘, "U+커넥트" loses its U, "이루온" becomes a verb, "원원" a numeral.
-DEFAULT_USER_WORDS: tuple[tuple[str, str], ...] = (
-    ("LGU+", "NNP"),
-    ("U+커넥트", "NNP"),
-    ("KT", "NNP"),
-    ("SKT", "NNP"),
-    ("SK텔레콤", "NNP"),
-    ("LG유플러스", "NNP"),
-    ("LG이노텍", "NNP"),
-    ("LG전자", "NNP"),
-    ("SK에코플랜트", "NNP"),
-    ("비플", "NNP"),
-    ("비엔에프", "NNP"),
-    ("세미솔루션", "NNP"),
-    ("로아스", "NNP"),
-    ("원원", "NNP"),
-    ("윈윈", "NNG"),
-    ("아너스", "NNP"),
-    ("이루온", "NNP"),
-    ("온파워네트웍스", "NNP"),
-    ("드레니", "NNP"),
-    ("엑티브아이티", "NNP"),
-    ("티제이랩스", "NNP"),
-    ("맵틱스", "NNP"),
-    ("중기부", "NNP"),
-    ("동반위", "NNP"),
-    ("중기중앙회", "NNP"),
-    ("데일리임팩트", "NNP"),
-)
-
-# One organization, several spellings: each spelling also yields the others, on both the query and
-# the passage side ("LG유플러스" finds an article that writes "LGU+", "중소기업" one that writes "中企").
-_ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("lgu+", "lg유플러스", "엘지유플러스"),
-    ("skt", "sk텔레콤", "에스케이텔레콤"),
-    ("lg전자", "엘지전자"),
-    ("중기부", "중소벤처기업부"),
-    ("동반위", "동반성장위원회"),
-    ("중기중앙회", "중소기업중앙회"),
-    ("中企", "중소기업"),
-)
-_ALIASES = {name: tuple(n for n in group if n != name) for group in _ALIAS_GROUPS for name in group}
-
 # Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
 TOKENIZER_VERSION = "kiwi-terms-5"
+# The user dictionary ("LGU+" NNP: Kiwi splits it into LGU / + / 늘) and alias groups ("중기부" =
+# "중소벤처기업부") are data: rag/lexicon/user_words.tsv and aliases.tsv, extended by the user.
 
 # Content tags kept as index terms; verb/adjective stems become their dictionary form (stem + 다).
 _NOUN_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "XR", "SH", "SN", "SL", "W_HASHTAG", "W_SERIAL"})
@@ -95,15 +55,23 @@ class KoreanText:
     so concurrent callers gain nothing from running it in parallel and lose safety.
     """
 
-    def __init__(self, user_words: Sequence[tuple[str, str]] = DEFAULT_USER_WORDS) -> None:
-        self._user_words = tuple(user_words)
+    def __init__(self, user_words: Sequence[tuple[str, str]] | None = None,
+                 aliases: Sequence[Sequence[str]] | None = None, lexicon: Lexicon | None = None) -> None:
+        """Words and aliases from `lexicon` (default: rag/lexicon/), or given directly."""
+        if lexicon is None and (user_words is None or aliases is None):
+            lexicon = Lexicon.load()
+        self.lexicon = lexicon if lexicon is not None else Lexicon()
+        self._user_words = tuple(user_words) if user_words is not None else self.lexicon.user_words
+        groups = tuple(tuple(g) for g in (aliases if aliases is not None else self.lexicon.alias_groups))
+        self._aliases = {name: tuple(n for n in group if n != name) for group in groups for name in group}
         self._kiwi: Kiwi | None = None
         self._lock = threading.Lock()
 
     @property
     def version(self) -> str:
-        """Identifies the terms this instance produces (rules + user dictionary), for token caches."""
+        """Identifies the terms this instance produces (rules + user dictionary + aliases), for token caches."""
         words = "|".join(f"{w}/{t}" for w, t in self._user_words)
+        words += "||" + "|".join(f"{a}>{','.join(b)}" for a, b in sorted(self._aliases.items()))
         return f"{TOKENIZER_VERSION}:{hashlib.sha1(words.encode('utf-8')).hexdigest()[:10]}"
 
     def _analyzer(self) -> Kiwi:
@@ -144,13 +112,24 @@ class KoreanText:
 
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]:
         """`tokens` for many texts through Kiwi's batch API (one call, no per-text overhead)."""
+        return [_terms(tokens, self._aliases) for tokens in self._analyze(texts)]
+
+    def morphemes_batch(self, texts: Sequence[str]) -> list[list[tuple[str, str, int, int]]]:
+        """(tag, form, start, end) of each morpheme, Latin/number runs joined ("5G", "R&D"): what
+        the answer checks read shapes from (a number and its unit, a proper noun, a final ending)."""
+        return [_merge_alnum(list(tokens)) for tokens in self._analyze(texts)]
+
+    def analyze_batch(self, texts: Sequence[str]) -> list[tuple[list[str], list[tuple[str, str, int, int]]]]:
+        """(`tokens`, `morphemes`) of each text from one Kiwi pass: callers that need both pay once."""
+        return [(_terms(tokens, self._aliases), _merge_alnum(list(tokens))) for tokens in self._analyze(texts)]
+
+    def _analyze(self, texts: Sequence[str]) -> list[Any]:
+        """Kiwi's tokens of each text (NFC), in one batch call."""
         if not texts:
             return []
         normalized = [unicodedata.normalize("NFC", t) for t in texts]
         with self._lock:
-            kiwi = self._analyzer()
-            analyzed = list(kiwi.tokenize(normalized))
-        return [_terms(tokens) for tokens in analyzed]
+            return list(self._analyzer().tokenize(normalized))
 
     def key_terms(self, text: str) -> list[str]:
         """The terms of `text` that name something (proper nouns, foreign words, numbers), as `tokens` spells them.
@@ -160,10 +139,11 @@ class KoreanText:
         normalized = unicodedata.normalize("NFC", text)
         with self._lock:
             analyzed = self._analyzer().tokenize(normalized)
-        return _terms(analyzed, keep=_KEY_TAGS)
+        return _terms(analyzed, self._aliases, keep=_KEY_TAGS)
 
 
-def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[str]:
+def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
+           keep: frozenset[str] | None = None) -> list[str]:
     out: list[str] = []
     run: list[str] = []  # written-together noun pieces: "동반" "성장" "지수" -> also "동반성장지수"
     run_end = -1
@@ -173,7 +153,7 @@ def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[st
             if tag in _COMPOUND_TAGS and run and start == run_end:
                 run.append(_compound_piece(tag, form))
             else:
-                _flush_compound(run, out)
+                _flush_compound(run, out, aliases)
                 run = [_compound_piece(tag, form)] if tag in _COMPOUND_TAGS else []
             run_end = end
         elif tag not in keep:
@@ -195,12 +175,12 @@ def _terms(tokens: Iterable[Any], keep: frozenset[str] | None = None) -> list[st
         if not term or term in _STOP_TERMS:
             continue
         out.append(term)
-        out.extend(_ALIASES.get(term, ()))
+        out.extend(aliases.get(term, ()))
         if _HANGUL.search(term) and _LATIN.search(term):
             out.extend(_SCRIPT_RUNS.findall(term))
         elif tag == "SL" and "-" in term:  # "covid-19" also matches a query for "COVID"
             out.extend(p for p in term.split("-") if len(p) > 1)
-    _flush_compound(run, out)
+    _flush_compound(run, out, aliases)
     return out
 
 
@@ -208,13 +188,13 @@ def _compound_piece(tag: str, form: str) -> str:
     return _number_terms(form)[0] if tag == "SN" and _THOUSANDS.match(form) else form.lower()
 
 
-def _flush_compound(run: list[str], out: list[str]) -> None:
+def _flush_compound(run: list[str], out: list[str], aliases: Mapping[str, tuple[str, ...]]) -> None:
     # Kiwi splits compounds ("동반성장지수" -> 동반 / 성장 / 지수); the whole run as one more term
     # lets a query that writes the compound prefer passages that do too (KorQuAD: R@1 +0.006)
     if 2 <= len(run) <= _MAX_COMPOUND:
         compound = "".join(run)
         out.append(compound)
-        out.extend(_ALIASES.get(compound, ()))
+        out.extend(aliases.get(compound, ()))
 
 
 def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str, int, int]]:

@@ -70,8 +70,9 @@ class Pipeline:
         with self._lock:
             if self._korean is None:
                 from rag.korean import KoreanText
+                from rag.vocabulary import Lexicon
 
-                self._korean = KoreanText()
+                self._korean = KoreanText(lexicon=Lexicon.load(self.settings.answer.lexicon))
             return self._korean
 
     @property
@@ -142,6 +143,7 @@ class Pipeline:
                     retrieve=lambda question, k, filters=None: self.search(question, k, filters=filters),
                     article=self.article,
                     generator=self.generator if llm_possible else None,
+                    embedder=lambda: self.embedder,
                 )
             return self._answerer
 

@@ -261,6 +261,25 @@ def test_cli_runs_a_question_file_it_has_never_seen(tmp_path: Path, ingested):
     assert summary["modes"]["keyword"]["overall"]["recall@1"] == 1.0
 
 
+def test_cli_asks_only_the_chosen_half_and_sample(tmp_path: Path, ingested):
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    def ids(*args: str) -> list[str]:
+        out = tmp_path / "-".join(args).replace(",", "_")
+        assert main(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out), "--no-progress", *args],
+                     settings=ingested, embedder=HashingEmbedder()) == 0
+        return [json.loads(line)["id"] for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    assert ids("--split", "report") == ["s38", "s46", "s64"]  # even ids report
+    assert ids("--split", "calibrate") == ["s01", "s15", "s31", "s55"]
+    chosen = ids("--sample", "2,1")
+    assert len(chosen) == 3 and "s55" in chosen  # s55 is the smoke set's one unanswerable question
+    summary = json.loads((tmp_path / "--sample-2_1" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["sample"] == "2,1"
+
+
 def test_cli_refuses_an_empty_store_and_a_bad_dataset(tmp_path: Path, capsys):
     from fakes import HashingEmbedder
 

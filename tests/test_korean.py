@@ -84,6 +84,22 @@ def test_user_dictionary_is_what_keeps_names_whole(korean: KoreanText) -> None:
     assert korean.tokens("LGU+는 좋다")[0] == "lgu+" and "lgu" not in korean.tokens("LGU+는 좋다")
 
 
+_PARTICLES = ("는", "가", "을", "를", "의", "에서", "와", "과", "도", "로", "은", "이")
+
+
+@pytest.fixture(scope="module")
+def bare() -> KoreanText:
+    return KoreanText(user_words=(), aliases=())
+
+
+@pytest.mark.parametrize("word", [w for w, _ in KoreanText().lexicon.user_words])
+def test_every_user_word_is_one_kiwi_needs(korean: KoreanText, bare: KoreanText, word: str) -> None:
+    """An entry Kiwi does not need is noise in the lexicon: each must be lost before some particle without it."""
+    sentences = [f"올해 {word}{p} 상을 받았다." for p in _PARTICLES]
+    assert any(word.lower() not in terms for terms in bare.tokens_batch(sentences))
+    assert all(word.lower() in terms for terms in korean.tokens_batch(sentences))
+
+
 def test_latin_and_number_runs_stay_one_term(korean: KoreanText) -> None:
     assert korean.tokens("5G를") == ["5g"]
     assert "r&d" in korean.tokens("연구개발(R&D)도")

@@ -1,0 +1,289 @@
+"""Fit the answer layer's weights on the calibration halves, never on the report halves.
+
+    python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
+    python -m eval.fit evidence --limit 300     # a quick look (not for committing)
+    python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
+
+Evidence: every answerable calibration question of KorQuAD open QA (articles 1–70) and KLUE-MRC
+(odd passages) is retrieved as the answerer retrieves it; each candidate sentence is labelled by
+whether it holds a gold answer (in a gold document). A logistic regression on the cheap features
+ranks all candidates; a second one, with the e5 similarity, re-ranks the cheap model's best few.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from rag.config import PROJECT_ROOT, apply_offline_env, load_settings
+from rag.ranker import FITTED_DIR, LogisticModel
+
+from eval.metrics import normalize_for_match
+
+CALIBRATION_SETS = ("korquad-open", "klue")
+DATASETS = {"korquad-open": "korquad-open", "klue": "klue", "seeds": "eval/datasets/seeds.jsonl"}
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: float = 1.0,
+                 iterations: int = 60) -> LogisticModel:
+    """L2-regularized logistic regression by Newton's method on standardized features (the bias is
+    not regularized); deterministic, numpy only."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        gradient = z.T @ (p - y) + penalty * w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return LogisticModel(tuple(features), tuple(float(v) for v in w[:-1]), float(w[-1]),
+                         tuple(float(v) for v in mean), tuple(float(v) for v in scale))
+
+
+def holds_answer(sentence: str, doc_id: str, gold: Sequence[str], answers: Sequence[Sequence[str]]) -> bool:
+    """The label: a gold document's sentence holding one of the answer's spellings."""
+    if doc_id not in gold or not answers:
+        return False
+    text = normalize_for_match(sentence)
+    return all(any(normalize_for_match(a) in text for a in group) for group in answers)
+
+
+def _calibration_questions(name: str, settings: Any, answerable_only: bool = True) -> tuple[Any, list[Any]]:
+    from eval.__main__ import parse_args, prepare
+
+    args = parse_args(["--dataset", DATASETS[name], "--split", "calibrate", "--no-progress"])
+    pipe, questions, _ = prepare(args, settings, None)
+    return pipe, [q for q in questions if (q.answers or not answerable_only) and not q.history]
+
+
+def evidence_rows(limit: int | None, sets: Sequence[str]) -> tuple[dict[str, list[float]], list[int], list[str], dict[str, Any]]:
+    """Cheap feature columns (and "_text"), labels and question keys of every candidate, plus the
+    question of each key and per-set counts (in "_questions", "_embedder": the loaded model)."""
+    from rag.evidence import CHEAP_FEATURES, candidate_features, gather_candidates, usable
+    from rag.memo import MemoKorean
+
+    settings = load_settings()
+    columns: dict[str, list[float]] = {f: [] for f in CHEAP_FEATURES}
+    columns["_text"] = []  # type: ignore[assignment]
+    labels: list[int] = []
+    groups: list[str] = []
+    counts: dict[str, Any] = {"_questions": {}}
+    for name in sets:
+        pipe, questions = _calibration_questions(name, settings)
+        korean = MemoKorean(pipe.korean)
+        questions = questions[:limit] if limit else questions
+        reachable = 0
+        for q in questions:
+            hits = pipe.search(q.question, settings.retrieval.k)
+            candidates = usable(q.question, gather_candidates(hits, pipe.article, korean), korean)
+            if not candidates:
+                continue
+            found = candidate_features(q.question, candidates, korean)
+            marks = [int(holds_answer(c.text, c.hit.chunk.doc_id, q.gold, q.answers)) for c in candidates]
+            reachable += any(marks)
+            for key in CHEAP_FEATURES:
+                columns[key].extend(found[key])
+            columns["_text"].extend(c.text for c in candidates)  # type: ignore[arg-type]
+            labels.extend(marks)
+            groups.extend(f"{name}:{q.id}" for _ in candidates)
+            counts["_questions"][f"{name}:{q.id}"] = q.question
+        counts[name] = {"questions": len(questions), "with_an_answer_sentence": reachable}
+        counts["_embedder"] = pipe.embedder
+        pipe.close()
+    return columns, labels, groups, counts
+
+
+def top1(scores: Sequence[float], labels: Sequence[int], groups: Sequence[str]) -> float:
+    """Share of questions whose best-scored candidate holds the answer."""
+    best: dict[str, tuple[float, int]] = {}
+    for s, y, g in zip(scores, labels, groups):
+        if g not in best or s > best[g][0]:
+            best[g] = (s, y)
+    return sum(y for _, y in best.values()) / max(len(best), 1)
+
+
+def fit_evidence(limit: int | None, sets: Sequence[str], command: str) -> dict[str, Any]:
+    from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, FEATURES
+    from rag.relevance import SentenceRelevance
+
+    columns, labels, groups, counts = evidence_rows(limit, sets)
+    questions, embedder = counts.pop("_questions"), counts.pop("_embedder")
+    texts = columns.pop("_text")
+    y = np.asarray(labels, dtype=float)
+    x = np.column_stack([columns[f] for f in CHEAP_FEATURES])
+    cheap = fit_logistic(x, y, CHEAP_FEATURES)
+    scores = cheap.predict(columns)
+    # the full model sees what it will see in use: the cheap model's best few of each question
+    order: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        order.setdefault(g, []).append(i)
+    top = [i for rows in order.values() for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
+    relevance = SentenceRelevance(lambda: embedder)
+    dense = {}
+    for g, rows in order.items():
+        chosen = [i for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
+        for i, value in zip(chosen, relevance(questions[g], [texts[i] for i in chosen])):
+            dense[i] = value
+    sub = {f: [columns[f][i] for i in top] for f in CHEAP_FEATURES}
+    sub["dense"] = [dense[i] for i in top]
+    full = fit_logistic(np.column_stack([sub[f] for f in FEATURES]), y[top], FEATURES)
+    full_scores = {i: 1.0 + p for i, p in zip(top, full.predict(sub))}
+    reranked = [full_scores.get(i, s) for i, s in enumerate(scores)]
+    meta = {
+        "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "data": "answerable calibration questions (KorQuAD open QA: articles 1-70 not withheld; KLUE-MRC dev: "
+                "odd passage numbers; seeds: odd ids); label = a gold document's sentence holding the answer",
+        "sets": counts,
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "top1_lexical_only": round(top1(columns["lexical"], labels, groups), 4),
+        "top1_cheap": round(top1(scores, labels, groups), 4),
+        "top1_full": round(top1(reranked, labels, groups), 4),
+        "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
+    }
+    return {"cheap": cheap.to_json(), "full": full.to_json(), "meta": meta}
+
+
+ROWS_DIR = PROJECT_ROOT / "data" / "fit"
+
+
+def refusal_rows(limit: int | None) -> tuple[list[dict[str, float]], list[int], list[bool], str]:
+    """Grounding signals of every KorQuAD open-QA calibration question (answerable or withheld), its
+    label (1 = answerable) and whether the hard rules (a name no passage mentions, no value next to
+    the name) already refuse it. The answerer's own path computes them, with the fitted evidence
+    rankers; the answerability model in use is replaced by one that accepts everything."""
+    from dataclasses import replace
+
+    from rag.grounding import SIGNALS
+    from rag.ranker import LogisticModel
+
+    settings = load_settings()
+    neutral = Path(tempfile.mkdtemp(prefix="fit-refusal-")) / "neutral.json"
+    accept_all = LogisticModel(SIGNALS, (0.0,) * len(SIGNALS), 0.0, threshold=0.0)
+    neutral.write_text(json.dumps({"answerable": accept_all.to_json()}), encoding="utf-8")
+    settings = replace(settings, answer=replace(settings.answer, refusal_model=neutral))
+    pipe, questions = _calibration_questions("korquad-open", settings, answerable_only=False)
+    questions = _sample_both(questions, limit)
+    rows, labels, hard = [], [], []
+    for q in questions:
+        _, _, grounding = pipe.answerer.gather(q.question, settings.retrieval.k)
+        if not grounding.signals:  # nothing retrieved: refused before any signal
+            rows.append({name: 0.0 for name in SIGNALS})
+        else:
+            rows.append(grounding.signals)
+        labels.append(0 if q.unanswerable else 1)
+        hard.append(not grounding.answerable)
+    return rows, labels, hard, pipe.embedder.name  # the embedding the retrieval scores came from
+
+
+def _sample_both(questions: Sequence[Any], limit: int | None) -> list[Any]:
+    if not limit:
+        return list(questions)
+    from eval.selection import sample
+
+    return sample(questions, limit, max(1, limit // 4))
+
+
+def choose_threshold(probabilities: Sequence[float], labels: Sequence[int], hard: Sequence[bool],
+                     max_false_refusals: float) -> tuple[float, dict[str, float]]:
+    """The highest threshold whose false-refusal rate (hard rules included) stays within the bound,
+    and what it gives on the calibration questions."""
+    answerable = sum(labels) or 1
+    withheld = (len(labels) - sum(labels)) or 1
+    best = (0.0, {})
+    for t in sorted(set(round(p, 4) for p in probabilities)) + [1.0]:
+        refused = [h or p < t for p, h in zip(probabilities, hard)]
+        false = sum(r for r, y in zip(refused, labels) if y) / answerable
+        if false > max_false_refusals:
+            break
+        recall = sum(r for r, y in zip(refused, labels) if not y) / withheld
+        best = (t, {"false_refusal_rate": round(false, 4), "refusal_recall": round(recall, 4)})
+    return best
+
+
+def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reuse: bool = False) -> dict[str, Any]:
+    from rag.grounding import SIGNALS
+
+    cached = ROWS_DIR / f"refusal-rows{'-' + str(limit) if limit else ''}.json"
+    if reuse and cached.is_file():
+        rows, labels, hard, *rest = json.loads(cached.read_text(encoding="utf-8"))
+        embedding = rest[0] if rest else None
+    else:
+        rows, labels, hard, embedding = refusal_rows(limit)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps([rows, labels, hard, embedding]), encoding="utf-8")
+    keep = [i for i, h in enumerate(hard) if not h]  # the model only judges what the hard rules let through
+    x = np.asarray([[rows[i][name] for name in SIGNALS] for i in keep], dtype=float)
+    y = np.asarray([labels[i] for i in keep], dtype=float)
+    model = fit_logistic(x, y, SIGNALS)
+    probabilities = model.predict({name: [r[name] for r in rows] for name in SIGNALS})
+    threshold, result = choose_threshold(probabilities, labels, hard, max_false_refusals)
+    # the model's own refusal is overruled only above this: ≥ 98% of calibration questions there are answerable
+    strong = 1.0
+    for t in sorted(set(round(p, 4) for p in probabilities), reverse=True):
+        above = [y for p, y, h in zip(probabilities, labels, hard) if p >= t and not h]
+        if above and sum(above) / len(above) < 0.98:
+            break
+        strong = t
+    hard_only = choose_threshold([1.0] * len(labels), labels, hard, 1.0)[1]
+    meta = {
+        "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "data": "KorQuAD open QA calibration half (articles 1-70): questions of indexed articles (answerable) and "
+                "of withheld articles (every 5th: must be refused)",
+        "questions": len(labels), "answerable": sum(labels), "hard_refused": sum(hard),
+        "max_false_refusals": max_false_refusals,
+        # the retrieval-score signals are on this model's scale: another embedding disables the model
+        "embedding": embedding,
+        "calibration": result,
+        "hard_rules_alone": hard_only,
+        "strong": strong,
+        "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
+    }
+    fitted = LogisticModel(model.features, model.weights, model.bias, model.mean, model.scale, threshold, meta)
+    return {"answerable": fitted.to_json(), "meta": meta}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.split("\n")[0])
+    p.add_argument("what", choices=("evidence", "refusal"))
+    p.add_argument("--max-false-refusals", type=float, default=0.03,
+                   help="refusal: the calibration half's false-refusal bound the threshold keeps (default 0.03)")
+    p.add_argument("--sets", default=",".join(CALIBRATION_SETS), help=f"calibration halves of: {', '.join(DATASETS)}")
+    p.add_argument("--reuse", action="store_true",
+                   help="refusal: refit from the signals of the last run (data/fit/), e.g. for another bound")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
+    p.add_argument("--out", type=Path, default=None, help="default: rag/fitted/<what>.json")
+    args = p.parse_args(argv)
+    apply_offline_env()
+    command = "python -m eval.fit " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.what == "evidence":
+        result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command)
+    else:
+        result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse)
+    out = args.out or FITTED_DIR / f"{args.what}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result["meta"], ensure_ascii=False, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The answer figures of every held-out set, both modes, side by side with the previous committed run.
+
+    python -m eval.scoreboard                              # extractive on every set (minutes)
+    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (hours on 2 cores)
+    python -m eval.scoreboard --sets seeds --modes extractive,llm
+    python -m eval.scoreboard --half calibrate             # the calibration halves (for development)
+
+Each (set, mode) is one `python -m eval` run in its own process (its own store, models and memory);
+the figures are computed from its cases and written to eval/results/answers-<half>.json and .md.
+Cells not rerun keep their value, so an LLM run and an extractive run can be made apart. The
+"previous" columns are the file as committed at HEAD (`--against REV`: at another commit, e.g. the
+one holding the BEFORE figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from rag.config import PROJECT_ROOT
+
+from eval.metrics import mean_defined, percentile
+from eval.selection import in_calibration_half
+
+RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
+MODES = ("extractive", "llm")
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    dataset: str
+    split_rule: str  # how its halves are told apart (eval/selection.py); "" = the dataset spec does it
+    llm_sample: str | None  # the fixed sample an LLM run asks (N answerable, M unanswerable)
+    figures: tuple[str, ...]  # what the table shows for it
+
+
+SETS = (
+    EvalSet("korquad", "korquad-open", "", "150,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1")),
+    # every KLUE question: its halves are both shown, as the fitted-on half must be named
+    EvalSet("klue", "klue", "gold", "150",
+            ("containment", "containment_answered", "refusal_rate", "containment_report_half",
+             "containment_answered_report_half")),
+    EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
+            ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
+)
+LATENCY = ("first_token_p50_ms", "first_verified_p50_ms", "total_p50_ms")
+
+
+def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, Any]:
+    """Every answer figure of one run, from its per-question cases (pure)."""
+    answerable = [c for c in cases if c["answers"]]
+    unanswerable = [c for c in cases if not c["answers"] and not c["gold"]]
+    answered = [c for c in answerable if not c["refused"]]
+    out: dict[str, Any] = {
+        "n": len(cases),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "accuracy": mean_defined(c["correct"] for c in cases),
+        "containment": mean_defined(c["correct"] for c in answerable),
+        "containment_answered": mean_defined(c["correct"] for c in answered),
+        "false_refusal_rate": mean_defined(c["refused"] for c in answerable),
+        "refusal_recall": mean_defined(c["refused"] for c in unanswerable),
+        "refusal_rate": mean_defined(c["refused"] for c in cases),
+        "em": mean_defined(c.get("em") for c in answerable),
+        "f1": mean_defined(c.get("f1") for c in answerable),
+        "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
+        "n_notice": sum(1 for c in cases if c.get("notice")),
+    }
+    # first_token: the model's first token (or the extractive answer); first_verified: the first
+    # checked sentence of the model, what a client sees after the draft
+    for key in ("first_token", "first_verified", "total"):
+        out[f"{key}_p50_ms"] = percentile([c["timings"][key] for c in cases if c["timings"].get(key) is not None], 50)
+    if split_rule == "gold":
+        from eval.datasets import Question
+
+        report = [c for c in answerable
+                  if not in_calibration_half(Question(c["id"], c["question"], (), tuple(c["gold"])), "gold")]
+        out["containment_report_half"] = mean_defined(c["correct"] for c in report)
+        out["containment_answered_report_half"] = mean_defined(c["correct"] for c in report if not c["refused"])
+    return out
+
+
+def eval_command(s: EvalSet, mode: str, half: str, out: Path) -> list[str]:
+    cmd = [sys.executable, "-m", "eval", "--dataset", s.dataset, "--mode", mode, "--out", str(out), "--no-progress"]
+    if s.name != "klue":  # KLUE is shown whole, with its report half as extra figures
+        cmd += ["--split", half]
+    if mode == "llm" and s.llm_sample:
+        cmd += ["--sample", s.llm_sample]
+    return cmd
+
+
+def run_one(s: EvalSet, mode: str, half: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix=f"scoreboard-{s.name}-") as tmp:
+        out = Path(tmp) / "run"
+        cmd = eval_command(s, mode, half, out)
+        print("$ " + " ".join(cmd[1:]).replace(str(out), "<tmp>"), flush=True)
+        subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
+        cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    row = figures(cases, s.split_rule)
+    row["command"] = "python " + " ".join(cmd[1:cmd.index("--out")] + cmd[cmd.index("--out") + 2:])
+    row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    row["load_avg"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    row["commit"] = _git_head()
+    return row
+
+
+def _git_head() -> str:
+    try:
+        found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                               cwd=PROJECT_ROOT, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True, cwd=PROJECT_ROOT).stdout.strip()
+    return found.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def _committed(path: Path, rev: str) -> dict[str, Any]:
+    """The file as committed at `rev` ({} when it was not there)."""
+    relative = path.relative_to(PROJECT_ROOT).as_posix()
+    found = subprocess.run(["git", "show", f"{rev}:{relative}"], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    return json.loads(found.stdout) if found.returncode == 0 and found.stdout.strip() else {}
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return "–"
+    if key.endswith("_ms"):
+        return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+    return f"{value:.3f}"
+
+
+def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[str, str]]) -> str:
+    """One markdown table per set: rows are figures, columns each mode's previous and current value."""
+    lines = []
+    for s in SETS:
+        cols = [(mode, previous.get(s.name, {}).get(mode), current.get(s.name, {}).get(mode)) for mode in MODES]
+        if not any(p or c for _, p, c in cols):
+            continue
+        lines += [f"## {s.name}", "", "| figure | " + " | ".join(
+            f"{mode} previous | {mode} now{'' if (s.name, mode) in rerun else ' (not rerun)'}" for mode, _, _ in cols)
+            + " |", "|---" * (1 + 2 * len(cols)) + "|"]
+        for key in ("n",) + s.figures + LATENCY:
+            cells = []
+            for _, p, c in cols:
+                cells += [_cell((p or {}).get(key), key), _cell((c or {}).get(key), key)]
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for mode, _, c in cols:
+            if c:
+                lines.append(f"- {mode}: `{c['command']}` ({c['date']}, commit {c['commit']}, load {c['load_avg']}"
+                             + (f", {c['n_notice']} answers with a notice" if c.get("n_notice") else "") + ")")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m eval.scoreboard", description=__doc__.split("\n")[0])
+    p.add_argument("--sets", default=",".join(s.name for s in SETS))
+    p.add_argument("--modes", default="extractive", help="extractive, llm or both (comma-separated)")
+    p.add_argument("--half", choices=("report", "calibrate"), default="report")
+    p.add_argument("--against", default="HEAD", help="the commit whose figures are the previous columns")
+    p.add_argument("--dry-run", action="store_true", help="print the table of the file as it is; run nothing")
+    args = p.parse_args(argv)
+    wanted_sets = [s for s in SETS if s.name in {x.strip() for x in args.sets.split(",")}]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not wanted_sets or any(m not in MODES for m in modes):
+        print(f"error: sets are {', '.join(s.name for s in SETS)}; modes are {', '.join(MODES)}", file=sys.stderr)
+        return 2
+    path = RESULTS_DIR / f"answers-{args.half}.json"
+    previous = _committed(path, args.against)
+    current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    rerun: set[tuple[str, str]] = set()
+    if not args.dry_run:
+        for s in wanted_sets:
+            for mode in modes:
+                try:
+                    current.setdefault(s.name, {})[mode] = run_one(s, mode, args.half)
+                except subprocess.CalledProcessError as exc:
+                    print(f"error: {s.name} / {mode} failed (exit {exc.returncode}); its cell keeps the previous value",
+                          file=sys.stderr)
+                    continue
+                rerun.add((s.name, mode))
+                path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    table = f"# Answer figures, {args.half} half\n\n" + render(previous, current, rerun)
+    path.with_suffix(".md").write_text(table, encoding="utf-8")
+    print(table)
+    print(f"wrote {path} and {path.with_suffix('.md').name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Extractive answers: the best supporting sentences, each cited — instant, and every fallback.
+
+    text, citations = extractive_answer(question, evidence, korean)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, to_citation, weighted_terms
+from rag.plaintext import plain_text
+from rag.slots import asked_slot, slot_values
+from rag.types import Citation, Evidence
+
+
+MULTI_PART = re.compile(r"각각|모두 몇|두 (?:곳|가지|개|명|회사)|세 (?:곳|가지)|\band\b.*\beach\b|\bboth\b")
+
+
+def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
+                      max_sentences: int | None = None) -> tuple[str, tuple[Citation, ...]]:
+    """The best supporting sentences, each cited: instant, and the fallback for every failure."""
+    if not evidence:
+        return "", ()
+    multi = bool(MULTI_PART.search(question))
+    if max_sentences is None:
+        max_sentences = 3 if multi else 2
+    q_terms = weighted_terms(question, korean)
+    terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
+    idf = term_idf(q_terms, terms)
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    known = question_terms(question, korean)
+    morphemes = korean.morphemes_batch([ev.text for ev in evidence]) if asked.slot else [[] for _ in evidence]
+    holds = [bool(slot_values(m, asked, known, korean.lexicon.units)) for m in morphemes] if asked.slot else [True] * len(evidence)
+    # evidence comes best first (the fitted ranker's order); a claim must answer the question, so the
+    # best sentence holding a value of the asked kind leads
+    ranked = [i for i in range(len(evidence)) if holds[i]] + [i for i in range(len(evidence)) if not holds[i]]
+    best = ranked[0]
+    chosen = [best]
+    covered = set(terms[best]) & q_terms.keys()
+    for i in ranked[1:]:
+        if len(chosen) >= max_sentences:
+            break
+        new = (terms[i] & q_terms.keys()) - covered
+        # another sentence only when it adds question terms the first one lacks, or, for a question
+        # in several parts ("각각"), when it is nearly as good: the parts often share their words
+        # ("각각 얼마"): every sentence holding a value of the asked kind may hold one of the parts
+        close = multi and (evidence[i].score >= 0.8 * evidence[best].score
+                           or (asked.slot and holds[i] and evidence[i].score >= 0.7 * evidence[best].score))
+        if asked.slot and not holds[i]:
+            continue  # every sentence of the answer must answer: it holds a value of the asked kind
+        if (new and term_coverage(q_terms, idf, terms[i]) >= 0.3) or close:
+            chosen.append(i)
+            covered |= terms[i] & q_terms.keys()
+    if multi:
+        # a question in several parts names each part ("SKT와 LGU+ … 각각"): a name no chosen sentence
+        # mentions gets the best sentence that does
+        lowered = [ev.text.lower() for ev in evidence]
+        # the name may be the subject of the whole article: its title counts for every sentence
+        titled = [f"{ev.title}\n{ev.text}".lower() for ev in evidence]
+        # (the names as the question writes them: the other spellings of an alias group are not parts)
+        for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit() and t in question.lower()):
+            if len(chosen) >= max_sentences + 1:
+                break
+            if any(name in lowered[i] for i in chosen):
+                continue
+            holders = [i for i in ranked if name in lowered[i]] or [i for i in ranked if name in titled[i]]
+            if asked.slot and not any(holds[i] for i in holders):
+                holders = [i for i in ranked if name in titled[i]] or holders
+            # the holder that also carries the asked kind of value (when one is asked, only such a one)
+            holder = next((i for i in holders if holds[i]), None)
+            if holder is not None:
+                chosen.append(holder)
+    if multi:
+        # "A사가 맺은 협약과 B 행사에서 체결한 협약은 각각": each part's own words not yet covered
+        # by a chosen sentence pick one more sentence
+        for part in _question_parts(question):
+            uncovered = {t: w for t, w in weighted_terms(part, korean).items()
+                         if not any(t in terms[i] for i in chosen)}
+            if not uncovered or len(chosen) >= max_sentences + 2:
+                continue
+            part_idf = term_idf(uncovered, terms)
+            holder = max((i for i in ranked if i not in chosen),
+                         key=lambda i: term_coverage(uncovered, part_idf, terms[i]), default=None)
+            if holder is not None and term_coverage(uncovered, part_idf, terms[holder]) >= 0.5:
+                chosen.append(holder)
+    chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
+    # an answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)
+    text = " ".join(f"{_strip_end(plain_text(evidence[i].text))} [{evidence[i].n}]." for i in chosen)
+    return text, tuple(to_citation(evidence[i], 1.0) for i in chosen)
+
+
+def _question_parts(question: str) -> list[str]:
+    """The parts of "X와 Y는 각각 …" / "X and Y": split at a conjunction after a Hangul noun."""
+    parts = re.split(r"(?<=[가-힣])(?:과|와)\s+|\s+and\s+", question)
+    return [p for p in parts if len(p.strip()) > 1] if len(parts) > 1 else []
+
+
+def _strip_end(sentence: str) -> str:
+    return sentence.strip().rstrip(".。")

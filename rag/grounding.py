@@ -1,0 +1,222 @@
+"""Grounding: whether the retrieved passages can answer the question at all, and the model's own verdict.
+
+    grounding = assess_grounding(question, hits, evidence, korean, model)   # model: fitted, rag/fitted/refusal.json
+    if not grounding.answerable: ...  # refuse (grounding.reason says why)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from rag.citations import MARKER, year_in
+from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, weighted_terms
+from rag.extractive import MULTI_PART
+from rag.glossary import korean_names
+from rag.slots import NUMERIC, asked_slot, slot_values
+from rag.glossary import mostly_latin as _mostly_latin
+from rag.ranker import LogisticModel, default_refusal_model
+from rag.types import Evidence, Hit
+from rag.vocabulary import GlossEntry, Lexicon
+
+
+# the signals a fitted model (python -m eval.fit refusal) weighs into "can these passages answer it?"
+SIGNALS = ("missing", "has_names", "together", "value_near", "coverage", "anchored", "whole", "best", "slot_missing",
+           "top", "dense", "agree")
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """Whether the retrieved passages can answer the question, why not, and the signals behind it."""
+
+    answerable: bool
+    reason: str = ""
+    missing: tuple[str, ...] = ()
+    coverage: float = 0.0  # best share of the question's other terms in one evidence sentence
+    anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
+    probability: float = 0.0  # the fitted model's P(answerable)
+    signals: dict[str, float] = field(default_factory=dict)
+
+
+def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
+                     model: LogisticModel | None = None) -> Grounding:
+    """Combine signals; a similarity threshold alone cannot tell "not in the corpus" from "answerable".
+
+    Two rules refuse outright, whatever the passages' strength (a strong passage about something
+    else must not overrule them): the question names something (a proper noun, number or year) no
+    passage mentions, or asks a value about a name and no passage gives such a value next to it.
+    Otherwise a logistic model fitted on KorQuAD's withheld articles (calibration half) weighs the
+    rest: how well the best sentence answers, whether it holds the asked kind of value, how much of
+    the question it covers, retrieval strength and agreement. The generator's own "not in the
+    context" verdict is the last signal (see `is_refusal`).
+    """
+    if not hits or not evidence:
+        return Grounding(False, "no passage retrieved")
+    signals, missing, names = grounding_signals(question, hits, evidence, korean)
+    model = model or default_refusal_model()
+    probability = model.predict({k: [v] for k, v in signals.items()})[0]
+    facts = dict(coverage=round(signals["coverage"], 3), anchored=round(signals["anchored"], 3),
+                 probability=round(probability, 4), signals=signals)
+    # a missing number, or every name missing, refuses; one name of several may be a misspelling
+    # or a common noun Kiwi tags as a name ("북한이 금강산을 …"): the model weighs that
+    if any(t.isdigit() for t in missing) or (names and all(n in missing for n in names)):
+        return Grounding(False, "question names something the articles do not mention", tuple(missing), **facts)
+    if not signals["value_near"]:
+        # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
+        return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names),
+                         **facts)
+    if probability < model.threshold and not _mostly_latin(question):
+        # (fitted on Korean questions: an untranslated English one is judged by the rules above alone)
+        return Grounding(False, "the passages do not answer the question", **facts)
+    return Grounding(True, **facts)
+
+
+def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence],
+                      korean: Tokenizer) -> tuple[dict[str, float], list[str], list[str]]:
+    """(signals, the question's names and numbers no passage mentions, the question's names)."""
+    english = _mostly_latin(question)
+    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
+    # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
+    key = [t for t in key if not any(t != other and t in other for other in key)]
+    if english:
+        # English words never occur in the Korean articles: numbers, the organizations the glossary
+        # knows by their Korean names, and any other name (as written) are what can be checked
+        # literally — a name neither the glossary nor the passages know is not in the corpus
+        glossary = korean.lexicon.glossary
+        glossed = dict.fromkeys(t for name in korean_names(question, glossary) for t in korean.key_terms(name) if len(t) > 1)
+        key = [t for t in key if t.isdigit()] + list(glossed) + unknown_names(question, glossary, korean.lexicon)
+        key = [t for t in key if not any(t != other and t in other for other in key)]
+    texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
+    hit_terms = [set(t) for t in korean.tokens_batch(texts)]
+    names = [t for t in key if not t.isdigit()]
+    missing = []
+    for term in key:
+        if term.isdigit():
+            # an abbreviated year ('23) is only trusted next to one of the question's names
+            holders = [i for i, txt in enumerate(texts)
+                       if term in txt.replace(",", "")
+                       or (names and year_in(term, txt) and any(n in hit_terms[i] for n in names))]
+        else:
+            holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()
+                       or _near_spelling(term, terms)]
+        if not holders:
+            missing.append(term)
+    q_terms = weighted_terms(question, korean)
+    rest = {t: w for t, w in q_terms.items() if t not in key}
+    coverage = anchored = 1.0  # nothing left to measure (or no shared words across languages)
+    if rest and not english:
+        ev_terms = [set(t) for t in korean.tokens_batch([ev.text for ev in evidence])]
+        idf = term_idf(rest, ev_terms + hit_terms)
+        coverage = max(term_coverage(rest, idf, t) for t in ev_terms)
+        chunk_idf = term_idf(rest, hit_terms)  # not the evidence pool: its size depends on the prompt budget
+        anchored = max((term_coverage(rest, chunk_idf, hit_terms[i]) for i in range(len(hits))
+                        if not names or any(n in hit_terms[i] for n in names)), default=0.0)
+    # the question's names in one passage (answerable questions were written from one), and the
+    # share of all its words one passage holds
+    together = max((sum(t in hit_terms[i] or t in texts[i].lower() for t in key) / len(key)
+                    for i in range(len(hits))), default=0.0) if key else 1.0
+    whole_idf = term_idf(q_terms, hit_terms)
+    whole = max((term_coverage(q_terms, whole_idf, terms) for terms in hit_terms), default=0.0)
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    known = question_terms(question, korean)
+    top = evidence[:3]
+    found = any(slot_values(m, asked, known, korean.lexicon.units)
+                for m in korean.morphemes_batch([ev.text for ev in top])) if asked.slot else True
+    signals = {
+        "missing": len(missing) / len(key) if key else 0.0,
+        "has_names": 1.0 if key else 0.0,
+        "together": together,
+        "value_near": 1.0 if _value_near_name(question, hits, names, korean) else 0.0,
+        "coverage": coverage,
+        "anchored": anchored,
+        "whole": whole,
+        "best": float(evidence[0].score),
+        "slot_missing": 0.0 if found else 1.0,
+        "top": max(h.score for h in hits),
+        "dense": max((h.dense or 0.0) for h in hits),
+        "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
+    }
+    return signals, missing, names
+
+
+_PARTICLE_END = ("이", "가", "은", "는", "을", "를", "의", "와", "과", "도")
+
+
+def _near_spelling(name: str, terms: set[str]) -> bool:
+    """A passage term one edit (or one swap) away from a name of 3+ characters, or the name without a
+    particle Kiwi left on it ("방시혁이"): questions misspell names ("아쓰오카" for "마쓰오카")."""
+    if len(name) < 3:
+        return False
+    if name.endswith(_PARTICLE_END) and name[:-1] in terms:
+        return True
+    return any(abs(len(t) - len(name)) <= 1 and _within_one_edit(name, t) for t in terms if len(t) >= 3)
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    """Optimal-string-alignment distance ≤ 1 (a substitution, insertion, deletion or adjacent swap)."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((i for i in range(len(short)) if short[i] != long_[i]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+_CAPITALIZED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z0-9&+-]*")
+
+
+def unknown_names(question: str, glossary: Sequence[GlossEntry], lexicon: Lexicon) -> list[str]:
+    """Capitalized words of an English question that no glossary entry covers, in lower case: the
+    names it is about ("Hanwha" of "How large is Hanwha's fund?"), its first word and question words aside."""
+    covered = [m.span() for entry in glossary for m in entry.pattern.finditer(question)]
+    out = []
+    for m in _CAPITALIZED.finditer(question):
+        word = m.group().lower()
+        if m.start() == len(question) - len(question.lstrip()) or word in lexicon.question_words:
+            continue
+        if not any(a <= m.start() < b for a, b in covered) and len(word) > 1:
+            out.append(word)
+    return list(dict.fromkeys(out))
+
+
+def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], korean: Tokenizer) -> bool:
+    """A question that asks for a value (an amount, a count, a date) about a name needs a sentence
+    holding such a value with the name in its paragraph, the sentence before it, or the article's title.
+
+    The name occurring somewhere and an amount somewhere else is how an unanswerable question
+    about a company in a list passes every other check. True when the check does not apply (no
+    name, no value asked, or a question in several parts)."""
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    if asked.slot not in NUMERIC or not names or MULTI_PART.search(question):
+        return True
+    known = question_terms(question, korean)
+    for hit in hits:
+        chunk = hit.chunk
+        spans = korean.sentences(chunk.text)
+        morphemes = korean.morphemes_batch([chunk.text[a:b] for a, b in spans])
+        previous = ""
+        for (a, b), m in zip(spans, morphemes):
+            sentence = chunk.text[a:b]
+            if slot_values(m, asked, known, korean.lexicon.units):
+                paragraph = chunk.text[chunk.text.rfind("\n", 0, a) + 1:b]
+                scope = f"{chunk.title}\n{previous}\n{paragraph}".lower()
+                if any(name in scope for name in names):
+                    return True
+            previous = sentence
+    return False
+
+
+def is_refusal(text: str, refusal: str, cues: Sequence[str] = ()) -> bool:
+    """The generator's own verdict that the evidence lacks the answer."""
+    compact = " ".join(text.split())
+    if not compact:
+        return False
+    if refusal and refusal.rstrip(".") in compact:
+        return True
+    lowered = compact.lower()
+    # phrases of "not in the context" (rag/lexicon/refusal_cues.txt); a cited sentence is an answer
+    return any(cue in lowered for cue in cues) and not MARKER.search(compact)

@@ -1,0 +1,102 @@
+"""Held-out evaluation: KorQuAD with withheld articles, calibration/report halves, fixed samples,
+the shortest cited span for EM/F1, and the scoreboard's figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eval.datasets import DatasetError, Question, load_dataset
+from eval.korquad import KORQUAD_PATH, is_withheld, load_korquad_open
+from eval.metrics import korquad_f1, shortest_cited_span
+from eval.scoreboard import figures
+from eval.selection import in_calibration_half, parse_sample, sample, select_ids, select_split
+
+DATASETS = Path(__file__).resolve().parent.parent / "eval" / "datasets"
+
+
+def q(qid: str, gold: tuple[str, ...] = ("d.txt",), answers=(("x",),)) -> Question:
+    return Question(qid, "질문?", answers if gold else (), gold)
+
+
+def test_korquad_open_withholds_every_fifth_article_and_its_questions_must_be_refused():
+    corpus, questions = load_korquad_open(KORQUAD_PATH, "1-10")
+    articles = {int(a.doc_id.split("-")[1]) for a in corpus}
+    assert 5 not in articles and 10 not in articles and 140 not in articles
+    assert {1, 4, 6, 139} <= articles  # both halves are indexed whole, apart from the withheld ones
+    withheld = [x for x in questions if x.type == "korquad-withheld"]
+    kept = [x for x in questions if x.type == "korquad"]
+    assert withheld and kept
+    assert all(x.unanswerable for x in withheld)
+    assert all(x.gold[0] in {a.doc_id for a in corpus} and x.answers for x in kept)
+    assert [is_withheld(n) for n in (4, 5, 70, 71)] == [False, True, True, False]
+
+
+def test_halves_split_by_id_or_by_gold_document_parity():
+    questions = [q("s01"), q("s02"), q("s13", gold=()), q("klue_q_000004", ("klue_000041.txt",))]
+    assert [x.id for x in select_split(questions, "calibrate", "id")] == ["s01", "s13"]
+    assert [x.id for x in select_split(questions, "report", "id")] == ["s02", "klue_q_000004"]
+    # by gold: the passage's number decides, so one passage's questions stay in one half
+    assert in_calibration_half(questions[3], "gold") and not in_calibration_half(questions[3], "id")
+    assert in_calibration_half(questions[2], "gold")  # no gold: its id decides
+    assert select_split(questions, "all") == questions
+    with pytest.raises(DatasetError):
+        select_split([q("abc")], "report")
+
+
+def test_klue_copy_splits_into_two_halves_of_whole_passages():
+    questions = load_dataset(DATASETS / "klue_mrc_dev" / "questions.jsonl")
+    calibrate, report = select_split(questions, "calibrate", "gold"), select_split(questions, "report", "gold")
+    assert len(calibrate) + len(report) == len(questions) == 498
+    assert not {x.gold[0] for x in calibrate} & {x.gold[0] for x in report}
+    assert (DATASETS / "klue_mrc_dev" / "SOURCE.md").read_text(encoding="utf-8").count("CC BY-SA 4.0")
+    assert len(list((DATASETS / "klue_mrc_dev" / "corpus").glob("*.txt"))) == 1076
+
+
+def test_a_sample_is_fixed_by_the_ids_not_by_the_order():
+    questions = [q(f"a{i}") for i in range(20)] + [q(f"u{i}", gold=()) for i in range(10)]
+    chosen = sample(questions, 5, 2)
+    assert sum(not x.unanswerable for x in chosen) == 5 and sum(x.unanswerable for x in chosen) == 2
+    assert [x.id for x in sample(list(reversed(questions)), 5, 2)] == [x.id for x in reversed(chosen)]
+    assert len(sample(questions, 5)) == 5 + 10  # no M: every unanswerable question
+    assert parse_sample("150,50") == (150, 50) and parse_sample("7") == (7, None) and parse_sample(None) is None
+    with pytest.raises(DatasetError):
+        parse_sample("many")
+    assert [x.id for x in select_ids(questions, ["u3", "a1"])] == ["a1", "u3"]
+    with pytest.raises(DatasetError, match="nope"):
+        select_ids(questions, ["nope"])
+
+
+def test_em_f1_score_the_shortest_cited_span():
+    answer = "임종석은 1989년 2월 15일 지명수배됐다 [1]. 날짜는 1989년 2월 15일 [2]."
+    assert shortest_cited_span(answer) == "날짜는 1989년 2월 15일"
+    assert shortest_cited_span("인용 없는 답") == "인용 없는 답"
+    assert shortest_cited_span("답 [1][2]. 더 긴 두번째 답 [3, 4].") == "답"
+    assert korquad_f1(shortest_cited_span(answer), ["1989년 2월 15일"]) > korquad_f1(answer, ["1989년 2월 15일"])
+
+
+def _case(qid: str, answers, gold, refused: bool, correct: bool, total: float = 10.0) -> dict:
+    return {"id": qid, "question": "?", "answers": answers, "gold": gold, "refused": refused, "correct": correct,
+            "em": None if not answers else float(correct), "f1": None if not answers else float(correct),
+            "citation_validity": None if refused else 1.0, "timings": {"total": total, "first_token": total / 2}}
+
+
+def test_scoreboard_figures_separate_answerable_and_withheld_questions():
+    cases = [
+        _case("a1", [["x"]], ["p_000001.txt"], False, True),
+        _case("a2", [["x"]], ["p_000002.txt"], False, False),
+        _case("a3", [["x"]], ["p_000004.txt"], True, False),
+        _case("a4", [["x"]], ["p_000003.txt"], False, True),
+        _case("w1", [], [], True, True),
+        _case("w2", [], [], False, False),
+    ]
+    row = figures(cases, "gold")
+    assert row["containment"] == 2 / 4 and row["false_refusal_rate"] == 1 / 4
+    assert row["containment_answered"] == 2 / 3 and row["refusal_recall"] == 1 / 2
+    assert row["refusal_rate"] == 2 / 6 and row["accuracy"] == 3 / 6
+    # report half = even passage numbers: a2 (answered, wrong) and a3 (refused)
+    assert row["containment_report_half"] == 0.0 and row["containment_answered_report_half"] == 0.0
+    assert row["total_p50_ms"] == 10.0 and row["n"] == 6
+    json.dumps(row)  # written to eval/results as it is

@@ -1,0 +1,32 @@
+"""The memo in front of Kiwi: same answers as Kiwi, one pass for terms and tags, bounded."""
+
+from __future__ import annotations
+
+from rag.korean import KoreanText
+from rag.memo import MemoKorean
+
+
+class Counting:
+    """KoreanText that counts how many texts reach Kiwi."""
+
+    def __init__(self, inner: KoreanText) -> None:
+        self.inner, self.analysed = inner, 0
+        self.lexicon = inner.lexicon
+
+    def analyze_batch(self, texts):
+        self.analysed += len(texts)
+        return self.inner.analyze_batch(texts)
+
+    def sentences(self, text):
+        return self.inner.sentences(text)
+
+
+def test_terms_and_tags_come_from_one_pass_and_are_remembered(korean: KoreanText) -> None:
+    counting = Counting(korean)
+    memo = MemoKorean(counting, capacity=3)
+    texts = ["LG이노텍은 1,030억 원 규모의 펀드를 운영한다.", "KT는 20일 행사를 열었다."]
+    assert memo.tokens_batch(texts) == korean.tokens_batch(texts)
+    assert memo.morphemes_batch(texts) == korean.morphemes_batch(texts)
+    assert counting.analysed == 2  # the tags were filled by the pass that made the terms
+    memo.tokens_batch(texts + ["셋째 문장이다.", "넷째 문장이다."])
+    assert len(memo._memos["tokens"]) <= 3 and len(memo._memos["morphemes"]) <= 3

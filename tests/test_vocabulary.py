@@ -1,0 +1,65 @@
+"""Lexicons are plain files a user extends: loaded through the settings, part of the token-cache key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.config import load_settings
+from rag.glossary import korean_glosses, korean_names
+from rag.korean import KoreanText
+from rag.vocabulary import DEFAULT_LEXICON, Lexicon, LexiconError
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_project_lexicon_loads_and_the_settings_name_it():
+    lexicon = Lexicon.load()
+    assert ("LGU+", "NNP") in lexicon.user_words
+    assert lexicon.wh_words["어디"] == "place" and lexicon.head_words["해"] == "year"
+    assert {"각각", "무엇", "what"} <= lexicon.question_words and "해" not in lexicon.question_words
+    assert "다음" in lexicon.frame_words and "not in the context" in lexicon.refusal_cues
+    assert load_settings(None, env={}).answer.lexicon == (DEFAULT_LEXICON,)
+
+
+def test_a_users_folder_extends_the_project_lexicon(tmp_path: Path):
+    mine = write(tmp_path / "mine", "user_words.tsv", "# my corpus\n새솔테크\tNNP\n")
+    write(mine, "aliases.tsv", "새솔테크\t새솔\n")
+    write(mine, "glossary.tsv", "name\tSaesol\\s*Tech\t새솔테크\n")
+    base, extended = Lexicon.load(), Lexicon.load([DEFAULT_LEXICON, mine])
+    assert ("새솔테크", "NNP") in extended.user_words and ("LGU+", "NNP") in extended.user_words
+    assert korean_names("Who founded Saesol Tech?", extended.glossary) == ["새솔테크"]
+    assert korean_names("Who founded Saesol Tech?", base.glossary) == []
+    assert base.fingerprint != extended.fingerprint
+    # the alias group is applied on both sides, and token caches built with the old words are stale
+    korean = KoreanText(lexicon=extended)
+    assert "새솔" in korean.tokens("새솔테크는 협력사를 돕는다")
+    assert korean.version != KoreanText(lexicon=base).version
+    settings = load_settings(None, env={"RAG_ANSWER__LEXICON": f"{DEFAULT_LEXICON},{mine}"})
+    assert settings.answer.lexicon == (DEFAULT_LEXICON, mine)
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("user_words.tsv", "LGU+\n", "user_words.tsv:1: expected 2"),
+    ("glossary.tsv", "company\tx\ty\n", "kind must be"),
+    ("glossary.tsv", "term\t(unclosed\ty\n", "bad regular expression"),
+    ("question_words.tsv", "어디\tplace\tsomewhere\n", "role must be"),
+])
+def test_a_bad_lexicon_line_names_its_file_and_line(tmp_path: Path, name: str, text: str, message: str):
+    with pytest.raises(LexiconError, match=message):
+        Lexicon.load([write(tmp_path, name, text)])
+
+
+def test_a_missing_lexicon_folder_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(LexiconError, match="not found"):
+        Lexicon.load([tmp_path / "nope"])
+
+
+def test_the_glossary_is_data():
+    assert korean_glosses("How large is LG Innotek's shared growth fund?")[:2] == ["LG이노텍", "동반성장"]
+    assert korean_glosses("How large is LG Innotek's shared growth fund?", ()) == []
