@@ -90,19 +90,19 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
     return out
 
 
-def eval_command(s: EvalSet, mode: str, half: str, out: Path) -> list[str]:
+def eval_command(s: EvalSet, mode: str, half: str, out: Path, llm_sample: str | None = None) -> list[str]:
     cmd = [sys.executable, "-m", "eval", "--dataset", s.dataset, "--mode", mode, "--out", str(out), "--no-progress"]
     if s.name != "klue":  # KLUE is shown whole, with its report half as extra figures
         cmd += ["--split", half]
-    if mode == "llm" and s.llm_sample:
-        cmd += ["--sample", s.llm_sample]
+    if mode == "llm" and (llm_sample or s.llm_sample):
+        cmd += ["--sample", llm_sample or s.llm_sample]
     return cmd
 
 
-def run_one(s: EvalSet, mode: str, half: str) -> dict[str, Any]:
+def run_one(s: EvalSet, mode: str, half: str, llm_sample: str | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=f"scoreboard-{s.name}-") as tmp:
         out = Path(tmp) / "run"
-        cmd = eval_command(s, mode, half, out)
+        cmd = eval_command(s, mode, half, out, llm_sample)
         print("$ " + " ".join(cmd[1:]).replace(str(out), "<tmp>"), flush=True)
         subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
         cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -171,7 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--half", choices=("report", "calibrate"), default="report")
     p.add_argument("--against", default="HEAD", help="the commit whose figures are the previous columns")
     p.add_argument("--dry-run", action="store_true", help="print the table of the file as it is; run nothing")
+    p.add_argument("--llm-sample", action="append", default=[], metavar="SET=N[,M]",
+                   help="a smaller fixed LLM sample for one set, e.g. korquad=40,10 (samples are nested: the "
+                        "questions with the smallest sha1(id), so 40,10 is part of 150,50)")
     args = p.parse_args(argv)
+    samples = dict(x.split("=", 1) for x in args.llm_sample if "=" in x)
     wanted_sets = [s for s in SETS if s.name in {x.strip() for x in args.sets.split(",")}]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     if not wanted_sets or any(m not in MODES for m in modes):
@@ -185,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in wanted_sets:
             for mode in modes:
                 try:
-                    current.setdefault(s.name, {})[mode] = run_one(s, mode, args.half)
+                    current.setdefault(s.name, {})[mode] = run_one(s, mode, args.half, samples.get(s.name))
                 except subprocess.CalledProcessError as exc:
                     print(f"error: {s.name} / {mode} failed (exit {exc.returncode}); its cell keeps the previous value",
                           file=sys.stderr)

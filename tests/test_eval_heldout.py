@@ -100,3 +100,14 @@ def test_scoreboard_figures_separate_answerable_and_withheld_questions():
     assert row["containment_report_half"] == 0.0 and row["containment_answered_report_half"] == 0.0
     assert row["total_p50_ms"] == 10.0 and row["n"] == 6
     json.dumps(row)  # written to eval/results as it is
+
+
+def test_scoreboard_llm_sample_can_be_narrowed_per_set(tmp_path):
+    from eval.scoreboard import SETS, eval_command
+
+    korquad = next(s for s in SETS if s.name == "korquad")
+    default = eval_command(korquad, "llm", "report", tmp_path)
+    narrowed = eval_command(korquad, "llm", "report", tmp_path, "40,10")
+    assert default[default.index("--sample") + 1] == korquad.llm_sample
+    assert narrowed[narrowed.index("--sample") + 1] == "40,10"
+    assert "--sample" not in eval_command(korquad, "extractive", "report", tmp_path, "40,10")
