@@ -152,8 +152,9 @@ class AnswerSettings:
     min_support: float = 0.67
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
-    # folders of lexicon files (user words, aliases, glossary, question words, cues), later ones
-    # extending earlier ones: add your corpus's own folder after the project's (README "Lexicons")
+    # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
+    # furniture the cleaner drops at ingest), later ones extending earlier ones: add your corpus's own
+    # folder after the project's (README "Lexicons")
     lexicon: tuple[Path, ...] = (Path("rag/lexicon"),)
     # weights fitted on the calibration halves (python -m eval.fit evidence): which sentences hold the answer
     evidence_model: Path = Path("rag/fitted/evidence.json")

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
 
 from rag.config import Settings
+from rag.cleaning import Furniture
 from rag.corpus import decode_text, load_corpus
 from rag.types import ArticleInfo, IngestReport
 from rag.uploads import Upload, UploadReport, save_uploads
@@ -114,7 +115,8 @@ class Inbox:
     def _place(self, staging: Path) -> list[FileOutcome]:
         paths = self.settings.paths
         load = load_corpus([staging], manifest_name=paths.manifest, max_file_bytes=int(paths.max_file_mb * 1e6),
-                           max_article_chars=paths.max_article_chars)
+                           max_article_chars=paths.max_article_chars,
+                           furniture=Furniture.load(self.settings.answer.lexicon))
         by_file: dict[str, list[str]] = {}
         for article in load.articles:
             by_file.setdefault(_relative(article.path, staging), []).append(article.doc_id)

@@ -18,6 +18,7 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
+(`furniture.tsv` in the same folders is the cleaner's: rag/cleaning.py.)
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ class Lexicon:
             folder = Path(folder).expanduser()
             if not folder.is_dir():
                 raise LexiconError(f"lexicon folder not found: {folder}")
-            for name in sorted(p.name for p in folder.iterdir() if p.suffix in (".tsv", ".txt")):
+            # furniture.tsv belongs to the cleaner (rag/cleaning.py), not to the tokenizer's cache key
+            for name in sorted(p.name for p in folder.iterdir()
+                               if p.suffix in (".tsv", ".txt") and p.name != "furniture.tsv"):
                 digest.update(f"{name}\n".encode("utf-8"))
                 digest.update((folder / name).read_bytes())
             for where, cells in _rows(folder / "user_words.tsv", 2):

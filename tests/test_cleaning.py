@@ -1,0 +1,94 @@
+"""Page furniture is data (rag/lexicon/furniture.tsv, extended by a user's folders), not code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import corpus
+from rag.cleaning import Furniture, FurnitureError, bundled, clean_document
+from rag.corpus import load_corpus
+from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+
+# A line of a made-up outlet's page; no bundled list knows it.
+ARTICLE = "새누리 협력사 지원 확대\n구독신청 바로가기\n새누리는 협력사 20곳에 10억 원을 지원한다고 밝혔다.\n"
+
+
+def user_folder(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "my-lexicon"
+    folder.mkdir()
+    (folder / "furniture.tsv").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_bundled_lists_are_part_of_the_cleaner_version() -> None:
+    # editing rag/lexicon/furniture.tsv changes what every stored article would be cleaned to:
+    # it needs a new CLEANER_VERSION (and then this fingerprint) so stores re-ingest
+    assert bundled().fingerprint == corpus.BUNDLED_FURNITURE, (
+        "rag/lexicon/furniture.tsv changed: bump CLEANER_VERSION and BUNDLED_FURNITURE in rag/corpus.py")
+
+
+def test_each_kind_of_entry_drops_its_lines() -> None:
+    furniture = bundled()
+    assert {"본문바로가기", "presscenter"} <= furniture.lines and {"페이스북", "여행/레저"} <= furniture.words
+    raw = "제목\n본문 바로가기\n페이스북 | 트위터 | 공유하기\n가벼운 증상은 동네 병의원으로\n본문 문장이다.\n"
+    assert clean_document(raw, "text")[0] == "제목\n본문 문장이다."
+    # with no lists at all, the same lines stay: they are dropped because of the data
+    kept = clean_document(raw, "text", Furniture())[0]
+    assert "본문 바로가기" in kept and "페이스북 | 트위터 | 공유하기" in kept and "가벼운 증상은" in kept
+
+
+def test_a_users_folder_extends_the_bundled_lists(tmp_path: Path) -> None:
+    folder = user_folder(tmp_path, "# my outlet's page\nline\t구독신청 바로가기\n")
+    furniture = Furniture.load([DEFAULT_LEXICON, folder])
+    assert bundled().lines < furniture.lines
+    assert "구독신청" in clean_document(ARTICLE, "text")[0]
+    assert clean_document(ARTICLE, "text", furniture)[0] == (
+        "새누리 협력사 지원 확대\n새누리는 협력사 20곳에 10억 원을 지원한다고 밝혔다.")
+
+
+def test_a_users_lists_enter_the_content_hash(tmp_path: Path) -> None:
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    before = load_corpus([tmp_path / "news"]).articles[0]
+    folder = user_folder(tmp_path, "line\t구독신청 바로가기\n")
+    after = load_corpus([tmp_path / "news"], furniture=Furniture.load([DEFAULT_LEXICON, folder])).articles[0]
+    assert after.content_hash != before.content_hash and "구독신청" not in after.text  # re-ingested, cleaned
+    # the bundled lists alone keep the hashes every existing store was built with
+    assert load_corpus([tmp_path / "news"], furniture=Furniture.load()).articles[0].content_hash == before.content_hash
+
+
+@pytest.mark.parametrize("text", ["menu\t구독\n", "line\n", "line\t  \n", "구독신청\n"])
+def test_a_broken_furniture_file_names_the_file_and_line(tmp_path: Path, text: str) -> None:
+    folder = user_folder(tmp_path, "# ok\nline\t구독\n" + text)
+    with pytest.raises(FurnitureError, match=r"furniture\.tsv:3: expected 'KIND<TAB>TEXT'"):
+        Furniture.load([folder])
+
+
+def test_ingest_reports_a_broken_furniture_file_and_keeps_the_store(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from rag.config import load_settings
+    from rag.ingest import IngestError
+    from rag.pipeline import build_pipeline
+    from tests.fakes import HashingEmbedder
+
+    s = load_settings(None, env={})
+    folder = user_folder(tmp_path, "banner\n")
+    s = replace(s, paths=replace(s.paths, data_dir=tmp_path, cache_dir=tmp_path / "cache"),
+                store=replace(s.store, dir=tmp_path / "store"),
+                answer=replace(s.answer, lexicon=(DEFAULT_LEXICON, folder)))
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    pipe = build_pipeline(s, embedder=HashingEmbedder())
+    try:
+        with pytest.raises(IngestError, match=r"furniture\.tsv:1: .*the store is unchanged"):
+            pipe.ingest([tmp_path / "news"])
+    finally:
+        pipe.close()
+
+
+def test_the_furniture_file_is_not_part_of_the_tokenizer_cache_key(tmp_path: Path) -> None:
+    folder = user_folder(tmp_path, "line\t구독신청 바로가기\n")
+    assert Lexicon.load([DEFAULT_LEXICON, folder]).fingerprint == Lexicon.load([DEFAULT_LEXICON]).fingerprint
