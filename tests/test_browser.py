@@ -23,7 +23,7 @@ from rag.types import Article
 from rag.web.feedback import FeedbackStore
 from rag.web.server import create_app
 from tests.fakes import HashingEmbedder
-from test_app import POISON, FakePipeline, LiveServer, free_port
+from test_app import FakePipeline, LiveServer, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,11 @@ CHROMIUM_FLAGS = [
 QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
 GOLD_DOC = "001_d5bd6796c56307a8.txt"
 OFF_TOPIC = "비트코인 가격 전망은?"
-POISON_QUESTION = "협력사 지원 공지 자세한 내용은 여기를 누르세요"
+# A hostile page that still answers a question: the answer layer never cites a command ("…를 누르세요"),
+# so the markup sits around a plain statement of fact that the answer must cite.
+BROWSER_POISON = ('협력사 지원 공지 <script>alert("xss")</script> 독초물산은 협력사 17곳에 <img src=x onerror="alert(1)"> '
+                  '지원금 9억 원을 [지급했다](javascript:alert(2)). ${7*7} {{constructor}}')
+POISON_QUESTION = "독초물산이 지원금을 지급한 협력사는 몇 곳인가?"
 
 if not CHROMIUM.exists():  # CI installs it: apt-get install -y chromium chromium-driver fonts-nanum
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
@@ -118,7 +122,7 @@ def web_settings(tmp: Path, allowed: tuple[str, ...], backend: str = "extractive
 def corpus_with_poison(seeds_dir: Path) -> list[Article]:
     from rag.corpus import load_corpus
 
-    poison = Article(doc_id="999_poison.txt", text=POISON, title='<img src=x onerror="alert(9)">독 기사', date="2024-01-01", publisher="<b>악성</b>")
+    poison = Article(doc_id="999_poison.txt", text=BROWSER_POISON, title='<img src=x onerror="alert(9)">독 기사', date="2024-01-01", publisher="<b>악성</b>")
     return [*load_corpus([seeds_dir]).articles, poison]
 
 
