@@ -276,11 +276,10 @@ class ChromaStore:
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""
-        total = self.count()
-        if total == 0:
-            return []
+        # no count() first: it cost 22-28 ms a question at 100k chunks (more than the HNSW search),
+        # and Chroma returns what it has when asked for more, also from an empty collection
         got = self._chunks.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=min(n, total),
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=max(1, n),
             include=["distances"], where=where or None,
         )
         # cosine space: distance = 1 - cosine similarity
