@@ -316,17 +316,22 @@ class ChromaStore:
         """Marks the article as fully ingested: call after its chunks are stored."""
         self.put_articles([(article, chunks)])
 
-    def put_articles(self, articles: Sequence[tuple[Article, int]]) -> None:
-        """Records several articles in one write (each after its chunks are stored)."""
+    def put_articles(self, articles: Sequence[tuple[Article, int]]) -> list[ArticleInfo]:
+        """Records several articles in one write (each after its chunks are stored); returns the
+        records as `articles()` will read them back (the ingest keeps its view without a re-read)."""
         now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        written: list[ArticleInfo] = []
         for lo in range(0, len(articles), _BATCH):
             part = articles[lo : lo + _BATCH]
+            metas = [_article_metadata(a, n, now) for a, n in part]
             self._articles.upsert(
                 ids=[a.doc_id for a, _ in part],
                 embeddings=[[1.0]] * len(part),  # the article collection is a key-value table; its vector is unused
                 documents=[a.text for a, _ in part],
-                metadatas=[_article_metadata(a, n, now) for a, n in part],
+                metadatas=metas,
             )
+            written += [_info_from_record(a.doc_id, m) for (a, _), m in zip(part, metas)]
+        return written
 
 
 def drop_store(settings: StoreSettings) -> None:

@@ -33,11 +33,15 @@ def _open(tmp_path, name="model-a", setting="a"):
 
 def test_roundtrip_query_and_reopen(tmp_path):
     store = _open(tmp_path)
+    assert store.query(np.array([1.0, 0.0, 0.0]), 5) == []  # an empty store answers, it does not raise
     art = _article()
     store.add_chunks(_chunks(art), np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), art.content_hash)
     store.put_article(art)
-    top = store.query(np.array([0.9, 0.1, 0.0]), 2)
-    assert top[0][0] == "a.txt#0" and top[0][1] > 0.9 > top[1][1]
+    assert store.query(np.array([0.9, 0.1, 0.0]), 2, where={"doc_id": "none.txt"}) == []
+    top = store.query(np.array([0.9, 0.1, 0.0]), 30)  # more than stored: what there is, without a count() first
+    assert [c for c, _ in top] == ["a.txt#0", "a.txt#1"] and top[0][1] > 0.9 > top[1][1]
+    info = store.put_articles([(art, 2)])[0]
+    assert store.articles() == {"a.txt": info}  # put_articles returns the records as they read back
     sims = store.similarities(np.array([0.0, 1.0, 0.0]), ["a.txt#1"])
     assert sims["a.txt#1"] == pytest.approx(1.0, abs=1e-5)
 
