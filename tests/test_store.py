@@ -141,3 +141,28 @@ def test_a_second_process_on_one_store_folder_is_refused(tmp_path):
     finally:
         holder.communicate("\n", timeout=60)
     ChromaStore(_settings(tmp_path), "a").close()  # free again once the other process is gone
+
+
+class _RacingDelete:
+    """A chunk collection whose first get by ids fails as Chroma's does when another process deletes
+    some of those ids meanwhile (seen in server mode under bench/soak_serving.py)."""
+
+    def __init__(self, collection):
+        self._collection, self.failed = collection, 0
+
+    def get(self, **kw):
+        from chromadb.errors import InternalError
+
+        if "ids" in kw and not self.failed:
+            self.failed += 1
+            raise InternalError("Error executing plan: Internal error: Error finding id")
+        return self._collection.get(**kw)
+
+
+def test_a_chunk_read_racing_a_delete_is_read_again(tmp_path):
+    store = _open(tmp_path)
+    art = _article()
+    store.add_chunks(_chunks(art), np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), art.content_hash)
+    store._chunks = _RacingDelete(store._chunks)
+    assert set(store.chunks(["a.txt#0", "a.txt#1", "gone.txt#0"])) == {"a.txt#0", "a.txt#1"}
+    assert store._chunks.failed == 1
