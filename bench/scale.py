@@ -195,13 +195,36 @@ def bulk(target: int, articles, vectors, name, dimension, store_dir: Path) -> di
         _flush(store, batch_chunks, batch_arts, vectors)
         written += len(batch_chunks)
     root = store_dir / "keyword-articles"
-    KeywordFiles(root, korean.version).commit(KeywordIndex([], korean.tokens_batch).with_changes(rows, [], 1))
+    # the article records go beside the index, as an ingest's commit writes them (start-up reads them there)
+    KeywordFiles(root, korean.version).commit(KeywordIndex([], korean.tokens_batch).with_changes(rows, [], 1),
+                                              store.articles())
     store.set_state(StoreState(1, False))
     store.close()
     total = time.perf_counter() - started
     return {"chunks": written, "articles": n * len(articles), "copies": n,
             "ingest_s": round(total, 1), "chunks_per_s": f"{written / total:.0f} (bulk)",
             "chunks_per_s_by_tenth": [], "last_over_first": "-", "disk_mb": round(_du(store_dir) / 1e6, 1)}
+
+
+def reuse(store_dir: Path, earlier: dict) -> dict:
+    """A store an earlier run built, brought up to this code the way its first ingest would (a
+    delete of nothing takes the ingest lock and commits what the keyword folder lacks, e.g. the
+    article snapshot), so that start-up and search are measured again without rebuilding."""
+    from rag.pipeline import build_pipeline
+
+    settings = load_settings(None, env={})
+    settings = replace(settings, store=replace(settings.store, dir=store_dir),
+                       paths=replace(settings.paths, data_dir=store_dir.parent))
+    pipe = build_pipeline(settings)
+    started = time.perf_counter()
+    pipe.delete_articles([])
+    upgraded = time.perf_counter() - started
+    chunks = sum(e["rows"] for e in pipe.keyword_files().manifest()["segments"])
+    pipe.close()
+    row = {k: earlier[k] for k in ("articles", "copies", "ingest_s", "chunks_per_s", "chunks_per_s_by_tenth",
+                                   "last_over_first") if k in earlier}
+    return {"chunks": chunks, **row, "reused": f"built by an earlier run; upgraded in {upgraded:.1f} s",
+            "disk_mb": round(_du(store_dir) / 1e6, 1)}
 
 
 def _flush(store, chunks, articles, vectors) -> None:
@@ -229,6 +252,8 @@ pipe._searcher.view()  # store opened, keyword index loaded, article records rea
 ready = time.perf_counter() - t0
 pipe.embedder.embed_queries(["warm up"])
 with_model = time.perf_counter() - t0
+pipe.search(questions[0])  # Kiwi loads on the first question: ready to answer once it is answered
+answered, answered_cpu = time.perf_counter() - t0, time.process_time()
 for q in questions[:10]:
     pipe.search(q)
 runs = []
@@ -239,20 +264,37 @@ for _ in range(repeats):
     runs.append(sorted(times))
 pct = lambda xs, p: xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 print(json.dumps({"ready_s": round(ready, 2), "ready_with_embedder_s": round(with_model, 2),
+                  "first_answer_s": round(answered, 2), "first_answer_cpu_s": round(answered_cpu, 2),
                   "search_p50_ms": round(statistics.median(pct(r, 50) for r in runs), 1),
                   "search_p95_ms": round(statistics.median(pct(r, 95) for r in runs), 1),
                   "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 """
 
 
-def probe(store_dir: Path, questions: list[str], repeats: int) -> dict:
-    """A fresh process: start-up, warm search and peak RSS (what a serving app pays)."""
+def probe(store_dir: Path, questions: list[str], repeats: int, code: Path = ROOT) -> dict:
+    """A fresh process: start-up, warm search and peak RSS (what a serving app pays), running the
+    code in `code` (this checkout, or an export of another commit for a side-by-side ratio)."""
     done = subprocess.run([sys.executable, "-c", PROBE, str(store_dir), json.dumps(questions), str(repeats)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=3600,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          cwd=code, capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, "PYTHONPATH": str(code)})
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(store_dir: Path, questions: list[str], repeats: int, baseline: Path, rounds: int) -> dict:
+    """Baseline and this code probed alternately on one store (same load for both); this code's
+    medians go in the row, the baseline's and the ratios beside them."""
+    ours, theirs = [], []
+    for _ in range(rounds):
+        theirs.append(probe(store_dir, questions, repeats, baseline))
+        ours.append(probe(store_dir, questions, repeats))
+    med = lambda runs, k: round(statistics.median(r[k] for r in runs), 2)
+    row = {k: med(ours, k) for k in ours[0]}
+    row["baseline"] = {k: med(theirs, k) for k in theirs[0]}
+    row["baseline_over_ours"] = {k: round(row["baseline"][k] / row[k], 2) for k in row if k in row["baseline"]
+                                 and isinstance(row[k], (int, float)) and row[k]}
+    return row
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -280,11 +322,20 @@ def render(result: dict) -> str:
              f"{result['load_before']} before, {result['load_after']} after (2 shared cores).",
              f"Command: `{result['command']}`.", "", result["how"], "",
              "| chunks | articles | ingest chunks/s | last/first tenth | disk MB | ready s | + embedder s | "
-             "search p50 ms | p95 ms | RSS MB |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "first answer s | search p50 ms | p95 ms | RSS MB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         lines.append(f"| {r['chunks']:,} | {r['articles']:,} | {r['chunks_per_s']} | {r['last_over_first']} | "
-                     f"{r['disk_mb']} | {r['ready_s']} | {r['ready_with_embedder_s']} | {r['search_p50_ms']} | "
-                     f"{r['search_p95_ms']} | {r['rss_mb']} |")
+                     f"{r['disk_mb']} | {r['ready_s']} | {r['ready_with_embedder_s']} | {r.get('first_answer_s', '-')} | "
+                     f"{r['search_p50_ms']} | {r['search_p95_ms']} | {r['rss_mb']} |")
+    compared = [r for r in result["rows"] if "baseline" in r]
+    if compared:
+        lines += ["", f"Side by side on the same stores, probes alternating (baseline: {result.get('baseline')}):", "",
+                  "| chunks | | ready s | + embedder s | first answer s | p50 ms | p95 ms | RSS MB |",
+                  "|---|---|---|---|---|---|---|---|"]
+        keys = ("ready_s", "ready_with_embedder_s", "first_answer_s", "search_p50_ms", "search_p95_ms", "rss_mb")
+        for r in compared:
+            for label, src in (("baseline", r["baseline"]), ("this code", r), ("baseline / this", r["baseline_over_ours"])):
+                lines.append(f"| {r['chunks']:,} | {label} | " + " | ".join(str(src.get(k, "-")) for k in keys) + " |")
     lines += ["", "Ingest chunks/s by tenth of the chunks written:", ""]
     lines += [f"- {r['chunks']:,}: {r['chunks_per_s_by_tenth']}" for r in result["rows"]]
     return "\n".join(lines) + "\n"
@@ -298,6 +349,12 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--work", type=Path, default=None, help="where the stores are built (default: a temp folder)")
     p.add_argument("--bulk-from", type=int, default=0, help="write sizes from this one on through the store API")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="another commit's code (e.g. `git archive main | tar -x -C DIR`, with DIR/data/cache "
+                        "linked): probed alternately with this code on each store, rounds times each")
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--reuse", action="store_true",
+                   help="probe the stores already in --work (built by an earlier run) instead of building them")
     args = p.parse_args(argv)
     apply_offline_env()
     from eval.machine import machine_line
@@ -315,9 +372,17 @@ def main(argv=None) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         store_dir = work / f"store-{size}"
         print(f"building {size:,} chunks in {store_dir}", flush=True)
-        make = bulk if args.bulk_from and size >= args.bulk_from else build
-        row = make(size, articles, vectors, name, dimension, store_dir)
-        row.update(probe(store_dir, questions, args.repeats))
+        if args.reuse:
+            earlier = json.loads((RESULTS / "scale.json").read_text(encoding="utf-8")) if (RESULTS / "scale.json").is_file() else {}
+            near = [r for r in earlier.get("rows", []) if size <= r["chunks"] < size * 1.25]
+            row = reuse(store_dir, near[0] if near else {})
+        else:
+            make = bulk if args.bulk_from and size >= args.bulk_from else build
+            row = make(size, articles, vectors, name, dimension, store_dir)
+        if args.baseline is None:
+            row.update(probe(store_dir, questions, args.repeats))
+        else:
+            row.update(side_by_side(store_dir, questions, args.repeats, args.baseline, args.rounds))
         print(json.dumps(row), flush=True)
         rows.append(row)
     result = {
@@ -327,6 +392,7 @@ def main(argv=None) -> int:
                 "copies get distinct ids, a title suffix and a shifted date, and reuse the original's vectors "
                 "and Kiwi analysis; search uses the real e5 query embedding."),
         "load_before": load_before, "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
+        "baseline": str(args.baseline) if args.baseline else None,
         "peak_rss_build_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "rows": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)

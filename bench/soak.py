@@ -60,9 +60,14 @@ def ingest_command(store: Path, corpus: Path, fake: bool) -> list[str]:
 
 def run_ingest(store: Path, corpus: Path, fake: bool, kill_after: float | None) -> bool:
     """One ingest process; SIGKILLed after `kill_after` seconds unless it finished. True if it finished."""
+    return run_killable(ingest_command(store, corpus, fake), kill_after)
+
+
+def run_killable(command: list[str], kill_after: float | None) -> bool:
+    """Runs `command` from the project root, SIGKILLed after `kill_after` seconds unless it finished
+    (True if it finished); a failure of its own is an error."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(ingest_command(store, corpus, fake), cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         proc.wait(timeout=kill_after)
     except subprocess.TimeoutExpired:
@@ -89,10 +94,12 @@ def snapshot(store: Path, fake: bool) -> dict:
     return out
 
 
-def check_searches(store: Path, fake: bool, probes: list[str], deleted: set[str]) -> list[str]:
-    """Every hit must be a live article's current text; no deleted article may come back."""
+def check_searches(store: Path, fake: bool, probes: list[str], deleted: set[str]) -> tuple[list[str], int]:
+    """Every hit and every citation must be a live article's current text; no deleted article may
+    come back. Returns the problems and how many citations were checked."""
     pipe = pipeline(store, fake)
-    problems = []
+    problems: list[str] = []
+    checked = 0
     for question in probes:
         for hit in pipe.search(question, k=10):
             article = pipe.article(hit.chunk.doc_id)
@@ -100,8 +107,33 @@ def check_searches(store: Path, fake: bool, probes: list[str], deleted: set[str]
                 problems.append(f"{question[:30]!r} returned deleted {hit.chunk.doc_id}")
             elif article.text[hit.chunk.start:hit.chunk.end] != hit.chunk.text:
                 problems.append(f"{question[:30]!r} returned a stale chunk of {hit.chunk.doc_id}")
+        # what a user sees: the extractive answer's verified citations must quote a live article's text
+        for cite in pipe.ask(question, mode="extractive").citations:
+            article = pipe.article(cite.source)
+            if cite.source in deleted or article is None:
+                problems.append(f"{question[:30]!r} cited deleted {cite.source}")
+            elif article.text[cite.start:cite.end] != cite.quote:
+                problems.append(f"{question[:30]!r} cited a stale span of {cite.source}")
+            checked += 1
     pipe.close()
-    return problems
+    return problems, checked
+
+
+def kill_loop(run, files: list[Path], rng: random.Random, kills: int, duration: float, log: list[dict],
+              phase: str) -> int:
+    """Runs `run(kill_after)` until `kills` runs were SIGKILLed. Once a run finishes, the folder holds
+    nothing new and a re-run would finish before any kill: a random 40% of the files then get a
+    trailing space (a new content hash, so re-chunked and re-embedded), so every run has work to cut."""
+    killed = 0
+    while killed < kills:
+        moment = rng.uniform(0.05, 0.5) * duration
+        finished = run(moment)
+        log.append({"phase": phase, "kill_after_s": round(moment, 1), "finished": finished})
+        killed += not finished
+        if finished:
+            for path in rng.sample(files, max(1, len(files) * 2 // 5)):
+                path.write_text(path.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    return killed
 
 
 def first_sentence(path: Path) -> str:
@@ -121,13 +153,9 @@ def soak(args) -> dict:
     started = time.perf_counter()
     run_ingest(work / "timing" / "s", corpus, fake, None)  # how long one clean ingest takes
     duration = time.perf_counter() - started
-    kills = 0
-    log = []
-    while kills < args.kills:
-        moment = rng.uniform(0.1, 1.0) * duration
-        finished = run_ingest(store, corpus, fake, moment)
-        log.append({"phase": "initial", "kill_after_s": round(moment, 1), "finished": finished})
-        kills += not finished
+    log: list[dict] = []
+    kills = kill_loop(lambda moment: run_ingest(store, corpus, fake, moment), sorted(corpus.glob("*.txt")),
+                      rng, args.kills, duration, log, "initial")
     run_ingest(store, corpus, fake, None)
 
     files = sorted(corpus.glob("*.txt"))
@@ -149,7 +177,7 @@ def soak(args) -> dict:
 
     got, want = snapshot(store, fake), snapshot(clean, fake)
     deleted = {f.name for f in deleted_files}
-    problems = check_searches(store, fake, probes, deleted)
+    problems, citations = check_searches(store, fake, probes, deleted)
     checks = {
         "same_docs_and_hashes": got["records"] == want["records"],
         "same_chunk_ids_and_texts": got["chunks"] == want["chunks"],
@@ -161,7 +189,7 @@ def soak(args) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     return {"passages": args.passages, "embedder": args.embedder, "kills": kills, "clean_ingest_s": round(duration, 1),
             "edited": len(edited), "deleted": len(deleted_files), "docs": len(got["records"]),
-            "chunks": len(got["chunks"]), "probes": len(probes), "runs": log, "checks": checks,
+            "chunks": len(got["chunks"]), "probes": len(probes), "citations_checked": citations, "runs": log, "checks": checks,
             "problems": problems[:20], "passed": all(checks.values())}
 
 
@@ -187,8 +215,13 @@ def main(argv=None) -> int:
     result = soak(args)
     result["command"] = "python bench/soak.py " + " ".join(argv if argv is not None else sys.argv[1:])
     result["load_avg"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return write_result(result, args.out)
+
+
+def write_result(result: dict, out: Path) -> int:
+    """Writes the result file, prints it without the run log; the exit status says whether it passed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, ensure_ascii=False, indent=2))
     return 0 if result["passed"] else 1
 

@@ -27,7 +27,7 @@ from rag.config import Settings
 from rag.keyword import doc_of
 from rag.locks import LockBusyError, ingest_lock
 from rag.store import StoreState
-from rag.types import Article, Chunk, IngestReport
+from rag.types import Article, ArticleInfo, Chunk, IngestReport
 from rag.view import View, index_text, open_view
 
 _EMBED_GROUP = 64  # chunks embedded per call: enough for length-sorted batching to pay off
@@ -64,9 +64,18 @@ class _Run:
 
     added: list[tuple[str, list[str]]] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    recorded: dict[str, ArticleInfo] = field(default_factory=dict)  # article records written
+    deleted: list[str] = field(default_factory=list)  # articles deleted
     chunks: int = 0
     tokens_model: int = 0
     tokens_tiktoken: int = 0
+
+    def articles(self, before: dict[str, ArticleInfo]) -> dict[str, ArticleInfo]:
+        """The store's records after this run, from the records before it (no re-read of the store)."""
+        gone = set(self.deleted)
+        out = {d: i for d, i in before.items() if d not in gone}
+        out.update(self.recorded)
+        return out
 
 
 class Ingester:
@@ -118,6 +127,7 @@ class Ingester:
             if present:
                 with self._committing(store, view, run):
                     run.removed += self._delete(store, view, present)
+                    run.deleted += present
         return IngestReport(deleted=tuple(present), skipped=missing, seconds=round(time.perf_counter() - started, 3))
 
     # --- the work ------------------------------------------------------------------------------
@@ -153,6 +163,7 @@ class Ingester:
                 store = self.parts.store  # the model is needed now: load it and check it against the store
                 with self._committing(store, view, run):
                     run.removed += self._delete(store, view, deleted)
+                    run.deleted += deleted
                     self._write(store, view, todo, run, progress)
         return IngestReport(
             added=tuple(a.doc_id for a in added),
@@ -185,10 +196,11 @@ class Ingester:
         state = store.state()
         view, changes = open_view(store, files, self.parts.korean.tokens_batch)
         manifest = files.manifest()
-        if changes or manifest is None or manifest.get("generation") != state.generation or state.dirty:
+        if changes or manifest is None or manifest.get("generation") != state.generation or state.dirty \
+                or not manifest.get("articles"):
             if changes.orphans:
                 store.delete_chunks(changes.orphans)
-            view = View(state.generation, files.commit(view.keyword), view.articles)
+            view = View(state.generation, files.commit(view.keyword, view.articles), view.articles)
             store.set_state(StoreState(state.generation, dirty=False))
             self.parts.use_view(view)
         return view
@@ -204,10 +216,14 @@ class Ingester:
             yield
             finished = True
         finally:
-            index = self.parts.keyword_files().commit(view.keyword.with_changes(run.added, run.removed, generation))
+            # after an interruption the records are read back (a group may have half-finished); the
+            # snapshot beside the index is written only for a finished run, the one readers trust
+            articles = run.articles(view.articles) if finished else store.articles()
+            changed = view.keyword.with_changes(run.added, run.removed, generation)
+            index = self.parts.keyword_files().commit(changed, articles if finished else None)
             # dirty stays set after an interruption: the next ingest looks for orphans
             store.set_state(StoreState(generation, dirty=not finished))
-            self.parts.use_view(View(generation, index, store.articles()))
+            self.parts.use_view(View(generation, index, articles))
 
     def _delete(self, store, view: View, doc_ids: Sequence[str]) -> list[str]:
         if not doc_ids:
@@ -261,7 +277,8 @@ class Ingester:
         terms = self.parts.korean.tokens_batch([index_text(c) for c in chunks])
         hashes = [a.content_hash for a, cs in group for _ in cs]
         store.add_chunks(chunks, vectors, hashes)
-        store.put_articles([(a, len(cs)) for a, cs in group])  # after their chunks: now they are visible
+        # after their chunks: now they are visible
+        run.recorded.update((i.doc_id, i) for i in store.put_articles([(a, len(cs)) for a, cs in group]))
         new_ids = {c.chunk_id for c in chunks}
         stale = [cid for a, _ in group for cid in old.get(a.doc_id, ()) if cid not in new_ids]
         store.delete_chunks(stale)

@@ -15,6 +15,7 @@ not depend on how the chunks happen to be split into segments.
     index.search(terms, 30)                     # top (chunk_id, BM25), best first
     index.score(terms, ["a.txt#0-1f2e"])         # BM25 of given chunks only
     index.coverage(terms, "a.txt#0-1f2e")        # share of the question's IDF mass in the chunk
+    index.coverages(terms, ["a.txt#0-1f2e"])     # the same for many chunks (one IDF computation)
 """
 
 from __future__ import annotations
@@ -258,16 +259,26 @@ class KeywordIndex:
 
     def coverage(self, terms: Sequence[str], chunk_id: str) -> float:
         """Share of the query's IDF mass that occurs in the chunk: 0..1, comparable across queries."""
+        return self.coverages(terms, [chunk_id]).get(chunk_id, 0.0)
+
+    def coverages(self, terms: Sequence[str], chunk_ids: Iterable[str]) -> dict[str, float]:
+        """`coverage` of many chunks; the query's IDF is computed once, not once per chunk (at 100k
+        chunks per-chunk IDF was 7 ms of every search)."""
         weights = self.weights(terms)
         total = sum(weights.values())
-        if total <= 0:
-            return 0.0
-        found = self._locate(chunk_id)
-        if found is None:
-            return 0.0
-        seg, row = found
-        present = set(seg.row_terms(row).tolist())
-        return sum(w for t, w in weights.items() if seg.term_id(t) in present) / total
+        out: dict[str, float] = {}
+        term_ids: dict[int, list[tuple[int | None, float]]] = {}  # per segment: (its term id, weight)
+        for chunk_id in chunk_ids:
+            found = self._locate(chunk_id) if total > 0 else None
+            if found is None:
+                out[chunk_id] = 0.0
+                continue
+            seg, row = found
+            if id(seg) not in term_ids:
+                term_ids[id(seg)] = [(seg.term_id(t), w) for t, w in weights.items()]
+            present = set(seg.row_terms(row).tolist())
+            out[chunk_id] = sum(w for tid, w in term_ids[id(seg)] if tid in present) / total
+        return out
 
 
 def _allowed_rows(seg: Segment, rows: np.ndarray, allow: Allow) -> np.ndarray:

@@ -2,7 +2,8 @@
 
     files = KeywordFiles(store_dir / "keyword-articles", korean.version)
     index = files.load(korean.tokens_batch)          # None when missing or written by another tokenizer
-    index = files.commit(index.with_changes(added, removed, generation=7))
+    index = files.commit(index.with_changes(added, removed, generation=7), articles)   # + that generation's records
+    index, articles = files.load_with_articles(korean.tokens_batch)
 
 Every file is written once and never changed; a commit writes the new segment and dead-row files
 first and then replaces `manifest.json` atomically, so a reader (or a crash) sees the old index or
@@ -20,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.article_snapshot import read_snapshot, write_snapshot
 from rag.keyword import KeywordIndex, Segment, Tokenize, build_segment
+from rag.types import ArticleInfo
 
 FORMAT = "bm25s-segments-1"
 MANIFEST = "manifest.json"
@@ -50,14 +53,20 @@ class KeywordFiles:
         return data
 
     def load(self, tokenize: Tokenize) -> KeywordIndex | None:
+        return self.load_with_articles(tokenize)[0]
+
+    def load_with_articles(self, tokenize: Tokenize) -> tuple[KeywordIndex | None, dict[str, ArticleInfo] | None]:
+        """The index and the article records committed with it (one manifest read: one generation);
+        the records are None when the commit wrote none or their file cannot be used."""
         data = self.manifest()
         if data is None:
-            return None
+            return None, None
         try:
             segments = [self._open(entry) for entry in data["segments"]]
         except (OSError, ValueError, KeyError) as exc:
             raise KeywordFilesError(f"keyword index {self.root} is damaged ({exc}); it is rebuilt") from exc
-        return KeywordIndex(segments, tokenize, int(data.get("generation", 0)))
+        articles = read_snapshot(self.root / data["articles"]) if data.get("articles") else None
+        return KeywordIndex(segments, tokenize, int(data.get("generation", 0))), articles
 
     def _open(self, entry: dict) -> Segment:
         import bm25s
@@ -73,8 +82,9 @@ class KeywordFiles:
             dead=dead,
         )
 
-    def commit(self, index: KeywordIndex) -> KeywordIndex:
-        """Persists `index` (merging small segments first) and returns it as loaded from the files."""
+    def commit(self, index: KeywordIndex, articles: dict[str, ArticleInfo] | None = None) -> KeywordIndex:
+        """Persists `index` (merging small segments first) and returns it as loaded from the files.
+        `articles`: the store's article records at `index.generation`, kept beside it for start-up."""
         self.root.mkdir(parents=True, exist_ok=True)
         previous = self.manifest() or {}
         known = {e["name"]: e for e in previous.get("segments", [])}
@@ -93,9 +103,13 @@ class KeywordFiles:
                     entry["dead"] = f"dead-{uuid.uuid4().hex[:8]}.npy"
                     np.save(folder / entry["dead"], seg.dead)
             entries.append(entry)
-        self._write_manifest({"format": FORMAT, "tokenizer": self.tokenizer_version,
-                              "generation": index.generation, "segments": entries})
-        self._collect_garbage(entries, previous.get("segments", []))
+        manifest = {"format": FORMAT, "tokenizer": self.tokenizer_version, "generation": index.generation,
+                    "segments": entries}
+        if articles is not None:
+            manifest["articles"] = f"articles-{uuid.uuid4().hex[:12]}.json"
+            write_snapshot(self.root / manifest["articles"], articles)
+        self._write_manifest(manifest)
+        self._collect_garbage(entries, previous.get("segments", []), {manifest.get("articles"), previous.get("articles")})
         return KeywordIndex([self._open(e) for e in entries], index._tokenize, index.generation)
 
     def _save(self, seg: Segment, folder: Path) -> None:
@@ -129,13 +143,15 @@ class KeywordFiles:
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / MANIFEST)  # atomic: readers see the old manifest or the new one
 
-    def _collect_garbage(self, entries: list[dict], previous: list[dict]) -> None:
+    def _collect_garbage(self, entries: list[dict], previous: list[dict], snapshots: set[str | None]) -> None:
         # keep what the previous manifest named: a reader that just read it may still be opening files
         keep = {e["name"] for e in entries} | {e["name"] for e in previous}
         dead_keep = {e.get("dead") for e in entries} | {e.get("dead") for e in previous}
         for path in self.root.iterdir():
             if path.name.startswith((".manifest-", ".tmp-")):
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+            elif path.name.startswith("articles-") and path.name not in snapshots:
+                path.unlink(missing_ok=True)
             elif path.is_dir() and path.name.startswith("seg-"):
                 if path.name not in keep:
                     shutil.rmtree(path, ignore_errors=True)

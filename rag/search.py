@@ -165,7 +165,7 @@ class Searcher:
         # complete both score maps on the union so fusion compares like with like
         dense = dense_only | cosine(vector, {c: visible[c] for c in keyword_only if c not in dense_only})
         keyword = keyword_only | index.score(terms, [c for c in dense_only if c not in keyword_only])
-        coverage = {c: index.coverage(terms, c) for c in dense}
+        coverage = index.coverages(terms, dense)
         chunks = {c: s.chunk for c, s in visible.items()}
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
 

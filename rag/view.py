@@ -60,14 +60,16 @@ def open_view(store, files: KeywordFiles, tokenize: Tokenize) -> tuple[View, Cha
     """The current view; when the keyword files lag the store (a killed ingest, another machine's
     ingest, an old store) the index is reconciled in memory and the changes returned for a writer."""
     state = store.state()
-    articles = store.articles()
     try:
-        index = files.load(tokenize)
+        index, snapshot = files.load_with_articles(tokenize)
     except KeywordFilesError as exc:
         log.warning("%s", exc)
-        index = None
+        index, snapshot = None, None
+    current = index is not None and index.generation == state.generation and not state.dirty
+    # the records committed with this very generation: no scan of the store (linear in articles)
+    articles = snapshot if current and snapshot is not None else store.articles()
     changes = Changes([], [], [])
-    if index is None or index.generation != state.generation or state.dirty:
+    if not current:
         base = index or KeywordIndex([], tokenize, state.generation)
         changes = reconcile(base, store, articles, tokenize)
         index = base.with_changes(changes.added, changes.removed, state.generation)

@@ -45,3 +45,26 @@ def test_small_commits_merge_and_old_files_are_collected(tmp_path, korean):
         [(f"d{n}.txt#0", korean.tokens(TEXTS[n])) for n in range(30, 40)], [], 1)
     terms = korean.tokens("상생 펀드 35억")
     assert index.search(terms, 1)[0][0] == whole.search(terms, 1)[0][0] == "d35.txt#0"
+
+
+def test_article_records_are_committed_with_their_generation(tmp_path, korean):
+    from rag.types import ArticleInfo
+
+    files = KeywordFiles(tmp_path / "kw", korean.version)
+    index = KeywordIndex([], korean.tokens_batch).with_changes([("a.txt#0", korean.tokens(TEXTS[0]))], [], 1)
+    records = {"a.txt": ArticleInfo(doc_id="a.txt", title="상생", date="2024-01-02", chunks=1, content_hash="h")}
+    files.commit(index)
+    assert files.load_with_articles(_no_tokenizing)[1] is None  # a commit without records names none
+    files.commit(index, records)
+    loaded, articles = files.load_with_articles(_no_tokenizing)
+    assert loaded.generation == 1 and articles == records
+    for n in range(3):  # each commit writes its own file; only the current and previous ones stay
+        files.commit(index, {**records, f"b{n}.txt": ArticleInfo(doc_id=f"b{n}.txt")})
+    assert len(list((tmp_path / "kw").glob("articles-*.json"))) == 2
+    assert set(files.load_with_articles(_no_tokenizing)[1]) == {"a.txt", "b2.txt"}
+    # a snapshot written by code whose records had other fields is not used
+    name = json.loads((tmp_path / "kw" / "manifest.json").read_text(encoding="utf-8"))["articles"]
+    data = json.loads((tmp_path / "kw" / name).read_text(encoding="utf-8"))
+    data["columns"] = data["columns"][:-1]
+    (tmp_path / "kw" / name).write_text(json.dumps(data), encoding="utf-8")
+    assert files.load_with_articles(_no_tokenizing)[1] is None
