@@ -3,7 +3,7 @@
     nice -n 10 python bench/embedding_throughput.py                    # 40 KLUE passages -> ~190 chunks, 3 rounds
     nice -n 10 python bench/embedding_throughput.py --articles 80 --rounds 5
 
-Inputs are what ingest embeds: the first `--articles` passages of ../shared/data/klue_mrc_dev/corpus
+Inputs are what ingest embeds: the first `--articles` passages of eval/datasets/klue_mrc_dev/corpus
 (sorted by file name), read by rag.corpus, cut by rag.chunking.chunk_article (Kiwi sentences, <= 200
 e5 tokens, one sentence overlap) and sent as "title\\ntext" like the pipeline does. Each round embeds
 the same chunks with every contender, one after another, so the machine's load hits all alike; the
@@ -30,9 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.config import EmbeddingSettings, apply_offline_env, load_settings  # noqa: E402
 
-# shared/ sits beside the main checkout (../shared); a worktree one level deeper finds it one higher
-KLUE = next((p for p in (ROOT.parent / "shared/data/klue_mrc_dev", ROOT.parent.parent / "shared/data/klue_mrc_dev")
-             if p.is_dir()), ROOT.parent / "shared/data/klue_mrc_dev")
+KLUE = ROOT / "eval" / "datasets" / "klue_mrc_dev"  # shipped with the project (CC BY-SA 4.0: its SOURCE.md)
 
 
 def klue_chunks(corpus: Path, articles: int, count_tokens) -> list[str]:

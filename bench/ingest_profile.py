@@ -24,8 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KLUE = next((p / "shared" / "data" / "klue_mrc_dev" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-            ROOT.parent / "shared" / "data" / "klue_mrc_dev") / "corpus"
+KLUE = ROOT / "eval" / "datasets" / "klue_mrc_dev" / "corpus"  # shipped with the project (CC BY-SA 4.0)
 
 WORKER = r"""
 import json, sys, time

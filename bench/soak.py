@@ -30,9 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# ../shared/data beside the project (from a worktree, a folder further up)
-KLUE = next((p / "shared" / "data" / "klue_mrc_dev" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
-            ROOT.parent / "shared" / "data" / "klue_mrc_dev") / "corpus"
+# the KLUE-MRC dev passages the project ships (eval/datasets/klue_mrc_dev, CC BY-SA 4.0: its SOURCE.md)
+KLUE = ROOT / "eval" / "datasets" / "klue_mrc_dev" / "corpus"
 
 
 def settings_for(store: Path):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from rag.locks import LockBusyError, ingest_lock
 from rag.store import StoreState
 from rag.types import Article, ArticleInfo, Chunk, IngestReport
 from rag.view import View, index_text, open_view
+
+log = logging.getLogger(__name__)
 
 _EMBED_GROUP = 64  # chunks embedded per call: enough for length-sorted batching to pay off
 # True: a tqdm bar on stderr (CLI); a callable: called with (articles written, articles to write)
@@ -177,6 +180,21 @@ class Ingester:
             tokens_tiktoken=run.tokens_tiktoken,
             seconds=round(time.perf_counter() - started, 3),
         )
+
+    def save_view(self, view: View) -> bool:
+        """A reader found the keyword files behind a clean store (an older tokenizer or format) and
+        rebuilt the index in memory: write it, when no ingest is running and the store is still that
+        generation, so the next start does not tokenize every chunk again. Never waits, never fails."""
+        try:
+            with ingest_lock(self.parts.lock_path(), 0):
+                state = self.parts.raw_store().state()
+                if state.dirty or state.generation != view.generation:
+                    return False  # a writer's business: orphans to find, or a newer generation
+                self.parts.keyword_files().commit(view.keyword, view.articles)
+                return True
+        except (LockBusyError, OSError) as exc:  # busy, or a read-only store folder: next time
+            log.info("keyword index not saved (%s): it is rebuilt in memory at the next start", exc)
+            return False
 
     @contextlib.contextmanager
     def _locked(self, wait: bool, on_wait: Callable[[str], None] | None) -> Iterator[tuple[object, View]]:

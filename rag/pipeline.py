@@ -118,6 +118,9 @@ class Pipeline:
     def use_view(self, view: View | None) -> None:
         self._searcher.use_view(view)
 
+    def save_view(self, view: View) -> bool:
+        return self._ingester.save_view(view)
+
     def generator(self):
         """The LLM backend, loaded on first use; raises the backend's error when it cannot load."""
         with self._generator_lock:

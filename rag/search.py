@@ -51,6 +51,7 @@ class SearchParts(Protocol):
     def korean(self): ...
     def raw_store(self): ...
     def keyword_files(self): ...
+    def save_view(self, view: View) -> bool: ...
 
 
 class Searcher:
@@ -90,7 +91,9 @@ class Searcher:
 
     def _open(self) -> View:
         korean = self.parts.korean
-        view, _ = open_view(self.parts.raw_store(), self.parts.keyword_files(), korean.tokens_batch)
+        view, changes = open_view(self.parts.raw_store(), self.parts.keyword_files(), korean.tokens_batch)
+        if changes.added or changes.removed:  # rebuilt in memory: keep it for the next start
+            self.parts.save_view(view)
         return view
 
     # --- searching -----------------------------------------------------------------------------

@@ -68,3 +68,39 @@ def test_article_records_are_committed_with_their_generation(tmp_path, korean):
     data["columns"] = data["columns"][:-1]
     (tmp_path / "kw" / name).write_text(json.dumps(data), encoding="utf-8")
     assert files.load_with_articles(_no_tokenizing)[1] is None
+
+
+def test_a_reader_saves_the_index_it_rebuilt_for_a_newer_tokenizer(tmp_path, korean):
+    # found by the perf soak: a store whose keyword files an older tokenizer wrote was re-tokenized in
+    # memory at every start of a process that never ingests (the app with --no-ingest, rag ask)
+    from dataclasses import replace
+
+    from rag.config import PROJECT_ROOT, load_settings
+    from rag.korean import KoreanText
+    from rag.pipeline import build_pipeline
+    from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+    from tests.fakes import HashingEmbedder
+
+    s = load_settings(None, env={})
+    s = replace(s, paths=replace(s.paths, data_dir=tmp_path, cache_dir=tmp_path / "cache"),
+                store=replace(s.store, dir=tmp_path / "store"))
+    writer = build_pipeline(s, embedder=HashingEmbedder(), korean=korean)
+    writer.ingest([PROJECT_ROOT / "seeds"])
+    writer.close()
+
+    mine = tmp_path / "lexicon"
+    mine.mkdir()
+    (mine / "user_words.tsv").write_text("온새물산\tNNP\n", encoding="utf-8")
+    newer = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, mine]))
+    assert newer.version != korean.version
+    for attempt in range(2):
+        calls = []
+        counted = type("Counted", (), {"__getattr__": lambda self, n: getattr(newer, n),
+                                       "tokens_batch": lambda self, texts: calls.append(len(texts)) or newer.tokens_batch(texts)})()
+        reader = build_pipeline(s, embedder=HashingEmbedder(), korean=counted)
+        assert reader.search("LG이노텍 동반성장 펀드", 3)  # a reader: it never ingests
+        reader.close()
+        files = KeywordFiles(s.store.dir / "keyword-articles", newer.version)
+        assert files.manifest() is not None  # the rebuilt index was saved under the newer tokenizer
+        # the first start tokenized every stored chunk; the next one reads the saved files
+        assert (sum(calls) > 30) if attempt == 0 else (sum(calls) <= 1)
