@@ -235,3 +235,17 @@ def test_ask_and_stream_search_only_the_filtered_articles(settings, corpus, kore
     assert all(c.publisher == "중소벤처기업부" for c in answer.citations)
     final = [e.answer for e in pipe.stream("협력사 상생 지원은?", mode="extractive", filters=only) if e.kind == "final"]
     assert final and {h.chunk.publisher for h in final[0].hits} == {"중소벤처기업부"}
+
+
+def test_a_symlink_loop_as_the_ingest_path_is_one_clear_error(settings, tmp_path, korean):
+    # issue 12's probe: `rag ingest LOOP` printed a traceback
+    from rag.ingest import IngestError
+
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    try:
+        with pytest.raises(IngestError, match="no such file or folder"):
+            pipe.ingest([loop])
+    finally:
+        pipe.close()
