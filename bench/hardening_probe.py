@@ -77,20 +77,35 @@ def start_app(root: Path, tmp: Path, hung: HungServer) -> tuple[subprocess.Popen
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 600
+    # ready, and the LLM warm-up has connected (its imports done): nothing else runs in the app now
+    wait_until_ready(proc, base, tmp / "app.log", also=lambda: bool(hung.accepted))
+    return proc, base
+
+
+def wait_until_ready(proc: subprocess.Popen, base: str, log: Path, also: Callable[[], bool] = lambda: True,
+                     limit_s: float = 600) -> None:
+    """Until the app's /health says ready (and `also` holds); RuntimeError if it exits or takes too long."""
+    deadline = time.monotonic() + limit_s
     with httpx.Client(timeout=10) as client:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}; see {tmp / 'app.log'}")
+                raise RuntimeError(f"app.py exited with {proc.returncode}; see {log}")
             try:
                 ready = client.get(base + "/health").json().get("ready")
             except (httpx.TransportError, ValueError):
                 ready = False
-            # ready, and the LLM warm-up has connected (its imports done): nothing else runs in the app now
-            if ready and hung.accepted:
-                return proc, base
+            if ready and also():
+                return
             time.sleep(0.5)
-    raise RuntimeError("the app did not become ready in 10 minutes")
+    raise RuntimeError(f"the app did not become ready in {limit_s:g} s; see {log}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -263,11 +278,7 @@ def main() -> int:
             rows += probe_bodies(base, proc.pid, huge=not args.skip_huge)
             rows.append(probe_hung_llm(base, hung))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
             hung.close()
     result = {
         "root": str(args.root.resolve()),
