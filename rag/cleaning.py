@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import cache
 from dataclasses import dataclass
 from datetime import date as _date
 from html import unescape
@@ -72,15 +73,10 @@ def _key(line: str) -> str:
     return line.replace(" ", "").casefold()
 
 
-_BUNDLED: Furniture | None = None
-
-
+@cache
 def bundled() -> Furniture:
     """The project's own lists (rag/lexicon/furniture.tsv); they are part of CLEANER_VERSION."""
-    global _BUNDLED
-    if _BUNDLED is None:
-        _BUNDLED = Furniture.load()
-    return _BUNDLED
+    return Furniture.load()
 
 
 @dataclass(frozen=True)
@@ -252,7 +248,7 @@ def _clean_line(line: str, hints: _Hints) -> str | None:
 
 def _is_furniture(line: str, hints: _Hints) -> bool:
     bare = line.lstrip("•·▪◦*-–ㆍ ").strip()
-    key = bare.replace(" ", "").casefold()
+    key = _key(bare)
     if key in hints.furniture.lines:
         hints.press_center = hints.press_center or key == "presscenter"
         return True
