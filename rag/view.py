@@ -24,6 +24,7 @@ from rag.types import Article, ArticleInfo, Chunk
 log = logging.getLogger(__name__)
 
 _TOKENIZE_BATCH = 256
+_SAY_BEFORE = 5_000  # chunks: below this the re-tokenize takes under a minute
 
 
 @dataclass
@@ -91,6 +92,11 @@ def reconcile(index: KeywordIndex, store, articles: dict[str, ArticleInfo], toke
 
 def _terms_for(chunk_ids: Sequence[str], store, tokenize: Tokenize) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
+    if len(chunk_ids) >= _SAY_BEFORE:
+        # after a lexicon change every chunk is re-tokenized once (~100 chunks/s on 2 busy cores:
+        # 15 min at 100k): say so before the wait, not only after it
+        log.warning("keyword index: tokenizing %d chunks from the store (changed lexicon or tokenizer, or an "
+                    "interrupted ingest); questions wait until it is done, once", len(chunk_ids))
     for lo in range(0, len(chunk_ids), _TOKENIZE_BATCH):
         part = store.chunks(chunk_ids[lo : lo + _TOKENIZE_BATCH])
         ids = list(part)

@@ -87,3 +87,32 @@ def test_a_chunk_without_terms_still_gets_a_row(korean):
     index = KeywordIndex([segment], korean.tokens_batch)
     assert len(index) == 2 and index.search(["펀드"], 5)[0][0] == "b#0"
     assert np.asarray(segment.offsets).tolist() == [0, 0, 1]
+
+
+def test_a_long_re_tokenize_is_announced_before_it_starts(caplog):
+    """After a lexicon change every chunk is re-tokenized once at the next start (15 min at 100k chunks):
+    the log says so before the wait, so an operator knows why questions wait."""
+    import logging
+
+    from rag.store import StoredChunk
+    from rag.types import Chunk
+    from rag.view import _SAY_BEFORE, _terms_for
+
+    class Store:  # the one read _terms_for makes
+        def chunks(self, ids):
+            return {c: StoredChunk(Chunk(c, "d", "본문", 0, 2), "h", np.zeros(0)) for c in ids}
+
+    said_before = []
+
+    def tokenize(texts):
+        said_before.append(any("tokenizing" in r.getMessage() for r in caplog.records))
+        return [["본문"] for _ in texts]
+
+    with caplog.at_level(logging.WARNING, logger="rag.view"):
+        _terms_for([f"d#{i}" for i in range(_SAY_BEFORE)], Store(), tokenize)
+    assert said_before and all(said_before)
+    caplog.clear()
+    said_before.clear()
+    with caplog.at_level(logging.WARNING, logger="rag.view"):
+        _terms_for(["d#0", "d#1"], Store(), tokenize)  # a few chunks after a killed ingest: no alarm
+    assert said_before == [False]
