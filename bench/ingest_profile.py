@@ -112,6 +112,8 @@ def main(argv=None) -> int:
     p.add_argument("--into", type=Path, default=None,
                    help="a large store: ingest into an empty store and into a copy of this one side by side "
                         "(is the rate of adding to a 100k store that of adding to an empty one?)")
+    p.add_argument("--at-once", action="store_true",
+                   help="with --embedder real: run the versions at the same time (a ratio on a busy machine)")
     p.add_argument("--embedder", choices=("hashing", "real"), default="hashing",
                    help="real: the packaged e5 with each version's own settings, versions run one after the other")
     args = p.parse_args(argv)
@@ -148,10 +150,11 @@ def main(argv=None) -> int:
              str(ROOT / "tests" / "fakes.py"), args.embedder, name],
             cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    procs = {} if real else {label: start(n, code) for n, (label, code, _) in enumerate(runs)}
+    one_by_one = real and not args.at_once
+    procs = {} if one_by_one else {label: start(n, code) for n, (label, code, _) in enumerate(runs)}
     rows = {}
     for n, (code, tree, _) in enumerate(runs):
-        proc = start(n, Path(tree)) if real else procs[code]
+        proc = start(n, Path(tree)) if one_by_one else procs[code]
         out, err = proc.communicate(timeout=7200)
         if proc.returncode != 0:
             raise RuntimeError(f"{code}: {err[-2000:]}")
@@ -171,11 +174,11 @@ def main(argv=None) -> int:
               "load_after": " / ".join(f"{x:.1f}" for x in os.getloadavg()), "rows": rows}
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = "ingest_e2e" if real else "ingest_into_full" if args.into else "ingest_profile"
+    stem = ("ingest_e2e_at_once" if args.at_once else "ingest_e2e") if real else "ingest_into_full" if args.into else "ingest_profile"
     (out_dir / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     title = ("End-to-end ingest with the packaged e5" if real else "Adding to a full store and to an empty one"
              if args.into else "Ingest cost outside the forward pass")
-    how = "one version after the other, each alone" if real else "both at the same time"
+    how = "one version after the other, each alone" if one_by_one else "both at the same time"
     lines = [f"# {title} ({result['date']})", "",
              f"Machine: {result['machine']}; load {load_before} before, {result['load_after']} after.",
              f"Command: `{result['command']}` ({args.passages} KLUE passages, {how}).", "",
