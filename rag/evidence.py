@@ -19,6 +19,7 @@ from typing import Callable, Protocol, Sequence
 
 from rag.glossary import with_glosses
 from rag.ranker import LogisticModel, default_evidence_models
+from rag.sentence_windows import sentences_around
 from rag.slots import Asked, asked_slot, is_command, slot_values
 from rag.types import Article, Citation, Evidence, Hit
 from rag.vocabulary import Lexicon
@@ -37,6 +38,7 @@ class Tokenizer(Protocol):
     """What this module needs from `rag.korean.KoreanText`."""
 
     def sentences(self, text: str) -> list[tuple[int, int]]: ...
+    def sentences_batch(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]: ...
     def tokens(self, text: str) -> list[str]: ...
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
     def key_terms(self, text: str) -> list[str]: ...
@@ -63,12 +65,16 @@ def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Artic
     """The sentences of the retrieved chunks, plus the sentence before and after each chunk."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
-    for hit in hits:
+    articles = [article_lookup(hit.chunk.doc_id) for hit in hits]
+    current = [a is not None and a.text[h.chunk.start:h.chunk.end] == h.chunk.text for a, h in zip(articles, hits)]
+    # only the lines around each chunk are split (the same spans as the whole article's split there)
+    windows = iter(sentences_around(korean, [(a.text, h.chunk.start, h.chunk.end)
+                                             for a, h, ok in zip(articles, hits, current) if ok]))
+    for hit, article, ok in zip(hits, articles, current):
         chunk = hit.chunk
-        article = article_lookup(chunk.doc_id)
-        if article is not None and article.text[chunk.start:chunk.end] == chunk.text:
+        if ok:
             text, offset = article.text, 0
-            spans = korean.sentences(text)
+            spans = next(windows)
             inside = [i for i, (a, b) in enumerate(spans) if a >= chunk.start and b <= chunk.end]
         else:  # the chunk no longer matches its article: its own sentences only
             text, offset = chunk.text, chunk.start
