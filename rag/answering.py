@@ -31,7 +31,7 @@ from rag.prompts import Prompts, build_condense_messages, build_messages, build_
 from rag.ranker import LogisticModel, load_models
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
-from rag.types import Answer, Article, Event, Filters, Hit, Turn
+from rag.types import Answer, Article, Citation, Event, Evidence, Filters, Hit, Turn
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +155,7 @@ class Answerer:
             return
 
         yield Event("status", "답변을 작성하는 중…")
-        # the sentences the extractive answer chose go first: a small model leans on [1], and those
-        # sentences were ranked with the answer's expected shape (an amount, a count, a name)
-        # (the draft cites in article order: its single best sentence leads)
-        _, best = extractive_answer(searched, evidence, korean, max_sentences=1)
-        drafted = [(c.source, c.start) for c in best + tuple(draft_citations)]
-        rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
-        ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
-        prompt_evidence = trim_evidence(ordered, budget.max_evidence, budget.max_evidence_chars)
+        prompt_evidence = self.prompt_evidence(searched, evidence, draft_citations)
         # nothing reaches a client unchecked: each sentence of the model is emitted once verified
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean))
         try:
@@ -198,6 +191,20 @@ class Answerer:
                         note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
             return
         yield final(verified.text, verified.citations, used="llm")
+
+    def prompt_evidence(self, question: str, evidence: Sequence[Evidence], draft_citations: Sequence[Citation],
+                        max_chars: int | None = None) -> list[Evidence]:
+        """The evidence the LLM reads, within the prompt budget (default: answer.max_evidence_chars),
+        renumbered from 1."""
+        budget = self.settings.answer
+        # the sentences the extractive answer chose go first: a small model leans on [1], and those
+        # sentences were ranked with the answer's expected shape (an amount, a count, a name)
+        # (the draft cites in article order: its single best sentence leads)
+        _, best = extractive_answer(question, evidence, self.korean, max_sentences=1)
+        drafted = [(c.source, c.start) for c in tuple(best) + tuple(draft_citations)]
+        rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
+        ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
+        return trim_evidence(ordered, budget.max_evidence, max_chars or budget.max_evidence_chars)
 
     def gather(self, question: str, k: int, in_korean: str | None = None,
                filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:

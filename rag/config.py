@@ -122,6 +122,9 @@ class GenerationSettings:
     model: str = "qwen2.5-coder-1.5b"  # packaged GGUF name, or a path to any .gguf
     n_ctx: int = 4096
     n_threads: int = 0  # 0 = all cores
+    # llama.cpp's fused attention (local GGUF): the prompt is evaluated ~25% faster on 2 cores, and
+    # prompt evaluation is most of the time to the first token (bench/results/answer_latency_2026-12-02.md)
+    flash_attn: bool = True
     max_tokens: int = 256
     temperature: float = 0.0
     base_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1

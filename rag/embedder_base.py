@@ -7,9 +7,16 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Sequence
 
 import numpy as np
+
+# query vectors of the last few questions: search embeds a question and evidence ranking
+# (rag.relevance) asks for the same vector moments later, so one model pass is enough. Only a few:
+# a benchmark that loops over its questions must keep measuring the model, not this memo
+QUERY_MEMO = 4
 
 
 class EmbeddingModelError(RuntimeError):
@@ -18,6 +25,9 @@ class EmbeddingModelError(RuntimeError):
 
 class EmbeddingServerError(EmbeddingModelError):
     """The embeddings server is down, slow, broken or serves other vectors: one line for the user."""
+
+
+_MEMO_LOCK = threading.Lock()
 
 
 class PrefixedEmbedder:
@@ -30,7 +40,20 @@ class PrefixedEmbedder:
         return self._embed([self._settings.passage_prefix + t for t in texts])
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._embed([self._settings.query_prefix + t for t in texts])
+        texts = list(texts)
+        if len(texts) != 1:
+            return self._embed([self._settings.query_prefix + t for t in texts])
+        with _MEMO_LOCK:
+            memo = self.__dict__.setdefault("_query_memo", OrderedDict())
+            found = memo.get(texts[0])
+        if found is not None:
+            return found[None, :].copy()
+        vectors = self._embed([self._settings.query_prefix + texts[0]])
+        with _MEMO_LOCK:
+            memo[texts[0]] = vectors[0].copy()
+            while len(memo) > QUERY_MEMO:
+                memo.popitem(last=False)
+        return vectors
 
     def count_tokens(self, text: str) -> int:
         return len(self.token_ids(text))

@@ -19,12 +19,16 @@ from typing import Callable, Protocol, Sequence
 
 from rag.glossary import with_glosses
 from rag.ranker import LogisticModel, default_evidence_models
+from rag.sentence_windows import sentences_around
 from rag.slots import Asked, asked_slot, is_command, slot_values
 from rag.types import Article, Citation, Evidence, Hit
 from rag.vocabulary import Lexicon
 
 # the e5 similarity is computed for this many of the best candidates by the other features: a
-# sentence costs ~10 ms to embed on 2 cores (vectors are cached, passages recur across questions)
+# sentence costs ~25 ms to embed on 2 cores (vectors are cached, passages recur across questions).
+# 2 kept the calibration top-1 (bench/dense_candidates.py: 0.870 at every depth 1-8 on KorQuAD
+# articles 1-70) and the held-out extractive figures, but changed the order of the LLM's evidence
+# and 2 of 12 held-out seeds LLM answers went wrong: 8 until a larger LLM check says otherwise
 DENSE_CANDIDATES = 8
 CHEAP_FEATURES = ("lexical", "context", "neighbour", "names", "slot_has", "slot_miss", "retrieval", "rank",
                   "in_chunk", "novel", "length")
@@ -37,6 +41,7 @@ class Tokenizer(Protocol):
     """What this module needs from `rag.korean.KoreanText`."""
 
     def sentences(self, text: str) -> list[tuple[int, int]]: ...
+    def sentences_batch(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]: ...
     def tokens(self, text: str) -> list[str]: ...
     def tokens_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
     def key_terms(self, text: str) -> list[str]: ...
@@ -63,12 +68,16 @@ def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Artic
     """The sentences of the retrieved chunks, plus the sentence before and after each chunk."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
-    for hit in hits:
+    articles = [article_lookup(hit.chunk.doc_id) for hit in hits]
+    current = [a is not None and a.text[h.chunk.start:h.chunk.end] == h.chunk.text for a, h in zip(articles, hits)]
+    # only the lines around each chunk are split (the same spans as the whole article's split there)
+    windows = iter(sentences_around(korean, [(a.text, h.chunk.start, h.chunk.end)
+                                             for a, h, ok in zip(articles, hits, current) if ok]))
+    for hit, article, ok in zip(hits, articles, current):
         chunk = hit.chunk
-        article = article_lookup(chunk.doc_id)
-        if article is not None and article.text[chunk.start:chunk.end] == chunk.text:
+        if ok:
             text, offset = article.text, 0
-            spans = korean.sentences(text)
+            spans = next(windows)
             inside = [i for i, (a, b) in enumerate(spans) if a >= chunk.start and b <= chunk.end]
         else:  # the chunk no longer matches its article: its own sentences only
             text, offset = chunk.text, chunk.start

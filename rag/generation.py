@@ -51,10 +51,11 @@ class LlamaCppGenerator:
     """
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
-                 name: str = "") -> None:
+                 name: str = "", flash_attn: bool = True) -> None:
         self.model_path = Path(model_path)
         self.name = name or f"local:{self.model_path.name}"
         self._n_ctx = n_ctx
+        self._flash_attn = flash_attn
         self._n_threads = n_threads or (os.cpu_count() or 1)
         self._temperature = temperature
         self._llm: Llama | None = None
@@ -72,7 +73,8 @@ class LlamaCppGenerator:
             try:
                 # chat_format=None: llama-cpp-python takes the chat template stored in the GGUF
                 self._llm = Llama(model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
-                                  n_threads_batch=self._n_threads, n_batch=512, verbose=False)
+                                  n_threads_batch=self._n_threads, n_batch=512, flash_attn=self._flash_attn,
+                                  verbose=False)
             except ValueError as exc:
                 raise GenerationError(f"cannot load model {self.model_path.name}: {exc}") from exc
         return self._llm
@@ -167,4 +169,4 @@ def load_generator(settings: GenerationSettings, cache_dir: Path) -> Generator:
     except ModelNotFoundError as exc:
         raise GenerationError(str(exc)) from exc
     return LlamaCppGenerator(path, settings.n_ctx, settings.n_threads, settings.temperature,
-                             name=f"local:{settings.model}")
+                             name=f"local:{settings.model}", flash_attn=settings.flash_attn)

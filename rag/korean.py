@@ -95,16 +95,29 @@ class KoreanText:
         A line break always ends a sentence: in news text a line is a paragraph, a headline or
         a caption, and Kiwi alone would glue a headline without a final period to the next line.
         """
-        lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
-        if not lines:
-            return []
+        return self.sentences_batch([text])[0]
+
+    def sentences_batch(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """`sentences` of many texts through one Kiwi call, so its worker threads split them in parallel.
+
+        Each line is split on its own, so the spans of a text's line are the same whether the line
+        is split alone, with the rest of its text, or with other texts.
+        """
+        lines = [[(m.start(), m.group()) for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
+                 for text in texts]
+        flat = [line for text_lines in lines for _, line in text_lines]
+        if not flat:
+            return [[] for _ in texts]
         with self._lock:
             kiwi = self._analyzer()
-            results = list(kiwi.split_into_sents([line for _, line in lines], return_sub_sents=False))
-        spans: list[tuple[int, int]] = []
-        for (offset, line), sents in zip(lines, results):
-            spans.extend((offset + a, offset + b) for a, b in _tile(line, [(x.start, x.end) for x in sents]))
-        return spans
+            results = iter(list(kiwi.split_into_sents(flat, return_sub_sents=False)))
+        out: list[list[tuple[int, int]]] = []
+        for text_lines in lines:
+            spans: list[tuple[int, int]] = []
+            for (offset, line), sents in zip(text_lines, results):
+                spans.extend((offset + a, offset + b) for a, b in _tile(line, [(x.start, x.end) for x in sents]))
+            out.append(spans)
+        return out
 
     def tokens(self, text: str) -> list[str]:
         """Normalized index terms of `text` (content morphemes, lower-cased, NFC)."""

@@ -65,7 +65,10 @@ class MemoKorean:
         return self._batch("morphemes", texts, lambda ts: self._both(ts, 1))
 
     def sentences(self, text: str) -> list[tuple[int, int]]:
-        return self._batch("sentences", [text], lambda ts: [self._korean.sentences(t) for t in ts])[0]
+        return self.sentences_batch([text])[0]
+
+    def sentences_batch(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        return self._batch("sentences", texts, self._korean.sentences_batch)
 
     def key_terms(self, text: str) -> list[str]:
         return self._batch("keys", [text], lambda ts: [self._korean.key_terms(t) for t in ts])[0]

@@ -373,3 +373,17 @@ def test_the_fitted_refusal_model_applies_only_under_the_embedding_it_was_fitted
     assert model.meta["embedding"] if fitted_model_applies else model.meta["embedding"] == running
     assert (model.threshold > 0) is fitted_model_applies
     assert (model is answerer._fitted_refusal) is fitted_model_applies
+
+
+def test_the_prompt_carries_the_best_sentence_first_within_the_evidence_budget(korean: KoreanText) -> None:
+    def prompt_lines(max_chars: str) -> list[str]:
+        generator = ScriptedGenerator("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [1].")
+        settings = load_settings(None, env={"RAG_ANSWER__MAX_EVIDENCE_CHARS": max_chars})
+        Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator).ask(
+            "LG이노텍의 동반성장 펀드 규모는?", mode="llm")
+        return [line for line in generator.prompts[-1][-1]["content"].splitlines() if line.startswith("[") and
+                line[1].isdigit()]
+
+    wide, narrow = prompt_lines("500"), prompt_lines("40")
+    assert len(wide) > 1 and len(narrow) == 1  # the budget decides how much the model must read
+    assert "1,030억" in wide[0] and "1,030억" in narrow[0]  # the answering sentence leads either way

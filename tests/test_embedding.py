@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from dataclasses import replace
 
@@ -10,6 +11,7 @@ import pytest
 
 from rag.config import EmbeddingSettings, StoreSettings
 from rag.e5_verify import VERIFY_SAMPLES
+from rag.embedder_base import QUERY_MEMO, PrefixedEmbedder
 from rag.embedding import EmbeddingModelError, load_embedder
 from tests.fakes import HashingEmbedder
 
@@ -223,3 +225,32 @@ def test_the_onnx_runtime_never_imports_torch(model_cache):
             "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+class _CountingEmbedder(PrefixedEmbedder):
+    """A tiny real embedder over `PrefixedEmbedder`: the vector of a text is its sha1, counted per call."""
+
+    def __init__(self) -> None:
+        self._settings = EmbeddingSettings()
+        self.embedded: list[str] = []
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        rows = [np.frombuffer(hashlib.sha1(t.encode("utf-8")).digest()[:16], dtype=np.uint8).astype(np.float32)
+                for t in texts]
+        return np.asarray([r / np.linalg.norm(r) for r in rows], dtype=np.float32)
+
+
+def test_a_question_searched_then_ranked_against_is_embedded_once() -> None:
+    embedder = _CountingEmbedder()
+    first = embedder.embed_queries(["LG이노텍의 펀드 규모는?"])
+    first[0, 0] = 99.0  # a caller's array is its own: the memo keeps its copy
+    again = embedder.embed_queries(["LG이노텍의 펀드 규모는?"])
+    assert embedder.embedded == ["query: LG이노텍의 펀드 규모는?"]
+    assert again[0, 0] != 99.0 and np.array_equal(again, _CountingEmbedder().embed_queries(["LG이노텍의 펀드 규모는?"]))
+    for i in range(QUERY_MEMO):  # only the last few questions are kept
+        embedder.embed_queries([f"질문 {i}"])
+    embedder.embed_queries(["LG이노텍의 펀드 규모는?"])
+    assert embedder.embedded.count("query: LG이노텍의 펀드 규모는?") == 2
+    embedder.embed_passages(["LG이노텍의 펀드 규모는?"])  # passages are not memoized: they carry their own prefix
+    assert embedder.embedded[-1] == "passage: LG이노텍의 펀드 규모는?"

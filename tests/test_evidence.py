@@ -72,3 +72,54 @@ def test_a_command_and_the_questions_own_words_are_never_evidence(korean: Korean
     # a sentence made only of the question's words says nothing new: the question is not evidence
     restated = Candidate(hit, 0, 10, "정책금융공사를 합치는 방안", "", "", True)
     assert restated not in usable(question, candidates + [restated], korean)
+
+
+def _whole_article_candidates(hits, lookup, korean) -> list[Candidate]:
+    """The candidates as they were found before the line windows: every hit's article split whole."""
+    out, seen = [], set()
+    for hit in hits:
+        chunk, text = hit.chunk, lookup(hit.chunk.doc_id).text
+        spans = korean.sentences(text)
+        inside = [i for i, (a, b) in enumerate(spans) if a >= chunk.start and b <= chunk.end]
+        if not inside:
+            continue
+        for i in sorted(set(inside) | {i for i in (inside[0] - 1, inside[-1] + 1) if 0 <= i < len(spans)}):
+            a, b = spans[i]
+            if (chunk.doc_id, a) in seen or len(text[a:b].strip()) < 8:
+                continue
+            seen.add((chunk.doc_id, a))
+            out.append(Candidate(hit, a, b, text[a:b], text[slice(*spans[i - 1])] if i > 0 else "",
+                                 text[slice(*spans[i + 1])] if i + 1 < len(spans) else "", i in inside))
+    return out
+
+
+def test_line_windows_give_the_candidates_of_the_whole_article_split(korean: KoreanText, seeds_dir) -> None:
+    # real articles: the seeds (news: many lines, headlines, captions) and KLUE-MRC passages (one long line)
+    from rag.corpus import load_corpus
+    from rag.config import PROJECT_ROOT
+    from rag.memo import MemoKorean
+
+    klue = sorted((PROJECT_ROOT / "eval" / "datasets" / "klue_mrc_dev" / "corpus").glob("*.txt"))[:6]
+    articles = load_corpus([seeds_dir]).articles + load_corpus(klue).articles
+    memo = MemoKorean(korean)
+    compared = 0
+    for article in articles:
+        spans = korean.sentences(article.text)
+        lookup = {article.doc_id: article}.get
+        # every run of 1-3 sentences as a chunk, at the start, the end and everywhere between
+        for first in range(len(spans)):
+            for size in (1, 2, 3):
+                last = min(first + size, len(spans)) - 1
+                start, end = spans[first][0], spans[last][1]
+                hit = Hit(Chunk(chunk_id=f"{article.doc_id}#{first}-{size}", doc_id=article.doc_id,
+                                text=article.text[start:end], start=start, end=end, title=article.title),
+                          score=0.5, rank=1)
+                assert gather_candidates([hit], lookup, memo) == _whole_article_candidates([hit], lookup, memo)
+                compared += 1
+        # several hits of one article at once: each sentence is a candidate once
+        hits = [Hit(Chunk(chunk_id=f"{article.doc_id}#{i}", doc_id=article.doc_id,
+                          text=article.text[spans[i][0]:spans[min(i + 2, len(spans) - 1)][1]], start=spans[i][0],
+                          end=spans[min(i + 2, len(spans) - 1)][1], title=article.title), score=0.5, rank=1)
+                for i in range(0, len(spans), 4)]
+        assert gather_candidates(hits, lookup, memo) == _whole_article_candidates(hits, lookup, memo)
+    assert compared > 200  # the seeds alone hold hundreds of sentences

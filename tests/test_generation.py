@@ -117,3 +117,19 @@ def test_openai_compatible_backend_against_a_real_loopback_server(small_model: P
         # a stop sequence is honoured by the server
         stopped = complete(generator, [{"role": "user", "content": "Count: 1, 2, 3, 4, 5, 6, 7, 8"}], 32, stop=("5",))
         assert "6" not in stopped
+
+
+@pytest.mark.slow
+def test_flash_attention_follows_the_setting_and_answers_alike(small_model: Path) -> None:
+    # on by default (faster prompt evaluation); a llama.cpp build without it can turn it off
+    from llama_cpp import LLAMA_FLASH_ATTN_TYPE_DISABLED, LLAMA_FLASH_ATTN_TYPE_ENABLED
+
+    answers = {}
+    for flash in (True, False):
+        generator = load_generator(replace(GenerationSettings(), model=str(small_model), n_ctx=1024, n_threads=2,
+                                           flash_attn=flash), PROJECT_ROOT)
+        answers[flash] = complete(generator, MESSAGES, max_tokens=24)
+        wanted = LLAMA_FLASH_ATTN_TYPE_ENABLED if flash else LLAMA_FLASH_ATTN_TYPE_DISABLED
+        assert generator._llm.context_params.flash_attn_type == wanted
+    assert GenerationSettings().flash_attn
+    assert all("1,030" in a or "1030" in a for a in answers.values())

@@ -194,3 +194,9 @@ def test_a_noun_prefix_stays_with_its_compound(korean: KoreanText) -> None:
     # Kiwi splits "최우수상" into 최 / 우수 / 상 in one context and not in another
     assert "최우수상" in korean.tokens("최우수상을 각각 받았다")
     assert "최우수상" in korean.tokens("최우수상을 받은 곳은?")
+
+
+def test_sentences_of_many_texts_at_once_are_each_texts_own(korean: KoreanText, seeds_dir) -> None:
+    texts = [a.text for a in load_corpus([seeds_dir]).articles][:3] + ["", " \n ", "첫 문장이다. 둘째 문장이다."]
+    assert korean.sentences_batch(texts) == [korean.sentences(t) for t in texts]
+    assert korean.sentences_batch([]) == []
