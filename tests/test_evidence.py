@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.evidence import Candidate, gather_candidates, select_evidence, usable
 from rag.extractive import extractive_answer
 from rag.korean import KoreanText
@@ -72,3 +74,15 @@ def test_a_command_and_the_questions_own_words_are_never_evidence(korean: Korean
     # a sentence made only of the question's words says nothing new: the question is not evidence
     restated = Candidate(hit, 0, 10, "정책금융공사를 합치는 방안", "", "", True)
     assert restated not in usable(question, candidates + [restated], korean)
+
+
+def test_gap_features_compare_each_sentence_with_the_best_of_its_pool(korean: KoreanText) -> None:
+    from rag.evidence import candidate_features, with_dense
+
+    hit = policy_hit("당시", "발표했다.")
+    candidates = gather_candidates([hit], {POLICY.doc_id: POLICY}.get, korean)
+    columns = candidate_features("정책금융기관 통폐합을 거론한 사람은?", candidates, korean)
+    assert max(columns["lexical_gap"]) == 0.0 and min(columns["lexical_gap"]) < 0.0
+    assert columns["first"][0] == 1.0 and columns["first"][1] == 0.0  # the article's first sentence
+    dense = with_dense({"lexical": [0.1, 0.2]}, [0.8, 0.85])
+    assert dense["dense_gap"] == [pytest.approx(-0.05), 0.0] and dense["lexical"] == [0.1, 0.2]
