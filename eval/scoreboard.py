@@ -189,12 +189,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in wanted_sets:
             for mode in modes:
                 try:
-                    current.setdefault(s.name, {})[mode] = run_one(s, mode, args.half, samples.get(s.name))
+                    row = run_one(s, mode, args.half, samples.get(s.name))
                 except subprocess.CalledProcessError as exc:
                     print(f"error: {s.name} / {mode} failed (exit {exc.returncode}); its cell keeps the previous value",
                           file=sys.stderr)
                     continue
                 rerun.add((s.name, mode))
+                # read again: another scoreboard (other sets, run meanwhile) may have written its cells
+                current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+                current.setdefault(s.name, {})[mode] = row
                 path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     table = f"# Answer figures, {args.half} half\n\n" + render(previous, current, rerun)
     path.with_suffix(".md").write_text(table, encoding="utf-8")
