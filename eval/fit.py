@@ -33,9 +33,10 @@ DATASETS = {"korquad-open": "korquad-open", "klue": "klue", "seeds": "eval/datas
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: float = 1.0,
-                 iterations: int = 60) -> LogisticModel:
+                 iterations: int = 60, weight: np.ndarray | None = None) -> LogisticModel:
     """L2-regularized logistic regression by Newton's method on standardized features (the bias is
-    not regularized); deterministic, numpy only."""
+    not regularized); deterministic, numpy only. `weight`: how much each row counts (default 1)."""
+    weight = np.ones(len(x)) if weight is None else np.asarray(weight, dtype=float)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
@@ -45,8 +46,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: floa
     penalty[-1] = 0.0
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        gradient = z.T @ (p - y) + penalty * w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        gradient = z.T @ (weight * (p - y)) + penalty * w
+        hessian = (z * (weight * p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if np.abs(step).max() < 1e-8:
@@ -117,16 +118,42 @@ def top1(scores: Sequence[float], labels: Sequence[int], groups: Sequence[str]) 
     return sum(y for _, y in best.values()) / max(len(best), 1)
 
 
-def fit_evidence(limit: int | None, sets: Sequence[str], command: str) -> dict[str, Any]:
-    from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, FEATURES
+def set_weights(groups: Sequence[str]) -> np.ndarray:
+    """Row weights under which every calibration set counts as much as the others (KorQuAD has eight
+    times KLUE's questions: unweighted, its style of question would decide the ranker alone)."""
+    sets = [g.split(":", 1)[0] for g in groups]
+    sizes = {name: sets.count(name) for name in set(sets)}
+    return np.asarray([len(sets) / (len(sizes) * sizes[name]) for name in sets])
+
+
+def _cached_evidence_rows(limit: int | None, sets: Sequence[str], reuse: bool) -> tuple[Any, ...]:
+    """evidence_rows, kept in data/fit/ so that a refit (`--reuse`) skips the retrieval pass; the
+    embedder is then loaded on its own."""
+    cached = ROWS_DIR / f"evidence-rows-{'-'.join(sets)}{'-' + str(limit) if limit else ''}.json"
+    if reuse and cached.is_file():
+        columns, labels, groups, counts = json.loads(cached.read_text(encoding="utf-8"))
+        from rag.pipeline import build_pipeline
+
+        counts["_embedder"] = build_pipeline(load_settings()).embedder
+        return columns, labels, groups, counts
+    columns, labels, groups, counts = evidence_rows(limit, sets)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    kept = {k: v for k, v in counts.items() if k != "_embedder"}
+    cached.write_text(json.dumps([columns, labels, groups, kept], ensure_ascii=False), encoding="utf-8")
+    return columns, labels, groups, counts
+
+
+def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bool = False) -> dict[str, Any]:
+    from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, FEATURES, with_dense
     from rag.relevance import SentenceRelevance
 
-    columns, labels, groups, counts = evidence_rows(limit, sets)
+    columns, labels, groups, counts = _cached_evidence_rows(limit, sets, reuse)
     questions, embedder = counts.pop("_questions"), counts.pop("_embedder")
     texts = columns.pop("_text")
     y = np.asarray(labels, dtype=float)
+    weight = set_weights(groups)
     x = np.column_stack([columns[f] for f in CHEAP_FEATURES])
-    cheap = fit_logistic(x, y, CHEAP_FEATURES)
+    cheap = fit_logistic(x, y, CHEAP_FEATURES, weight=weight)
     scores = cheap.predict(columns)
     # the full model sees what it will see in use: the cheap model's best few of each question
     order: dict[str, list[int]] = {}
@@ -134,14 +161,17 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str) -> dict[s
         order.setdefault(g, []).append(i)
     top = [i for rows in order.values() for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
     relevance = SentenceRelevance(lambda: embedder)
-    dense = {}
+    dense, dense_gap = {}, {}
     for g, rows in order.items():
         chosen = [i for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
-        for i, value in zip(chosen, relevance(questions[g], [texts[i] for i in chosen])):
-            dense[i] = value
+        values = relevance(questions[g], [texts[i] for i in chosen])
+        gaps = with_dense({}, values)["dense_gap"]
+        for i, value, gap in zip(chosen, values, gaps):
+            dense[i], dense_gap[i] = value, gap
     sub = {f: [columns[f][i] for i in top] for f in CHEAP_FEATURES}
     sub["dense"] = [dense[i] for i in top]
-    full = fit_logistic(np.column_stack([sub[f] for f in FEATURES]), y[top], FEATURES)
+    sub["dense_gap"] = [dense_gap[i] for i in top]
+    full = fit_logistic(np.column_stack([sub[f] for f in FEATURES]), y[top], FEATURES, weight=weight[top])
     full_scores = {i: 1.0 + p for i, p in zip(top, full.predict(sub))}
     reranked = [full_scores.get(i, s) for i, s in enumerate(scores)]
     meta = {
@@ -155,6 +185,10 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str) -> dict[s
         "top1_lexical_only": round(top1(columns["lexical"], labels, groups), 4),
         "top1_cheap": round(top1(scores, labels, groups), 4),
         "top1_full": round(top1(reranked, labels, groups), 4),
+        "top1_full_by_set": {name: round(top1([r for r, g in zip(reranked, groups) if g.startswith(name + ":")],
+                                              [v for v, g in zip(labels, groups) if g.startswith(name + ":")],
+                                              [g for g in groups if g.startswith(name + ":")]), 4) for name in sets},
+        "weighting": "each set's rows weighted so that every set counts equally",
         "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
     return {"cheap": cheap.to_json(), "full": full.to_json(), "meta": meta}
@@ -267,14 +301,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="refusal: the calibration half's false-refusal bound the threshold keeps (default 0.03)")
     p.add_argument("--sets", default=",".join(CALIBRATION_SETS), help=f"calibration halves of: {', '.join(DATASETS)}")
     p.add_argument("--reuse", action="store_true",
-                   help="refusal: refit from the signals of the last run (data/fit/), e.g. for another bound")
+                   help="refit from the rows of the last run (data/fit/): refusal for another bound, evidence for "
+                        "other weights of the same features")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--out", type=Path, default=None, help="default: rag/fitted/<what>.json")
     args = p.parse_args(argv)
     apply_offline_env()
     command = "python -m eval.fit " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.what == "evidence":
-        result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command)
+        result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse)
     else:
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse)
     out = args.out or FITTED_DIR / f"{args.what}.json"

@@ -45,11 +45,11 @@ class EvalSet:
 
 SETS = (
     EvalSet("korquad", "korquad-open", "", "150,50",
-            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1")),
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars")),
     # every KLUE question: its halves are both shown, as the fitted-on half must be named
     EvalSet("klue", "klue", "gold", "150",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
-             "containment_answered_report_half")),
+             "containment_answered_report_half", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )
@@ -75,6 +75,8 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         "f1": mean_defined(c.get("f1") for c in answerable),
         "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
         "n_notice": sum(1 for c in cases if c.get("notice")),
+        # containment can be bought with longer answers: the length of what was answered shows it
+        "answer_chars": mean_defined(len(c["answer"]) for c in answered if c.get("answer") is not None),
     }
     # first_token: the model's first token (or the extractive answer); first_verified: the first
     # checked sentence of the model, what a client sees after the draft
@@ -189,12 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for s in wanted_sets:
             for mode in modes:
                 try:
-                    current.setdefault(s.name, {})[mode] = run_one(s, mode, args.half, samples.get(s.name))
+                    row = run_one(s, mode, args.half, samples.get(s.name))
                 except subprocess.CalledProcessError as exc:
                     print(f"error: {s.name} / {mode} failed (exit {exc.returncode}); its cell keeps the previous value",
                           file=sys.stderr)
                     continue
                 rerun.add((s.name, mode))
+                # read again: another scoreboard (other sets, run meanwhile) may have written its cells
+                current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+                current.setdefault(s.name, {})[mode] = row
                 path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     table = f"# Answer figures, {args.half} half\n\n" + render(previous, current, rerun)
     path.with_suffix(".md").write_text(table, encoding="utf-8")

@@ -30,9 +30,11 @@ from rag.vocabulary import Lexicon
 # articles 1-70) and the held-out extractive figures, but changed the order of the LLM's evidence
 # and 2 of 12 held-out seeds LLM answers went wrong: 8 until a larger LLM check says otherwise
 DENSE_CANDIDATES = 8
+# "…_gap" features compare a sentence with the best of its own pool (0 for the best, negative below):
+# a weight per feature cannot tell "the best match this question has" from an absolute score alone
 CHEAP_FEATURES = ("lexical", "context", "neighbour", "names", "slot_has", "slot_miss", "retrieval", "rank",
-                  "in_chunk", "novel", "length")
-FEATURES = CHEAP_FEATURES + ("dense",)
+                  "in_chunk", "novel", "length", "lexical_gap", "neighbour_gap", "first")
+FEATURES = CHEAP_FEATURES + ("dense", "dense_gap")
 
 Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) -> e5 cosine each
 
@@ -133,7 +135,19 @@ def candidate_features(question: str, candidates: Sequence[Candidate], korean: T
         columns["in_chunk"].append(1.0 if c.in_chunk else 0.0)
         columns["novel"].append(math.log1p(len(novel)))
         columns["length"].append(math.log1p(len(c.text) / 40))
+        # an article's first sentence names its subject (a definition, a news lede)
+        columns["first"].append(0.0 if c.before else 1.0)
+    best = max(columns["lexical"], default=0.0)
+    columns["lexical_gap"] = [v - best for v in columns["lexical"]]
+    # the answer often follows (or precedes) the sentence that repeats the question's words
+    columns["neighbour_gap"] = [v - best for v in columns["neighbour"]]
     return columns
+
+
+def with_dense(columns: dict[str, list[float]], dense: Sequence[float]) -> dict[str, list[float]]:
+    """The columns of the re-ranked few with the e5 similarity, also as its gap to their best."""
+    top = max(dense, default=0.0)
+    return {**columns, "dense": list(dense), "dense_gap": [d - top for d in dense]}
 
 
 def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) -> list[Candidate]:
@@ -161,8 +175,7 @@ def rank_candidates(question: str, candidates: Sequence[Candidate], korean: Toke
     if full is not None and relevance is not None:
         top = order[:DENSE_CANDIDATES]
         dense = relevance(question, [candidates[i].text for i in top])
-        sub = {name: [values[i] for i in top] for name, values in columns.items()}
-        sub["dense"] = list(dense)
+        sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense)
         reranked = dict(zip(top, full.predict(sub)))
         # the re-ranked few stay above the rest: the full model saw more
         order = sorted(top, key=lambda i: -reranked[i]) + order[DENSE_CANDIDATES:]

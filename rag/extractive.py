@@ -10,15 +10,21 @@ from typing import Sequence
 
 from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, to_citation, weighted_terms
 from rag.plaintext import plain_text
-from rag.slots import asked_slot, slot_values
+from rag.slots import NUMERIC, asked_slot, slot_values
 from rag.types import Citation, Evidence
 
+
+# a second sentence joins the answer when the fitted ranker gives it at least this share of the first
+# one's probability: the ranker cannot tell them apart, and one of them holds the answer (chosen on
+# the calibration halves: KorQuAD articles 1-70, KLUE odd passages; `python -m eval.diagnose`)
+SECOND_SHARE = 0.5
 
 MULTI_PART = re.compile(r"각각|모두 몇|두 (?:곳|가지|개|명|회사)|세 (?:곳|가지)|\band\b.*\beach\b|\bboth\b")
 
 
 def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
-                      max_sentences: int | None = None) -> tuple[str, tuple[Citation, ...]]:
+                      max_sentences: int | None = None,
+                      second_share: float = SECOND_SHARE) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure."""
     if not evidence:
         return "", ()
@@ -41,15 +47,21 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     for i in ranked[1:]:
         if len(chosen) >= max_sentences:
             break
+        # another sentence when the ranker is nearly as sure of it as of the first: it cannot tell the
+        # two apart, and one of them holds the answer
+        unsure = evidence[i].score >= second_share * evidence[best].score > 0
+        # a question in several parts ("각각"): a sentence adding question terms the first one lacks,
+        # or one nearly as good (the parts often share their words, "각각 얼마"): every sentence
+        # holding a value of the asked kind may hold one of the parts
         new = (terms[i] & q_terms.keys()) - covered
-        # another sentence only when it adds question terms the first one lacks, or, for a question
-        # in several parts ("각각"), when it is nearly as good: the parts often share their words
-        # ("각각 얼마"): every sentence holding a value of the asked kind may hold one of the parts
+        adds = multi and bool(new) and term_coverage(q_terms, idf, terms[i]) >= 0.3
         close = multi and (evidence[i].score >= 0.8 * evidence[best].score
                            or (asked.slot and holds[i] and evidence[i].score >= 0.7 * evidence[best].score))
-        if asked.slot and not holds[i]:
-            continue  # every sentence of the answer must answer: it holds a value of the asked kind
-        if (new and term_coverage(q_terms, idf, terms[i]) >= 0.3) or close:
+        if asked.slot and not holds[i] and (asked.slot in NUMERIC or not unsure):
+            # a part of the answer must answer: it holds a value of the asked kind. Numbers and dates
+            # are told by their shape; a name Kiwi did not tag as one is left to the ranker
+            continue
+        if adds or close or unsure:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
     if multi:

@@ -100,6 +100,9 @@ def test_scoreboard_figures_separate_answerable_and_withheld_questions():
     assert row["containment_report_half"] == 0.0 and row["containment_answered_report_half"] == 0.0
     assert row["total_p50_ms"] == 10.0 and row["n"] == 6
     json.dumps(row)  # written to eval/results as it is
+    # the length of the answers given (answerable questions, not refused) sits beside containment
+    worded = [{**c, "answer": "가" * n} for c, n in zip(cases, (10, 30, 99, 20, 0, 5))]
+    assert figures(worded)["answer_chars"] == 20.0
 
 
 def test_scoreboard_llm_sample_can_be_narrowed_per_set(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.evidence import Candidate, gather_candidates, select_evidence, usable
 from rag.extractive import extractive_answer
 from rag.korean import KoreanText
@@ -123,3 +125,15 @@ def test_line_windows_give_the_candidates_of_the_whole_article_split(korean: Kor
                 for i in range(0, len(spans), 4)]
         assert gather_candidates(hits, lookup, memo) == _whole_article_candidates(hits, lookup, memo)
     assert compared > 200  # the seeds alone hold hundreds of sentences
+
+
+def test_gap_features_compare_each_sentence_with_the_best_of_its_pool(korean: KoreanText) -> None:
+    from rag.evidence import candidate_features, with_dense
+
+    hit = policy_hit("당시", "발표했다.")
+    candidates = gather_candidates([hit], {POLICY.doc_id: POLICY}.get, korean)
+    columns = candidate_features("정책금융기관 통폐합을 거론한 사람은?", candidates, korean)
+    assert max(columns["lexical_gap"]) == 0.0 and min(columns["lexical_gap"]) < 0.0
+    assert columns["first"][0] == 1.0 and columns["first"][1] == 0.0  # the article's first sentence
+    dense = with_dense({"lexical": [0.1, 0.2]}, [0.8, 0.85])
+    assert dense["dense_gap"] == [pytest.approx(-0.05), 0.0] and dense["lexical"] == [0.1, 0.2]

@@ -21,3 +21,35 @@ def test_extractive_answer_covers_each_part_of_a_multi_part_question(korean: Kor
     text, citations = extractive_answer(question, evidence(korean, question), korean)
     assert "1,030억" in text and "1000억원" in text
     assert {c.source for c in citations} == {"001_innotek.txt", "004_kt.txt"}
+
+
+def test_a_second_sentence_joins_when_the_ranker_cannot_tell_the_two_apart(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    question = "노아의 방주는 무엇으로 만들었나?"
+    first = "노아는 방주를 만들고 가족과 함께 배에 올랐다."
+    second = "방주의 재료는 고페르나무였다고 전한다."
+    pool = lambda share: [Evidence(1, "a.txt", first, 0, len(first), score=0.6),  # noqa: E731
+                          Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=share * 0.6)]
+    text, citations = extractive_answer(question, pool(0.8), korean)
+    assert "고페르나무" in text and len(citations) == 2
+    # far less likely than the first: the answer stays one sentence
+    text, citations = extractive_answer(question, pool(0.2), korean)
+    assert "고페르나무" not in text and len(citations) == 1
+
+
+def test_a_name_kiwi_does_not_tag_is_left_to_the_ranker_but_a_number_is_not(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    def pool(first: str, second: str) -> list[Evidence]:
+        return [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+                Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.5)]
+
+    # "하나님" is no proper noun to Kiwi: the sentence holding it still joins when the ranker is unsure
+    text, _ = extractive_answer("노아는 누구의 명령에 따라 배를 만들었나?",
+                                pool("노아는 방주를 만들고 가족과 함께 배에 올랐다.", "그것은 하나님의 명령이었다고 전한다."), korean)
+    assert "하나님" in text
+    # a year has a shape: a sentence without one is no part of the answer to "…한 해는?"
+    text, _ = extractive_answer("노아가 배를 만든 해는?",
+                                pool("노아는 기원전 2348년에 방주를 만들었다.", "노아는 방주를 만들고 가족과 함께 배에 올랐다."), korean)
+    assert "2348년" in text and "가족" not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from eval.fit import choose_threshold, fit_logistic, holds_answer, top1
 
@@ -34,3 +35,17 @@ def test_the_threshold_keeps_false_refusals_within_the_bound():
     # a question the hard rules already refuse counts against the bound whatever its probability
     threshold, result = choose_threshold(probabilities, labels, [True] + [False] * 6, max_false_refusals=0.25)
     assert result["false_refusal_rate"] <= 0.25 and threshold == 0.3
+
+
+def test_every_calibration_set_counts_equally_in_a_fit():
+    from eval.fit import set_weights
+
+    groups = ["korquad-open:1"] * 6 + ["klue:7"] * 2
+    weight = set_weights(groups)
+    assert weight[:6].sum() == pytest.approx(weight[6:].sum()) == pytest.approx(len(groups) / 2)
+    # a weighted row counts as that many copies of it
+    x = np.asarray([[0.0], [1.0], [1.0], [0.0]])
+    y = np.asarray([0.0, 1.0, 0.0, 1.0])
+    heavy = fit_logistic(x, y, ("f",), weight=np.asarray([1.0, 3.0, 1.0, 1.0]))
+    copies = fit_logistic(np.vstack([x, x[[1, 1]]]), np.concatenate([y, y[[1, 1]]]), ("f",))
+    assert heavy.predict({"f": [1.0]})[0] > 0.5 and abs(heavy.predict({"f": [1.0]})[0] - copies.predict({"f": [1.0]})[0]) < 0.05
