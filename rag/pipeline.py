@@ -15,7 +15,6 @@ store's cross-process ingest lock, not the pipeline's: questions are answered wh
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Callable
@@ -250,19 +249,15 @@ class Pipeline:
         return self.raw_store().count() == 0
 
     def warm_up(self, llm: bool = False) -> None:
-        """Loads the embedder, the store, the keyword index, the vector index and Kiwi now (and the LLM
-        when asked).
+        """Loads the embedder, the store and the keyword index now (and the LLM when asked).
 
-        Kiwi's model (~4 s on 2 cores, the largest part of a start) loads in a thread beside the rest:
-        its loader is C++ that leaves the GIL, so at 100k chunks the start is the longer of the two
-        instead of their sum. An error there is raised here, as if it had loaded in line.
+        Kiwi (~5 s: its model, then a one-time set-up on its first analysis) loads with the first
+        question (the app asks one before it says ready). Loading it in a thread beside the rest gained
+        nothing at 100k chunks on a quiet machine (first answer 8.6 s in line, 9.1 s threaded): its
+        loader holds the GIL.
         """
-        with ThreadPoolExecutor(1, thread_name_prefix="kiwi-warmup") as pool:
-            kiwi = pool.submit(self.korean.tokens, "준비")
-            vector = self.embedder.embed_queries(["warm up"])[0]
-            self._searcher.view()
-            self.store.query(vector, 1)  # Chroma loads the HNSW index on the first query (~1 s at 100k)
-            kiwi.result()
+        self.embedder.embed_queries(["warm up"])
+        self._searcher.view()
         if llm:
             # loads the LLM and evaluates the fixed system prompt once: its KV cache then serves every question
             self.answerer.warm_up()

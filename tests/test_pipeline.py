@@ -143,35 +143,3 @@ def test_changing_the_chunk_size_rechunks_everything(settings, corpus, korean):
     report = build_pipeline(smaller, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
     assert len(report.updated) == 5 and report.chunks_embedded > 0
 
-
-class _KiwiLoadRecorder:
-    """The session's Kiwi with `tokens` recorded (the warm-up's Kiwi load) or broken (a missing model)."""
-
-    def __init__(self, korean, error: Exception | None = None) -> None:
-        self._korean, self._error, self.loaded_in = korean, error, []
-
-    def tokens(self, text):
-        import threading
-
-        self.loaded_in.append(threading.current_thread().name)
-        if self._error is not None:
-            raise self._error
-        return self._korean.tokens(text)
-
-    def __getattr__(self, name):
-        return getattr(self._korean, name)
-
-
-def test_warm_up_loads_kiwi_beside_the_model_and_raises_what_broke_there(settings, corpus, korean):
-    """Kiwi's ~4 s load runs in its own thread during warm-up (issue 10: ready-to-answer at 100k), and a
-    failure there is not lost in the thread: warm_up raises it."""
-    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
-    recorder = _KiwiLoadRecorder(korean)
-    app = build_pipeline(settings, embedder=HashingEmbedder(), korean=recorder)
-    app.warm_up()
-    assert recorder.loaded_in and recorder.loaded_in[0].startswith("kiwi-warmup")
-    assert app.search("황창규 회장", k=1)[0].chunk.doc_id == "004_3623695115e5a12c.txt"
-
-    broken = build_pipeline(settings, embedder=HashingEmbedder(), korean=_KiwiLoadRecorder(korean, OSError("no kiwi model")))
-    with pytest.raises(OSError, match="no kiwi model"):
-        broken.warm_up()
