@@ -34,6 +34,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.app_load import stop_app as stop  # noqa: E402,F401 (injection_probe imports it from here too)
 from tests.loopback import HungServer, raw_request  # noqa: E402 (the same helpers the tests use)
 QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
 TOKEN = "probe-admin-token-0123456789abcdef"
@@ -98,14 +99,6 @@ def wait_until_ready(proc: subprocess.Popen, base: str, log: Path, also: Callabl
                 return
             time.sleep(0.5)
     raise RuntimeError(f"the app did not become ready in {limit_s:g} s; see {log}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

@@ -142,4 +142,3 @@ def test_changing_the_chunk_size_rechunks_everything(settings, corpus, korean):
     smaller = replace(settings, chunking=replace(settings.chunking, max_tokens=120))
     report = build_pipeline(smaller, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
     assert len(report.updated) == 5 and report.chunks_embedded > 0
-
