@@ -19,6 +19,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from rag.short_answer import claims_of
+
 RECALL_KS = (1, 3, 5, 10)
 
 
@@ -139,19 +141,11 @@ def _char_f1(prediction: str, truth: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-_MARKERS = re.compile(r"(?:\s*\[\s*\d{1,3}(?:\s*[,，]\s*\d{1,3})*\s*\])+")
-
-
 def shortest_cited_span(answer: str) -> str:
     """The shortest piece of an answer that ends in a citation marker, markers and end punctuation
     removed: "A사는 2019년 설립됐다 [1]. 본사는 서울 [2]." -> "본사는 서울". The whole answer when
     nothing is cited."""
-    pieces, start = [], 0
-    for match in _MARKERS.finditer(answer):
-        piece = answer[start:match.start()].strip().lstrip(".。!?").strip()
-        if piece:
-            pieces.append(piece)
-        start = match.end()
+    pieces = claims_of(answer)
     if not pieces:
         return answer.strip()
     return min(pieces, key=len).rstrip(".。!? ")

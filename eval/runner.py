@@ -120,12 +120,14 @@ def answer_case(
     )
     record.update(m.retrieval_metrics(sources, q.gold))
     record["correct"] = m.answer_correct(answer.text, answer.refused, q.answers)
-    # KorQuAD-style EM/F1 only make sense for one short gold span; they score the shortest cited
-    # span of the answer (a whole sentence would never match a span of a few words)
+    # KorQuAD-style EM/F1 only make sense for one short gold span; they score the answer's short
+    # answer when it gives one (rag/short_answer.py), else the shortest cited span of the answer (a
+    # whole sentence would never match a span of a few words)
     record["em"] = record["f1"] = None
+    record["short"] = answer.short
     if len(q.answers) == 1:
         truths = q.answers[0]
-        span = m.shortest_cited_span(answer.text)
+        span = answer.short or m.shortest_cited_span(answer.text)
         record["span"] = span
         record["em"] = 0.0 if answer.refused else m.korquad_em(span, truths)
         record["f1"] = 0.0 if answer.refused else m.korquad_f1(span, truths)

@@ -176,6 +176,8 @@ def cmd_ask(args, settings) -> int:
         return 1
     print(file=sys.stderr)
     print(final.text)
+    if final.short:
+        print(f"→ {final.short}")
     if final.notice:
         print(f"note: {final.notice}", file=sys.stderr)
     for c in final.citations:

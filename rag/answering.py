@@ -29,6 +29,7 @@ from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import mostly_foreign
 from rag.prompts import Prompts, build_condense_messages, build_messages, build_translate_messages, trim_evidence
 from rag.ranker import LogisticModel, load_models
+from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
 from rag.types import Answer, Article, Citation, Event, Evidence, Filters, Hit, Turn
@@ -138,11 +139,13 @@ class Answerer:
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice) -> Event:
+            short = "" if refused else short_answer(searched, _claims(text, citations, evidence, used), korean)
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
-                                               standalone_question=standalone, timings=dict(timings), notice=note))
+                                               standalone_question=standalone, timings=dict(timings), notice=note,
+                                               short=short))
 
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
@@ -274,6 +277,15 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
+
+
+def _claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:
+    """The claims a short answer is read from, best first: an extractive answer's sentences in the
+    ranker's order (it cites them in article order), an LLM answer's claims as written."""
+    if used == "llm":
+        return claims_of(text)
+    rank = {(ev.doc_id, ev.start): i for i, ev in reversed(list(enumerate(evidence)))}
+    return [c.quote for c in sorted(citations, key=lambda c: rank.get((c.source, c.start), len(rank)))]
 
 
 def merge_hits(first: Sequence[Hit], second: Sequence[Hit], k: int) -> list[Hit]:

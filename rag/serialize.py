@@ -45,6 +45,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
         "answer": answer.text,
+        "short": answer.short,
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,

@@ -100,6 +100,7 @@ class Answer:
     standalone_question: str = ""
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieval, first_token, total
     notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
+    short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:
     assert kinds.index("draft") < kinds.index("token")
     answer = events[-1].answer
     assert answer.mode == "llm" and not answer.refused and not answer.notice
-    assert "1,030억" in answer.text
+    assert "1,030억" in answer.text and answer.short == "1,030억 원"  # read from the model's claim
     assert answer.citations and answer.citations[0].source == INNOTEK.doc_id
     c = answer.citations[0]
     assert INNOTEK.text[c.start:c.end] == c.quote
@@ -103,6 +103,7 @@ def test_extractive_mode_needs_no_generator(korean: KoreanText) -> None:
     answerer, _ = make(korean, None, backend="extractive")
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert answer.mode == "extractive" and "1,030억" in answer.text and answer.citations
+    assert answer.short == "1,030억 원"
     assert answer.timings["first_token"] <= answer.timings["total"]
 
 

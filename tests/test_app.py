@@ -439,7 +439,8 @@ def test_answer_html_links_only_known_markers() -> None:
 def test_poisoned_article_and_model_output_render_inert(fake: FakePipeline) -> None:
     answer = fake.ask("협력사 지원 공지 자세한 내용은 여기를 누르세요")
     assert answer.citations[0].source == "999_poison.txt"
-    poisoned = replace(answer, text=answer.text + ' <a href="javascript:alert(3)">x</a> <svg onload=alert(4)>')
+    poisoned = replace(answer, text=answer.text + ' <a href="javascript:alert(3)">x</a> <svg onload=alert(4)>',
+                       short='<img src=x onerror=alert(5)>')
     for html in (render.chat_message_html(poisoned), render.source_cards_html(poisoned, fake.article), render.draft_html(poisoned.text)):
         assert not DANGER.search(html) and "onload=" not in html and "<svg" not in html
     cards = render.source_cards_html(poisoned, fake.article)
@@ -452,6 +453,15 @@ def test_source_card_highlights_the_cited_span(fake: FakePipeline) -> None:
     marked = re.search(r'<mark class="span">(.*?)</mark>', cards).group(1)
     assert "1&#44;030" in marked or "1,030" in marked
     assert 'data-source="001_d5bd6796c56307a8.txt"' in cards and "테스트일보" in cards
+
+
+def test_the_short_answer_leads_the_chat_bubble() -> None:
+    answer = Answer(question="펀드 규모는?", text="펀드는 1,030억 원이다 [1].", refused=False,
+                    citations=(Citation(1, "a.txt", "펀드는 1,030억 원이다.", 0, 14),), short="1,030억 원")
+    html = render.chat_message_html(answer)
+    assert html.startswith('<div class="short-answer">1&#44;030억 원</div>') or html.startswith(
+        '<div class="short-answer">1,030억 원</div>')
+    assert 'class="short-answer"' not in render.chat_message_html(replace(answer, short=""))
 
 
 def test_refusal_renders_the_no_evidence_state(fake: FakePipeline) -> None:

@@ -212,6 +212,7 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     card = page.wait_for_selector(f'#sources .source-card[data-source="{GOLD_DOC}"]', timeout=60_000)
     bot = page.locator('#chat [data-testid="bot"]').last
     assert "1,030억" in bot.inner_text()
+    assert bot.locator(".short-answer").inner_text() == "1,030억 원"  # the asked value leads the answer
     assert "1,030억" in card.query_selector("mark.span").inner_text()
     assert "LG이노텍" in card.query_selector(".title").inner_text()
     states = page.evaluate("window.__botStates")
@@ -276,6 +277,7 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     card = frame.locator(f'.qa-card[data-source="{GOLD_DOC}"]')
     card.wait_for(timeout=60_000)
     assert "1,030억" in frame.locator(".qa-bot .qa-text").last.inner_text()
+    assert frame.locator(".qa-bot .qa-short").last.inner_text() == "1,030억 원"
     assert "1,030억" in card.locator("mark").inner_text()
     page.screenshot(path=str(shots / "widget_embedded.png"))
     assert not page.dialogs

@@ -64,6 +64,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
         "citations": data["citations"],
         "answer": answer.text,
         "notice": answer.notice,
+        "short": answer.short,
         "refused": answer.refused,
         "timings": data["timings"],
     }
@@ -118,6 +119,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
                     citations=data["citations"],
                     answer=answer.text,
                     notice=answer.notice,
+                    short=answer.short,
                     refused=answer.refused,
                     timings=data["timings"],
                 )

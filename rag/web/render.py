@@ -65,6 +65,8 @@ def chat_message_html(answer: Answer) -> str:
             body += f"<br>{escape_text(answer.text)}"
         return body + "</div>"
     out = answer_html(answer.text, answer.citations)
+    if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
+        out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
     if answer.notice:
         out += f'<div class="notice">{escape_text(answer.notice)}</div>'
     if answer.citations:

@@ -150,6 +150,7 @@
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
+          if (final.short) bubble.insertBefore(el("div", "qa-short", final.short), text);
           if (final.notice) bubble.appendChild(el("div", "qa-notice", final.notice));
           renderSources(bubble, final.citations, prefix);
         }

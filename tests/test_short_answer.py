@@ -1,0 +1,44 @@
+"""The short answer read from an answer's cited claims (rag/short_answer.py), with the real Kiwi."""
+
+from __future__ import annotations
+
+from rag.short_answer import claims_of, short_answer
+
+
+def test_an_amount_question_gets_the_amount_with_its_unit(korean) -> None:
+    claims = ["LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다."]
+    assert short_answer("LG이노텍의 동반성장 펀드 규모는 얼마인가?", claims, korean) == "1,030억 원"
+
+
+def test_a_date_split_by_spaces_is_one_value(korean) -> None:
+    claims = ["그는 1989년 2월 15일 시위를 주도한 혐의로 지명수배되었다."]
+    assert short_answer("그가 지명수배된 날은 언제인가?", claims, korean) == "1989년 2월 15일"
+
+
+def test_glued_pieces_of_the_word_belong_to_the_value_but_particles_do_not(korean) -> None:
+    claims = ["김현웅은 2015년 7월 제64대 법무부 장관에 임용되었다."]
+    assert short_answer("김현웅은 몇 대 법무부 장관에 임용되었나?", claims, korean) == "제64대"
+    claims = ["대회는 2014년 7월 14일에 열렸다."]
+    assert short_answer("대회가 열린 날은 언제인가?", claims, korean) == "2014년 7월 14일"
+
+
+def test_a_value_the_question_names_is_not_the_answer_and_the_next_claim_is_read(korean) -> None:
+    claims = ["KT는 2018년 파트너스 데이를 열었다.", "KT는 1000억원 규모의 상생협력펀드를 운영한다."]
+    assert short_answer("KT가 2018년 파트너스 데이에서 밝힌 펀드 규모는 얼마인가?", claims, korean) == "1000억원"
+
+
+def test_of_two_values_the_one_beside_the_questions_words_is_chosen(korean) -> None:
+    claims = ["회사는 2010년 설립됐고, 본사는 판교로 2019년 옮겼다."]
+    assert short_answer("회사가 본사를 옮긴 해는?", claims, korean) == "2019년"
+
+
+def test_questions_that_ask_no_kind_of_value_get_none(korean) -> None:
+    claims = ["협력사 직원의 복지를 위해 상생 펀드를 만들었다."]
+    assert short_answer("상생 펀드를 만든 이유는 무엇인가?", claims, korean) == ""
+    assert short_answer("LG이노텍의 펀드 규모는 얼마인가?", [], korean) == ""
+    assert short_answer("LG이노텍의 펀드 규모는 얼마인가?", ["협력사와 대화에 나섰다."], korean) == ""
+
+
+def test_claims_are_the_text_before_each_citation_marker() -> None:
+    assert claims_of("A사는 2019년 설립됐다 [1]. 본사는 서울 [2, 3].") == ["A사는 2019년 설립됐다", "본사는 서울"]
+    assert claims_of("인용이 없는 답") == []
