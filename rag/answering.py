@@ -127,8 +127,10 @@ class Answerer:
         # the articles are Korean: a question in another language is searched and checked in both
         searched = self._in_korean(standalone, generator)
         hits, evidence, grounding = self.gather(standalone, k, searched, filters)
-        if not grounding.answerable and history:
-            # Korean drops the subject the conversation established: try again with it
+        if not grounding.answerable and history and not grounding.missing:
+            # Korean drops the subject the conversation established: try again with it. Not when the
+            # question names something no passage mentions ("그럼 삼성전기의 펀드 규모는?" after LG이노텍):
+            # the earlier subject would answer about another company
             carried = with_carried_names(standalone, history, korean)
             if carried:
                 found = self.gather(carried, k, carried, filters)

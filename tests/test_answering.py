@@ -115,6 +115,16 @@ def test_unknown_company_is_refused_without_calling_the_model(korean: KoreanText
     assert generator.prompts == []
 
 
+def test_a_follow_up_naming_an_unknown_company_is_not_answered_about_the_earlier_one(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    history = (Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원 규모입니다 [1]."))
+    answer = answerer.ask("그럼 삼성전자의 펀드 규모는?", history=history)
+    assert answer.refused and answer.citations == ()
+    # a follow-up that names nothing new still gets the conversation's subject
+    answer = answerer.ask("펀드 규모는 얼마야?", history=history)
+    assert not answer.refused and "1,030억" in answer.text
+
+
 def test_the_models_own_refusal_is_honoured(korean: KoreanText) -> None:
     generator = ScriptedGenerator(REFUSAL)
     answerer, _ = make(korean, generator)
