@@ -36,7 +36,8 @@ def budget_rows(pipe, questions, budgets, count_tokens) -> dict[int, dict[str, l
         _, evidence, grounding = answerer.gather(q.question, pipe.settings.retrieval.k)
         if not grounding.answerable:
             continue  # refused: no prompt is built
-        _, draft_citations = extractive_answer(q.question, evidence, answerer.korean)
+        _, draft_citations = extractive_answer(q.question, evidence, answerer.korean,
+                                               second_share=pipe.settings.answer.second_share)
         for b in budgets:
             chosen = answerer.prompt_evidence(q.question, evidence, draft_citations, max_chars=b)
             text = normalize_for_match(" ".join(ev.text for ev in chosen))

@@ -152,7 +152,7 @@ class Answerer:
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
-        draft, draft_citations = extractive_answer(searched, evidence, korean)
+        draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -205,7 +205,8 @@ class Answerer:
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
         # sentences were ranked with the answer's expected shape (an amount, a count, a name)
         # (the draft cites in article order: its single best sentence leads)
-        _, best = extractive_answer(question, evidence, self.korean, max_sentences=1)
+        _, best = extractive_answer(question, evidence, self.korean, max_sentences=1,
+                                   second_share=budget.second_share)
         drafted = [(c.source, c.start) for c in tuple(best) + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))

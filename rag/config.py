@@ -153,6 +153,10 @@ class AnswerSettings:
     # share of an answer sentence's words its cited passage must hold: a small model restates the
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
     min_support: float = 0.67
+    # a second sentence joins the extractive answer when the fitted ranker gives it at least this share
+    # of the first one's probability: the ranker cannot tell them apart, and one of them holds the
+    # answer (chosen on the calibration halves: KorQuAD articles 1-70, KLUE odd passages; eval.diagnose)
+    second_share: float = 0.5
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -163,6 +167,11 @@ class AnswerSettings:
     evidence_model: Path = Path("rag/fitted/evidence.json")
     # and on KorQuAD's withheld articles (python -m eval.fit refusal): whether the passages can answer
     refusal_model: Path = Path("rag/fitted/refusal.json")
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.second_share <= 1.0:
+            raise SettingsError(f"setting answer.second_share: a share of the first sentence's probability "
+                                f"between 0 and 1, not {self.second_share}")
 
 
 MIN_ADMIN_TOKEN_CHARS = 16  # a bearer token short enough to guess is refused at start-up

@@ -110,12 +110,15 @@ def candidate_features(question: str, candidates: Sequence[Candidate], korean: T
     keys = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in lexicon.question_words]
     n = len(candidates)
     texts = [c.text for c in candidates]
-    contexts = [f"{c.hit.chunk.title}\n{c.before}" for c in candidates]
-    analyzed = korean.tokens_batch(texts + contexts + [c.before for c in candidates] + [c.after for c in candidates])
+    titles = list(dict.fromkeys(c.hit.chunk.title for c in candidates))
+    analyzed = korean.tokens_batch(texts + [c.before for c in candidates] + [c.after for c in candidates] + titles)
     terms = [set(t) for t in analyzed[:n]]
-    context = [set(t) for t in analyzed[n:2 * n]]
-    before = [set(t) for t in analyzed[2 * n:3 * n]]
-    after = [set(t) for t in analyzed[3 * n:]]
+    before = [set(t) for t in analyzed[n:2 * n]]
+    after = [set(t) for t in analyzed[2 * n:3 * n]]
+    title_terms = {title: set(t) for title, t in zip(titles, analyzed[3 * n:])}
+    # the context is the title's terms and the sentence before's, each analyzed once: the sentence
+    # before is a candidate too, and one title serves all of its article's sentences
+    context = [title_terms[c.hit.chunk.title] | before[i] for i, c in enumerate(candidates)]
     idf = term_idf(q_terms, terms)
     morphemes = korean.morphemes_batch(texts) if asked.slot else [[] for _ in texts]
     columns: dict[str, list[float]] = {name: [] for name in CHEAP_FEATURES}

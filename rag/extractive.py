@@ -9,26 +9,23 @@ import re
 from typing import Sequence
 
 from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, to_citation, weighted_terms
+from rag.config import AnswerSettings
 from rag.plaintext import plain_text
-from rag.slots import NUMERIC, asked_slot, slot_values
+from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
 from rag.types import Citation, Evidence
 
-
-# a second sentence joins the answer when the fitted ranker gives it at least this share of the first
-# one's probability: the ranker cannot tell them apart, and one of them holds the answer (chosen on
-# the calibration halves: KorQuAD articles 1-70, KLUE odd passages; `python -m eval.diagnose`)
-SECOND_SHARE = 0.5
-
-MULTI_PART = re.compile(r"각각|모두 몇|두 (?:곳|가지|개|명|회사)|세 (?:곳|가지)|\band\b.*\beach\b|\bboth\b")
 
 
 def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
                       max_sentences: int | None = None,
-                      second_share: float = SECOND_SHARE) -> tuple[str, tuple[Citation, ...]]:
-    """The best supporting sentences, each cited: instant, and the fallback for every failure."""
+                      second_share: float = AnswerSettings.second_share) -> tuple[str, tuple[Citation, ...]]:
+    """The best supporting sentences, each cited: instant, and the fallback for every failure.
+
+    A second sentence joins when the ranker gives it at least `second_share` of the first one's
+    probability (setting answer.second_share)."""
     if not evidence:
         return "", ()
-    multi = bool(MULTI_PART.search(question))
+    multi = asks_several(question, korean.lexicon)
     if max_sentences is None:
         max_sentences = 3 if multi else 2
     q_terms = weighted_terms(question, korean)

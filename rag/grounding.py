@@ -12,9 +12,8 @@ from typing import Sequence
 
 from rag.citations import MARKER, year_in
 from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, weighted_terms
-from rag.extractive import MULTI_PART
 from rag.glossary import korean_names
-from rag.slots import NUMERIC, asked_slot, slot_values
+from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
 from rag.glossary import mostly_latin as _mostly_latin
 from rag.ranker import LogisticModel, default_refusal_model
 from rag.types import Evidence, Hit
@@ -191,7 +190,7 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
     about a company in a list passes every other check. True when the check does not apply (no
     name, no value asked, or a question in several parts)."""
     asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
-    if asked.slot not in NUMERIC or not names or MULTI_PART.search(question):
+    if asked.slot not in NUMERIC or not names or asks_several(question, korean.lexicon):
         return True
     known = question_terms(question, korean)
     for hit in hits:

@@ -68,7 +68,23 @@ class MemoKorean:
         return self.sentences_batch([text])[0]
 
     def sentences_batch(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
-        return self._batch("sentences", texts, self._korean.sentences_batch)
+        return self._batch("sentences", texts, self._split)
+
+    def _split(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        split = getattr(self._korean, "sentences_analyzed", None)
+        if split is None:  # a KoreanText stand-in that only splits
+            return self._korean.sentences_batch(texts)
+        # the pass that splits the lines also gives each sentence's terms and tags: evidence
+        # selection asks for exactly those next, so Kiwi does not analyze them a second time
+        spans, analyses = split(texts)
+        with self._lock:
+            for kind, index in (("tokens", 0), ("morphemes", 1)):
+                memo = self._memos.setdefault(kind, OrderedDict())
+                for sentence, pair in analyses.items():
+                    memo.setdefault(sentence, pair[index])
+                while len(memo) > self._capacity:
+                    memo.popitem(last=False)
+        return spans
 
     def key_terms(self, text: str) -> list[str]:
         return self._batch("keys", [text], lambda ts: [self._korean.key_terms(t) for t in ts])[0]

@@ -13,15 +13,24 @@ forward pass runs single-threaded, and `workers` batches run at once (ORT releas
 it measured 5.5-6.2 chunks per CPU-second against 5.0-5.5 for ORT's own 2-thread operator pool (KLUE
 chunks, machine load ~8), and it never waits for a busy second core at every operator; a query is
 one batch on the caller's thread.
+
+A small call (the e5 re-ranking of ~8 evidence sentences, 25-150 tokens each) is not cut into batches:
+a batch pads to its longest text, and cutting by length put the longest four sentences in one batch,
+which the other core finished long before. Each text runs alone (no padding; ORT's per-call overhead
+is well under a millisecond), the texts spread over the workers so that each gets about the same number
+of tokens (`balance`). A text's vector then no longer depends on which texts share its call (int8
+activation scales are per batch), so a memoized sentence vector is the one a fresh call would give.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -33,6 +42,24 @@ WORD_TABLE = "word_embeddings.npy"
 POSITION_TABLE = "positions.npy"  # position rows with token type 0 already added
 # tokens per forward pass (texts x padded length): amortizes per-call overhead, bounds attention scratch
 TOKEN_BUDGET = 4096
+# a call of at most this many tokens in all runs each text alone, balanced over the workers (see above)
+SMALL_CALL_TOKENS = 1024
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def balance(lengths: Sequence[int], bins: int) -> list[list[int]]:
+    """Indices of `lengths` in at most `bins` non-empty groups of about equal sum: longest first, each
+    to the group with the least so far (within 4/3 of the best split; exact enough for ~8 texts)."""
+    heap = [(0, b) for b in range(max(1, min(bins, len(lengths))))]
+    groups: list[list[int]] = [[] for _ in heap]
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        total, b = heapq.heappop(heap)
+        groups[b].append(i)
+        heapq.heappush(heap, (total + lengths[i], b))
+    return [g for g in groups if g]
 
 
 class OnnxEncoder:
@@ -62,6 +89,19 @@ class OnnxEncoder:
         )
         self.dimension = int(self.words.shape[1])
         self.max_positions = int(self.positions.shape[0])
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`fn` over `items` on the workers' threads (one long-lived pool: starting two threads for
+        every query-time call cost ~5 ms)."""
+        if len(items) <= 1 or self.workers == 1:
+            return [fn(x) for x in items]
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="e5-onnx")
+            pool = self._pool
+        return list(pool.map(fn, items))
 
     def content_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids without <s> </s>, untruncated."""
@@ -111,6 +151,12 @@ class OnnxEmbedder(PrefixedEmbedder):
         enc = self._encoder
         # as transformers' truncation: the content is cut, <s> and </s> always stay
         ids = [[enc.bos, *x[: self.max_tokens - 2], enc.eos] for x in enc.content_ids(texts)]
+        if sum(len(x) for x in ids) <= SMALL_CALL_TOKENS:
+            groups = balance([len(x) for x in ids], enc.workers)
+            for group, vectors in zip(groups, enc.map(lambda g: [enc.run([ids[i]])[0] for i in g], groups)):
+                for i, vector in zip(group, vectors):
+                    out[i] = vector
+            return out
         # longest first: a batch pads to its longest text, so similar lengths waste the least work
         order = sorted(range(len(texts)), key=lambda i: -len(ids[i]))
         # at least one batch per worker, so a small call still uses every core
@@ -120,11 +166,7 @@ class OnnxEmbedder(PrefixedEmbedder):
             size = max(1, min(most, TOKEN_BUDGET // len(ids[order[start]])))
             batches.append(order[start : start + size])
             start += size
-        if len(batches) == 1 or enc.workers == 1:
-            results = [enc.run([ids[i] for i in b]) for b in batches]
-        else:
-            with ThreadPoolExecutor(min(enc.workers, len(batches))) as pool:
-                results = list(pool.map(lambda b: enc.run([ids[i] for i in b]), batches))
+        results = enc.map(lambda b: enc.run([ids[i] for i in b]), batches)
         for batch, vectors in zip(batches, results):
             out[batch] = vectors
         return out

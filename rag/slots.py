@@ -61,6 +61,12 @@ def asked_slot(morphemes: Sequence[Morpheme], lexicon: Lexicon) -> Asked:
     return Asked()
 
 
+def asks_several(question: str, lexicon: Lexicon) -> bool:
+    """Whether the question asks for several items ("A와 B는 각각 …", "두 곳은"): its cues are data
+    (rag/lexicon/multi_part_cues.txt)."""
+    return any(p.search(question) for p in lexicon.multi_part)
+
+
 def _last_noun(morphemes: Sequence[Morpheme]) -> str:
     """The noun a question ends on, past its particles, copula and endings ("…학교의 이름은?" -> 이름)."""
     for tag, form, _, _ in reversed(morphemes):

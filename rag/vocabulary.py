@@ -14,6 +14,8 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
                       Wh and shape words never count as the question's topic words.
 - frame_words.txt     words of an answer's frame that answer nothing ("다음", "아래")
 - refusal_cues.txt    phrases of a model saying the context lacks the answer
+- multi_part_cues.txt regular expressions (case-insensitive) of a question asking for several items
+                      ("각각", "두 곳"): the extractive answer gives a sentence for each part
 - references.tsv      word, kind (determiner, noun, pronoun, place, event): how a follow-up points back
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
@@ -60,6 +62,7 @@ class Lexicon:
     shape_words: frozenset[str] = frozenset()
     frame_words: frozenset[str] = frozenset()
     refusal_cues: tuple[str, ...] = ()
+    multi_part: tuple[re.Pattern[str], ...] = ()
     imperative_endings: frozenset[str] = frozenset()
     units: dict[str, str] = field(default_factory=dict)
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> words
@@ -81,6 +84,7 @@ class Lexicon:
         shape: set[str] = set()
         frame: set[str] = set()
         cues: list[str] = []
+        multi: list[re.Pattern[str]] = []
         endings: set[str] = set()
         units: dict[str, str] = {}
         references: dict[str, list[str]] = {}
@@ -101,10 +105,7 @@ class Lexicon:
             for where, cells in _rows(folder / "glossary.tsv", 3):
                 if cells[0] not in ("name", "term"):
                     raise LexiconError(f"{where}: kind must be 'name' or 'term', not {cells[0]!r}")
-                try:
-                    pattern = re.compile(cells[1], re.IGNORECASE)
-                except re.error as exc:
-                    raise LexiconError(f"{where}: bad regular expression {cells[1]!r}: {exc}") from exc
+                pattern = _pattern(where, cells[1])
                 glossary.append(GlossEntry(cells[0], pattern, tuple(f.strip() for f in cells[2].split(",") if f.strip())))
             for where, cells in _rows(folder / "question_words.tsv", 3):
                 word, slot, role = cells[0].lower(), cells[1], cells[2]
@@ -116,6 +117,7 @@ class Lexicon:
                     (wh if role == "wh" else head)[word] = "" if slot == "-" else slot
             frame.update(c[0] for _, c in _rows(folder / "frame_words.txt", 1))
             cues.extend(c[0].lower() for _, c in _rows(folder / "refusal_cues.txt", 1))
+            multi.extend(_pattern(where, cells[0]) for where, cells in _rows(folder / "multi_part_cues.txt", 1))
             endings.update(c[0] for _, c in _rows(folder / "imperative_endings.txt", 1))
             for where, cells in _rows(folder / "units.tsv", 2):
                 if cells[1] not in UNIT_KINDS:
@@ -127,8 +129,16 @@ class Lexicon:
                 references.setdefault(cells[1], []).append(cells[0])
         return cls(user_words=tuple(words.items()), alias_groups=tuple(groups), glossary=tuple(glossary),
                    wh_words=wh, head_words=head, shape_words=frozenset(shape), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
+                   multi_part=tuple({p.pattern: p for p in multi}.values()),
                    imperative_endings=frozenset(endings), units=units,
                    references={k: tuple(dict.fromkeys(v)) for k, v in references.items()}, fingerprint=digest.hexdigest()[:12])
+
+
+def _pattern(where: str, expression: str) -> re.Pattern[str]:
+    try:
+        return re.compile(expression, re.IGNORECASE)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad regular expression {expression!r}: {exc}") from exc
 
 
 def _rows(path: Path, fields: int, at_most: int | None = -1) -> Iterable[tuple[str, list[str]]]:

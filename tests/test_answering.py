@@ -398,3 +398,13 @@ def test_the_prompt_carries_the_best_sentence_first_within_the_evidence_budget(k
     wide, narrow = prompt_lines("500"), prompt_lines("40")
     assert len(wide) > 1 and len(narrow) == 1  # the budget decides how much the model must read
     assert "1,030억" in wide[0] and "1,030억" in narrow[0]  # the answering sentence leads either way
+
+
+@pytest.mark.parametrize(("share", "sentences"), [(0.001, 2), (1.0, 1)])
+def test_the_second_sentence_share_is_a_setting(korean: KoreanText, share: float, sentences: int) -> None:
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__SECOND_SHARE": str(share)})
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    # a second sentence joins when the ranker gives it this share of the first one's probability:
+    # almost any share takes one, the whole of it none (the draft cites once per sentence)
+    assert "1,030억" in answer.text and len(answer.citations) == sentences

@@ -45,3 +45,10 @@ def test_example_file_lists_every_setting_with_its_default():
 def test_with_store_resolves_against_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert load_settings(None, env={}).with_store("s").store.dir == tmp_path / "s"
+
+
+def test_the_second_sentence_share_is_a_share() -> None:
+    assert load_settings(None, env={}).answer.second_share == 0.5
+    assert load_settings(None, env={"RAG_ANSWER__SECOND_SHARE": "0.7"}).answer.second_share == 0.7
+    with pytest.raises(SettingsError, match="answer.second_share"):
+        load_settings(None, env={"RAG_ANSWER__SECOND_SHARE": "1.5"})

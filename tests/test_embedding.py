@@ -254,3 +254,26 @@ def test_a_question_searched_then_ranked_against_is_embedded_once() -> None:
     assert embedder.embedded.count("query: LG이노텍의 펀드 규모는?") == 2
     embedder.embed_passages(["LG이노텍의 펀드 규모는?"])  # passages are not memoized: they carry their own prefix
     assert embedder.embedded[-1] == "passage: LG이노텍의 펀드 규모는?"
+
+
+def test_small_calls_spread_their_texts_evenly_over_the_workers() -> None:
+    from rag.onnx_embedder import balance
+
+    lengths = [151, 80, 60, 50, 40, 35, 30, 25]  # token counts of a typical e5 re-ranking call
+    groups = balance(lengths, 2)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    sums = sorted(sum(lengths[i] for i in g) for g in groups)
+    # cutting by length (the longest four in one batch) gave one core 4 x 151 padded tokens, the other 4 x 40
+    assert sums[1] <= 1.05 * sum(lengths) / 2
+    assert balance([12], 2) == [[0]] and balance([], 2) == []
+    assert [len(g) for g in balance([5, 5, 5], 4)] == [1, 1, 1]
+
+
+@pytest.mark.slow
+def test_a_sentences_vector_does_not_depend_on_the_sentences_that_share_its_call(real_embedder):
+    # the e5 re-ranking memoizes sentence vectors: one computed beside other sentences must be the
+    # one a call of its own gives (int8 activation scales are per batch, so padding used to shift it)
+    texts = [PASSAGES[0], "짧은 문장", PASSAGES[1] + " " + PASSAGES[0]]
+    together = real_embedder.embed_passages(texts)
+    alone = np.vstack([real_embedder.embed_passages([t]) for t in texts])
+    assert np.array_equal(together, alone)

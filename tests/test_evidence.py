@@ -137,3 +137,33 @@ def test_gap_features_compare_each_sentence_with_the_best_of_its_pool(korean: Ko
     assert columns["first"][0] == 1.0 and columns["first"][1] == 0.0  # the article's first sentence
     dense = with_dense({"lexical": [0.1, 0.2]}, [0.8, 0.85])
     assert dense["dense_gap"] == [pytest.approx(-0.05), 0.0] and dense["lexical"] == [0.1, 0.2]
+
+
+def test_a_candidates_context_is_its_titles_terms_and_the_sentence_befores(korean: KoreanText) -> None:
+    from rag.evidence import candidate_features
+
+    class Recording:
+        """KoreanText that records every text whose terms are asked for."""
+
+        def __init__(self, inner: KoreanText) -> None:
+            self.inner, self.asked = inner, []
+            self.lexicon = inner.lexicon
+
+        def tokens_batch(self, texts):
+            self.asked.extend(texts)
+            return self.inner.tokens_batch(texts)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    recording = Recording(korean)
+    candidates = usable(question, gather_candidates(hits(), ARTICLES.get, korean), korean)
+    columns = candidate_features(question, candidates, recording)
+    # a title is analyzed once for all its article's sentences, never glued to every sentence before
+    assert not any("\n" in text for text in recording.asked)
+    assert len(recording.asked) <= 3 * len(candidates) + len({c.hit.chunk.title for c in candidates})
+    # the title's words count as context: "LG이노텍" of the title for a sentence that only says "회사"
+    by_text = {c.text: i for i, c in enumerate(candidates)}
+    lede = by_text[next(t for t in by_text if t.startswith("코로나19"))]
+    assert columns["context"][lede] > 0

@@ -53,3 +53,25 @@ def test_a_name_kiwi_does_not_tag_is_left_to_the_ranker_but_a_number_is_not(kore
     text, _ = extractive_answer("노아가 배를 만든 해는?",
                                 pool("노아는 기원전 2348년에 방주를 만들었다.", "노아는 방주를 만들고 가족과 함께 배에 올랐다."), korean)
     assert "2348년" in text and "가족" not in text
+
+
+def test_the_cues_of_a_question_in_several_parts_are_lexicon_data(tmp_path) -> None:
+    from rag.slots import asks_several
+    from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+
+    bundled = Lexicon.load()
+    assert asks_several("LG이노텍과 KT의 펀드 규모는 각각 얼마인가?", bundled)
+    assert asks_several("Which funds did LG Innotek and KT each run?", bundled)
+    assert not asks_several("LG이노텍의 펀드 규모는 얼마인가?", bundled)
+    # a cue the bundled file lacks counts once a user's folder adds it
+    question = "LG이노텍과 KT의 펀드 규모는 둘 다 얼마인가?"
+    (tmp_path / "multi_part_cues.txt").write_text("# my cues\n둘 다\n", encoding="utf-8")
+    extended = Lexicon.load([DEFAULT_LEXICON, tmp_path])
+    assert not asks_several(question, bundled) and asks_several(question, extended)
+    assert extended.fingerprint != bundled.fingerprint  # part of the token-cache key, like every lexicon file
+    plain, mine = KoreanText(lexicon=bundled), KoreanText(lexicon=extended)
+    one, _ = extractive_answer(question, evidence(plain, question), plain)
+    both, citations = extractive_answer(question, evidence(mine, question), mine)
+    assert not ("1,030억" in one and "1000억원" in one)
+    assert "1,030억" in both and "1000억원" in both
+    assert {c.source for c in citations} == {"001_innotek.txt", "004_kt.txt"}

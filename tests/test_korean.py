@@ -200,3 +200,15 @@ def test_sentences_of_many_texts_at_once_are_each_texts_own(korean: KoreanText, 
     texts = [a.text for a in load_corpus([seeds_dir]).articles][:3] + ["", " \n ", "첫 문장이다. 둘째 문장이다."]
     assert korean.sentences_batch(texts) == [korean.sentences(t) for t in texts]
     assert korean.sentences_batch([]) == []
+
+
+def test_a_sentences_analysis_from_the_split_is_relative_to_the_sentence(korean: KoreanText) -> None:
+    text = "첫 줄은 짧다.\n  삼성전자는 2020년 3월에 1,030억 원을 냈다. 이어 LG전자도 참여했다."
+    spans, analyses = korean.sentences_analyzed([text])
+    sentences = [text[a:b] for a, b in spans[0]]
+    assert set(analyses) == set(sentences)
+    for sentence in sentences:
+        terms, morphemes = analyses[sentence]
+        assert terms == korean.tokens(sentence)
+        # offsets point into the sentence itself, as when it is analyzed alone
+        assert all(sentence[start:end] == form for tag, form, start, end in morphemes if tag in ("NNP", "SN", "NNG"))

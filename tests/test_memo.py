@@ -30,3 +30,18 @@ def test_terms_and_tags_come_from_one_pass_and_are_remembered(korean: KoreanText
     assert counting.analysed == 2  # the tags were filled by the pass that made the terms
     memo.tokens_batch(texts + ["셋째 문장이다.", "넷째 문장이다."])
     assert len(memo._memos["tokens"]) <= 3 and len(memo._memos["morphemes"]) <= 3
+
+
+def test_the_split_that_finds_the_sentences_also_gives_their_terms_and_tags(korean: KoreanText) -> None:
+    class CountingSplit(Counting):
+        def sentences_analyzed(self, texts):
+            return self.inner.sentences_analyzed(texts)
+
+    counting = CountingSplit(korean)
+    memo = MemoKorean(counting)
+    text = "LG이노텍은 1,030억 원 규모의 펀드를 운영한다. KT는 20일 행사를 열었다.\n정철동 사장이 참석했다."
+    sentences = [text[a:b] for a, b in memo.sentences_batch([text])[0]]
+    assert len(sentences) == 3
+    assert memo.tokens_batch(sentences) == korean.tokens_batch(sentences)
+    assert memo.morphemes_batch(sentences) == korean.morphemes_batch(sentences)
+    assert counting.analysed == 0  # Kiwi analyzed them once, while splitting the lines

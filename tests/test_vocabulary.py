@@ -49,6 +49,7 @@ def test_a_users_folder_extends_the_project_lexicon(tmp_path: Path):
     ("glossary.tsv", "company\tx\ty\n", "kind must be"),
     ("glossary.tsv", "term\t(unclosed\ty\n", "bad regular expression"),
     ("question_words.tsv", "어디\tplace\tsomewhere\n", "role must be"),
+    ("multi_part_cues.txt", "# cues\n두 (곳\n", "multi_part_cues.txt:2: bad regular expression"),
 ])
 def test_a_bad_lexicon_line_names_its_file_and_line(tmp_path: Path, name: str, text: str, message: str):
     with pytest.raises(LexiconError, match=message):
