@@ -97,7 +97,11 @@ class Answerer:
             return
         generator = self._generator_factory()
         messages = [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": "안녕"}]
-        complete(generator, messages, max_tokens=1)
+        prime = getattr(generator, "prime", None)
+        if prime is not None:
+            prime(messages)  # kept aside too: a condense or translate prompt does not cost it again
+        else:
+            complete(generator, messages, max_tokens=1)
 
     # --- steps ---------------------------------------------------------------------------------
 

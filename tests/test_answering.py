@@ -387,3 +387,23 @@ def test_the_prompt_carries_the_best_sentence_first_within_the_evidence_budget(k
     wide, narrow = prompt_lines("500"), prompt_lines("40")
     assert len(wide) > 1 and len(narrow) == 1  # the budget decides how much the model must read
     assert "1,030억" in wide[0] and "1,030억" in narrow[0]  # the answering sentence leads either way
+
+
+class PrimingGenerator(ScriptedGenerator):
+    """A generator that can keep a prompt prefix aside (as the local llama.cpp one does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.primed: list[list[dict[str, str]]] = []
+
+    def prime(self, messages) -> None:
+        self.primed.append(messages)
+
+
+def test_warm_up_primes_the_fixed_system_prompt(korean: KoreanText) -> None:
+    # primed, the system prompt's state outlives a condense or translate prompt (rag.generation)
+    generator = PrimingGenerator()
+    answerer, _ = make(korean, generator)
+    answerer.warm_up()
+    assert [m[0] for m in generator.primed] == [{"role": "system", "content": answerer.prompts.system}]
+    assert generator.prompts == []  # primed instead of asked
