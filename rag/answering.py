@@ -198,7 +198,7 @@ class Answerer:
 
     def prompt_evidence(self, question: str, evidence: Sequence[Evidence], draft_citations: Sequence[Citation],
                         max_chars: int | None = None) -> list[Evidence]:
-        """The evidence the LLM reads, within the prompt budget (default: answer.max_evidence_chars),
+        """The evidence the LLM reads, within the prompt budget (default: answer.llm_evidence_chars),
         renumbered from 1."""
         budget = self.settings.answer
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
@@ -208,7 +208,7 @@ class Answerer:
         drafted = [(c.source, c.start) for c in tuple(best) + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
-        return trim_evidence(ordered, budget.max_evidence, max_chars or budget.max_evidence_chars)
+        return trim_evidence(ordered, budget.max_evidence, max_chars or budget.llm_evidence_chars)
 
     def gather(self, question: str, k: int, in_korean: str | None = None,
                filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:

@@ -378,7 +378,7 @@ def test_the_fitted_refusal_model_applies_only_under_the_embedding_it_was_fitted
 def test_the_prompt_carries_the_best_sentence_first_within_the_evidence_budget(korean: KoreanText) -> None:
     def prompt_lines(max_chars: str) -> list[str]:
         generator = ScriptedGenerator("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [1].")
-        settings = load_settings(None, env={"RAG_ANSWER__MAX_EVIDENCE_CHARS": max_chars})
+        settings = load_settings(None, env={"RAG_ANSWER__LLM_EVIDENCE_CHARS": max_chars})
         Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator).ask(
             "LG이노텍의 동반성장 펀드 규모는?", mode="llm")
         return [line for line in generator.prompts[-1][-1]["content"].splitlines() if line.startswith("[") and
