@@ -1,4 +1,4 @@
-"""What the LLM's evidence budget (answer.max_evidence_chars) costs and keeps, on calibration halves only
+"""What the LLM's evidence budget (answer.llm_evidence_chars) costs and keeps, on calibration halves only
 (not a test): for each budget, the share of answered calibration questions whose prompt evidence still
 holds a gold answer, and the prompt's tokens after the cached system prompt (what the first token waits for).
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                          for b, r in rows.items()}
         pipe.close()
         for b, f in figures[name].items():
-            print(f"{name:24s} max_evidence_chars={b:4d}: prompt holds a gold answer {f['holds_answer']:.3f} "
+            print(f"{name:24s} llm_evidence_chars={b:4d}: prompt holds a gold answer {f['holds_answer']:.3f} "
                   f"of {f['answered']} answered; user prompt p50 {f['user_tokens_p50']} tokens, {f['lines_p50']} lines")
     figures["load_avg"] = os.getloadavg()[0]
     if args.out:

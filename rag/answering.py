@@ -98,7 +98,11 @@ class Answerer:
             return
         generator = self._generator_factory()
         messages = [{"role": "system", "content": self.prompts.system}, {"role": "user", "content": "안녕"}]
-        complete(generator, messages, max_tokens=1)
+        prime = getattr(generator, "prime", None)
+        if prime is not None:
+            prime(messages)  # kept aside too: a condense or translate prompt does not cost it again
+        else:
+            complete(generator, messages, max_tokens=1)
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -199,7 +203,7 @@ class Answerer:
 
     def prompt_evidence(self, question: str, evidence: Sequence[Evidence], draft_citations: Sequence[Citation],
                         max_chars: int | None = None) -> list[Evidence]:
-        """The evidence the LLM reads, within the prompt budget (default: answer.max_evidence_chars),
+        """The evidence the LLM reads, within the prompt budget (default: answer.llm_evidence_chars),
         renumbered from 1."""
         budget = self.settings.answer
         # the sentences the extractive answer chose go first: a small model leans on [1], and those
@@ -210,7 +214,7 @@ class Answerer:
         drafted = [(c.source, c.start) for c in tuple(best) + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))
-        return trim_evidence(ordered, budget.max_evidence, max_chars or budget.max_evidence_chars)
+        return trim_evidence(ordered, budget.max_evidence, max_chars or budget.llm_evidence_chars)
 
     def gather(self, question: str, k: int, in_korean: str | None = None,
                filters: Filters | None = None) -> tuple[list[Hit], list, Grounding]:

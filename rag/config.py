@@ -149,7 +149,14 @@ class UploadSettings:
 @dataclass(frozen=True)
 class AnswerSettings:
     max_evidence: int = 8  # numbered sentences sent to the generator
-    max_evidence_chars: int = 500  # and their total length: prompt length dominates first-token time
+    # the evidence pool the extractive answer and the refusal checks read holds 2 x max_evidence
+    # sentences and 4 x max_evidence_chars characters; the LLM reads its best part:
+    max_evidence_chars: int = 500
+    # the evidence characters in the LLM's prompt: the first token waits for every prompt token
+    # (~0.9 token a character of Korean) to be evaluated, ~23 ms each on 2 cores. 250 against 500:
+    # 0.57x the prompt tokens; answers chosen on the calibration samples (seeds odd ids 17/18 vs 15/18,
+    # KorQuAD 1-70 equal) — bench/results/first_token_2026-12-02.md
+    llm_evidence_chars: int = 250
     # share of an answer sentence's words its cited passage must hold: a small model restates the
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
     min_support: float = 0.67

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
@@ -42,12 +43,22 @@ def complete(generator: Generator, messages: Messages, max_tokens: int, stop: Se
     return "".join(generator.stream(messages, max_tokens, stop))
 
 
+@dataclass(frozen=True)
+class _Primed:
+    first: dict[str, str]  # the system message the state begins with
+    state: Any  # llama_cpp.LlamaState
+    system_tokens: int  # the message's own tokens: a cache sharing fewer has lost it
+
+
 class LlamaCppGenerator:
     """A GGUF model run in-process; loaded on first use, one question at a time.
 
     llama.cpp keeps one KV cache per model, so concurrent users queue on a lock instead of
     corrupting each other. llama-cpp-python reuses the longest common token prefix of the
     previous prompt, so the fixed system prompt is evaluated once and kept across questions.
+    That cache holds one prompt only: a prompt of another shape (condense, translate) replaces it,
+    and the next answer would evaluate the ~360-token system prompt again (~8 s on 2 cores). `prime`
+    keeps the system prompt's state aside, and `stream` puts it back when the live cache lost it.
     """
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
@@ -60,6 +71,7 @@ class LlamaCppGenerator:
         self._temperature = temperature
         self._llm: Llama | None = None
         self._lock = threading.Lock()
+        self._primed: _Primed | None = None
 
     def _load(self) -> "Llama":
         # called with self._lock held
@@ -84,21 +96,51 @@ class LlamaCppGenerator:
         with self._lock:
             self._load()
 
+    def prime(self, messages: Messages) -> None:
+        """Evaluate `messages` (the fixed system prompt and a short user turn) and keep their state:
+        every later prompt that starts with the same system message resumes from it."""
+        with self._lock:
+            llm = self._load()
+            self._primed = None
+            for _ in self._generate(llm, messages, 1, ()):
+                pass
+            state = llm.save_state()
+            # resuming evaluates the new prompt's suffix, which makes fresh logits: the saved logits of
+            # every prompt position (n_tokens x vocabulary floats, ~240 MB here) are not needed
+            state.scores = state.scores[-1:].copy()
+            system_tokens = len(llm.tokenize(messages[0]["content"].encode("utf-8"), add_bos=False))
+            self._primed = _Primed(messages[0], state, system_tokens)
+
     def stream(self, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
         with self._lock:
             llm = self._load()
-            try:
-                chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                    temperature=self._temperature, stop=list(stop) or None,
-                                                    stream=True)
-                for chunk in chunks:
-                    piece = chunk["choices"][0]["delta"].get("content")
-                    if piece:
-                        yield piece
-            except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
-                raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
-            except RuntimeError as exc:  # llama_decode errors
-                raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
+            self._resume_primed(llm, messages)
+            yield from self._generate(llm, messages, max_tokens, stop)
+
+    def _resume_primed(self, llm: "Llama", messages: Messages) -> None:
+        """Put the primed state back when this prompt starts with its system message and the live
+        cache no longer holds that message (a shorter shared prefix than the message's own tokens)."""
+        primed = self._primed
+        if primed is None or not messages or messages[0] != primed.first:
+            return
+        shared = llm.longest_token_prefix(llm.input_ids.tolist(), primed.state.input_ids.tolist())
+        if shared < primed.system_tokens:
+            llm.load_state(primed.state)
+
+    def _generate(self, llm: "Llama", messages: Messages, max_tokens: int, stop: Sequence[str]) -> Iterator[str]:
+        # called with self._lock held
+        try:
+            chunks = llm.create_chat_completion(messages=messages, max_tokens=max_tokens,
+                                                temperature=self._temperature, stop=list(stop) or None,
+                                                stream=True)
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+        except ValueError as exc:  # e.g. "Requested tokens (5000) exceed context window of 4096"
+            raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
+        except RuntimeError as exc:  # llama_decode errors
+            raise GenerationError(f"local model failed: {str(exc).splitlines()[0]}") from exc
 
 
 class OpenAICompatibleGenerator:

@@ -389,7 +389,7 @@ def test_the_fitted_refusal_model_applies_only_under_the_embedding_it_was_fitted
 def test_the_prompt_carries_the_best_sentence_first_within_the_evidence_budget(korean: KoreanText) -> None:
     def prompt_lines(max_chars: str) -> list[str]:
         generator = ScriptedGenerator("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [1].")
-        settings = load_settings(None, env={"RAG_ANSWER__MAX_EVIDENCE_CHARS": max_chars})
+        settings = load_settings(None, env={"RAG_ANSWER__LLM_EVIDENCE_CHARS": max_chars})
         Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator).ask(
             "LG이노텍의 동반성장 펀드 규모는?", mode="llm")
         return [line for line in generator.prompts[-1][-1]["content"].splitlines() if line.startswith("[") and
@@ -408,3 +408,23 @@ def test_the_second_sentence_share_is_a_setting(korean: KoreanText, share: float
     # a second sentence joins when the ranker gives it this share of the first one's probability:
     # almost any share takes one, the whole of it none (the draft cites once per sentence)
     assert "1,030억" in answer.text and len(answer.citations) == sentences
+
+
+class PrimingGenerator(ScriptedGenerator):
+    """A generator that can keep a prompt prefix aside (as the local llama.cpp one does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.primed: list[list[dict[str, str]]] = []
+
+    def prime(self, messages) -> None:
+        self.primed.append(messages)
+
+
+def test_warm_up_primes_the_fixed_system_prompt(korean: KoreanText) -> None:
+    # primed, the system prompt's state outlives a condense or translate prompt (rag.generation)
+    generator = PrimingGenerator()
+    answerer, _ = make(korean, generator)
+    answerer.warm_up()
+    assert [m[0] for m in generator.primed] == [{"role": "system", "content": answerer.prompts.system}]
+    assert generator.prompts == []  # primed instead of asked

@@ -133,3 +133,33 @@ def test_flash_attention_follows_the_setting_and_answers_alike(small_model: Path
         assert generator._llm.context_params.flash_attn_type == wanted
     assert GenerationSettings().flash_attn
     assert all("1,030" in a or "1030" in a for a in answers.values())
+
+
+@pytest.mark.slow
+def test_the_primed_system_prompt_survives_a_prompt_of_another_shape(small_model: Path) -> None:
+    # a condense or translate prompt (no system message) replaces llama.cpp's one cache: without the
+    # primed state the next answer evaluates the whole ~360-token system prompt again
+    from rag.prompts import Prompts
+
+    system = {"role": "system", "content": Prompts.load().system}
+    question = {"role": "user", "content": MESSAGES[1]["content"]}
+    generator = LlamaCppGenerator(small_model, n_ctx=1024, n_threads=2)
+    generator.prime([system, {"role": "user", "content": "안녕"}])
+    llm = generator._llm
+    evaluated: list[int] = []
+    live_eval = llm.eval
+
+    def counting_eval(tokens):  # the tokens llama.cpp evaluates, call by call
+        evaluated.append(len(tokens))
+        return live_eval(tokens)
+
+    llm.eval = counting_eval
+    first = complete(generator, [system, question], max_tokens=16)
+    prompt_after_prime = evaluated[0]
+    complete(generator, [{"role": "user", "content": "Count: 1, 2, 3"}], max_tokens=4)
+    evaluated.clear()
+    again = complete(generator, [system, question], max_tokens=16)
+    system_tokens = len(llm.tokenize(system["content"].encode("utf-8"), add_bos=False))
+    assert prompt_after_prime < system_tokens / 2
+    assert evaluated[0] == prompt_after_prime  # only the question part, as right after priming
+    assert again == first
