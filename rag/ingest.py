@@ -20,7 +20,6 @@ import hashlib
 import logging
 import time
 from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence, Union
@@ -80,16 +79,6 @@ class _Run:
         out = {d: i for d, i in before.items() if d not in gone}
         out.update(self.recorded)
         return out
-
-
-@dataclass
-class _Group:
-    """A group of articles between chunking and the store: its vectors may still be computing."""
-
-    articles: list[tuple[Article, list[Chunk]]]
-    chunks: list[Chunk]
-    vectors: Future
-    terms: list[list[str]]
 
 
 class Ingester:
@@ -263,11 +252,6 @@ class Ingester:
         return ids
 
     def _write(self, store, view: View, todo: list[Article], run: _Run, progress: Progress) -> None:
-        """Chunks, embeds and stores `todo` group by group. The forward pass of a group runs in a
-        thread while this one tokenizes it for the keyword index, writes the group before it and
-        splits the next one into sentences (ORT and an embedding server's socket release the GIL),
-        so neither core waits for the other. Groups are written whole and in order, so an
-        interruption leaves exactly the groups written before it, as a serial ingest would."""
         if not todo:
             return
         old: dict[str, list[str]] = defaultdict(list)
@@ -277,22 +261,13 @@ class Ingester:
                 old[doc_of(cid)].append(cid)
         bar = _progress(len(todo), progress)
         started = time.perf_counter()
-        embedder, korean = self.parts.embedder, self.parts.korean
-        pool = ThreadPoolExecutor(1, thread_name_prefix="ingest-embed")
-        pending: _Group | None = None
         try:
-            for group in self._groups(todo):  # chunked while the group before it embeds
-                chunks = [c for _, cs in group for c in cs]
-                vectors = pool.submit(embedder.embed_passages, [self.passage_text(c) for c in chunks])
-                terms = korean.tokens_batch([index_text(c) for c in chunks])
-                if pending is not None:
-                    self._store_group(store, pending, old, run, bar, started)
-                pending = _Group(group, chunks, vectors, terms)
-            if pending is not None:
-                self._store_group(store, pending, old, run, bar, started)
+            for group in self._groups(todo):
+                self._write_group(store, group, old, run)
+                if bar is not None:
+                    bar.update(len(group))
+                    bar.set_postfix(chunks=run.chunks, per_s=f"{run.chunks / (time.perf_counter() - started):.1f}")
         finally:
-            # a forward pass cannot be cut short: wait for the running one, drop the queued one
-            pool.shutdown(wait=True, cancel_futures=True)
             if bar is not None:
                 bar.close()
 
@@ -312,11 +287,12 @@ class Ingester:
         if group:
             yield group
 
-    def _store_group(self, store, done: _Group, old: dict[str, list[str]], run: _Run, bar, started: float) -> None:
+    def _write_group(self, store, group: list[tuple[Article, list[Chunk]]], old: dict[str, list[str]], run: _Run) -> None:
         from rag.chunking import count_tiktoken
 
-        chunks, group = done.chunks, done.articles
-        vectors = done.vectors.result()  # an embedder's error (a server down) surfaces here
+        chunks = [c for _, cs in group for c in cs]
+        vectors = self.parts.embedder.embed_passages([self.passage_text(c) for c in chunks])
+        terms = self.parts.korean.tokens_batch([index_text(c) for c in chunks])
         hashes = [a.content_hash for a, cs in group for _ in cs]
         store.add_chunks(chunks, vectors, hashes)
         # after their chunks: now they are visible
@@ -324,14 +300,11 @@ class Ingester:
         new_ids = {c.chunk_id for c in chunks}
         stale = [cid for a, _ in group for cid in old.get(a.doc_id, ()) if cid not in new_ids]
         store.delete_chunks(stale)
-        run.added += [(c.chunk_id, t) for c, t in zip(chunks, done.terms)]
+        run.added += [(c.chunk_id, t) for c, t in zip(chunks, terms)]
         run.removed += stale
         run.chunks += len(chunks)
         run.tokens_model += sum(c.n_tokens for c in chunks)
         run.tokens_tiktoken += sum(count_tiktoken(c.text) for c in chunks)
-        if bar is not None:
-            bar.update(len(group))
-            bar.set_postfix(chunks=run.chunks, per_s=f"{run.chunks / (time.perf_counter() - started):.1f}")
 
     def ingest_hash(self, article: Article) -> str:
         from rag.chunking import CHUNKER_VERSION

@@ -24,16 +24,15 @@ NOTE = ("온새물산 협력사 기술지원 발표\n\n온새물산은 협력사
 
 
 class GatedEmbedder(HashingEmbedder):
-    """An ingest embeds passages only once `gate` is set: an ingest that is visibly still running.
-    Ingest embeds in its own thread ("ingest-embed_0"); answers embed evidence sentences too (their e5
-    relevance) in the request's thread: those are never held."""
+    """The article jobs' ingest embeds passages only once `gate` is set: an ingest that is visibly
+    still running. Answers embed evidence sentences too (their e5 relevance): those are never held."""
 
     def __init__(self) -> None:
         self.gate = threading.Event()
         self.gate.set()
 
     def embed_passages(self, texts):
-        if threading.current_thread().name.startswith("ingest-embed"):
+        if threading.current_thread().name == "rag-article-jobs":
             assert self.gate.wait(30)
         return super().embed_passages(texts)
 

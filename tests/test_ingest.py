@@ -251,41 +251,6 @@ def test_a_symlink_loop_as_the_ingest_path_is_one_clear_error(settings, tmp_path
         pipe.close()
 
 
-class _Tokenizing:
-    """The real Kiwi, counting its keyword-index calls (ingest tokenizes each group once)."""
-
-    def __init__(self, korean) -> None:
-        self._korean, self.calls = korean, 0
-        self.second = threading.Event()
-
-    def __getattr__(self, name):
-        return getattr(self._korean, name)
-
-    def tokens_batch(self, texts):
-        self.calls += 1
-        if self.calls >= 2:
-            self.second.set()
-        return self._korean.tokens_batch(texts)
-
-
-def test_a_group_embeds_while_the_next_is_chunked_and_tokenized(settings, corpus, korean, monkeypatch):
-    """The forward pass of a group runs beside the CPU work of its neighbours: the second group's
-    embedding can only finish once the second group's keyword terms are being made."""
-    monkeypatch.setattr("rag.ingest._EMBED_GROUP", 1)  # one article per group: five groups
-    tokenizing = _Tokenizing(korean)
-    seen = []
-
-    class Overlapped(HashingEmbedder):
-        def embed_passages(self, texts):
-            seen.append(len(texts))
-            if len(seen) == 2:  # serial ingest: tokens_batch of group 2 only comes after this returns
-                assert tokenizing.second.wait(20), "group 2 was not tokenized while it embedded"
-            return super().embed_passages(texts)
-
-    report = build_pipeline(settings, embedder=Overlapped(), korean=tokenizing).ingest([corpus])
-    assert len(report.added) == 5 and len(seen) == 5 and tokenizing.calls == 5
-
-
 def test_an_embedder_failing_mid_ingest_keeps_the_groups_before_it(settings, corpus, korean, monkeypatch):
     """A server that goes down at the third group: the error reaches the caller, the two groups
     embedded before it are stored and searchable, and the next ingest does only the rest."""
