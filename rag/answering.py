@@ -156,7 +156,8 @@ class Answerer:
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
-        draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share)
+        draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
+                                                   slot_miss_factor=budget.slot_miss_factor)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -210,7 +211,7 @@ class Answerer:
         # sentences were ranked with the answer's expected shape (an amount, a count, a name)
         # (the draft cites in article order: its single best sentence leads)
         _, best = extractive_answer(question, evidence, self.korean, max_sentences=1,
-                                   second_share=budget.second_share)
+                                   second_share=budget.second_share, slot_miss_factor=budget.slot_miss_factor)
         drafted = [(c.source, c.start) for c in tuple(best) + tuple(draft_citations)]
         rank = {key: i for i, key in reversed(list(enumerate(drafted)))}
         ordered = sorted(evidence, key=lambda ev: rank.get((ev.doc_id, ev.start), len(rank)))

@@ -164,6 +164,10 @@ class AnswerSettings:
     # of the first one's probability: the ranker cannot tell them apart, and one of them holds the
     # answer (chosen on the calibration halves: KorQuAD articles 1-70, KLUE odd passages; eval.diagnose)
     second_share: float = 0.5
+    # when a question asks a kind of value, a sentence holding none of that kind counts this share of
+    # its fitted probability in choosing the extractive answer's lead (0: any sentence holding one
+    # leads; 1: the ranker's order alone); chosen on the calibration halves (eval.replay)
+    slot_miss_factor: float = 0.5
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -179,6 +183,9 @@ class AnswerSettings:
         if not 0.0 <= self.second_share <= 1.0:
             raise SettingsError(f"setting answer.second_share: a share of the first sentence's probability "
                                 f"between 0 and 1, not {self.second_share}")
+        if not 0.0 <= self.slot_miss_factor <= 1.0:
+            raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
+                                f"between 0 and 1, not {self.slot_miss_factor}")
 
 
 MIN_ADMIN_TOKEN_CHARS = 16  # a bearer token short enough to guess is refused at start-up

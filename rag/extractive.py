@@ -18,11 +18,14 @@ from rag.types import Citation, Evidence
 
 def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
                       max_sentences: int | None = None,
-                      second_share: float = AnswerSettings.second_share) -> tuple[str, tuple[Citation, ...]]:
+                      second_share: float = AnswerSettings.second_share,
+                      slot_miss_factor: float = AnswerSettings.slot_miss_factor) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure.
 
     A second sentence joins when the ranker gives it at least `second_share` of the first one's
-    probability (setting answer.second_share)."""
+    probability (setting answer.second_share). When the question asks a kind of value, a sentence
+    holding none counts `slot_miss_factor` of its probability in choosing the lead (setting
+    answer.slot_miss_factor)."""
     if not evidence:
         return "", ()
     multi = asks_several(question, korean.lexicon)
@@ -35,9 +38,14 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     known = question_terms(question, korean)
     morphemes = korean.morphemes_batch([ev.text for ev in evidence]) if asked.slot else [[] for _ in evidence]
     holds = [bool(slot_values(m, asked, known, korean.lexicon.units)) for m in morphemes] if asked.slot else [True] * len(evidence)
-    # evidence comes best first (the fitted ranker's order); a claim must answer the question, so the
-    # best sentence holding a value of the asked kind leads
-    ranked = [i for i in range(len(evidence)) if holds[i]] + [i for i in range(len(evidence)) if not holds[i]]
+    # evidence comes best first (the fitted ranker's order); a claim must answer the question, so a
+    # sentence holding a value of the asked kind leads unless the ranker is far surer of one that
+    # holds none: the ranker already weighs the asked kind among its features, and the value
+    # reading misses values (a name Kiwi does not tag, "100m" for 몇m)
+    first_holder = next((i for i in range(len(evidence)) if holds[i]), None)
+    bar = evidence[first_holder].score if first_holder is not None else 0.0
+    lead = [holds[i] or evidence[i].score * slot_miss_factor > bar for i in range(len(evidence))]
+    ranked = sorted(range(len(evidence)), key=lambda i: (not lead[i], i))
     best = ranked[0]
     chosen = [best]
     covered = set(terms[best]) & q_terms.keys()

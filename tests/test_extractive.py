@@ -75,3 +75,26 @@ def test_the_cues_of_a_question_in_several_parts_are_lexicon_data(tmp_path) -> N
     assert not ("1,030억" in one and "1000억원" in one)
     assert "1,030억" in both and "1000억원" in both
     assert {c.source for c in citations} == {"001_innotek.txt", "004_kt.txt"}
+
+
+def test_a_sentence_the_ranker_is_far_surer_of_leads_though_the_value_reading_misses_its_value(korean: KoreanText) -> None:
+    from rag.config import AnswerSettings
+    from rag.types import Evidence
+
+    question = "새 다리의 길이는 몇 m인가?"
+    first = "새 다리는 길이 120m로 설계됐다."  # "120m" is no count to the value reading ("몇 m")
+    second = "다리 공사에는 3개 업체가 참여했다."  # a count, but the ranker gives it a twelfth
+    pool = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+            Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.05)]
+    text, _ = extractive_answer(question, pool, korean, slot_miss_factor=AnswerSettings.slot_miss_factor)
+    assert text.startswith("새 다리는 길이 120m")
+    # with the asked kind of value deciding alone, the count leads and the answer is lost
+    text, _ = extractive_answer(question, pool, korean, slot_miss_factor=0.0)
+    assert "120m" not in text
+    # when the ranker is about as sure of both, the sentence holding the asked kind still leads
+    close = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+             Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.4)]
+    text, _ = extractive_answer("공사에 참여한 업체는 몇 개인가?", close, korean)
+    assert text.startswith("다리 공사에는 3개")
+    text, _ = extractive_answer("공사에 참여한 업체는 몇 개인가?", close, korean, slot_miss_factor=1.0)
+    assert text.startswith("새 다리는")
