@@ -8,6 +8,11 @@ memory-mapped array outside the graph, see rag/onnx_embedder.py), input `mask` i
 and 0.0 for padding; output `embedding` is the L2-normalized mean of the last layer over real tokens,
 exactly what the sentence-transformers folder (Transformer, mean Pooling, Normalize) computes.
 Every Linear goes through a `linear` strategy, so fp32 and int8 share one graph description.
+
+Op choices measured on ingest batches (20 chunks x 200 tokens, one thread, ORT 1.32, Intel Xeon with
+AVX-512 VNNI): the int8 products themselves are only ~25% of the time; the rest was fp32 attention,
+SkipLayerNormalization (5x slower here than Add + LayerNormalization on the same tensor) and the
+outlier side products. See bench/results/forward_pass.md.
 """
 
 from __future__ import annotations
@@ -18,7 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 OPSET = 17  # LayerNormalization is a standard op from 17 on
-MS = "com.microsoft"  # ORT's CPU contrib ops: SkipLayerNormalization, Gelu, DynamicQuantizeMatMul
+MS = "com.microsoft"  # ORT's CPU contrib ops: MultiHeadAttention, Gelu, DynamicQuantizeMatMul
+# ORT fuses Add + LayerNormalization into SkipLayerNormalization, whose CPU kernel is slower than the two
+# (see above): sessions of these graphs are created with this fusion disabled (rag/onnx_embedder.py)
+UNFUSED = ("SkipLayerNormFusion",)
 
 
 @dataclass
@@ -57,35 +65,32 @@ class Int8Linear:
     """Int8 weights (one scale per output column) and int8 activations quantized per call by ORT.
 
     Weights use 7 bits ([-63, 63]): without VNNI, ORT's AVX2 kernel multiplies u8 x s8 pairs into int16
-    with saturation, which 7-bit weights cannot reach. `outliers[name]` lists input channels whose
-    activations reach tens while the rest stay under ~5 (e5's FFN output projection): one per-tensor
-    activation scale would crush every other channel, so those few columns run in fp32 beside the
-    int8 product, as in rag/int8.py's torch path (rag/outliers.py chooses them).
+    with saturation, which 7-bit weights cannot reach. A few input channels of some Linears reach
+    tens while the rest stay under ~5 (LayerNorm outputs, the FFN output projection): one per-tensor
+    activation scale would crush every other channel. `smoothing[name]` divides each input channel
+    by a factor and multiplies the weight column by it (x W^T is unchanged; SmoothQuant), bringing
+    those channels down to the others' range (rag/outliers.py chooses the factors). That costs one
+    Mul on the input; splitting the channels into an fp32 product beside the int8 one (the torch
+    path, rag/int8.py) cost a Gather, a MatMul and an Add of the whole output: 21% of the time.
     """
 
-    outliers: dict[str, np.ndarray] = field(default_factory=dict)
-    keep_fp32: set[str] = field(default_factory=set)  # Linears with too many outliers to split
+    smoothing: dict[str, np.ndarray] = field(default_factory=dict)
+    keep_fp32: set[str] = field(default_factory=set)  # Linears with too many outliers to smooth
 
     def __call__(self, g: GraphBuilder, name: str, x: str, weight: np.ndarray, bias: np.ndarray) -> str:
         if name in self.keep_fp32:
             return Fp32Linear()(g, name, x, weight, bias)
         weight = weight.astype(np.float32)
-        channels = self.outliers.get(name)
-        extra = None
-        if channels is not None and len(channels):
-            keep = np.ones(weight.shape[1], dtype=np.float32)
-            keep[channels] = 0.0
-            split = g.op("Gather", [x, g.const(name + ".outlier_idx", channels.astype(np.int64))], axis=-1)
-            extra = g.op("MatMul", [split, g.const(name + ".outlier_w", weight[:, channels].T.copy())])
-            x = g.op("Mul", [x, g.const(name + ".keep", keep)])
-            weight = weight * keep
+        if name in self.smoothing:
+            factors = np.asarray(self.smoothing[name], dtype=np.float32)
+            x = g.op("Mul", [x, g.const(name + ".smooth", (1.0 / factors).astype(np.float32))])
+            weight = weight * factors[None, :]
         scale = np.maximum(np.abs(weight).max(axis=1), 1e-12) / 63.0
         q = np.clip(np.rint(weight / scale[:, None]), -63, 63).astype(np.int8)
-        y = g.op("DynamicQuantizeMatMul", [
+        return g.op("DynamicQuantizeMatMul", [
             x, g.const(name + ".qw", q.T.copy()), g.const(name + ".scale", scale.astype(np.float32)),
             g.const(name + ".zp", np.zeros(len(scale), dtype=np.int8)), g.const(name + ".b", bias.astype(np.float32)),
         ], domain=MS)
-        return g.op("Add", [y, extra]) if extra is not None else y
 
 
 def encoder_graph(weights: dict[str, np.ndarray], config: dict, linear, tap_linear_inputs: bool = False):
@@ -109,13 +114,14 @@ def encoder_graph(weights: dict[str, np.ndarray], config: dict, linear, tap_line
     def w(key: str) -> np.ndarray:
         return np.asarray(weights[key], dtype=np.float32)
 
-    # padding positions get -1e9 before the softmax: exp() makes them exactly 0
-    bias = g.op("Mul", [g.op("Sub", ["mask", g.const("one", np.float32(1.0))]), g.const("big", np.float32(1e9))])
-    bias = g.op("Unsqueeze", [bias, g.const("axes_1_2", np.array([1, 2], dtype=np.int64))])
+    def add_norm(y: str, residual: str, name: str, key: str) -> str:
+        # Add + LayerNormalization, not SkipLayerNormalization: see UNFUSED
+        norm_w, norm_b = g.const(name + ".w", w(key + ".weight")), g.const(name + ".b", w(key + ".bias"))
+        return g.op("LayerNormalization", [g.op("Add", [y, residual]), norm_w, norm_b], axis=-1, epsilon=eps)
+
+    key_padding = g.op("Cast", ["mask"], to=6)  # int32 1/0 per key: padding keys get no attention
     x = g.op("LayerNormalization", ["hidden", g.const("emb.ln.w", w("embeddings.LayerNorm.weight")),
                                     g.const("emb.ln.b", w("embeddings.LayerNorm.bias"))], axis=-1, epsilon=eps)
-    split_heads = g.const("split_heads", np.array([0, 0, heads, head_dim], dtype=np.int64))
-    merge_heads = g.const("merge_heads", np.array([0, 0, hidden], dtype=np.int64))
     thirds = g.const("thirds", np.array([hidden] * 3, dtype=np.int64))
     scale = 1.0 / math.sqrt(head_dim)
     for layer in range(int(config["num_hidden_layers"])):
@@ -127,23 +133,16 @@ def encoder_graph(weights: dict[str, np.ndarray], config: dict, linear, tap_line
                                 w(p + "attention.self.value.bias")])
         qkv = lin(f"l{layer}.qkv", x, qkv_w, qkv_b)
         q, k, v = g.op("Split", [qkv, thirds], outputs=3, axis=-1)
-        # plain ops: ORT's fused MultiHeadAttention measured no faster here (attention is ~20% of the work
-        # at 200 tokens; the Linear layers are the rest)
-        q = g.op("Transpose", [g.op("Reshape", [q, split_heads])], perm=[0, 2, 1, 3])
-        k = g.op("Transpose", [g.op("Reshape", [k, split_heads])], perm=[0, 2, 3, 1])
-        v = g.op("Transpose", [g.op("Reshape", [v, split_heads])], perm=[0, 2, 1, 3])
-        probs = g.op("Softmax", [g.op("Add", [g.op("MatMul", [q, k]), bias])], axis=-1)
-        context = g.op("Transpose", [g.op("MatMul", [probs, v])], perm=[0, 2, 1, 3])
-        context = g.op("Reshape", [context, merge_heads])
+        # ORT's fused kernel: 7% less CPU time than MatMul/Add/Softmax/Transpose ops at 200 tokens (no
+        # [batch, heads, tokens, tokens] bias add, no head transposes); its packed-QKV input is not
+        # implemented on CPU, and three separate int8 products instead of the Split measured no faster
+        context = g.op("MultiHeadAttention", [q, k, v, "", key_padding], domain=MS, num_heads=heads, scale=1.0)
         attn = lin(f"l{layer}.ao", context, w(p + "attention.output.dense.weight"), w(p + "attention.output.dense.bias"))
-        x = g.op("SkipLayerNormalization", [attn, x, g.const(p + "aln.w", w(p + "attention.output.LayerNorm.weight")),
-                                            g.const(p + "aln.b", w(p + "attention.output.LayerNorm.bias"))],
-                 domain=MS, epsilon=eps)
+        x = add_norm(attn, x, p + "aln", p + "attention.output.LayerNorm")
         inner = g.op("Gelu", [lin(f"l{layer}.fi", x, w(p + "intermediate.dense.weight"), w(p + "intermediate.dense.bias"))],
                      domain=MS)
         out = lin(f"l{layer}.fo", inner, w(p + "output.dense.weight"), w(p + "output.dense.bias"))
-        x = g.op("SkipLayerNormalization", [out, x, g.const(p + "oln.w", w(p + "output.LayerNorm.weight")),
-                                            g.const(p + "oln.b", w(p + "output.LayerNorm.bias"))], domain=MS, epsilon=eps)
+        x = add_norm(out, x, p + "oln", p + "output.LayerNorm")
     # mean over real tokens, then unit length (sentence-transformers' Pooling + Normalize)
     mask3 = g.op("Unsqueeze", ["mask", g.const("axis_2", np.array([2], dtype=np.int64))])
     axis1 = g.const("axis_1", np.array([1], dtype=np.int64))

@@ -4,7 +4,7 @@
 
 Built from the verified sentence-transformers folder (rag/models.py): its fp32 weights are written as
 two graphs by rag/e5_graph.py, the word table as a memory-mapped .npy. The int8 graph's outlier
-channels come from a calibration pass over the fp32 graph, and the build fails (ModelError) unless
+channels and their smoothing factors come from a calibration pass over the fp32 graph, and the build fails (ModelError) unless
 the int8 vectors keep cosine >= 0.99 to fp32 on a fixed Korean/English sample; the measured minimum
 is recorded in the folder's stamp.
 """
@@ -20,11 +20,11 @@ import numpy as np
 from rag.e5_format import ModelError
 from rag.models import E5_FOLDER, STAMP, build_once, materialize_e5
 from rag.onnx_embedder import ENCODER_FILES, POSITION_TABLE, WORD_TABLE, OnnxEncoder
-from rag.outliers import CALIBRATION_TEXTS, outlier_channels
+from rag.outliers import CALIBRATION_TEXTS, outlier_channels, smoothing_factors
 
 ONNX_FOLDER = E5_FOLDER + "-onnx"
 # bump when the graphs written below change: old folders are then rebuilt
-ONNX_VERSION = 1
+ONNX_VERSION = 2  # 2: MultiHeadAttention, Add + LayerNormalization, smoothed (not split) outlier channels
 MIN_COSINE = 0.99
 
 # the int8 check: news-like Korean and English of several lengths, names, numbers, mixed script
@@ -69,7 +69,8 @@ def _write(out: Path, e5_folder: Path) -> dict:
 
     absmax = _calibrate(out, weights, config)
     outliers, keep_fp32 = outlier_channels(absmax)
-    onnx.save(encoder_graph(weights, config, Int8Linear(outliers, keep_fp32)), str(out / ENCODER_FILES[True]))
+    smoothing = smoothing_factors(absmax, outliers)
+    onnx.save(encoder_graph(weights, config, Int8Linear(smoothing, keep_fp32)), str(out / ENCODER_FILES[True]))
 
     fp32, int8 = OnnxEncoder(out, quantize=False), OnnxEncoder(out, quantize=True)
     cosines = [float(_embed_one(fp32, t) @ _embed_one(int8, t)) for t in CHECK_TEXTS]
@@ -81,6 +82,7 @@ def _write(out: Path, e5_folder: Path) -> dict:
     return {
         "int8_min_cosine_vs_fp32": round(min(cosines), 5),
         "outlier_channels": {name: ch.tolist() for name, ch in sorted(outliers.items())},
+        "smoothing_factors": {name: [round(float(smoothing[name][c]), 3) for c in ch] for name, ch in sorted(outliers.items())},
         "fp32_linears": sorted(keep_fp32),
     }
 

@@ -35,6 +35,7 @@ from typing import Callable, Sequence, TypeVar
 import numpy as np
 
 from rag.config import EmbeddingSettings
+from rag.e5_graph import UNFUSED
 from rag.embedder_base import PrefixedEmbedder
 
 ENCODER_FILES = {False: "encoder-fp32.onnx", True: "encoder-int8.onnx"}
@@ -62,11 +63,25 @@ def balance(lengths: Sequence[int], bins: int) -> list[list[int]]:
     return [g for g in groups if g]
 
 
+def open_session(graph: Path, save_optimized: Path | None = None):
+    """An ORT session for one of rag/e5_graph.py's graphs, single-threaded (see the module docstring);
+    `save_optimized` writes the graph ORT actually runs, after its fusions."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # one core per forward pass
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if save_optimized is not None:
+        options.optimized_model_filepath = str(save_optimized)
+    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=list(UNFUSED))  # see rag/e5_graph.py
+
+
 class OnnxEncoder:
     """One loaded graph + tokenizer + embedding tables; shared by every embedder built on it."""
 
     def __init__(self, folder: Path, quantize: bool, workers: int = 0) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.folder = Path(folder)
@@ -80,13 +95,7 @@ class OnnxEncoder:
         self.words = np.load(self.folder / WORD_TABLE, mmap_mode="r")
         self.positions = np.load(self.folder / POSITION_TABLE)
         self.workers = workers if workers > 0 else min(os.cpu_count() or 1, 8)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # one core per forward pass; see the module docstring
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(self.folder / ENCODER_FILES[quantize]), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = open_session(self.folder / ENCODER_FILES[quantize])
         self.dimension = int(self.words.shape[1])
         self.max_positions = int(self.positions.shape[0])
         self._pool: ThreadPoolExecutor | None = None

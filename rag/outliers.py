@@ -3,7 +3,8 @@
 int8 dynamic quantization uses one activation scale per call. In e5 the FFN output projection sees a
 few input channels at |x| ~ 30-50 while the rest stay under ~5, so those channels would crush every
 other value to a few int8 levels (cosine 0.96 vs fp32). A tiny calibration pass finds them; they are
-computed in fp32 beside the int8 product (cosine >= 0.99 measured).
+computed in fp32 beside the int8 product (the torch path, cosine >= 0.99 measured) or scaled down
+to the other channels' range with the weight columns scaled up to match (the ONNX path).
 """
 
 from __future__ import annotations
@@ -38,3 +39,22 @@ def outlier_channels(absmax: Mapping[str, np.ndarray]) -> tuple[dict[str, np.nda
         elif len(channels):
             split[name] = channels
     return split, keep_fp32
+
+
+def smoothing_factors(absmax: Mapping[str, np.ndarray], outliers: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per Linear with outliers, a divisor per input channel: 1 for ordinary channels, and for an
+    outlier channel its peak over the largest peak of the ordinary ones, so that after the division
+    no channel exceeds the ordinary range and one int8 scale fits them all.
+
+    >>> smoothing_factors({"fo": np.array([2.0, 40.0, 4.0])}, {"fo": np.array([1])})["fo"].tolist()
+    [1.0, 10.0, 1.0]
+    """
+    factors: dict[str, np.ndarray] = {}
+    for name, channels in outliers.items():
+        peak = np.asarray(absmax[name], dtype=np.float64)
+        ordinary = np.delete(peak, channels)
+        ceiling = float(ordinary.max()) if len(ordinary) else 1.0
+        f = np.ones(len(peak), dtype=np.float32)
+        f[channels] = np.maximum(peak[channels] / max(ceiling, 1e-6), 1.0)
+        factors[name] = f
+    return factors

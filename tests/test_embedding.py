@@ -166,13 +166,14 @@ def test_onnx_build_records_its_check_and_is_built_once(real_embedder, model_cac
     stamp = onnx_stamp(folder)
     assert stamp["int8_min_cosine_vs_fp32"] >= 0.99
     assert stamp["outlier_channels"]  # e5's FFN layers do have them
+    assert stamp["smoothing_factors"].keys() == stamp["outlier_channels"].keys()
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     assert materialize_e5_onnx(model_cache) == folder
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
 
 
 @pytest.mark.slow
-def test_outlier_channels_are_what_keeps_onnx_int8_close_to_fp32(real_embedder, tmp_path):
+def test_outlier_smoothing_is_what_keeps_onnx_int8_close_to_fp32(real_embedder, tmp_path):
     import json
 
     import onnx
