@@ -125,12 +125,21 @@ class GenerationSettings:
     # llama.cpp's fused attention (local GGUF): the prompt is evaluated ~25% faster on 2 cores, and
     # prompt evaluation is most of the time to the first token (bench/results/answer_latency_2026-12-02.md)
     flash_attn: bool = True
+    # llama.cpp's repacked weights ("extra buffer types": AMX tiles, interleaved AVX blocks). On CPUs with
+    # AMX (Intel Sapphire Rapids and later) its AMX matrix product crashes the whole process on some
+    # machines (SIGSEGV / general protection fault in ggml_backend_amx_mul_mat, ggml-org/llama.cpp#20824):
+    # "auto" repacks except where the CPU advertises AMX; "on" / "off" force it
+    repack: str = "auto"
     max_tokens: int = 256
     temperature: float = 0.0
     base_url: str = ""  # OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
     api_key: str = ""
     server_model: str = ""  # model name sent to the server
     timeout_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.repack not in ("auto", "on", "off"):
+            raise SettingsError(f"setting generation.repack: auto, on or off, not {self.repack!r}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ Every backend failure (missing model, dead server, timeout, prompt too long) is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from dataclasses import dataclass
@@ -62,8 +63,10 @@ class LlamaCppGenerator:
     """
 
     def __init__(self, model_path: Path, n_ctx: int = 4096, n_threads: int = 0, temperature: float = 0.0,
-                 name: str = "", flash_attn: bool = True) -> None:
+                 name: str = "", flash_attn: bool = True, repack: bool | None = None) -> None:
         self.model_path = Path(model_path)
+        # None: as setting generation.repack = "auto" (see repack_weights)
+        self._repack = repack_weights("auto") if repack is None else repack
         self.name = name or f"local:{self.model_path.name}"
         self._n_ctx = n_ctx
         self._flash_attn = flash_attn
@@ -84,9 +87,10 @@ class LlamaCppGenerator:
                 raise GenerationError(f"model file not found: {self.model_path}")
             try:
                 # chat_format=None: llama-cpp-python takes the chat template stored in the GGUF
-                self._llm = Llama(model_path=str(self.model_path), n_ctx=self._n_ctx, n_threads=self._n_threads,
-                                  n_threads_batch=self._n_threads, n_batch=512, flash_attn=self._flash_attn,
-                                  verbose=False)
+                with _model_params(repack=self._repack):
+                    self._llm = Llama(model_path=str(self.model_path), n_ctx=self._n_ctx,
+                                      n_threads=self._n_threads, n_threads_batch=self._n_threads, n_batch=512,
+                                      flash_attn=self._flash_attn, verbose=False)
             except ValueError as exc:
                 raise GenerationError(f"cannot load model {self.model_path.name}: {exc}") from exc
         return self._llm
@@ -211,4 +215,48 @@ def load_generator(settings: GenerationSettings, cache_dir: Path) -> Generator:
     except ModelNotFoundError as exc:
         raise GenerationError(str(exc)) from exc
     return LlamaCppGenerator(path, settings.n_ctx, settings.n_threads, settings.temperature,
-                             name=f"local:{settings.model}", flash_attn=settings.flash_attn)
+                             name=f"local:{settings.model}", flash_attn=settings.flash_attn,
+                             repack=repack_weights(settings.repack))
+
+
+def cpu_has_amx(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU advertises AMX tiles (the "amx_tile" flag of Linux's /proc/cpuinfo)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return False
+    return any(line.startswith("flags") and "amx_tile" in line.split() for line in cpuinfo.splitlines())
+
+
+def repack_weights(setting: str, cpuinfo: str | None = None) -> bool:
+    """Setting generation.repack ("auto", "on", "off") -> whether llama.cpp may repack the weights."""
+    return setting == "on" or (setting == "auto" and not cpu_has_amx(cpuinfo))
+
+
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _model_params(repack: bool) -> Iterator[None]:
+    """Models loaded inside get llama.cpp's weight repacking (use_extra_bufts) off when `repack` is
+    False: llama-cpp-python's Llama() takes no argument for it, it reads the library's defaults."""
+    if repack:
+        yield
+        return
+    import llama_cpp.llama_cpp as low
+
+    with _PARAMS_LOCK:
+        default = low.llama_model_default_params
+
+        def without_repacking() -> Any:
+            params = default()
+            if hasattr(params, "use_extra_bufts"):
+                params.use_extra_bufts = False
+            return params
+
+        low.llama_model_default_params = without_repacking
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = default

@@ -163,3 +163,29 @@ def test_the_primed_system_prompt_survives_a_prompt_of_another_shape(small_model
     assert prompt_after_prime < system_tokens / 2
     assert evaluated[0] == prompt_after_prime  # only the question part, as right after priming
     assert again == first
+
+
+def test_weight_repacking_is_off_where_the_cpu_advertises_amx() -> None:
+    from rag.config import GenerationSettings, SettingsError
+    from rag.generation import cpu_has_amx, repack_weights
+
+    amx = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f amx_bf16 amx_tile amx_int8\n"
+    plain = "processor\t: 0\nflags\t\t: fpu sse avx2 fma\n"
+    assert cpu_has_amx(amx) and not cpu_has_amx(plain) and not cpu_has_amx("")
+    assert repack_weights("auto", amx) is False and repack_weights("auto", plain) is True
+    assert repack_weights("on", amx) is True and repack_weights("off", plain) is False
+    with pytest.raises(SettingsError, match="generation.repack"):
+        GenerationSettings(repack="maybe")
+
+
+def test_a_model_loaded_without_repacking_gets_the_library_parameter_and_the_default_comes_back() -> None:
+    llama_low = pytest.importorskip("llama_cpp.llama_cpp")
+    from rag.generation import _model_params
+
+    original = llama_low.llama_model_default_params
+    with _model_params(repack=False):
+        assert llama_low.llama_model_default_params().use_extra_bufts is False
+    assert llama_low.llama_model_default_params is original
+    assert original().use_extra_bufts is True
+    with _model_params(repack=True):
+        assert llama_low.llama_model_default_params is original
