@@ -11,7 +11,7 @@ from typing import Sequence
 from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, to_citation, weighted_terms
 from rag.config import AnswerSettings
 from rag.plaintext import plain_text
-from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
+from rag.slots import NUMERIC, asked_slot, asks_several, holds_a_number, slot_values
 from rag.types import Citation, Evidence
 
 
@@ -41,10 +41,12 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     # evidence comes best first (the fitted ranker's order); a claim must answer the question, so a
     # sentence holding a value of the asked kind leads unless the ranker is far surer of one that
     # holds none: the ranker already weighs the asked kind among its features, and the value
-    # reading misses values (a name Kiwi does not tag, "100m" for 몇m)
+    # reading misses values (a name Kiwi does not tag, "100m" for 몇 m). A number is told by its
+    # shape: for a number, a date or a year, a sentence holding no numeral at all never leads
     first_holder = next((i for i in range(len(evidence)) if holds[i]), None)
     bar = evidence[first_holder].score if first_holder is not None else 0.0
-    lead = [holds[i] or evidence[i].score * slot_miss_factor > bar for i in range(len(evidence))]
+    could = [asked.slot not in NUMERIC or holds_a_number(m) for m in morphemes]
+    lead = [holds[i] or (could[i] and evidence[i].score * slot_miss_factor > bar) for i in range(len(evidence))]
     ranked = sorted(range(len(evidence)), key=lambda i: (not lead[i], i))
     best = ranked[0]
     chosen = [best]

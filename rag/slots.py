@@ -78,6 +78,13 @@ def _last_noun(morphemes: Sequence[Morpheme]) -> str:
     return ""
 
 
+def holds_a_number(morphemes: Sequence[Morpheme]) -> bool:
+    """Whether a sentence's morphemes hold a figure written in digits ("100m", "2013년", "3학년"): for
+    얼마/몇/언제 a sentence without one cannot answer, whatever unit its number carries (a counting
+    word such as "하나로" is no value)."""
+    return any(any(ch.isdigit() for ch in form) for _, form, *_ in morphemes)
+
+
 def slot_values(morphemes: Sequence[Morpheme], asked: Asked, known: set[str],
                 units: Mapping[str, str]) -> list[tuple[int, int]]:
     """Character spans of the values of the asked kind in a sentence that `known` (the question's
