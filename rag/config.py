@@ -175,7 +175,8 @@ class AnswerSettings:
     second_share: float = 0.5
     # when a question asks a kind of value, a sentence holding none of that kind counts this share of
     # its fitted probability in choosing the extractive answer's lead (0: any sentence holding one
-    # leads; 1: the ranker's order alone); chosen on the calibration halves (eval.replay)
+    # leads; 1: the ranker's order alone; for a number, date or year only a sentence with a figure in
+    # digits may lead at all); chosen on the calibration halves (eval.replay)
     slot_miss_factor: float = 0.5
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length

@@ -25,7 +25,7 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     A second sentence joins when the ranker gives it at least `second_share` of the first one's
     probability (setting answer.second_share). When the question asks a kind of value, a sentence
     holding none counts `slot_miss_factor` of its probability in choosing the lead (setting
-    answer.slot_miss_factor)."""
+    answer.slot_miss_factor) — for a number, a date or a year only if it holds a figure in digits."""
     if not evidence:
         return "", ()
     multi = asks_several(question, korean.lexicon)
@@ -42,7 +42,7 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     # sentence holding a value of the asked kind leads unless the ranker is far surer of one that
     # holds none: the ranker already weighs the asked kind among its features, and the value
     # reading misses values (a name Kiwi does not tag, "100m" for 몇 m). A number is told by its
-    # shape: for a number, a date or a year, a sentence holding no numeral at all never leads
+    # shape: for a number, a date or a year, a sentence holding no figure in digits never leads
     first_holder = next((i for i in range(len(evidence)) if holds[i]), None)
     bar = evidence[first_holder].score if first_holder is not None else 0.0
     could = [asked.slot not in NUMERIC or holds_a_number(m) for m in morphemes]
