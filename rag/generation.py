@@ -87,7 +87,7 @@ class LlamaCppGenerator:
                 raise GenerationError(f"model file not found: {self.model_path}")
             try:
                 # chat_format=None: llama-cpp-python takes the chat template stored in the GGUF
-                with _model_params(repack=self._repack):
+                with llama_model_params(repack=self._repack):
                     self._llm = Llama(model_path=str(self.model_path), n_ctx=self._n_ctx,
                                       n_threads=self._n_threads, n_threads_batch=self._n_threads, n_batch=512,
                                       flash_attn=self._flash_attn, verbose=False)
@@ -238,7 +238,7 @@ _PARAMS_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _model_params(repack: bool) -> Iterator[None]:
+def llama_model_params(repack: bool) -> Iterator[None]:
     """Models loaded inside get llama.cpp's weight repacking (use_extra_bufts) off when `repack` is
     False: llama-cpp-python's Llama() takes no argument for it, it reads the library's defaults."""
     if repack:

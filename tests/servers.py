@@ -20,33 +20,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# llama.cpp repacks weights into "extra buffer types" when the CPU has them; on CPUs with AMX (Intel
-# Sapphire Rapids and later) its AMX matrix product crashes the process on the first batch of our e5
-# GGUF (SIGSEGV in ggml_backend_amx_mul_mat, ggml-org/llama.cpp#20824, machine-dependent). llama.cpp's
-# own llama-server has `--no-repack` for this; llama-cpp-python's server has no flag, so the tests start
-# it with the model parameter that flag sets (use_extra_bufts = false).
-NO_REPACK_SERVER = """
+# llama.cpp repacks weights into "extra buffer types" when the CPU has them; on CPUs with AMX its AMX
+# matrix product crashes the process on the first batch of our e5 GGUF (ggml-org/llama.cpp#20824).
+# llama-cpp-python's server has no flag for it: it is started inside the same loading parameters the
+# app's own generator uses (rag.generation, setting generation.repack = "auto").
+SERVER_LAUNCHER = """
 import runpy
-import llama_cpp.llama_cpp as low
-default = low.llama_model_default_params
-def without_repacking():
-    params = default()
-    params.use_extra_bufts = False
-    return params
-low.llama_model_default_params = without_repacking
-runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+from rag.generation import llama_model_params, repack_weights
+with llama_model_params(repack=repack_weights("auto")):
+    runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 """
 
 
 @contextlib.contextmanager
 def llama_cpp_server(model: Path, log_dir: Path, *args: str, start_timeout_s: float = 120) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server for `model` (weights not repacked, see
-    NO_REPACK_SERVER); yields its base URL (…/v1)."""
+    """llama-cpp-python's OpenAI-compatible server for `model` (weights repacked as the app's
+    generator would, see SERVER_LAUNCHER); yields its base URL (…/v1)."""
     port = free_port()
     log_path = log_dir / "server.log"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-c", NO_REPACK_SERVER, "--model", str(model), "--host", "127.0.0.1",
+            [sys.executable, "-c", SERVER_LAUNCHER, "--model", str(model), "--host", "127.0.0.1",
              "--port", str(port), *args],
             stdout=log, stderr=subprocess.STDOUT, cwd=log_dir,
         )

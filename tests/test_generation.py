@@ -180,12 +180,12 @@ def test_weight_repacking_is_off_where_the_cpu_advertises_amx() -> None:
 
 def test_a_model_loaded_without_repacking_gets_the_library_parameter_and_the_default_comes_back() -> None:
     llama_low = pytest.importorskip("llama_cpp.llama_cpp")
-    from rag.generation import _model_params
+    from rag.generation import llama_model_params
 
     original = llama_low.llama_model_default_params
-    with _model_params(repack=False):
+    with llama_model_params(repack=False):
         assert llama_low.llama_model_default_params().use_extra_bufts is False
     assert llama_low.llama_model_default_params is original
     assert original().use_extra_bufts is True
-    with _model_params(repack=True):
+    with llama_model_params(repack=True):
         assert llama_low.llama_model_default_params is original
