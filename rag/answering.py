@@ -157,7 +157,8 @@ class Answerer:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
         draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
-                                                   slot_miss_factor=budget.slot_miss_factor)
+                                                   slot_miss_factor=budget.slot_miss_factor,
+                                                   neighbour_share=budget.neighbour_share)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()

@@ -178,6 +178,10 @@ class AnswerSettings:
     # leads; 1: the ranker's order alone; for a number, date or year only a sentence with a figure in
     # digits may lead at all); chosen on the calibration halves (eval.replay)
     slot_miss_factor: float = 0.5
+    # the sentence next to the lead in its article (the answer is often one sentence away from the words
+    # the question repeats) joins a one-part answer of one sentence when the ranker gives it at least
+    # this share of the lead's probability (0: never); chosen on the calibration halves (eval.replay)
+    neighbour_share: float = 0.1
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -193,6 +197,9 @@ class AnswerSettings:
         if not 0.0 <= self.second_share <= 1.0:
             raise SettingsError(f"setting answer.second_share: a share of the first sentence's probability "
                                 f"between 0 and 1, not {self.second_share}")
+        if not 0.0 <= self.neighbour_share <= 1.0:
+            raise SettingsError(f"setting answer.neighbour_share: a share of the lead sentence's probability "
+                                f"between 0 and 1, not {self.neighbour_share}")
         if not 0.0 <= self.slot_miss_factor <= 1.0:
             raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
                                 f"between 0 and 1, not {self.slot_miss_factor}")

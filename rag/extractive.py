@@ -19,7 +19,8 @@ from rag.types import Citation, Evidence
 def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
                       max_sentences: int | None = None,
                       second_share: float = AnswerSettings.second_share,
-                      slot_miss_factor: float = AnswerSettings.slot_miss_factor) -> tuple[str, tuple[Citation, ...]]:
+                      slot_miss_factor: float = AnswerSettings.slot_miss_factor,
+                      neighbour_share: float = AnswerSettings.neighbour_share) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure.
 
     A second sentence joins when the ranker gives it at least `second_share` of the first one's
@@ -71,6 +72,16 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         if adds or close or unsure:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
+    if neighbour_share > 0 and len(chosen) < max_sentences:
+        # the answer is often one sentence away from the words the question repeats ("이 기능은 …" after
+        # the sentence that names it; the figure in the sentence after the one that restates the
+        # question): a sentence next to the lead in its article joins at a lower bar than any other
+        lead_ev = evidence[best]
+        beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], lead_ev)
+                  and not (asked.slot in NUMERIC and not holds[i])]
+        beside = [i for i in beside if evidence[i].score >= neighbour_share * lead_ev.score > 0]
+        if beside:
+            chosen.append(max(beside, key=lambda i: evidence[i].score))
     if multi:
         # a question in several parts names each part ("SKT와 LGU+ … 각각"): a name no chosen sentence
         # mentions gets the best sentence that does
@@ -107,6 +118,11 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     # an answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)
     text = " ".join(f"{_strip_end(plain_text(evidence[i].text))} [{evidence[i].n}]." for i in chosen)
     return text, tuple(to_citation(evidence[i], 1.0) for i in chosen)
+
+
+def _adjacent(a: Evidence, b: Evidence) -> bool:
+    """Two sentences of one article with nothing but spacing between them."""
+    return a.doc_id == b.doc_id and (0 <= a.start - b.end <= 2 or 0 <= b.start - a.end <= 2)
 
 
 def _question_parts(question: str) -> list[str]:

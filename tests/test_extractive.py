@@ -29,13 +29,42 @@ def test_a_second_sentence_joins_when_the_ranker_cannot_tell_the_two_apart(korea
     question = "노아의 방주는 무엇으로 만들었나?"
     first = "노아는 방주를 만들고 가족과 함께 배에 올랐다."
     second = "방주의 재료는 고페르나무였다고 전한다."
+    # (a sentence further on in the article: the lead's neighbour has a rule of its own, below)
     pool = lambda share: [Evidence(1, "a.txt", first, 0, len(first), score=0.6),  # noqa: E731
-                          Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=share * 0.6)]
+                          Evidence(2, "a.txt", second, len(first) + 40, len(first) + 40 + len(second), score=share * 0.6)]
     text, citations = extractive_answer(question, pool(0.8), korean)
     assert "고페르나무" in text and len(citations) == 2
     # far less likely than the first: the answer stays one sentence
     text, citations = extractive_answer(question, pool(0.2), korean)
     assert "고페르나무" not in text and len(citations) == 1
+
+
+def test_the_sentence_next_to_the_lead_joins_at_a_lower_bar(korean: KoreanText) -> None:
+    from rag.config import AnswerSettings
+    from rag.types import Evidence
+
+    question = "별도 통신 장치를 달아야 쓸 수 있는 기능은?"
+    named = "새 모델에는 원격 시동 기능이 들어갔다."
+    lead = "이 기능은 별도 통신 장치를 달아야 쓸 수 있다."  # restates the question; the name is before it
+    after = len(named) + 1
+
+    def pool(gap: int, share: float) -> list[Evidence]:
+        return [Evidence(1, "a.txt", lead, after, after + len(lead), score=0.6),
+                Evidence(2, "a.txt", named, after - len(named) - 1 - gap, after - 1 - gap, score=share * 0.6)]
+
+    # the ranker gives the naming sentence a fifth of the lead: too little for a second sentence
+    # anywhere else, enough for the lead's neighbour
+    text, citations = extractive_answer(question, pool(0, 0.2), korean, neighbour_share=AnswerSettings.neighbour_share)
+    assert "원격 시동" in text and len(citations) == 2
+    assert text.index("원격 시동") < text.index("이 기능은")  # in article order
+    for kept in (extractive_answer(question, pool(0, 0.2), korean, neighbour_share=0.0)[0],  # rule off
+                 extractive_answer(question, pool(30, 0.2), korean)[0],  # not next to the lead
+                 extractive_answer(question, pool(0, 0.05), korean)[0]):  # the ranker all but rules it out
+        assert "원격 시동" not in kept
+    # a question asking a number: a neighbour without a figure is no part of its answer
+    numeric = "별도 통신 장치는 몇 개가 필요한가?"
+    text, citations = extractive_answer(numeric, pool(0, 0.2), korean)
+    assert len(citations) == 1
 
 
 def test_a_name_kiwi_does_not_tag_is_left_to_the_ranker_but_a_number_is_not(korean: KoreanText) -> None:
