@@ -50,9 +50,12 @@ def asked_slot(morphemes: Sequence[Morpheme], lexicon: Lexicon) -> Asked:
         if not slot:
             continue
         if word == "몇":  # the counter after it says what is counted: 몇 년 (a year), 몇 명 (people), 몇 %
-            unit = next((f for t, f, _, _ in morphemes[i + 1:i + 2] if t in ("NNB", "NNG", "SW")), "")
-            if lexicon.units.get(unit) in ("year", "date", "percent"):
-                return Asked(lexicon.units[unit], word, unit)
+            unit = next((f for t, f, _, _ in morphemes[i + 1:i + 2] if t in ("NNB", "NNG", "SW", "SL")), "")
+            kind = lexicon.units.get(unit.lower())
+            if kind in ("year", "date", "percent"):
+                return Asked(kind, word, unit)
+            if kind == "measure":  # 몇 m, 몇 kg: a measure is answered by an amount ("115m"), not a count
+                return Asked("amount", word, unit)
             return Asked("count", word, unit)
         return Asked(slot, word)
     head = _last_noun(morphemes)

@@ -110,20 +110,20 @@ def test_a_sentence_the_ranker_is_far_surer_of_leads_though_the_value_reading_mi
     from rag.config import AnswerSettings
     from rag.types import Evidence
 
-    question = "새 다리의 길이는 몇 m인가?"
-    first = "새 다리는 길이 120m로 설계됐다."  # "120m" is no count to the value reading ("몇 m")
-    second = "다리 공사에는 3개 업체가 참여했다."  # a count, but the ranker gives it a twelfth
+    question = "결승전은 몇 대 몇으로 끝났나?"
+    first = "결승전은 3:1로 끝났다."  # "3:1" is no count to the value reading ("몇 대 몇")
+    second = "결승전에는 관중 2만 명이 모였다."  # a count, but the ranker gives it a twelfth
     pool = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
             Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.05)]
     text, _ = extractive_answer(question, pool, korean, slot_miss_factor=AnswerSettings.slot_miss_factor)
-    assert text.startswith("새 다리는 길이 120m")
+    assert text.startswith("결승전은 3:1")
     # with the asked kind of value deciding alone, the count leads and the answer is lost
     text, _ = extractive_answer(question, pool, korean, slot_miss_factor=0.0)
-    assert "120m" not in text
+    assert "3:1" not in text
     # when the ranker is about as sure of both, the sentence holding the asked kind still leads
     close = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
              Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.4)]
-    text, _ = extractive_answer("공사에 참여한 업체는 몇 개인가?", close, korean)
-    assert text.startswith("다리 공사에는 3개")
-    text, _ = extractive_answer("공사에 참여한 업체는 몇 개인가?", close, korean, slot_miss_factor=1.0)
-    assert text.startswith("새 다리는")
+    text, _ = extractive_answer("결승전에 모인 관중은 몇 명인가?", close, korean)
+    assert text.startswith("결승전에는 관중 2만 명")
+    text, _ = extractive_answer("결승전에 모인 관중은 몇 명인가?", close, korean, slot_miss_factor=1.0)
+    assert text.startswith("결승전은 3:1")

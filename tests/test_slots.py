@@ -21,6 +21,8 @@ def asked(korean: KoreanText, question: str) -> Asked:
     ("몇 년에 설립되었나?", "year"),                         # the counter after 몇 decides
     ("몇 명이 참석했나?", "count"),
     ("시간당 생산량은 최대 몇 % 늘었나?", "percent"),
+    ("새 다리는 몇m 길이로 지어졌나?", "amount"),             # a measure (Latin unit) is an amount
+    ("몇 km를 달렸나?", "amount"),
     ("LG이노텍의 동반성장 펀드 규모는?", "amount"),
     ("When did the program start?", "date"),
     ("공정거래법이 바뀐 이유는 무엇인가?", ""),               # what / why: no typed slot
@@ -45,6 +47,9 @@ def test_a_sentence_answers_only_with_a_value_of_the_asked_kind(korean: KoreanTe
     assert not holds(korean, q, "3 현대자동차 · 동반성장지수 최우수 · 제3기 원원 아너스")
     assert holds(korean, "몇 명이 참석했나?", "협력사 임직원 300여 명이 참석했다.")
     assert not holds(korean, "몇 명이 참석했나?", "행사는 2018년 11월 20일에 열렸다.")
+    # "몇 m" is answered by a length, not by the house number of the sentence beside it
+    assert holds(korean, "새 다리는 몇m 길이로 지어졌나?", "강을 따라 115m 길이로 지어진 다리다.")
+    assert not holds(korean, "새 다리는 몇m 길이로 지어졌나?", "다리는 중앙로 215번지 앞에 있다.")
 
 
 def test_a_name_the_question_already_gives_is_no_answer(korean: KoreanText):
