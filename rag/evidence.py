@@ -1,7 +1,7 @@
 """Evidence selection: the sentences that answer the question, ranked by what predicts that they do.
 
 Candidates are the sentences of the retrieved chunks and their neighbours (the answer is often one
-sentence away from the words the question repeats). Each gets features — lexical coverage of the
+sentence away from the words the question repeats), and the whole paragraph of the best hit. Each gets features — lexical coverage of the
 question, the same with its title and the sentence before, its neighbours' coverage, the question's
 names in it, whether it holds the kind of value asked for (`rag.slots`), the retrieval score of its
 chunk, how much it adds to the question, and the e5 similarity of question and sentence — and a
@@ -67,7 +67,8 @@ class Candidate:
 
 def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Article | None],
                       korean: Tokenizer) -> list[Candidate]:
-    """The sentences of the retrieved chunks, plus the sentence before and after each chunk."""
+    """The sentences of the retrieved chunks, plus the sentence before and after each chunk, and every
+    sentence of the best (first) hit's paragraph."""
     out: list[Candidate] = []
     seen: set[tuple[str, int]] = set()
     articles = [article_lookup(hit.chunk.doc_id) for hit in hits]
@@ -88,6 +89,13 @@ def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Artic
         if not inside:
             continue
         around = [i for i in (inside[0] - 1, inside[-1] + 1) if 0 <= i < len(spans)]
+        if hit is hits[0]:
+            # the best hit's paragraph is read whole: a passage that answers often names the asked
+            # thing sentences away from the words the question repeats ("… 이 기능은 …")
+            para_start = text.rfind("\n", 0, chunk.start - offset) + 1
+            para_end = text.find("\n", chunk.end - offset)
+            para_end = len(text) if para_end < 0 else para_end
+            around += [i for i, (a, b) in enumerate(spans) if a >= para_start and b <= para_end]
         for i in sorted(set(inside) | set(around)):
             a, b = spans[i]
             if (chunk.doc_id, offset + a) in seen or len(text[a:b].strip()) < 8:

@@ -56,13 +56,30 @@ def test_the_sentence_after_the_chunk_is_a_candidate_and_can_answer(korean: Kore
     question = "정책 금융기관 통폐합이 거론된 해는?"
     hit = policy_hit("당시", "거론했다.")
     found = gather_candidates([hit], {POLICY.doc_id: POLICY}.get, korean)
-    assert [c.in_chunk for c in found] == [True, False]
+    assert [c.in_chunk for c in found][:2] == [True, False]
     assert "2013년" in found[1].text and found[1].before == found[0].text
     ranked = select_evidence(question, [hit], {POLICY.doc_id: POLICY}.get, korean, max_evidence=3, max_chars=2000)
     assert any("2013년" in ev.text for ev in ranked)
     # it holds the asked kind of value: the answer is made of it, not of the sentence repeating the question
     text, _ = extractive_answer(question, ranked, korean)
     assert "2013년" in text and "김석동" not in text
+
+
+def test_the_best_hits_whole_paragraph_is_read_but_only_the_neighbours_of_other_hits(korean: KoreanText) -> None:
+    text = ("새 모델에는 원격 시동 기능이 들어갔다. 차량 상태는 앱으로 확인한다. 지도는 매달 새로 받는다. "
+            "이 기능은 별도 통신 장치를 달아야 쓸 수 있다.\n다음 문단의 첫 문장이다. 다음 문단의 둘째 문장이다.")
+    article = Article(doc_id="car.txt", title="새 모델", text=text)
+    start = text.index("이 기능은")
+    end = text.index("있다.") + len("있다.")
+    chunk = Chunk(chunk_id="car#3", doc_id="car.txt", text=text[start:end], start=start, end=end, title="새 모델")
+    best = gather_candidates([Hit(chunk, score=0.8, rank=1)], {"car.txt": article}.get, korean)
+    # three sentences before the chunk: the naming one is a candidate only because the paragraph is read whole
+    assert any("원격 시동" in c.text for c in best)
+    assert not any("다음 문단의 둘째" in c.text for c in best)  # another paragraph: its first sentence only
+    other = Chunk(chunk_id="x#0", doc_id="x.txt", text="다른 기사의 문장이다.", start=0, end=11, title="x")
+    second = gather_candidates([Hit(other, score=0.9, rank=1), Hit(chunk, score=0.8, rank=2)],
+                               {"car.txt": article, "x.txt": Article("x.txt", "x", "다른 기사의 문장이다.")}.get, korean)
+    assert not any("원격 시동" in c.text for c in second)
 
 
 def test_a_command_and_the_questions_own_words_are_never_evidence(korean: KoreanText) -> None:
@@ -77,7 +94,8 @@ def test_a_command_and_the_questions_own_words_are_never_evidence(korean: Korean
 
 
 def _whole_article_candidates(hits, lookup, korean) -> list[Candidate]:
-    """The candidates as they were found before the line windows: every hit's article split whole."""
+    """The candidates as they were found before the line windows: every hit's article split whole
+    (and the first hit's paragraph, its lines from the chunk's first to its last, in full)."""
     out, seen = [], set()
     for hit in hits:
         chunk, text = hit.chunk, lookup(hit.chunk.doc_id).text
@@ -85,7 +103,12 @@ def _whole_article_candidates(hits, lookup, korean) -> list[Candidate]:
         inside = [i for i, (a, b) in enumerate(spans) if a >= chunk.start and b <= chunk.end]
         if not inside:
             continue
-        for i in sorted(set(inside) | {i for i in (inside[0] - 1, inside[-1] + 1) if 0 <= i < len(spans)}):
+        around = {i for i in (inside[0] - 1, inside[-1] + 1) if 0 <= i < len(spans)}
+        if hit is hits[0]:
+            lo = text.rfind("\n", 0, chunk.start) + 1
+            hi = text.find("\n", chunk.end) if "\n" in text[chunk.end:] else len(text)
+            around |= {i for i, (a, b) in enumerate(spans) if a >= lo and b <= hi}
+        for i in sorted(set(inside) | around):
             a, b = spans[i]
             if (chunk.doc_id, a) in seen or len(text[a:b].strip()) < 8:
                 continue
