@@ -50,6 +50,10 @@ def short_answer(question: str, claims: Sequence[str], korean: Tokenizer) -> str
         if not spans:
             continue
         spans = _joined([_word(span, morphemes) for span in spans], claim)
+        # a name ("서울 서초구") is a surer value than a common noun before a particle ("주최로")
+        if asked.slot == "place":
+            named = [sp for sp in spans if any(t == "NNP" and s >= sp[0] and e <= sp[1] for t, _, s, e in morphemes)]
+            spans = named or spans
         anchors = [(s + e) / 2 for t, f, s, e in morphemes if _term(t, f) in known]
         best = min(spans, key=lambda sp: (_distance(sp, anchors), sp[0]))
         return claim[best[0]:best[1]].strip()

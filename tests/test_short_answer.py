@@ -42,3 +42,9 @@ def test_questions_that_ask_no_kind_of_value_get_none(korean) -> None:
 def test_claims_are_the_text_before_each_citation_marker() -> None:
     assert claims_of("A사는 2019년 설립됐다 [1]. 본사는 서울 [2, 3].") == ["A사는 2019년 설립됐다", "본사는 서울"]
     assert claims_of("인용이 없는 답") == []
+
+
+def test_a_place_name_beats_a_common_noun_before_a_particle(korean) -> None:
+    # "주최로" (a noun before 로) reads as a place too, and it stands nearer the question's words
+    claim = "20일 서울 서초구 더케이호텔에서 KT 주최로 열린 파트너스 데이에서 회장이 인사말을 하고 있다"
+    assert short_answer("KT 파트너스 데이는 어디에서 열렸나?", [claim], korean).startswith("서울 서초구")
