@@ -18,8 +18,8 @@ def _record(question: str, answers: list[list[str]], sentences: list[tuple[str, 
 
 
 RECORDS = [
-    _record("새 다리의 길이는 몇 m인가?", [["120m"]],
-            [("새 다리는 길이 120m로 설계됐다.", 0.6), ("다리 공사에는 3개 업체가 참여했다.", 0.05)]),
+    _record("결승전은 몇 대 몇으로 끝났나?", [["3:1"]],
+            [("결승전은 3:1로 끝났다.", 0.6), ("결승전에는 관중 2만 명이 모였다.", 0.05)]),
     # refused and unanswerable records are not replayed
     {"question": "x", "answers": [], "refused": False, "evidence": []},
     {"question": "y", "answers": [["z"]], "refused": True, "evidence": []},
@@ -30,7 +30,7 @@ def test_replay_scores_each_value_of_a_setting_over_the_kept_records(korean: Kor
     base = {"second_share": 0.5, "slot_miss_factor": 0.5}
     got = replay(RECORDS, korean, "slot_miss_factor", [0.0, 0.5], base)
     assert got[0.0][0] == 0.0 and got[0.5][0] == 1.0
-    assert got[0.5][1] == len("새 다리는 길이 120m로 설계됐다 [1].")
+    assert got[0.5][1] == len("결승전은 3:1로 끝났다 [1].")
 
 
 def test_the_chosen_value_is_the_best_mean_over_sets_first_on_ties() -> None:
