@@ -196,6 +196,10 @@ class Pipeline:
         """The top-n of each retriever, with both scores completed on their union (fusion input)."""
         return self._searcher.candidates(question, n, filters)
 
+    def fusion_inputs(self, question: str, n: int, filters: Filters | None = None):
+        """The candidates, their ranking coverage and chunks: `rag.search.hybrid_hits` ranks them."""
+        return self._searcher.fusion_inputs(question, n, filters)
+
     def article(self, doc_id: str) -> Article | None:
         return cached_article(self._searcher.view(), self.raw_store(), doc_id)
 

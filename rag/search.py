@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol, Sequence
 
-from rag.config import Settings
+from rag.config import RetrievalSettings, Settings
 from rag.filters import matches
 from rag.glossary import with_glosses
 from rag.periods import credit_period, find_period
@@ -110,20 +110,23 @@ class Searcher:
         conf = self.settings.retrieval
         k = k or conf.k
         found, chunks = self._candidates(question, max(conf.candidates, k), filters)
-        rankings = {
-            "dense": _by_score(found.dense_only),
-            "keyword": _by_score(found.keyword_only),
-            "hybrid": fuse_calibrated(found.dense, self._ranking_coverage(question, found, chunks), conf.dense_weight),
-        }
         out: dict[str, list[Hit]] = {}
         for mode in modes:
-            ranked = [(chunks[i], s) for i, s in rankings[mode] if i in chunks]
-            hits = make_hits(
-                cap_per_source(ranked, k, conf.per_source_cap), found.dense, found.keyword, found.coverage,
-                conf.dense_weight,
-            )
-            out[mode] = [h for h in hits if h.score >= conf.min_score] if mode == "hybrid" else hits
+            if mode == "hybrid":
+                out[mode] = hybrid_hits(found, self._ranking_coverage(question, found, chunks), chunks, k, conf)
+                continue
+            ranked = [(chunks[i], s) for i, s in _by_score(found.dense_only if mode == "dense" else found.keyword_only)
+                      if i in chunks]
+            out[mode] = make_hits(cap_per_source(ranked, k, conf.per_source_cap), found.dense, found.keyword,
+                                  found.coverage, conf.dense_weight)
         return out
+
+    def fusion_inputs(self, question: str, n: int, filters: Filters | None = None
+                      ) -> tuple[Candidates, dict[str, float], dict[str, Chunk]]:
+        """What `hybrid_hits` ranks: the candidates, their ranking coverage and their chunks (for
+        replaying fusion settings in memory, bench/tune_fusion_sets.py)."""
+        found, chunks = self._candidates(question, n, filters)
+        return found, self._ranking_coverage(question, found, chunks), chunks
 
     def _ranking_coverage(self, question: str, found: Candidates, chunks: dict[str, Chunk]) -> dict[str, float]:
         """Coverage for ordering the hybrid ranking: a period the question names ("2021년", "지난해")
@@ -171,6 +174,31 @@ class Searcher:
         coverage = index.coverages(terms, dense)
         chunks = {c: s.chunk for c, s in visible.items()}
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
+
+
+def hybrid_hits(found: Candidates, ranking_coverage: dict[str, float], chunks: dict[str, Chunk], k: int,
+                conf: RetrievalSettings) -> list[Hit]:
+    """The hybrid top k: fused on `ranking_coverage`, capped per source, scored on the plain coverage,
+    hits under `conf.min_score` dropped."""
+    fused = fuse_calibrated(found.dense, ranking_coverage, conf.dense_weight)
+    ranked = [(chunks[i], s) for i, s in fused if i in chunks]
+    hits = make_hits(cap_per_source(ranked, k, conf.per_source_cap), found.dense, found.keyword, found.coverage,
+                     conf.dense_weight)
+    return [h for h in hits if h.score >= conf.min_score]
+
+
+def narrow(found: Candidates, ranking_coverage: dict[str, float], n: int) -> tuple[Candidates, dict[str, float]]:
+    """The candidates a search with `n` per retriever would have found, cut from a wider search's.
+    Every score is a chunk's own (cosine, BM25, coverage), so cutting the union is exact up to ties."""
+    dense_only = dict(_by_score(found.dense_only)[:n])
+    keyword_only = dict(_by_score(found.keyword_only)[:n])
+    union = dense_only.keys() | keyword_only.keys()
+
+    def keep(scores: dict[str, float]) -> dict[str, float]:
+        return {c: s for c, s in scores.items() if c in union}
+
+    return (Candidates(dense_only, keyword_only, keep(found.dense), keep(found.keyword), keep(found.coverage)),
+            keep(ranking_coverage))
 
 
 def _by_score(scores: dict[str, float]) -> list[tuple[str, float]]:
