@@ -178,6 +178,10 @@ class AnswerSettings:
     # leads; 1: the ranker's order alone; for a number, date or year only a sentence with a figure in
     # digits may lead at all); chosen on the calibration halves (eval.replay)
     slot_miss_factor: float = 0.5
+    # an LLM claim whose new value (or, when no kind is asked, whose new words) the extractive draft
+    # does not hold is dropped: the model took another sentence's value; on the calibration halves the
+    # draft was right where they disagreed (rag/agreement.py; false: the verified claim alone decides)
+    llm_agrees_with_draft: bool = True
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
