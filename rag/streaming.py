@@ -23,6 +23,7 @@ from rag.agreement import agrees_with_draft
 from rag.citations import Asking, check_claim, cite, split_claims
 from rag.evidence import Tokenizer
 from rag.plaintext import plain_text
+from rag.prompts import without_title_notes
 from rag.types import Citation, Evidence
 
 # a piece holding one of these may complete a sentence (or its markers): only then is the text re-split
@@ -61,11 +62,11 @@ class VerifiedStream:
         self._raw += piece
         if not _BOUNDARY.intersection(piece):
             return []
-        claims = split_claims(plain_text(self._raw), self._korean)
+        claims = split_claims(plain_text(without_title_notes(self._raw)), self._korean)
         return self._judge(claims[:-1])  # the last one may still grow or receive its markers
 
     def finish(self) -> list[str]:
-        return self._judge(split_claims(plain_text(self._raw), self._korean))
+        return self._judge(split_claims(plain_text(without_title_notes(self._raw)), self._korean))
 
     def _judge(self, claims: list) -> list[str]:
         out = []

@@ -471,3 +471,14 @@ def test_a_supported_claim_that_takes_another_sentences_value_gives_way_to_the_d
         assert not [e for e in events if e.kind == "token"]  # nothing the final answer drops was shown
     else:
         assert answer.mode == "llm" and "1998년" in answer.text
+
+
+def test_a_title_note_the_model_copies_from_its_evidence_is_not_part_of_the_answer(korean: KoreanText) -> None:
+    # the prompt follows an article's first sentence with "(기사: title)"; a model copying that line
+    # copies the note too
+    generator = Scripted("LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다. "
+                         "(기사: LG이노텍, 협력사 상생으로 고객경험 혁신할 것) [{fund}].")
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "llm" and "1,030억" in answer.text
+    assert "기사:" not in answer.text and "고객경험" not in answer.text
