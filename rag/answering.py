@@ -168,7 +168,10 @@ class Answerer:
         yield Event("status", "답변을 작성하는 중…")
         prompt_evidence = self.prompt_evidence(searched, evidence, draft_citations)
         # nothing reaches a client unchecked: each sentence of the model is emitted once verified
-        verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean))
+        # …and agrees with the draft: where the model's value is not the draft's, the fitted ranker's
+        # sentence is the likelier answer (calibration halves: the model never beat a right draft there)
+        verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
+                                  draft=draft if budget.llm_agrees_with_draft else "")
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):

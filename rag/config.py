@@ -182,6 +182,10 @@ class AnswerSettings:
     # the question repeats) joins a one-part answer of one sentence when the ranker gives it at least
     # this share of the lead's probability (0: never); chosen on the calibration halves (eval.replay)
     neighbour_share: float = 0.1
+    # an LLM claim whose new value (or, when no kind is asked, whose new words) the extractive draft
+    # does not hold is dropped: the model took another sentence's value; on the calibration halves the
+    # draft was right where they disagreed (rag/agreement.py; false: the verified claim alone decides)
+    llm_agrees_with_draft: bool = True
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page

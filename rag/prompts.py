@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,10 @@ from rag.config import PROJECT_ROOT
 from rag.types import Evidence
 
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
+# the note after an article's first sentence in the prompt, and the same note as a model copies it
+# (a title may hold one pair of parentheses of its own)
+_TITLE_NOTE = "(기사: {title})"
+_TITLE_NOTE_WRITTEN = re.compile(r"\s*\(기사:(?:[^()\n]|\([^()\n]*\))*\)")
 
 
 class PromptError(ValueError):
@@ -68,9 +73,15 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
         line = f"[{ev.n}] {ev.text}"
         if ev.title and ev.doc_id not in titled:
             titled.add(ev.doc_id)
-            line += f" (기사: {_short(ev.title, 30)})"
+            line += f" {_TITLE_NOTE.format(title=_short(ev.title, 30))}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def without_title_notes(text: str) -> str:
+    """`text` without the "(기사: title)" notes `format_evidence` writes: a model that copies a line of
+    its evidence copies them too, and they are furniture of the prompt, not part of an answer."""
+    return _TITLE_NOTE_WRITTEN.sub("", text)
 
 
 def trim_evidence(evidence: Sequence[Evidence], max_evidence: int, max_chars: int) -> list[Evidence]:

@@ -3,9 +3,10 @@
 A sentence is final once the next one has begun (its citation markers may still follow it: "…입니다.
 [1]"), or when the model stops. Each final sentence is made plain text and checked like any claim
 (`rag.citations.check_claim`); only the ones that pass are emitted, so what a client has shown is
-always a prefix of the final verified answer.
+always a prefix of the final verified answer. With the extractive `draft`, a supported claim is also
+dropped when it disagrees with it (`rag.agreement`): the model filled in another sentence's value.
 
-    stream = VerifiedStream(evidence, korean, min_support, asking(question, korean))
+    stream = VerifiedStream(evidence, korean, min_support, asking(question, korean), draft=draft_text)
     for piece in generator.stream(...):
         for text in stream.feed(piece):
             yield Event("token", text)
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from rag.agreement import agrees_with_draft
 from rag.citations import Asking, check_claim, cite, split_claims
 from rag.evidence import Tokenizer
 from rag.plaintext import plain_text
+from rag.prompts import without_title_notes
 from rag.types import Citation, Evidence
 
 # a piece holding one of these may complete a sentence (or its markers): only then is the text re-split
@@ -28,12 +31,14 @@ _BOUNDARY = frozenset(".!?。\n]")
 
 
 class VerifiedStream:
-    def __init__(self, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float, question: Asking) -> None:
+    def __init__(self, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float, question: Asking,
+                 draft: str = "") -> None:
         self._evidence = list(evidence)
         self._by_n = {ev.n: ev for ev in evidence}
         self._korean = korean
         self._min_support = min_support
         self._question = question
+        self._draft = draft
         self._raw = ""
         self._done = 0  # claims of the raw text already judged
         self.kept: list[str] = []
@@ -57,11 +62,11 @@ class VerifiedStream:
         self._raw += piece
         if not _BOUNDARY.intersection(piece):
             return []
-        claims = split_claims(plain_text(self._raw), self._korean)
+        claims = split_claims(plain_text(without_title_notes(self._raw)), self._korean)
         return self._judge(claims[:-1])  # the last one may still grow or receive its markers
 
     def finish(self) -> list[str]:
-        return self._judge(split_claims(plain_text(self._raw), self._korean))
+        return self._judge(split_claims(plain_text(without_title_notes(self._raw)), self._korean))
 
     def _judge(self, claims: list) -> list[str]:
         out = []
@@ -70,6 +75,8 @@ class VerifiedStream:
             if checked is None:
                 continue
             text, support = checked
+            if self._draft and not agrees_with_draft(text, self._draft, self._question, self._korean):
+                continue  # supported, but the value of another sentence than the ranker's answer
             for n, value in support.items():
                 self._support[n] = max(self._support.get(n, 0.0), value)
             out.append(text if not self.kept else " " + text)

@@ -428,3 +428,57 @@ def test_warm_up_primes_the_fixed_system_prompt(korean: KoreanText) -> None:
     answerer.warm_up()
     assert [m[0] for m in generator.primed] == [{"role": "system", "content": answerer.prompts.system}]
     assert generator.prompts == []  # primed instead of asked
+
+
+TOURS = Article(
+    doc_id="tours.txt",
+    title="금강산 관광",
+    date="2008-07-11",
+    text=(
+        "금강산 관광은 1998년 11월 18일 동해항에서 출발한 금강호의 해로 관광으로 시작되었다. "
+        "2003년 2월 14일 DMZ를 통과하는 육로 관광이 시작되어 버스로 금강산에 갈 수 있게 되었다. "
+        "관광객은 2005년 100만 명을 넘었다."
+    ),
+)
+
+
+@pytest.mark.parametrize("agree", [True, False])
+def test_a_supported_claim_that_takes_another_sentences_value_gives_way_to_the_draft(korean: KoreanText,
+                                                                                     agree: bool) -> None:
+    # the model restates the question and fills in the year of the sea route: every word stands in
+    # the sentence it cites, but the extractive draft's sentence gives the overland route's year
+    class Restating(ScriptedGenerator):
+        def stream(self, messages, max_tokens, stop=()):
+            user = messages[-1]["content"]
+            n = next(line[1:line.index("]")] for line in user.splitlines() if "1998년" in line)
+            self.answers = [f"금강산 관광이 시작된 해는 1998년입니다 [{n}]."]
+            yield from super().stream(messages, max_tokens, stop)
+
+    def retrieve(question: str, k: int) -> list[Hit]:
+        chunk = Chunk(chunk_id="tours.txt#0", doc_id=TOURS.doc_id, text=TOURS.text, start=0, end=len(TOURS.text),
+                      title=TOURS.title, date=TOURS.date)
+        return [Hit(chunk, score=0.9)]
+
+    env = {"RAG_GENERATION__BACKEND": "local", "RAG_ANSWER__LLM_AGREES_WITH_DRAFT": str(agree).lower()}
+    generator = Restating()
+    answerer = Answerer(load_settings(None, env=env), korean, retrieve, {TOURS.doc_id: TOURS}.get, lambda: generator)
+    events = list(answerer.stream("DMZ를 통과하는 금강산 육로 관광이 시작된 해는?"))
+    draft = next(e.text for e in events if e.kind == "draft")
+    answer = events[-1].answer
+    assert "2003년" in draft and generator.prompts
+    if agree:
+        assert answer.mode == "extractive" and answer.text == draft and "1998" not in answer.text
+        assert not [e for e in events if e.kind == "token"]  # nothing the final answer drops was shown
+    else:
+        assert answer.mode == "llm" and "1998년" in answer.text
+
+
+def test_a_title_note_the_model_copies_from_its_evidence_is_not_part_of_the_answer(korean: KoreanText) -> None:
+    # the prompt follows an article's first sentence with "(기사: title)"; a model copying that line
+    # copies the note too
+    generator = Scripted("LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다. "
+                         "(기사: LG이노텍, 협력사 상생으로 고객경험 혁신할 것) [{fund}].")
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "llm" and "1,030억" in answer.text
+    assert "기사:" not in answer.text and "고객경험" not in answer.text
