@@ -120,10 +120,12 @@ def _names_any(text: str, spellings: dict[str, set[str]]) -> bool:
 
 
 def _named_last(text: str, spellings: dict[str, set[str]]) -> str:
-    """The part whose name (any spelling) occurs last in `text`, "" when none does."""
-    where = {name: max(text.rfind(s) for s in group) for name, group in spellings.items()}
-    name, at = max(where.items(), key=lambda kv: kv[1], default=("", -1))
-    return name if at >= 0 else ""
+    """The part whose name (any spelling) ends last in `text`, "" when none does; of two ending at
+    the same place the longer one ("SKT는" names SKT, not KT)."""
+    where = {name: max((text.rfind(s) + len(s), len(s)) if s in text else (-1, 0) for s in group)
+             for name, group in spellings.items()}
+    name, at = max(where.items(), key=lambda kv: kv[1], default=("", (-1, 0)))
+    return name if at[0] >= 0 else ""
 
 
 def _question_parts(question: str) -> list[str]:

@@ -118,3 +118,18 @@ def test_a_part_named_only_earlier_in_the_paragraph_gets_its_value_sentence(kore
     assert "40억원" in text and "25억원" in text
     # a sentence whose paragraph named another part is not the missing part's
     assert "12억원" not in text
+
+
+def test_the_part_a_paragraph_named_last_is_the_longest_name_ending_there(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    # "SKT는" holds "KT" too: the paragraph is SKT's
+    question = "KT와 SKT가 올해 기부한 금액은 각각 얼마인가?"
+    first = "KT는 올해 지역 복지관에 40억원을 기부했다."
+    lead = "SKT는 올해 봉사단을 새로 꾸렸다. "
+    value = "또한 연말에는 복지관 세 곳에 25억원을 기부했다."
+    pool = [Evidence(1, "a.txt", first, 500, 500 + len(first), score=0.6),
+            Evidence(2, "a.txt", lead.strip(), 100, 100 + len(lead) - 1, score=0.2),
+            Evidence(3, "a.txt", value, 100 + len(lead), 100 + len(lead) + len(value), score=0.1, preceding=lead)]
+    text, _ = extractive_answer(question, pool, korean)
+    assert "40억원" in text and "25억원" in text
