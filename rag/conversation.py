@@ -66,13 +66,14 @@ _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def _ordinal_pattern(lexicon: Lexicon) -> re.Pattern[str]:
-    """The lexicon's ordinals (rag/lexicon/ordinals.tsv) followed by the noun they pick ("두 번째 사례"):
-    "두 번째로" (secondly) picks nothing."""
+    """The lexicon's ordinals (rag/lexicon/ordinals.tsv) followed by the noun they pick ("두 번째 사례"),
+    or an English phrase that holds it ("the second one"): "두 번째로" (secondly) picks nothing."""
     found = _ORDINALS.get(lexicon.fingerprint)
     if found is None:
         words = sorted(lexicon.ordinals, key=len, reverse=True)
         alt = "|".join(r"\s*".join(re.escape(part) for part in w.split()) for w in words) or "(?!)"
-        found = re.compile(rf"(?<![가-힣A-Za-z])(?:{alt})(?=\s+\S)", re.IGNORECASE)
+        # a Korean ordinal stands before its noun; an English phrase ("the second one") holds it
+        found = re.compile(rf"(?<![가-힣A-Za-z])(?:{alt})(?:(?=\s+\S)|(?<=[A-Za-z])\b)", re.IGNORECASE)
         _ORDINALS[lexicon.fingerprint] = found
     return found
 

@@ -57,3 +57,9 @@ def test_an_ordinal_that_picks_no_listed_item_changes_nothing(korean: KoreanText
     assert rewrite_followup("두 번째로 많이 팔린 건?", AWARDS, korean) == "두 번째로 많이 팔린 건?"
     single = [Turn("user", "올해 혁신상은 누가 받았어?"), Turn("assistant", "삼성전자가 받았습니다.")]
     assert "두 번째" in rewrite_followup("두 번째 수상자는?", single, korean)
+
+
+def test_an_english_follow_up_picks_an_item_only_by_the_one_phrase(korean: KoreanText) -> None:
+    assert rewrite_followup("Who developed the second one?", AWARDS, korean) == "Who developed 현대자동차?"
+    # "first" alone names a quarter, a time, a half: not the list's first item
+    assert "삼성전자" not in rewrite_followup("What happened in the first quarter?", AWARDS, korean)
