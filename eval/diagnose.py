@@ -100,7 +100,7 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
         "answer": text, "answer_chars": len(text),
         # the whole pool, so that the extractive choice can be replayed without retrieving again
         "evidence": [{"n": ev.n, "doc_id": ev.doc_id, "text": ev.text, "start": ev.start, "end": ev.end,
-                      "title": ev.title, "score": ev.score, "gold": ev.doc_id in gold,
+                      "title": ev.title, "preceding": ev.preceding, "score": ev.score, "gold": ev.doc_id in gold,
                       "holds": holds(ev.text, question.answers)} for ev in evidence],
     }
 

@@ -27,7 +27,8 @@ def evidence_of(record: dict[str, Any]) -> list[Any]:
     from rag.types import Evidence
 
     return [Evidence(n=e["n"], doc_id=e["doc_id"], text=e["text"], start=e["start"], end=e["end"],
-                     title=e.get("title", ""), score=e["score"]) for e in record["evidence"]]
+                     title=e.get("title", ""), score=e["score"],
+                     preceding=e.get("preceding", "")) for e in record["evidence"]]
 
 
 def replay(records: Sequence[dict[str, Any]], korean: Any, setting: str, values: Sequence[float],

@@ -1,5 +1,6 @@
 """Follow-up questions made standalone: "그 회사의 펀드 규모는?" after a question about LG이노텍
-becomes "LG이노텍의 펀드 규모는?", so retrieval finds the LG이노텍 article.
+becomes "LG이노텍의 펀드 규모는?", so retrieval finds the LG이노텍 article; "두 번째 사례에서 …" after
+an answer listing two cases names the second case's names instead of the ordinal.
 
 A cheap rule first (works in extractive mode and costs nothing); the answerer asks the LLM to
 condense only when the rule finds nothing to carry over.
@@ -58,6 +59,48 @@ _TOPIC = re.compile(r"^(.+?[가-힣A-Za-z0-9+)])(?:은|는|이|가)(?:\s|\?|$)")
 _JOSA = re.compile(r"(?:은|는|이|가|을|를|의|에서|에게|에|와|과|도|로|으로|께서|이나|나|야|아|란|이란|까지|부터)$")
 
 
+_ORDINALS: dict[str, re.Pattern[str]] = {}
+# an answer's list: items separated by commas, "및" / "그리고" / "and", or one sentence or line each
+_LIST_SEPARATOR = re.compile(r"\s*[,、;]\s*|\s+(?:및|그리고|and)\s+|(?<=[.!?])\s+|\n+")
+_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def _ordinal_pattern(lexicon: Lexicon) -> re.Pattern[str]:
+    """The lexicon's ordinals (rag/lexicon/ordinals.tsv) followed by the noun they pick ("두 번째 사례"),
+    or an English phrase that holds it ("the second one"): "두 번째로" (secondly) picks nothing."""
+    found = _ORDINALS.get(lexicon.fingerprint)
+    if found is None:
+        words = sorted(lexicon.ordinals, key=len, reverse=True)
+        alt = "|".join(r"\s*".join(re.escape(part) for part in w.split()) for w in words) or "(?!)"
+        # a Korean ordinal stands before its noun; an English phrase ("the second one") holds it
+        found = re.compile(rf"(?<![가-힣A-Za-z])(?:{alt})(?:(?=\s+\S)|(?<=[A-Za-z])\b)", re.IGNORECASE)
+        _ORDINALS[lexicon.fingerprint] = found
+    return found
+
+
+def listed_items(answer: str, korean: _Terms) -> list[list[str]]:
+    """The names of each item an answer lists, in order ("A와 B의 …, C와 D의 … 사례가 소개되었습니다"
+    -> [["A", "B"], ["C", "D"]]); pieces naming nothing are no items."""
+    pieces = _LIST_SEPARATOR.split(_CITATION_MARK.sub("", answer))
+    return [names for names in (_surfaces(p, korean) for p in pieces if p.strip()) if names]
+
+
+def pick_listed_item(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+    """The question with its ordinal ("두 번째 사례") replaced by the names of that item of the latest
+    answer's list, or "" when it picks none (no ordinal, no list of two or more, out of range)."""
+    match = _ordinal_pattern(korean.lexicon).search(question)
+    if match is None:
+        return ""
+    answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    items = listed_items(answer, korean)
+    spaced = {"".join(w.split()): n for w, n in korean.lexicon.ordinals.items()}
+    position = spaced.get("".join(match.group().lower().split()), 0)
+    if len(items) < 2 or not 0 < abs(position) <= len(items):
+        return ""
+    item = items[position - 1 if position > 0 else position]
+    return question[:match.start()] + " ".join(item) + question[match.end():]
+
+
 def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
     """A question that refers back: it has a pronoun, or names nothing while a conversation is going on."""
     if not any(t.role == "user" for t in history):
@@ -82,6 +125,10 @@ def carried_names(history: Sequence[Turn], korean: _Terms, limit: int = 4) -> li
 def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> str:
     """The rule-based standalone question; unchanged when it is not a follow-up or nothing can be carried."""
     question = question.strip()
+    # an ordinal can only point into the conversation's last answer: it is resolved first
+    picked = pick_listed_item(question, history, korean)
+    if picked:
+        return picked
     if not is_followup(question, history, korean):
         return question
     topic = previous_topic(history, korean)

@@ -63,6 +63,7 @@ class Candidate:
     before: str  # the sentence before it in the article ("" at the start)
     after: str
     in_chunk: bool  # False: a neighbour of the retrieved chunk, not inside it
+    preceding: str = ""  # its paragraph (line) before it
 
 
 def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Article | None],
@@ -103,7 +104,8 @@ def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Artic
             seen.add((chunk.doc_id, offset + a))
             before = text[slice(*spans[i - 1])] if i > 0 else ""
             after = text[slice(*spans[i + 1])] if i + 1 < len(spans) else ""
-            out.append(Candidate(hit, offset + a, offset + b, text[a:b], before, after, i in inside))
+            preceding = text[text.rfind("\n", 0, a) + 1:a]
+            out.append(Candidate(hit, offset + a, offset + b, text[a:b], before, after, i in inside, preceding))
     return out
 
 
@@ -224,7 +226,8 @@ def select_evidence(
         used += len(c.text)
         chunk = c.hit.chunk
         chosen.append(Evidence(n=len(chosen) + 1, doc_id=chunk.doc_id, text=c.text, start=c.start, end=c.end,
-                               title=chunk.title, date=chunk.date, publisher=chunk.publisher, score=round(score, 4)))
+                               title=chunk.title, date=chunk.date, publisher=chunk.publisher, score=round(score, 4),
+                               preceding=c.preceding))
     return chosen
 
 

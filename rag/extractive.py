@@ -89,14 +89,20 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         # the name may be the subject of the whole article: its title counts for every sentence
         titled = [f"{ev.title}\n{ev.text}".lower() for ev in evidence]
         # (the names as the question writes them: the other spellings of an alias group are not parts)
-        for name in (t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit() and t in question.lower()):
+        names = [t for t in korean.key_terms(question) if len(t) > 1 and not t.isdigit() and t in question.lower()]
+        spellings = {name: {name} | {t for t in korean.key_terms(name) if len(t) > 1} for name in names}
+        for name in names:
             if len(chosen) >= max_sentences + 1:
                 break
             if any(name in lowered[i] for i in chosen):
                 continue
             holders = [i for i in ranked if name in lowered[i]] or [i for i in ranked if name in titled[i]]
             if asked.slot and not any(holds[i] for i in holders):
-                holders = [i for i in ranked if name in titled[i]] or holders
+                # a paragraph names its subject once ("SKT는 … 또한 … 350억 조기지급"): a sentence
+                # naming no part is about the part its paragraph named last before it
+                carried = [i for i in ranked if holds[i] and not _names_any(lowered[i], spellings)
+                           and _named_last(evidence[i].preceding.lower(), spellings) == name]
+                holders = carried or [i for i in ranked if name in titled[i]] or holders
             # the holder that also carries the asked kind of value (when one is asked, only such a one)
             holder = next((i for i in holders if holds[i]), None)
             if holder is not None:
@@ -123,6 +129,19 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
 def _adjacent(a: Evidence, b: Evidence) -> bool:
     """Two sentences of one article with nothing but spacing between them."""
     return a.doc_id == b.doc_id and (0 <= a.start - b.end <= 2 or 0 <= b.start - a.end <= 2)
+
+
+def _names_any(text: str, spellings: dict[str, set[str]]) -> bool:
+    return any(s in text for group in spellings.values() for s in group)
+
+
+def _named_last(text: str, spellings: dict[str, set[str]]) -> str:
+    """The part whose name (any spelling) ends last in `text`, "" when none does; of two ending at
+    the same place the longer one ("SKT는" names SKT, not KT)."""
+    where = {name: max((text.rfind(s) + len(s), len(s)) if s in text else (-1, 0) for s in group)
+             for name, group in spellings.items()}
+    name, at = max(where.items(), key=lambda kv: kv[1], default=("", (-1, 0)))
+    return name if at[0] >= 0 else ""
 
 
 def _question_parts(question: str) -> list[str]:

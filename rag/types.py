@@ -64,6 +64,9 @@ class Evidence:
     date: str | None = None
     publisher: str | None = None
     score: float = 0.0
+    # its paragraph's text before it: a news paragraph names its subject once and drops it after
+    # ("SKT는 … 제공한다. 또한 … 350억 조기지급 …"), so the sentence alone does not say whose it is
+    preceding: str = ""
 
 
 @dataclass(frozen=True)

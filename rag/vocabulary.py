@@ -17,6 +17,8 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - multi_part_cues.txt regular expressions (case-insensitive) of a question asking for several items
                       ("각각", "두 곳"): the extractive answer gives a sentence for each part
 - references.tsv      word, kind (determiner, noun, pronoun, place, event): how a follow-up points back
+- ordinals.tsv        word, position (1 = first, -1 = last): how a follow-up picks one item of the
+                      previous answer's list ("두 번째 사례")
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
@@ -66,6 +68,7 @@ class Lexicon:
     imperative_endings: frozenset[str] = frozenset()
     units: dict[str, str] = field(default_factory=dict)
     references: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> words
+    ordinals: dict[str, int] = field(default_factory=dict)  # "두 번째" -> 2, "마지막" -> -1
     fingerprint: str = "empty"
 
     @property
@@ -88,6 +91,7 @@ class Lexicon:
         endings: set[str] = set()
         units: dict[str, str] = {}
         references: dict[str, list[str]] = {}
+        ordinals: dict[str, int] = {}
         digest = hashlib.sha1()
         for folder in folders:
             folder = Path(folder).expanduser()
@@ -127,11 +131,20 @@ class Lexicon:
                 if cells[1] not in REFERENCE_KINDS:
                     raise LexiconError(f"{where}: kind must be one of {', '.join(REFERENCE_KINDS)}, not {cells[1]!r}")
                 references.setdefault(cells[1], []).append(cells[0])
+            for where, cells in _rows(folder / "ordinals.tsv", 2):
+                try:
+                    position = int(cells[1])
+                except ValueError:
+                    position = 0
+                if position == 0:
+                    raise LexiconError(f"{where}: position must be a whole number other than 0, not {cells[1]!r}")
+                ordinals[cells[0].lower()] = position
         return cls(user_words=tuple(words.items()), alias_groups=tuple(groups), glossary=tuple(glossary),
                    wh_words=wh, head_words=head, shape_words=frozenset(shape), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
                    multi_part=tuple({p.pattern: p for p in multi}.values()),
                    imperative_endings=frozenset(endings), units=units,
-                   references={k: tuple(dict.fromkeys(v)) for k, v in references.items()}, fingerprint=digest.hexdigest()[:12])
+                   references={k: tuple(dict.fromkeys(v)) for k, v in references.items()}, ordinals=ordinals,
+                   fingerprint=digest.hexdigest()[:12])
 
 
 def _pattern(where: str, expression: str) -> re.Pattern[str]:

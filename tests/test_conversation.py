@@ -37,3 +37,29 @@ def test_a_dropped_subject_can_be_carried_from_the_previous_question(korean: Kor
     assert rewrite_followup("공동 R&D에는 매년 얼마씩 내?", history, korean) == "공동 R&D에는 매년 얼마씩 내?"
     assert with_carried_names("공동 R&D에는 매년 얼마씩 내?", history, korean) == "KT 공동 R&D에는 매년 얼마씩 내?"
     assert with_carried_names("KT의 공동 R&D 출연금은?", history, korean) == ""
+
+
+AWARDS = [Turn("user", "올해 혁신상은 어떤 제품들이 받았어?"),
+          Turn("assistant", "삼성전자의 반도체 검사 장비, 현대자동차의 수소 트럭 및 네이버의 물류 로봇이 받았습니다 [1].")]
+
+
+def test_an_ordinal_picks_that_item_of_the_previous_answers_list(korean: KoreanText) -> None:
+    # the question names nothing: without the item's names retrieval cannot tell the products apart
+    assert rewrite_followup("세 번째 제품은 누가 개발했어?", AWARDS, korean) == "네이버 제품은 누가 개발했어?"
+    assert rewrite_followup("첫째 제품은 언제 나왔어?", AWARDS, korean) == "삼성전자 제품은 언제 나왔어?"
+    assert rewrite_followup("마지막 제품의 가격은?", AWARDS, korean) == "네이버 제품의 가격은?"
+    assert rewrite_followup("두번째 제품의 가격은?", AWARDS, korean) == "현대자동차 제품의 가격은?"
+
+
+def test_an_ordinal_that_picks_no_listed_item_changes_nothing(korean: KoreanText) -> None:
+    # out of range, an adverb ("두 번째로" = secondly), an answer that lists one thing
+    assert rewrite_followup("네 번째 제품은?", AWARDS, korean) == "네 번째 제품은?"
+    assert rewrite_followup("두 번째로 많이 팔린 건?", AWARDS, korean) == "두 번째로 많이 팔린 건?"
+    single = [Turn("user", "올해 혁신상은 누가 받았어?"), Turn("assistant", "삼성전자가 받았습니다.")]
+    assert "두 번째" in rewrite_followup("두 번째 수상자는?", single, korean)
+
+
+def test_an_english_follow_up_picks_an_item_only_by_the_one_phrase(korean: KoreanText) -> None:
+    assert rewrite_followup("Who developed the second one?", AWARDS, korean) == "Who developed 현대자동차?"
+    # "first" alone names a quarter, a time, a half: not the list's first item
+    assert "삼성전자" not in rewrite_followup("What happened in the first quarter?", AWARDS, korean)

@@ -114,7 +114,8 @@ def _whole_article_candidates(hits, lookup, korean) -> list[Candidate]:
                 continue
             seen.add((chunk.doc_id, a))
             out.append(Candidate(hit, a, b, text[a:b], text[slice(*spans[i - 1])] if i > 0 else "",
-                                 text[slice(*spans[i + 1])] if i + 1 < len(spans) else "", i in inside))
+                                 text[slice(*spans[i + 1])] if i + 1 < len(spans) else "", i in inside,
+                                 text[text.rfind("\n", 0, a) + 1:a]))
     return out
 
 

@@ -127,3 +127,38 @@ def test_a_sentence_the_ranker_is_far_surer_of_leads_though_the_value_reading_mi
     assert text.startswith("결승전에는 관중 2만 명")
     text, _ = extractive_answer("결승전에 모인 관중은 몇 명인가?", close, korean, slot_miss_factor=1.0)
     assert text.startswith("결승전은 3:1")
+
+
+def test_a_part_named_only_earlier_in_the_paragraph_gets_its_value_sentence(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    # news names a paragraph's subject once: the sentence with 한빛은행's amount does not repeat it
+    question = "한빛은행과 누리카드가 올해 기부한 금액은 각각 얼마인가?"
+    first = "누리카드는 올해 지역 복지관에 40억원을 기부했다."
+    lead = "한빛은행은 올해 봉사단을 새로 꾸렸다. 임직원 300명이 참여했다. "
+    named = "한빛은행은 올해 봉사단을 새로 꾸렸다."
+    value = "또한 연말에는 복지관 세 곳에 25억원을 기부했다."
+    other = "지난해에는 누리카드 임직원이 12억원을 모았다."
+    pool = [Evidence(1, "a.txt", first, 500, 500 + len(first), score=0.6),
+            Evidence(2, "a.txt", named, 100, 100 + len(named), score=0.2, preceding=""),
+            Evidence(3, "a.txt", value, 100 + len(lead), 100 + len(lead) + len(value), score=0.1, preceding=lead),
+            Evidence(4, "a.txt", other, 400, 400 + len(other), score=0.1, preceding="누리카드 사회공헌 ")]
+    text, citations = extractive_answer(question, pool, korean)
+    assert "40억원" in text and "25억원" in text
+    # a sentence whose paragraph named another part is not the missing part's
+    assert "12억원" not in text
+
+
+def test_the_part_a_paragraph_named_last_is_the_longest_name_ending_there(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    # "SKT는" holds "KT" too: the paragraph is SKT's
+    question = "KT와 SKT가 올해 기부한 금액은 각각 얼마인가?"
+    first = "KT는 올해 지역 복지관에 40억원을 기부했다."
+    lead = "SKT는 올해 봉사단을 새로 꾸렸다. "
+    value = "또한 연말에는 복지관 세 곳에 25억원을 기부했다."
+    pool = [Evidence(1, "a.txt", first, 500, 500 + len(first), score=0.6),
+            Evidence(2, "a.txt", lead.strip(), 100, 100 + len(lead) - 1, score=0.2),
+            Evidence(3, "a.txt", value, 100 + len(lead), 100 + len(lead) + len(value), score=0.1, preceding=lead)]
+    text, _ = extractive_answer(question, pool, korean)
+    assert "40억원" in text and "25억원" in text

@@ -24,6 +24,7 @@ def test_the_project_lexicon_loads_and_the_settings_name_it():
     assert lexicon.wh_words["어디"] == "place" and lexicon.head_words["해"] == "year"
     assert {"각각", "무엇", "what"} <= lexicon.question_words and "해" not in lexicon.question_words
     assert "다음" in lexicon.frame_words and "not in the context" in lexicon.refusal_cues
+    assert lexicon.ordinals["두 번째"] == 2 and lexicon.ordinals["마지막"] == -1
     assert load_settings(None, env={}).answer.lexicon == (DEFAULT_LEXICON,)
 
 
@@ -50,6 +51,8 @@ def test_a_users_folder_extends_the_project_lexicon(tmp_path: Path):
     ("glossary.tsv", "term\t(unclosed\ty\n", "bad regular expression"),
     ("question_words.tsv", "어디\tplace\tsomewhere\n", "role must be"),
     ("multi_part_cues.txt", "# cues\n두 (곳\n", "multi_part_cues.txt:2: bad regular expression"),
+    ("ordinals.tsv", "두 번째\tsecond\n", "ordinals.tsv:1: position must be"),
+    ("ordinals.tsv", "두 번째\t0\n", "ordinals.tsv:1: position must be"),
 ])
 def test_a_bad_lexicon_line_names_its_file_and_line(tmp_path: Path, name: str, text: str, message: str):
     with pytest.raises(LexiconError, match=message):
