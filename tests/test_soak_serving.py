@@ -18,9 +18,11 @@ def test_the_app_serves_through_killed_ingests_and_sees_the_changes(tmp_path):
     if not Path(sys.executable).with_name("chroma").is_file():
         pytest.skip("the chroma command (chromadb wheel) is not installed beside this Python")
     out = tmp_path / "soak_serving.json"
+    # the checks allow 10 s after the last ingest for an answer to be current and an added article to be
+    # found: asking goes on 12 s, so a machine busy enough to need 5-10 s still passes (4 s flaked at load 5-7)
     done = subprocess.run(
         [sys.executable, "bench/soak_serving.py", "--passages", "6", "--kills", "1", "--kills-after", "1",
-         "--edits", "1", "--deletes", "2", "--adds", "1", "--tail-s", "4", "--out", str(out)],
+         "--edits", "1", "--deletes", "2", "--adds", "1", "--tail-s", "12", "--out", str(out)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1800,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
