@@ -47,6 +47,22 @@ def test_two_processes_write_at_once_and_lose_nothing(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_store_opened_while_another_process_holds_the_new_file_waits_for_it(tmp_path: Path) -> None:
+    # two replicas starting at once: one creates the file and holds it while the other sets WAL
+    import threading
+
+    db = tmp_path / "feedback.sqlite3"
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE other (x)")
+    holder.execute("BEGIN")
+    holder.execute("INSERT INTO other VALUES (1)")  # a writer mid-transaction: SQLite's busy handler is skipped
+    threading.Timer(0.5, lambda: holder.execute("COMMIT")).start()
+    store = FeedbackStore(db)  # "database is locked" at once without the wait
+    store.record("up", {"question": "q", "answer": "a"})
+    assert store.count() == 1
+    holder.close()
+
+
 def test_a_legacy_jsonl_file_is_imported_once(tmp_path: Path) -> None:
     legacy = tmp_path / "feedback.jsonl"
     lines = [

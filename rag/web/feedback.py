@@ -39,12 +39,27 @@ CREATE TABLE IF NOT EXISTS feedback (
 COLUMNS = ("ts", "vote", "question", "answer", "refused", "mode", "citations", "client")
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL journaling, waiting for another process that holds the file (two replicas starting
+    at once): SQLite answers a journal-mode change "database is locked" at once, without its busy
+    handler, so the wait is here."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
-            conn.execute("PRAGMA journal_mode=WAL")  # persistent: set once, every later connection uses it
+            _wal(conn)  # persistent: set once, every later connection uses it
             conn.execute(SCHEMA)
             conn.commit()
         self._import_jsonl(path.with_name("feedback.jsonl"))
