@@ -170,8 +170,12 @@ class Answerer:
         # nothing reaches a client unchecked: each sentence of the model is emitted once verified
         # …and agrees with the draft: where the model's value is not the draft's, the fitted ranker's
         # sentence is the likelier answer (calibration halves: the model never beat a right draft there)
+        # (agreement is with the sentences the ranker chose, not with the lead's context neighbour: the
+        # model taking the value of the sentence beside the answer is the very miss the check is for)
+        chosen = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
+                                   slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0)[0]
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
-                                  draft=draft if budget.llm_agrees_with_draft else "")
+                                  draft=chosen if budget.llm_agrees_with_draft else "")
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
