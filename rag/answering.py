@@ -168,14 +168,14 @@ class Answerer:
         yield Event("status", "답변을 작성하는 중…")
         prompt_evidence = self.prompt_evidence(searched, evidence, draft_citations)
         # nothing reaches a client unchecked: each sentence of the model is emitted once verified
-        # …and agrees with the draft: where the model's value is not the draft's, the fitted ranker's
-        # sentence is the likelier answer (calibration halves: the model never beat a right draft there)
-        # (agreement is with the sentences the ranker chose, not with the lead's context neighbour: the
-        # model taking the value of the sentence beside the answer is the very miss the check is for)
+        # …and, with answer.llm_agrees_with_draft on, agrees with the sentences the ranker chose (not with
+        # the lead's context neighbour: the model taking the value of the sentence beside the answer is
+        # the very miss the check is for)
         chosen = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
-                                   slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0)[0]
+                                   slot_miss_factor=budget.slot_miss_factor,
+                                   neighbour_share=0.0)[0] if budget.llm_agrees_with_draft else ""
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
-                                  draft=chosen if budget.llm_agrees_with_draft else "")
+                                  draft=chosen)
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
