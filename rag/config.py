@@ -188,6 +188,9 @@ class AnswerSettings:
     # Off: on the report halves it won KorQuAD (31 -> 33 of 40) and lost KLUE (17 -> 15 of 40) and a seed
     # (27 -> 26 of 35), one question fewer in all; on for a corpus where the ranker is known to be right
     llm_agrees_with_draft: bool = False
+    # …and only when the ranker is this sure of the sentence the draft leads with (its fitted probability;
+    # 0: always): where the ranker is unsure, the model's verified claim is as likely right as the draft
+    llm_agreement_min_probability: float = 0.0
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -206,6 +209,9 @@ class AnswerSettings:
         if not 0.0 <= self.neighbour_share <= 1.0:
             raise SettingsError(f"setting answer.neighbour_share: a share of the lead sentence's probability "
                                 f"between 0 and 1, not {self.neighbour_share}")
+        if not 0.0 <= self.llm_agreement_min_probability <= 1.0:
+            raise SettingsError(f"setting answer.llm_agreement_min_probability: a probability between 0 and 1, "
+                                f"not {self.llm_agreement_min_probability}")
         if not 0.0 <= self.slot_miss_factor <= 1.0:
             raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
                                 f"between 0 and 1, not {self.slot_miss_factor}")
