@@ -105,8 +105,13 @@ def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
     pipe._generator_factory = lambda: generator  # the pipeline's own lazily built generator, recorded
     answerer = pipe.answerer
     signals: dict[str, dict] = {}
-    off = answer_all(answerer, questions, settings, agree=False)
-    on = answer_all(answerer, questions, settings, agree=True, min_probability=0.0, signals=signals)
+    if args.replayed:  # both runs from an earlier file of this set: only the checks run now
+        earlier = json.loads(args.replayed.read_text(encoding="utf-8"))
+        assert [r["id"] for r in earlier["off"]] == [q.id for q in questions], "another set or sample"
+        off, on, signals = earlier["off"], earlier["on"], earlier["signals"]
+    else:
+        off = answer_all(answerer, questions, settings, agree=False)
+        on = answer_all(answerer, questions, settings, agree=True, min_probability=0.0, signals=signals)
     for row in off:  # whether the model's answer (check off) cites the sentence the draft leads with
         s = signals.get(row["id"])
         if s is not None and row["mode"] == "llm":
@@ -120,7 +125,8 @@ def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
         print(f"real setting at t={t}: {figures(real)}, answers differing from the replay: {len(differ)} {differ}")
     print(f"off: {figures(off)}  on (t=0): {figures(on)}  model texts generated: {generator.generated}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"argv": eval_argv, "off": off, "on": on, "signals": signals, "checks": checks},
+    args.out.write_text(json.dumps({"argv": eval_argv, "off": off, "on": on, "signals": signals, "checks": checks,
+                                    "model_texts_generated": generator.generated},
                                    ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=Path, help="the model's texts by prompt (JSONL, extended)")
     parser.add_argument("--out", type=Path, help="per-set file: both runs, the signals, the checks")
     parser.add_argument("--check-at", type=float, nargs="*", default=[], help="also run the real setting at these t")
+    parser.add_argument("--replayed", type=Path, help="take both runs from this earlier per-set file")
     args, eval_argv = parser.parse_known_args(argv)
     if args.pool:
         return pool(args.pool)
