@@ -24,7 +24,7 @@ from rag.memo import MemoKorean
 from rag.question import check_question
 from rag.citations import asking
 from rag.evidence import select_evidence
-from rag.extractive import extractive_answer
+from rag.extractive import draft_lead, extractive_answer
 from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import mostly_foreign
 from rag.prompts import Prompts, build_condense_messages, build_messages, build_translate_messages, trim_evidence
@@ -171,9 +171,12 @@ class Answerer:
         # …and, with answer.llm_agrees_with_draft on, agrees with the sentences the ranker chose (not with
         # the lead's context neighbour: the model taking the value of the sentence beside the answer is
         # the very miss the check is for)
+        # — where the ranker is sure of the draft's lead (answer.llm_agreement_min_probability): where it is
+        # not, the model's verified claim is as likely to be the right one
+        lead = draft_lead(searched, evidence, korean, budget.slot_miss_factor) if budget.llm_agrees_with_draft else None
+        held = lead is not None and lead.score >= budget.llm_agreement_min_probability
         chosen = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
-                                   slot_miss_factor=budget.slot_miss_factor,
-                                   neighbour_share=0.0)[0] if budget.llm_agrees_with_draft else ""
+                                   slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0)[0] if held else ""
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
                                   draft=chosen)
         try:

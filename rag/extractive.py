@@ -44,11 +44,8 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     # holds none: the ranker already weighs the asked kind among its features, and the value
     # reading misses values (a name Kiwi does not tag, "100m" for 몇 m). A number is told by its
     # shape: for a number, a date or a year, a sentence holding no figure in digits never leads
-    first_holder = next((i for i in range(len(evidence)) if holds[i]), None)
-    bar = evidence[first_holder].score if first_holder is not None else 0.0
     could = [asked.slot not in NUMERIC or holds_a_number(m) for m in morphemes]
-    lead = [holds[i] or (could[i] and evidence[i].score * slot_miss_factor > bar) for i in range(len(evidence))]
-    ranked = sorted(range(len(evidence)), key=lambda i: (not lead[i], i))
+    ranked = _lead_order(evidence, holds, could, slot_miss_factor)
     best = ranked[0]
     chosen = [best]
     covered = set(terms[best]) & q_terms.keys()
@@ -124,6 +121,33 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     # an answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)
     text = " ".join(f"{_strip_end(plain_text(evidence[i].text))} [{evidence[i].n}]." for i in chosen)
     return text, tuple(to_citation(evidence[i], 1.0) for i in chosen)
+
+
+def draft_lead(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
+               slot_miss_factor: float = AnswerSettings.slot_miss_factor) -> Evidence | None:
+    """The sentence `extractive_answer` leads with (its `score` is the ranker's probability that it
+    holds the answer); None without evidence."""
+    if not evidence:
+        return None
+    asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
+    if not asked.slot:
+        return evidence[0]
+    known = question_terms(question, korean)
+    morphemes = korean.morphemes_batch([ev.text for ev in evidence])
+    holds = [bool(slot_values(m, asked, known, korean.lexicon.units)) for m in morphemes]
+    could = [asked.slot not in NUMERIC or holds_a_number(m) for m in morphemes]
+    return evidence[_lead_order(evidence, holds, could, slot_miss_factor)[0]]
+
+
+def _lead_order(evidence: Sequence[Evidence], holds: list[bool], could: list[bool],
+                slot_miss_factor: float) -> list[int]:
+    """Evidence indices, the sentences that may lead first, each group in the ranker's order: one holding
+    a value of the asked kind, or one the ranker is far surer of than of the first holder (and, for a
+    number, a date or a year, that holds a figure in digits)."""
+    first_holder = next((i for i in range(len(evidence)) if holds[i]), None)
+    bar = evidence[first_holder].score if first_holder is not None else 0.0
+    lead = [holds[i] or (could[i] and evidence[i].score * slot_miss_factor > bar) for i in range(len(evidence))]
+    return sorted(range(len(evidence)), key=lambda i: (not lead[i], i))
 
 
 def _adjacent(a: Evidence, b: Evidence) -> bool:

@@ -52,3 +52,11 @@ def test_the_second_sentence_share_is_a_share() -> None:
     assert load_settings(None, env={"RAG_ANSWER__SECOND_SHARE": "0.7"}).answer.second_share == 0.7
     with pytest.raises(SettingsError, match="answer.second_share"):
         load_settings(None, env={"RAG_ANSWER__SECOND_SHARE": "1.5"})
+
+
+def test_the_agreement_checks_bar_is_a_probability() -> None:
+    assert load_settings(None, env={}).answer.llm_agreement_min_probability == 0.2
+    env = {"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "0.4"}
+    assert load_settings(None, env=env).answer.llm_agreement_min_probability == 0.4
+    with pytest.raises(SettingsError, match="answer.llm_agreement_min_probability"):
+        load_settings(None, env={"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "2"})

@@ -162,3 +162,20 @@ def test_the_part_a_paragraph_named_last_is_the_longest_name_ending_there(korean
             Evidence(3, "a.txt", value, 100 + len(lead), 100 + len(lead) + len(value), score=0.1, preceding=lead)]
     text, _ = extractive_answer(question, pool, korean)
     assert "40억원" in text and "25억원" in text
+
+
+def test_the_draft_lead_is_the_sentence_the_extractive_answer_leads_with(korean: KoreanText) -> None:
+    # the agreement check's gate reads the ranker's probability of this sentence: the ranker's first
+    # when it holds the asked kind of value, else the first sentence that does
+    from rag.extractive import draft_lead
+    from rag.types import Evidence
+
+    first = "결승전은 서울에서 열렸다."
+    second = "결승전에는 관중 2만 명이 모였다."
+    pool = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+            Evidence(2, "a.txt", second, len(first) + 100, len(first) + 100 + len(second), score=0.4)]
+    question = "결승전에 모인 관중은 몇 명인가?"
+    text, _ = extractive_answer(question, pool, korean)
+    assert text.startswith("결승전에는 관중 2만 명") and draft_lead(question, pool, korean) is pool[1]
+    assert draft_lead("결승전은 어땠나?", pool, korean) is pool[0]  # no kind asked: the ranker's order
+    assert draft_lead(question, [], korean) is None
