@@ -442,26 +442,31 @@ TOURS = Article(
 )
 
 
+class Restating(ScriptedGenerator):
+    """A model that restates the question and fills in the year of the sentence holding 1998년."""
+
+    def stream(self, messages, max_tokens, stop=()):
+        user = messages[-1]["content"]
+        n = next(line[1:line.index("]")] for line in user.splitlines() if "1998년" in line)
+        self.answers = [f"금강산 관광이 시작된 해는 1998년입니다 [{n}]."]
+        yield from super().stream(messages, max_tokens, stop)
+
+
+def retrieve_tours(question: str, k: int) -> list[Hit]:
+    chunk = Chunk(chunk_id="tours.txt#0", doc_id=TOURS.doc_id, text=TOURS.text, start=0, end=len(TOURS.text),
+                  title=TOURS.title, date=TOURS.date)
+    return [Hit(chunk, score=0.9)]
+
+
 @pytest.mark.parametrize("agree", [True, False])
 def test_a_supported_claim_that_takes_another_sentences_value_gives_way_to_the_draft(korean: KoreanText,
                                                                                      agree: bool) -> None:
     # the model restates the question and fills in the year of the sea route: every word stands in
     # the sentence it cites, but the extractive draft's sentence gives the overland route's year
-    class Restating(ScriptedGenerator):
-        def stream(self, messages, max_tokens, stop=()):
-            user = messages[-1]["content"]
-            n = next(line[1:line.index("]")] for line in user.splitlines() if "1998년" in line)
-            self.answers = [f"금강산 관광이 시작된 해는 1998년입니다 [{n}]."]
-            yield from super().stream(messages, max_tokens, stop)
-
-    def retrieve(question: str, k: int) -> list[Hit]:
-        chunk = Chunk(chunk_id="tours.txt#0", doc_id=TOURS.doc_id, text=TOURS.text, start=0, end=len(TOURS.text),
-                      title=TOURS.title, date=TOURS.date)
-        return [Hit(chunk, score=0.9)]
-
     env = {"RAG_GENERATION__BACKEND": "local", "RAG_ANSWER__LLM_AGREES_WITH_DRAFT": str(agree).lower()}
     generator = Restating()
-    answerer = Answerer(load_settings(None, env=env), korean, retrieve, {TOURS.doc_id: TOURS}.get, lambda: generator)
+    answerer = Answerer(load_settings(None, env=env), korean, retrieve_tours, {TOURS.doc_id: TOURS}.get,
+                        lambda: generator)
     events = list(answerer.stream("DMZ를 통과하는 금강산 육로 관광이 시작된 해는?"))
     draft = next(e.text for e in events if e.kind == "draft")
     answer = events[-1].answer
@@ -480,21 +485,9 @@ def test_the_draft_overrules_the_model_only_where_the_ranker_is_sure_of_its_lead
                                                                               min_probability: float) -> None:
     # the same restating model as above, with the check on: where the ranker is less sure of the draft's
     # lead than answer.llm_agreement_min_probability, the model's verified claim stands
-    class Restating(ScriptedGenerator):
-        def stream(self, messages, max_tokens, stop=()):
-            user = messages[-1]["content"]
-            n = next(line[1:line.index("]")] for line in user.splitlines() if "1998년" in line)
-            self.answers = [f"금강산 관광이 시작된 해는 1998년입니다 [{n}]."]
-            yield from super().stream(messages, max_tokens, stop)
-
-    def retrieve(question: str, k: int) -> list[Hit]:
-        chunk = Chunk(chunk_id="tours.txt#0", doc_id=TOURS.doc_id, text=TOURS.text, start=0, end=len(TOURS.text),
-                      title=TOURS.title, date=TOURS.date)
-        return [Hit(chunk, score=0.9)]
-
     env = {"RAG_GENERATION__BACKEND": "local", "RAG_ANSWER__LLM_AGREES_WITH_DRAFT": "true",
            "RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": str(min_probability)}
-    answerer = Answerer(load_settings(None, env=env), korean, retrieve, {TOURS.doc_id: TOURS}.get, Restating)
+    answerer = Answerer(load_settings(None, env=env), korean, retrieve_tours, {TOURS.doc_id: TOURS}.get, Restating)
     answer = answerer.ask("DMZ를 통과하는 금강산 육로 관광이 시작된 해는?")
     if min_probability == 0.0:  # always held to the draft
         assert answer.mode == "extractive" and "2003년" in answer.text and "해는 1998년" not in answer.text
