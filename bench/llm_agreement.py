@@ -53,22 +53,28 @@ class RecordedGenerator:
         yield self.texts[key]
 
 
+def recorded_answerer(eval_argv: list[str], texts: Path) -> tuple[Any, list, Any, RecordedGenerator]:
+    """The answerer, questions and settings `python -m eval` would use for these arguments, its LLM
+    behind the recorded texts of `texts`."""
+    apply_offline_env()
+    from eval.__main__ import parse_args, prepare
+    from rag.generation import load_generator
+
+    settings = load_settings(None)
+    pipe, questions, _ = prepare(parse_args(eval_argv + ["--no-progress"]), settings, None)
+    generator = RecordedGenerator(lambda: load_generator(settings.generation, settings.paths.cache_dir), texts)
+    pipe._generator_factory = lambda: generator  # the pipeline's own lazily built generator, recorded
+    return pipe.answerer, questions, settings, generator
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=Path, required=True, help="the model's texts by prompt (JSONL, extended)")
     parser.add_argument("--out", type=Path, default=None, help="write the figures and per-question answers here")
     args, eval_argv = parser.parse_known_args(argv)
-    apply_offline_env()
-    from eval.__main__ import parse_args, prepare
     from eval.metrics import answer_correct, answer_matches
-    from rag.generation import load_generator
 
-    eval_args = parse_args(eval_argv + ["--no-progress"])
-    settings = load_settings(None)
-    pipe, questions, _ = prepare(eval_args, settings, None)
-    generator = RecordedGenerator(lambda: load_generator(settings.generation, settings.paths.cache_dir), args.texts)
-    pipe._generator_factory = lambda: generator  # the pipeline's own lazily built generator, recorded
-    answerer = pipe.answerer
+    answerer, questions, settings, generator = recorded_answerer(eval_argv, args.texts)
     figures: dict[str, Any] = {}
     cases: dict[str, list[dict[str, Any]]] = {}
     for agree in (False, True):

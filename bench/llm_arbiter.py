@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rag.config import apply_offline_env, load_settings  # noqa: E402
 
 GRID = [round(0.05 * i, 2) for i in range(20)]  # 0.00 … 0.95; 0.00 = the check always on
 
@@ -93,17 +92,9 @@ def figures(rows: list[dict]) -> dict[str, int]:
 
 
 def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
-    apply_offline_env()
-    from eval.__main__ import parse_args, prepare
-    from llm_agreement import RecordedGenerator
-    from rag.generation import load_generator
+    from llm_agreement import recorded_answerer
 
-    eval_args = parse_args(eval_argv + ["--no-progress"])
-    settings = load_settings(None)
-    pipe, questions, _ = prepare(eval_args, settings, None)
-    generator = RecordedGenerator(lambda: load_generator(settings.generation, settings.paths.cache_dir), args.texts)
-    pipe._generator_factory = lambda: generator  # the pipeline's own lazily built generator, recorded
-    answerer = pipe.answerer
+    answerer, questions, settings, generator = recorded_answerer(eval_argv, args.texts)
     signals: dict[str, dict] = {}
     if args.replayed:  # both runs from an earlier file of this set: only the checks run now
         earlier = json.loads(args.replayed.read_text(encoding="utf-8"))
