@@ -194,6 +194,10 @@ class AnswerSettings:
     # gave the same answers there, higher bars lost questions: the ranker's confidence did not tell where
     # the model is right
     llm_agreement_min_probability: float = 0.2
+    # a verified LLM claim that cites a sentence holding a value of the asked kind, yet holds none of that
+    # sentence's values itself (the model kept the sentence's frame and dropped its answer), is replaced
+    # by the cited sentence (rag/claimvalue.py; false: the claim as the model wrote it)
+    llm_claim_keeps_value: bool = False
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
