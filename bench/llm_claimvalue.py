@@ -79,6 +79,8 @@ def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
     answerer._generator_factory = lambda: seen
     off = answer_all(answerer, questions, settings, False, seen)
     on = answer_all(answerer, questions, settings, True, seen) if not args.off_only else off
+    if not args.off_only:
+        on = [{k: v for k, v in row.items() if k != "prompt"} for row in on]  # the prompt is the same both ways
     print(f"off: {figures(off)}\non:  {figures(on)}\nmodel texts generated: {generator.generated}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"argv": eval_argv, "off": off, "on": on, "model_texts_generated": generator.generated},
