@@ -121,3 +121,14 @@ def test_the_restatement_share_is_checked(korean: KoreanText) -> None:
     assert load_settings(None, env={"RAG_ANSWER__LLM_RESTATEMENT_SHARE": "0.8"}).answer.llm_restatement_share == 0.8
     with pytest.raises(SettingsError, match="answer.llm_restatement_share"):
         load_settings(None, env={"RAG_ANSWER__LLM_RESTATEMENT_SHARE": "0"})
+
+
+def test_two_claims_cut_from_one_sentence_show_it_once(korean: KoreanText) -> None:
+    from rag.streaming import VerifiedStream
+
+    program = Evidence(n=1, doc_id="a.txt", text=PROGRAM.text, start=0, end=len(PROGRAM.text), title="상생협약식 열려")
+    stream = VerifiedStream([program, FUND], korean, 0.67, asking("상생협약식에서 함께 발표된 사업은?", korean),
+                            restatement_share=1.0)
+    stream.feed("상생협약식에서 함께 발표된 사업은 이날 발표됐다 [1]. 상생협약식에서 함께 발표된 사업은 확대 사업이다 [1].")
+    stream.finish()
+    assert stream.kept == ["상생결제 확대 사업은 이날 상생협약식에서 함께 발표됐다 [1]."]
