@@ -177,8 +177,11 @@ class Answerer:
         held = lead is not None and lead.score >= budget.llm_agreement_min_probability
         chosen = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
                                    slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0)[0] if held else ""
+        # (with answer.llm_claim_keeps_value, a claim that says the question back without its cited
+        # sentence's value is shown as that sentence: rag/claimvalue.py)
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
-                                  draft=chosen)
+                                  draft=chosen,
+                                  restatement_share=budget.llm_restatement_share if budget.llm_claim_keeps_value else None)
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):

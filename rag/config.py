@@ -194,6 +194,14 @@ class AnswerSettings:
     # gave the same answers there, higher bars lost questions: the ranker's confidence did not tell where
     # the model is right
     llm_agreement_min_probability: float = 0.2
+    # a verified LLM claim that says the question back (holds llm_restatement_share of its content terms)
+    # without one of its cited sentence's values of the asked kind — or, for a question asking no kind of
+    # value, at all — is shown as the sentence it cites: the small model keeps the frame and cuts the answer
+    # (rag/claimvalue.py; false: the claim as the model wrote it). On by the rule written before the numbers:
+    # calibration 159 -> 166 of 230 on the same model texts (KorQuAD 1-70 89 -> 93, KLUE odd 42 -> 45, seeds
+    # odd 28 -> 28, refusals unchanged), answers longer where it applies: bench/results/llm_claimvalue_2026-12-03.md
+    llm_claim_keeps_value: bool = True
+    llm_restatement_share: float = 1.0
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -215,6 +223,9 @@ class AnswerSettings:
         if not 0.0 <= self.llm_agreement_min_probability <= 1.0:
             raise SettingsError(f"setting answer.llm_agreement_min_probability: a probability between 0 and 1, "
                                 f"not {self.llm_agreement_min_probability}")
+        if not 0.0 < self.llm_restatement_share <= 1.0:
+            raise SettingsError(f"setting answer.llm_restatement_share: a share of the question's terms above 0 "
+                                f"and at most 1, not {self.llm_restatement_share}")
         if not 0.0 <= self.slot_miss_factor <= 1.0:
             raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
                                 f"between 0 and 1, not {self.slot_miss_factor}")

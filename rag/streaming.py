@@ -3,10 +3,13 @@
 A sentence is final once the next one has begun (its citation markers may still follow it: "…입니다.
 [1]"), or when the model stops. Each final sentence is made plain text and checked like any claim
 (`rag.citations.check_claim`); only the ones that pass are emitted, so what a client has shown is
-always a prefix of the final verified answer. With the extractive `draft`, a supported claim is also
-dropped when it disagrees with it (`rag.agreement`): the model filled in another sentence's value.
+always a prefix of the final verified answer. With `restatement_share`, a claim that says the question
+back without its cited sentence's value is shown as that sentence (`rag.claimvalue`). With the extractive
+`draft`, a supported claim is also dropped when it disagrees with it (`rag.agreement`): the model filled
+in another sentence's value.
 
-    stream = VerifiedStream(evidence, korean, min_support, asking(question, korean), draft=draft_text)
+    stream = VerifiedStream(evidence, korean, min_support, asking(question, korean), draft=draft_text,
+                            restatement_share=1.0)
     for piece in generator.stream(...):
         for text in stream.feed(piece):
             yield Event("token", text)
@@ -21,6 +24,7 @@ from typing import Sequence
 
 from rag.agreement import agrees_with_draft
 from rag.citations import Asking, check_claim, cite, split_claims
+from rag.claimvalue import claim_with_value
 from rag.evidence import Tokenizer
 from rag.plaintext import plain_text
 from rag.prompts import without_title_notes
@@ -32,13 +36,14 @@ _BOUNDARY = frozenset(".!?。\n]")
 
 class VerifiedStream:
     def __init__(self, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float, question: Asking,
-                 draft: str = "") -> None:
+                 draft: str = "", restatement_share: float | None = None) -> None:
         self._evidence = list(evidence)
         self._by_n = {ev.n: ev for ev in evidence}
         self._korean = korean
         self._min_support = min_support
         self._question = question
         self._draft = draft
+        self._restatement_share = restatement_share  # None: claims are shown as the model wrote them
         self._raw = ""
         self._done = 0  # claims of the raw text already judged
         self.kept: list[str] = []
@@ -75,6 +80,11 @@ class VerifiedStream:
             if checked is None:
                 continue
             text, support = checked
+            if self._restatement_share is not None:
+                text = claim_with_value(text, [self._by_n[n] for n in support], self._question, self._korean,
+                                        self._restatement_share)
+                if text in self.kept:
+                    continue  # two claims cut from one sentence: the sentence is shown once
             if self._draft and not agrees_with_draft(text, self._draft, self._question, self._korean):
                 continue  # supported, but the value of another sentence than the ranker's answer
             for n, value in support.items():
