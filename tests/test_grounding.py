@@ -93,3 +93,52 @@ def test_a_misspelled_name_is_still_found_and_one_missing_name_of_several_does_n
     assert "names something" not in assess_grounding(two, hits(), evidence(korean, two), korean).reason
     one = "삼성전자의 동반성장 펀드 규모는?"
     assert "names something" in assess_grounding(one, hits(), evidence(korean, one), korean).reason
+
+
+def _rescored(scores: list[float], dense: list[float]) -> list:
+    from dataclasses import replace
+
+    return [replace(h, score=s, dense=d) for h, s, d in zip(hits(), scores, dense)]
+
+
+def test_a_passage_that_stands_out_from_low_scoring_hits_outranks_flat_high_hits_on_the_relative_signals(
+        korean: KoreanText) -> None:
+    from rag.grounding import grounding_signals
+
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    # a paraphrase: every hit scores low, but one passage (LG이노텍's, hits()[0]) stands out from the KT one
+    paraphrase, _, _ = grounding_signals(question, _rescored([0.55, 0.5, 0.2], [0.84, 0.83, 0.76]),
+                                         evidence(korean, question), korean)
+    # a question about something absent: high scores everywhere, nothing stands out
+    flat, _, _ = grounding_signals(question, _rescored([0.72, 0.71, 0.7], [0.86, 0.86, 0.855]),
+                                   evidence(korean, question), korean)
+    assert paraphrase["top"] < flat["top"]  # the absolute score reads them the wrong way round
+    assert paraphrase["gap_other"] == pytest.approx(0.35) and flat["gap_other"] == pytest.approx(0.02)
+    assert paraphrase["margin"] == pytest.approx(0.55 - 1.25 / 3) and flat["margin"] == pytest.approx(0.01)
+    assert paraphrase["dense_spread"] == pytest.approx(0.08) and flat["dense_spread"] == pytest.approx(0.005)
+    assert paraphrase["top_z"] > flat["top_z"]
+
+
+def test_relative_signals_of_one_document_only_and_of_equal_scores() -> None:
+    from rag.grounding import RELATIVE, relative_scores
+
+    one = _rescored([0.6, 0.5], [0.8, None])  # both chunks of LG이노텍's article; the second without a dense score
+    found = relative_scores(one)
+    # nothing else retrieved: the best hit stands alone; one dense score has no spread
+    assert found["gap_other"] == pytest.approx(0.6) and found["dense_spread"] == 0.0
+    equal = relative_scores(_rescored([0.7, 0.7, 0.7], [0.85, 0.85, 0.85]))
+    assert equal["margin"] == pytest.approx(0.0) and equal["top_z"] == pytest.approx(0.0, abs=1e-9)  # no zero division
+    assert relative_scores([]) == {name: 0.0 for name in RELATIVE}
+
+
+def test_a_model_fitted_before_the_relative_signals_still_weighs_what_it_knows(korean: KoreanText) -> None:
+    from rag.grounding import RELATIVE, grounding_signals
+    from rag.ranker import default_refusal_model
+
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    signals, _, _ = grounding_signals(question, hits(), evidence(korean, question), korean)
+    shipped = default_refusal_model()
+    assert not set(RELATIVE) & set(shipped.features) and set(RELATIVE) <= set(signals)
+    # extra signals are ignored, not an error: the shipped model's verdict is the same without them
+    without = {k: [v] for k, v in signals.items() if k not in RELATIVE}
+    assert shipped.predict({k: [v] for k, v in signals.items()}) == shipped.predict(without)
