@@ -16,12 +16,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rag.ranker import load_models
-from rag.grounding import SIGNALS, RELATIVE
 
 def load(p):
     return [json.loads(l) for l in open(p, encoding="utf-8")]
 
 kq = load("/tmp/relscore/diag-kq.jsonl"); kl = load("/tmp/relscore/diag-klue.jsonl")
+# the signals the records hold (the code that wrote them may have had more than today's rag.grounding.SIGNALS)
+SIGNALS = list(dict.fromkeys(k for r in kq + kl for k in (r["signals"] or {})))
 def cols(recs): return {s: [ (r["signals"] or {}).get(s, 0.0) for r in recs] for s in SIGNALS}
 kqc, klc = cols(kq), cols(kl)
 models = {"baseline": str(Path(__file__).resolve().parent.parent / "rag/fitted/refusal.json"), **{v: f"/tmp/relscore/{v}.json" for v in ("R0","R1","R2","R3")}}
