@@ -22,9 +22,7 @@ from rag.vocabulary import GlossEntry, Lexicon
 
 # the signals a fitted model (python -m eval.fit refusal) weighs into "can these passages answer it?"
 SIGNALS = ("missing", "has_names", "together", "value_near", "coverage", "anchored", "whole", "best", "slot_missing",
-           "top", "dense", "agree", "gap_other", "margin", "dense_spread", "top_z")
-# the ones measured against the question's own hits, not on the corpus's absolute score scale
-RELATIVE = ("gap_other", "margin", "dense_spread", "top_z")
+           "top", "dense", "agree")
 
 
 @dataclass(frozen=True)
@@ -137,36 +135,8 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         "top": max(h.score for h in hits),
         "dense": max((h.dense or 0.0) for h in hits),
         "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
-        **relative_scores(hits),
     }
     return signals, missing, names
-
-
-def relative_scores(hits: Sequence[Hit]) -> dict[str, float]:
-    """How far the best hit stands out from the question's other hits, on no absolute scale.
-
-    A paraphrased question scores low on every passage, its answer's passage included, so an
-    absolute score reads it as "not in the corpus"; what still tells them apart is whether one
-    passage stands out from the rest (a question about something absent matches everything
-    about equally). gap_other: the best hit's score minus the best of another document (0 when
-    none was retrieved); margin: the best minus the mean of the hits; dense_spread: the highest
-    minus the lowest raw dense similarity; top_z: the margin in standard deviations of the hits'
-    scores (the spread floored at 0.02, so near-equal scores do not blow it up).
-    """
-    if not hits:
-        return {name: 0.0 for name in RELATIVE}
-    best = max(hits, key=lambda h: h.score)
-    scores = [h.score for h in hits]
-    other = max((h.score for h in hits if h.chunk.doc_id != best.chunk.doc_id), default=0.0)
-    mean = sum(scores) / len(scores)
-    spread = (sum((s - mean) ** 2 for s in scores) / len(scores)) ** 0.5
-    dense = [h.dense for h in hits if h.dense is not None]
-    return {
-        "gap_other": best.score - other,
-        "margin": best.score - mean,
-        "dense_spread": max(dense) - min(dense) if len(dense) > 1 else 0.0,
-        "top_z": (best.score - mean) / max(spread, 0.02),
-    }
 
 
 _PARTICLE_END = ("이", "가", "은", "는", "을", "를", "의", "와", "과", "도")
