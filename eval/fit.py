@@ -3,6 +3,7 @@
     python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
     python -m eval.fit evidence --limit 300     # a quick look (not for committing)
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
+    python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
 
 Evidence: every answerable calibration question of KorQuAD open QA (articles 1–70) and KLUE-MRC
 (odd passages) is retrieved as the answerer retrieves it; each candidate sentence is labelled by
