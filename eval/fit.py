@@ -3,6 +3,7 @@
     python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
     python -m eval.fit evidence --limit 300     # a quick look (not for committing)
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
+    python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
 
 Evidence: every answerable calibration question of KorQuAD open QA (articles 1–70) and KLUE-MRC
 (odd passages) is retrieved as the answerer retrieves it; each candidate sentence is labelled by
@@ -251,8 +252,15 @@ def choose_threshold(probabilities: Sequence[float], labels: Sequence[int], hard
     return best
 
 
-def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reuse: bool = False) -> dict[str, Any]:
+def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reuse: bool = False,
+                signals: Sequence[str] | None = None) -> dict[str, Any]:
+    """`signals`: the features the model weighs (default: every one of rag.grounding.SIGNALS)."""
     from rag.grounding import SIGNALS
+
+    features = tuple(signals or SIGNALS)
+    unknown = [f for f in features if f not in SIGNALS]
+    if unknown:
+        raise SystemExit(f"unknown refusal signal(s): {', '.join(unknown)} (known: {', '.join(SIGNALS)})")
 
     cached = ROWS_DIR / f"refusal-rows{'-' + str(limit) if limit else ''}.json"
     if reuse and cached.is_file():
@@ -263,10 +271,14 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps([rows, labels, hard, embedding]), encoding="utf-8")
     keep = [i for i, h in enumerate(hard) if not h]  # the model only judges what the hard rules let through
-    x = np.asarray([[rows[i][name] for name in SIGNALS] for i in keep], dtype=float)
+    stale = [f for f in features if any(f not in r for r in rows)]
+    if stale:
+        # rows cached before a signal existed: refitting from them would fail half-way or lie
+        raise SystemExit(f"the cached rows lack {', '.join(stale)}: run without --reuse to recompute them")
+    x = np.asarray([[rows[i][name] for name in features] for i in keep], dtype=float)
     y = np.asarray([labels[i] for i in keep], dtype=float)
-    model = fit_logistic(x, y, SIGNALS)
-    probabilities = model.predict({name: [r[name] for r in rows] for name in SIGNALS})
+    model = fit_logistic(x, y, features)
+    probabilities = model.predict({name: [r[name] for r in rows] for name in features})
     threshold, result = choose_threshold(probabilities, labels, hard, max_false_refusals)
     # the model's own refusal is overruled only above this: ≥ 98% of calibration questions there are answerable
     strong = 1.0
@@ -304,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="refit from the rows of the last run (data/fit/): refusal for another bound, evidence for "
                         "other weights of the same features")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
+    p.add_argument("--signals", default=None,
+                   help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
     p.add_argument("--out", type=Path, default=None, help="default: rag/fitted/<what>.json")
     args = p.parse_args(argv)
     apply_offline_env()
@@ -311,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what == "evidence":
         result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse)
     else:
-        result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse)
+        signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
+        result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals)
     out = args.out or FITTED_DIR / f"{args.what}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -49,3 +49,37 @@ def test_every_calibration_set_counts_equally_in_a_fit():
     heavy = fit_logistic(x, y, ("f",), weight=np.asarray([1.0, 3.0, 1.0, 1.0]))
     copies = fit_logistic(np.vstack([x, x[[1, 1]]]), np.concatenate([y, y[[1, 1]]]), ("f",))
     assert heavy.predict({"f": [1.0]})[0] > 0.5 and abs(heavy.predict({"f": [1.0]})[0] - copies.predict({"f": [1.0]})[0]) < 0.05
+
+
+def _write_rows(path, names, n=80):
+    import json
+
+    rng = np.random.default_rng(1)
+    labels = [int(i % 4 != 0) for i in range(n)]
+    rows = [{name: float(rng.normal() + (1.5 * y if name == "top" else 0.0)) for name in names} for y in labels]
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "refusal-rows.json").write_text(json.dumps([rows, labels, [False] * n, "e5-test"]), encoding="utf-8")
+
+
+def test_a_refusal_refit_weighs_only_the_signals_asked_for(tmp_path, monkeypatch):
+    import eval.fit as fit
+    from rag.grounding import SIGNALS
+
+    monkeypatch.setattr(fit, "ROWS_DIR", tmp_path)
+    _write_rows(tmp_path, SIGNALS)
+    result = fit.fit_refusal(None, "test", 0.03, reuse=True, signals=["top", "dense"])
+    assert result["answerable"]["features"] == ["top", "dense"]
+    assert result["answerable"]["weights"][0] > 0.5  # the signal that tells answerable apart
+    assert fit.fit_refusal(None, "test", 0.03, reuse=True)["answerable"]["features"] == list(SIGNALS)
+    with pytest.raises(SystemExit, match="unknown refusal signal"):
+        fit.fit_refusal(None, "test", 0.03, reuse=True, signals=["tpo"])
+
+
+def test_rows_cached_before_a_signal_existed_are_not_refitted_from(tmp_path, monkeypatch):
+    import eval.fit as fit
+    from rag.grounding import SIGNALS
+
+    monkeypatch.setattr(fit, "ROWS_DIR", tmp_path)
+    _write_rows(tmp_path, SIGNALS[:-1])  # as if the last signal had been added after the rows were cached
+    with pytest.raises(SystemExit, match="without --reuse"):
+        fit.fit_refusal(None, "test", 0.03, reuse=True)
