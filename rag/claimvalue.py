@@ -20,7 +20,7 @@ from typing import Sequence
 
 from rag.citations import MARKER, Asking
 from rag.evidence import Tokenizer
-from rag.plaintext import plain_text
+from rag.extractive import written
 from rag.slots import slot_values
 from rag.types import Evidence
 
@@ -42,9 +42,9 @@ def claim_with_value(claim: str, cited: Sequence[Evidence], question: Asking, ko
         if held & given:
             return claim  # the claim gives the sentence's value: its wording is the model's to choose
         if given:
-            return _sentences(cited)  # another value than the one the cited sentence gives
+            return written(cited)  # another value than the one the cited sentence gives
     if restates(body, question, korean, restatement_share):
-        return _sentences(cited)
+        return written(cited)
     return claim
 
 
@@ -61,6 +61,3 @@ def _values(text: str, question: Asking, korean: Tokenizer) -> set[str]:
     spans = slot_values(korean.morphemes_batch([text])[0], question.asked, set(question.terms), korean.lexicon.units)
     return {_SPACING.sub("", text[a:b]) for a, b in spans}
 
-
-def _sentences(cited: Sequence[Evidence]) -> str:
-    return " ".join(f"{plain_text(ev.text).strip().rstrip('.。')} [{ev.n}]." for ev in cited)

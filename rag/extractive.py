@@ -118,9 +118,13 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
             if holder is not None and term_coverage(uncovered, part_idf, terms[holder]) >= 0.5:
                 chosen.append(holder)
     chosen.sort(key=lambda i: (evidence[i].doc_id, evidence[i].start))
-    # an answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)
-    text = " ".join(f"{_strip_end(plain_text(evidence[i].text))} [{evidence[i].n}]." for i in chosen)
-    return text, tuple(to_citation(evidence[i], 1.0) for i in chosen)
+    return written([evidence[i] for i in chosen]), tuple(to_citation(evidence[i], 1.0) for i in chosen)
+
+
+def written(sentences: Sequence[Evidence]) -> str:
+    """Evidence sentences as an extractive answer shows them: "… [n]." each, in the order given. An
+    answer is plain text even when a passage holds markup ("<img src=x onerror=…>" in a scraped page)."""
+    return " ".join(f"{_strip_end(plain_text(ev.text))} [{ev.n}]." for ev in sentences)
 
 
 def draft_lead(question: str, evidence: Sequence[Evidence], korean: Tokenizer,
