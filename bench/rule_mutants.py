@@ -8,7 +8,9 @@ For each module, every `if`/`elif`/`while` test, comprehension `if` and conditio
 forced to True and to False, and every operand of an `and`/`or` is dropped, one mutant at a time.
 A mutant is written over the module in this checkout (the original bytes are put back in a `finally`,
 and a backup under the temp folder restores a module a killed run left mutated), then the fast tests
-that import the module — or import a rag module that imports it — run with `pytest -x`. A failing
+that import the module — or import a rag module that imports it — and execute the mutated line (a
+traced run of the unmodified module says which) run with `pytest -x`; a mutant no test executes is
+"uncovered". One Kiwi per user dictionary is shared among the tests of a run (speed only). A failing
 run kills the mutant; a passing one means no test notices the rule: it is dead code, an untested
 guard, or an untested rule. Results go to bench/results/rule_mutants_<date>.{json,md}, keyed by run
 label and module; a module already done for the label with the same source and tests is skipped, so
@@ -37,6 +39,7 @@ DEFAULT_MODULES = ["rag/extractive.py", "rag/grounding.py", "rag/slots.py", "rag
                    "rag/citations.py", "rag/short_answer.py", "rag/evidence.py", "rag/streaming.py"]
 BACKUPS = Path(tempfile.gettempdir()) / f"rule_mutants_backup_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
 TRIAGE_HEADING = "## Triage"
+PLUGIN = BACKUPS.parent / f"{BACKUPS.name}_plugin" / "rule_mutants_plugin.py"
 STATUSES = ("killed", "survived", "uncovered", "timeout", "invalid")
 
 
@@ -171,12 +174,31 @@ def importers(module: str) -> list[str]:
     return [t.relative_to(ROOT).as_posix() for t in ordered]
 
 
-# A pytest plugin, loaded only for the traced run: which lines of the target files each test executes.
-_TRACER = """
+# A pytest plugin for every run of the tool. It shares one Kiwi per user dictionary among the tests'
+# KoreanText instances (each file builds its own, ~1 s each; Kiwi is only read after it is built, so
+# the answers are the same), and in the traced run records which lines of the target file each test
+# executes.
+_PLUGIN = """
 import json, os, sys, threading
 import pytest
+import rag.korean
 
-_TARGET = os.environ["RULE_MUTANTS_TARGET"]
+_built = {}
+_analyzer = rag.korean.KoreanText._analyzer
+
+
+def _shared(self):
+    if self._kiwi is None:
+        key = tuple(self._user_words)
+        if key not in _built:
+            _built[key] = _analyzer(self)
+        self._kiwi = _built[key]
+    return self._kiwi
+
+
+rag.korean.KoreanText._analyzer = _shared
+
+_TARGET = os.environ.get("RULE_MUTANTS_TARGET")
 _lines = {}
 _current = ["<collect>"]
 
@@ -191,8 +213,9 @@ def _global(frame, event, arg):
     return _local if frame.f_code.co_filename == _TARGET else None
 
 
-sys.settrace(_global)
-threading.settrace(_global)
+if _TARGET:
+    sys.settrace(_global)
+    threading.settrace(_global)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -203,8 +226,9 @@ def pytest_runtest_protocol(item, nextitem):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    with open(os.environ["RULE_MUTANTS_TRACE"], "w", encoding="utf-8") as f:
-        json.dump({k: sorted(v) for k, v in _lines.items()}, f)
+    if _TARGET:
+        with open(os.environ["RULE_MUTANTS_TRACE"], "w", encoding="utf-8") as f:
+            json.dump({k: sorted(v) for k, v in _lines.items()}, f)
 """
 
 
@@ -213,12 +237,14 @@ def run_tests(tests: list[str], timeout: float, trace: Path | None = None,
     """("passed" | "failed" | "timeout", seconds) for the fast tests (files or node ids) in `tests`;
     with `trace`, the lines of `target` each test executes are written there as JSON."""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # no bytecode of a mutant is left behind
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-m", "not slow", "-p", "no:cacheprovider",
+               "-p", "rule_mutants_plugin"]
+    PLUGIN.parent.mkdir(parents=True, exist_ok=True)
+    if not PLUGIN.exists() or PLUGIN.read_text(encoding="utf-8") != _PLUGIN:
+        PLUGIN.write_text(_PLUGIN, encoding="utf-8")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PLUGIN.parent), env.get("PYTHONPATH")]))
     if trace is not None:
-        (trace.parent / "rule_mutants_tracer.py").write_text(_TRACER, encoding="utf-8")
-        env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(trace.parent), env.get("PYTHONPATH")])),
-                   RULE_MUTANTS_TARGET=str(target), RULE_MUTANTS_TRACE=str(trace))
-        command += ["-p", "rule_mutants_tracer"]
+        env.update(RULE_MUTANTS_TARGET=str(target), RULE_MUTANTS_TRACE=str(trace))
     start = time.monotonic()
     process = subprocess.Popen(command + tests, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
