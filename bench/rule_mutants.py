@@ -2,7 +2,7 @@
 a test that fails without it"), checked by mutation, not a test.
 
     nice -n 10 .venv/bin/python bench/rule_mutants.py --label before            # the default modules
-    nice -n 10 .venv/bin/python bench/rule_mutants.py --label after rag/slots.py --force
+    nice -n 10 .venv/bin/python bench/rule_mutants.py --label after --retest before rag/slots.py
 
 For each module, every `if`/`elif`/`while` test, comprehension `if` and conditional expression is
 forced to True and to False, and every operand of an `and`/`or` is dropped, one mutant at a time.
@@ -275,9 +275,11 @@ def restore_left_backups() -> None:
         print(f"restored {target.relative_to(ROOT)} from a backup an interrupted run left", file=sys.stderr)
 
 
-def mutate_module(module: str, tests: list[str], timeout_factor: float, limit: int | None) -> dict:
+def mutate_module(module: str, tests: list[str], timeout_factor: float, limit: int | None,
+                  killed_before: frozenset[str] = frozenset()) -> dict:
     """Every mutant of `module` against the tests of `tests` that execute its line; the module's bytes
-    are the same afterwards."""
+    are the same afterwards. A mutant whose key is in `killed_before` (killed by a run on the same
+    tests or fewer) is not run again: more tests cannot let it survive."""
     path = ROOT / module
     original = path.read_bytes()
     source = original.decode("utf-8")
@@ -303,7 +305,9 @@ def mutate_module(module: str, tests: list[str], timeout_factor: float, limit: i
             except SyntaxError:
                 status = "invalid"
             else:
-                if not chosen:
+                if mutant.key in killed_before:
+                    status = "killed"  # carried over (--retest)
+                elif not chosen:
                     status = "uncovered"  # no test executes the line: it survives without a run
                 else:
                     path.write_text(text, encoding="utf-8")
@@ -348,7 +352,8 @@ def write_markdown(data: dict, path: Path) -> None:
             c = m["counts"]
             out.append(f"| {module} | {m['mutants']} | {c['killed']} | {c['survived']} | {c['uncovered']} | "
                        f"{c['timeout']} | {len(m['tests'])} | {m['baseline_s']} | {m['seconds']} | "
-                       f"{' / '.join(map(str, m['load']))} | {m['finished']} |")
+                       f"{' / '.join(map(str, m['load']))} | {m['finished']} |"
+                       + (f" killed of `{m['retest_of']}` carried over" if m.get("retest_of") else ""))
         total = {s: sum(m["counts"][s] for m in modules) for s in STATUSES}
         out += [f"| **all** | {sum(m['mutants'] for m in modules)} | {total['killed']} | {total['survived']} | "
                 f"{total['uncovered']} | {total['timeout']} | | | {round(sum(m['seconds'] for m in modules))} | | |",
@@ -373,6 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-factor", type=float, default=4.0,
                         help="a mutant's tests time out at this many times the unmutated run (at least 30 s)")
     parser.add_argument("--limit", type=int, help="only the first N mutants of each module (a trial; not saved)")
+    parser.add_argument("--retest", metavar="LABEL",
+                        help="take the mutants killed in run LABEL as killed and run only the others "
+                             "(after adding tests; a mutant of changed source is run again)")
     parser.add_argument("--list", action="store_true", help="print the mutants and the tests, run nothing")
     args = parser.parse_args(argv)
     # SIGTERM unwinds through the `finally` that puts the module back
@@ -398,7 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         if not tests:
             print(f"{module}: no test imports it, skipped", file=sys.stderr)
             continue
-        result = mutate_module(module, tests, args.timeout_factor, args.limit)
+        earlier = data["runs"].get(args.retest, {"modules": {}})["modules"].get(module) if args.retest else None
+        killed = frozenset(r["key"] for r in earlier["results"] if r["status"] == "killed") if earlier else frozenset()
+        result = mutate_module(module, tests, args.timeout_factor, args.limit, killed)
+        if args.retest:
+            result["retest_of"] = args.retest
         print(f"{module}: {result['counts']} in {result['seconds']} s", file=sys.stderr)
         if args.limit is None:
             run["modules"][module] = result
