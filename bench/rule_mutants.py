@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,10 +53,8 @@ class Mutant:
     end: tuple[int, int]
     replacement: str
     lines: frozenset[int]  # a test that executes none of these cannot see the mutant
-
-    @property
-    def key(self) -> str:
-        return f"{self.function}|{self.kind}|{self.original}"
+    # the key: stable when lines move; "#2" for the second mutant of the same text in one function
+    key: str = ""
 
 
 class _Finder(ast.NodeVisitor):
@@ -130,7 +128,13 @@ def find_mutants(source: str) -> list[Mutant]:
     """Every mutant of `source`'s decision points, in source order."""
     finder = _Finder(source)
     finder.visit(ast.parse(source))
-    return sorted(finder.mutants, key=lambda m: (m.start, m.kind))
+    seen: dict[str, int] = {}
+    out = []
+    for m in sorted(finder.mutants, key=lambda m: (m.start, m.kind)):
+        base = f"{m.function}|{m.kind}|{m.original}"
+        seen[base] = seen.get(base, 0) + 1
+        out.append(replace(m, key=base if seen[base] == 1 else f"{base}#{seen[base]}"))
+    return out
 
 
 def apply(source: str, mutant: Mutant) -> str:
