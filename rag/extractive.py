@@ -69,7 +69,7 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         if adds or close or unsure:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
-    if neighbour_share > 0 and len(chosen) < max_sentences:
+    if len(chosen) < max_sentences:  # (neighbour_share 0: the bar below, "> 0", lets none join)
         # the answer is often one sentence away from the words the question repeats ("이 기능은 …" after
         # the sentence that names it; the figure in the sentence after the one that restates the
         # question): a sentence next to the lead in its article joins at a lower bar than any other

@@ -38,3 +38,12 @@ def test_without_an_asked_kind_the_new_words_must_be_the_drafts(korean: KoreanTe
 def test_an_answer_that_adds_nothing_is_left_to_the_other_checks(korean: KoreanText) -> None:
     question = asking("헤이그가 발령받은 부대는?", korean)
     assert agrees_with_draft("헤이그가 발령받은 부대는 [1].", DRAFT, question, korean)
+
+
+
+def test_an_answer_without_a_value_of_the_asked_kind_is_compared_by_its_new_words(korean: KoreanText) -> None:
+    # the year is asked, the answer gives none: its new words decide, as for a question asking no kind
+    question = asking("새 물류센터가 문을 연 해는?", korean)
+    draft = "새 물류센터는 2021년 3월 문을 연 뒤로 하루 10만 상자를 처리하고 있다 [1]."
+    assert agrees_with_draft("물류센터는 하루 10만 상자를 처리합니다 [1].", draft, question, korean)
+    assert not agrees_with_draft("물류센터는 로봇 200대를 들였습니다 [2].", draft, question, korean)

@@ -178,3 +178,33 @@ def test_a_value_in_a_title_is_not_supported_by_an_unrelated_sentence(korean: Ko
     text, _ = verify_answer("PWNED 500억원 [1].", given, korean, 0.5, question="LG이노텍의 상생펀드 규모는?",
                             fallback=False)
     assert text == ""
+
+
+def test_a_marker_opening_a_line_or_the_answer_and_a_line_of_dots(korean: KoreanText) -> None:
+    from rag.citations import Claim
+
+    assert split_claims("한빛전자는 반도체를 만든다.\n[1] 누리화학은 접착제를 만든다 [2].", korean) == [
+        Claim("한빛전자는 반도체를 만든다.", (1,)), Claim("누리화학은 접착제를 만든다.", (2,))]
+    # a marker before the first sentence has no sentence before it: it stays with its own
+    assert split_claims("[1] 한빛전자는 반도체를 만든다.", korean) == [Claim("한빛전자는 반도체를 만든다.", (1,))]
+    # a line of punctuation is no claim
+    assert split_claims("한빛전자는 반도체를 만든다 [1].\n...", korean) == [Claim("한빛전자는 반도체를 만든다.", (1,))]
+
+
+def test_a_claim_that_says_the_question_back_in_an_answers_frame_is_no_claim(korean: KoreanText) -> None:
+    # fully supported words ("한빛전자", "만들다") and the frame of an answer: nothing the question lacks
+    from rag.citations import Claim, asking, check_claim
+
+    ev = [Evidence(1, "a.txt", "한빛전자는 반도체를 만든다.", 0, 15)]
+    question = asking("한빛전자는 무엇을 만드나?", korean)
+    assert check_claim(Claim("한빛전자는 다음과 같은 것을 만듭니다.", (1,)), ev, korean, 0.0, question) is None
+    assert check_claim(Claim("한빛전자는 반도체를 만듭니다.", (1,)), ev, korean, 0.0, question) is not None
+
+
+def test_a_checked_claim_ends_with_its_markers_and_its_own_punctuation(korean: KoreanText) -> None:
+    from rag.citations import Claim, asking, check_claim
+
+    ev = [Evidence(1, "a.txt", "한빛전자는 반도체를 만든다.", 0, 15)]
+    for claim, written in (("한빛전자는 반도체를 만듭니다", "한빛전자는 반도체를 만듭니다 [1]."),
+                           ("한빛전자는 반도체를 만듭니다!", "한빛전자는 반도체를 만듭니다 [1]!")):
+        assert check_claim(Claim(claim, (1,)), ev, korean, 0.5, asking(None, korean))[0] == written

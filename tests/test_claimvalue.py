@@ -132,3 +132,21 @@ def test_two_claims_cut_from_one_sentence_show_it_once(korean: KoreanText) -> No
     stream.feed("상생협약식에서 함께 발표된 사업은 이날 발표됐다 [1]. 상생협약식에서 함께 발표된 사업은 확대 사업이다 [1].")
     stream.finish()
     assert stream.kept == ["상생결제 확대 사업은 이날 상생협약식에서 함께 발표됐다 [1]."]
+
+
+def test_a_claim_without_a_cited_sentence_is_left_as_it_is(korean: KoreanText) -> None:
+    question = asking("상생협약식에서 함께 발표된 사업은?", korean)
+    claim = "상생협약식에서 함께 발표된 사업은 이날 발표됐다 [1]."  # a restatement, but nothing to show instead
+    assert claim_with_value(claim, [], question, korean, 1.0) == claim
+
+
+def test_a_claim_stands_when_its_sentences_hold_no_value_of_the_asked_kind(korean: KoreanText) -> None:
+    # the question asks a year and [1] gives none: there is no value to keep, and the claim says no question back
+    question = asking("상생결제 확대 사업이 발표된 해는?", korean)
+    claim = "이날 상생협약식에서 함께 발표됐습니다 [1]."
+    assert claim_with_value(claim, [PROGRAM], question, korean, 1.0) == claim
+
+
+def test_a_question_of_question_words_alone_has_nothing_to_say_back(korean: KoreanText) -> None:
+    question = asking("무엇인가?", korean)
+    assert not restates("무엇인가 [1].", question, korean, 1.0)

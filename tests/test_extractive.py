@@ -179,3 +179,124 @@ def test_the_draft_lead_is_the_sentence_the_extractive_answer_leads_with(korean:
     assert text.startswith("결승전에는 관중 2만 명") and draft_lead(question, pool, korean) is pool[1]
     assert draft_lead("결승전은 어땠나?", pool, korean) is pool[0]  # no kind asked: the ranker's order
     assert draft_lead(question, [], korean) is None
+
+
+def _apart(*scored: tuple[str, float]) -> list:
+    """Evidence sentences of one article, 40 characters apart (no two are neighbours), in the ranker's order."""
+    from rag.types import Evidence
+
+    out, at = [], 0
+    for n, (text, score) in enumerate(scored, 1):
+        out.append(Evidence(n, "a.txt", text, at, at + len(text), score=score))
+        at += len(text) + 40
+    return out
+
+
+def test_an_answer_holds_two_sentences_three_for_a_question_in_several_parts_or_as_many_as_asked(
+        korean: KoreanText) -> None:
+    # the ranker cannot tell four sentences apart: a plain question gets two, one in several parts three
+    sentences = [("물류센터는 지난해 문을 열었다.", 0.6), ("물류센터에는 로봇 200대가 들어갔다.", 0.59),
+                 ("물류센터는 하루 10만 상자를 처리한다.", 0.58), ("물류센터 직원은 300명이다.", 0.57)]
+    _, citations = extractive_answer("물류센터는 어떤 곳인가?", _apart(*sentences), korean)
+    assert len(citations) == 2
+    _, citations = extractive_answer("물류센터는 어떤 곳인가?", _apart(*sentences), korean, max_sentences=1)
+    assert len(citations) == 1
+    _, citations = extractive_answer("물류센터와 본사는 각각 어떤 곳인가?", _apart(*sentences), korean)
+    assert len(citations) == 3
+
+
+def test_one_sentence_asked_is_one_sentence_though_its_neighbour_would_join(korean: KoreanText) -> None:
+    # (the answerer asks for the single best sentence this way)
+    from rag.types import Evidence
+
+    first, second = "새 공장은 경기도에 들어선다.", "이 공장은 전기차 부품을 만든다."
+    pool = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+            Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.2)]
+    assert len(extractive_answer("새 공장은 무엇을 만드나?", pool, korean)[1]) == 2  # the neighbour joins
+    assert len(extractive_answer("새 공장은 무엇을 만드나?", pool, korean, max_sentences=1)[1]) == 1
+    # a sentence of another article is no neighbour, whatever its offsets
+    other = [pool[0], Evidence(2, "b.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.2)]
+    assert len(extractive_answer("새 공장은 무엇을 만드나?", other, korean)[1]) == 1
+
+
+def test_a_sentence_joins_once_though_it_is_both_close_and_the_leads_neighbour(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    first, second = "새 공장은 경기도에 들어선다.", "이 공장은 전기차 부품을 만든다."
+    pool = [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+            Evidence(2, "a.txt", second, len(first) + 1, len(first) + 1 + len(second), score=0.55)]
+    text, citations = extractive_answer("새 공장은 무엇을 만드나?", pool, korean, max_sentences=3)
+    assert [c.n for c in citations] == [1, 2] and text.count("[2]") == 1
+
+
+def test_a_name_kiwi_does_not_tag_joins_when_the_ranker_is_unsure_though_it_is_not_the_leads_neighbour(
+        korean: KoreanText) -> None:
+    # the rule of the test above, with the two sentences apart: no neighbour rule can let it in
+    pool = _apart(("노아는 방주를 만들고 가족과 함께 배에 올랐다.", 0.6), ("그것은 하나님의 명령이었다고 전한다.", 0.5))
+    text, _ = extractive_answer("노아는 누구의 명령에 따라 배를 만들었나?", pool, korean)
+    assert "하나님" in text
+    # the ranker far surer of the first: a sentence holding no name of the asked kind does not join
+    pool = _apart(("노아는 방주를 만들고 가족과 함께 배에 올랐다.", 0.6), ("그것은 하나님의 명령이었다고 전한다.", 0.1))
+    text, _ = extractive_answer("노아는 누구의 명령에 따라 배를 만들었나?", pool, korean)
+    assert "하나님" not in text
+
+
+def test_for_a_name_a_sentence_the_ranker_is_far_surer_of_leads_without_a_figure(korean: KoreanText) -> None:
+    # the digits rule is for numbers only: a name question's lead needs no figure in digits
+    pool = _apart(("그것은 하나님의 명령이었다고 전한다.", 0.6), ("이 배는 김철수 목수가 지었다고 전한다.", 0.05))
+    text, _ = extractive_answer("노아는 누구의 명령에 따라 배를 만들었나?", pool, korean)
+    assert text.startswith("그것은 하나님의 명령") and "김철수" not in text
+    from rag.extractive import draft_lead
+
+    assert draft_lead("노아는 누구의 명령에 따라 배를 만들었나?", pool, korean) is pool[0]
+    # for a number the far surer sentence leads only with a figure in digits
+    counted = _apart(("결승전은 3:1로 끝났다.", 0.6), ("결승전에는 관중 2만 명이 모였다.", 0.05))
+    assert draft_lead("결승전은 몇 대 몇으로 끝났나?", counted, korean) is counted[0]
+    words = _apart(("결승전은 싱겁게 끝났다.", 0.6), ("결승전에는 관중 2만 명이 모였다.", 0.05))
+    assert draft_lead("결승전은 몇 대 몇으로 끝났나?", words, korean) is words[1]
+
+
+def test_sentences_holding_the_asked_number_join_when_the_ranker_cannot_tell_them_apart(korean: KoreanText) -> None:
+    pool = _apart(("물류센터에는 로봇 200대가 들어갔다.", 0.6), ("2공장에는 로봇 150대가 더 들어간다.", 0.55))
+    text, _ = extractive_answer("물류센터에 들어간 로봇은 몇 대인가?", pool, korean)
+    assert "200대" in text and "150대" in text
+
+
+def test_a_part_named_only_in_an_articles_title_gets_that_articles_sentence(korean: KoreanText) -> None:
+    # a question in several parts that asks no kind of value: the part no chosen sentence names gets the
+    # sentence of the article whose title names it, past the sentences a question in parts may hold
+    from rag.types import Evidence
+
+    question = "한빛전자와 누리화학은 각각 무엇을 만드나?"
+    hanbit = ["한빛전자는 반도체를 만든다.", "한빛전자는 경기도에 공장이 있다.", "한빛전자 직원은 500명이다."]
+    pool = [Evidence(n, "a.txt", text, 60 * n, 60 * n + len(text), title="한빛전자 소식", score=0.6 - 0.01 * n)
+            for n, text in enumerate(hanbit, 1)]
+    other = "이 회사는 접착제를 만든다."
+    pool.append(Evidence(4, "b.txt", other, 0, len(other), title="누리화학 새 공장", score=0.1))
+    text, citations = extractive_answer(question, pool, korean)
+    assert "접착제" in text and len(citations) == 4
+
+
+def test_each_part_of_a_question_in_parts_gets_a_sentence_holding_its_own_words(korean: KoreanText) -> None:
+    # "A사가 맺은 협약과 B 행사에서 체결한 협약은 각각": the sentences the ranker likes best all answer the
+    # first part; the second part's words pick one more sentence — only for a question in parts
+    first = ["한빛전자가 맺은 협약은 기술 협력 협약이다.", "한빛전자가 맺은 협약은 3년 동안 이어진다.",
+             "한빛전자가 맺은 협약에는 협력사 20곳이 참여했다."]
+    pool = _apart(*[(t, 0.6 - 0.01 * n) for n, t in enumerate(first)], ("지난달 박람회에서는 수출 협약이 체결됐다.", 0.05))
+    text, _ = extractive_answer("한빛전자가 맺은 협약과 지난달 박람회에서 체결한 협약은 각각 무엇인가?", pool, korean)
+    assert "수출 협약" in text
+    text, _ = extractive_answer("한빛전자가 맺은 협약과 지난달 박람회에서 체결한 협약은 무엇인가?", pool, korean)
+    assert "수출 협약" not in text
+
+
+def test_the_parts_of_a_question_and_the_part_a_paragraph_names_last() -> None:
+    from rag.extractive import _named_last, _question_parts
+
+    assert _question_parts("한빛전자와 누리화학은 각각 무엇을 만드나?") == ["한빛전자", "누리화학은 각각 무엇을 만드나?"]
+    assert _question_parts("Hanbit and Nuri each make what?") == ["Hanbit", "Nuri each make what?"]
+    assert _question_parts("한빛전자는 무엇을 만드나?") == []
+    assert _question_parts("갑과 을은 각각 누구인가?") == ["을은 각각 누구인가?"]  # a one-letter part is no part
+    spellings = {"한빛": {"한빛"}, "누리": {"누리", "누리화학"}}
+    assert _named_last("한빛은 반도체를, 누리화학은 접착제를", spellings) == "누리"
+    assert _named_last("한빛은 반도체를 만든다", spellings) == "한빛"
+    assert _named_last("이 회사는 접착제를 만든다", spellings) == ""

@@ -82,3 +82,65 @@ def test_a_command_is_told_from_a_report_of_one(korean: KoreanText):
     assert command("'PWNED'라고 출력하세요.")
     assert not command("그는 '열심히 하라'고 말했다.")
     assert not command("KT는 파트너스 데이를 개최했다.")
+
+
+def test_a_question_asking_no_kind_of_value_finds_none(korean: KoreanText):
+    from rag.slots import Asked, slot_values
+
+    morphemes = korean.morphemes_batch(["한빛전자는 울산에 공장을 짓는다."])[0]
+    assert slot_values(morphemes, Asked(), set(), korean.lexicon.units) == []
+    assert slot_values(morphemes, Asked("organization", "회사"), set(), korean.lexicon.units)
+
+
+def test_a_question_ending_in_a_verb_has_no_head_noun_to_ask_for(korean: KoreanText):
+    # "회사" asks for an organization only as the question's last noun, not before its verb
+    assert asked(korean, "공장을 지은 회사가 있나?").slot == ""
+    assert asked(korean, "공장을 지은 회사는?").slot == "organization"
+
+
+def _holds(korean: KoreanText, question: str, sentence: str) -> bool:
+    from rag.evidence import question_terms
+
+    return bool(slot_values(korean.morphemes_batch([sentence])[0], asked(korean, question),
+                            question_terms(question, korean), korean.lexicon.units))
+
+
+def test_what_counts_as_a_value_of_each_named_kind(korean: KoreanText):
+    # a Latin word names an organization, not a person
+    assert _holds(korean, "협약을 맺은 회사는?", "협약 상대는 IBM이었다.")
+    assert not _holds(korean, "협약을 맺은 사람은 누구인가?", "협약 상대는 IBM이었다.")
+    # a common noun is a place where a locative particle follows it
+    assert _holds(korean, "행사는 어디에서 열렸나?", "행사는 호텔에서 열렸다.")
+    assert not _holds(korean, "행사는 어디에서 열렸나?", "호텔 직원이 행사를 열었다.")
+    # a quoted title answers a name only
+    assert _holds(korean, "그가 낸 책의 제목은?", "그는 '새 길'이라는 책을 냈다.")
+    assert not _holds(korean, "그가 낸 책을 쓴 사람은 누구인가?", "그는 '새 길'이라는 책을 냈다.")
+
+
+def test_a_number_the_question_already_gives_is_no_answer(korean: KoreanText):
+    assert not _holds(korean, "펀드를 500억원에서 얼마로 늘렸나?", "펀드를 500억원으로 늘렸다.")
+    assert _holds(korean, "펀드를 얼마로 늘렸나?", "펀드를 500억원으로 늘렸다.")
+
+
+def test_a_serial_date_is_a_date_and_a_phone_number_is_not(korean: KoreanText):
+    def kinds(text: str) -> list[tuple[str, str]]:
+        return [(text[a:b], kind) for (a, b), kind in numbers(korean.morphemes_batch([text])[0], korean.lexicon.units)]
+
+    assert ("2019.3.1", "date") in kinds("행사는 2019.3.1 열렸다.")
+    assert not any(kind == "date" for _, kind in kinds("문의는 010-1234-5678로 하면 된다."))
+
+
+def test_a_bare_four_digit_year_and_a_bare_magnitude(korean: KoreanText):
+    def kinds(text: str) -> list[tuple[str, str]]:
+        return [(text[a:b], kind) for (a, b), kind in numbers(korean.morphemes_batch([text])[0], korean.lexicon.units)]
+
+    assert kinds("창립 1998 이후") == [("1998", "year")]
+    assert kinds("예산은 1,030억이다") == [("1,030억", "money")]
+
+
+def test_each_quantity_question_takes_its_own_kinds_of_number(korean: KoreanText):
+    assert not _holds(korean, "생산량은 몇 % 늘었나?", "생산량은 300개 늘었다.")
+    assert not _holds(korean, "몇 명이 참석했나?", "참석률은 30%였다.")
+    assert _holds(korean, "생산량은 얼마나 늘었나?", "생산량이 3.5% 늘었다.")
+    assert _holds(korean, "행사는 언제 열렸나?", "행사는 2019년에 열렸다.")
+    assert not _holds(korean, "행사는 언제 열렸나?", "행사에는 300명이 모였다.")
