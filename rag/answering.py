@@ -150,7 +150,8 @@ class Answerer:
             timings["total"] = ms()
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
-                                               standalone_question=standalone, timings=dict(timings), notice=note,
+                                               standalone_question=standalone, searched_question=searched,
+                                               timings=dict(timings), notice=note,
                                                short=short))
 
         if not grounding.answerable:
