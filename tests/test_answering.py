@@ -353,6 +353,7 @@ def test_an_english_question_is_translated_once_and_searched_in_both_languages(k
     assert retrieve.questions == [question, "LG이노텍의 동반성장 펀드 규모는?"]
     assert sum("[번역]" in p[-1]["content"] for p in generator.prompts) == 1
     assert not answer.refused and "1,030억" in answer.text
+    assert answer.searched_question == "LG이노텍의 동반성장 펀드 규모는?"  # eval cases show the translation
 
 
 def test_an_english_question_about_an_organization_the_corpus_never_mentions_is_refused(korean: KoreanText) -> None:
