@@ -336,7 +336,7 @@ class Translating(ScriptedGenerator):
     def stream(self, messages, max_tokens, stop=()):
         user = messages[-1]["content"]
         if "[번역]" in user:
-            question = user.rsplit("[질문] ", 1)[1].split("\n", 1)[0]  # the asked one, after the prompt's examples
+            question = user.split("[질문] ", 1)[1].split("\n", 1)[0]
             self.answers = [self.translations[question]]
         else:
             line = next((x for x in user.splitlines() if self.fact in x), "[1]")
