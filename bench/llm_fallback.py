@@ -35,8 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rag.citations import (NUMBER, YEAR, Asking, Claim, _adds_to, _answers, _bound, _mostly_latin,  # noqa: E402
-                           said_back_terms, year_in)
+from rag.citations import NUMBER, YEAR, Asking, Claim, _adds_to, _answers, _bound, _mostly_latin, year_in  # noqa: E402
 from rag.dates import dates_supported  # noqa: E402
 from rag.types import Evidence  # noqa: E402
 
@@ -54,7 +53,9 @@ def why_rejected(claim: Claim, evidence: Sequence[Evidence], korean: Any, min_su
         return "says the question back"
     if question.asked.slot and not _answers(claim.text, question, korean):
         return "no value of the asked kind"
-    given = said_back_terms(question, korean) if skip_question_terms else frozenset()
+    # (the form tried at commit 56e8200, answer.llm_support_skips_question_terms, not taken: see the results file)
+    given = frozenset(question.terms - korean.lexicon.question_words - korean.lexicon.frame_words) \
+        if skip_question_terms else frozenset()
     return "unsupported: " + why_unsupported(claim.text, [by_n[n] for n in valid], korean, min_support,
                                              not question.latin, given)
 
@@ -109,7 +110,8 @@ class Tracer:
         self.stream: Any = None
         self._last: dict[str, Any] | None = None
 
-    def install(self) -> None:
+    def install(self, patch: Any = setattr) -> None:
+        """Wrap rag.streaming's checks (`patch`: setattr, or a test's monkeypatch.setattr to undo it)."""
         import rag.answering
         import rag.streaming
 
@@ -123,12 +125,17 @@ class Tracer:
                 tracer.stream = self
 
         def check(claim: Claim, evidence: Sequence[Evidence], korean: Any, min_support: float, question: Asking,
-                  skip_question_terms: bool = False):
-            result = real_check(claim, evidence, korean, min_support, question, skip_question_terms)
+                  *rest: Any):
+            result = real_check(claim, evidence, korean, min_support, question, *rest)
+            skip_question_terms = bool(rest and rest[0])
             record = {"claim": claim.text, "cites": list(claim.cites), "outcome": "kept", "text": None}
             if result is None:
                 record["outcome"] = "rejected"
                 record["reason"] = why_rejected(claim, evidence, korean, min_support, question, skip_question_terms)
+                # had it passed: would the draft-agreement check (when it applies) have let it through?
+                draft = tracer.stream._draft if tracer.stream is not None else ""
+                record["agreement_applies"] = bool(draft)
+                record["would_agree"] = not draft or real_agree(claim.text, draft, question, korean)
             else:
                 record["text"] = result[0]
             tracer.claims.append(record)
@@ -149,8 +156,10 @@ class Tracer:
                 tracer._last["outcome"] = "disagrees with the draft"
             return ok
 
-        rag.answering.VerifiedStream = TracedStream
-        rag.streaming.check_claim, rag.streaming.claim_with_value, rag.streaming.agrees_with_draft = check, value, agree
+        patch(rag.answering, "VerifiedStream", TracedStream)
+        patch(rag.streaming, "check_claim", check)
+        patch(rag.streaming, "claim_with_value", value)
+        patch(rag.streaming, "agrees_with_draft", agree)
 
     def start(self) -> None:
         self.claims, self.stream, self._last = [], None, None
@@ -285,26 +294,38 @@ def _label(path: Path) -> str:
     return path.stem
 
 
-def reason_table(sets: dict[str, list[dict]]) -> list[str]:
-    """Fell-back answerable questions: reason x raw text right / wrong (draft right in brackets)."""
+def reason_counts(sets: dict[str, list[dict]]) -> dict[str, Counter]:
+    """Fell-back answerable questions by reason: raw text right / wrong, and the draft right among each;
+    "right+draft_wrong+agrees": the right ones the draft misses whose claim the agreement check would pass."""
     table: dict[str, Counter] = defaultdict(Counter)
     for rows in sets.values():
         for r in rows:
             if r["outcome"] != "fell back" or not r["answerable"]:
                 continue
-            table[r["reason"]]["right" if r["raw_correct"] else "wrong"] += 1
-            table[r["reason"]][("right" if r["raw_correct"] else "wrong") + "+draft"] += r["draft_correct"]
+            side = "right" if r["raw_correct"] else "wrong"
+            table[r["reason"]][side] += 1
+            table[r["reason"]][side + "+draft"] += r["draft_correct"]
             table[r["reason"]]["on_gold"] += r["reason_on_gold_claim"]
+            if r["raw_correct"] and not r["draft_correct"]:
+                table[r["reason"]]["right+draft_wrong+agrees"] += any(
+                    c.get("would_agree") for c in r["claims"] if c["outcome"] == "rejected")
+    return table
+
+
+def reason_table(sets: dict[str, list[dict]]) -> list[str]:
+    """Fell-back answerable questions: reason x raw text right / wrong (draft right in brackets)."""
+    table = reason_counts(sets)
     out = ["| rejected because (the claim holding the gold, else the first) | raw text right (draft right) | "
-           "raw text wrong (draft right) | all |", "|---|---|---|---|"]
+           "raw text wrong (draft right) | all | right, draft wrong, the agreement check would pass it |",
+           "|---|---|---|---|---|"]
     for reason, c in sorted(table.items(), key=lambda kv: -(kv[1]["right"] + kv[1]["wrong"])):
         out.append(f"| {reason} | {c['right']} ({c['right+draft']}) | {c['wrong']} ({c['wrong+draft']}) | "
-                   f"{c['right'] + c['wrong']} |")
+                   f"{c['right'] + c['wrong']} | {c['right'] - c['right+draft']}: {c['right+draft_wrong+agrees']} |")
     tot = Counter()
     for c in table.values():
         tot.update(c)
     out.append(f"| all fell back | {tot['right']} ({tot['right+draft']}) | {tot['wrong']} ({tot['wrong+draft']}) | "
-               f"{tot['right'] + tot['wrong']} |")
+               f"{tot['right'] + tot['wrong']} | {tot['right'] - tot['right+draft']}: {tot['right+draft_wrong+agrees']} |")
     return out
 
 
@@ -380,7 +401,28 @@ def before_after(before: dict[str, list[dict]], after: dict[str, list[dict]]) ->
     return out
 
 
-def pool(paths: list[Path], against: list[Path] | None) -> int:
+def summary(sets: dict[str, list[dict]], after: dict[str, list[dict]] | None) -> dict[str, Any]:
+    """The pooled tables as data (the results file's JSON)."""
+    out: dict[str, Any] = {
+        "figures": {k: figures(v) for k, v in sets.items()},
+        "reasons": {k: dict(v) for k, v in reason_counts(sets).items()},
+        "shown_but_wrong": {k: {"shown": sum(r["outcome"] == "LLM answer" and r["answerable"] for r in v),
+                                "miss": sum(r["outcome"] == "LLM answer" and r["answerable"] and not r["correct"] for r in v),
+                                "miss_raw_right": sum(r["outcome"] == "LLM answer" and r["answerable"] and not r["correct"]
+                                                      and r["raw_correct"] for r in v),
+                                "miss_draft_right": sum(r["outcome"] == "LLM answer" and r["answerable"]
+                                                        and not r["correct"] and r["draft_correct"] for r in v)}
+                            for k, v in sets.items()},
+    }
+    if after:
+        out["after"] = {"figures": {k: figures(v) for k, v in after.items()},
+                        "changed": [{"set": k, "id": b["id"], "before": b["correct"], "after": a["correct"]}
+                                    for k in sets for b, a in zip(sets[k], after[k])
+                                    if (b["answer"], b["refused"]) != (a["answer"], a["refused"])]}
+    return out
+
+
+def pool(paths: list[Path], against: list[Path] | None, json_out: Path | None = None) -> int:
     sets = {_label(p): json.loads(p.read_text(encoding="utf-8"))["rows"] for p in paths}
     print("## Outcomes\n")
     print("\n".join(outcome_table(sets)))
@@ -398,10 +440,13 @@ def pool(paths: list[Path], against: list[Path] | None) -> int:
                       f"— {r['reason']}{' (gold claim)' if r['reason_on_gold_claim'] else ''}")
                 for c in r["claims"]:
                     print(f"  - [{_reason_of(c)}] {c['claim'][:160]} {c['cites']}")
+    after = None
     if against:
         after = {_label(p): json.loads(q.read_text(encoding="utf-8"))["rows"] for p, q in zip(paths, against)}
         print("\n## Before / after\n")
         print("\n".join(before_after(sets, after)))
+    if json_out:
+        json_out.write_text(json.dumps(summary(sets, after), ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
@@ -412,9 +457,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=Path, help="the model's texts by prompt (JSONL; never extended)")
     parser.add_argument("--out", type=Path, help="per-set file: every question, its claims and their fate")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", help="an [answer] setting changed")
+    parser.add_argument("--json", type=Path, help="with --pool: write the tables as data here")
     args, eval_argv = parser.parse_known_args(argv)
     if args.pool:
-        return pool(args.pool, args.against)
+        return pool(args.pool, args.against, args.json)
     if not args.texts or not args.out:
         parser.error("--texts and --out are needed for a set's run")
     return run_set(args, eval_argv)

@@ -181,8 +181,7 @@ class Answerer:
         # sentence's value is shown as that sentence: rag/claimvalue.py)
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
                                   draft=chosen,
-                                  restatement_share=budget.llm_restatement_share if budget.llm_claim_keeps_value else None,
-                                  skip_question_terms=budget.llm_support_skips_question_terms)
+                                  restatement_share=budget.llm_restatement_share if budget.llm_claim_keeps_value else None)
         try:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):

@@ -70,14 +70,11 @@ def asking(question: str | None, korean: Tokenizer) -> Asking:
 
 
 def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
-                question: Asking, skip_question_terms: bool = False) -> tuple[str, dict[int, float]] | None:
+                question: Asking) -> tuple[str, dict[int, float]] | None:
     """The claim written with the citations that support it ("… [1][3].") and each one's support,
-    or None when it is uncited, unsupported, a restatement of the question, or no answer to it.
-    With `skip_question_terms`, the words the claim says back from the question are left out of its
-    `min_support` share (see `claim_support`'s `given`)."""
+    or None when it is uncited, unsupported, a restatement of the question, or no answer to it."""
     by_n = {ev.n: ev for ev in evidence}
     latin_names = not question.latin
-    given = said_back_terms(question, korean) if skip_question_terms else frozenset()
     valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
     if not valid:
         return None
@@ -85,19 +82,19 @@ def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, m
         return None  # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
     if question.asked.slot and not _answers(claim.text, question, korean):
         return None  # "공정거래법이 좋은 예다 [1]" for "바뀐 명칭은?": supported, but no answer
-    good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names, given) is not None]
+    good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
     if not good and len(valid) > 1:
         # facts split across several cited sentences: accept the set, keep the ones that contribute
-        if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names, given) is not None:
+        if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
             good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
     if not good:
         # the model cited a neighbour of the sentence that holds a fact ("SKT" in the sentence
         # before the amount): given sentences of the same articles may complete the support
-        good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names, given)
+        good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
     if not good:
         return None
-    support = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names, given)
-                   or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names, given) or 0.0)
+    support = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
+                   or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
                for n in good}
     body = claim.text.rstrip()
     end = body[-1] if body and body[-1] in ".!?。" else ""
@@ -152,18 +149,9 @@ def cite(kept: Sequence[str], by_n: dict[int, Evidence], support_of: dict[int, f
     return tuple(to_citation(by_n[n], support_of.get(n, 1.0)) for n in order)
 
 
-def said_back_terms(question: Asking, korean: Tokenizer) -> frozenset[str]:
-    """The question's content terms (question words and answer-frame words aside): what a claim says back."""
-    return frozenset(question.terms - korean.lexicon.question_words - korean.lexicon.frame_words)
-
-
 def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
-                  latin_names: bool = True, given: frozenset[str] = frozenset()) -> float | None:
-    """Lexical support of `claim` by the cited sentences, or None when a fact is missing there.
-
-    `given`: the question's terms. When the cited sentences hold one of them (they are about the
-    question), the claim's words among them are said back, not claimed: the share is taken over the
-    words it adds ("…사망한 주민 수는 30명입니다" over a sentence saying "…30명이 숨졌다": 30, 명)."""
+                  latin_names: bool = True) -> float | None:
+    """Lexical support of `claim` by the cited sentences, or None when a fact is missing there."""
     text = " ".join(ev.text for ev in cited)
     context = text + " " + " ".join(ev.title for ev in cited)
     # whole numbers only: "500" must not be found inside "5000", and an approximate "500여" of the
@@ -197,14 +185,9 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
         # above) are the only literal check left, so it must have at least one
         return 1.0 if any(len(n.replace(",", "")) > 1 for n in NUMBER.findall(claim)) else None
     terms = [t for t in korean.tokens(claim) if t not in korean.lexicon.question_words]
-    evidence_terms = set(korean.tokens(text)) | context_terms
-    if given & evidence_terms:
-        # the question's own words need no support once the cited sentences are about it: a claim
-        # that says the question back in its words and adds the sentence's answer is supported by
-        # what it adds (its numbers, dates and names are still checked above, every one)
-        terms = [t for t in terms if t not in given]
     if not terms:
         return None
+    evidence_terms = set(korean.tokens(text)) | context_terms
     support = sum(1 for t in terms if t in evidence_terms) / len(terms)
     return support if support >= min_support else None
 
@@ -247,7 +230,7 @@ def _has_number(text: str, digits: str) -> bool:
 
 
 def _repair_citations(claim: str, valid: Sequence[int], evidence: Sequence[Evidence], korean: Tokenizer,
-                      min_support: float, latin_names: bool, given: frozenset[str] = frozenset()) -> list[int]:
+                      min_support: float, latin_names: bool) -> list[int]:
     """The cited sentences plus the fewest same-article sentences that hold the claim's missing
     numbers and names, when together they support it; [] otherwise."""
     by_n = {ev.n: ev for ev in evidence}
@@ -266,7 +249,7 @@ def _repair_citations(claim: str, valid: Sequence[int], evidence: Sequence[Evide
             cited.append(holder)
     if len(cited) == len(valid):
         return []
-    if claim_support(claim, [by_n[n] for n in cited], korean, min_support, latin_names, given) is None:
+    if claim_support(claim, [by_n[n] for n in cited], korean, min_support, latin_names) is None:
         return []
     return sorted(cited)
 

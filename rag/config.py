@@ -202,11 +202,6 @@ class AnswerSettings:
     # odd 28 -> 28, refusals unchanged), answers longer where it applies: bench/results/llm_claimvalue_2026-12-03.md
     llm_claim_keeps_value: bool = True
     llm_restatement_share: float = 1.0
-    # the words an LLM claim says back from the question are left out of its min_support share when the
-    # cited sentences hold one of them ("…주민 수는 30명입니다" is supported by "30명"); names, numbers and
-    # dates are checked as before. Decided by the rule written before the numbers:
-    # bench/results/llm_fallback_2026-12-03.md
-    llm_support_skips_question_terms: bool = False
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page

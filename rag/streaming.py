@@ -36,7 +36,7 @@ _BOUNDARY = frozenset(".!?。\n]")
 
 class VerifiedStream:
     def __init__(self, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float, question: Asking,
-                 draft: str = "", restatement_share: float | None = None, skip_question_terms: bool = False) -> None:
+                 draft: str = "", restatement_share: float | None = None) -> None:
         self._evidence = list(evidence)
         self._by_n = {ev.n: ev for ev in evidence}
         self._korean = korean
@@ -44,7 +44,6 @@ class VerifiedStream:
         self._question = question
         self._draft = draft
         self._restatement_share = restatement_share  # None: claims are shown as the model wrote them
-        self._skip_question_terms = skip_question_terms  # the words a claim says back need no support
         self._raw = ""
         self._done = 0  # claims of the raw text already judged
         self.kept: list[str] = []
@@ -77,8 +76,7 @@ class VerifiedStream:
     def _judge(self, claims: list) -> list[str]:
         out = []
         for claim in claims[self._done:]:
-            checked = check_claim(claim, self._evidence, self._korean, self._min_support, self._question,
-                                  self._skip_question_terms)
+            checked = check_claim(claim, self._evidence, self._korean, self._min_support, self._question)
             if checked is None:
                 continue
             text, support = checked
