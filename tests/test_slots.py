@@ -144,5 +144,7 @@ def test_each_quantity_question_takes_its_own_kinds_of_number(korean: KoreanText
     assert not _holds(korean, "생산량은 몇 % 늘었나?", "생산량은 300개 늘었다.")
     assert not _holds(korean, "몇 명이 참석했나?", "참석률은 30%였다.")
     assert _holds(korean, "생산량은 얼마나 늘었나?", "생산량이 3.5% 늘었다.")
+    # "얼마나" takes a duration, written with the units of years and dates
+    assert _holds(korean, "그 공장은 세운 지 얼마나 됐나?", "그 공장은 세운 지 12년이 지났다.")
     assert _holds(korean, "행사는 언제 열렸나?", "행사는 2019년에 열렸다.")
     assert not _holds(korean, "행사는 언제 열렸나?", "행사에는 300명이 모였다.")
