@@ -39,6 +39,8 @@ from rag.citations import NUMBER, YEAR, Asking, Claim, _adds_to, _answers, _boun
 from rag.dates import dates_supported  # noqa: E402
 from rag.types import Evidence  # noqa: E402
 
+from llm_agreement import Seen as _Seen  # noqa: E402
+
 
 # --- why a claim is rejected (check_claim's order, claim_support's steps) -------------------------
 
@@ -171,19 +173,6 @@ class Tracer:
             if record["outcome"] == "kept" and record["text"] not in kept:
                 record["outcome"] = "duplicate of a kept sentence"
         return self.claims
-
-
-class _Seen:
-    """The generator behind the answerer, remembering what it was last asked and what it wrote."""
-
-    def __init__(self, generator: Any) -> None:
-        self._generator, self.messages, self.text = generator, None, ""
-
-    def stream(self, messages: Any, max_tokens: int, stop: Any = ()) -> Any:
-        self.messages, self.text = messages, ""
-        for piece in self._generator.stream(messages, max_tokens, stop):
-            self.text += piece
-            yield piece
 
 
 def _no_model() -> Any:
