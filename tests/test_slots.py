@@ -22,6 +22,8 @@ def asked(korean: KoreanText, question: str) -> Asked:
     ("몇 명이 참석했나?", "count"),
     ("협력사 공장의 갯수는?", "count"),                      # the common spelling of 개수 (lexicon data)
     ("새 물류센터의 면적은?", "amount"),                      # a measure's head noun asks for an amount
+    ("박람회는 며칠에 개막하나?", "date"),                    # a day, or a number of days: both "N일"
+    ("박람회는 며칠 동안 열리나?", "date"),
     ("시간당 생산량은 최대 몇 % 늘었나?", "percent"),
     ("새 다리는 몇m 길이로 지어졌나?", "amount"),             # a measure (Latin unit) is an amount
     ("몇 km를 달렸나?", "amount"),
