@@ -53,6 +53,19 @@ class RecordedGenerator:
         yield self.texts[key]
 
 
+class Seen:
+    """The generator behind the answerer, remembering what it was last asked and what it wrote."""
+
+    def __init__(self, generator: Any) -> None:
+        self._generator, self.messages, self.text = generator, None, ""
+
+    def stream(self, messages: Any, max_tokens: int, stop: Any = ()) -> Any:
+        self.messages, self.text = messages, ""
+        for piece in self._generator.stream(messages, max_tokens, stop):
+            self.text += piece
+            yield piece
+
+
 def recorded_answerer(eval_argv: list[str], texts: Path) -> tuple[Any, list, Any, RecordedGenerator]:
     """The answerer, questions and settings `python -m eval` would use for these arguments, its LLM
     behind the recorded texts of `texts`."""

@@ -26,20 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from llm_agreement import Seen as _Seen  # noqa: E402
+
 SETTING = "llm_claim_keeps_value"
-
-
-class _Seen:
-    """The generator behind the answerer, remembering what it was last asked and what it wrote."""
-
-    def __init__(self, generator: Any) -> None:
-        self._generator, self.messages, self.text = generator, None, ""
-
-    def stream(self, messages: Any, max_tokens: int, stop: Any = ()) -> Any:
-        self.messages, self.text = messages, ""
-        for piece in self._generator.stream(messages, max_tokens, stop):
-            self.text += piece
-            yield piece
 
 
 def answer_all(answerer: Any, questions: list, settings: Any, on: bool, seen: _Seen) -> list[dict[str, Any]]:

@@ -20,6 +20,10 @@ def asked(korean: KoreanText, question: str) -> Asked:
     ("누가 이 상을 받았나?", "person"),
     ("몇 년에 설립되었나?", "year"),                         # the counter after 몇 decides
     ("몇 명이 참석했나?", "count"),
+    ("협력사 공장의 갯수는?", "count"),                      # the common spelling of 개수 (lexicon data)
+    ("새 물류센터의 면적은?", "amount"),                      # a measure's head noun asks for an amount
+    ("박람회는 며칠에 개막하나?", "date"),                    # a day, or a number of days: both "N일"
+    ("박람회는 며칠 동안 열리나?", "date"),
     ("시간당 생산량은 최대 몇 % 늘었나?", "percent"),
     ("새 다리는 몇m 길이로 지어졌나?", "amount"),             # a measure (Latin unit) is an amount
     ("몇 km를 달렸나?", "amount"),
@@ -142,5 +146,7 @@ def test_each_quantity_question_takes_its_own_kinds_of_number(korean: KoreanText
     assert not _holds(korean, "생산량은 몇 % 늘었나?", "생산량은 300개 늘었다.")
     assert not _holds(korean, "몇 명이 참석했나?", "참석률은 30%였다.")
     assert _holds(korean, "생산량은 얼마나 늘었나?", "생산량이 3.5% 늘었다.")
+    # "얼마나" takes a duration, written with the units of years and dates
+    assert _holds(korean, "그 공장은 세운 지 얼마나 됐나?", "그 공장은 세운 지 12년이 지났다.")
     assert _holds(korean, "행사는 언제 열렸나?", "행사는 2019년에 열렸다.")
     assert not _holds(korean, "행사는 언제 열렸나?", "행사에는 300명이 모였다.")
