@@ -398,6 +398,12 @@ def test_a_name_the_translation_left_in_latin_script_is_asked_for_in_hangul(kore
     else:  # the passages write the name in Hangul: the Korean form's name check finds it nowhere
         assert answer.searched_question == "Innotek의 동반성장 펀드 규모는?" and not asked
         assert answer.refused
+    # a Korean question is never translated, so the setting cannot move it
+    before = len(generator.prompts)
+    korean_answer = Answerer(settings, korean, retrieve, ARTICLES.get, lambda: generator).ask(
+        "LG이노텍의 동반성장 펀드 규모는?", mode="llm")
+    assert korean_answer.searched_question == "LG이노텍의 동반성장 펀드 규모는?"
+    assert not any("[번역]" in p[-1]["content"] or "[한글]" in p[-1]["content"] for p in generator.prompts[before:])
 
 
 def test_an_answer_that_is_not_in_hangul_leaves_the_translation_as_it_was(korean: KoreanText) -> None:
