@@ -4,13 +4,15 @@
     python -m eval --dataset korquad:71-140 --retrieval-only
     python -m eval --dataset korquad-open --split report --mode extractive   # withheld articles must be refused
     python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
+    python -m eval --dataset klue-en --mode llm --split calibrate             # 70 English questions, same store
     python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
     python -m eval --dataset my_questions.jsonl --store /tmp/store --out /tmp/run --compare-to old/summary.json
 
 Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empty store is an error
 telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
 on first use from the unmodified dev JSON, incrementally updated after), never the seeds store;
-KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KLUE-MRC dev data/klue/.
+KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KLUE-MRC dev data/klue/
+(`klue-en`: English questions over the same passages and store, split by the same passage rule).
 `--split calibrate|report` picks the half a set's rule names (eval/selection.py); `--sample N[,M]`
 a fixed sample of N answerable and M unanswerable questions.
 """
@@ -39,6 +41,8 @@ from eval.runner import run_cases, summarize
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
 KLUE_DIR = PROJECT_ROOT / "eval" / "datasets" / "klue_mrc_dev"
+# the KLUE passages' question sets: the Korean one and its English translation (SOURCE.md there)
+KLUE_SETS = {"klue": "questions.jsonl", "klue-en": "questions_en.jsonl"}
 # KorQuAD's halves are article ranges: the split names one when the spec gives none
 KORQUAD_HALVES = {"calibrate": "1-70", "report": "71-140"}
 
@@ -49,7 +53,8 @@ class EvalError(RuntimeError):
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
-    p.add_argument("--dataset", required=True, help="a JSONL file in the eval contract, or korquad[:START-END]")
+    p.add_argument("--dataset", required=True,
+                   help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, klue or klue-en")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
     p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
@@ -76,7 +81,7 @@ def is_korquad(spec: str) -> bool:
 
 
 def _dataset_label(spec: str, split: str = "all") -> str:
-    label = spec.replace(":", "-") if is_korquad(spec) or spec == "klue" else Path(spec).stem
+    label = spec.replace(":", "-") if is_korquad(spec) or spec in KLUE_SETS else Path(spec).stem
     return label if split == "all" or is_korquad(spec) else f"{label}-{split}"
 
 
@@ -113,8 +118,8 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
         report = pipe.ingest_articles(articles, progress=not args.no_progress)
         print(f"        {len(report.unchanged)} paragraphs unchanged, {len(report.added)} added, "
               f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
-    elif args.dataset == "klue":
-        questions = load_dataset(KLUE_DIR / "questions.jsonl")
+    elif args.dataset in KLUE_SETS:
+        questions = load_dataset(KLUE_DIR / KLUE_SETS[args.dataset])
         split_rule = "gold"
         settings = settings.with_store(args.store or settings.paths.data_dir / "klue" / "store")
         corpus = f"KLUE-MRC dev passages ({KLUE_DIR / 'corpus'})"

@@ -112,6 +112,7 @@ def answer_case(
             "refused": answer.refused,
             "mode": answer.mode,
             "standalone_question": answer.standalone_question,
+            "searched_question": answer.searched_question,
             "notice": answer.notice,
             "citations": [{"source": s, "quote": qt} for s, qt in citations],
             "hits": hit_records(answer.hits),

@@ -26,8 +26,9 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.grounding import Grounding, assess_grounding, is_refusal
-from rag.glossary import mostly_foreign
-from rag.prompts import Prompts, build_condense_messages, build_messages, build_translate_messages, trim_evidence
+from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign
+from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
+                         build_transliterate_messages, trim_evidence)
 from rag.ranker import LogisticModel, load_models
 from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
@@ -150,7 +151,8 @@ class Answerer:
             timings["total"] = ms()
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
-                                               standalone_question=standalone, timings=dict(timings), notice=note,
+                                               standalone_question=standalone, searched_question=searched,
+                                               timings=dict(timings), notice=note,
                                                short=short))
 
         if not grounding.answerable:
@@ -275,8 +277,23 @@ class Answerer:
                                   stop=("\n",)).strip()
         except GenerationError:
             return question
+        if self.settings.answer.transliterate_names and any("가" <= c <= "힣" for c in translated):
+            translated = self._names_in_hangul(translated, question, generator)
         # a translation without Hangul, or a long one, is not a question in Korean
         return translated if 0 < len(translated) <= 300 and not mostly_foreign(translated) else question
+
+    def _names_in_hangul(self, translated: str, question: str, generator: Generator) -> str:
+        """The translation with the names it copied in Latin script written in Hangul (one short LLM call
+        each): the passages write "박준범", and the check on the Korean form refuses a name no passage holds."""
+        for run in copied_latin_runs(translated, question):
+            try:
+                hangul = complete(generator, build_transliterate_messages(self.prompts, run), max_tokens=16,
+                                  stop=("\n",)).strip()
+            except GenerationError:
+                break
+            if is_hangul_form(hangul):
+                translated = translated.replace(run, hangul, 1)
+        return translated
 
     def _generator(self) -> tuple[Generator | None, str]:
         if self._generator_factory is None:

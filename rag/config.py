@@ -202,6 +202,10 @@ class AnswerSettings:
     # odd 28 -> 28, refusals unchanged), answers longer where it applies: bench/results/llm_claimvalue_2026-12-03.md
     llm_claim_keeps_value: bool = True
     llm_restatement_share: float = 1.0
+    # a translated question's names the small model left in Latin script ("Park Jun-beom이 …") are asked for
+    # once more, each alone, in Hangul (prompts/transliterate.txt): the passages write them in Hangul, and
+    # the check on the Korean form refuses a name no passage mentions (bench/results/english_route_2026-12-03.md)
+    transliterate_names: bool = False
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page

@@ -11,6 +11,7 @@ the refusal checks see nothing but its numbers. With an LLM the answerer transla
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Sequence
 
@@ -61,3 +62,32 @@ def with_glosses(text: str, glossary: Sequence[GlossEntry] | None = None) -> str
         return text
     glosses = korean_glosses(text, glossary)
     return f"{text} {' '.join(glosses)}" if glosses else text
+
+
+# a run of Latin-script words ("Park Jun-beom", "LG Innotek", "Guns, Germs, and Steel")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9.'’&+-]*(?:[ ,]+[A-Za-z][A-Za-z0-9.'’&+-]*)*")
+
+
+def copied_latin_runs(translation: str, question: str, limit: int = 3) -> list[str]:
+    """Runs of Latin-script words a translation copied from the `question` as written, at most `limit`.
+
+    An all-capitals run ("KT", "IPS LCD", "AI") is how Korean news writes it too and is left out.
+
+    >>> copied_latin_runs("Park Jun-beom이 참가하는 AI 세미나는?", "Which AI seminar does Park Jun-beom join?")
+    ['Park Jun-beom']
+    """
+    out: list[str] = []
+    for match in _LATIN_RUN.finditer(translation):
+        run = match.group().strip(" ,.'’")
+        before = translation[match.start() - 1] if match.start() else " "
+        # (the tail of a word: "멜로디.ly" kept "ly" of "Musical.ly")
+        if run and not before.isalnum() and before != "." and any(c.islower() for c in run) and run.lower() in question.lower() and run not in out:
+            out.append(run)
+    return out[:limit]
+
+
+def is_hangul_form(text: str, max_chars: int = 30) -> bool:
+    """A transliteration worth using: short, some Hangul, no lower-case Latin letters (an acronym
+    stays in Korean names too: "LG이노텍")."""
+    return (0 < len(text) <= max_chars and any("가" <= c <= "힣" for c in text)
+            and not any(c.isascii() and c.islower() for c in text))

@@ -45,13 +45,14 @@ class Prompts:
     condense: str
     refusal: str
     translate: str = ""
+    transliterate: str = ""
 
     @classmethod
     def load(cls, directory: Path = PROMPTS_DIR) -> "Prompts":
         """Read the prompt files; the refusal text is filled into the system prompt."""
         try:
             raw = {name: (directory / f"{name}.txt").read_text(encoding="utf-8") for name in
-                   ("system", "answer", "condense", "refusal", "translate")}
+                   ("system", "answer", "condense", "refusal", "translate", "transliterate")}
         except FileNotFoundError as exc:
             raise PromptError(f"prompt file missing: {exc.filename}") from exc
         refusal = raw["refusal"].strip()
@@ -61,6 +62,7 @@ class Prompts:
             condense=raw["condense"],
             refusal=refusal,
             translate=raw["translate"],
+            transliterate=raw["transliterate"],
         )
 
 
@@ -113,6 +115,11 @@ def build_condense_messages(prompts: Prompts, question: str, history: Sequence[t
 def build_translate_messages(prompts: Prompts, question: str) -> list[dict[str, str]]:
     """A non-Korean question into Korean, once: the articles are Korean, so search and checks use both."""
     return [{"role": "user", "content": render_prompt(prompts.translate, question=question.strip()).strip()}]
+
+
+def build_transliterate_messages(prompts: Prompts, name: str) -> list[dict[str, str]]:
+    """One name a translation left in Latin script, asked for alone: its Hangul form as Korean news writes it."""
+    return [{"role": "user", "content": render_prompt(prompts.transliterate, name=name.strip()).strip()}]
 
 
 def _short(text: str, limit: int) -> str:

@@ -101,6 +101,7 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     mode: str = "extractive"
     standalone_question: str = ""
+    searched_question: str = ""  # the Korean form searched and checked (a translated English question)
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieval, first_token, total
     notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py

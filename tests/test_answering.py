@@ -353,6 +353,7 @@ def test_an_english_question_is_translated_once_and_searched_in_both_languages(k
     assert retrieve.questions == [question, "LG이노텍의 동반성장 펀드 규모는?"]
     assert sum("[번역]" in p[-1]["content"] for p in generator.prompts) == 1
     assert not answer.refused and "1,030억" in answer.text
+    assert answer.searched_question == "LG이노텍의 동반성장 펀드 규모는?"  # eval cases show the translation
 
 
 def test_an_english_question_about_an_organization_the_corpus_never_mentions_is_refused(korean: KoreanText) -> None:
@@ -362,6 +363,56 @@ def test_an_english_question_about_an_organization_the_corpus_never_mentions_is_
     assert answerer.ask(question).refused
     answerer, _ = make(korean, None, backend="extractive")  # no LLM: the name is checked as written
     assert answerer.ask(question).refused
+
+
+class LeavingNamesInLatin(Translating):
+    """Translates but keeps the company's name as written (as the 1.5B model does), and writes a name in
+    Hangul when asked for it alone."""
+
+    def __init__(self, hangul: dict[str, str], *args) -> None:
+        super().__init__(*args)
+        self.hangul = hangul
+
+    def stream(self, messages, max_tokens, stop=()):
+        user = messages[-1]["content"]
+        if "[한글]" in user:
+            self.answers = [self.hangul[user.split("[영어] ", 1)[1].split("\n", 1)[0]]]
+            yield from ScriptedGenerator.stream(self, messages, max_tokens, stop)
+        else:
+            yield from super().stream(messages, max_tokens, stop)
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_name_the_translation_left_in_latin_script_is_asked_for_in_hangul(korean: KoreanText, on: bool) -> None:
+    question = "How large is Innotek's shared growth fund?"
+    generator = LeavingNamesInLatin({"Innotek": "이노텍"}, {question: "Innotek의 동반성장 펀드 규모는?"},
+                                    "1,030억", "It is 1,030억 원 [{n}].")
+    env = {"RAG_ANSWER__TRANSLITERATE_NAMES": str(on).lower()}
+    settings = load_settings(None, env=env)
+    retrieve = FakeRetriever(korean)
+    answer = Answerer(settings, korean, retrieve, ARTICLES.get, lambda: generator).ask(question, mode="llm")
+    asked = [p[-1]["content"] for p in generator.prompts if "[한글]" in p[-1]["content"]]
+    if on:
+        assert answer.searched_question == "이노텍의 동반성장 펀드 규모는?" and len(asked) == 1
+        assert not answer.refused and "1,030억" in answer.text
+    else:  # the passages write the name in Hangul: the Korean form's name check finds it nowhere
+        assert answer.searched_question == "Innotek의 동반성장 펀드 규모는?" and not asked
+        assert answer.refused
+    # a Korean question is never translated, so the setting cannot move it
+    before = len(generator.prompts)
+    korean_answer = Answerer(settings, korean, retrieve, ARTICLES.get, lambda: generator).ask(
+        "LG이노텍의 동반성장 펀드 규모는?", mode="llm")
+    assert korean_answer.searched_question == "LG이노텍의 동반성장 펀드 규모는?"
+    assert not any("[번역]" in p[-1]["content"] or "[한글]" in p[-1]["content"] for p in generator.prompts[before:])
+
+
+def test_an_answer_that_is_not_in_hangul_leaves_the_translation_as_it_was(korean: KoreanText) -> None:
+    question = "How large is LG Innotek's shared growth fund?"
+    generator = LeavingNamesInLatin({"LG Innotek": "엘지 Innotek"}, {question: "LG Innotek의 동반성장 펀드 규모는?"},
+                                    "1,030억", "It is 1,030억 원 [{n}].")
+    settings = load_settings(None, env={"RAG_ANSWER__TRANSLITERATE_NAMES": "true"})
+    answer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator).ask(question, mode="llm")
+    assert answer.searched_question == "LG Innotek의 동반성장 펀드 규모는?"
 
 
 class _Named:

@@ -55,6 +55,22 @@ def test_klue_copy_splits_into_two_halves_of_whole_passages():
     assert len(list((DATASETS / "klue_mrc_dev" / "corpus").glob("*.txt"))) == 1076
 
 
+def test_klue_english_set_is_the_chosen_translations_and_splits_like_klue():
+    from eval.__main__ import KLUE_SETS
+    from rag.glossary import mostly_foreign
+
+    korean = {x.id: x for x in load_dataset(DATASETS / "klue_mrc_dev" / "questions.jsonl")}
+    english = load_dataset(DATASETS / "klue_mrc_dev" / KLUE_SETS["klue-en"])
+    for half in ("calibrate", "report"):
+        chosen = select_split(english, half, "gold")
+        translated = [x for x in chosen if not x.unanswerable]
+        # the 30 of that half with the smallest sha1(id), as `--sample 30` picks them from the Korean set
+        assert {x.id for x in translated} == {x.id for x in sample(select_split(list(korean.values()), half, "gold"), 30, 0)}
+        assert sum(x.unanswerable for x in chosen) == 5
+        for x in translated:  # the Korean question's gold passage and spans, an English question
+            assert (x.gold, x.answers) == (korean[x.id].gold, korean[x.id].answers) and mostly_foreign(x.question)
+
+
 def test_a_sample_is_fixed_by_the_ids_not_by_the_order():
     questions = [q(f"a{i}") for i in range(20)] + [q(f"u{i}", gold=()) for i in range(10)]
     chosen = sample(questions, 5, 2)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.glossary import korean_glosses, korean_names, mostly_latin, with_glosses
+from rag.glossary import copied_latin_runs, is_hangul_form, korean_glosses, korean_names, mostly_latin, with_glosses
 
 
 def test_english_names_and_domain_words_get_their_korean_forms() -> None:
@@ -14,3 +14,14 @@ def test_korean_text_is_left_alone() -> None:
     question = "LG이노텍의 동반성장 펀드 규모는?"
     assert not mostly_latin(question) and with_glosses(question) == question
     assert with_glosses("What is the fund of LG Innotek?").endswith("LG이노텍 펀드 기금")
+
+
+def test_the_names_a_translation_copied_in_latin_script_are_found_acronyms_aside() -> None:
+    question = "Which AI seminar did Han Ga-ram of Solbit Works join, and what did the KT unit say?"
+    translated = "Solbit Works의 Han Ga-ram이 참가한 AI 세미나와 KT 자회사의 말은?"
+    assert copied_latin_runs(translated, question) == ["Solbit Works", "Han Ga-ram"]
+    # a word the question does not hold as written is the model's own; the tail of a word is no name
+    assert copied_latin_runs("Solbitt의 멜로디.ly 세미나는?", "What did Solbit's Melody.ly say?") == []
+    assert copied_latin_runs("A b c d e", "A b c d e", limit=3) == ["A b c d e"]
+    assert is_hangul_form("한가람") and is_hangul_form("LG이노텍") and not is_hangul_form("Han 가람") and not is_hangul_form("") \
+        and not is_hangul_form("가" * 31)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.korean import KoreanText
-from rag.prompts import PROMPTS_DIR, PromptError, Prompts, build_condense_messages, build_messages, build_translate_messages, render_prompt
+from rag.prompts import PROMPTS_DIR, PromptError, Prompts, build_condense_messages, build_messages, build_translate_messages, build_transliterate_messages, render_prompt
 from tests.answer_samples import evidence
 
 
@@ -19,7 +19,7 @@ def test_render_prompt_refuses_missing_and_unused_placeholders() -> None:
 
 def test_every_prompt_file_renders(korean: KoreanText) -> None:
     files = sorted(p.name for p in PROMPTS_DIR.glob("*.txt"))
-    assert files == ["answer.txt", "condense.txt", "refusal.txt", "system.txt", "translate.txt"]
+    assert files == ["answer.txt", "condense.txt", "refusal.txt", "system.txt", "translate.txt", "transliterate.txt"]
     prompts = Prompts.load()
     assert prompts.refusal in prompts.system  # the model is told the exact refusal sentence
     assert "{" not in prompts.system
@@ -30,6 +30,8 @@ def test_every_prompt_file_renders(korean: KoreanText) -> None:
     assert "LG이노텍의 등급은?" in condense[0]["content"] and "그 회사의 펀드 규모는?" in condense[0]["content"]
     translate = build_translate_messages(prompts, "How large is Hanwha's fund?")
     assert "How large is Hanwha's fund?" in translate[0]["content"] and "{" not in translate[0]["content"]
+    transliterate = build_transliterate_messages(prompts, "Hanwha")
+    assert "Hanwha" in transliterate[0]["content"] and "{" not in transliterate[0]["content"]
 
 
 def test_system_prompt_is_identical_across_questions(korean: KoreanText) -> None:
@@ -42,7 +44,7 @@ def test_system_prompt_is_identical_across_questions(korean: KoreanText) -> None
 
 def test_a_broken_prompt_folder_is_reported(tmp_path) -> None:
     (tmp_path / "system.txt").write_text("규칙 {refusal} {oops}", encoding="utf-8")
-    for name in ("answer", "condense", "refusal", "translate"):
+    for name in ("answer", "condense", "refusal", "translate", "transliterate"):
         (tmp_path / f"{name}.txt").write_text("x", encoding="utf-8")
     with pytest.raises(PromptError, match="oops"):
         Prompts.load(tmp_path)
