@@ -208,3 +208,27 @@ def test_a_checked_claim_ends_with_its_markers_and_its_own_punctuation(korean: K
     for claim, written in (("한빛전자는 반도체를 만듭니다", "한빛전자는 반도체를 만듭니다 [1]."),
                            ("한빛전자는 반도체를 만듭니다!", "한빛전자는 반도체를 만듭니다 [1]!")):
         assert check_claim(Claim(claim, (1,)), ev, korean, 0.5, asking(None, korean))[0] == written
+
+
+def test_facts_split_over_several_cited_sentences_keep_the_sentences_that_hold_them(korean: KoreanText) -> None:
+    # neither sentence alone holds both numbers and the name; together they do, and a cited sentence
+    # sharing no word with the claim is no support of it
+    from rag.citations import Claim, asking, check_claim
+
+    opened, staff = "한빛랩스는 2010년 청주에서 문을 열었다.", "직원은 모두 120명이다."
+    evidence = [Evidence(1, "a.txt", opened, 0, len(opened)), Evidence(2, "a.txt", staff, 60, 60 + len(staff)),
+                Evidence(3, "b.txt", "지도는 매달 새로 받는다.", 0, 13)]
+    claim = "직원은 120명이고, 한빛랩스는 2010년 문을 열었다."
+    for cites in ((1, 2), (1, 2, 3)):
+        assert check_claim(Claim(claim, cites), evidence, korean, 0.67, asking(None, korean)) == (
+            "직원은 120명이고, 한빛랩스는 2010년 문을 열었다 [1][2].", {1: 1.0, 2: 1.0})
+
+
+def test_each_citations_support_is_its_own_sentences_share_of_the_claim(korean: KoreanText) -> None:
+    from rag.citations import Claim, asking, check_claim
+
+    short, whole = "한빛랩스는 2010년 청주에서 문을 열었다.", "한빛랩스 청주 공장은 2010년 문을 열었고 직원이 많다."
+    evidence = [Evidence(1, "a.txt", short, 0, len(short)), Evidence(2, "b.txt", whole, 0, len(whole))]
+    claim = Claim("한빛랩스는 2010년 청주에서 문을 열었고 직원이 많다.", (1, 2))
+    # [1] holds six of the claim's eight terms ("직원", "많다" are not in it), [2] all of them
+    assert check_claim(claim, evidence, korean, 0.67, asking(None, korean))[1] == {1: 0.75, 2: 1.0}
