@@ -383,9 +383,10 @@ def test_the_part_name_rule_stops_one_sentence_past_the_answers_size(korean: Kor
 
 
 def test_a_part_is_found_in_a_sentences_text_before_an_articles_title(korean: KoreanText) -> None:
-    question = "Hanbit, Nuri는 각각 무엇을 만드나?"
-    pool = _articles(("Hanbit은 반도체를 만든다.", 0.6, "Hanbit 소식", ""), ("이 회사는 공장을 늘린다.", 0.2, "Nuri 소식", ""),
-                     ("Nuri는 접착제를 만든다.", 0.1, "업계 소식", ""))
+    # (the third sentence holds too little of the question to join as one adding words)
+    question = "Hanbit, Nuri는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Hanbit은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "Hanbit 소식", ""),
+                     ("이 회사는 공장을 늘린다.", 0.2, "Nuri 소식", ""), ("Nuri는 접착제를 앞세웠다.", 0.1, "업계 소식", ""))
     assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
     # a part no sentence and no title names adds nothing
     assert [c.n for c in extractive_answer(question, pool[:1], korean)[1]] == [1]
@@ -399,3 +400,24 @@ def test_a_part_named_with_its_value_is_not_taken_from_a_paragraph_that_named_it
                      ("Nuri는 90명을 뽑았다.", 0.1, "", ""))
     text, citations = extractive_answer(question, pool, korean)
     assert [c.n for c in citations] == [1, 4] and "90명" in text
+
+
+def test_a_parts_sentence_holding_the_asked_kind_is_taken_not_a_surer_one_holding_none(korean: KoreanText) -> None:
+    question = "Hanbit, Nuri의 공장은 각각 어디에 있나?"
+    pool = _articles(("Hanbit 공장은 규모가 크다.", 0.9, "", ""), ("Nuri 공장은 새로 지었다.", 0.41, "", ""),
+                     ("Nuri 공장은 천안에 있다.", 0.2, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
+
+
+def test_a_part_named_without_its_value_gets_the_sentence_of_the_article_its_title_names(
+        korean: KoreanText) -> None:
+    question = "Hanbit, Nuri의 올해 연구 인력 채용 규모는 각각 몇 명인가?"
+    hanbit = ("Hanbit은 올해 연구 인력 120명을 채용한다.", 0.6, "", "")
+    titled = ("이 회사는 90명을 뽑았다.", 0.1, "Nuri 채용 소식", "")
+    pool = _articles(hanbit, ("Nuri는 공장을 늘린다.", 0.15, "", ""), titled)
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
+    # a paragraph that named the part ties to it only a sentence holding a value, and naming no other part
+    after_nuri = "Nuri는 창립 10주년을 맞았다. "
+    for carried in (("이 회사는 공장을 늘린다.", 0.2, "", after_nuri), ("Hanbit도 하반기에 30명을 더 뽑는다.", 0.2, "", after_nuri)):
+        pool = _articles(hanbit, carried, ("Nuri는 공장을 늘린다.", 0.15, "", ""), titled)
+        assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]
