@@ -232,3 +232,40 @@ def test_each_citations_support_is_its_own_sentences_share_of_the_claim(korean: 
     claim = Claim("한빛랩스는 2010년 청주에서 문을 열었고 직원이 많다.", (1, 2))
     # [1] holds six of the claim's eight terms ("직원", "많다" are not in it), [2] all of them
     assert check_claim(claim, evidence, korean, 0.67, asking(None, korean))[1] == {1: 0.75, 2: 1.0}
+
+
+def test_a_year_may_stand_in_the_title_a_one_digit_number_in_words_but_no_other_value(korean: KoreanText) -> None:
+    from rag.citations import claim_support
+
+    def cited(text: str, title: str = "") -> list[Evidence]:
+        return [Evidence(1, "a.txt", text, 0, len(text), title=title)]
+
+    # the title's year dates the article
+    assert claim_support("한빛랩스는 2019년 공장을 지었다.", cited("한빛랩스는 공장을 지었다.", "한빛랩스 2019년 결산"),
+                         korean, 0.67) is not None
+    # a one-digit number is not held to its digit: the sentence may write it in words
+    assert claim_support("한빛랩스는 3개 공장을 지었다.", cited("한빛랩스는 세 개 공장을 지었다."), korean, 0.67) is not None
+    # any other value must stand in the cited sentence itself, not only in its headline
+    assert claim_support("한빛랩스는 공장에 500억원을 투자했다.", cited("한빛랩스는 공장에 투자했다.", "한빛랩스, 공장에 500억원 투자"),
+                         korean, 0.67) is None
+
+
+def test_a_number_the_question_gives_is_nothing_new_in_a_claim(korean: KoreanText) -> None:
+    # (min_support 0 isolates the check from the support share)
+    from rag.citations import Claim, asking, check_claim
+
+    made = "한빛랩스는 2019년에 배터리를 만들었다."
+    ev = [Evidence(1, "a.txt", made, 0, len(made))]
+    question = asking("한빛랩스는 2019년에 무엇을 만들었나?", korean)
+    assert check_claim(Claim("한빛랩스는 2019년에 다음과 같은 것을 만들었습니다.", (1,)), ev, korean, 0.0, question) is None
+    assert check_claim(Claim("한빛랩스는 2019년에 배터리를 만들었습니다.", (1,)), ev, korean, 0.0, question) is not None
+
+
+def test_an_english_claim_over_an_english_sentence_is_held_to_its_names(korean: KoreanText) -> None:
+    # only over Korean evidence are English names let go (they are spelled in Hangul there)
+    from rag.citations import claim_support
+
+    plant = "Hanbit Labs opened its first plant in 2010."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant))]
+    assert claim_support("Hanbit Labs opened its first plant in 2010.", cited, korean, 0.5) == 1.0
+    assert claim_support("Nuri Chemical opened its first plant in 2010.", cited, korean, 0.5) is None
