@@ -423,3 +423,13 @@ def test_a_part_named_without_its_value_gets_the_sentence_of_the_article_its_tit
     for carried in (("이 회사는 공장을 늘린다.", 0.2, "", after_nuri), ("Hanbit도 하반기에 30명을 더 뽑는다.", 0.2, "", after_nuri)):
         pool = _articles(hanbit, carried, ("Nuri는 공장을 늘린다.", 0.15, "", ""), titled)
         assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]
+
+
+def test_a_number_in_a_question_in_parts_is_no_part(korean: KoreanText) -> None:
+    # "2024" is a term that names something, not a part: no sentence is taken for it alone (the third
+    # holds too little of the question to join as one adding words)
+    question = "Hanbit, Nuri의 2024년 새 반도체 공장 투자액은 각각 얼마인가?"
+    pool = _articles(("Hanbit의 새 반도체 공장 투자액은 500억원이다.", 0.6, "", ""),
+                     ("Nuri의 새 반도체 공장 투자액은 300억원이다.", 0.1, "", ""),
+                     ("2024년 업계 전체로는 9000억원이 몰렸다.", 0.05, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 2]
