@@ -433,3 +433,10 @@ def test_a_number_in_a_question_in_parts_is_no_part(korean: KoreanText) -> None:
                      ("Nuri의 새 반도체 공장 투자액은 300억원이다.", 0.1, "", ""),
                      ("2024년 업계 전체로는 9000억원이 몰렸다.", 0.05, "", ""))
     assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 2]
+
+
+def test_a_one_letter_part_name_is_no_name_its_letter_stands_inside_other_words(korean: KoreanText) -> None:
+    # "B" of "B사": a sentence holding "Web" does not name it
+    question = "Daon, B사는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Daon은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "", ""), ("이 회사는 Web 서비스도 한다.", 0.1, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1]
