@@ -269,3 +269,16 @@ def test_an_english_claim_over_an_english_sentence_is_held_to_its_names(korean: 
     cited = [Evidence(1, "a.txt", plant, 0, len(plant))]
     assert claim_support("Hanbit Labs opened its first plant in 2010.", cited, korean, 0.5) == 1.0
     assert claim_support("Nuri Chemical opened its first plant in 2010.", cited, korean, 0.5) is None
+
+
+def test_an_english_claim_answers_by_its_numbers_only_when_a_quantity_is_asked(korean: KoreanText) -> None:
+    # its names are not Korean, so Kiwi's tags cannot say whether it names a place
+    from rag.citations import Claim, asking, check_claim
+
+    plant = "The Hanbit Labs plant is in Cheongju and employs 120 people."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant))]
+    where = asking("Where is the Hanbit Labs plant?", korean)
+    assert check_claim(Claim("The Hanbit Labs plant is in Cheongju.", (1,)), cited, korean, 0.5, where) is not None
+    how_many = asking("How many people does the Hanbit Labs plant employ?", korean)
+    assert check_claim(Claim("The Hanbit Labs plant employs 120 people.", (1,)), cited, korean, 0.5, how_many)
+    assert check_claim(Claim("The Hanbit Labs plant employs many people.", (1,)), cited, korean, 0.5, how_many) is None
