@@ -282,3 +282,23 @@ def test_an_english_claim_answers_by_its_numbers_only_when_a_quantity_is_asked(k
     how_many = asking("How many people does the Hanbit Labs plant employ?", korean)
     assert check_claim(Claim("The Hanbit Labs plant employs 120 people.", (1,)), cited, korean, 0.5, how_many)
     assert check_claim(Claim("The Hanbit Labs plant employs many people.", (1,)), cited, korean, 0.5, how_many) is None
+
+
+def test_each_number_is_bound_to_the_name_nearest_before_it_and_only_a_name(korean: KoreanText) -> None:
+    # rag.citations._bound over two cited sentences: a name written after a number, another number, a
+    # year and a number with no name before it bind nothing
+    from rag.citations import claim_support
+
+    def cited(*texts: str) -> list[Evidence]:
+        return [Evidence(n, f"{n}.txt", text, 0, len(text)) for n, text in enumerate(texts, 1)]
+
+    for claim, evidence in (
+            ("Daon 직원은 120명이고 Hanbit 직원은 80명이다.", cited("Daon 직원은 120명이다.", "Hanbit 직원은 80명이다.")),
+            ("Daon 직원은 120명, 연구원은 40명이다.", cited("Daon 직원은 120명이다.", "Daon 연구원은 40명이다.")),
+            ("Hanbit은 120명을 뽑았고, 2019년 문을 연 Daon과 손잡았다.",
+             cited("Daon은 2019년 문을 열었다.", "Hanbit은 120명을 뽑았고 Daon과 손잡았다.")),
+            ("직원 120명을 둔 Daon은 Hanbit과 손잡았다.", cited("Daon은 직원 120명을 두었다.", "Daon은 Hanbit과 손잡았다."))):
+        assert claim_support(claim, evidence, korean, 0.67) == 1.0, claim
+    # the number's own name in the other sentence: bound to the wrong one
+    assert claim_support("Daon 직원은 80명이고 Hanbit 직원은 120명이다.",
+                         cited("Daon 직원은 120명이다.", "Hanbit 직원은 80명이다."), korean, 0.67) is None
