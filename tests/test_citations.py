@@ -302,3 +302,25 @@ def test_each_number_is_bound_to_the_name_nearest_before_it_and_only_a_name(kore
     # the number's own name in the other sentence: bound to the wrong one
     assert claim_support("Daon 직원은 80명이고 Hanbit 직원은 120명이다.",
                          cited("Daon 직원은 120명이다.", "Hanbit 직원은 80명이다."), korean, 0.67) is None
+
+
+def test_a_repair_adds_the_same_articles_sentence_holding_the_missing_fact_and_only_that(
+        korean: KoreanText) -> None:
+    # rag.citations._repair_citations: the model cited the sentence beside the one naming the company
+    from rag.citations import Claim, asking, check_claim
+
+    def article(*texts: str, title: str = "업계 소식") -> list[Evidence]:
+        return [Evidence(n, "a.txt", text, 100 * n, 100 * n + len(text), title=title) for n, text in enumerate(texts, 1)]
+
+    plain = asking(None, korean)
+    named = article("이 회사는 청주에서 배터리를 만든다.", "이 회사는 공장을 늘린다.", "Daon은 2010년 문을 열었다.")
+    assert check_claim(Claim("Daon은 청주에서 배터리를 만든다.", (1,)), named, korean, 0.67, plain)[0] == (
+        "Daon은 청주에서 배터리를 만든다 [1][3].")
+    # a missing number is repaired as a name is; a one-digit one is not looked for ("3" of "3월")
+    counted = article("Daon은 청주에 있다.", "이 회사 직원은 120명이다.", title="Daon 소식")
+    assert check_claim(Claim("Daon 직원은 120명이다.", (1,)), counted, korean, 0.67, plain)[0] == "Daon 직원은 120명이다 [1][2]."
+    plants = article("이 회사는 청주 공장 세 곳에서 배터리를 만든다.", "2023년 3월 공장을 늘렸다.", "Daon은 2010년 문을 열었다.")
+    assert check_claim(Claim("Daon은 청주 공장 3곳에서 배터리를 만든다.", (1,)), plants, korean, 0.67, plain)[0] == (
+        "Daon은 청주 공장 3곳에서 배터리를 만든다 [1][3].")
+    # a fact no sentence of the article holds: the repaired set does not support the claim, nothing is kept
+    assert check_claim(Claim("Daon은 청주에서 배터리 500만 개를 만든다.", (1,)), named, korean, 0.67, plain) is None
