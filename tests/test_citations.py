@@ -324,3 +324,32 @@ def test_a_repair_adds_the_same_articles_sentence_holding_the_missing_fact_and_o
         "Daon은 청주 공장 3곳에서 배터리를 만든다 [1][3].")
     # a fact no sentence of the article holds: the repaired set does not support the claim, nothing is kept
     assert check_claim(Claim("Daon은 청주에서 배터리 500만 개를 만든다.", (1,)), named, korean, 0.67, plain) is None
+
+
+def test_english_names_are_let_go_only_where_they_cannot_be_spelled_alike(korean: KoreanText) -> None:
+    from rag.citations import Claim, asking, check_claim, claim_support
+
+    def cited(text: str) -> list[Evidence]:
+        return [Evidence(1, "a.txt", text, 0, len(text))]
+
+    korean_plant = cited("한빛랩스 청주 공장 직원은 120명이다.")
+    # an English claim over a Korean sentence: its names are spelled in Hangul there, its number must stand
+    assert claim_support("Hanbit Labs employs 120 people in Cheongju.", korean_plant, korean, 0.67) == 1.0
+    assert claim_support("Hanbit Labs makes batteries.", cited("한빛랩스는 배터리를 만든다."), korean, 0.67) is None
+    # over an English sentence it is held to its words like any claim, with or without a number
+    english = "Hanbit Labs makes batteries in Cheongju."
+    assert claim_support(english, cited(english), korean, 0.67) == 1.0
+    # an English question: a Korean claim's English name is let go, not its Korean one
+    question = asking("How many people work at the Hanbit Labs plant?", korean)
+    assert check_claim(Claim("Hanbit Labs 청주 공장 직원은 120명이다.", (1,)), korean_plant, korean, 0.67, question)
+    assert check_claim(Claim("세종 공장 직원은 120명이다.", (1,)), korean_plant, korean, 0.67, question) is None
+
+
+def test_question_shaping_words_are_no_terms_of_a_claim(korean: KoreanText) -> None:
+    from rag.citations import claim_support
+
+    prize = "한빛랩스 청주 공장 직원 120명이 상을 탔다."
+    cited = [Evidence(1, "a.txt", prize, 0, len(prize))]
+    # "받다" shapes questions ("무엇을 받았나"): every other term stands in the sentence
+    assert claim_support("한빛랩스 청주 공장 직원 120명이 상을 받았다.", cited, korean, 0.67) == 1.0
+    assert claim_support("무엇입니까?", cited, korean, 0.0) is None  # no term at all
