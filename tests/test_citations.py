@@ -310,7 +310,8 @@ def test_a_repair_adds_the_same_articles_sentence_holding_the_missing_fact_and_o
     from rag.citations import Claim, asking, check_claim
 
     def article(*texts: str, title: str = "업계 소식") -> list[Evidence]:
-        return [Evidence(n, "a.txt", text, 100 * n, 100 * n + len(text), title=title) for n, text in enumerate(texts, 1)]
+        return [Evidence(n, "a.txt", text, 100 * n, 100 * n + len(text), title=title)
+                for n, text in enumerate(texts, 1)]
 
     plain = asking(None, korean)
     named = article("이 회사는 청주에서 배터리를 만든다.", "이 회사는 공장을 늘린다.", "Daon은 2010년 문을 열었다.")
