@@ -440,3 +440,21 @@ def test_a_one_letter_part_name_is_no_name_its_letter_stands_inside_other_words(
     question = "Daon, B사는 각각 올해 어떤 신제품을 만들어 팔았나?"
     pool = _articles(("Daon은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "", ""), ("이 회사는 Web 서비스도 한다.", 0.1, "", ""))
     assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1]
+
+
+def test_a_parts_other_spellings_are_no_parts_but_still_name_it(tmp_path) -> None:
+    # an alias group of the lexicon (made up here): "한빛랩스" is another spelling of the part Hanbit
+    from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+
+    (tmp_path / "aliases.tsv").write_text("hanbit\t한빛랩스\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, tmp_path]))
+    # the question writes "Hanbit": "한빛랩스" is no part of its own to take a sentence for
+    question = "Hanbit, Nuri는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Hanbit은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "", ""), ("한빛랩스 공장은 청주에 있다.", 0.1, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1]
+    # a sentence naming Hanbit by its other spelling is Hanbit's, whatever its paragraph named before
+    question = "Hanbit, Nuri의 올해 연구 인력 채용 규모는 각각 몇 명인가?"
+    pool = _articles(("Hanbit은 올해 연구 인력 120명을 채용한다.", 0.6, "", ""),
+                     ("한빛랩스는 하반기에 30명을 더 뽑는다.", 0.2, "", "Nuri는 창립 10주년을 맞았다. "),
+                     ("Nuri는 공장을 늘린다.", 0.15, "", ""), ("이 회사는 90명을 뽑았다.", 0.1, "Nuri 채용 소식", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]
