@@ -20,7 +20,7 @@ from typing import Callable, Protocol, Sequence
 from rag.glossary import with_glosses
 from rag.ranker import LogisticModel, default_evidence_models
 from rag.sentence_windows import sentences_around
-from rag.slots import Asked, asked_slot, is_command, slot_values
+from rag.slots import asked_slot, is_command, slot_values
 from rag.types import Article, Citation, Evidence, Hit
 from rag.vocabulary import Lexicon
 
@@ -109,12 +109,10 @@ def gather_candidates(hits: Sequence[Hit], article_lookup: Callable[[str], Artic
     return out
 
 
-def candidate_features(question: str, candidates: Sequence[Candidate], korean: Tokenizer,
-                       asked: Asked | None = None) -> dict[str, list[float]]:
+def candidate_features(question: str, candidates: Sequence[Candidate], korean: Tokenizer) -> dict[str, list[float]]:
     """The cheap features of every candidate (all but "dense"), as columns."""
     lexicon = korean.lexicon
-    if asked is None:
-        asked = asked_slot(korean.morphemes_batch([question])[0], lexicon)
+    asked = asked_slot(korean.morphemes_batch([question])[0], lexicon)
     q_terms = weighted_terms(question, korean)
     known = question_terms(question, korean)
     keys = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in lexicon.question_words]

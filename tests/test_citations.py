@@ -208,3 +208,149 @@ def test_a_checked_claim_ends_with_its_markers_and_its_own_punctuation(korean: K
     for claim, written in (("한빛전자는 반도체를 만듭니다", "한빛전자는 반도체를 만듭니다 [1]."),
                            ("한빛전자는 반도체를 만듭니다!", "한빛전자는 반도체를 만듭니다 [1]!")):
         assert check_claim(Claim(claim, (1,)), ev, korean, 0.5, asking(None, korean))[0] == written
+
+
+def test_facts_split_over_several_cited_sentences_keep_the_sentences_that_hold_them(korean: KoreanText) -> None:
+    # neither sentence alone holds both numbers and the name; together they do, and a cited sentence
+    # sharing no word with the claim is no support of it
+    from rag.citations import Claim, asking, check_claim
+
+    opened, staff = "한빛랩스는 2010년 청주에서 문을 열었다.", "직원은 모두 120명이다."
+    evidence = [Evidence(1, "a.txt", opened, 0, len(opened)), Evidence(2, "a.txt", staff, 60, 60 + len(staff)),
+                Evidence(3, "b.txt", "지도는 매달 새로 받는다.", 0, 13)]
+    claim = "직원은 120명이고, 한빛랩스는 2010년 문을 열었다."
+    for cites in ((1, 2), (1, 2, 3)):
+        assert check_claim(Claim(claim, cites), evidence, korean, 0.67, asking(None, korean)) == (
+            "직원은 120명이고, 한빛랩스는 2010년 문을 열었다 [1][2].", {1: 1.0, 2: 1.0})
+
+
+def test_each_citations_support_is_its_own_sentences_share_of_the_claim(korean: KoreanText) -> None:
+    from rag.citations import Claim, asking, check_claim
+
+    short, whole = "한빛랩스는 2010년 청주에서 문을 열었다.", "한빛랩스 청주 공장은 2010년 문을 열었고 직원이 많다."
+    evidence = [Evidence(1, "a.txt", short, 0, len(short)), Evidence(2, "b.txt", whole, 0, len(whole))]
+    claim = Claim("한빛랩스는 2010년 청주에서 문을 열었고 직원이 많다.", (1, 2))
+    # [1] holds six of the claim's eight terms ("직원", "많다" are not in it), [2] all of them
+    assert check_claim(claim, evidence, korean, 0.67, asking(None, korean))[1] == {1: 0.75, 2: 1.0}
+
+
+def test_a_year_may_stand_in_the_title_a_one_digit_number_in_words_but_no_other_value(korean: KoreanText) -> None:
+    from rag.citations import claim_support
+
+    def cited(text: str, title: str = "") -> list[Evidence]:
+        return [Evidence(1, "a.txt", text, 0, len(text), title=title)]
+
+    # the title's year dates the article
+    assert claim_support("한빛랩스는 2019년 공장을 지었다.", cited("한빛랩스는 공장을 지었다.", "한빛랩스 2019년 결산"),
+                         korean, 0.67) is not None
+    # a one-digit number is not held to its digit: the sentence may write it in words
+    assert claim_support("한빛랩스는 3개 공장을 지었다.", cited("한빛랩스는 세 개 공장을 지었다."), korean, 0.67) is not None
+    # any other value must stand in the cited sentence itself, not only in its headline
+    assert claim_support("한빛랩스는 공장에 500억원을 투자했다.", cited("한빛랩스는 공장에 투자했다.", "한빛랩스, 공장에 500억원 투자"),
+                         korean, 0.67) is None
+
+
+def test_a_number_the_question_gives_is_nothing_new_in_a_claim(korean: KoreanText) -> None:
+    # (min_support 0 isolates the check from the support share)
+    from rag.citations import Claim, asking, check_claim
+
+    made = "한빛랩스는 2019년에 배터리를 만들었다."
+    ev = [Evidence(1, "a.txt", made, 0, len(made))]
+    question = asking("한빛랩스는 2019년에 무엇을 만들었나?", korean)
+    assert check_claim(Claim("한빛랩스는 2019년에 다음과 같은 것을 만들었습니다.", (1,)), ev, korean, 0.0, question) is None
+    assert check_claim(Claim("한빛랩스는 2019년에 배터리를 만들었습니다.", (1,)), ev, korean, 0.0, question) is not None
+
+
+def test_an_english_claim_over_an_english_sentence_is_held_to_its_names(korean: KoreanText) -> None:
+    # only over Korean evidence are English names let go (they are spelled in Hangul there)
+    from rag.citations import claim_support
+
+    plant = "Hanbit Labs opened its first plant in 2010."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant))]
+    assert claim_support("Hanbit Labs opened its first plant in 2010.", cited, korean, 0.5) == 1.0
+    assert claim_support("Nuri Chemical opened its first plant in 2010.", cited, korean, 0.5) is None
+
+
+def test_an_english_claim_answers_by_its_numbers_only_when_a_quantity_is_asked(korean: KoreanText) -> None:
+    # its names are not Korean, so Kiwi's tags cannot say whether it names a place
+    from rag.citations import Claim, asking, check_claim
+
+    plant = "The Hanbit Labs plant is in Cheongju and employs 120 people."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant))]
+    where = asking("Where is the Hanbit Labs plant?", korean)
+    assert check_claim(Claim("The Hanbit Labs plant is in Cheongju.", (1,)), cited, korean, 0.5, where) is not None
+    how_many = asking("How many people does the Hanbit Labs plant employ?", korean)
+    assert check_claim(Claim("The Hanbit Labs plant employs 120 people.", (1,)), cited, korean, 0.5, how_many)
+    assert check_claim(Claim("The Hanbit Labs plant employs many people.", (1,)), cited, korean, 0.5, how_many) is None
+
+
+def test_each_number_is_bound_to_the_name_nearest_before_it_and_only_a_name(korean: KoreanText) -> None:
+    # rag.citations._bound over two cited sentences: a name written after a number, another number, a
+    # year and a number with no name before it bind nothing
+    from rag.citations import claim_support
+
+    def cited(*texts: str) -> list[Evidence]:
+        return [Evidence(n, f"{n}.txt", text, 0, len(text)) for n, text in enumerate(texts, 1)]
+
+    for claim, evidence in (
+            ("Daon 직원은 120명이고 Hanbit 직원은 80명이다.", cited("Daon 직원은 120명이다.", "Hanbit 직원은 80명이다.")),
+            ("Daon 직원은 120명, 연구원은 40명이다.", cited("Daon 직원은 120명이다.", "Daon 연구원은 40명이다.")),
+            ("Hanbit은 120명을 뽑았고, 2019년 문을 연 Daon과 손잡았다.",
+             cited("Daon은 2019년 문을 열었다.", "Hanbit은 120명을 뽑았고 Daon과 손잡았다.")),
+            ("직원 120명을 둔 Daon은 Hanbit과 손잡았다.", cited("Daon은 직원 120명을 두었다.", "Daon은 Hanbit과 손잡았다."))):
+        assert claim_support(claim, evidence, korean, 0.67) == 1.0, claim
+    # the number's own name in the other sentence: bound to the wrong one
+    assert claim_support("Daon 직원은 80명이고 Hanbit 직원은 120명이다.",
+                         cited("Daon 직원은 120명이다.", "Hanbit 직원은 80명이다."), korean, 0.67) is None
+
+
+def test_a_repair_adds_the_same_articles_sentence_holding_the_missing_fact_and_only_that(
+        korean: KoreanText) -> None:
+    # rag.citations._repair_citations: the model cited the sentence beside the one naming the company
+    from rag.citations import Claim, asking, check_claim
+
+    def article(*texts: str, title: str = "업계 소식") -> list[Evidence]:
+        return [Evidence(n, "a.txt", text, 100 * n, 100 * n + len(text), title=title)
+                for n, text in enumerate(texts, 1)]
+
+    plain = asking(None, korean)
+    named = article("이 회사는 청주에서 배터리를 만든다.", "이 회사는 공장을 늘린다.", "Daon은 2010년 문을 열었다.")
+    assert check_claim(Claim("Daon은 청주에서 배터리를 만든다.", (1,)), named, korean, 0.67, plain)[0] == (
+        "Daon은 청주에서 배터리를 만든다 [1][3].")
+    # a missing number is repaired as a name is; a one-digit one is not looked for ("3" of "3월")
+    counted = article("Daon은 청주에 있다.", "이 회사 직원은 120명이다.", title="Daon 소식")
+    assert check_claim(Claim("Daon 직원은 120명이다.", (1,)), counted, korean, 0.67, plain)[0] == "Daon 직원은 120명이다 [1][2]."
+    plants = article("이 회사는 청주 공장 세 곳에서 배터리를 만든다.", "2023년 3월 공장을 늘렸다.", "Daon은 2010년 문을 열었다.")
+    assert check_claim(Claim("Daon은 청주 공장 3곳에서 배터리를 만든다.", (1,)), plants, korean, 0.67, plain)[0] == (
+        "Daon은 청주 공장 3곳에서 배터리를 만든다 [1][3].")
+    # a fact no sentence of the article holds: the repaired set does not support the claim, nothing is kept
+    assert check_claim(Claim("Daon은 청주에서 배터리 500만 개를 만든다.", (1,)), named, korean, 0.67, plain) is None
+
+
+def test_english_names_are_let_go_only_where_they_cannot_be_spelled_alike(korean: KoreanText) -> None:
+    from rag.citations import Claim, asking, check_claim, claim_support
+
+    def cited(text: str) -> list[Evidence]:
+        return [Evidence(1, "a.txt", text, 0, len(text))]
+
+    korean_plant = cited("한빛랩스 청주 공장 직원은 120명이다.")
+    # an English claim over a Korean sentence: its names are spelled in Hangul there, its number must stand
+    assert claim_support("Hanbit Labs employs 120 people in Cheongju.", korean_plant, korean, 0.67) == 1.0
+    assert claim_support("Hanbit Labs makes batteries.", cited("한빛랩스는 배터리를 만든다."), korean, 0.67) is None
+    # over an English sentence it is held to its words like any claim, with or without a number
+    english = "Hanbit Labs makes batteries in Cheongju."
+    assert claim_support(english, cited(english), korean, 0.67) == 1.0
+    # an English question: a Korean claim's English name is let go, not its Korean one
+    question = asking("How many people work at the Hanbit Labs plant?", korean)
+    assert check_claim(Claim("Hanbit Labs 청주 공장 직원은 120명이다.", (1,)), korean_plant, korean, 0.67, question)
+    assert check_claim(Claim("세종 공장 직원은 120명이다.", (1,)), korean_plant, korean, 0.67, question) is None
+
+
+def test_question_shaping_words_are_no_terms_of_a_claim(korean: KoreanText) -> None:
+    from rag.citations import claim_support
+
+    prize = "한빛랩스 청주 공장 직원 120명이 상을 탔다."
+    cited = [Evidence(1, "a.txt", prize, 0, len(prize))]
+    # "받다" shapes questions ("무엇을 받았나"): every other term stands in the sentence
+    assert claim_support("한빛랩스 청주 공장 직원 120명이 상을 받았다.", cited, korean, 0.67) == 1.0
+    assert claim_support("무엇입니까?", cited, korean, 0.0) is None  # no term at all

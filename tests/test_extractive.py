@@ -300,3 +300,161 @@ def test_the_parts_of_a_question_and_the_part_a_paragraph_names_last() -> None:
     assert _named_last("한빛은 반도체를, 누리화학은 접착제를", spellings) == "누리"
     assert _named_last("한빛은 반도체를 만든다", spellings) == "한빛"
     assert _named_last("이 회사는 접착제를 만든다", spellings) == ""
+
+
+# A question in parts (rule mutants, bench/results/rule_mutants_2026-12-03.md, the (L) items): made-up cases
+# that take one route each — no name for the part-name rule, no "과/와" for the part-words rule where
+# the case is not about them.
+
+
+def _side_by_side(*scored: tuple[str, float]) -> list:
+    """Evidence sentences of one article, each the neighbour of the one before, in the ranker's order."""
+    from rag.types import Evidence
+
+    out, at = [], 0
+    for n, (text, score) in enumerate(scored, 1):
+        out.append(Evidence(n, "a.txt", text, at, at + len(text), score=score))
+        at += len(text) + 1
+    return out
+
+
+def _articles(*rows: tuple[str, float, str, str]) -> list:
+    """One evidence sentence per article: (text, score, title, its paragraph before it)."""
+    from rag.types import Evidence
+
+    return [Evidence(n, f"{n}.txt", text, 0, len(text), title=title, score=score, preceding=before)
+            for n, (text, score, title, before) in enumerate(rows, 1)]
+
+
+def test_a_sentence_adding_words_of_another_part_joins_though_the_ranker_is_far_less_sure(
+        korean: KoreanText) -> None:
+    question = "공장, 연구소는 각각 올해 무엇을 만들어 팔았나?"
+    pool = _apart(("공장은 올해 배터리를 만들어 팔았다.", 0.6),
+                  ("공장은 올해 많이 팔았다.", 0.2),  # much of the question, nothing the first lacks
+                  ("연구소 주차장은 넓다.", 0.12),  # the other part's word, little of the question
+                  ("연구소는 올해 새 소재를 만들어 팔았다.", 0.1))
+    _, citations = extractive_answer(question, pool, korean)
+    assert [c.n for c in citations] == [1, 4]
+    _, citations = extractive_answer(question.replace("각각 ", ""), pool, korean)  # one question: one sentence
+    assert [c.n for c in citations] == [1]
+
+
+def test_in_a_question_in_parts_a_sentence_nearly_as_good_joins_past_a_higher_second_sentence_bar(
+        korean: KoreanText) -> None:
+    question = "공장, 연구소는 각각 무엇을 만드나?"
+    pool = _apart(("공장은 배터리를 만든다.", 0.6), ("공장 배터리는 인기가 많다.", 0.5), ("공장 주차장은 넓다.", 0.45))
+    # 0.5 is at least 0.8 of the first: it joins; 0.45 is not, and asks no kind of value to hold
+    assert [c.n for c in extractive_answer(question, pool, korean, second_share=0.9)[1]] == [1, 2]
+    assert [c.n for c in extractive_answer(question.replace("각각 ", ""), pool, korean, second_share=0.9)[1]] == [1]
+
+
+def test_in_a_question_in_parts_a_sentence_holding_the_asked_kind_joins_at_a_lower_bar(korean: KoreanText) -> None:
+    question = "공장, 연구소는 각각 어디에 있나?"
+    pool = _apart(("공장은 청주에 있다.", 0.6),
+                  ("공장 물류창고는 천안에 있다.", 0.43),  # a place, 0.72 of the first
+                  ("연구소는 규모가 크다.", 0.1))  # the other part's word, but no place: it answers nothing
+    assert [c.n for c in extractive_answer(question, pool, korean, second_share=0.9)[1]] == [1, 2]
+
+
+def test_the_leads_neighbour_joins_without_a_name_but_not_without_a_number(korean: KoreanText) -> None:
+    # a name Kiwi did not tag may be there; a number is told by its shape
+    pool = _side_by_side(("한빛랩스 공장은 청주에 있다.", 0.6), ("이 공장은 배터리를 만든다.", 0.1))
+    assert len(extractive_answer("한빛랩스 공장은 어디에 있나?", pool, korean)[1]) == 2
+    pool = _side_by_side(("한빛랩스 직원은 120명이다.", 0.6), ("이 가운데 연구원은 40명이다.", 0.1))
+    assert len(extractive_answer("한빛랩스 직원은 몇 명인가?", pool, korean)[1]) == 2
+    pool = _side_by_side(("한빛랩스 직원은 120명이다.", 0.6), ("이 회사는 배터리를 만든다.", 0.1))
+    assert len(extractive_answer("한빛랩스 직원은 몇 명인가?", pool, korean)[1]) == 1
+
+
+def test_the_part_words_rule_stops_two_sentences_past_the_answers_size(korean: KoreanText) -> None:
+    question = "공장과 연구소와 창고와 매장은 각각 무엇을 만드나?"
+    pool = _apart(("공장은 배터리를 만든다.", 0.6), ("연구소는 소재를 만든다.", 0.1), ("창고는 포장재를 만든다.", 0.1),
+                  ("매장은 간식을 만든다.", 0.1))
+    assert [c.n for c in extractive_answer(question, pool, korean, max_sentences=1)[1]] == [1, 2, 3]
+    assert len(extractive_answer(question, pool, korean)[1]) == 4
+
+
+def test_the_part_name_rule_stops_one_sentence_past_the_answers_size(korean: KoreanText) -> None:
+    question = "Hanbit, Nuri, Daon은 각각 무엇을 만드나?"
+    pool = _articles(("Hanbit은 반도체를 만든다.", 0.6, "", ""), ("Nuri는 접착제를 만든다.", 0.1, "", ""),
+                     ("Daon은 타이어를 만든다.", 0.1, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean, max_sentences=1)[1]] == [1, 2]
+    assert len(extractive_answer(question, pool, korean)[1]) == 3
+
+
+def test_a_part_is_found_in_a_sentences_text_before_an_articles_title(korean: KoreanText) -> None:
+    # (the third sentence holds too little of the question to join as one adding words)
+    question = "Hanbit, Nuri는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Hanbit은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "Hanbit 소식", ""),
+                     ("이 회사는 공장을 늘린다.", 0.2, "Nuri 소식", ""), ("Nuri는 접착제를 앞세웠다.", 0.1, "업계 소식", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
+    # a part no sentence and no title names adds nothing
+    assert [c.n for c in extractive_answer(question, pool[:1], korean)[1]] == [1]
+
+
+def test_a_part_named_with_its_value_is_not_taken_from_a_paragraph_that_named_it(korean: KoreanText) -> None:
+    question = "Hanbit, Nuri의 올해 연구 인력 채용 규모는 각각 몇 명인가?"
+    pool = _articles(("Hanbit은 올해 연구 인력 120명을 채용한다.", 0.6, "", ""),
+                     ("이 회사는 80명을 뽑는다.", 0.2, "", "Nuri는 공장을 늘린다. "),  # its paragraph named Nuri
+                     ("Nuri는 공장을 늘린다.", 0.15, "", ""),  # names the part, holds no number
+                     ("Nuri는 90명을 뽑았다.", 0.1, "", ""))
+    text, citations = extractive_answer(question, pool, korean)
+    assert [c.n for c in citations] == [1, 4] and "90명" in text
+
+
+def test_a_parts_sentence_holding_the_asked_kind_is_taken_not_a_surer_one_holding_none(korean: KoreanText) -> None:
+    # the ranker is sure enough of the second to let it lead, not to let it join; the third holds too
+    # little of the question to join as one adding words: only the part-name rule can take it
+    question = "Hanbit, Nuri의 새 반도체 공장은 각각 올해 어디에 들어섰나?"
+    pool = _articles(("Hanbit의 새 반도체 공장은 올해 규모가 크다.", 0.9, "", ""),
+                     ("Nuri의 새 반도체 공장은 올해 완공됐다.", 0.41, "", ""), ("Nuri는 천안에 있다.", 0.2, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
+
+
+def test_a_part_named_without_its_value_gets_the_sentence_of_the_article_its_title_names(
+        korean: KoreanText) -> None:
+    question = "Hanbit, Nuri의 올해 연구 인력 채용 규모는 각각 몇 명인가?"
+    hanbit = ("Hanbit은 올해 연구 인력 120명을 채용한다.", 0.6, "", "")
+    titled = ("이 회사는 90명을 뽑았다.", 0.1, "Nuri 채용 소식", "")
+    pool = _articles(hanbit, ("Nuri는 공장을 늘린다.", 0.15, "", ""), titled)
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 3]
+    # a paragraph that named the part ties to it only a sentence holding a value, and naming no other part
+    after_nuri = "Nuri는 창립 10주년을 맞았다. "
+    for carried in (("이 회사는 공장을 늘린다.", 0.2, "", after_nuri), ("Hanbit도 하반기에 30명을 더 뽑는다.", 0.2, "", after_nuri)):
+        pool = _articles(hanbit, carried, ("Nuri는 공장을 늘린다.", 0.15, "", ""), titled)
+        assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]
+
+
+def test_a_number_in_a_question_in_parts_is_no_part(korean: KoreanText) -> None:
+    # "2024" is a term that names something, not a part: no sentence is taken for it alone (the third
+    # holds too little of the question to join as one adding words)
+    question = "Hanbit, Nuri의 2024년 새 반도체 공장 투자액은 각각 얼마인가?"
+    pool = _articles(("Hanbit의 새 반도체 공장 투자액은 500억원이다.", 0.6, "", ""),
+                     ("Nuri의 새 반도체 공장 투자액은 300억원이다.", 0.1, "", ""),
+                     ("2024년 업계 전체로는 9000억원이 몰렸다.", 0.05, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 2]
+
+
+def test_a_one_letter_part_name_is_no_name_its_letter_stands_inside_other_words(korean: KoreanText) -> None:
+    # "B" of "B사": a sentence holding "Web" does not name it
+    question = "Daon, B사는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Daon은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "", ""), ("이 회사는 Web 서비스도 한다.", 0.1, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1]
+
+
+def test_a_parts_other_spellings_are_no_parts_but_still_name_it(tmp_path) -> None:
+    # an alias group of the lexicon (made up here): "한빛랩스" is another spelling of the part Hanbit
+    from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+
+    (tmp_path / "aliases.tsv").write_text("hanbit\t한빛랩스\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, tmp_path]))
+    # the question writes "Hanbit": "한빛랩스" is no part of its own to take a sentence for
+    question = "Hanbit, Nuri는 각각 올해 어떤 신제품을 만들어 팔았나?"
+    pool = _articles(("Hanbit은 올해 반도체 신제품을 만들어 팔았다.", 0.6, "", ""), ("한빛랩스 공장은 청주에 있다.", 0.1, "", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1]
+    # a sentence naming Hanbit by its other spelling is Hanbit's, whatever its paragraph named before
+    question = "Hanbit, Nuri의 올해 연구 인력 채용 규모는 각각 몇 명인가?"
+    pool = _articles(("Hanbit은 올해 연구 인력 120명을 채용한다.", 0.6, "", ""),
+                     ("한빛랩스는 하반기에 30명을 더 뽑는다.", 0.2, "", "Nuri는 창립 10주년을 맞았다. "),
+                     ("Nuri는 공장을 늘린다.", 0.15, "", ""), ("이 회사는 90명을 뽑았다.", 0.1, "Nuri 채용 소식", ""))
+    assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]

@@ -48,3 +48,37 @@ def test_a_place_name_beats_a_common_noun_before_a_particle(korean) -> None:
     # "주최로" (a noun before 로) reads as a place too, and it stands nearer the question's words
     claim = "20일 서울 서초구 더케이호텔에서 KT 주최로 열린 파트너스 데이에서 회장이 인사말을 하고 있다"
     assert short_answer("KT 파트너스 데이는 어디에서 열렸나?", [claim], korean).startswith("서울 서초구")
+
+
+# made-up sentences for the rules the rule mutants found untested (bench/results/rule_mutants_2026-12-03.md)
+
+
+def test_markers_side_by_side_give_no_empty_claim() -> None:
+    assert claims_of("한빛랩스는 2019년 세워졌다 [1][2]. 본사는 세종 [3] [4].") == ["한빛랩스는 2019년 세워졌다", "본사는 세종"]
+
+
+def test_a_claim_sharing_no_word_with_the_question_still_gives_its_value(korean) -> None:
+    # no word of the question to measure the distance from: the value is the claim's first
+    assert short_answer("펀드 규모는 얼마인가?", ["총 500억 원이 모였다."], korean) == "500억 원"
+
+
+def test_a_place_without_a_proper_noun_is_the_common_noun_before_the_locative(korean) -> None:
+    assert short_answer("행사는 어디에서 열렸나?", ["행사는 시청 앞 광장에서 열렸다."], korean) == "광장"
+
+
+def test_for_a_name_the_proper_noun_is_not_preferred_the_value_beside_the_questions_words_is(korean) -> None:
+    # the preference for a proper noun is for places: a Latin name of the asked kind is as good
+    claim = "자문은 누리회계가 맡았고, 한빛랩스를 인수한 회사는 NuriSoft다."
+    assert short_answer("한빛랩스를 인수한 회사 이름은?", [claim], korean) == "NuriSoft"
+
+
+def test_a_noun_the_question_repeats_anchors_the_value(korean) -> None:
+    # "본사", "이전" are nouns of the question: the year beside them, not the claim's first year
+    claim = "회사는 2010년 설립됐고, 본사 이전은 2019년 이뤄졌다."
+    assert short_answer("본사 이전 연도는?", [claim], korean) == "2019년"
+
+
+def test_a_counter_glued_after_the_value_belongs_to_it_a_bracket_before_it_does_not(korean) -> None:
+    assert short_answer("단지는 아파트 몇 개동인가?", ["단지는 아파트 12개동으로 이뤄졌다."], korean) == "12개동"
+    for claim in ("한빛랩스 본사는 (2019년) 세워졌다.", "한빛랩스 본사는 '2019년' 세워졌다."):
+        assert short_answer("한빛랩스 본사는 언제 세워졌나?", [claim], korean) == "2019년"
