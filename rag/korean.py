@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # kiwipiepy is imported lazily: loading its model takes ~2 s
     from kiwipiepy import Kiwi
 
 # Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
-TOKENIZER_VERSION = "kiwi-terms-5"
+TOKENIZER_VERSION = "kiwi-terms-6"
 # The user dictionary ("LGU+" NNP: Kiwi splits it into LGU / + / 늘) and alias groups ("중기부" =
 # "중소벤처기업부") are data: rag/lexicon/user_words.tsv and aliases.tsv, extended by the user.
 
@@ -294,12 +294,21 @@ def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str, int, int]]:
                 else:
                     break
             if j > i + 1:
-                out.append(("SN" if tags == {"SN"} else "SL", "".join(parts), token.start, end))
+                out.extend(_final_period("SN" if tags == {"SN"} else "SL", "".join(parts), token.start, end))
                 i = j
                 continue
-        out.append((tag, token.form, token.start, token.start + token.len))
+        out.extend(_final_period(tag, token.form, token.start, token.start + token.len))
         i += 1
     return out
+
+
+def _final_period(tag: str, form: str, start: int, end: int) -> list[tuple[str, str, int, int]]:
+    """A Latin word keeps the period that ends its sentence ("… makes batteries.", "협력사는 Nuri Soft."):
+    the word and the period, apart, so that "batteries." is indexed and matched as "batteries"."""
+    word = form.rstrip(".")
+    if tag != "SL" or word == form or not word:
+        return [(tag, form, start, end)]
+    return [(tag, word, start, start + len(word)), ("SF", form[len(word):], start + len(word), end)]
 
 
 def _number_terms(form: str) -> list[str]:

@@ -212,3 +212,12 @@ def test_a_sentences_analysis_from_the_split_is_relative_to_the_sentence(korean:
         assert terms == korean.tokens(sentence)
         # offsets point into the sentence itself, as when it is analyzed alone
         assert all(sentence[start:end] == form for tag, form, start, end in morphemes if tag in ("NNP", "SN", "NNG"))
+
+
+def test_a_latin_word_ending_a_sentence_loses_its_period(korean: KoreanText) -> None:
+    # Kiwi keeps the full stop on a Latin word that ends a sentence: the index would hold "batteries."
+    assert korean.tokens("Hanbit Labs makes batteries.") == ["hanbit", "labs", "makes", "batteries"]
+    assert "soft" in korean.tokens("협력사는 Nuri Soft.")
+    *_, word, period = korean.morphemes_batch(["협력사는 Nuri Soft."])[0]
+    assert (word[:2], period[:2]) == (("SL", "Soft"), ("SF", "."))
+    assert (word[3], period[2:]) == (period[2], (14, 15))  # "Soft" ends where its period begins
