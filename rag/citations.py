@@ -259,6 +259,7 @@ def _contributes(claim: str, ev: Evidence, korean: Tokenizer) -> bool:
 
 
 def year_in(digits: str, text: str) -> bool:
-    """"2023" also matches the abbreviated "'23" of tables and press releases."""
+    """"2023" also matches the abbreviated "'23" of tables and press releases ("'23년 매출": a counter may
+    follow it, but no third digit)."""
     m = YEAR.match(digits)
-    return bool(m) and re.search(rf"['‘’]{m.group(2)}\b", text) is not None
+    return bool(m) and re.search(rf"['‘’]{m.group(2)}(?!\d)", text) is not None

@@ -354,3 +354,10 @@ def test_question_shaping_words_are_no_terms_of_a_claim(korean: KoreanText) -> N
     # "받다" shapes questions ("무엇을 받았나"): every other term stands in the sentence
     assert claim_support("한빛랩스 청주 공장 직원 120명이 상을 받았다.", cited, korean, 0.67) == 1.0
     assert claim_support("무엇입니까?", cited, korean, 0.0) is None  # no term at all
+
+
+def test_an_abbreviated_year_matches_with_or_without_a_counter() -> None:
+    from rag.citations import year_in
+
+    assert year_in("2023", "한빛랩스의 '23 실적") and year_in("2023", "한빛랩스의 ‘23년 실적")
+    assert not year_in("2023", "'234 실적") and not year_in("2023", "'24년 실적") and not year_in("23", "'23년")
