@@ -181,14 +181,15 @@ def test_the_draft_lead_is_the_sentence_the_extractive_answer_leads_with(korean:
     assert draft_lead(question, [], korean) is None
 
 
-def _apart(*scored: tuple[str, float]) -> list:
-    """Evidence sentences of one article, 40 characters apart (no two are neighbours), in the ranker's order."""
+def _apart(*scored: tuple[str, float], gap: int = 40) -> list:
+    """Evidence sentences of one article, `gap` characters apart (at 40 no two are neighbours), in the
+    ranker's order."""
     from rag.types import Evidence
 
     out, at = [], 0
     for n, (text, score) in enumerate(scored, 1):
         out.append(Evidence(n, "a.txt", text, at, at + len(text), score=score))
-        at += len(text) + 40
+        at += len(text) + gap
     return out
 
 
@@ -309,13 +310,7 @@ def test_the_parts_of_a_question_and_the_part_a_paragraph_names_last() -> None:
 
 def _side_by_side(*scored: tuple[str, float]) -> list:
     """Evidence sentences of one article, each the neighbour of the one before, in the ranker's order."""
-    from rag.types import Evidence
-
-    out, at = [], 0
-    for n, (text, score) in enumerate(scored, 1):
-        out.append(Evidence(n, "a.txt", text, at, at + len(text), score=score))
-        at += len(text) + 1
-    return out
+    return _apart(*scored, gap=1)
 
 
 def _articles(*rows: tuple[str, float, str, str]) -> list:
