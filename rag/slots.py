@@ -164,7 +164,7 @@ def _fits(kind: str, asked: Asked) -> bool:
         return kind in ("money", "percent", "measure")
     if asked.slot == "count":
         return kind in ("count", "money")  # "몇 명" may be answered "1만 명"
-    # "얼마나": any quantity, a duration too ("5년", "3개월": written with the units of years and dates)
+    # "얼마나": any quantity, a duration too ("5년", "10일": written with the units of years and dates)
     return kind in ("money", "count", "percent", "measure", "bare", "year", "date")
 
 
