@@ -16,7 +16,8 @@ sentences, numbers bound to another name, too few of its words there) — rewrit
 or kept. A question falls back when no claim is kept and the model did not refuse. Its reason is that
 of the claim holding the gold, when one does, else of its first claim.
 
-The model is never called: a prompt missing from `--texts` stops the run. Calibration halves are this
+The model is never called: a question whose prompt is not in `--texts` (retrieval moved since the texts
+were recorded) is left out of the figures and listed under "not_recorded". Calibration halves are this
 bench's; `--split report` works the same way for the lead's one run on the report texts.
 """
 
@@ -175,9 +176,12 @@ class Tracer:
         return self.claims
 
 
+class NotRecorded(Exception):
+    """A prompt the texts file does not hold: this bench never calls the model."""
+
+
 def _no_model() -> Any:
-    raise SystemExit("a prompt is not in the recorded texts: this bench never calls the model "
-                     "(the setting changed the prompt, or the texts file is not this split's)")
+    raise NotRecorded()
 
 
 def classify(final: Any, raw: str, generated: bool, claims: list[dict]) -> str:
@@ -216,9 +220,15 @@ def answer_all(answerer: Any, questions: list, settings: Any, seen: _Seen, trace
         seen.messages, seen.text = None, ""
         tracer.start()
         draft, final = None, None
-        for event in answerer.stream(q.question, q.history, mode="llm"):
-            draft = event.text if event.kind == "draft" else draft
-            final = event.answer if event.kind == "final" else final
+        try:
+            for event in answerer.stream(q.question, q.history, mode="llm"):
+                draft = event.text if event.kind == "draft" else draft
+                final = event.answer if event.kind == "final" else final
+        except NotRecorded:
+            # its prompt changed since the texts were recorded (retrieval moved): left out, and counted
+            rows.append({"id": q.id, "question": q.question, "answerable": bool(q.answers),
+                         "outcome": "prompt not recorded"})
+            continue
         claims = tracer.finish()
         generated = seen.messages is not None
         raw = seen.text
@@ -258,11 +268,14 @@ def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
     tracer = Tracer()
     tracer.install()
     rows = answer_all(answerer, questions, settings, seen, tracer)
-    print(json.dumps(figures(rows)), f"\nmodel texts generated: {generator.generated}")
+    missing = [r["id"] for r in rows if r["outcome"] == "prompt not recorded"]
+    rows = [r for r in rows if r["outcome"] != "prompt not recorded"]
+    print(json.dumps(figures(rows)), f"\nmodel texts generated: {generator.generated}; "
+          f"questions left out, their prompt not recorded: {len(missing)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"argv": eval_argv, "settings_changed": changed, "rows": rows,
-                                    "model_texts_generated": generator.generated}, ensure_ascii=False, indent=1),
-                        encoding="utf-8")
+                                    "not_recorded": missing, "model_texts_generated": generator.generated},
+                                   ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
