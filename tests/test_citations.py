@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 
 from rag.korean import KoreanText
-from rag.citations import parse_citations, split_claims, verify_answer
+from rag.citations import Claim, parse_citations, split_claims, verify_answer
 from rag.extractive import extractive_answer
 from rag.types import Evidence
 from tests.answer_samples import INNOTEK, evidence, number_of
@@ -361,3 +362,42 @@ def test_an_abbreviated_year_matches_with_or_without_a_counter() -> None:
 
     assert year_in("2023", "한빛랩스의 '23 실적") and year_in("2023", "한빛랩스의 ‘23년 실적")
     assert not year_in("2023", "'234 실적") and not year_in("2023", "'24년 실적") and not year_in("23", "'23년")
+
+
+PLANT = Evidence(n=1, doc_id="a.txt", text="누리전자는 2021년 청주에 반도체 공장을 세웠다.", start=0, end=27, title="누리전자 새 공장")
+STAFF = Evidence(n=2, doc_id="a.txt", text="공장에는 직원 350명이 일한다.", start=28, end=45, title="누리전자 새 공장")
+RIVAL = Evidence(n=3, doc_id="b.txt", text="다온화학도 청주에 공장을 세웠다.", start=0, end=17, title="다온화학")
+
+
+@pytest.mark.parametrize("question, claim, reason", [
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 공장을 세웠다.", ()), "uncited"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 공장을 세웠다.", (9,)), "cites a number not given"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자가 공장을 세운 곳은 다음과 같습니다.", (1,)), "says the question back"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 반도체 공장을 세웠다.", (1,)), "no value of the asked kind"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 대전에 공장을 세웠다.", (1,)),
+     "unsupported: name not in the cited sentences"),
+    ("누리전자 공장의 직원은 몇 명인가?", Claim("공장에는 직원 500명이 일한다.", (2,)),
+     "unsupported: number not in the cited sentences"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 연구소와 물류센터와 본사를 두고 이전했다.", (1,)),
+     "unsupported: too few of its words in the cited sentences"),
+    (None, Claim("누리전자는 2021년 3월 1일 청주에 공장을 세웠다.", (1,)), "unsupported: date not in the cited sentences"),
+    (None, Claim("다온화학은 직원이 350명이다.", (2, 3)), "unsupported: number bound to another name"),
+    (None, Claim("무엇입니까?", (1,)), "unsupported: no content word"),
+])
+def test_a_rejected_claim_is_given_the_first_check_it_fails(korean: KoreanText, question, claim, reason) -> None:
+    # the diagnostics (bench/llm_fallback.py) read why from the check itself, not from a copy of its steps
+    from rag.citations import asking, check_claim, judge_claim
+
+    asked = asking(question, korean)
+    assert check_claim(claim, [PLANT, STAFF, RIVAL], korean, 0.67, asked) is None
+    assert judge_claim(claim, [PLANT, STAFF, RIVAL], korean, 0.67, asked).reason == reason
+
+
+def test_a_claim_that_stands_has_no_reason_and_is_written_as_check_claim_writes_it(korean: KoreanText) -> None:
+    from rag.citations import asking, check_claim, judge_claim
+
+    asked = asking("누리전자가 공장을 세운 곳은?", korean)
+    claim = Claim("누리전자는 청주에 공장을 세웠다.", (1,))
+    verdict = judge_claim(claim, [PLANT, STAFF], korean, 0.67, asked)
+    assert verdict.reason == "" and check_claim(claim, [PLANT, STAFF], korean, 0.67, asked) == (
+        "누리전자는 청주에 공장을 세웠다 [1].", {1: 1.0}) == (verdict.text, verdict.support)
