@@ -401,3 +401,14 @@ def test_a_claim_that_stands_has_no_reason_and_is_written_as_check_claim_writes_
     verdict = judge_claim(claim, [PLANT, STAFF], korean, 0.67, asked)
     assert verdict.reason == "" and check_claim(claim, [PLANT, STAFF], korean, 0.67, asked) == (
         "누리전자는 청주에 공장을 세웠다 [1].", {1: 1.0}) == (verdict.text, verdict.support)
+
+
+@pytest.mark.parametrize("question, claim", [("누리전자 펀드는 1,030억 원인가?", "누리전자 펀드는 1030억 원입니다."),
+                                             ("누리전자 펀드는 1030억 원인가?", "누리전자 펀드는 1,030억 원입니다."),
+                                             ("누리전자 펀드는 1,030억 원인가?", "누리전자 펀드는 1,030억 원입니다.")])
+def test_a_number_the_question_gives_is_nothing_new_with_or_without_its_commas(korean: KoreanText, question,
+                                                                              claim) -> None:
+    from rag.citations import _adds_to, asking
+
+    assert not _adds_to(claim, set(asking(question, korean).terms), korean)
+    assert _adds_to(claim.replace("펀드는", "펀드는 2,500억 원이 아니라"), set(asking(question, korean).terms), korean)
