@@ -412,3 +412,13 @@ def test_a_number_the_question_gives_is_nothing_new_with_or_without_its_commas(k
 
     assert not _adds_to(claim, set(asking(question, korean).terms), korean)
     assert _adds_to(claim.replace("펀드는", "펀드는 2,500억 원이 아니라"), set(asking(question, korean).terms), korean)
+
+
+def test_a_one_letter_name_binds_no_number_its_letter_stands_inside_other_words(korean: KoreanText) -> None:
+    # "B" of "B공장" is found in "Web": the number is still bound to Daon, which [2] does not name
+    from rag.citations import asking, judge_claim
+
+    plant, staff = "Daon은 B공장을 세웠다.", "Web 사업부 직원은 300명이다."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant)), Evidence(2, "b.txt", staff, 0, len(staff))]
+    verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1, 2)), cited, korean, 0.5, asking(None, korean))
+    assert verdict.reason == "unsupported: number bound to another name"
