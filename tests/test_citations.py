@@ -422,3 +422,24 @@ def test_a_one_letter_name_binds_no_number_its_letter_stands_inside_other_words(
     cited = [Evidence(1, "a.txt", plant, 0, len(plant)), Evidence(2, "b.txt", staff, 0, len(staff))]
     verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1, 2)), cited, korean, 0.5, asking(None, korean))
     assert verdict.reason == "unsupported: number bound to another name"
+
+
+def test_a_repair_does_not_look_for_a_one_letter_name(korean: KoreanText) -> None:
+    # "B" of "B공장" stands inside "Web": the sentence holding "Web" is not borrowed to complete the claim
+    from rag.citations import asking, judge_claim
+
+    staff, web = "Daon은 직원 300명을 뽑았다.", "Web 공장도 운영한다."
+    evidence = [Evidence(1, "a.txt", staff, 0, len(staff)), Evidence(2, "a.txt", web, 30, 30 + len(web))]
+    verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1,)), evidence, korean, 0.67, asking(None, korean))
+    assert verdict.reason == "unsupported: too few of its words in the cited sentences"
+
+
+def test_a_claim_supported_only_by_the_titles_of_its_sentences_is_rejected_and_says_so(korean: KoreanText) -> None:
+    # together the titles hold every word, but no cited sentence shares one with the claim: no citation is kept
+    from rag.citations import asking, judge_claim
+
+    built, hired = "공장을 새로 지었다.", "직원을 뽑았다."
+    cited = [Evidence(1, "a.txt", built, 0, len(built), title="한빛랩스 청주"),
+             Evidence(2, "b.txt", hired, 0, len(hired), title="누리화학 울산")]
+    verdict = judge_claim(Claim("한빛랩스 청주 누리화학 울산.", (1, 2)), cited, korean, 0.5, asking(None, korean))
+    assert verdict.reason == "unsupported: other (no single cited sentence, no contributing one)"
