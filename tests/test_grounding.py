@@ -178,7 +178,8 @@ def _plant_articles(with_year: bool = True) -> tuple[list, list]:
     plant = "누리화학은 '23년 새 공장을 울산에 짓고 직원 300명을 뽑는다."
     found = [Hit(Chunk("a#0", "a.txt", fund, 0, len(fund), title="대성제약 소식"), score=0.8, dense=0.7),
              Hit(Chunk("b#0", "b.txt", plant, 0, len(plant), title="화학 소식"), score=0.5)]
-    return found, [Evidence(1, "a.txt", fund, 0, len(fund), score=0.8), Evidence(2, "b.txt", plant, 0, len(plant), score=0.5)]
+    return found, [Evidence(1, "a.txt", fund, 0, len(fund), score=0.8),
+                   Evidence(2, "b.txt", plant, 0, len(plant), score=0.5)]
 
 
 def test_which_passage_holds_a_number_or_a_name_of_the_question(korean: KoreanText) -> None:
