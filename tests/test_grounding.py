@@ -286,3 +286,20 @@ def test_a_name_written_in_another_spelling_of_its_alias_group_is_in_the_passage
     signals, missing, _ = grounding_signals("누리항공이 들여온 기종은?", found, [Evidence(1, "c.txt", text, 0, len(text))],
                                             korean)
     assert (missing, signals["together"]) == ([], 1.0)
+
+
+def test_a_name_is_checked_whole_not_by_a_shorter_name_inside_it(tmp_path) -> None:
+    # a made-up user word and glossary entry: "HB전자" is one name; its piece "hb" is in HB화학's article too,
+    # and must not count as the question's name being there (nor for an English question naming it)
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Evidence, Hit
+    from rag.vocabulary import DEFAULT_LEXICON
+
+    (tmp_path / "user_words.tsv").write_text("HB전자\tNNP\n", encoding="utf-8")
+    (tmp_path / "glossary.tsv").write_text("name\tHB\\s*Electronics\tHB전자\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, tmp_path]))
+    text = "HB화학은 협력사 펀드를 500억원으로 늘렸다."
+    found = [Hit(Chunk("a#0", "a.txt", text, 0, len(text), title="화학 소식"), score=0.5)]
+    ev = [Evidence(1, "a.txt", text, 0, len(text))]
+    assert grounding_signals("HB전자의 펀드 규모는?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])
+    assert grounding_signals("How large is HB Electronics' fund?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])
