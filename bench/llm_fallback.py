@@ -8,15 +8,16 @@ model texts, question by question (not a test).
     python bench/llm_fallback.py --pool kq.json ... --against kq-on.json ...   # before / after, per set
 
 Each claim the model wrote is traced through `rag.streaming.VerifiedStream` as the answerer runs it
-(the real functions, wrapped: nothing of rag/ is changed): rejected by `check_claim` — and then why, by
-`why_rejected` below, which follows check_claim's order (no valid citation; says the question back;
-holds no value of the asked kind; unsupported: a number, date or name missing from the cited
-sentences, numbers bound to another name, too few of its words there) — rewritten to its sentence
+(the real functions, wrapped: nothing of rag/ is changed): rejected by `check_claim` — and then why, as
+`rag.citations.judge_claim` says in the same call (no valid citation; says the question back; holds no
+value of the asked kind; unsupported: a number, date or name missing from the cited sentences, numbers
+bound to another name, too few of its words there) — rewritten to its sentence
 (`rag.claimvalue`), dropped as a duplicate, dropped for disagreeing with the draft (`rag.agreement`),
 or kept. A question falls back when no claim is kept and the model did not refuse. Its reason is that
 of the claim holding the gold, when one does, else of its first claim.
 
-The model is never called: a prompt missing from `--texts` stops the run. Calibration halves are this
+The model is never called: a question whose prompt is not in `--texts` (retrieval moved since the texts
+were recorded) is left out of the figures and listed under "not_recorded". Calibration halves are this
 bench's; `--split report` works the same way for the lead's one run on the report texts.
 """
 
@@ -35,71 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rag.citations import NUMBER, YEAR, Asking, Claim, _adds_to, _answers, _bound, _mostly_latin, year_in  # noqa: E402
-from rag.dates import dates_supported  # noqa: E402
+from rag.citations import Asking, Claim, Verdict  # noqa: E402
 from rag.types import Evidence  # noqa: E402
 
 from llm_agreement import Seen as _Seen  # noqa: E402
-
-
-# --- why a claim is rejected (check_claim's order, claim_support's steps) -------------------------
-
-def why_rejected(claim: Claim, evidence: Sequence[Evidence], korean: Any, min_support: float,
-                 question: Asking, skip_question_terms: bool = False) -> str:
-    """The first of check_claim's tests the claim fails, as a short code."""
-    by_n = {ev.n: ev for ev in evidence}
-    valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
-    if not valid:
-        return "uncited" if not claim.cites else "cites a number not given"
-    if question.terms and not _adds_to(claim.text, set(question.terms), korean):
-        return "says the question back"
-    if question.asked.slot and not _answers(claim.text, question, korean):
-        return "no value of the asked kind"
-    # (the form tried at commit 56e8200, answer.llm_support_skips_question_terms, not taken: see the results file)
-    given = frozenset(question.terms - korean.lexicon.question_words - korean.lexicon.frame_words) \
-        if skip_question_terms else frozenset()
-    return "unsupported: " + why_unsupported(claim.text, [by_n[n] for n in valid], korean, min_support,
-                                             not question.latin, given)
-
-
-def why_unsupported(claim: str, cited: Sequence[Evidence], korean: Any, min_support: float,
-                    latin_names: bool = True, given: frozenset[str] = frozenset()) -> str:
-    """claim_support's first failing step against all the cited sentences together."""
-    text = " ".join(ev.text for ev in cited)
-    context = text + " " + " ".join(ev.title for ev in cited)
-    numbers = {m.group().replace(",", "").rstrip(".") for m in NUMBER.finditer(text)}
-    approx = {m.group().replace(",", "").rstrip(".") for m in NUMBER.finditer(text) if text[m.end():m.end() + 1] == "여"}
-    for m in NUMBER.finditer(claim):
-        digits = m.group().replace(",", "").rstrip(".")
-        if len(digits) <= 1 or year_in(digits, context) or (YEAR.match(digits) and digits in context):
-            continue
-        if digits not in numbers:
-            return "number not in the cited sentences"
-        if claim[m.end():m.end() + 1] == "여" and digits not in approx:
-            return "number not in the cited sentences"
-    if not dates_supported(claim, [ev.text for ev in cited]):
-        return "date not in the cited sentences"
-    if len(cited) > 1 and not _bound(claim, cited, korean):
-        return "number bound to another name"
-    context_terms = set(korean.tokens(context))
-    latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
-    for name in korean.key_terms(claim):
-        if (latin_claim or not latin_names) and name.isascii() and not name.isdigit():
-            continue
-        if len(name) > 1 and name not in context_terms and name not in context.lower():
-            return "name not in the cited sentences"
-    if latin_claim:
-        return "English claim without a number"
-    terms = [t for t in korean.tokens(claim) if t not in korean.lexicon.question_words]
-    evidence_terms = set(korean.tokens(text)) | context_terms
-    if given & evidence_terms:
-        terms = [t for t in terms if t not in given]
-    if not terms:
-        return "no content word"
-    support = sum(1 for t in terms if t in evidence_terms) / len(terms)
-    if support < min_support:
-        return "too few of its words in the cited sentences"
-    return "other (no single cited sentence, no contributing one)"
 
 
 # --- tracing the answerer --------------------------------------------------------------------------
@@ -117,23 +57,30 @@ class Tracer:
         import rag.answering
         import rag.streaming
 
+        import rag.citations
+
         tracer = self
         real_check, real_value, real_agree = (rag.streaming.check_claim, rag.streaming.claim_with_value,
                                               rag.streaming.agrees_with_draft)
+        real_judge = rag.citations.judge_claim
+        verdicts: list[Verdict] = []
 
         class TracedStream(rag.streaming.VerifiedStream):
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
                 tracer.stream = self
 
-        def check(claim: Claim, evidence: Sequence[Evidence], korean: Any, min_support: float, question: Asking,
-                  *rest: Any):
-            result = real_check(claim, evidence, korean, min_support, question, *rest)
-            skip_question_terms = bool(rest and rest[0])
+        def judge(*args: Any) -> Verdict:
+            verdicts.append(real_judge(*args))
+            return verdicts[-1]
+
+        def check(claim: Claim, evidence: Sequence[Evidence], korean: Any, min_support: float, question: Asking):
+            verdicts.clear()
+            result = real_check(claim, evidence, korean, min_support, question)
             record = {"claim": claim.text, "cites": list(claim.cites), "outcome": "kept", "text": None}
             if result is None:
                 record["outcome"] = "rejected"
-                record["reason"] = why_rejected(claim, evidence, korean, min_support, question, skip_question_terms)
+                record["reason"] = verdicts[-1].reason
                 # had it passed: would the draft-agreement check (when it applies) have let it through?
                 draft = tracer.stream._draft if tracer.stream is not None else ""
                 record["agreement_applies"] = bool(draft)
@@ -160,6 +107,7 @@ class Tracer:
 
         patch(rag.answering, "VerifiedStream", TracedStream)
         patch(rag.streaming, "check_claim", check)
+        patch(rag.citations, "judge_claim", judge)
         patch(rag.streaming, "claim_with_value", value)
         patch(rag.streaming, "agrees_with_draft", agree)
 
@@ -175,9 +123,12 @@ class Tracer:
         return self.claims
 
 
+class NotRecorded(Exception):
+    """A prompt the texts file does not hold: this bench never calls the model."""
+
+
 def _no_model() -> Any:
-    raise SystemExit("a prompt is not in the recorded texts: this bench never calls the model "
-                     "(the setting changed the prompt, or the texts file is not this split's)")
+    raise NotRecorded()
 
 
 def classify(final: Any, raw: str, generated: bool, claims: list[dict]) -> str:
@@ -216,9 +167,15 @@ def answer_all(answerer: Any, questions: list, settings: Any, seen: _Seen, trace
         seen.messages, seen.text = None, ""
         tracer.start()
         draft, final = None, None
-        for event in answerer.stream(q.question, q.history, mode="llm"):
-            draft = event.text if event.kind == "draft" else draft
-            final = event.answer if event.kind == "final" else final
+        try:
+            for event in answerer.stream(q.question, q.history, mode="llm"):
+                draft = event.text if event.kind == "draft" else draft
+                final = event.answer if event.kind == "final" else final
+        except NotRecorded:
+            # its prompt changed since the texts were recorded (retrieval moved): left out, and counted
+            rows.append({"id": q.id, "question": q.question, "answerable": bool(q.answers),
+                         "outcome": "prompt not recorded"})
+            continue
         claims = tracer.finish()
         generated = seen.messages is not None
         raw = seen.text
@@ -258,11 +215,14 @@ def run_set(args: argparse.Namespace, eval_argv: list[str]) -> int:
     tracer = Tracer()
     tracer.install()
     rows = answer_all(answerer, questions, settings, seen, tracer)
-    print(json.dumps(figures(rows)), f"\nmodel texts generated: {generator.generated}")
+    missing = [r["id"] for r in rows if r["outcome"] == "prompt not recorded"]
+    rows = [r for r in rows if r["outcome"] != "prompt not recorded"]
+    print(json.dumps(figures(rows)), f"\nmodel texts generated: {generator.generated}; "
+          f"questions left out, their prompt not recorded: {len(missing)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"argv": eval_argv, "settings_changed": changed, "rows": rows,
-                                    "model_texts_generated": generator.generated}, ensure_ascii=False, indent=1),
-                        encoding="utf-8")
+                                    "not_recorded": missing, "model_texts_generated": generator.generated},
+                                   ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import NamedTuple, Sequence
 
 from rag.evidence import Tokenizer, question_terms, to_citation
 from rag.extractive import extractive_answer
@@ -69,37 +69,62 @@ def asking(question: str | None, korean: Tokenizer) -> Asking:
                   _mostly_latin(question))
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """A claim checked: written with the citations that support it ("… [1][3].") and each one's
+    support, or `reason`, the first check it fails (a code for diagnostics; "" when it stands)."""
+
+    text: str = ""
+    support: dict[int, float] = field(default_factory=dict)
+    reason: str = ""
+
+
 def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
                 question: Asking) -> tuple[str, dict[int, float]] | None:
     """The claim written with the citations that support it ("… [1][3].") and each one's support,
-    or None when it is uncited, unsupported, a restatement of the question, or no answer to it."""
+    or None when it is uncited, unsupported, a restatement of the question, or no answer to it
+    (`judge_claim` says which)."""
+    verdict = judge_claim(claim, evidence, korean, min_support, question)
+    return None if verdict.reason else (verdict.text, verdict.support)
+
+
+def judge_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
+                question: Asking) -> Verdict:
+    """`check_claim`'s checks in their order; a rejected claim gets the first one it fails:
+    "uncited", "cites a number not given", "says the question back", "no value of the asked kind",
+    or "unsupported: " and `measure_support`'s reason for all its cited sentences together."""
     by_n = {ev.n: ev for ev in evidence}
     latin_names = not question.latin
     valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
     if not valid:
-        return None
+        return Verdict(reason="cites a number not given" if claim.cites else "uncited")
     if question.terms and not _adds_to(claim.text, set(question.terms), korean):
-        return None  # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
+        # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
+        return Verdict(reason="says the question back")
     if question.asked.slot and not _answers(claim.text, question, korean):
-        return None  # "공정거래법이 좋은 예다 [1]" for "바뀐 명칭은?": supported, but no answer
-    good = [n for n in valid if claim_support(claim.text, [by_n[n]], korean, min_support, latin_names) is not None]
+        # "공정거래법이 좋은 예다 [1]" for "바뀐 명칭은?": supported, but no answer
+        return Verdict(reason="no value of the asked kind")
+    alone = [measure_support(claim.text, [by_n[n]], korean, min_support, latin_names) for n in valid]
+    good = [n for n, s in zip(valid, alone) if s.value is not None]
+    together = alone[0]  # the reason of a rejection: all the cited sentences together
     if not good and len(valid) > 1:
         # facts split across several cited sentences: accept the set, keep the ones that contribute
-        if claim_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names) is not None:
+        together = measure_support(claim.text, [by_n[n] for n in valid], korean, min_support, latin_names)
+        if together.value is not None:
             good = [n for n in valid if _contributes(claim.text, by_n[n], korean)]
     if not good:
         # the model cited a neighbour of the sentence that holds a fact ("SKT" in the sentence
         # before the amount): given sentences of the same articles may complete the support
         good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
     if not good:
-        return None
-    support = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
-                   or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
-               for n in good}
+        return Verdict(reason="unsupported: " + (together.reason or "other (no single cited sentence, no contributing one)"))
+    support_of = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
+                      or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
+                  for n in good}
     body = claim.text.rstrip()
     end = body[-1] if body and body[-1] in ".!?。" else ""
     body = body[:-1] if end else body
-    return f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}", support
+    return Verdict(f"{body} {''.join(f'[{n}]' for n in good)}{end or '.'}", support_of)
 
 
 def _answers(claim: str, question: Asking, korean: Tokenizer) -> bool:
@@ -152,6 +177,20 @@ def cite(kept: Sequence[str], by_n: dict[int, Evidence], support_of: dict[int, f
 def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
                   latin_names: bool = True) -> float | None:
     """Lexical support of `claim` by the cited sentences, or None when a fact is missing there."""
+    return measure_support(claim, cited, korean, min_support, latin_names).value
+
+
+class Support(NamedTuple):
+    """`claim_support`'s value, and the first of its steps the claim fails ("" when it passes)."""
+
+    value: float | None
+    reason: str = ""
+
+
+def measure_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
+            latin_names: bool = True) -> Support:
+    """`claim_support` with its reason: a number, a date or a name missing from the cited sentences,
+    numbers bound to another name, no content word, or too few of its words there."""
     text = " ".join(ev.text for ev in cited)
     context = text + " " + " ".join(ev.title for ev in cited)
     # whole numbers only: "500" must not be found inside "5000", and an approximate "500여" of the
@@ -166,36 +205,41 @@ def claim_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_
         if len(digits) <= 1 or year_in(digits, context) or (YEAR.match(digits) and digits in context):
             continue
         if digits not in numbers:
-            return None
+            return Support(None, "number not in the cited sentences")
         if claim[m.end():m.end() + 1] == "여" and digits not in approx:
-            return None
+            return Support(None, "number not in the cited sentences")
     if not dates_supported(claim, [ev.text for ev in cited]):
-        return None
+        return Support(None, "date not in the cited sentences")
     if len(cited) > 1 and not _bound(claim, cited, korean):
-        return None
+        return Support(None, "number bound to another name")
     context_terms = set(korean.tokens(context))
     latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
     for name in korean.key_terms(claim):
         if (latin_claim or not latin_names) and name.isascii() and not name.isdigit():
             continue  # English names ("LG Innotek") are spelled in Hangul in the evidence
         if len(name) > 1 and name not in context_terms and name not in context.lower():
-            return None
+            return Support(None, "name not in the cited sentences")
     if _mostly_latin(claim) and not _mostly_latin(text):
         # an English answer over Korean evidence shares no words with it: its numbers (checked
         # above) are the only literal check left, so it must have at least one
-        return 1.0 if any(len(n.replace(",", "")) > 1 for n in NUMBER.findall(claim)) else None
+        if any(len(n.replace(",", "")) > 1 for n in NUMBER.findall(claim)):
+            return Support(1.0)
+        return Support(None, "English claim without a number")
     terms = [t for t in korean.tokens(claim) if t not in korean.lexicon.question_words]
     if not terms:
-        return None
+        return Support(None, "no content word")
     evidence_terms = set(korean.tokens(text)) | context_terms
-    support = sum(1 for t in terms if t in evidence_terms) / len(terms)
-    return support if support >= min_support else None
+    share = sum(1 for t in terms if t in evidence_terms) / len(terms)
+    return Support(share) if share >= min_support else Support(None, "too few of its words in the cited sentences")
 
 
 
 def _adds_to(claim: str, asked: set[str], korean: Tokenizer) -> bool:
     """Whether the claim says something the question did not: a number, or a content word."""
-    if any(len(m.group().replace(",", "")) > 1 and m.group() not in asked for m in NUMBER.finditer(claim)):
+    # a number is compared without its commas: the question's terms are index terms, which spell
+    # "1,030" as "1030" whichever way the question wrote it
+    if any(len(digits) > 1 and digits not in asked
+           for digits in (m.group().replace(",", "") for m in NUMBER.finditer(claim))):
         return True
     # words of an answer's frame ("다음과 같습니다", "…입니다") and of questions answer nothing
     ignored = asked | korean.lexicon.frame_words | korean.lexicon.question_words

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 
 from rag.korean import KoreanText
-from rag.citations import parse_citations, split_claims, verify_answer
+from rag.citations import Claim, parse_citations, split_claims, verify_answer
 from rag.extractive import extractive_answer
 from rag.types import Evidence
 from tests.answer_samples import INNOTEK, evidence, number_of
@@ -361,3 +362,84 @@ def test_an_abbreviated_year_matches_with_or_without_a_counter() -> None:
 
     assert year_in("2023", "한빛랩스의 '23 실적") and year_in("2023", "한빛랩스의 ‘23년 실적")
     assert not year_in("2023", "'234 실적") and not year_in("2023", "'24년 실적") and not year_in("23", "'23년")
+
+
+PLANT = Evidence(n=1, doc_id="a.txt", text="누리전자는 2021년 청주에 반도체 공장을 세웠다.", start=0, end=27, title="누리전자 새 공장")
+STAFF = Evidence(n=2, doc_id="a.txt", text="공장에는 직원 350명이 일한다.", start=28, end=45, title="누리전자 새 공장")
+RIVAL = Evidence(n=3, doc_id="b.txt", text="다온화학도 청주에 공장을 세웠다.", start=0, end=17, title="다온화학")
+
+
+@pytest.mark.parametrize("question, claim, reason", [
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 공장을 세웠다.", ()), "uncited"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 공장을 세웠다.", (9,)), "cites a number not given"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자가 공장을 세운 곳은 다음과 같습니다.", (1,)), "says the question back"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 반도체 공장을 세웠다.", (1,)), "no value of the asked kind"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 대전에 공장을 세웠다.", (1,)),
+     "unsupported: name not in the cited sentences"),
+    ("누리전자 공장의 직원은 몇 명인가?", Claim("공장에는 직원 500명이 일한다.", (2,)),
+     "unsupported: number not in the cited sentences"),
+    ("누리전자가 공장을 세운 곳은?", Claim("누리전자는 청주에 연구소와 물류센터와 본사를 두고 이전했다.", (1,)),
+     "unsupported: too few of its words in the cited sentences"),
+    (None, Claim("누리전자는 2021년 3월 1일 청주에 공장을 세웠다.", (1,)), "unsupported: date not in the cited sentences"),
+    (None, Claim("다온화학은 직원이 350명이다.", (2, 3)), "unsupported: number bound to another name"),
+    (None, Claim("무엇입니까?", (1,)), "unsupported: no content word"),
+])
+def test_a_rejected_claim_is_given_the_first_check_it_fails(korean: KoreanText, question, claim, reason) -> None:
+    # the diagnostics (bench/llm_fallback.py) read why from the check itself, not from a copy of its steps
+    from rag.citations import asking, check_claim, judge_claim
+
+    asked = asking(question, korean)
+    assert check_claim(claim, [PLANT, STAFF, RIVAL], korean, 0.67, asked) is None
+    assert judge_claim(claim, [PLANT, STAFF, RIVAL], korean, 0.67, asked).reason == reason
+
+
+def test_a_claim_that_stands_has_no_reason_and_is_written_as_check_claim_writes_it(korean: KoreanText) -> None:
+    from rag.citations import asking, check_claim, judge_claim
+
+    asked = asking("누리전자가 공장을 세운 곳은?", korean)
+    claim = Claim("누리전자는 청주에 공장을 세웠다.", (1,))
+    verdict = judge_claim(claim, [PLANT, STAFF], korean, 0.67, asked)
+    assert verdict.reason == "" and check_claim(claim, [PLANT, STAFF], korean, 0.67, asked) == (
+        "누리전자는 청주에 공장을 세웠다 [1].", {1: 1.0}) == (verdict.text, verdict.support)
+
+
+@pytest.mark.parametrize("question, claim", [("누리전자 펀드는 1,030억 원인가?", "누리전자 펀드는 1030억 원입니다."),
+                                             ("누리전자 펀드는 1030억 원인가?", "누리전자 펀드는 1,030억 원입니다."),
+                                             ("누리전자 펀드는 1,030억 원인가?", "누리전자 펀드는 1,030억 원입니다.")])
+def test_a_number_the_question_gives_is_nothing_new_with_or_without_its_commas(korean: KoreanText, question,
+                                                                              claim) -> None:
+    from rag.citations import _adds_to, asking
+
+    assert not _adds_to(claim, set(asking(question, korean).terms), korean)
+    assert _adds_to(claim.replace("펀드는", "펀드는 2,500억 원이 아니라"), set(asking(question, korean).terms), korean)
+
+
+def test_a_one_letter_name_binds_no_number_its_letter_stands_inside_other_words(korean: KoreanText) -> None:
+    # "B" of "B공장" is found in "Web": the number is still bound to Daon, which [2] does not name
+    from rag.citations import asking, judge_claim
+
+    plant, staff = "Daon은 B공장을 세웠다.", "Web 사업부 직원은 300명이다."
+    cited = [Evidence(1, "a.txt", plant, 0, len(plant)), Evidence(2, "b.txt", staff, 0, len(staff))]
+    verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1, 2)), cited, korean, 0.5, asking(None, korean))
+    assert verdict.reason == "unsupported: number bound to another name"
+
+
+def test_a_repair_does_not_look_for_a_one_letter_name(korean: KoreanText) -> None:
+    # "B" of "B공장" stands inside "Web": the sentence holding "Web" is not borrowed to complete the claim
+    from rag.citations import asking, judge_claim
+
+    staff, web = "Daon은 직원 300명을 뽑았다.", "Web 공장도 운영한다."
+    evidence = [Evidence(1, "a.txt", staff, 0, len(staff)), Evidence(2, "a.txt", web, 30, 30 + len(web))]
+    verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1,)), evidence, korean, 0.67, asking(None, korean))
+    assert verdict.reason == "unsupported: too few of its words in the cited sentences"
+
+
+def test_a_claim_supported_only_by_the_titles_of_its_sentences_is_rejected_and_says_so(korean: KoreanText) -> None:
+    # together the titles hold every word, but no cited sentence shares one with the claim: no citation is kept
+    from rag.citations import asking, judge_claim
+
+    built, hired = "공장을 새로 지었다.", "직원을 뽑았다."
+    cited = [Evidence(1, "a.txt", built, 0, len(built), title="한빛랩스 청주"),
+             Evidence(2, "b.txt", hired, 0, len(hired), title="누리화학 울산")]
+    verdict = judge_claim(Claim("한빛랩스 청주 누리화학 울산.", (1, 2)), cited, korean, 0.5, asking(None, korean))
+    assert verdict.reason == "unsupported: other (no single cited sentence, no contributing one)"

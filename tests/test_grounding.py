@@ -168,3 +168,138 @@ def test_a_name_one_edit_away_or_with_a_particle_left_on_is_the_same_name() -> N
     # a particle is only taken off (a name of three letters keeps two), not any last letter
     assert _near_spelling("삼성이", {"삼성"}) and not _near_spelling("삼성측", {"삼성"})
     assert not _near_spelling("한빛이", {"누리"}) and not _near_spelling("삼성전", {"삼성"})
+
+
+def _plant_articles(with_year: bool = True) -> tuple[list, list]:
+    """A made-up fund article (its year written out, or none) and a plant article with an abbreviated year."""
+    from rag.types import Chunk, Evidence, Hit
+
+    fund = f"대성제약은 {'2023년 ' if with_year else ''}협력사 지원 펀드를 500억원으로 늘렸다."
+    plant = "누리화학은 '23년 새 공장을 울산에 짓고 직원 300명을 뽑는다."
+    found = [Hit(Chunk("a#0", "a.txt", fund, 0, len(fund), title="대성제약 소식"), score=0.8, dense=0.7),
+             Hit(Chunk("b#0", "b.txt", plant, 0, len(plant), title="화학 소식"), score=0.5)]
+    return found, [Evidence(1, "a.txt", fund, 0, len(fund), score=0.8),
+                   Evidence(2, "b.txt", plant, 0, len(plant), score=0.5)]
+
+
+def test_which_passage_holds_a_number_or_a_name_of_the_question(korean: KoreanText) -> None:
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Hit
+
+    found, ev = _plant_articles()
+    # a year written out is found as written; an abbreviated one ('23) only next to one of the question's names
+    assert grounding_signals("대성제약의 2023년 펀드 규모는?", found, ev, korean)[1] == []
+    assert grounding_signals("대성제약의 2023년 펀드 규모는?", *_plant_articles(with_year=False), korean)[1] == ["2023"]
+    # a misspelled name is found one edit away; a name inside a longer word of the passage ("KX380" of a
+    # variant "KX380NG") is found as a substring, for `missing` and for `together` alike
+    assert grounding_signals("대성재약의 펀드 규모는?", found, ev, korean)[1:] == ([], ["대성재약"])
+    text = "누리항공은 KX380NG 두 대를 들여왔다."
+    jets = [Hit(Chunk("c#0", "c.txt", text, 0, len(text), title="항공 소식"), score=0.5), found[0]]
+    signals, missing, names = grounding_signals("KX380을 들여온 항공사는?", jets, ev, korean)
+    assert (missing, names, signals["together"]) == ([], ["kx380"], 1.0)
+    # a one-letter name ("B" of "B공장" stands inside other words) and a question word are not checked
+    assert grounding_signals("대성제약 B공장의 펀드 규모는?", found, ev, korean)[1:] == ([], ["대성"])
+    assert grounding_signals("대성제약 펀드 조성 year는?", found, ev, korean)[1:] == ([], ["대성"])
+
+
+def test_an_english_question_checks_its_numbers_and_its_names_not_its_english_words(korean: KoreanText) -> None:
+    from rag.grounding import grounding_signals
+
+    found, ev = _plant_articles()
+    signals, missing, names = grounding_signals("What plant does Nuri build in 2024?", found, ev, korean)
+    assert (missing, names) == (["2024", "nuri"], ["nuri"])
+    # its words share nothing with Korean sentences: coverage is not measured
+    assert (signals["coverage"], signals["anchored"]) == (1.0, 1.0)
+
+
+def test_coverage_counts_the_questions_other_words_and_anchored_only_passages_naming_it(korean: KoreanText) -> None:
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Evidence, Hit
+
+    found, ev = _plant_articles()
+    # every other word of the question stands in the plant sentence (its name does not: it is not counted);
+    # the passage naming 대성제약 holds none of them
+    signals = grounding_signals("대성제약의 새 공장은 어디에 짓나?", found, ev, korean)[0]
+    assert (signals["coverage"], signals["anchored"]) == (1.0, 0.0)
+    # a question naming nothing is anchored by any passage
+    assert grounding_signals("새 공장은 어디에 짓나?", found, ev, korean)[0]["anchored"] == 1.0
+    # a name in the article's title anchors its passage
+    text = "협력사 지원 펀드는 올해 500억원으로 늘었다."
+    titled = [Hit(Chunk("c#0", "c.txt", text, 0, len(text), title="대성제약 소식"), score=0.8), found[1]]
+    signals = grounding_signals("대성제약의 협력사 지원 펀드는 얼마로 늘었나?", titled,
+                                [Evidence(1, "c.txt", text, 0, len(text), score=0.8), ev[1]], korean)[0]
+    assert signals["anchored"] == 1.0
+    # a question of its number alone has nothing else to cover
+    signals = grounding_signals("2023?", found, ev, korean)[0]
+    assert (signals["coverage"], signals["anchored"]) == (1.0, 1.0)
+
+
+def test_the_value_near_a_name_check_is_only_for_a_value_about_one_name(korean: KoreanText) -> None:
+    from rag.grounding import _value_near_name
+    from rag.types import Chunk, Hit
+
+    text = "공장 직원은 모두 300명이다."
+    staff = [Hit(Chunk("d#0", "d.txt", text, 0, len(text), title="공장 소식"), score=0.5)]
+    assert not _value_near_name("대성제약 공장 직원은 몇 명인가?", staff, ["대성제약"], korean)
+    assert _value_near_name("공장 직원은 몇 명인가?", staff, [], korean)  # no name
+    assert _value_near_name("대성제약과 누리화학의 직원 수는 각각 몇 명인가?", staff, ["대성제약", "누리화학"], korean)
+
+
+def test_unknown_names_are_an_english_questions_capitalized_words_nothing_else_covers() -> None:
+    import re
+
+    from rag.grounding import unknown_names
+    from rag.vocabulary import GlossEntry
+
+    lexicon = Lexicon.load()
+    glossary = [GlossEntry(kind="name", pattern=re.compile(r"Nuri\s*Chemical", re.I), forms=("누리화학",))]
+    # not its first word, not a question word, not a glossary name, not a single letter
+    assert unknown_names("Tell me: Who founded Hanbit?", glossary, lexicon) == ["hanbit"]
+    assert unknown_names("Does Hanbit run Plant B of Nuri Chemical?", glossary, lexicon) == ["hanbit", "plant"]
+
+
+def test_a_swap_is_of_two_neighbouring_letters_each_in_the_others_place() -> None:
+    from rag.grounding import _within_one_edit
+
+    assert _within_one_edit("마쓰오카", "마오쓰카")
+    assert not _within_one_edit("마쓰오카", "마카오쓰")  # not neighbours
+    assert not _within_one_edit("마쓰오카", "마아쓰카") and not _within_one_edit("마쓰오카", "마오아카")  # only one moved
+
+
+def test_a_refusal_is_not_read_from_an_empty_refusal_text_nor_from_a_cited_sentence() -> None:
+    assert not is_refusal("대성제약은 펀드를 늘렸다 [1].", "")
+    cues = ("not in the context",)
+    assert is_refusal("That is not in the context.", "", cues)
+    assert not is_refusal("The plant is not in the context of the fund [1].", "", cues)
+
+
+def test_a_name_written_in_another_spelling_of_its_alias_group_is_in_the_passage(tmp_path) -> None:
+    # an alias group of the lexicon (made up here): the passage writes 누리에어, the question 누리항공
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Evidence, Hit
+    from rag.vocabulary import DEFAULT_LEXICON
+
+    (tmp_path / "aliases.tsv").write_text("누리항공\t누리에어\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, tmp_path]))
+    text = "누리에어는 KX380NG 두 대를 들여왔다."
+    found = [Hit(Chunk("c#0", "c.txt", text, 0, len(text), title="항공 소식"), score=0.5)]
+    signals, missing, _ = grounding_signals("누리항공이 들여온 기종은?", found, [Evidence(1, "c.txt", text, 0, len(text))],
+                                            korean)
+    assert (missing, signals["together"]) == ([], 1.0)
+
+
+def test_a_name_is_checked_whole_not_by_a_shorter_name_inside_it(tmp_path) -> None:
+    # a made-up user word and glossary entry: "HB전자" is one name; its piece "hb" is in HB화학's article too,
+    # and must not count as the question's name being there (nor for an English question naming it)
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Evidence, Hit
+    from rag.vocabulary import DEFAULT_LEXICON
+
+    (tmp_path / "user_words.tsv").write_text("HB전자\tNNP\n", encoding="utf-8")
+    (tmp_path / "glossary.tsv").write_text("name\tHB\\s*Electronics\tHB전자\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, tmp_path]))
+    text = "HB화학은 협력사 펀드를 500억원으로 늘렸다."
+    found = [Hit(Chunk("a#0", "a.txt", text, 0, len(text), title="화학 소식"), score=0.5)]
+    ev = [Evidence(1, "a.txt", text, 0, len(text))]
+    assert grounding_signals("HB전자의 펀드 규모는?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])
+    assert grounding_signals("How large is HB Electronics' fund?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])

@@ -150,3 +150,66 @@ def test_each_quantity_question_takes_its_own_kinds_of_number(korean: KoreanText
     assert _holds(korean, "그 공장은 세운 지 얼마나 됐나?", "그 공장은 세운 지 12년이 지났다.")
     assert _holds(korean, "행사는 언제 열렸나?", "행사는 2019년에 열렸다.")
     assert not _holds(korean, "행사는 언제 열렸나?", "행사에는 300명이 모였다.")
+
+
+# Morphemes written out as Kiwi gives them (tag, form, start, end): each case below takes one route of the
+# number and name readers, whatever a Kiwi version makes of a whole sentence.
+UNITS = {"명": "count", "년": "year", "원": "money"}
+
+
+def test_numbers_apart_attached_last_or_approximate(korean: KoreanText) -> None:
+    # two numbers a space apart are two numbers ("300 400명"), not one magnitude
+    assert numbers([("SN", "300", 0, 3), ("SN", "400", 4, 7), ("NNB", "명", 7, 8)], UNITS) == [
+        ((0, 3), "bare"), ((4, 8), "count")]
+    # a sentence may end on a number, or on an approximate one ("300여"), and a word after the approximation
+    # that is no counter ("300여가") is not its unit
+    assert numbers([("SN", "300", 0, 3)], UNITS) == [((0, 3), "bare")]
+    assert numbers([("SN", "300", 0, 3), ("XSN", "여", 3, 4)], UNITS) == [((0, 4), "count")]
+    assert numbers([("SN", "300", 0, 3), ("XSN", "여", 3, 4), ("JKS", "가", 4, 5)], UNITS) == [((0, 4), "count")]
+    # a prefix glued before a number ("제3기") does not join it as one more piece of a number
+    assert numbers([("XPN", "제", 0, 1), ("SN", "3", 1, 2), ("NNB", "기", 2, 3)], UNITS) == [((1, 3), "count")]
+    # a number word alone ("백만") is a magnitude: an amount
+    assert numbers([("NR", "백만", 0, 2)], UNITS) == [((0, 2), "money")]
+    # only Kiwi's serial tag makes "2023.5" a date; as a plain number it is a decimal
+    assert numbers([("SN", "2023.5", 0, 6)], UNITS) == [((0, 6), "bare")]
+
+
+def test_a_number_is_known_by_its_own_digits_only(korean: KoreanText) -> None:
+    count = Asked("count", "몇", "명")
+    staff = [("SN", "300", 0, 3), ("NNB", "명", 3, 4)]
+    assert slot_values(staff, count, {"300"}, UNITS) == []  # the question's own number
+    # the numbers before and after it are not its digits
+    year_first = [("SN", "2023", 0, 4), ("NNB", "년", 4, 5), ("SN", "300", 6, 9), ("NNB", "명", 9, 10)]
+    assert slot_values(year_first, count, {"300"}, UNITS) == []
+    year_after = [("SN", "300", 0, 3), ("NNB", "명", 3, 4), ("SN", "2023", 5, 9), ("NNB", "년", 9, 10)]
+    assert slot_values(year_after, count, {"300"}, UNITS) == []
+
+
+def test_a_name_is_two_letters_or_a_latin_letter_and_a_place_is_a_noun_before_a_place_particle(korean: KoreanText):
+    assert slot_values([("NNP", "김", 0, 1)], Asked("person", "누구"), set(), UNITS) == []
+    assert slot_values([("SL", "X", 0, 1)], Asked("organization", "어느"), set(), UNITS) == [(0, 1)]
+    place = Asked("place", "어디")
+    # a common noun followed by a place particle (에, 에서, 로), at the end of a sentence or not
+    assert slot_values([("NNG", "공장", 0, 2), ("JKB", "에서", 2, 4)], place, set(), UNITS) == [(0, 2)]
+    assert slot_values([("NNG", "공장", 0, 2)], place, set(), UNITS) == []
+    assert slot_values([("NNG", "공장", 0, 2), ("JKB", "과", 2, 3)], place, set(), UNITS) == []  # "with", not a place
+    assert slot_values([("NNG", "공장", 0, 2), ("EC", "로", 2, 3)], place, set(), UNITS) == []  # not a particle
+    assert slot_values([("NP", "이곳", 0, 2), ("JKB", "에", 2, 3)], place, set(), UNITS) == []  # a pronoun
+
+
+def test_a_quoted_name_holds_a_noun_the_question_lacks(korean: KoreanText) -> None:
+    name = Asked("name", "이름")
+    quoted = [("SSO", "「", 0, 1), ("NNG", "누리", 1, 3), ("SSC", "」", 3, 4)]
+    assert slot_values(quoted, name, set(), UNITS) == [(1, 3)]
+    assert slot_values(quoted, name, {"누리"}, UNITS) == []
+    assert slot_values([("SSO", "'", 0, 1), ("VV", "가", 1, 2), ("SSC", "'", 2, 3)], name, set(), UNITS) == []
+    # a closing bracket with no opening one quotes nothing
+    assert slot_values([("NNG", "공장", 0, 2), ("SSC", ")", 2, 3)], name, set(), UNITS) == []
+
+
+def test_only_a_counter_after_how_many_names_its_unit() -> None:
+    from rag.vocabulary import Lexicon
+
+    lexicon = Lexicon.load()
+    assert asked_slot([("MM", "몇", 0, 1), ("NNB", "년", 2, 3)], lexicon).slot == "year"
+    assert asked_slot([("MM", "몇", 0, 1), ("XSN", "년", 1, 2)], lexicon).slot == "count"  # a suffix is no counter
