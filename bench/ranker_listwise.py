@@ -70,7 +70,8 @@ def subset(rows: list[int], columns: dict, labels: list, groups: list, texts: li
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--variants", default=",".join(OBJECTIVES))
+    p.add_argument("--variants", default=",".join(OBJECTIVES),
+                   help="objectives, each optionally with '+ctx' (the sentence-before e5 features)")
     args = p.parse_args()
     apply_offline_env()
     from rag.relevance import SentenceRelevance
@@ -80,10 +81,11 @@ def main() -> int:
     columns, labels, groups, counts = _cached_evidence_rows(None, sets, reuse=True)
     questions, embedder = counts.pop("_questions"), counts.pop("_embedder")
     texts = columns.pop("_text")
+    context_texts = columns.pop("_context", None)
     relevance = SentenceRelevance(lambda: embedder)  # one memo: the folds share most sentences
     gold = gold_documents()
     folds = [fold_of(g, gold) for g in groups]
-    result: dict = {"rows": len(labels), "questions": len(questions), "cv": {}, "shipped": {},
+    result: dict = {"variants": args.variants, "rows": len(labels), "questions": len(questions), "cv": {}, "shipped": {},
                     "fold_questions": {}}
     for fold in "AB":
         keys = sorted({g for g, f in zip(groups, folds) if f == fold})
@@ -92,20 +94,24 @@ def main() -> int:
         (args.out / f"fold-{fold}-klue-ids.txt").write_text(",".join(klue_fold_ids(fold)), encoding="utf-8")
     for variant in args.variants.split(","):
         started = time.time()
+        objective, _, extra = variant.partition("+")  # "listwise+ctx": with the sentence-before e5 features
+        contexts = context_texts if extra == "ctx" else None
         held: dict[str, dict[str, float]] = {}
         for train, test in (("A", "B"), ("B", "A")):
             tr = [i for i, f in enumerate(folds) if f == train]
             te = [i for i, f in enumerate(folds) if f == test]
             c, y, g, t = subset(tr, columns, labels, groups, texts)
-            cheap, full = fit_rankers(c, y, g, questions, t, relevance, variant)
+            cx = [contexts[i] for i in tr] if contexts else None
+            cheap, full = fit_rankers(c, y, g, questions, t, relevance, objective, cx)
             (args.out / f"{variant}-fit-{train}.json").write_text(
                 json.dumps({"cheap": cheap.to_json(), "full": full.to_json()}, indent=1), encoding="utf-8")
             c, y, g, t = subset(te, columns, labels, groups, texts)
-            _, scores = ranked_scores(cheap, full, c, g, questions, t, relevance)
+            cx = [contexts[i] for i in te] if contexts else None
+            _, scores = ranked_scores(cheap, full, c, g, questions, t, relevance, cx)
             cheap_scores = cheap.predict(c)
             held[test] = {"full": top1_by_set(scores, y, g, sets), "cheap": top1_by_set(cheap_scores, y, g, sets)}
-        cheap, full = fit_rankers(columns, labels, groups, questions, texts, relevance, variant)
-        _, scores = ranked_scores(cheap, full, columns, groups, questions, texts, relevance)
+        cheap, full = fit_rankers(columns, labels, groups, questions, texts, relevance, objective, contexts)
+        _, scores = ranked_scores(cheap, full, columns, groups, questions, texts, relevance, contexts)
         (args.out / f"{variant}-all.json").write_text(
             json.dumps({"cheap": cheap.to_json(), "full": full.to_json()}, indent=1), encoding="utf-8")
         per_set = {name: round(float(np.mean([held[f]["full"][name] for f in "AB"])), 4) for name in sets}

@@ -149,12 +149,13 @@ def _calibration_questions(name: str, settings: Any, answerable_only: bool = Tru
 def evidence_rows(limit: int | None, sets: Sequence[str]) -> tuple[dict[str, list[float]], list[int], list[str], dict[str, Any]]:
     """Cheap feature columns (and "_text"), labels and question keys of every candidate, plus the
     question of each key and per-set counts (in "_questions", "_embedder": the loaded model)."""
-    from rag.evidence import CHEAP_FEATURES, candidate_features, gather_candidates, usable
+    from rag.evidence import CHEAP_FEATURES, candidate_features, gather_candidates, in_context, usable
     from rag.memo import MemoKorean
 
     settings = load_settings()
     columns: dict[str, list[float]] = {f: [] for f in CHEAP_FEATURES}
     columns["_text"] = []  # type: ignore[assignment]
+    columns["_context"] = []  # type: ignore[assignment]
     labels: list[int] = []
     groups: list[str] = []
     counts: dict[str, Any] = {"_questions": {}}
@@ -174,6 +175,7 @@ def evidence_rows(limit: int | None, sets: Sequence[str]) -> tuple[dict[str, lis
             for key in CHEAP_FEATURES:
                 columns[key].extend(found[key])
             columns["_text"].extend(c.text for c in candidates)  # type: ignore[arg-type]
+            columns["_context"].extend(in_context(c) for c in candidates)  # type: ignore[arg-type]
             labels.extend(marks)
             groups.extend(f"{name}:{q.id}" for _ in candidates)
             counts["_questions"][f"{name}:{q.id}"] = q.question
@@ -228,51 +230,54 @@ def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: Sequence
 
 
 def _dense_top(scores: Sequence[float], columns: dict[str, list[float]], groups: Sequence[str],
-               questions: dict[str, str], texts: Sequence[str], relevance: Any) -> tuple[list[int], dict[str, list[float]]]:
+               questions: dict[str, str], texts: Sequence[str], relevance: Any,
+               contexts: Sequence[str] | None = None) -> tuple[list[int], dict[str, list[float]]]:
     """The rows the full model sees in use — each question's DENSE_CANDIDATES best by the cheap
-    scores — and their columns with the e5 similarity."""
+    scores — and their columns with the e5 similarity (and of each sentence with the one before it,
+    when `contexts` are given)."""
     from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, with_dense
 
     order: dict[str, list[int]] = {}
     for i, g in enumerate(groups):
         order.setdefault(g, []).append(i)
     top: list[int] = []
-    dense: list[float] = []
-    dense_gap: list[float] = []
+    parts: dict[str, list[float]] = {}
     for g, rows in order.items():
         chosen = sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]
-        values = relevance(questions[g], [texts[i] for i in chosen])
+        values = relevance(questions[g], [texts[i] for i in chosen] + ([contexts[i] for i in chosen] if contexts else []))
         top += chosen
-        dense += values
-        dense_gap += with_dense({}, values)["dense_gap"]
+        for name, column in with_dense({}, values[:len(chosen)], values[len(chosen):] if contexts else None).items():
+            parts.setdefault(name, []).extend(column)
     sub = {f: [columns[f][i] for i in top] for f in CHEAP_FEATURES}
-    sub["dense"], sub["dense_gap"] = dense, dense_gap
-    return top, sub
+    return top, sub | parts
 
 
 def fit_rankers(columns: dict[str, list[float]], labels: Sequence[int], groups: Sequence[str],
                 questions: dict[str, str], texts: Sequence[str], relevance: Any,
-                objective: str = "pointwise") -> tuple[LogisticModel, LogisticModel]:
-    """The cheap ranker on every candidate row, then the full one (with e5) on the cheap one's best few."""
-    from rag.evidence import CHEAP_FEATURES, FEATURES
+                objective: str = "pointwise", contexts: Sequence[str] | None = None) -> tuple[LogisticModel, LogisticModel]:
+    """The cheap ranker on every candidate row, then the full one (with e5) on the cheap one's best
+    few; with `contexts`, the full one also weighs the e5 similarity of each sentence with the one before."""
+    from rag.evidence import CHEAP_FEATURES, CONTEXT_FEATURES, FEATURES
 
+    features = FEATURES + (CONTEXT_FEATURES if contexts else ())
     y = np.asarray(labels, dtype=float)
     weight = set_weights(groups)
     x = np.column_stack([columns[f] for f in CHEAP_FEATURES])
     cheap = _fit(x, y, groups, CHEAP_FEATURES, weight, objective)
     # the full model sees what it will see in use: the cheap model's best few of each question
-    top, sub = _dense_top(cheap.predict(columns), columns, groups, questions, texts, relevance)
-    full = _fit(np.column_stack([sub[f] for f in FEATURES]), y[top], [groups[i] for i in top], FEATURES,
+    top, sub = _dense_top(cheap.predict(columns), columns, groups, questions, texts, relevance, contexts)
+    full = _fit(np.column_stack([sub[f] for f in features]), y[top], [groups[i] for i in top], features,
                 weight[top], objective)
     return cheap, full
 
 
 def ranked_scores(cheap: LogisticModel, full: LogisticModel, columns: dict[str, list[float]], groups: Sequence[str],
-                  questions: dict[str, str], texts: Sequence[str], relevance: Any) -> tuple[list[float], list[float]]:
+                  questions: dict[str, str], texts: Sequence[str], relevance: Any,
+                  contexts: Sequence[str] | None = None) -> tuple[list[float], list[float]]:
     """Each row's cheap probability, and a score in the order the runtime ranks (the full model's
     few above the rest, as rag.evidence.rank_candidates keeps them)."""
     scores = cheap.predict(columns)
-    top, sub = _dense_top(scores, columns, groups, questions, texts, relevance)
+    top, sub = _dense_top(scores, columns, groups, questions, texts, relevance, contexts)
     full_scores = {i: 1.0 + p for i, p in zip(top, full.predict(sub))}
     return scores, [full_scores.get(i, s) for i, s in enumerate(scores)]
 
@@ -284,15 +289,19 @@ def top1_by_set(scores: Sequence[float], labels: Sequence[int], groups: Sequence
 
 
 def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bool = False,
-                 objective: str = "pointwise") -> dict[str, Any]:
+                 objective: str = "pointwise", context: bool = False) -> dict[str, Any]:
     from rag.relevance import SentenceRelevance
 
     columns, labels, groups, counts = _cached_evidence_rows(limit, sets, reuse)
     questions, embedder = counts.pop("_questions"), counts.pop("_embedder")
     texts = columns.pop("_text")
+    contexts = columns.pop("_context", None)
+    if context and contexts is None:
+        raise SystemExit("the cached rows have no sentence-before context: run without --reuse to recompute them")
+    contexts = contexts if context else None
     relevance = SentenceRelevance(lambda: embedder)
-    cheap, full = fit_rankers(columns, labels, groups, questions, texts, relevance, objective)
-    scores, reranked = ranked_scores(cheap, full, columns, groups, questions, texts, relevance)
+    cheap, full = fit_rankers(columns, labels, groups, questions, texts, relevance, objective, contexts)
+    scores, reranked = ranked_scores(cheap, full, columns, groups, questions, texts, relevance, contexts)
     meta = {
         "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
@@ -437,6 +446,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--objective", choices=OBJECTIVES, default="pointwise",
                    help="evidence: pointwise (each sentence: holds the answer?) or listwise (an answer sentence first "
                         "among its question's candidates, Platt-scaled to a probability)")
+    p.add_argument("--context", action="store_true",
+                   help="evidence: the full ranker also weighs the e5 similarity of each sentence read with the one before")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
@@ -446,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m eval.fit " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.what == "evidence":
         result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse,
-                              args.objective)
+                              args.objective, args.context)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals)

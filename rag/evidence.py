@@ -35,6 +35,9 @@ DENSE_CANDIDATES = 8
 CHEAP_FEATURES = ("lexical", "context", "neighbour", "names", "slot_has", "slot_miss", "retrieval", "rank",
                   "in_chunk", "novel", "length", "lexical_gap", "neighbour_gap", "first")
 FEATURES = CHEAP_FEATURES + ("dense", "dense_gap")
+# the e5 similarity of the sentence read with the one before it: Korean drops the subject, and the
+# sentence before often names it. Computed only for a full model fitted with them (one batch with "dense")
+CONTEXT_FEATURES = ("dense_ctx", "dense_ctx_gap")
 
 Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) -> e5 cosine each
 
@@ -155,10 +158,21 @@ def candidate_features(question: str, candidates: Sequence[Candidate], korean: T
     return columns
 
 
-def with_dense(columns: dict[str, list[float]], dense: Sequence[float]) -> dict[str, list[float]]:
-    """The columns of the re-ranked few with the e5 similarity, also as its gap to their best."""
+def with_dense(columns: dict[str, list[float]], dense: Sequence[float],
+               dense_ctx: Sequence[float] | None = None) -> dict[str, list[float]]:
+    """The columns of the re-ranked few with the e5 similarity, also as its gap to their best (and the
+    same for the sentence read with the one before it, when given)."""
     top = max(dense, default=0.0)
-    return {**columns, "dense": list(dense), "dense_gap": [d - top for d in dense]}
+    out = {**columns, "dense": list(dense), "dense_gap": [d - top for d in dense]}
+    if dense_ctx is not None:
+        best = max(dense_ctx, default=0.0)
+        out |= {"dense_ctx": list(dense_ctx), "dense_ctx_gap": [d - best for d in dense_ctx]}
+    return out
+
+
+def in_context(candidate: Candidate) -> str:
+    """The sentence as the context features read it: with the sentence before it."""
+    return f"{candidate.before} {candidate.text}".strip()
 
 
 def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) -> list[Candidate]:
@@ -185,8 +199,11 @@ def rank_candidates(question: str, candidates: Sequence[Candidate], korean: Toke
     order = sorted(range(len(candidates)), key=lambda i: -scores[i])
     if full is not None and relevance is not None:
         top = order[:DENSE_CANDIDATES]
-        dense = relevance(question, [candidates[i].text for i in top])
-        sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense)
+        texts = [candidates[i].text for i in top]
+        contexts = [in_context(candidates[i]) for i in top] if CONTEXT_FEATURES[0] in full.features else []
+        dense = relevance(question, texts + contexts)  # one batch
+        sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense[:len(top)],
+                         dense[len(top):] if contexts else None)
         reranked = dict(zip(top, full.predict(sub)))
         # the re-ranked few stay above the rest: the full model saw more
         order = sorted(top, key=lambda i: -reranked[i]) + order[DENSE_CANDIDATES:]

@@ -306,3 +306,28 @@ def test_a_rare_question_term_covers_more_and_a_question_without_terms_covers_no
     idf = term_idf(q_terms, [{"한빛랩스", "반도체"}, {"한빛랩스"}, {"한빛랩스"}])
     assert term_coverage(q_terms, idf, {"반도체"}) > 0.5 > term_coverage(q_terms, idf, {"한빛랩스"})
     assert term_coverage({}, {}, {"반도체"}) == 0.0  # "무엇인가?": no term to cover
+
+
+def test_a_full_model_fitted_with_the_sentence_before_reads_each_sentence_with_it(korean: KoreanText) -> None:
+    from rag.evidence import in_context, rank_candidates
+    from rag.ranker import LogisticModel
+
+    question = "한빛랩스 본사는 어디로 옮겼나?"
+    hit = _candidates(["x"])[0].hit
+    # the answer sentence drops its subject; only the sentence before names it
+    answer = Candidate(hit, 30, 50, "지난해 세종으로 옮겼다.", "한빛랩스 본사는 청주에 있었다.", "", True)
+    other = Candidate(hit, 60, 80, "공장은 충주로 옮겼다.", "직원은 모두 120명이다.", "", True)
+    asked: list[list[str]] = []
+
+    def relevance(q: str, sentences) -> list[float]:  # made up: a text naming the question's subject is close
+        asked.append(list(sentences))
+        return [1.0 if "한빛랩스" in s else 0.5 for s in sentences]
+
+    cheap = LogisticModel(("length",), (0.0,), 0.0)
+    plain = LogisticModel(("dense",), (10.0,), 0.0)
+    read_with_before = LogisticModel(("dense", "dense_ctx"), (10.0, 10.0), 0.0)
+    rank_candidates(question, [other, answer], korean, cheap, plain, relevance)
+    assert asked[-1] == [other.text, answer.text]  # no context features: the sentences alone, as before
+    ranked = rank_candidates(question, [other, answer], korean, cheap, read_with_before, relevance)
+    assert asked[-1] == [other.text, answer.text, in_context(other), in_context(answer)]  # one batch
+    assert ranked[0][1] is answer and in_context(answer).startswith("한빛랩스 본사는")
