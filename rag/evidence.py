@@ -189,24 +189,33 @@ def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) ->
 
 def rank_candidates(question: str, candidates: Sequence[Candidate], korean: Tokenizer,
                     cheap: LogisticModel, full: LogisticModel | None = None,
-                    relevance: Relevance | None = None) -> list[tuple[float, Candidate]]:
+                    relevance: Relevance | None = None,
+                    order_by: tuple[LogisticModel, LogisticModel | None] | None = None) -> list[tuple[float, Candidate]]:
     """(probability, candidate), best first. The cheap model ranks everything; the full model
-    (with e5 similarity) re-ranks the best DENSE_CANDIDATES when `relevance` is given."""
+    (with e5 similarity) re-ranks the best DENSE_CANDIDATES when `relevance` is given.
+
+    `order_by` (cheap, full): models that decide the order only — fitted listwise, to put one question's
+    answer sentence first — while `cheap` / `full` still give each sentence its probability (pointwise
+    fits: the thresholds and ratios downstream were chosen on their scale)."""
     if not candidates:
         return []
     columns = candidate_features(question, candidates, korean)
     scores = cheap.predict(columns)
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+    rank = order_by[0].logits(columns) if order_by else scores
+    order = sorted(range(len(candidates)), key=lambda i: -rank[i])
     if full is not None and relevance is not None:
         top = order[:DENSE_CANDIDATES]
+        rerank_model = order_by[1] if order_by and order_by[1] is not None else None
+        wanted = set(full.features) | set(rerank_model.features if rerank_model else ())
         texts = [candidates[i].text for i in top]
-        contexts = [in_context(candidates[i]) for i in top] if CONTEXT_FEATURES[0] in full.features else []
+        contexts = [in_context(candidates[i]) for i in top] if CONTEXT_FEATURES[0] in wanted else []
         dense = relevance(question, texts + contexts)  # one batch
         sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense[:len(top)],
                          dense[len(top):] if contexts else None)
         reranked = dict(zip(top, full.predict(sub)))
+        reorder = dict(zip(top, rerank_model.logits(sub))) if rerank_model else reranked
         # the re-ranked few stay above the rest: the full model saw more
-        order = sorted(top, key=lambda i: -reranked[i]) + order[DENSE_CANDIDATES:]
+        order = sorted(top, key=lambda i: -reorder[i]) + order[DENSE_CANDIDATES:]
         scores = [reranked.get(i, p) for i, p in enumerate(scores)]
     return [(scores[i], candidates[i]) for i in order]
 
@@ -221,6 +230,7 @@ def select_evidence(
     cheap: LogisticModel | None = None,
     full: LogisticModel | None = None,
     relevance: Relevance | None = None,
+    order_by: tuple[LogisticModel, LogisticModel | None] | None = None,
 ) -> list[Evidence]:
     """The best evidence sentences, best first and numbered from 1, within the prompt budget;
     `Evidence.score` is the fitted probability (0..1) that the sentence holds the answer.
@@ -233,7 +243,7 @@ def select_evidence(
     candidates = usable(question, gather_candidates(hits, article_lookup, korean), korean)
     chosen: list[Evidence] = []
     used = 0
-    for score, c in rank_candidates(question, candidates, korean, cheap, full, relevance):
+    for score, c in rank_candidates(question, candidates, korean, cheap, full, relevance, order_by):
         if len(chosen) >= max_evidence:
             break
         if chosen and used + len(c.text) > max_chars:

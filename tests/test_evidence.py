@@ -331,3 +331,27 @@ def test_a_full_model_fitted_with_the_sentence_before_reads_each_sentence_with_i
     ranked = rank_candidates(question, [other, answer], korean, cheap, read_with_before, relevance)
     assert asked[-1] == [other.text, answer.text, in_context(other), in_context(answer)]  # one batch
     assert ranked[0][1] is answer and in_context(answer).startswith("한빛랩스 본사는")
+
+
+def test_order_models_decide_the_order_and_the_probability_models_the_scores(korean: KoreanText) -> None:
+    from rag.evidence import rank_candidates
+    from rag.ranker import LogisticModel
+
+    question = "한빛랩스 본사는 어디에 있나?"
+    candidates = _candidates(["한빛랩스 본사는 세종에 있다.", "이 건물은 아주 크고 새로 지은 것이다."])
+    shorter = LogisticModel(("length",), (-5.0,), 0.0)  # the probability: the short sentence is surer
+    longer = LogisticModel(("length",), (5.0,), 0.0)
+    plain = rank_candidates(question, candidates, korean, shorter)
+    assert plain[0][1] is candidates[0]
+    ordered = rank_candidates(question, candidates, korean, shorter, order_by=(longer, None))
+    assert ordered[0][1] is candidates[1]  # the order model's first
+    assert {c.text: p for p, c in ordered} == {c.text: p for p, c in plain}  # each keeps its probability
+
+    def relevance(q: str, sentences) -> list[float]:
+        return [1.0 if "세종" in s else 0.0 for s in sentences]
+
+    likes_dense = LogisticModel(("dense",), (10.0,), 0.0)
+    against_dense = LogisticModel(("dense",), (-10.0,), 0.0)
+    reranked = rank_candidates(question, candidates, korean, shorter, likes_dense, relevance,
+                               order_by=(longer, against_dense))
+    assert reranked[0][1] is candidates[1] and reranked[0][0] < reranked[1][0]
