@@ -2,6 +2,7 @@
 
     python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
     python -m eval.fit evidence --limit 300     # a quick look (not for committing)
+    python -m eval.fit evidence --objective listorder   # listwise order models + pointwise probabilities
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
     python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
 
@@ -219,7 +220,9 @@ def _cached_evidence_rows(limit: int | None, sets: Sequence[str], reuse: bool) -
     return columns, labels, groups, counts
 
 
-OBJECTIVES = ("pointwise", "listwise")
+# listorder: the listwise models decide the order ("cheap_order", "full_order"), the pointwise ones
+# give the probabilities the thresholds downstream were chosen on ("cheap", "full")
+OBJECTIVES = ("pointwise", "listwise", "listorder")
 
 
 def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: Sequence[str], weight: np.ndarray,
@@ -300,27 +303,35 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bo
         raise SystemExit("the cached rows have no sentence-before context: run without --reuse to recompute them")
     contexts = contexts if context else None
     relevance = SentenceRelevance(lambda: embedder)
-    cheap, full = fit_rankers(columns, labels, groups, questions, texts, relevance, objective, contexts)
-    scores, reranked = ranked_scores(cheap, full, columns, groups, questions, texts, relevance, contexts)
+    fitted = {}
+    if objective == "listorder":
+        fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance, "pointwise")
+        order = fit_rankers(columns, labels, groups, questions, texts, relevance, "listwise", contexts)
+        fitted["cheap_order"], fitted["full_order"] = order
+    else:
+        order = fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance,
+                                                              objective, contexts)
+    scores, reranked = ranked_scores(*order, columns, groups, questions, texts, relevance, contexts)
     meta = {
         "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "data": "answerable calibration questions (KorQuAD open QA: articles 1-70 not withheld; KLUE-MRC dev: "
                 "odd passage numbers; seeds: odd ids); label = a gold document's sentence holding the answer",
-        "objective": objective if objective == "pointwise" else
-        "listwise: a conditional logit over each question's candidates (the order), Platt-scaled on all rows "
-        "(the probability)",
+        "objective": {"pointwise": "pointwise", "listwise": "listwise: a conditional logit over each question's "
+                      "candidates (the order), Platt-scaled on all rows (the probability)",
+                      "listorder": "listorder: cheap_order / full_order fitted listwise decide the order; cheap / "
+                      "full fitted pointwise give the probabilities"}[objective] + (" (+ sentence-before e5)" if contexts else ""),
         "sets": counts,
         "rows": len(labels),
         "positives": int(sum(labels)),
         "top1_lexical_only": round(top1(columns["lexical"], labels, groups), 4),
-        "top1_cheap": round(top1(scores, labels, groups), 4),
+        "top1_cheap": round(top1(scores, labels, groups), 4),  # (listorder: of the order models)
         "top1_full": round(top1(reranked, labels, groups), 4),
         "top1_full_by_set": top1_by_set(reranked, labels, groups, sets),
         "weighting": "each set's rows weighted so that every set counts equally",
         "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
-    return {"cheap": cheap.to_json(), "full": full.to_json(), "meta": meta}
+    return {**{name: model.to_json() for name, model in fitted.items()}, "meta": meta}
 
 
 ROWS_DIR = PROJECT_ROOT / "data" / "fit"
