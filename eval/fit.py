@@ -3,6 +3,7 @@
     python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
     python -m eval.fit evidence --limit 300     # a quick look (not for committing)
     python -m eval.fit evidence --objective listorder   # listwise order models + pointwise probabilities
+    python -m eval.fit evidence --objective listorder --probabilities rag/fitted/evidence.json   # keep its scale
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
     python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
 
@@ -292,7 +293,11 @@ def top1_by_set(scores: Sequence[float], labels: Sequence[int], groups: Sequence
 
 
 def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bool = False,
-                 objective: str = "pointwise", context: bool = False) -> dict[str, Any]:
+                 objective: str = "pointwise", context: bool = False,
+                 probabilities: Path | None = None) -> dict[str, Any]:
+    """`probabilities` (listorder only): take the probability models ("cheap", "full") from this fitted file
+    instead of refitting them — the order changes, the scale the thresholds were chosen on does not."""
+    from rag.ranker import load_models
     from rag.relevance import SentenceRelevance
 
     columns, labels, groups, counts = _cached_evidence_rows(limit, sets, reuse)
@@ -304,8 +309,14 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bo
     contexts = contexts if context else None
     relevance = SentenceRelevance(lambda: embedder)
     fitted = {}
+    if probabilities is not None and objective != "listorder":
+        raise SystemExit("--probabilities goes with --objective listorder")
     if objective == "listorder":
-        fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance, "pointwise")
+        if probabilities is not None:
+            kept = load_models(probabilities)
+            fitted["cheap"], fitted["full"] = kept["cheap"], kept["full"]
+        else:
+            fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance, "pointwise")
         order = fit_rankers(columns, labels, groups, questions, texts, relevance, "listwise", contexts)
         fitted["cheap_order"], fitted["full_order"] = order
     else:
@@ -321,6 +332,7 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bo
                       "candidates (the order), Platt-scaled on all rows (the probability)",
                       "listorder": "listorder: cheap_order / full_order fitted listwise decide the order; cheap / "
                       "full fitted pointwise give the probabilities"}[objective] + (" (+ sentence-before e5)" if contexts else ""),
+        "probabilities_from": str(probabilities) if probabilities is not None else "this fit",
         "sets": counts,
         "rows": len(labels),
         "positives": int(sum(labels)),
@@ -459,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "among its question's candidates, Platt-scaled to a probability)")
     p.add_argument("--context", action="store_true",
                    help="evidence: the full ranker also weighs the e5 similarity of each sentence read with the one before")
+    p.add_argument("--probabilities", type=Path, default=None,
+                   help="evidence, listorder: keep the probability models of this fitted file (e.g. the shipped one)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
@@ -468,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m eval.fit " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.what == "evidence":
         result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse,
-                              args.objective, args.context)
+                              args.objective, args.context, args.probabilities)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals)
