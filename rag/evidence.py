@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
 from rag.glossary import with_glosses
-from rag.ranker import LogisticModel, default_evidence_models
+from rag.ranker import LogisticModel, default_evidence_models, default_evidence_order
 from rag.sentence_windows import sentences_around
 from rag.slots import asked_slot, is_command, slot_values
 from rag.types import Article, Citation, Evidence, Hit
@@ -240,6 +240,7 @@ def select_evidence(
     """
     if cheap is None:
         cheap, full = default_evidence_models()
+        order_by = default_evidence_order() if order_by is None else order_by
     candidates = usable(question, gather_candidates(hits, article_lookup, korean), korean)
     chosen: list[Evidence] = []
     used = 0

@@ -355,3 +355,27 @@ def test_order_models_decide_the_order_and_the_probability_models_the_scores(kor
     reranked = rank_candidates(question, candidates, korean, shorter, likes_dense, relevance,
                                order_by=(longer, against_dense))
     assert reranked[0][1] is candidates[1] and reranked[0][0] < reranked[1][0]
+
+
+def test_without_models_given_the_shipped_order_models_decide_the_order(korean: KoreanText) -> None:
+    from rag.evidence import rank_candidates
+    from rag.ranker import default_evidence_models, default_evidence_order
+
+    fund = Article(doc_id="a.txt", title="LG이노텍, 협력사 상생", text=(
+        "LG이노텍이 동반성장지수 평가에서 최우수 등급을 받았다. LG이노텍은 금융분야에서 1,030억 원 규모의 "
+        "동반성장 펀드를 운영 중이다. 정철동 LG이노텍 사장도 이날 협력사와 대화에 나섰다."))
+    other = Article(doc_id="b.txt", title="KT, 중소 협력사와 5G 생태계 조성", text=(
+        "KT는 20일 서울 서초구 더케이호텔에서 2018년도 파트너스 데이를 개최했다. "
+        "KT는 총 1000억원 규모의 상생협력펀드 대출 지원을 시행할 방침이다."))
+    hits = [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text), title=a.title),
+                score=score, rank=rank) for rank, (a, score) in enumerate(((fund, 0.9), (other, 0.8)), start=1)]
+    lookup = {a.doc_id: a for a in (fund, other)}.get
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    order = default_evidence_order()
+    assert order is not None  # the shipped file carries listwise order models
+    candidates = usable(question, gather_candidates(hits, lookup, korean), korean)
+    by_order = [c.text for _, c in rank_candidates(question, candidates, korean, *default_evidence_models(), None, order)]
+    by_probability = [c.text for _, c in rank_candidates(question, candidates, korean, *default_evidence_models())]
+    assert by_order != by_probability  # (else this test could not tell them apart)
+    found = select_evidence(question, hits, lookup, korean, max_evidence=10, max_chars=5000)
+    assert [ev.text for ev in found] == by_order
