@@ -81,7 +81,7 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
     sentences = [t[a:b] for t in gold_texts for a, b in korean.sentences(t)]
     in_a_sentence = all(any(holds(s, [group]) for s in sentences) for group in question.answers)
     candidates = usable(q, gather_candidates(hits, pipe.article, korean), korean)
-    ranked = rank_candidates(q, candidates, korean, *answerer._rankers, answerer._relevance)
+    ranked = rank_candidates(q, candidates, korean, *answerer._rankers, answerer._relevance, answerer._order_by)
     candidate_rank = next((i for i, (_, c) in enumerate(ranked, 1)
                            if c.hit.chunk.doc_id in gold and holds(c.text, question.answers)), None)
     evidence_rank = next((i for i, ev in enumerate(evidence, 1)

@@ -2,6 +2,8 @@
 
     python -m eval.fit evidence                 # rag/fitted/evidence.json (cheap + full ranker)
     python -m eval.fit evidence --limit 300     # a quick look (not for committing)
+    python -m eval.fit evidence --objective listorder   # listwise order models + pointwise probabilities
+    python -m eval.fit evidence --objective listorder --probabilities rag/fitted/evidence.json   # keep its scale
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
     python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
 
@@ -57,6 +59,79 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: floa
                          tuple(float(v) for v in mean), tuple(float(v) for v in scale))
 
 
+def fit_listwise(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: Sequence[str], l2: float = 1.0,
+                 iterations: int = 100, weight: np.ndarray | None = None) -> LogisticModel:
+    """A conditional logit over each question's candidates, then a 1-D Platt scale: the order that
+    puts an answer sentence first, with probabilities the runtime can threshold.
+
+    The listwise part maximizes Σ_q w_q · log P(an answer sentence first | q's candidates) with a
+    softmax over one question's rows (several answer sentences: their probabilities add up); a
+    question without an answer sentence has nothing to teach the order and drops out. It fixes the
+    weights only up to a per-question constant, so the probability σ(a·s + c) of a row's score s comes
+    from a logistic fit of the labels on s over all rows (those questions included) — monotone in s,
+    and folded into the weights, so the runtime reads the file as it reads a pointwise one.
+    `weight`: how much each row counts (a question weighs as its rows' mean), for the Platt fit too."""
+    weight = np.ones(len(x)) if weight is None else np.asarray(weight, dtype=float)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    keys = list(dict.fromkeys(groups))
+    index = {g: i for i, g in enumerate(keys)}
+    gid = np.asarray([index[g] for g in groups])
+    order = np.argsort(gid, kind="stable")
+    positive = np.zeros(len(keys), dtype=bool)
+    positive[gid[y > 0]] = True
+    keep = order[positive[gid[order]]]  # rows of questions with an answer sentence, question by question
+    zk, yk, gk = z[keep], y[keep] > 0, gid[keep]
+    starts = np.flatnonzero(np.r_[True, gk[1:] != gk[:-1]])
+    q_weight = np.add.reduceat(weight[keep], starts) / np.diff(np.r_[starts, len(keep)])
+    at = np.searchsorted(starts, np.arange(len(keep)), side="right") - 1  # each kept row's question
+    row_w = q_weight[at]
+    penalty = l2 * np.eye(z.shape[1])
+
+    def pieces(w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """The loss, and each row's softmax probability among its question's rows / answer rows."""
+        s = zk @ w
+        e = np.exp(s - np.maximum.reduceat(s, starts)[at])
+        e_pos = np.where(yk, e, 0.0)
+        all_sum, pos_sum = np.add.reduceat(e, starts), np.add.reduceat(e_pos, starts)
+        loss = float(q_weight @ (np.log(all_sum) - np.log(pos_sum))) + 0.5 * l2 * float(w @ w)
+        return loss, e / all_sum[at], e_pos / pos_sum[at]
+
+    w = np.zeros(z.shape[1])
+    loss, p_all, p_pos = pieces(w)
+    for _ in range(iterations):
+        m_all = np.add.reduceat(p_all[:, None] * zk, starts)
+        m_pos = np.add.reduceat(p_pos[:, None] * zk, starts)
+        gradient = q_weight @ (m_all - m_pos) + l2 * w
+        cov_all = (zk * (row_w * p_all)[:, None]).T @ zk - (m_all * q_weight[:, None]).T @ m_all
+        cov_pos = (zk * (row_w * p_pos)[:, None]).T @ zk - (m_pos * q_weight[:, None]).T @ m_pos
+        hessian = cov_all - cov_pos + penalty
+        try:
+            np.linalg.cholesky(hessian)
+        except np.linalg.LinAlgError:  # several answer sentences can make the loss locally non-convex
+            hessian = cov_all + penalty
+        step = np.linalg.solve(hessian, gradient)
+        shrink = 1.0
+        while True:  # backtracking: a Newton step of a non-quadratic loss may overshoot
+            trial = w - shrink * step
+            new_loss, *rest = pieces(trial)
+            if new_loss <= loss or shrink < 1e-6:
+                break
+            shrink /= 2
+        w, loss, (p_all, p_pos) = trial, new_loss, rest
+        if np.abs(shrink * step).max() < 1e-8:
+            break
+    platt = fit_logistic((z @ w)[:, None], y, ("score",), weight=weight)
+    a = platt.weights[0] / platt.scale[0]
+    if a <= 0:  # the order would flip: a score that does not rise with the label has no probability to give
+        raise ValueError("the listwise scores do not rise with the labels over all rows: no Platt scale for them")
+    bias = platt.bias - a * platt.mean[0]
+    return LogisticModel(tuple(features), tuple(float(v) for v in a * w), float(bias),
+                         tuple(float(v) for v in mean), tuple(float(v) for v in scale))
+
+
 def holds_answer(sentence: str, doc_id: str, gold: Sequence[str], answers: Sequence[Sequence[str]]) -> bool:
     """The label: a gold document's sentence holding one of the answer's spellings."""
     if doc_id not in gold or not answers:
@@ -76,12 +151,13 @@ def _calibration_questions(name: str, settings: Any, answerable_only: bool = Tru
 def evidence_rows(limit: int | None, sets: Sequence[str]) -> tuple[dict[str, list[float]], list[int], list[str], dict[str, Any]]:
     """Cheap feature columns (and "_text"), labels and question keys of every candidate, plus the
     question of each key and per-set counts (in "_questions", "_embedder": the loaded model)."""
-    from rag.evidence import CHEAP_FEATURES, candidate_features, gather_candidates, usable
+    from rag.evidence import CHEAP_FEATURES, candidate_features, gather_candidates, in_context, usable
     from rag.memo import MemoKorean
 
     settings = load_settings()
     columns: dict[str, list[float]] = {f: [] for f in CHEAP_FEATURES}
     columns["_text"] = []  # type: ignore[assignment]
+    columns["_context"] = []  # type: ignore[assignment]
     labels: list[int] = []
     groups: list[str] = []
     counts: dict[str, Any] = {"_questions": {}}
@@ -101,6 +177,7 @@ def evidence_rows(limit: int | None, sets: Sequence[str]) -> tuple[dict[str, lis
             for key in CHEAP_FEATURES:
                 columns[key].extend(found[key])
             columns["_text"].extend(c.text for c in candidates)  # type: ignore[arg-type]
+            columns["_context"].extend(in_context(c) for c in candidates)  # type: ignore[arg-type]
             labels.extend(marks)
             groups.extend(f"{name}:{q.id}" for _ in candidates)
             counts["_questions"][f"{name}:{q.id}"] = q.question
@@ -144,55 +221,129 @@ def _cached_evidence_rows(limit: int | None, sets: Sequence[str], reuse: bool) -
     return columns, labels, groups, counts
 
 
-def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bool = False) -> dict[str, Any]:
-    from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, FEATURES, with_dense
+# listorder: the listwise models decide the order ("cheap_order", "full_order"), the pointwise ones
+# give the probabilities the thresholds downstream were chosen on ("cheap", "full")
+OBJECTIVES = ("pointwise", "listwise", "listorder")
+
+
+def _fit(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: Sequence[str], weight: np.ndarray,
+         objective: str) -> LogisticModel:
+    if objective == "listwise":
+        return fit_listwise(x, y, groups, features, weight=weight)
+    return fit_logistic(x, y, features, weight=weight)
+
+
+def _dense_top(scores: Sequence[float], columns: dict[str, list[float]], groups: Sequence[str],
+               questions: dict[str, str], texts: Sequence[str], relevance: Any,
+               contexts: Sequence[str] | None = None) -> tuple[list[int], dict[str, list[float]]]:
+    """The rows the full model sees in use — each question's DENSE_CANDIDATES best by the cheap
+    scores — and their columns with the e5 similarity (and of each sentence with the one before it,
+    when `contexts` are given)."""
+    from rag.evidence import CHEAP_FEATURES, DENSE_CANDIDATES, with_dense
+
+    order: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        order.setdefault(g, []).append(i)
+    top: list[int] = []
+    parts: dict[str, list[float]] = {}
+    for g, rows in order.items():
+        chosen = sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]
+        values = relevance(questions[g], [texts[i] for i in chosen] + ([contexts[i] for i in chosen] if contexts else []))
+        top += chosen
+        for name, column in with_dense({}, values[:len(chosen)], values[len(chosen):] if contexts else None).items():
+            parts.setdefault(name, []).extend(column)
+    sub = {f: [columns[f][i] for i in top] for f in CHEAP_FEATURES}
+    return top, sub | parts
+
+
+def fit_rankers(columns: dict[str, list[float]], labels: Sequence[int], groups: Sequence[str],
+                questions: dict[str, str], texts: Sequence[str], relevance: Any,
+                objective: str = "pointwise", contexts: Sequence[str] | None = None) -> tuple[LogisticModel, LogisticModel]:
+    """The cheap ranker on every candidate row, then the full one (with e5) on the cheap one's best
+    few; with `contexts`, the full one also weighs the e5 similarity of each sentence with the one before."""
+    from rag.evidence import CHEAP_FEATURES, CONTEXT_FEATURES, FEATURES
+
+    features = FEATURES + (CONTEXT_FEATURES if contexts else ())
+    y = np.asarray(labels, dtype=float)
+    weight = set_weights(groups)
+    x = np.column_stack([columns[f] for f in CHEAP_FEATURES])
+    cheap = _fit(x, y, groups, CHEAP_FEATURES, weight, objective)
+    # the full model sees what it will see in use: the cheap model's best few of each question
+    top, sub = _dense_top(cheap.predict(columns), columns, groups, questions, texts, relevance, contexts)
+    full = _fit(np.column_stack([sub[f] for f in features]), y[top], [groups[i] for i in top], features,
+                weight[top], objective)
+    return cheap, full
+
+
+def ranked_scores(cheap: LogisticModel, full: LogisticModel, columns: dict[str, list[float]], groups: Sequence[str],
+                  questions: dict[str, str], texts: Sequence[str], relevance: Any,
+                  contexts: Sequence[str] | None = None) -> tuple[list[float], list[float]]:
+    """Each row's cheap probability, and a score in the order the runtime ranks (the full model's
+    few above the rest, as rag.evidence.rank_candidates keeps them)."""
+    scores = cheap.predict(columns)
+    top, sub = _dense_top(scores, columns, groups, questions, texts, relevance, contexts)
+    full_scores = {i: 1.0 + p for i, p in zip(top, full.predict(sub))}
+    return scores, [full_scores.get(i, s) for i, s in enumerate(scores)]
+
+
+def top1_by_set(scores: Sequence[float], labels: Sequence[int], groups: Sequence[str], sets: Sequence[str]) -> dict[str, float]:
+    return {name: round(top1([r for r, g in zip(scores, groups) if g.startswith(name + ":")],
+                             [v for v, g in zip(labels, groups) if g.startswith(name + ":")],
+                             [g for g in groups if g.startswith(name + ":")]), 4) for name in sets}
+
+
+def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bool = False,
+                 objective: str = "pointwise", context: bool = False,
+                 probabilities: Path | None = None) -> dict[str, Any]:
+    """`probabilities` (listorder only): take the probability models ("cheap", "full") from this fitted file
+    instead of refitting them — the order changes, the scale the thresholds were chosen on does not."""
+    from rag.ranker import load_models
     from rag.relevance import SentenceRelevance
 
     columns, labels, groups, counts = _cached_evidence_rows(limit, sets, reuse)
     questions, embedder = counts.pop("_questions"), counts.pop("_embedder")
     texts = columns.pop("_text")
-    y = np.asarray(labels, dtype=float)
-    weight = set_weights(groups)
-    x = np.column_stack([columns[f] for f in CHEAP_FEATURES])
-    cheap = fit_logistic(x, y, CHEAP_FEATURES, weight=weight)
-    scores = cheap.predict(columns)
-    # the full model sees what it will see in use: the cheap model's best few of each question
-    order: dict[str, list[int]] = {}
-    for i, g in enumerate(groups):
-        order.setdefault(g, []).append(i)
-    top = [i for rows in order.values() for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
+    contexts = columns.pop("_context", None)
+    if context and contexts is None:
+        raise SystemExit("the cached rows have no sentence-before context: run without --reuse to recompute them")
+    contexts = contexts if context else None
     relevance = SentenceRelevance(lambda: embedder)
-    dense, dense_gap = {}, {}
-    for g, rows in order.items():
-        chosen = [i for i in sorted(rows, key=lambda r: -scores[r])[:DENSE_CANDIDATES]]
-        values = relevance(questions[g], [texts[i] for i in chosen])
-        gaps = with_dense({}, values)["dense_gap"]
-        for i, value, gap in zip(chosen, values, gaps):
-            dense[i], dense_gap[i] = value, gap
-    sub = {f: [columns[f][i] for i in top] for f in CHEAP_FEATURES}
-    sub["dense"] = [dense[i] for i in top]
-    sub["dense_gap"] = [dense_gap[i] for i in top]
-    full = fit_logistic(np.column_stack([sub[f] for f in FEATURES]), y[top], FEATURES, weight=weight[top])
-    full_scores = {i: 1.0 + p for i, p in zip(top, full.predict(sub))}
-    reranked = [full_scores.get(i, s) for i, s in enumerate(scores)]
+    fitted = {}
+    if probabilities is not None and objective != "listorder":
+        raise SystemExit("--probabilities goes with --objective listorder")
+    if objective == "listorder":
+        if probabilities is not None:
+            kept = load_models(probabilities)
+            fitted["cheap"], fitted["full"] = kept["cheap"], kept["full"]
+        else:
+            fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance, "pointwise")
+        order = fit_rankers(columns, labels, groups, questions, texts, relevance, "listwise", contexts)
+        fitted["cheap_order"], fitted["full_order"] = order
+    else:
+        order = fitted["cheap"], fitted["full"] = fit_rankers(columns, labels, groups, questions, texts, relevance,
+                                                              objective, contexts)
+    scores, reranked = ranked_scores(*order, columns, groups, questions, texts, relevance, contexts)
     meta = {
         "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "data": "answerable calibration questions (KorQuAD open QA: articles 1-70 not withheld; KLUE-MRC dev: "
                 "odd passage numbers; seeds: odd ids); label = a gold document's sentence holding the answer",
+        "objective": {"pointwise": "pointwise", "listwise": "listwise: a conditional logit over each question's "
+                      "candidates (the order), Platt-scaled on all rows (the probability)",
+                      "listorder": "listorder: cheap_order / full_order fitted listwise decide the order; cheap / "
+                      "full fitted pointwise give the probabilities"}[objective] + (" (+ sentence-before e5)" if contexts else ""),
+        "probabilities_from": str(probabilities) if probabilities is not None else "this fit",
         "sets": counts,
-        "rows": len(y),
-        "positives": int(y.sum()),
+        "rows": len(labels),
+        "positives": int(sum(labels)),
         "top1_lexical_only": round(top1(columns["lexical"], labels, groups), 4),
-        "top1_cheap": round(top1(scores, labels, groups), 4),
+        "top1_cheap": round(top1(scores, labels, groups), 4),  # (listorder: of the order models)
         "top1_full": round(top1(reranked, labels, groups), 4),
-        "top1_full_by_set": {name: round(top1([r for r, g in zip(reranked, groups) if g.startswith(name + ":")],
-                                              [v for v, g in zip(labels, groups) if g.startswith(name + ":")],
-                                              [g for g in groups if g.startswith(name + ":")]), 4) for name in sets},
+        "top1_full_by_set": top1_by_set(reranked, labels, groups, sets),
         "weighting": "each set's rows weighted so that every set counts equally",
         "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
-    return {"cheap": cheap.to_json(), "full": full.to_json(), "meta": meta}
+    return {**{name: model.to_json() for name, model in fitted.items()}, "meta": meta}
 
 
 ROWS_DIR = PROJECT_ROOT / "data" / "fit"
@@ -315,6 +466,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true",
                    help="refit from the rows of the last run (data/fit/): refusal for another bound, evidence for "
                         "other weights of the same features")
+    p.add_argument("--objective", choices=OBJECTIVES, default="pointwise",
+                   help="evidence: pointwise (each sentence: holds the answer?) or listwise (an answer sentence first "
+                        "among its question's candidates, Platt-scaled to a probability)")
+    p.add_argument("--context", action="store_true",
+                   help="evidence: the full ranker also weighs the e5 similarity of each sentence read with the one before")
+    p.add_argument("--probabilities", type=Path, default=None,
+                   help="evidence, listorder: keep the probability models of this fitted file (e.g. the shipped one)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
@@ -323,7 +481,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_offline_env()
     command = "python -m eval.fit " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.what == "evidence":
-        result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse)
+        result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse,
+                              args.objective, args.context, args.probabilities)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals)

@@ -60,6 +60,8 @@ class Answerer:
         self.korean = MemoKorean(korean)
         models = load_models(settings.answer.evidence_model)
         self._rankers = models["cheap"], models["full"]
+        # a file may add listwise models that decide the order only ("cheap_order", "full_order")
+        self._order_by = (models["cheap_order"], models.get("full_order")) if "cheap_order" in models else None
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder
@@ -244,7 +246,7 @@ class Answerer:
         if in_korean != question:
             hits = merge_hits(hits, self._search(in_korean, k, filters), k)
         evidence = select_evidence(in_korean, hits, self._article, self.korean, 2 * budget.max_evidence,
-                                   4 * budget.max_evidence_chars, *self._rankers, self._relevance)
+                                   4 * budget.max_evidence_chars, *self._rankers, self._relevance, self._order_by)
         return hits, evidence, assess_grounding(in_korean, hits, evidence, self.korean, self._answerability())
 
     def _answerability(self) -> LogisticModel:

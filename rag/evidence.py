@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
 from rag.glossary import with_glosses
-from rag.ranker import LogisticModel, default_evidence_models
+from rag.ranker import LogisticModel, default_evidence_models, default_evidence_order
 from rag.sentence_windows import sentences_around
 from rag.slots import asked_slot, is_command, slot_values
 from rag.types import Article, Citation, Evidence, Hit
@@ -35,6 +35,9 @@ DENSE_CANDIDATES = 8
 CHEAP_FEATURES = ("lexical", "context", "neighbour", "names", "slot_has", "slot_miss", "retrieval", "rank",
                   "in_chunk", "novel", "length", "lexical_gap", "neighbour_gap", "first")
 FEATURES = CHEAP_FEATURES + ("dense", "dense_gap")
+# the e5 similarity of the sentence read with the one before it: Korean drops the subject, and the
+# sentence before often names it. Computed only for a full model fitted with them (one batch with "dense")
+CONTEXT_FEATURES = ("dense_ctx", "dense_ctx_gap")
 
 Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (question, sentences) -> e5 cosine each
 
@@ -155,10 +158,21 @@ def candidate_features(question: str, candidates: Sequence[Candidate], korean: T
     return columns
 
 
-def with_dense(columns: dict[str, list[float]], dense: Sequence[float]) -> dict[str, list[float]]:
-    """The columns of the re-ranked few with the e5 similarity, also as its gap to their best."""
+def with_dense(columns: dict[str, list[float]], dense: Sequence[float],
+               dense_ctx: Sequence[float] | None = None) -> dict[str, list[float]]:
+    """The columns of the re-ranked few with the e5 similarity, also as its gap to their best (and the
+    same for the sentence read with the one before it, when given)."""
     top = max(dense, default=0.0)
-    return {**columns, "dense": list(dense), "dense_gap": [d - top for d in dense]}
+    out = {**columns, "dense": list(dense), "dense_gap": [d - top for d in dense]}
+    if dense_ctx is not None:
+        best = max(dense_ctx, default=0.0)
+        out |= {"dense_ctx": list(dense_ctx), "dense_ctx_gap": [d - best for d in dense_ctx]}
+    return out
+
+
+def in_context(candidate: Candidate) -> str:
+    """The sentence as the context features read it: with the sentence before it."""
+    return f"{candidate.before} {candidate.text}".strip()
 
 
 def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) -> list[Candidate]:
@@ -175,21 +189,33 @@ def usable(question: str, candidates: Sequence[Candidate], korean: Tokenizer) ->
 
 def rank_candidates(question: str, candidates: Sequence[Candidate], korean: Tokenizer,
                     cheap: LogisticModel, full: LogisticModel | None = None,
-                    relevance: Relevance | None = None) -> list[tuple[float, Candidate]]:
+                    relevance: Relevance | None = None,
+                    order_by: tuple[LogisticModel, LogisticModel | None] | None = None) -> list[tuple[float, Candidate]]:
     """(probability, candidate), best first. The cheap model ranks everything; the full model
-    (with e5 similarity) re-ranks the best DENSE_CANDIDATES when `relevance` is given."""
+    (with e5 similarity) re-ranks the best DENSE_CANDIDATES when `relevance` is given.
+
+    `order_by` (cheap, full): models that decide the order only — fitted listwise, to put one question's
+    answer sentence first — while `cheap` / `full` still give each sentence its probability (pointwise
+    fits: the thresholds and ratios downstream were chosen on their scale)."""
     if not candidates:
         return []
     columns = candidate_features(question, candidates, korean)
     scores = cheap.predict(columns)
-    order = sorted(range(len(candidates)), key=lambda i: -scores[i])
+    rank = order_by[0].logits(columns) if order_by else scores
+    order = sorted(range(len(candidates)), key=lambda i: -rank[i])
     if full is not None and relevance is not None:
         top = order[:DENSE_CANDIDATES]
-        dense = relevance(question, [candidates[i].text for i in top])
-        sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense)
+        rerank_model = order_by[1] if order_by and order_by[1] is not None else None
+        wanted = set(full.features) | set(rerank_model.features if rerank_model else ())
+        texts = [candidates[i].text for i in top]
+        contexts = [in_context(candidates[i]) for i in top] if CONTEXT_FEATURES[0] in wanted else []
+        dense = relevance(question, texts + contexts)  # one batch
+        sub = with_dense({name: [values[i] for i in top] for name, values in columns.items()}, dense[:len(top)],
+                         dense[len(top):] if contexts else None)
         reranked = dict(zip(top, full.predict(sub)))
+        reorder = dict(zip(top, rerank_model.logits(sub))) if rerank_model else reranked
         # the re-ranked few stay above the rest: the full model saw more
-        order = sorted(top, key=lambda i: -reranked[i]) + order[DENSE_CANDIDATES:]
+        order = sorted(top, key=lambda i: -reorder[i]) + order[DENSE_CANDIDATES:]
         scores = [reranked.get(i, p) for i, p in enumerate(scores)]
     return [(scores[i], candidates[i]) for i in order]
 
@@ -204,6 +230,7 @@ def select_evidence(
     cheap: LogisticModel | None = None,
     full: LogisticModel | None = None,
     relevance: Relevance | None = None,
+    order_by: tuple[LogisticModel, LogisticModel | None] | None = None,
 ) -> list[Evidence]:
     """The best evidence sentences, best first and numbered from 1, within the prompt budget;
     `Evidence.score` is the fitted probability (0..1) that the sentence holds the answer.
@@ -213,10 +240,11 @@ def select_evidence(
     """
     if cheap is None:
         cheap, full = default_evidence_models()
+        order_by = default_evidence_order() if order_by is None else order_by
     candidates = usable(question, gather_candidates(hits, article_lookup, korean), korean)
     chosen: list[Evidence] = []
     used = 0
-    for score, c in rank_candidates(question, candidates, korean, cheap, full, relevance):
+    for score, c in rank_candidates(question, candidates, korean, cheap, full, relevance, order_by):
         if len(chosen) >= max_evidence:
             break
         if chosen and used + len(c.text) > max_chars:

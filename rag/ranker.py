@@ -105,6 +105,13 @@ def default_evidence_models() -> tuple[LogisticModel, LogisticModel]:
 
 
 @cache
+def default_evidence_order() -> tuple[LogisticModel, LogisticModel | None] | None:
+    """The project's listwise order models (cheap_order, full_order) when its evidence file has them."""
+    models = load_models(FITTED_DIR / "evidence.json")
+    return (models["cheap_order"], models.get("full_order")) if "cheap_order" in models else None
+
+
+@cache
 def default_refusal_model() -> LogisticModel:
     """The project's fitted answerability model, for callers without settings (tests)."""
     return load_models(FITTED_DIR / "refusal.json")["answerable"]

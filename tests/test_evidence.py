@@ -306,3 +306,76 @@ def test_a_rare_question_term_covers_more_and_a_question_without_terms_covers_no
     idf = term_idf(q_terms, [{"한빛랩스", "반도체"}, {"한빛랩스"}, {"한빛랩스"}])
     assert term_coverage(q_terms, idf, {"반도체"}) > 0.5 > term_coverage(q_terms, idf, {"한빛랩스"})
     assert term_coverage({}, {}, {"반도체"}) == 0.0  # "무엇인가?": no term to cover
+
+
+def test_a_full_model_fitted_with_the_sentence_before_reads_each_sentence_with_it(korean: KoreanText) -> None:
+    from rag.evidence import in_context, rank_candidates
+    from rag.ranker import LogisticModel
+
+    question = "한빛랩스 본사는 어디로 옮겼나?"
+    hit = _candidates(["x"])[0].hit
+    # the answer sentence drops its subject; only the sentence before names it
+    answer = Candidate(hit, 30, 50, "지난해 세종으로 옮겼다.", "한빛랩스 본사는 청주에 있었다.", "", True)
+    other = Candidate(hit, 60, 80, "공장은 충주로 옮겼다.", "직원은 모두 120명이다.", "", True)
+    asked: list[list[str]] = []
+
+    def relevance(q: str, sentences) -> list[float]:  # made up: a text naming the question's subject is close
+        asked.append(list(sentences))
+        return [1.0 if "한빛랩스" in s else 0.5 for s in sentences]
+
+    cheap = LogisticModel(("length",), (0.0,), 0.0)
+    plain = LogisticModel(("dense",), (10.0,), 0.0)
+    read_with_before = LogisticModel(("dense", "dense_ctx"), (10.0, 10.0), 0.0)
+    rank_candidates(question, [other, answer], korean, cheap, plain, relevance)
+    assert asked[-1] == [other.text, answer.text]  # no context features: the sentences alone, as before
+    ranked = rank_candidates(question, [other, answer], korean, cheap, read_with_before, relevance)
+    assert asked[-1] == [other.text, answer.text, in_context(other), in_context(answer)]  # one batch
+    assert ranked[0][1] is answer and in_context(answer).startswith("한빛랩스 본사는")
+
+
+def test_order_models_decide_the_order_and_the_probability_models_the_scores(korean: KoreanText) -> None:
+    from rag.evidence import rank_candidates
+    from rag.ranker import LogisticModel
+
+    question = "한빛랩스 본사는 어디에 있나?"
+    candidates = _candidates(["한빛랩스 본사는 세종에 있다.", "이 건물은 아주 크고 새로 지은 것이다."])
+    shorter = LogisticModel(("length",), (-5.0,), 0.0)  # the probability: the short sentence is surer
+    longer = LogisticModel(("length",), (5.0,), 0.0)
+    plain = rank_candidates(question, candidates, korean, shorter)
+    assert plain[0][1] is candidates[0]
+    ordered = rank_candidates(question, candidates, korean, shorter, order_by=(longer, None))
+    assert ordered[0][1] is candidates[1]  # the order model's first
+    assert {c.text: p for p, c in ordered} == {c.text: p for p, c in plain}  # each keeps its probability
+
+    def relevance(q: str, sentences) -> list[float]:
+        return [1.0 if "세종" in s else 0.0 for s in sentences]
+
+    likes_dense = LogisticModel(("dense",), (10.0,), 0.0)
+    against_dense = LogisticModel(("dense",), (-10.0,), 0.0)
+    reranked = rank_candidates(question, candidates, korean, shorter, likes_dense, relevance,
+                               order_by=(longer, against_dense))
+    assert reranked[0][1] is candidates[1] and reranked[0][0] < reranked[1][0]
+
+
+def test_without_models_given_the_shipped_order_models_decide_the_order(korean: KoreanText) -> None:
+    from rag.evidence import rank_candidates
+    from rag.ranker import default_evidence_models, default_evidence_order
+
+    fund = Article(doc_id="a.txt", title="LG이노텍, 협력사 상생", text=(
+        "LG이노텍이 동반성장지수 평가에서 최우수 등급을 받았다. LG이노텍은 금융분야에서 1,030억 원 규모의 "
+        "동반성장 펀드를 운영 중이다. 정철동 LG이노텍 사장도 이날 협력사와 대화에 나섰다."))
+    other = Article(doc_id="b.txt", title="KT, 중소 협력사와 5G 생태계 조성", text=(
+        "KT는 20일 서울 서초구 더케이호텔에서 2018년도 파트너스 데이를 개최했다. "
+        "KT는 총 1000억원 규모의 상생협력펀드 대출 지원을 시행할 방침이다."))
+    hits = [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text), title=a.title),
+                score=score, rank=rank) for rank, (a, score) in enumerate(((fund, 0.9), (other, 0.8)), start=1)]
+    lookup = {a.doc_id: a for a in (fund, other)}.get
+    question = "LG이노텍의 동반성장 펀드 규모는?"
+    order = default_evidence_order()
+    assert order is not None  # the shipped file carries listwise order models
+    candidates = usable(question, gather_candidates(hits, lookup, korean), korean)
+    by_order = [c.text for _, c in rank_candidates(question, candidates, korean, *default_evidence_models(), None, order)]
+    by_probability = [c.text for _, c in rank_candidates(question, candidates, korean, *default_evidence_models())]
+    assert by_order != by_probability  # (else this test could not tell them apart)
+    found = select_evidence(question, hits, lookup, korean, max_evidence=10, max_chars=5000)
+    assert [ev.text for ev in found] == by_order

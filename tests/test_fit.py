@@ -83,3 +83,40 @@ def test_rows_cached_before_a_signal_existed_are_not_refitted_from(tmp_path, mon
     _write_rows(tmp_path, SIGNALS[:-1])  # as if the last signal had been added after the rows were cached
     with pytest.raises(SystemExit, match="without --reuse"):
         fit.fit_refusal(None, "test", 0.03, reuse=True)
+
+
+def _planted_questions():
+    """Half the questions have an answer sentence, the one with the higher "a" and "b"; the other half have
+    none, and every sentence of theirs has a higher "b" (a question-level offset: say, a passage that
+    repeats the question's words but does not answer it). Pooled, "b" looks harmful; within a question
+    it helps tell the answer sentence."""
+    rng = np.random.default_rng(3)
+    x, y, groups = [], [], []
+    for q in range(90):
+        answered = q % 2 == 0
+        answer = int(rng.integers(6))
+        for r in range(6):
+            a, b = rng.normal(), rng.normal() + (0.0 if answered else 3.0)
+            if answered and r == answer:
+                a, b = a + 1.5, b + 1.5
+            x.append([a, b])
+            y.append(1.0 if answered and r == answer else 0.0)
+            groups.append(f"set:{q}")
+    return np.asarray(x), np.asarray(y), groups
+
+
+def test_a_listwise_fit_puts_the_answer_sentence_first_where_a_pointwise_fit_does_not():
+    from eval.fit import fit_listwise
+
+    x, y, groups = _planted_questions()
+    pointwise = fit_logistic(x, y, ("a", "b"))
+    listwise = fit_listwise(x, y, groups, ("a", "b"))
+    planted = {"a": [0.0, 0.0, 0.0, 0.0], "b": [0.0, 0.0, 1.0, 0.0]}  # one question: "b" tells its answer
+    assert max(range(4), key=lambda i: listwise.predict(planted)[i]) == 2
+    assert max(range(4), key=lambda i: pointwise.predict(planted)[i]) != 2
+    columns = {"a": x[:, 0], "b": x[:, 1]}
+    assert top1(listwise.predict(columns), y, groups) > top1(pointwise.predict(columns), y, groups) + 0.05
+    # the Platt scale makes the scores probabilities: on average as many answers as there are
+    p = listwise.predict(columns)
+    assert 0 < min(p) and max(p) < 1 and abs(np.mean(p) - y.mean()) < 0.01
+    assert fit_listwise(x, y, groups, ("a", "b")).weights == listwise.weights  # deterministic
