@@ -188,7 +188,7 @@ class Support(NamedTuple):
 
 
 def measure_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, min_support: float,
-            latin_names: bool = True) -> Support:
+                    latin_names: bool = True) -> Support:
     """`claim_support` with its reason: a number, a date or a name missing from the cited sentences,
     numbers bound to another name, no content word, or too few of its words there."""
     text = " ".join(ev.text for ev in cited)
