@@ -205,7 +205,7 @@ def rank_candidates(question: str, candidates: Sequence[Candidate], korean: Toke
     order = sorted(range(len(candidates)), key=lambda i: -rank[i])
     if full is not None and relevance is not None:
         top = order[:DENSE_CANDIDATES]
-        rerank_model = order_by[1] if order_by and order_by[1] is not None else None
+        rerank_model = order_by[1] if order_by else None  # (a file may have no full_order)
         wanted = set(full.features) | set(rerank_model.features if rerank_model else ())
         texts = [candidates[i].text for i in top]
         contexts = [in_context(candidates[i]) for i in top] if CONTEXT_FEATURES[0] in wanted else []
