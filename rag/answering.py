@@ -29,7 +29,7 @@ from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
-from rag.ranker import LogisticModel, load_models
+from rag.ranker import LogisticModel, load_models, order_models
 from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
@@ -60,8 +60,7 @@ class Answerer:
         self.korean = MemoKorean(korean)
         models = load_models(settings.answer.evidence_model)
         self._rankers = models["cheap"], models["full"]
-        # a file may add listwise models that decide the order only ("cheap_order", "full_order")
-        self._order_by = (models["cheap_order"], models.get("full_order")) if "cheap_order" in models else None
+        self._order_by = order_models(models)
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder

@@ -104,11 +104,15 @@ def default_evidence_models() -> tuple[LogisticModel, LogisticModel]:
     return models["cheap"], models["full"]
 
 
+def order_models(models: dict[str, LogisticModel]) -> tuple[LogisticModel, LogisticModel | None] | None:
+    """An evidence file's listwise models that decide the order only (cheap_order, full_order), when it has them."""
+    return (models["cheap_order"], models.get("full_order")) if "cheap_order" in models else None
+
+
 @cache
 def default_evidence_order() -> tuple[LogisticModel, LogisticModel | None] | None:
-    """The project's listwise order models (cheap_order, full_order) when its evidence file has them."""
-    models = load_models(FITTED_DIR / "evidence.json")
-    return (models["cheap_order"], models.get("full_order")) if "cheap_order" in models else None
+    """The project's listwise order models, when its evidence file has them."""
+    return order_models(load_models(FITTED_DIR / "evidence.json"))
 
 
 @cache
