@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.korean import KoreanText
-from rag.citations import Claim, parse_citations, split_claims, verify_answer
+from rag.citations import Claim, claim_support, parse_citations, split_claims, verify_answer
 from rag.extractive import extractive_answer
 from rag.types import Evidence
 from tests.answer_samples import INNOTEK, evidence, number_of
@@ -443,3 +443,13 @@ def test_a_claim_supported_only_by_the_titles_of_its_sentences_is_rejected_and_s
              Evidence(2, "b.txt", hired, 0, len(hired), title="누리화학 울산")]
     verdict = judge_claim(Claim("한빛랩스 청주 누리화학 울산.", (1, 2)), cited, korean, 0.5, asking(None, korean))
     assert verdict.reason == "unsupported: other (no single cited sentence, no contributing one)"
+
+
+def test_a_year_the_evidence_writes_abbreviated_supports_the_claim(korean: KoreanText) -> None:
+    # press releases write "'23년"; the model writes the year out: the same year, not a missing name
+    for written in ("'23", "‘23년"):
+        sentence = f"한빛랩스의 {written} 매출은 크게 늘었다."
+        assert claim_support("한빛랩스의 2023년 매출은 크게 늘었다.", [ev(1, sentence)], korean, 0.5) is not None
+    # another year is still another year, and an abbreviated one is not any number
+    assert claim_support("한빛랩스의 2024년 매출은 크게 늘었다.", [ev(1, "한빛랩스의 '23년 매출은 크게 늘었다.")], korean, 0.5) is None
+    assert claim_support("한빛랩스의 매출은 1023억원이다.", [ev(1, "한빛랩스의 '23년 매출은 늘었다.")], korean, 0.0) is None
