@@ -237,12 +237,8 @@ def measure_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, mi
 
 
 def _adds_to(claim: str, asked: set[str], korean: Tokenizer) -> bool:
-    """Whether the claim says something the question did not: a number, or a content word."""
-    # a number is compared without its commas: the question's terms are index terms, which spell
-    # "1,030" as "1030" whichever way the question wrote it
-    if any(len(digits) > 1 and digits not in asked
-           for digits in (m.group().replace(",", "") for m in NUMBER.finditer(claim))):
-        return True
+    """Whether the claim says something the question did not: a content word or a number. Both are
+    compared as index terms, which spell "1,030" as "1030" whichever way the claim or question wrote it."""
     # words of an answer's frame ("다음과 같습니다", "…입니다") and of questions answer nothing
     ignored = asked | korean.lexicon.frame_words | korean.lexicon.question_words
     return any(t not in ignored for t in korean.tokens(claim))
