@@ -88,6 +88,8 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         key = [t for t in key if not any(t != other and t in other for other in key)]
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     hit_terms = [set(t) for t in korean.tokens_batch(texts)]
+    # writers space compounds and transliterated names differently ("조지콜먼" / "조지 콜먼")
+    unspaced = ["".join(txt.lower().split()) for txt in texts]
     names = [t for t in key if not t.isdigit()]
     missing = []
     for term in key:
@@ -98,7 +100,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
                        or (names and year_in(term, txt) and any(n in hit_terms[i] for n in names))]
         else:
             holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()
-                       or _near_spelling(term, terms)]
+                       or (len(term) >= 3 and term in unspaced[i]) or _near_spelling(term, terms)]
         if not holders:
             missing.append(term)
     q_terms = weighted_terms(question, korean)

@@ -303,3 +303,16 @@ def test_a_name_is_checked_whole_not_by_a_shorter_name_inside_it(tmp_path) -> No
     ev = [Evidence(1, "a.txt", text, 0, len(text))]
     assert grounding_signals("HB전자의 펀드 규모는?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])
     assert grounding_signals("How large is HB Electronics' fund?", found, ev, korean)[1:] == (["hb전자"], ["hb전자"])
+
+
+def test_a_name_written_without_the_passages_spaces_is_in_the_passage(korean: KoreanText) -> None:
+    from rag.grounding import grounding_signals
+    from rag.types import Chunk, Evidence, Hit
+
+    text = "이 말은 조지 콜먼의 쇼에서 처음 쓰였다고 전해진다."
+    found = [Hit(Chunk("a#0", "a.txt", text, 0, len(text), title="블루스의 역사"), score=0.7)]
+    ev = [Evidence(1, "a.txt", text, 0, len(text), score=0.5)]
+    # writers space a transliterated name differently: "조지콜먼" is the passage's "조지 콜먼"
+    assert grounding_signals("조지콜먼의 쇼에서 유래한 말은?", found, ev, korean)[1] == []
+    # a name the passage does not hold, spaced or not, is still missing
+    assert grounding_signals("조지해리슨의 쇼에서 유래한 말은?", found, ev, korean)[1]
