@@ -91,13 +91,16 @@ def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, m
 def judge_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
                 question: Asking) -> Verdict:
     """`check_claim`'s checks in their order; a rejected claim gets the first one it fails:
-    "uncited", "cites a number not given", "says the question back", "no value of the asked kind",
+    "uncited", "cites a number not given", "a question, not an answer", "says the question back", "no value of the asked kind",
     or "unsupported: " and `measure_support`'s reason for all its cited sentences together."""
     by_n = {ev.n: ev for ev in evidence}
     latin_names = not question.latin
     valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
     if not valid:
         return Verdict(reason="cites a number not given" if claim.cites else "uncited")
+    if claim.text.rstrip().endswith(("?", "？")):
+        # "…교육을 담당했는가 [1]?": a small model's yes/no question in place of an answer asserts nothing
+        return Verdict(reason="a question, not an answer")
     if question.terms and not _adds_to(claim.text, set(question.terms), korean):
         # "… 금액은 다음과 같습니다 [1][2]": the question said back, nothing answered
         return Verdict(reason="says the question back")

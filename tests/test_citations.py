@@ -382,7 +382,8 @@ RIVAL = Evidence(n=3, doc_id="b.txt", text="다온화학도 청주에 공장을 
      "unsupported: too few of its words in the cited sentences"),
     (None, Claim("누리전자는 2021년 3월 1일 청주에 공장을 세웠다.", (1,)), "unsupported: date not in the cited sentences"),
     (None, Claim("다온화학은 직원이 350명이다.", (2, 3)), "unsupported: number bound to another name"),
-    (None, Claim("무엇입니까?", (1,)), "unsupported: no content word"),
+    (None, Claim("무엇입니까?", (1,)), "a question, not an answer"),
+    (None, Claim("무엇입니다.", (1,)), "unsupported: no content word"),
 ])
 def test_a_rejected_claim_is_given_the_first_check_it_fails(korean: KoreanText, question, claim, reason) -> None:
     # the diagnostics (bench/llm_fallback.py) read why from the check itself, not from a copy of its steps
@@ -453,3 +454,17 @@ def test_a_year_the_evidence_writes_abbreviated_supports_the_claim(korean: Korea
     # another year is still another year, and an abbreviated one is not any number
     assert claim_support("한빛랩스의 2024년 매출은 크게 늘었다.", [ev(1, "한빛랩스의 '23년 매출은 크게 늘었다.")], korean, 0.5) is None
     assert claim_support("한빛랩스의 매출은 1023억원이다.", [ev(1, "한빛랩스의 '23년 매출은 늘었다.")], korean, 0.0) is None
+
+
+def test_a_claim_written_as_a_question_is_no_answer(korean: KoreanText) -> None:
+    from rag.citations import asking, judge_claim
+
+    ev = [Evidence(1, "a.txt", "한빛전자는 2020년 반도체 공장을 세워 협력사 교육을 맡겼다.", 0, 34)]
+    question = asking("한빛전자가 공장을 세운 해는?", korean)
+    # every word and the year are in the cited sentence, yet a question asserts nothing
+    for written in ("한빛전자는 2020년 반도체 공장을 세웠는가?", "한빛전자는 2020년 반도체 공장을 세웠나？"):
+        assert judge_claim(Claim(written, (1,)), ev, korean, 0.5, question).reason == "a question, not an answer"
+    assert judge_claim(Claim("한빛전자는 2020년 반도체 공장을 세웠다.", (1,)), ev, korean, 0.5, question).reason == ""
+    # the answer keeps its other claims, and falls back to the extractive draft when none is left
+    text, _ = verify_answer("한빛전자는 2020년 반도체 공장을 세웠는가 [1]?", ev, korean, 0.5, question="한빛전자가 공장을 세운 해는?")
+    assert "?" not in text and "2020년" in text
