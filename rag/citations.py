@@ -91,8 +91,9 @@ def check_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, m
 def judge_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, min_support: float,
                 question: Asking) -> Verdict:
     """`check_claim`'s checks in their order; a rejected claim gets the first one it fails:
-    "uncited", "cites a number not given", "a question, not an answer", "says the question back", "no value of the asked kind",
-    or "unsupported: " and `measure_support`'s reason for all its cited sentences together."""
+    "uncited", "cites a number not given", "a question, not an answer", "says the question back",
+    "no value of the asked kind", or "unsupported: " and `measure_support`'s reason for all its cited
+    sentences together."""
     by_n = {ev.n: ev for ev in evidence}
     latin_names = not question.latin
     valid = [n for n in dict.fromkeys(claim.cites) if n in by_n]
