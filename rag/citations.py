@@ -122,7 +122,9 @@ def judge_claim(claim: Claim, evidence: Sequence[Evidence], korean: Tokenizer, m
         good = _repair_citations(claim.text, valid, evidence, korean, min_support, latin_names)
     if not good:
         return Verdict(reason="unsupported: " + (together.reason or "other (no single cited sentence, no contributing one)"))
-    support_of = {n: (claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
+    # a sentence's support alone was measured above when it passed (the value does not depend on the bar)
+    measured = {n: s.value for n, s in zip(valid, alone) if s.value is not None}
+    support_of = {n: (measured.get(n) or claim_support(claim.text, [by_n[n]], korean, 0.0, latin_names)
                       or claim_support(claim.text, [by_n[m] for m in good], korean, 0.0, latin_names) or 0.0)
                   for n in good}
     body = claim.text.rstrip()
