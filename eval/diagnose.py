@@ -73,7 +73,8 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
     text, citations = ("", ()) if refused else extractive_answer(q, evidence, korean,
                                                                    second_share=pipe.settings.answer.second_share,
                                                                    slot_miss_factor=pipe.settings.answer.slot_miss_factor,
-                                                                   neighbour_share=pipe.settings.answer.neighbour_share)
+                                                                   neighbour_share=pipe.settings.answer.neighbour_share,
+                                                                   restatement_words=pipe.settings.answer.restatement_words)
     gold = set(question.gold)
     gold_texts = [a.text for a in (pipe.article(g) for g in question.gold) if a is not None]
     in_gold_text = any(holds(t, question.answers) for t in gold_texts)

@@ -161,7 +161,8 @@ class Answerer:
             return
         draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
                                                    slot_miss_factor=budget.slot_miss_factor,
-                                                   neighbour_share=budget.neighbour_share)
+                                                   neighbour_share=budget.neighbour_share,
+                                                   restatement_words=budget.restatement_words)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -179,7 +180,8 @@ class Answerer:
         lead = draft_lead(searched, evidence, korean, budget.slot_miss_factor) if budget.llm_agrees_with_draft else None
         held = lead is not None and lead.score >= budget.llm_agreement_min_probability
         chosen = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
-                                   slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0)[0] if held else ""
+                                   slot_miss_factor=budget.slot_miss_factor, neighbour_share=0.0,
+                                   restatement_words=0)[0] if held else ""
         # (with answer.llm_claim_keeps_value, a claim that says the question back without its cited
         # sentence's value is shown as that sentence: rag/claimvalue.py)
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),

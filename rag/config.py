@@ -182,6 +182,12 @@ class AnswerSettings:
     # the question repeats) joins a one-part answer of one sentence when the ranker gives it at least
     # this share of the lead's probability (0: never); chosen on the calibration halves (eval.replay)
     neighbour_share: float = 0.1
+    # a lead sentence adding at most this many words to the question, and no value of the asked kind, says
+    # it back ("구청은 민원 불편을 줄이는 제도를 새로 도입했다."): the sentence beside it in its article joins
+    # the extractive answer whatever the ranker gives it, past the default sentence limit (0: never). Chosen
+    # on the calibration halves (eval.replay): the largest value each of whose steps gains at least as much
+    # containment per added character as the neighbour rule above does (bench/results/restatement_2026-12-03.md)
+    restatement_words: int = 2
     # an LLM claim whose new value (or, when no kind is asked, whose new words) the extractive draft
     # does not hold is dropped: the model took another sentence's value (rag/agreement.py; false: the
     # verified claim alone decides). On at 40-question samples it won KorQuAD and lost KLUE (report halves:
@@ -224,6 +230,9 @@ class AnswerSettings:
         if not 0.0 <= self.neighbour_share <= 1.0:
             raise SettingsError(f"setting answer.neighbour_share: a share of the lead sentence's probability "
                                 f"between 0 and 1, not {self.neighbour_share}")
+        if self.restatement_words < 0:
+            raise SettingsError(f"setting answer.restatement_words: a number of words, 0 or more, "
+                                f"not {self.restatement_words}")
         if not 0.0 <= self.llm_agreement_min_probability <= 1.0:
             raise SettingsError(f"setting answer.llm_agreement_min_probability: a probability between 0 and 1, "
                                 f"not {self.llm_agreement_min_probability}")

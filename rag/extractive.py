@@ -20,16 +20,20 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
                       max_sentences: int | None = None,
                       second_share: float = AnswerSettings.second_share,
                       slot_miss_factor: float = AnswerSettings.slot_miss_factor,
-                      neighbour_share: float = AnswerSettings.neighbour_share) -> tuple[str, tuple[Citation, ...]]:
+                      neighbour_share: float = AnswerSettings.neighbour_share,
+                      restatement_words: int = AnswerSettings.restatement_words) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure.
 
     A second sentence joins when the ranker gives it at least `second_share` of the first one's
     probability (setting answer.second_share). When the question asks a kind of value, a sentence
     holding none counts `slot_miss_factor` of its probability in choosing the lead (setting
-    answer.slot_miss_factor) — for a number, a date or a year only if it holds a figure in digits."""
+    answer.slot_miss_factor) — for a number, a date or a year only if it holds a figure in digits. A lead
+    that says the question back, adding at most `restatement_words` words to it (setting
+    answer.restatement_words; 0: never), is completed by the sentence beside it."""
     if not evidence:
         return "", ()
     multi = asks_several(question, korean.lexicon)
+    asked_for = max_sentences  # a caller's own limit holds for every rule below
     if max_sentences is None:
         max_sentences = 3 if multi else 2
     q_terms = weighted_terms(question, korean)
@@ -77,6 +81,16 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], lead_ev)
                   and not (asked.slot in NUMERIC and not holds[i])]
         beside = [i for i in beside if evidence[i].score >= neighbour_share * lead_ev.score > 0]
+        if beside:
+            chosen.append(max(beside, key=lambda i: evidence[i].score))
+    said = terms[best] - known - korean.lexicon.frame_words - korean.lexicon.question_words  # what the lead adds
+    if restatement_words and (asked_for is None or len(chosen) < asked_for) and len(said) <= restatement_words \
+            and not (asked.slot and holds[best]) and not (asked.slot in NUMERIC and any(t[0].isdigit() for t in said)):
+        # a lead that says the question back ("구청은 민원 불편을 줄이는 제도를 새로 도입했다." for "구청이
+        # 민원 불편을 줄이려고 도입한 제도는?") is no answer by itself: what it announces stands beside it
+        # in the article, so that sentence joins whatever the ranker gives it, past the default limit
+        beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], evidence[best])
+                  and not (asked.slot in NUMERIC and not holds[i])]
         if beside:
             chosen.append(max(beside, key=lambda i: evidence[i].score))
     if multi:

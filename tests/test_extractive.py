@@ -57,14 +57,53 @@ def test_the_sentence_next_to_the_lead_joins_at_a_lower_bar(korean: KoreanText) 
     text, citations = extractive_answer(question, pool(0, 0.2), korean, neighbour_share=AnswerSettings.neighbour_share)
     assert "원격 시동" in text and len(citations) == 2
     assert text.index("원격 시동") < text.index("이 기능은")  # in article order
-    for kept in (extractive_answer(question, pool(0, 0.2), korean, neighbour_share=0.0)[0],  # rule off
-                 extractive_answer(question, pool(30, 0.2), korean)[0],  # not next to the lead
-                 extractive_answer(question, pool(0, 0.05), korean)[0]):  # the ranker all but rules it out
+    # (this lead also says the question back, which has a rule of its own, below: off here)
+    for kept in (extractive_answer(question, pool(0, 0.2), korean, neighbour_share=0.0,  # rule off
+                                   restatement_words=0)[0],
+                 extractive_answer(question, pool(30, 0.2), korean, restatement_words=0)[0],  # not next to the lead
+                 extractive_answer(question, pool(0, 0.05), korean,  # the ranker all but rules it out
+                                   restatement_words=0)[0]):
         assert "원격 시동" not in kept
     # a question asking a number: a neighbour without a figure is no part of its answer
     numeric = "별도 통신 장치는 몇 개가 필요한가?"
     text, citations = extractive_answer(numeric, pool(0, 0.2), korean)
     assert len(citations) == 1
+
+
+def test_a_lead_that_says_the_question_back_is_completed_by_the_sentence_beside_it(korean: KoreanText) -> None:
+    from rag.config import AnswerSettings
+    from rag.types import Evidence
+
+    question = "주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?"
+    lead = "그래서 구청은 주민들의 민원 불편을 줄이는 제도를 새로 도입했다."  # the question said back
+    telling = "구청이 주말에도 문을 여는 '찾아가는 민원실'이 그것이다."
+    busy = "구청은 지난해 민원 처리 기간을 닷새에서 사흘로 줄였고 상담 창구도 두 곳 늘렸다."  # adds much
+
+    def pool(first: str, share: float) -> list[Evidence]:
+        return [Evidence(1, "a.txt", first, 0, len(first), score=0.6),
+                Evidence(2, "a.txt", telling, len(first) + 1, len(first) + 1 + len(telling), score=share * 0.6)]
+
+    # the ranker all but rules the next sentence out (a 50th of the lead): it joins all the same
+    text, citations = extractive_answer(question, pool(lead, 0.02), korean,
+                                        restatement_words=AnswerSettings.restatement_words)
+    assert AnswerSettings.restatement_words > 0
+    assert "찾아가는 민원실" in text and len(citations) == 2
+    assert text.index("그래서 구청은") < text.index("찾아가는")  # in article order
+    # the rule off, or a lead that says more than the question: the answer stays the lead
+    assert "찾아가는" not in extractive_answer(question, pool(lead, 0.02), korean, restatement_words=0)[0]
+    assert "찾아가는" not in extractive_answer(question, pool(busy, 0.02), korean, restatement_words=3)[0]
+    # past the sentence limit: a lead and a second sentence nearly as sure still get the one beside the lead
+    other = "이웃 구청들도 비슷한 제도를 검토하고 있다."
+    third = pool(lead, 0.02) + [Evidence(3, "a.txt", other, 400, 400 + len(other), score=0.55)]
+    text, citations = extractive_answer(question, third, korean, restatement_words=3)
+    assert "찾아가는 민원실" in text and "이웃 구청들" in text and len(citations) == 3
+    # a lead holding a value of the asked kind answers: a name for 누구, a new figure for a number
+    for asked, answered in (("민원 제도를 새로 도입한 구청장은 누구인가?", "김민수 구청장이 민원 제도를 새로 도입했다."),
+                            ("결승전은 몇 대 몇으로 끝났나?", "결승전은 3:1로 끝났다.")):
+        after = "결승전에는 관중 2만 명이 모였고 구청장도 자리를 지켰다."
+        beside = [Evidence(1, "b.txt", answered, 0, len(answered), score=0.6),
+                  Evidence(2, "b.txt", after, len(answered) + 1, len(answered) + 1 + len(after), score=0.006)]
+        assert extractive_answer(asked, beside, korean, restatement_words=3)[0].count("[") == 1, asked
 
 
 def test_a_name_kiwi_does_not_tag_is_left_to_the_ranker_but_a_number_is_not(korean: KoreanText) -> None:
