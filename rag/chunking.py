@@ -29,7 +29,7 @@ TokenCounter = Callable[[str], int]
 
 
 # Bump when chunk boundaries change: the pipeline re-chunks (and re-embeds) every article then.
-CHUNKER_VERSION = "chunker-2"
+CHUNKER_VERSION = "chunker-3"  # 3: a quoted title goes with the particle after it (rag.korean._quote_cuts)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import hashlib
 import re
 import threading
 import unicodedata
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping, NamedTuple, Sequence
 
 from rag.vocabulary import Lexicon
 
@@ -135,13 +135,15 @@ class KoreanText:
             return [[] for _ in texts], {}
         with self._lock:
             kiwi = self._analyzer()
-            results = iter(list(kiwi.split_into_sents(flat, return_sub_sents=False, return_tokens=analyze)))
+            # (the tokens come with every split: a cut before a particle is mended with their tags)
+            results = iter(list(kiwi.split_into_sents(flat, return_sub_sents=False, return_tokens=True)))
         out: list[list[tuple[int, int]]] = []
         analyses: dict[str, Analysis] = {}
         for text_lines in lines:
             spans: list[tuple[int, int]] = []
             for (offset, line), sents in zip(text_lines, results):
-                tiled = _tile(line, [(x.start, x.end) for x in sents])
+                attached = {t.start for x in sents for t in x.tokens if t.tag.startswith(_ATTACHED_TAGS)}
+                tiled = _tile(line, [(x.start, x.end) for x in sents], attached)
                 spans.extend((offset + a, offset + b) for a, b in tiled)
                 if analyze:
                     analyses.update(self._sentence_analyses(line, tiled, [t for x in sents for t in x.tokens]))
@@ -318,11 +320,12 @@ def _number_terms(form: str) -> list[str]:
     return [part for part in form.split(",") if part]
 
 
-def _tile(line: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _tile(line: str, cuts: list[tuple[int, int]], attached: Collection[int] = ()) -> list[tuple[int, int]]:
     """Kiwi's sentence spans of one line, stretched so together they cover every non-space character.
 
     Kiwi occasionally leaves a symbol or closing quote between sentences; chunks and citations
-    must never lose words, so a gap joins the sentence before it.
+    must never lose words, so a gap joins the sentence before it. `attached`: the offsets where a
+    particle, an ending or a copula begins (no sentence begins there: `_quote_cuts`).
     """
     first = len(line) - len(line.lstrip())
     last = len(line.rstrip())
@@ -334,4 +337,38 @@ def _tile(line: str, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
             end -= 1
         if end > start:
             spans.append((start, end))
-    return spans
+    return _quote_cuts(line, spans, attached)
+
+
+# a sentence's end within a line: its final mark (and a closing quote), then a space
+_SENTENCE_END = re.compile(r"[.!?…][\"”’']?(?:\s+|$)")  # ($: right before the quote, as news text runs on)
+# the tags of what is written against the word before it: particles, endings, the copula, suffixes
+_ATTACHED_TAGS = ("J", "E", "VCP", "XSN", "XSV", "XSA")
+# a closing quote or bracket, and the mark that opens it
+_CLOSERS = {"》": "《", "〉": "〈", "」": "「", "』": "『", "”": "“", "’": "‘", ")": "(", "]": "[", '"': '"', "'": "'"}
+
+
+def _quote_cuts(line: str, spans: list[tuple[int, int]], attached: Collection[int]) -> list[tuple[int, int]]:
+    """Sentence spans without a cut between a closing quote or bracket and the word written against it.
+
+    Kiwi takes the end of a quoted title for the end of a sentence ("…를 강조하였다. 《금·은》" | "에는 새로운
+    기술도 …"): a sentence does not begin with a particle, an ending or a copula written against a closing
+    mark. The quoted words go with what follows them: the cut moves back to the last sentence end before
+    the quote opens, else the two spans are one."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and out[-1][1] == a and a in attached and line[a - 1] in _CLOSERS:
+            pa, pb = out[-1]
+            opener = line.rfind(_CLOSERS[line[a - 1]], pa, pb - 1)
+            ends = list(_SENTENCE_END.finditer(line, pa, opener)) if opener > pa else []
+            if ends:
+                cut = ends[-1].end()
+                while line[cut - 1].isspace():
+                    cut -= 1
+                out[-1] = (pa, cut)
+                out.append((ends[-1].end(), b))
+            else:
+                out[-1] = (pa, b)
+            continue
+        out.append((a, b))
+    return out

@@ -115,6 +115,25 @@ def test_sentences_are_ordered_stripped_spans(korean: KoreanText) -> None:
     assert all(prev[1] <= nxt[0] for prev, nxt in zip(spans, spans[1:]))
 
 
+def test_a_quoted_title_starts_the_sentence_its_particle_belongs_to(korean: KoreanText) -> None:
+    # Kiwi cuts after the closing mark ("…공개했다. 《스마트 공장》" | "에는 …"): no sentence begins with a
+    # particle, a copula or an ending written against the quote, so the quote goes with what follows it
+    def split(text: str) -> list[str]:
+        return [text[a:b] for a, b in korean.sentences(text)]
+
+    assert split("회사는 신제품을 공개했다. 《스마트 공장》에는 새로운 기능도 들어갔다.") == [
+        "회사는 신제품을 공개했다.", "《스마트 공장》에는 새로운 기능도 들어갔다."]
+    assert split("행사는 성황리에 끝났다. ‘상생 페스티벌’이라는 이름으로 열린 이 행사는 올해 세 번째다.") == [
+        "행사는 성황리에 끝났다.", "‘상생 페스티벌’이라는 이름으로 열린 이 행사는 올해 세 번째다."]
+    # the sentence end before the quote is found past other marks ("〈…〉 (2011)는"); news text that runs
+    # sentences together ("…했다.《…》는") is cut right before the quote
+    assert split("정부는 새 제도를 도입했다. 〈동반성장 지수〉 (2011)는 해마다 발표된다.") == [
+        "정부는 새 제도를 도입했다.", "〈동반성장 지수〉 (2011)는 해마다 발표된다."]
+    assert split("작가는 새 소설을 내놓았다.《바다의 노래》는 지난해 출간되었다.")[-1] == "《바다의 노래》는 지난해 출간되었다."
+    # a word after a closing quote that is no particle starts a sentence of its own, as before
+    assert split("“모두 함께 갑니다.” 회장은 이렇게 말했다.") == ["“모두 함께 갑니다.”", "회장은 이렇게 말했다."]
+
+
 def test_sentences_cover_every_character_of_the_seeds(korean: KoreanText, seeds_dir) -> None:
     for article in load_corpus([seeds_dir]).articles:
         text = article.text
