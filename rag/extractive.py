@@ -122,8 +122,9 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         # "A사가 맺은 협약과 B 행사에서 체결한 협약은 각각": each part's own words not yet covered
         # by a chosen sentence pick one more sentence
         for part in _question_parts(question):
+            # (a unit alone — 년 of "2018년" — says nothing of which sentence holds the part)
             uncovered = {t: w for t, w in weighted_terms(part, korean).items()
-                         if not any(t in terms[i] for i in chosen)}
+                         if t not in korean.lexicon.units and not any(t in terms[i] for i in chosen)}
             if not uncovered or len(chosen) >= max_sentences + 2:
                 continue
             part_idf = term_idf(uncovered, terms)

@@ -106,6 +106,24 @@ def test_a_lead_that_says_the_question_back_is_completed_by_the_sentence_beside_
         assert extractive_answer(asked, beside, korean, restatement_words=3)[0].count("[") == 1, asked
 
 
+def test_a_part_of_a_question_is_not_found_by_its_unit_alone(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    # the second part's words left uncovered are 년 (of "2020년") and 체결: a sentence sharing only the
+    # unit ("2015년 시작해") says nothing of the part; the one that 체결s a 협약 holds it
+    question = "한빛전자가 처음으로 맺은 협약과 2020년 상생 행사에서 체결한 협약은 각각 무엇인가?"
+    sentences = [("한빛전자는 처음으로 중소기업과 ‘기술 나눔’ 협약을 맺었다.", 0.6),
+                 ("한빛전자는 2020년도 상생 행사를 서울에서 열었다.", 0.5),
+                 ("행사는 2015년 시작해 올해로 6회째를 맞았다.", 0.1),
+                 ("이날 ‘공정 거래’ 협약을 체결했다.", 0.1)]
+    pool, start = [], 0
+    for n, (text, score) in enumerate(sentences, 1):
+        pool.append(Evidence(n, "a.txt", text, start, start + len(text), score=score))
+        start += len(text) + 50
+    text, _ = extractive_answer(question, pool, korean)
+    assert "기술 나눔" in text and "공정 거래" in text and "2015년" not in text
+
+
 def test_a_name_kiwi_does_not_tag_is_left_to_the_ranker_but_a_number_is_not(korean: KoreanText) -> None:
     from rag.types import Evidence
 
