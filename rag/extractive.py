@@ -73,26 +73,26 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         if adds or close or unsure:
             chosen.append(i)
             covered |= terms[i] & q_terms.keys()
-    if len(chosen) < max_sentences:  # (neighbour_share 0: the bar below, "> 0", lets none join)
+    def beside_lead(bar: float) -> None:
+        # the best sentence next to the lead in its article with at least `bar` of the ranker's
+        # probability joins (for a number, a date or a year only one holding a value of that kind)
+        beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], evidence[best])
+                  and not (asked.slot in NUMERIC and not holds[i]) and evidence[i].score >= bar]
+        if beside:
+            chosen.append(max(beside, key=lambda i: evidence[i].score))
+
+    if len(chosen) < max_sentences and neighbour_share * evidence[best].score > 0:  # (neighbour_share 0: none)
         # the answer is often one sentence away from the words the question repeats ("이 기능은 …" after
         # the sentence that names it; the figure in the sentence after the one that restates the
         # question): a sentence next to the lead in its article joins at a lower bar than any other
-        lead_ev = evidence[best]
-        beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], lead_ev)
-                  and not (asked.slot in NUMERIC and not holds[i])]
-        beside = [i for i in beside if evidence[i].score >= neighbour_share * lead_ev.score > 0]
-        if beside:
-            chosen.append(max(beside, key=lambda i: evidence[i].score))
+        beside_lead(neighbour_share * evidence[best].score)
     said = terms[best] - known - korean.lexicon.frame_words - korean.lexicon.question_words  # what the lead adds
     if restatement_words and (asked_for is None or len(chosen) < asked_for) and len(said) <= restatement_words \
             and not (asked.slot and holds[best]) and not (asked.slot in NUMERIC and any(t[0].isdigit() for t in said)):
         # a lead that says the question back ("구청은 민원 불편을 줄이는 제도를 새로 도입했다." for "구청이
         # 민원 불편을 줄이려고 도입한 제도는?") is no answer by itself: what it announces stands beside it
         # in the article, so that sentence joins whatever the ranker gives it, past the default limit
-        beside = [i for i in range(len(evidence)) if i not in chosen and _adjacent(evidence[i], evidence[best])
-                  and not (asked.slot in NUMERIC and not holds[i])]
-        if beside:
-            chosen.append(max(beside, key=lambda i: evidence[i].score))
+        beside_lead(0.0)
     if multi:
         # a question in several parts names each part ("SKT와 LGU+ … 각각"): a name no chosen sentence
         # mentions gets the best sentence that does
