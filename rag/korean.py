@@ -351,8 +351,8 @@ _CLOSERS = {"》": "《", "〉": "〈", "」": "「", "』": "『", "”": "“"
 def _quote_cuts(line: str, spans: list[tuple[int, int]], attached: Collection[int]) -> list[tuple[int, int]]:
     """Sentence spans without a cut between a closing quote or bracket and the word written against it.
 
-    Kiwi takes the end of a quoted title for the end of a sentence ("…를 강조하였다. 《금·은》" | "에는 새로운
-    기술도 …"): a sentence does not begin with a particle, an ending or a copula written against a closing
+    Kiwi takes the end of a quoted title for the end of a sentence ("…신제품을 공개했다. 《스마트 공장》" | "에는
+    새로운 기능도 …"): a sentence does not begin with a particle, an ending or a copula written against a closing
     mark. The quoted words go with what follows them: the cut moves back to the last sentence end before
     the quote opens, else the two spans are one."""
     out: list[tuple[int, int]] = []
