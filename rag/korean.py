@@ -320,7 +320,7 @@ def _number_terms(form: str) -> list[str]:
     return [part for part in form.split(",") if part]
 
 
-def _tile(line: str, cuts: list[tuple[int, int]], attached: Collection[int] = ()) -> list[tuple[int, int]]:
+def _tile(line: str, cuts: list[tuple[int, int]], attached: Collection[int]) -> list[tuple[int, int]]:
     """Kiwi's sentence spans of one line, stretched so together they cover every non-space character.
 
     Kiwi occasionally leaves a symbol or closing quote between sentences; chunks and citations
@@ -362,10 +362,7 @@ def _quote_cuts(line: str, spans: list[tuple[int, int]], attached: Collection[in
             opener = line.rfind(_CLOSERS[line[a - 1]], pa, pb - 1)
             ends = list(_SENTENCE_END.finditer(line, pa, opener)) if opener > pa else []
             if ends:
-                cut = ends[-1].end()
-                while line[cut - 1].isspace():
-                    cut -= 1
-                out[-1] = (pa, cut)
+                out[-1] = (pa, len(line[:ends[-1].end()].rstrip()))
                 out.append((ends[-1].end(), b))
             else:
                 out[-1] = (pa, b)
