@@ -74,7 +74,8 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
                                                                    second_share=pipe.settings.answer.second_share,
                                                                    slot_miss_factor=pipe.settings.answer.slot_miss_factor,
                                                                    neighbour_share=pipe.settings.answer.neighbour_share,
-                                                                   restatement_words=pipe.settings.answer.restatement_words)
+                                                                   restatement_words=pipe.settings.answer.restatement_words,
+                                                                   third_share=pipe.settings.answer.third_share)
     gold = set(question.gold)
     gold_texts = [a.text for a in (pipe.article(g) for g in question.gold) if a is not None]
     in_gold_text = any(holds(t, question.answers) for t in gold_texts)

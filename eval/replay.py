@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 from eval.metrics import answer_matches
 
-SETTINGS = ("slot_miss_factor", "second_share", "neighbour_share", "restatement_words")
+SETTINGS = ("slot_miss_factor", "second_share", "neighbour_share", "restatement_words", "third_share")
 
 
 def evidence_of(record: dict[str, Any]) -> list[Any]:

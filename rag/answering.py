@@ -162,7 +162,8 @@ class Answerer:
         draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
                                                    slot_miss_factor=budget.slot_miss_factor,
                                                    neighbour_share=budget.neighbour_share,
-                                                   restatement_words=budget.restatement_words)
+                                                   restatement_words=budget.restatement_words,
+                                                   third_share=budget.third_share)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()

@@ -188,6 +188,13 @@ class AnswerSettings:
     # on the calibration halves (eval.replay): the largest value each of whose steps gains at least as much
     # containment per added character as the neighbour rule above does (bench/results/restatement_2026-12-03.md)
     restatement_words: int = 2
+    # an extractive answer already of two sentences (one in several parts: three) takes the sentence next to
+    # its lead in the article as well when the ranker gives that sentence at least this share of the lead's
+    # probability: it can hardly tell the two apart, and they read as one passage (0: never; off with the
+    # neighbour rule). Chosen on the calibration halves (eval.replay) by the restatement rule's bar: from 1
+    # down in steps of 0.1, each step taken while it gains at least as much containment per added character
+    # as the neighbour rule does (bench/results/third_sentence_2026-12-03.md)
+    third_share: float = 0.9
     # an LLM claim whose new value (or, when no kind is asked, whose new words) the extractive draft
     # does not hold is dropped: the model took another sentence's value (rag/agreement.py; false: the
     # verified claim alone decides). On at 40-question samples it won KorQuAD and lost KLUE (report halves:
@@ -230,6 +237,9 @@ class AnswerSettings:
         if not 0.0 <= self.neighbour_share <= 1.0:
             raise SettingsError(f"setting answer.neighbour_share: a share of the lead sentence's probability "
                                 f"between 0 and 1, not {self.neighbour_share}")
+        if not 0.0 <= self.third_share <= 1.0:
+            raise SettingsError(f"setting answer.third_share: a share of the lead sentence's probability "
+                                f"between 0 and 1, not {self.third_share}")
         if self.restatement_words < 0:
             raise SettingsError(f"setting answer.restatement_words: a number of words, 0 or more, "
                                 f"not {self.restatement_words}")

@@ -21,7 +21,8 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
                       second_share: float = AnswerSettings.second_share,
                       slot_miss_factor: float = AnswerSettings.slot_miss_factor,
                       neighbour_share: float = AnswerSettings.neighbour_share,
-                      restatement_words: int = AnswerSettings.restatement_words) -> tuple[str, tuple[Citation, ...]]:
+                      restatement_words: int = AnswerSettings.restatement_words,
+                      third_share: float = AnswerSettings.third_share) -> tuple[str, tuple[Citation, ...]]:
     """The best supporting sentences, each cited: instant, and the fallback for every failure.
 
     A second sentence joins when the ranker gives it at least `second_share` of the first one's
@@ -29,7 +30,9 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     holding none counts `slot_miss_factor` of its probability in choosing the lead (setting
     answer.slot_miss_factor) — for a number, a date or a year only if it holds a figure in digits. A lead
     that says the question back, adding at most `restatement_words` words to it (setting
-    answer.restatement_words; 0: never), is completed by the sentence beside it."""
+    answer.restatement_words; 0: never), is completed by the sentence beside it. With two sentences already
+    chosen, the lead's neighbour joins as a third when the ranker gives it at least `third_share` of the
+    lead's probability (setting answer.third_share; 0: never)."""
     if not evidence:
         return "", ()
     multi = asks_several(question, korean.lexicon)
@@ -86,6 +89,10 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
         # the sentence that names it; the figure in the sentence after the one that restates the
         # question): a sentence next to the lead in its article joins at a lower bar than any other
         beside_lead(neighbour_share * evidence[best].score)
+    elif asked_for is None and neighbour_share * third_share * evidence[best].score > 0:
+        # the answer is full, and the ranker can hardly tell the lead's neighbour from the lead: the two
+        # read as one passage, and the answer is as likely in either, so the neighbour joins as well
+        beside_lead(third_share * evidence[best].score)
     said = terms[best] - known - korean.lexicon.frame_words - korean.lexicon.question_words  # what the lead adds
     if restatement_words and (asked_for is None or len(chosen) < asked_for) and len(said) <= restatement_words \
             and not (asked.slot and holds[best]) and not (asked.slot in NUMERIC and any(t[0].isdigit() for t in said)):

@@ -54,6 +54,13 @@ def test_the_second_sentence_share_is_a_share() -> None:
         load_settings(None, env={"RAG_ANSWER__SECOND_SHARE": "1.5"})
 
 
+def test_the_third_sentence_share_is_a_share() -> None:
+    assert load_settings(None, env={}).answer.third_share == 0.9
+    assert load_settings(None, env={"RAG_ANSWER__THIRD_SHARE": "0"}).answer.third_share == 0.0
+    with pytest.raises(SettingsError, match="answer.third_share"):
+        load_settings(None, env={"RAG_ANSWER__THIRD_SHARE": "-0.1"})
+
+
 def test_the_agreement_checks_bar_is_a_probability() -> None:
     assert load_settings(None, env={}).answer.llm_agreement_min_probability == 0.2
     env = {"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "0.4"}

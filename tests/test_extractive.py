@@ -70,6 +70,33 @@ def test_the_sentence_next_to_the_lead_joins_at_a_lower_bar(korean: KoreanText) 
     assert len(citations) == 1
 
 
+def test_a_full_answer_takes_the_leads_neighbour_when_the_ranker_can_hardly_tell_it_from_the_lead(
+        korean: KoreanText) -> None:
+    from rag.config import AnswerSettings
+    from rag.types import Evidence
+
+    question = "새 물류센터는 어떤 설비를 갖췄나?"
+    lead = "새 물류센터는 올해 문을 열었다."
+    beside = "이곳에는 자동 분류 로봇 200대가 들어갔다."  # the answer, right after the lead
+    far = "물류센터 설비 투자는 계속된다."  # further on in the article: the second sentence
+
+    def pool(share: float) -> list[Evidence]:
+        after = len(lead) + 1
+        return [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
+                Evidence(2, "a.txt", far, 200, 200 + len(far), score=0.59),
+                Evidence(3, "a.txt", beside, after, after + len(beside), score=share * 0.6)]
+
+    assert AnswerSettings.third_share > 0
+    text, citations = extractive_answer(question, pool(0.95), korean, third_share=AnswerSettings.third_share)
+    assert "분류 로봇" in text and len(citations) == 3
+    assert text.index("올해") < text.index("분류 로봇") < text.index("계속된다")  # in article order
+    for kept in (extractive_answer(question, pool(0.95), korean, third_share=0.0),  # rule off
+                 extractive_answer(question, pool(0.95), korean, neighbour_share=0.0),  # off with the neighbour rule
+                 extractive_answer(question, pool(0.6), korean),  # the ranker tells them apart
+                 extractive_answer(question, pool(0.95), korean, max_sentences=2)):  # a caller's own limit
+        assert "분류 로봇" not in kept[0] and len(kept[1]) == 2
+
+
 def test_a_lead_that_says_the_question_back_is_completed_by_the_sentence_beside_it(korean: KoreanText) -> None:
     from rag.config import AnswerSettings
     from rag.types import Evidence
