@@ -21,6 +21,8 @@ def asked(korean: KoreanText, question: str) -> Asked:
     ("몇 년에 설립되었나?", "year"),                         # the counter after 몇 decides
     ("몇 명이 참석했나?", "count"),
     ("협력사 공장의 갯수는?", "count"),                      # the common spelling of 개수 (lexicon data)
+    ("협약에 참여한 협력사 수는?", "count"),                   # 수 (a number of …) as a word of its own
+    ("협약에 참여한 협력사의 선수는?", ""),                     # …not the 수 inside another noun (선수)
     ("새 물류센터의 면적은?", "amount"),                      # a measure's head noun asks for an amount
     ("박람회는 며칠에 개막하나?", "date"),                    # a day, or a number of days: both "N일"
     ("박람회는 며칠 동안 열리나?", "date"),
