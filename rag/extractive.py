@@ -30,9 +30,9 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
     holding none counts `slot_miss_factor` of its probability in choosing the lead (setting
     answer.slot_miss_factor) — for a number, a date or a year only if it holds a figure in digits. A lead
     that says the question back, adding at most `restatement_words` words to it (setting
-    answer.restatement_words; 0: never), is completed by the sentence beside it. With two sentences already
-    chosen, the lead's neighbour joins as a third when the ranker gives it at least `third_share` of the
-    lead's probability (setting answer.third_share; 0: never)."""
+    answer.restatement_words; 0: never), is completed by the sentence beside it. An answer already full (two
+    sentences; three for a question in several parts) takes the lead's neighbour as well when the ranker
+    gives it at least `third_share` of the lead's probability (setting answer.third_share; 0: never)."""
     if not evidence:
         return "", ()
     multi = asks_several(question, korean.lexicon)
