@@ -133,6 +133,14 @@ class Answerer:
         # the articles are Korean: a question in another language is searched and checked in both
         searched = self._in_korean(standalone, generator)
         hits, evidence, grounding = self.gather(standalone, k, searched, filters)
+        if not grounding.answerable and searched != standalone and self.settings.answer.foreign_as_written:
+            # the small model's translation garbles names and words ("commercial 5G" -> "전자전기 서비스"):
+            # where its Korean form finds no answer, the question is judged as written, the route without
+            # an LLM (multilingual search, the glossary's names), which refuses a name no passage knows
+            found = self.gather(standalone, k, standalone, filters)
+            if found[2].answerable:
+                searched = standalone
+                hits, evidence, grounding = found
         if not grounding.answerable and history and not grounding.missing:
             # Korean drops the subject the conversation established: try again with it. Not when the
             # question names something no passage mentions ("그럼 삼성전기의 펀드 규모는?" after LG이노텍):

@@ -219,6 +219,10 @@ class AnswerSettings:
     # once more, each alone, in Hangul (prompts/transliterate.txt): the passages write them in Hangul, and
     # the check on the Korean form refuses a name no passage mentions (bench/results/english_route_2026-12-03.md)
     transliterate_names: bool = False
+    # a translated question whose Korean form the passages cannot answer is judged as written, as without an
+    # LLM (multilingual search and the glossary's names; a name no passage or glossary entry knows is still
+    # refused): the 1.5B model's translations drop and garble words (bench/results/english_as_written_2026-12-03.md)
+    foreign_as_written: bool = True
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page

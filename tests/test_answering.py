@@ -365,6 +365,22 @@ def test_an_english_question_about_an_organization_the_corpus_never_mentions_is_
     assert answerer.ask(question).refused
 
 
+@pytest.mark.parametrize("on", [True, False])
+def test_a_question_its_garbled_translation_cannot_answer_is_judged_as_written(korean: KoreanText, on: bool) -> None:
+    # the small model writes the company's name as no passage does: the Korean form finds it nowhere,
+    # the question as written finds it through the glossary (LG Innotek -> LG이노텍), as without an LLM
+    question = "How large is LG Innotek's shared growth fund?"
+    generator = Translating({question: "엘지이노텍의 공유 성장 기금은 얼마나 큰가요?"}, "1,030억",
+                            "LG Innotek runs a shared growth fund of 1,030억 원 [{n}].")
+    settings = load_settings(None, env={"RAG_ANSWER__FOREIGN_AS_WRITTEN": str(on).lower()})
+    answer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator).ask(question, mode="llm")
+    if on:
+        assert not answer.refused and "1,030억" in answer.text
+        assert answer.searched_question == question
+    else:
+        assert answer.refused and answer.searched_question == "엘지이노텍의 공유 성장 기금은 얼마나 큰가요?"
+
+
 class LeavingNamesInLatin(Translating):
     """Translates but keeps the company's name as written (as the 1.5B model does), and writes a name in
     Hangul when asked for it alone."""
