@@ -537,3 +537,27 @@ def test_a_parts_other_spellings_are_no_parts_but_still_name_it(tmp_path) -> Non
                      ("한빛랩스는 하반기에 30명을 더 뽑는다.", 0.2, "", "Nuri는 창립 10주년을 맞았다. "),
                      ("Nuri는 공장을 늘린다.", 0.15, "", ""), ("이 회사는 90명을 뽑았다.", 0.1, "Nuri 채용 소식", ""))
     assert [c.n for c in extractive_answer(question, pool, korean)[1]] == [1, 4]
+
+
+def test_a_lead_saying_back_a_question_that_asks_a_value_is_completed_beside_it_within_a_callers_limit(korean: KoreanText) -> None:
+    from rag.types import Evidence
+
+    # a question asking a count: the lead says it back (its only figure is the question's own year) and
+    # the count stands in the next sentence, which the ranker all but rules out
+    question = "2018년 파트너스 데이에 참석한 사람은 몇 명인가?"
+    lead = "2018년 파트너스 데이에는 많은 사람이 참석했다."
+    telling = "참석자는 모두 300여명이었다."
+    pool = [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
+            Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
+    assert "300여명" in extractive_answer(question, pool, korean, restatement_words=2)[0]
+    assert "300여명" not in extractive_answer(question, pool, korean, restatement_words=0)[0]
+    # a caller's limit that leaves room lets the rule complete the lead; one that does not, holds
+    assert "300여명" in extractive_answer(question, pool, korean, max_sentences=2, restatement_words=2)[0]
+    assert "300여명" not in extractive_answer(question, pool, korean, max_sentences=1, restatement_words=2)[0]
+    # a figure the lead adds blocks the rule only for a question asking a number: for a name it is no answer
+    question = "주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?"
+    lead = "그래서 구청은 3월 주민들의 민원 불편을 줄이는 제도를 새로 도입했다."
+    telling = "구청이 주말에도 문을 여는 '찾아가는 민원실'이 그것이다."
+    pool = [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
+            Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
+    assert "찾아가는 민원실" in extractive_answer(question, pool, korean, restatement_words=3)[0]
