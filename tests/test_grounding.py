@@ -316,3 +316,10 @@ def test_a_name_written_without_the_passages_spaces_is_in_the_passage(korean: Ko
     assert grounding_signals("조지콜먼의 쇼에서 유래한 말은?", found, ev, korean)[1] == []
     # a name the passage does not hold, spaced or not, is still missing
     assert grounding_signals("조지해리슨의 쇼에서 유래한 말은?", found, ev, korean)[1]
+    # a shorter name is not read across the passage's spaces ("A B" holds no "AB"), and is found inside a
+    # longer word as written ("KX" of "KX380NG")
+    two = "이 제품은 A B 두 가지 모델로 나온다. 누리항공은 KX380NG 두 대를 들여왔다."
+    found = [Hit(Chunk("b#0", "b.txt", two, 0, len(two), title="제품 소식"), score=0.7)]
+    ev = [Evidence(1, "b.txt", two, 0, len(two), score=0.5)]
+    assert grounding_signals("AB 모델의 출시일은?", found, ev, korean)[1] == ["ab"]
+    assert grounding_signals("KX 기종을 들여온 항공사는?", found, ev, korean)[1] == []
