@@ -544,16 +544,16 @@ def test_a_lead_saying_back_a_question_that_asks_a_value_is_completed_beside_it_
 
     # a question asking a count: the lead says it back (its only figure is the question's own year) and
     # the count stands in the next sentence, which the ranker all but rules out
-    question = "2018년 파트너스 데이에 참석한 사람은 몇 명인가?"
-    lead = "2018년 파트너스 데이에는 많은 사람이 참석했다."
-    telling = "참석자는 모두 300여명이었다."
+    question = "2021년 누리 축제에 온 사람은 몇 명인가?"
+    lead = "2021년 누리 축제에는 많은 사람이 왔다."
+    telling = "방문객은 모두 5000여명이었다."
     pool = [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
             Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
-    assert "300여명" in extractive_answer(question, pool, korean, restatement_words=2)[0]
-    assert "300여명" not in extractive_answer(question, pool, korean, restatement_words=0)[0]
+    assert "5000여명" in extractive_answer(question, pool, korean, restatement_words=2)[0]
+    assert "5000여명" not in extractive_answer(question, pool, korean, restatement_words=0)[0]
     # a caller's limit that leaves room lets the rule complete the lead; one that does not, holds
-    assert "300여명" in extractive_answer(question, pool, korean, max_sentences=2, restatement_words=2)[0]
-    assert "300여명" not in extractive_answer(question, pool, korean, max_sentences=1, restatement_words=2)[0]
+    assert "5000여명" in extractive_answer(question, pool, korean, max_sentences=2, restatement_words=2)[0]
+    assert "5000여명" not in extractive_answer(question, pool, korean, max_sentences=1, restatement_words=2)[0]
     # a figure the lead adds blocks the rule only for a question asking a number: for a name it is no answer
     question = "주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?"
     lead = "그래서 구청은 3월 주민들의 민원 불편을 줄이는 제도를 새로 도입했다."
