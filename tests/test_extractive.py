@@ -542,22 +542,21 @@ def test_a_parts_other_spellings_are_no_parts_but_still_name_it(tmp_path) -> Non
 def test_a_lead_saying_back_a_question_that_asks_a_value_is_completed_beside_it_within_a_callers_limit(korean: KoreanText) -> None:
     from rag.types import Evidence
 
+    def pool(lead: str, telling: str) -> list[Evidence]:  # the lead, and beside it a sentence the ranker all but rules out
+        return [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
+                Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
+
     # a question asking a count: the lead says it back (its only figure is the question's own year) and
-    # the count stands in the next sentence, which the ranker all but rules out
+    # the count stands in the next sentence
     question = "2021년 누리 축제에 온 사람은 몇 명인가?"
-    lead = "2021년 누리 축제에는 많은 사람이 왔다."
-    telling = "방문객은 모두 5000여명이었다."
-    pool = [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
-            Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
-    assert "5000여명" in extractive_answer(question, pool, korean, restatement_words=2)[0]
-    assert "5000여명" not in extractive_answer(question, pool, korean, restatement_words=0)[0]
+    count = pool("2021년 누리 축제에는 많은 사람이 왔다.", "방문객은 모두 5000여명이었다.")
+    assert "5000여명" in extractive_answer(question, count, korean, restatement_words=2)[0]
+    assert "5000여명" not in extractive_answer(question, count, korean, restatement_words=0)[0]
     # a caller's limit that leaves room lets the rule complete the lead; one that does not, holds
-    assert "5000여명" in extractive_answer(question, pool, korean, max_sentences=2, restatement_words=2)[0]
-    assert "5000여명" not in extractive_answer(question, pool, korean, max_sentences=1, restatement_words=2)[0]
+    assert "5000여명" in extractive_answer(question, count, korean, max_sentences=2, restatement_words=2)[0]
+    assert "5000여명" not in extractive_answer(question, count, korean, max_sentences=1, restatement_words=2)[0]
     # a figure the lead adds blocks the rule only for a question asking a number: for a name it is no answer
-    question = "주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?"
-    lead = "그래서 구청은 3월 주민들의 민원 불편을 줄이는 제도를 새로 도입했다."
-    telling = "구청이 주말에도 문을 여는 '찾아가는 민원실'이 그것이다."
-    pool = [Evidence(1, "a.txt", lead, 0, len(lead), score=0.6),
-            Evidence(2, "a.txt", telling, len(lead) + 1, len(lead) + 1 + len(telling), score=0.012)]
-    assert "찾아가는 민원실" in extractive_answer(question, pool, korean, restatement_words=3)[0]
+    named = pool("그래서 구청은 3월 주민들의 민원 불편을 줄이는 제도를 새로 도입했다.",
+                 "구청이 주말에도 문을 여는 '찾아가는 민원실'이 그것이다.")
+    assert "찾아가는 민원실" in extractive_answer("주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?", named, korean,
+                                           restatement_words=3)[0]
