@@ -9,10 +9,11 @@ forced to True and to False, and every operand of an `and`/`or` is dropped, one 
 A mutant is written over the module in this checkout (the original bytes are put back in a `finally`,
 and a backup under the temp folder restores a module a killed run left mutated), then the fast tests
 that import the module — or import a rag module that imports it — and execute the mutated line (a
-traced run of the unmodified module says which) run with `pytest -x`; a mutant no test executes is
-"uncovered". One Kiwi per user dictionary is shared among the tests of a run (speed only). A failing
-run kills the mutant; a passing one means no test notices the rule: it is dead code, an untested
-guard, or an untested rule. Results go to bench/results/rule_mutants_<date>.{json,md}, keyed by run
+traced run of the unmodified module says which) run with `pytest -x`; a mutant those pass is run once
+more against their whole files and the module's own test file (a line behind a cache runs only in
+the first test that reaches it). A mutant no test executes is "uncovered". One Kiwi per user
+dictionary is shared among the tests of a run (speed only). A failing run kills the mutant; a
+passing one means no test notices the rule: it is dead code, an untested guard, or an untested rule. Results go to bench/results/rule_mutants_<date>.{json,md}, keyed by run
 label and module; a module already done for the label with the same source and tests is skipped, so
 an interrupted run restarts where it stopped. The markdown's "## Triage" section is kept as written.
 """
@@ -270,6 +271,14 @@ def covering(trace: dict[str, list[int]], lines: set[int], tests: list[str]) -> 
     return [nodeid for nodeid, executed in trace.items() if not nodeid.startswith("<") and lines & set(executed)]
 
 
+def confirming(chosen: list[str], tests: list[str], module: str) -> list[str]:
+    """The whole files of the `chosen` tests plus the module's own test file (tests/test_<name>.py), when
+    it imports the module: a mutant that passes the tests executing its line is run against these."""
+    own = f"tests/test_{Path(module).stem}.py"
+    files = [t for t in tests if t == own] + [n.split("::", 1)[0] for n in chosen]
+    return list(dict.fromkeys(files))
+
+
 def restore_left_backups() -> None:
     """Put back a module that an earlier, killed run left mutated."""
     for backup in BACKUPS.rglob("*.py") if BACKUPS.exists() else []:
@@ -317,6 +326,13 @@ def mutate_module(module: str, tests: list[str], timeout_factor: float, limit: i
                     path.write_text(text, encoding="utf-8")
                     try:
                         status, seconds = run_tests(chosen, timeout)
+                        wider = confirming(chosen, tests, module)
+                        if status == "passed" and wider != chosen:
+                            # a line behind a cache ("compiled once per lexicon") runs only in the first
+                            # test that reaches it: a survivor faces those tests' files and the module's own
+                            status, more = run_tests(wider, timeout)
+                            seconds += more
+                            chosen = wider
                     finally:
                         path.write_bytes(original)
                     status = {"failed": "killed", "passed": "survived"}.get(status, status)

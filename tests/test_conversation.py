@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import previous_topic, rewrite_followup, with_carried_names
+from rag.conversation import is_followup, previous_topic, rewrite_followup, with_carried_names
 from rag.korean import KoreanText
 from rag.types import Turn
+from rag.vocabulary import Lexicon
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +64,66 @@ def test_an_english_follow_up_picks_an_item_only_by_the_one_phrase(korean: Korea
     assert rewrite_followup("Who developed the second one?", AWARDS, korean) == "Who developed 현대자동차?"
     # "first" alone names a quarter, a time, a half: not the list's first item
     assert "삼성전자" not in rewrite_followup("What happened in the first quarter?", AWARDS, korean)
+
+
+FUND = [Turn("user", "KT의 2023년 상생펀드 규모는?"), Turn("assistant", "1000억원입니다 [1].")]
+
+
+def test_only_a_conversation_under_way_has_follow_ups(korean: KoreanText) -> None:
+    assert not is_followup("그 회사의 매출은?", [], korean)
+    assert is_followup("그 회사의 매출은?", FUND, korean)
+
+
+def test_a_reference_with_a_name_beside_it_still_refers_back(korean: KoreanText) -> None:
+    # a number is no subject: the determiner + noun written together, and a bare pronoun, still point back
+    assert is_followup("해당기업의 2023년 매출은?", FUND, korean)
+    assert is_followup("거기서 2023년에 열린 행사는?", FUND, korean)
+    # a one-character term (the "3" of "3월") names nothing
+    assert is_followup("그럼 3월에는?", FUND, korean)
+    # an English pronoun counts as a whole word only ("it" inside "title" is none)
+    assert not is_followup("What is the title of the report?", [Turn("user", "KT fund?"), Turn("assistant", "…")],
+                           korean)
+
+
+def test_carried_names_come_from_the_latest_question_that_names_something(korean: KoreanText) -> None:
+    history = [Turn("user", "KT의 상생펀드 규모는?"), Turn("assistant", "1000억원"),
+               Turn("user", "그럼 올해는?"), Turn("assistant", "모릅니다")]
+    assert rewrite_followup("그 회사의 매출은?", history, korean) == "KT의 매출은?"
+    # a name the question already has is not carried again
+    assert rewrite_followup("그 회사의 2023년 매출은?", FUND, korean) == "KT의 2023년 매출은?"
+    # a bare pronoun is kept, the names go in front
+    assert rewrite_followup("그들은 얼마를 냈어?", FUND, korean) == "KT 2023년 그들은 얼마를 냈어?"
+
+
+def test_carried_names_are_written_once_and_whole(korean: KoreanText) -> None:
+    assert with_carried_names("매출은?", [Turn("user", "KT의 펀드와 KT의 교육 지원은?")], korean) == "KT 매출은?"
+    # a two-character name keeps its last syllable though it looks like a particle ("기아" is not "기" + "아")
+    assert with_carried_names("매출은?", [Turn("user", "기아 협력사 수는?")], korean) == "기아 매출은?"
+    # "3월" is no name to carry
+    assert with_carried_names("매출은?", [Turn("user", "KT가 3월에 발표한 펀드는?")], korean) == "KT 매출은?"
+
+
+def test_a_place_pronoun_without_a_topic_to_stand_for_is_left(korean: KoreanText) -> None:
+    unnamed = [Turn("user", "행사는 언제 열렸어?"), Turn("assistant", "3일입니다.")]
+    assert rewrite_followup("거기 참석한 사람은?", unnamed, korean) == "거기 참석한 사람은?"
+    assert previous_topic([Turn("user", "3월 행사는 어디서 열렸어?")], korean) == ""
+    # a topic longer than 40 characters is a clause, not a name to put in place of "거기"
+    long = "LG전자 협력회와 삼성전자 협력사 협의회 공동 주최 2023년 상생협력 기술 교류 워크숍은 어디서 열렸어?"
+    assert previous_topic([Turn("user", long)], korean) == ""
+
+
+def test_an_ordinal_reads_the_last_answer_and_its_named_items_only(korean: KoreanText) -> None:
+    # a closing sentence that names nothing is no item; a user turn after the answer does not hide it
+    closing = [AWARDS[0], Turn("assistant", AWARDS[1].content + " 모두 올해 처음 출품됐습니다.")]
+    assert rewrite_followup("마지막 제품의 가격은?", closing, korean) == "네이버 제품의 가격은?"
+    assert rewrite_followup("두 번째 제품은?", AWARDS + [Turn("user", "고마워")], korean) == "현대자동차 제품은?"
+    # an answer naming one thing is no list, not even for "첫 번째"
+    single = [Turn("user", "올해 혁신상은 누가 받았어?"), Turn("assistant", "삼성전자가 받았습니다.")]
+    assert rewrite_followup("첫 번째 수상자는?", single, korean) == "첫 번째 수상자는?"
+
+
+def test_a_lexicon_without_reference_words_only_puts_names_in_front() -> None:
+    # a user's own lexicon folder may hold no references.tsv: no pattern may then match the empty string
+    korean = KoreanText(lexicon=Lexicon(fingerprint="test-no-references"))
+    history = [Turn("user", "LG이노텍의 등급은?"), Turn("assistant", "최우수입니다.")]
+    assert rewrite_followup("매출은?", history, korean) == "LG이노텍 매출은?"
