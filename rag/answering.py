@@ -68,7 +68,7 @@ class Answerer:
         self._retrieve = retrieve
         self._article = article
         self._generator_factory = generator
-        self.prompts = prompts or Prompts.load()
+        self.prompts = prompts or Prompts.load(settings.answer.prompts)
 
     # --- public --------------------------------------------------------------------------------
 

@@ -223,6 +223,9 @@ class AnswerSettings:
     # LLM (multilingual search and the glossary's names; a name no passage or glossary entry knows is still
     # refused): the 1.5B model's translations drop and garble words (bench/results/english_as_written_2026-12-03.md)
     foreign_as_written: bool = True
+    # folders of prompt files (system, answer, condense, refusal, translate, transliterate), a later folder's
+    # file replacing an earlier one's of the same name: a corpus's own system.txt names its subject (README "Answers")
+    prompts: tuple[Path, ...] = (Path("prompts"),)
     history_turns: int = 4
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page

@@ -48,13 +48,21 @@ class Prompts:
     transliterate: str = ""
 
     @classmethod
-    def load(cls, directory: Path = PROMPTS_DIR) -> "Prompts":
-        """Read the prompt files; the refusal text is filled into the system prompt."""
-        try:
-            raw = {name: (directory / f"{name}.txt").read_text(encoding="utf-8") for name in
-                   ("system", "answer", "condense", "refusal", "translate", "transliterate")}
-        except FileNotFoundError as exc:
-            raise PromptError(f"prompt file missing: {exc.filename}") from exc
+    def load(cls, folders: Path | Sequence[Path] = (PROMPTS_DIR,)) -> "Prompts":
+        """Read the prompt files; the refusal text is filled into the system prompt.
+
+        With several folders (setting `generation.prompts`), a file in a later folder replaces the
+        earlier folders' file of the same name: a corpus's own folder may hold only its system.txt."""
+        folders = [folders] if isinstance(folders, Path) else list(folders)
+        raw = {}
+        for name in ("system", "answer", "condense", "refusal", "translate", "transliterate"):
+            found = [folder / f"{name}.txt" for folder in folders if (folder / f"{name}.txt").is_file()]
+            if not found:
+                raise PromptError(f"prompt file missing: {name}.txt in none of {', '.join(map(str, folders)) or '(no folder)'}")
+            try:
+                raw[name] = found[-1].read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PromptError(f"prompt file {found[-1]} cannot be read: {exc}") from exc
         refusal = raw["refusal"].strip()
         return cls(
             system=render_prompt(raw["system"], refusal=refusal).strip(),

@@ -571,3 +571,13 @@ def test_a_title_note_the_model_copies_from_its_evidence_is_not_part_of_the_answ
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert answer.mode == "llm" and "1,030억" in answer.text
     assert "기사:" not in answer.text and "고객경험" not in answer.text
+
+
+def test_the_prompt_folders_setting_reaches_the_model(korean: KoreanText, tmp_path) -> None:
+    (tmp_path / "system.txt").write_text("당신은 의료 기사에 답하는 도우미입니다. 답이 없으면: {refusal}", encoding="utf-8")
+    settings = load_settings(None, env={"RAG_ANSWER__PROMPTS": f"prompts,{tmp_path}"})
+    assert settings.answer.prompts[-1] == tmp_path.resolve()
+    generator = Scripted("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{fund}].")
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator)
+    answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert generator.prompts and generator.prompts[0][0]["content"].startswith("당신은 의료 기사에 답하는 도우미입니다.")

@@ -1,3 +1,5 @@
+import tomllib
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,11 @@ def test_bad_values_name_the_key(tmp_path):
 
 def test_example_file_lists_every_setting_with_its_default():
     assert load_settings(PROJECT_ROOT / "rag.example.toml", env={}) == load_settings(None, env={})
+    written = tomllib.loads((PROJECT_ROOT / "rag.example.toml").read_text(encoding="utf-8"))
+    settings = load_settings(None, env={})
+    unlisted = [f"{section.name}.{f.name}" for section in fields(settings)
+                for f in fields(getattr(settings, section.name)) if f.name not in written.get(section.name, {})]
+    assert not unlisted, f"rag.example.toml does not list {', '.join(unlisted)}"
 
 
 def test_with_store_resolves_against_the_working_directory(tmp_path, monkeypatch):

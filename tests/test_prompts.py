@@ -48,3 +48,15 @@ def test_a_broken_prompt_folder_is_reported(tmp_path) -> None:
         (tmp_path / f"{name}.txt").write_text("x", encoding="utf-8")
     with pytest.raises(PromptError, match="oops"):
         Prompts.load(tmp_path)
+
+
+def test_a_corpus_folder_replaces_only_the_prompt_files_it_holds(tmp_path) -> None:
+    (tmp_path / "system.txt").write_text("당신은 의료 기사에 답하는 도우미입니다. 답이 없으면: {refusal}", encoding="utf-8")
+    packaged = Prompts.load()
+    prompts = Prompts.load([PROMPTS_DIR, tmp_path])
+    assert prompts.system == f"당신은 의료 기사에 답하는 도우미입니다. 답이 없으면: {packaged.refusal}"
+    assert (prompts.answer, prompts.condense, prompts.refusal) == (packaged.answer, packaged.condense, packaged.refusal)
+    # the order decides: the packaged folder last puts its own system prompt back
+    assert Prompts.load([tmp_path, PROMPTS_DIR]).system == packaged.system
+    with pytest.raises(PromptError, match="answer.txt"):
+        Prompts.load(tmp_path)  # a folder alone must hold every file
