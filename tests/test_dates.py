@@ -20,3 +20,18 @@ def test_a_date_assembled_from_two_sentences_is_rejected():
     assert dates_supported("새 제도는 12월 1일부터 시행된다", sentences)
     assert dates_supported("2013년 12월 1일부터 시행", ["2013년 개편안에 따라 12월 1일부터 시행된다."])
     assert dates_supported("2024년 11월 28일 발표", ["발표일 2024.11.28"])
+
+
+def test_only_a_real_month_and_day_are_a_date():
+    assert dates_in("연말정산은 13월의 월급이라 불린다") == []  # a figure of speech, not a month
+    assert dates_in("12월 32일") == []
+    assert dates_in("12월 31일") == [Date(None, 12, 31)]
+
+
+def test_a_date_is_stated_only_with_its_own_month_day_and_year():
+    assert not dates_supported("12월 1일부터 시행", ["1월 1일부터 시행된다."])  # the month differs
+    assert not dates_supported("12월 5일 발표", ["12월 1일 발표했다."])  # the day differs
+    assert dates_supported("12월에 시행", ["12월 1일부터 시행된다."])  # a claim without a day takes any day of it
+    assert dates_supported("12월 1일부터 시행", ["2013년 12월 1일부터 시행된다."])  # nor a year: any year
+    # a year elsewhere in the sentence stands for a date written without one, not for one with another year
+    assert not dates_supported("2013년 12월 1일 시행", ["2013년 개정안은 2014년 12월 1일부터 시행된다."])
