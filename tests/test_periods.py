@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from rag.config import SettingsError, load_settings
-from rag.periods import find_period
+from rag.periods import Period, credit_period, find_period
 from rag.pipeline import build_pipeline
-from rag.types import Article
+from rag.types import Article, Chunk
 from tests.fakes import HashingEmbedder
 
 TODAY = date(2023, 6, 1)
@@ -26,6 +26,10 @@ TODAY = date(2023, 6, 1)
         ("2019년 이전 기술나눔", "0001-01-01", "2018-12-31"),
         ("2014년부터 2021년까지 투입한 금액은?", "2014-01-01", "2021-12-31"),
         ("2024년 하반기 협약", "2024-07-01", "2024-12-31"),
+        ("2024년 상반기 협약", "2024-01-01", "2024-06-30"),
+        ("2024년 2분기 실적", "2024-04-01", "2024-06-30"),
+        ("2021년까지 투입한 금액은?", "0001-01-01", "2021-12-31"),
+        ("이달 간담회", "2023-06-01", "2023-06-30"),
         ("2022년 5월 행사", "2022-05-01", "2022-05-31"),
         ("지난해 조기 지급한 대금은?", "2022-01-01", "2022-12-31"),
         ("작년과 올해 실적", "2022-01-01", "2023-12-31"),
@@ -100,3 +104,30 @@ def test_hit_scores_stay_the_evidence_strength(reports) -> None:
 def test_reference_date_must_be_a_date() -> None:
     with pytest.raises(SettingsError, match="reference_date"):
         load_settings(None, env={"RAG_RETRIEVAL__REFERENCE_DATE": "yesterday"})
+
+
+class _Index:
+    """A keyword index over fixed texts: a term is in a chunk when its text holds it."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        self.texts = texts
+
+    def query_terms(self, question: str) -> list[str]:
+        return question.split()
+
+    def weights(self, terms):
+        return {t: 1.0 for t in terms}
+
+    def score(self, terms, chunk_ids):
+        return {c: 1.0 for c in chunk_ids if all(t in self.texts.get(c, "") for t in terms)}
+
+
+def test_a_dated_chunk_is_credited_only_the_period_words_its_text_lacks() -> None:
+    texts = {"dated": "상생결제 실적", "says": "2021년 상생결제 실적", "other": "상생결제 실적"}
+    chunks = {cid: Chunk(chunk_id=cid, doc_id=cid, text=t, start=0, end=len(t), title=cid,
+                         date="2022-03-01" if cid == "other" else "2021-05-01") for cid, t in texts.items()}
+    period = Period("2021-01-01", "2021-12-31", "2021년")
+    coverage = {"dated": 0.5, "says": 0.8, "other": 0.5, "gone": 0.5}  # "gone": no longer in the store
+    credited = credit_period(coverage, chunks, ["2021년", "상생결제", "실적"], period, _Index(texts))
+    assert credited == {"dated": 0.5 + 1 / 3, "says": 0.8, "other": 0.5, "gone": 0.5}
+    assert not period.holds(None) and not period.holds("")
