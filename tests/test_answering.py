@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answering import Answerer
@@ -8,7 +10,7 @@ from rag.generation import GenerationError
 from rag.korean import KoreanText
 from rag.prompts import Prompts
 from rag.types import Article, Chunk, Hit, Turn
-from tests.fakes import ScriptedGenerator
+from tests.fakes import HashingEmbedder, ScriptedGenerator
 
 INNOTEK = Article(
     doc_id="001_innotek.txt",
@@ -581,3 +583,46 @@ def test_the_prompt_folders_setting_reaches_the_model(korean: KoreanText, tmp_pa
     answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator)
     answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert generator.prompts and generator.prompts[0][0]["content"].startswith("당신은 의료 기사에 답하는 도우미입니다.")
+
+
+class _RecordingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        self.passages: list[str] = []
+
+    def embed_passages(self, texts):
+        self.passages.extend(texts)
+        return super().embed_passages(texts)
+
+
+def test_an_embedder_given_re_ranks_the_evidence_by_e5_similarity(korean: KoreanText) -> None:
+    embedder = _RecordingEmbedder()
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, embedder=lambda: embedder)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert "1,030억" in answer.text
+    # the candidate sentences were embedded for the full ranker, the answer's among them
+    assert any("1,030억" in s for s in embedder.passages)
+
+
+def test_prompts_given_to_the_answerer_are_the_ones_the_model_sees(korean: KoreanText) -> None:
+    prompts = replace(Prompts.load(), system="맞춤 시스템 프롬프트")
+    generator = Scripted("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{fund}].")
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "local"})
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, lambda: generator, prompts=prompts)
+    answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert generator.prompts[0][0]["content"] == "맞춤 시스템 프롬프트"
+
+
+def test_the_callers_k_is_searched_and_no_history_setting_means_none(korean: KoreanText) -> None:
+    answerer, retrieve = make(korean, None, backend="extractive")
+    ks: list[int] = []
+    answerer._retrieve = lambda question, k, filters=None: ks.append(k) or retrieve(question, k)
+    answerer.ask("LG이노텍의 동반성장 펀드 규모는?", k=2)
+    answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert ks[0] == 2 and ks[-1] == answerer.settings.retrieval.k
+    history = [Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "최우수입니다.")]
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__HISTORY_TURNS": "0"})
+    forgetful = Answerer(settings, korean, retrieve, ARTICLES.get)
+    retrieve.questions.clear()
+    forgetful.ask("그 회사의 펀드 규모는?", history)
+    assert retrieve.questions and all("LG이노텍" not in q for q in retrieve.questions)
