@@ -497,6 +497,13 @@ def test_warm_up_primes_the_fixed_system_prompt(korean: KoreanText) -> None:
     answerer.warm_up()
     assert [m[0] for m in generator.primed] == [{"role": "system", "content": answerer.prompts.system}]
     assert generator.prompts == []  # primed instead of asked
+    # a backend that cannot keep a prefix aside is asked once, for one token; without a model nothing happens
+    plain = ScriptedGenerator("네")
+    answerer, _ = make(korean, plain)
+    answerer.warm_up()
+    assert len(plain.prompts) == 1 and plain.prompts[0][0] == {"role": "system", "content": answerer.prompts.system}
+    extractive, _ = make(korean, None, backend="extractive")
+    extractive.warm_up()
 
 
 TOURS = Article(
