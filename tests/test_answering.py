@@ -633,3 +633,23 @@ def test_the_callers_k_is_searched_and_no_history_setting_means_none(korean: Kor
     retrieve.questions.clear()
     forgetful.ask("그 회사의 펀드 규모는?", history)
     assert retrieve.questions and all("LG이노텍" not in q for q in retrieve.questions)
+
+
+def test_a_question_that_stands_alone_keeps_its_own_words_in_a_conversation(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    history = [Turn("user", "KT의 상생협력 펀드 규모는?"), Turn("assistant", "…")]
+    # answered as asked: the earlier subject is not put in front of a question that needs none
+    answered = answerer.ask("LG이노텍의 동반성장 펀드 규모는?", history)
+    assert answered.standalone_question == "LG이노텍의 동반성장 펀드 규모는?" and "1,030억" in answered.text
+    # unanswered with the earlier subject too: refused as the user asked it, not in a form they never wrote
+    refused = answerer.ask("KT 본사 건물의 층수는?", [Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "…")])
+    assert refused.refused and refused.standalone_question == refused.searched_question == "KT 본사 건물의 층수는?"
+
+
+def test_the_status_says_what_the_answerer_is_doing(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    alone = [e.text for e in answerer.stream("LG이노텍의 동반성장 펀드 규모는?") if e.kind == "status"]
+    assert alone == ["관련 기사를 찾는 중…"]
+    history = [Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "최우수입니다.")]
+    followed = [e.text for e in answerer.stream("그 회사의 펀드 규모는?", history) if e.kind == "status"]
+    assert followed == ["질문을 이해하는 중…", "관련 기사를 찾는 중…"]
