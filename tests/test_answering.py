@@ -653,3 +653,12 @@ def test_the_status_says_what_the_answerer_is_doing(korean: KoreanText) -> None:
     history = [Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "최우수입니다.")]
     followed = [e.text for e in answerer.stream("그 회사의 펀드 규모는?", history) if e.kind == "status"]
     assert followed == ["질문을 이해하는 중…", "관련 기사를 찾는 중…"]
+
+
+def test_a_refusal_names_the_mode_that_answered(korean: KoreanText) -> None:
+    with_model, _ = make(korean, ScriptedGenerator("쓰이지 않는 답"))
+    refused = with_model.ask("KT 본사 건물의 층수는?")
+    assert refused.refused and refused.mode == "llm"
+    without_model, _ = make(korean, None)  # LLM mode asked for, no model to load: the extractive route answered
+    refused = without_model.ask("KT 본사 건물의 층수는?")
+    assert refused.refused and refused.mode == "extractive"
