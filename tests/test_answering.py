@@ -662,3 +662,28 @@ def test_a_refusal_names_the_mode_that_answered(korean: KoreanText) -> None:
     without_model, _ = make(korean, None)  # LLM mode asked for, no model to load: the extractive route answered
     refused = without_model.ask("KT 본사 건물의 층수는?")
     assert refused.refused and refused.mode == "extractive"
+
+
+def test_the_models_refusal_gives_way_where_the_passages_surely_answer(korean: KoreanText) -> None:
+    answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")  # the refusal model's probability is near 1 here
+    assert not answer.refused and "1,030억" in answer.text and answer.mode == "extractive" and answer.notice
+
+
+def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: KoreanText) -> None:
+    generator = Scripted("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{fund}]. "
+                         "협력사 지원은 지난해보다 1.5배 늘었으며 올해도 이어질 것으로 보이고 그 규모도 더 커질 전망입니다 [{fund}].")
+    # pieces of four characters: the first sentence is checked and shown (at the "." of "1.5"), the second is cut
+    generator.fail_after = 16
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "llm" and "끊겼습니다" in answer.notice
+    assert answer.text.startswith("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다") and "협력사 지원" not in answer.text
+
+
+def test_a_callers_evidence_budget_is_the_one_trimmed_to(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    _, evidence, _ = answerer.gather("LG이노텍의 동반성장 펀드 규모는?", 5)
+    default = answerer.prompt_evidence("LG이노텍의 동반성장 펀드 규모는?", evidence, [])
+    tight = answerer.prompt_evidence("LG이노텍의 동반성장 펀드 규모는?", evidence, [], max_chars=60)
+    assert 1 <= len(tight) < len(default)
