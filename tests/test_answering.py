@@ -687,3 +687,23 @@ def test_a_callers_evidence_budget_is_the_one_trimmed_to(korean: KoreanText) -> 
     default = answerer.prompt_evidence("LG이노텍의 동반성장 펀드 규모는?", evidence, [])
     tight = answerer.prompt_evidence("LG이노텍의 동반성장 펀드 규모는?", evidence, [], max_chars=60)
     assert 1 <= len(tight) < len(default)
+
+
+def test_a_refusal_model_that_does_not_say_its_embedding_is_used_as_fitted(korean: KoreanText, tmp_path) -> None:
+    import json
+
+    from rag.ranker import FITTED_DIR
+    data = json.loads((FITTED_DIR / "refusal.json").read_text(encoding="utf-8"))
+    data["answerable"]["meta"].pop("embedding", None)
+    (tmp_path / "refusal.json").write_text(json.dumps(data), encoding="utf-8")
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive",
+                                        "RAG_ANSWER__REFUSAL_MODEL": str(tmp_path / "refusal.json")})
+    answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, embedder=lambda: _Named("test-hashing-bigram"))
+    assert answerer._answerability() is answerer._fitted_refusal and answerer._fitted_refusal.threshold > 0
+
+
+
+def test_gather_without_a_korean_form_searches_the_question_as_its_own(korean: KoreanText) -> None:
+    answerer, retrieve = make(korean, None, backend="extractive")
+    hits, evidence, grounding = answerer.gather("LG이노텍의 동반성장 펀드 규모는?", 5)
+    assert hits and evidence and grounding.answerable and retrieve.questions == ["LG이노텍의 동반성장 펀드 규모는?"]
