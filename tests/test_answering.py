@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answering import Answerer
+from rag.answering import Answerer, merge_hits
 from rag.config import load_settings
 from rag.generation import GenerationError
 from rag.korean import KoreanText
@@ -707,3 +707,38 @@ def test_gather_without_a_korean_form_searches_the_question_as_its_own(korean: K
     answerer, retrieve = make(korean, None, backend="extractive")
     hits, evidence, grounding = answerer.gather("LG이노텍의 동반성장 펀드 규모는?", 5)
     assert hits and evidence and grounding.answerable and retrieve.questions == ["LG이노텍의 동반성장 펀드 규모는?"]
+
+
+@pytest.mark.parametrize("translation", ["", "LG이노텍" * 80, "How large is the fund?"])
+def test_a_translation_empty_overlong_or_not_korean_is_not_used(korean: KoreanText, translation: str) -> None:
+    question = "How large is LG Innotek's shared growth fund?"
+    generator = Translating({question: translation}, "1,030억", "LG Innotek runs a fund of 1,030억 원 [{n}].")
+    answerer, retrieve = make(korean, generator)
+    answer = answerer.ask(question)
+    assert answer.searched_question == question and retrieve.questions[0] == question
+
+
+@pytest.mark.parametrize("condensed", ["", "가" * 301])
+def test_a_condensed_question_empty_or_overlong_is_not_used(korean: KoreanText, condensed: str) -> None:
+    generator = ScriptedGenerator(condensed, "")
+    answerer, _ = make(korean, generator)
+    history = [Turn("user", "상생 행사는 어디서 열렸어?"), Turn("assistant", "호텔에서 열렸습니다.")]
+    answer = answerer.ask("그 회사의 펀드 규모는?", history)
+    assert "[대화]" in generator.prompts[0][-1]["content"] and answer.standalone_question == "그 회사의 펀드 규모는?"
+
+
+def test_only_a_follow_up_the_rule_cannot_resolve_is_condensed_and_only_by_a_model(korean: KoreanText) -> None:
+    history = [Turn("user", "상생 행사는 어디서 열렸어?"), Turn("assistant", "호텔에서 열렸습니다.")]
+    extractive, _ = make(korean, None, backend="extractive")  # no model: the question stays as asked
+    assert extractive.ask("그 회사의 펀드 규모는?", history).standalone_question == "그 회사의 펀드 규모는?"
+    generator = ScriptedGenerator("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [1].")
+    answerer, _ = make(korean, generator)
+    answerer.ask("LG이노텍의 동반성장 펀드 규모는?", history)  # names what it asks: no condense prompt
+    assert not any("[대화]" in p[-1]["content"] for p in generator.prompts)
+
+
+def test_two_searches_keep_each_chunk_once_at_its_better_score() -> None:
+    chunk = Chunk(chunk_id="a#0", doc_id="a", text="가", start=0, end=1, title="a")
+    other = Chunk(chunk_id="b#0", doc_id="b", text="나", start=0, end=1, title="b")
+    merged = merge_hits([Hit(chunk, score=0.9), Hit(other, score=0.5)], [Hit(chunk, score=0.4)], 5)
+    assert [(h.chunk.chunk_id, h.score, h.rank) for h in merged] == [("a#0", 0.9, 1), ("b#0", 0.5, 2)]
