@@ -13,9 +13,10 @@ traced run of the unmodified module says which) run with `pytest -x`; a mutant t
 more against their whole files and the module's own test file (a line behind a cache runs only in
 the first test that reaches it). A mutant no test executes is "uncovered". One Kiwi per user
 dictionary is shared among the tests of a run (speed only). A failing run kills the mutant; a
-passing one means no test notices the rule: it is dead code, an untested guard, or an untested rule. Results go to bench/results/rule_mutants_<date>.{json,md}, keyed by run
-label and module; a module already done for the label with the same source and tests is skipped, so
-an interrupted run restarts where it stopped. The markdown's "## Triage" section is kept as written.
+passing one means no test notices the rule: it is dead code, an untested guard, or an untested rule.
+Results go to bench/results/rule_mutants_<date>.{json,md}, keyed by run label and module; a module
+already done for the label with the same source and tests is skipped, so an interrupted run restarts
+where it stopped. The markdown's "## Triage" section is kept as written.
 """
 
 from __future__ import annotations

@@ -51,14 +51,18 @@ class Prompts:
     def load(cls, folders: Path | Sequence[Path] = (PROMPTS_DIR,)) -> "Prompts":
         """Read the prompt files; the refusal text is filled into the system prompt.
 
-        With several folders (setting `generation.prompts`), a file in a later folder replaces the
+        With several folders (setting `answer.prompts`), a file in a later folder replaces the
         earlier folders' file of the same name: a corpus's own folder may hold only its system.txt."""
-        folders = [folders] if isinstance(folders, Path) else list(folders)
+        folders = [folders] if isinstance(folders, Path) else [Path(f).expanduser() for f in folders]
+        for folder in folders:
+            if not folder.is_dir():  # a mistyped folder would otherwise leave the packaged prompts in silence
+                raise PromptError(f"prompt folder not found: {folder}")
         raw = {}
         for name in ("system", "answer", "condense", "refusal", "translate", "transliterate"):
             found = [folder / f"{name}.txt" for folder in folders if (folder / f"{name}.txt").is_file()]
             if not found:
-                raise PromptError(f"prompt file missing: {name}.txt in none of {', '.join(map(str, folders)) or '(no folder)'}")
+                raise PromptError(f"prompt file missing: {name}.txt in none of "
+                                  f"{', '.join(map(str, folders)) or '(no folder)'}")
             try:
                 raw[name] = found[-1].read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:

@@ -60,3 +60,5 @@ def test_a_corpus_folder_replaces_only_the_prompt_files_it_holds(tmp_path) -> No
     assert Prompts.load([tmp_path, PROMPTS_DIR]).system == packaged.system
     with pytest.raises(PromptError, match="answer.txt"):
         Prompts.load(tmp_path)  # a folder alone must hold every file
+    with pytest.raises(PromptError, match="folder not found"):
+        Prompts.load([PROMPTS_DIR, tmp_path / "mistyped"])
