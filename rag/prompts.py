@@ -53,7 +53,7 @@ class Prompts:
 
         With several folders (setting `answer.prompts`), a file in a later folder replaces the
         earlier folders' file of the same name: a corpus's own folder may hold only its system.txt."""
-        folders = [folders] if isinstance(folders, Path) else [Path(f).expanduser() for f in folders]
+        folders = [Path(f).expanduser() for f in ([folders] if isinstance(folders, Path) else folders)]
         for folder in folders:
             if not folder.is_dir():  # a mistyped folder would otherwise leave the packaged prompts in silence
                 raise PromptError(f"prompt folder not found: {folder}")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -9,6 +10,7 @@ from rag.config import load_settings
 from rag.generation import GenerationError
 from rag.korean import KoreanText
 from rag.prompts import Prompts
+from rag.ranker import FITTED_DIR
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import HashingEmbedder, ScriptedGenerator
 
@@ -41,9 +43,11 @@ class FakeRetriever:
     def __init__(self, korean: KoreanText) -> None:
         self.korean = korean
         self.questions: list[str] = []
+        self.ks: list[int] = []
 
     def __call__(self, question: str, k: int) -> list[Hit]:
         self.questions.append(question)
+        self.ks.append(k)
         terms = set(self.korean.tokens(question))
         scored = []
         for article in ARTICLES.values():
@@ -601,7 +605,7 @@ class _RecordingEmbedder(HashingEmbedder):
         return super().embed_passages(texts)
 
 
-def test_an_embedder_given_re_ranks_the_evidence_by_e5_similarity(korean: KoreanText) -> None:
+def test_an_embedder_given_embeds_the_candidate_sentences_for_the_full_ranker(korean: KoreanText) -> None:
     embedder = _RecordingEmbedder()
     settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
     answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, embedder=lambda: embedder)
@@ -622,11 +626,9 @@ def test_prompts_given_to_the_answerer_are_the_ones_the_model_sees(korean: Korea
 
 def test_the_callers_k_is_searched_and_no_history_setting_means_none(korean: KoreanText) -> None:
     answerer, retrieve = make(korean, None, backend="extractive")
-    ks: list[int] = []
-    answerer._retrieve = lambda question, k, filters=None: ks.append(k) or retrieve(question, k)
     answerer.ask("LG이노텍의 동반성장 펀드 규모는?", k=2)
     answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
-    assert ks[0] == 2 and ks[-1] == answerer.settings.retrieval.k
+    assert retrieve.ks[0] == 2 and retrieve.ks[-1] == answerer.settings.retrieval.k
     history = [Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "최우수입니다.")]
     settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__HISTORY_TURNS": "0"})
     forgetful = Answerer(settings, korean, retrieve, ARTICLES.get)
@@ -690,9 +692,6 @@ def test_a_callers_evidence_budget_is_the_one_trimmed_to(korean: KoreanText) -> 
 
 
 def test_a_refusal_model_that_does_not_say_its_embedding_is_used_as_fitted(korean: KoreanText, tmp_path) -> None:
-    import json
-
-    from rag.ranker import FITTED_DIR
     data = json.loads((FITTED_DIR / "refusal.json").read_text(encoding="utf-8"))
     data["answerable"]["meta"].pop("embedding", None)
     (tmp_path / "refusal.json").write_text(json.dumps(data), encoding="utf-8")
@@ -700,7 +699,6 @@ def test_a_refusal_model_that_does_not_say_its_embedding_is_used_as_fitted(korea
                                         "RAG_ANSWER__REFUSAL_MODEL": str(tmp_path / "refusal.json")})
     answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, embedder=lambda: _Named("test-hashing-bigram"))
     assert answerer._answerability() is answerer._fitted_refusal and answerer._fitted_refusal.threshold > 0
-
 
 
 def test_gather_without_a_korean_form_searches_the_question_as_its_own(korean: KoreanText) -> None:
