@@ -68,15 +68,12 @@ class KoreanText:
     so concurrent callers gain nothing from running it in parallel and lose safety.
     """
 
-    def __init__(self, user_words: Sequence[tuple[str, str]] | None = None,
-                 aliases: Sequence[Sequence[str]] | None = None, lexicon: Lexicon | None = None) -> None:
-        """Words and aliases from `lexicon` (default: rag/lexicon/), or given directly."""
-        if lexicon is None and (user_words is None or aliases is None):
-            lexicon = Lexicon.load()
-        self.lexicon = lexicon if lexicon is not None else Lexicon()
-        self._user_words = tuple(user_words) if user_words is not None else self.lexicon.user_words
-        groups = tuple(tuple(g) for g in (aliases if aliases is not None else self.lexicon.alias_groups))
-        self._aliases = {name: tuple(n for n in group if n != name) for group in groups for name in group}
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        """User words and alias groups from `lexicon` (default: the packaged rag/lexicon/)."""
+        self.lexicon = lexicon if lexicon is not None else Lexicon.load()
+        self._user_words = self.lexicon.user_words
+        self._aliases = {name: tuple(n for n in group if n != name)
+                         for group in self.lexicon.alias_groups for name in group}
         self._kiwi: Kiwi | None = None
         self._lock = threading.Lock()
 
@@ -229,12 +226,12 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
             if tag == "W_SERIAL":
                 # "2014-2021", "2024.11.28", "044-204-7925": the whole, and each number in it
                 out.append(form.lower())
-                out.extend(p for p in re.split(r"[-./~:]", form.lower()) if p and p != form.lower())
+                out.extend(p for p in re.split(r"[-./~:]", form.lower()) if p)  # ("2024.11.28." ends a sentence)
                 continue
             term = form.lstrip("#").lower() if tag == "W_HASHTAG" else form.lower()
         else:
             continue
-        if not term or term in _STOP_TERMS:
+        if term in _STOP_TERMS:
             continue
         out.append(term)
         out.extend(aliases.get(term, ()))

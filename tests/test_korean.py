@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from dataclasses import replace
 
 import pytest
 
 from rag.corpus import load_corpus
 from rag.korean import KoreanText
+from rag.vocabulary import Lexicon
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +82,29 @@ def test_batch_equals_single(korean: KoreanText) -> None:
 
 def test_user_dictionary_is_what_keeps_names_whole(korean: KoreanText) -> None:
     # without its entry Kiwi reads "LGU+는" as LGU / + / 늘다
-    assert "lgu+" not in KoreanText(user_words=()).tokens("LGU+는 좋다")
+    assert "lgu+" not in _with(user_words=()).tokens("LGU+는 좋다")
     assert korean.tokens("LGU+는 좋다")[0] == "lgu+" and "lgu" not in korean.tokens("LGU+는 좋다")
+
+
+def _with(**fields: object) -> KoreanText:
+    """The packaged lexicon with some of its parts replaced."""
+    return KoreanText(lexicon=replace(Lexicon.load(), **fields))
+
+
+def test_a_user_word_typed_in_lower_case_stays_whole() -> None:
+    # questions are often typed lower-case; Kiwi matches its user words case by case
+    mine = _with(user_words=(("ZQT+", "NNP"),))
+    assert mine.tokens("ZQT+는 좋다") == mine.tokens("zqt+는 좋다") == ["zqt+", "좋다"]
+    assert "zqt+" not in _with(user_words=()).tokens("zqt+는 좋다")
+
+
+def test_an_alias_adds_the_other_names_of_its_group_once() -> None:
+    # made-up names: each name of a group adds every other name, and not itself a second time
+    mine = _with(alias_groups=(("가나다사", "마바사아", "자차카"),))
+    assert mine.tokens("가나다사 발표").count("가나다사") == 1
+    assert {"마바사아", "자차카"} <= set(mine.tokens("가나다사 발표"))
+    assert mine.tokens("자차카").count("자차카") == 1 and {"가나다사", "마바사아"} <= set(mine.tokens("자차카"))
+    assert "마바사아" not in _with(alias_groups=()).tokens("가나다사 발표")
 
 
 _PARTICLES = ("는", "가", "을", "를", "의", "에서", "와", "과", "도", "로", "은", "이")
@@ -89,7 +112,7 @@ _PARTICLES = ("는", "가", "을", "를", "의", "에서", "와", "과", "도", 
 
 @pytest.fixture(scope="module")
 def bare() -> KoreanText:
-    return KoreanText(user_words=(), aliases=())
+    return _with(user_words=(), alias_groups=())
 
 
 @pytest.mark.parametrize("word", [w for w, _ in KoreanText().lexicon.user_words])
@@ -104,6 +127,33 @@ def test_latin_and_number_runs_stay_one_term(korean: KoreanText) -> None:
     assert korean.tokens("5G를") == ["5g"]
     assert "r&d" in korean.tokens("연구개발(R&D)도")
     assert korean.tokens("3.5%를 늘렸다") == ["3.5", "늘리다"]
+    # (Kiwi reads that 를 as noun 르 + ᆯ; a 르 that is a text's last word, with no ᆯ after it, stays)
+    assert korean.tokens("르") == ["르"]
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("1,000-2,000원", ["1000", "2000", "원"]),  # a range of numbers stays apart
+        ("10.5-11.2%", ["10.5", "11.2"]),
+        ("2014~2021", ["2014", "2021"]),  # ~ joins nothing
+        ("1+1 행사", ["1+1", "행사"]),  # + and & join what is written against them
+        ("3-A형", ["3-a", "3-a형"]),  # a hyphen joins a number to a Latin word
+        ("COVID- 19 대응", ["covid", "19", "대응"]),  # …not across a space
+        ("R&가", ["r", "가"]),  # …nor a Hangul word
+        ("R&", ["r"]),  # a joiner that ends the text joins nothing
+        ("5G-", ["5g"]),
+    ],
+)
+def test_symbols_join_latin_words_and_numbers_written_together(korean: KoreanText, text: str, terms: list[str]) -> None:
+    assert korean.tokens(text) == terms
+
+
+def test_joined_runs_keep_the_tag_of_their_kind(korean: KoreanText) -> None:
+    # the answer checks read a number by its tag: a run of numbers is a number, a run with a letter a word
+    assert korean.morphemes_batch(["1+1 행사"])[0] == [("SN", "1+1", 0, 3), ("NNG", "행사", 4, 6)]
+    assert korean.morphemes_batch(["Fund 5G"])[0] == [("SL", "Fund", 0, 4), ("SL", "5G", 5, 7)]
+    assert korean.morphemes_batch(["makes batteries."])[0][-2:] == [("SL", "batteries", 6, 15), ("SF", ".", 15, 16)]
 
 
 def test_sentences_are_ordered_stripped_spans(korean: KoreanText) -> None:
@@ -132,6 +182,8 @@ def test_a_quoted_title_starts_the_sentence_its_particle_belongs_to(korean: Kore
     assert split("작가는 새 소설을 내놓았다.《바다의 노래》는 지난해 출간되었다.")[-1] == "《바다의 노래》는 지난해 출간되었다."
     # a word after a closing quote that is no particle starts a sentence of its own, as before
     assert split("“모두 함께 갑니다.” 회장은 이렇게 말했다.") == ["“모두 함께 갑니다.”", "회장은 이렇게 말했다."]
+    # …also when it is written against the quote (news text that runs on)
+    assert split("“모두 함께 갑니다.”회장은 이렇게 말했다.") == ["“모두 함께 갑니다.”", "회장은 이렇게 말했다."]
 
 
 def test_sentences_cover_every_character_of_the_seeds(korean: KoreanText, seeds_dir) -> None:
@@ -183,13 +235,39 @@ def test_serial_numbers_and_hyphenated_words(korean: KoreanText) -> None:
 
 def test_version_names_the_user_dictionary(korean: KoreanText) -> None:
     assert korean.version == KoreanText().version
-    assert KoreanText(user_words=(("비플", "NNP"),)).version != korean.version
+    assert _with(user_words=(("비플", "NNP"),)).version != korean.version
+    assert _with(alias_groups=(("가나다사", "마바사아"),)).version != korean.version
+
+
+def test_dates_hashtags_and_latin_words_give_each_term_once(korean: KoreanText) -> None:
+    # a date that ends a sentence keeps its period in Kiwi's serial: its numbers are still terms, no empty one
+    assert korean.tokens("행사는 2024.11.28. 열렸다") == ["행사", "2024.11.28.", "2024", "11", "28", "열리다"]
+    assert korean.tokens("#동반성장 캠페인") == ["동반성장", "캠페인"]  # a hashtag is its word
+    # a Latin word is its own script run (no second copy); a hyphenated one adds its longer pieces
+    assert korean.tokens("Fund 5G") == ["fund", "5g"]
+    assert korean.tokens("K-pop 인기") == ["k-pop", "pop", "인기"]
+
+
+def test_a_sentence_not_in_nfc_is_analyzed_in_nfc(korean: KoreanText) -> None:
+    # Kiwi reads decomposed Hangul (NFD) as unknown nouns: the split's own analysis of such a sentence is
+    # not kept, so the sentence is analyzed again in NFC and has the terms a query has
+    text = unicodedata.normalize("NFD", "삼성전자는 협력사를 지원했다. 두 번째 문장이다.")
+    spans, analyses = korean.sentences_analyzed([text])
+    first = text[slice(*spans[0][0])]
+    again = korean.analyze_batch([first])[0]
+    assert "삼성전자" in again[0]
+    assert analyses.get(first, again) == again
 
 
 def test_compound_nouns_also_count_whole(korean: KoreanText) -> None:
     terms = korean.tokens("동반성장지수 평가")
     assert {"동반", "성장", "지수", "동반성장지수", "평가"} <= set(terms)
     assert "동반성장지수" not in korean.tokens("동반 성장 지수")  # written apart: no compound
+    # nor is a bracket or a quote written against a noun
+    for text in ("협력사(중소기업)와 대기업", "“상생”협력 확대"):
+        assert not [t for t in korean.tokens(text) if set(t) & set("()“”")], text
+    # a particle written against the compound is not a piece of it
+    assert korean.tokens("동반성장지수는 높다") == ["동반", "성장", "지수", "동반성장지수", "높다"]
     assert "1030억" in korean.tokens("1,030억 원")
     assert korean.key_terms("동반성장지수") == []  # compounds are index terms, not names
 
