@@ -121,7 +121,9 @@ def cmd_ingest(args, settings) -> int:
     print(
         f"ingested into {pipe.location}: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
-        f"{report.chunks_embedded} chunks embedded ({report.tokens_model} model tokens, "
+        f"{report.chunks_embedded - report.vectors_reused} chunks embedded"
+        + (f", {report.vectors_reused} kept their stored vectors" if report.vectors_reused else "")
+        + f" ({report.tokens_model} model tokens, "
         f"{report.tokens_tiktoken} tiktoken cl100k tokens) in {report.seconds:.1f} s"
     )
     return 0

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence, Union
 
+import numpy as np
+
 from rag.config import Settings
 from rag.keyword import doc_of
 from rag.locks import LockBusyError, ingest_lock
@@ -70,6 +72,7 @@ class _Run:
     recorded: dict[str, ArticleInfo] = field(default_factory=dict)  # article records written
     deleted: list[str] = field(default_factory=list)  # articles deleted
     chunks: int = 0
+    reused: int = 0  # of `chunks`, those that kept a vector the store had for the same passage
     tokens_model: int = 0
     tokens_tiktoken: int = 0
 
@@ -176,6 +179,7 @@ class Ingester:
             skipped=tuple(problems),
             kept=tuple(kept),
             chunks_embedded=run.chunks,
+            vectors_reused=run.reused,
             tokens_model=run.tokens_model,
             tokens_tiktoken=run.tokens_tiktoken,
             seconds=round(time.perf_counter() - started, 3),
@@ -291,7 +295,11 @@ class Ingester:
         from rag.chunking import count_tiktoken
 
         chunks = [c for _, cs in group for c in cs]
-        vectors = self.parts.embedder.embed_passages([self.passage_text(c) for c in chunks])
+        texts = [self.passage_text(c) for c in chunks]
+        kept = self._stored_vectors(store, [cid for a, _ in group for cid in old.get(a.doc_id, ())])
+        todo = [t for t in dict.fromkeys(texts) if t not in kept]
+        fresh = dict(zip(todo, self.parts.embedder.embed_passages(todo))) if todo else {}
+        vectors = np.stack([kept[t] if t in kept else fresh[t] for t in texts])
         terms = self.parts.korean.tokens_batch([index_text(c) for c in chunks])
         hashes = [a.content_hash for a, cs in group for _ in cs]
         store.add_chunks(chunks, vectors, hashes)
@@ -303,8 +311,18 @@ class Ingester:
         run.added += [(c.chunk_id, t) for c, t in zip(chunks, terms)]
         run.removed += stale
         run.chunks += len(chunks)
-        run.tokens_model += sum(c.n_tokens for c in chunks)
+        run.reused += sum(t in kept for t in texts)
+        run.tokens_model += sum(c.n_tokens for c, t in zip(chunks, texts) if t not in kept)
         run.tokens_tiktoken += sum(count_tiktoken(c.text) for c in chunks)
+
+    def _stored_vectors(self, store, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        """Passage text -> stored vector of an updated article's chunks: a passage that is the same as
+        before (text and title) keeps its vector, so a changed sentence split, chunker version or a small
+        edit re-embeds only the passages that changed. The store's model is the embedder's (checked on open)."""
+        if not chunk_ids:
+            return {}
+        stored = store.chunks(chunk_ids, vectors=True).values()
+        return {self.passage_text(s.chunk): s.vector for s in stored if s.vector.size}
 
     def ingest_hash(self, article: Article) -> str:
         from rag.chunking import CHUNKER_VERSION

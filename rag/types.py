@@ -124,7 +124,8 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of files that could not be read
     kept: tuple[str, ...] = ()  # stored articles kept as they were because their file could not be read now
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # chunks written (new or changed articles)
+    vectors_reused: int = 0  # of those, chunks that kept the vector stored for the same passage (not embedded again)
     tokens_model: int = 0  # embedded text, in the embedding model's tokens
     tokens_tiktoken: int = 0  # the same text in cl100k_base tokens (what an OpenAI-style budget sees)
     seconds: float = 0.0

@@ -47,6 +47,39 @@ def test_ingest_is_incremental_and_idempotent(settings, corpus, korean):
     assert all(h.chunk.doc_id != "004_3623695115e5a12c.txt" for h in pipe.search("KT 파트너스 데이", k=10))
 
 
+class _Counting(HashingEmbedder):
+    """Records every passage it embeds."""
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts):
+        self.embedded += list(texts)
+        return super().embed_passages(texts)
+
+
+def test_a_new_chunker_re_embeds_only_the_passages_that_changed(settings, corpus, korean, monkeypatch):
+    first = build_pipeline(settings, embedder=_Counting(), korean=korean).ingest([corpus])
+    assert first.vectors_reused == 0
+    # a new sentence split or chunker version re-chunks every article; the same passages keep their vectors
+    monkeypatch.setattr("rag.chunking.CHUNKER_VERSION", "chunker-test")
+    counting = _Counting()
+    pipe = build_pipeline(settings, embedder=counting, korean=korean)
+    again = pipe.ingest([corpus])
+    assert len(again.updated) == 5 and counting.embedded == []
+    assert again.chunks_embedded == again.vectors_reused == first.chunks_embedded and again.tokens_model == 0
+    hit = pipe.search("KT 파트너스 데이", k=1)[0]
+    assert hit.chunk.doc_id == "004_3623695115e5a12c.txt"
+    # an edit re-embeds the passages it touched, and only those
+    path = corpus / "000_7f8c52e3f50417da.txt"
+    path.write_text(path.read_text(encoding="utf-8") + "\n협력사와 함께 새 기금을 만들었다.\n", encoding="utf-8")
+    edited = pipe.ingest([corpus])
+    assert edited.updated == ("000_7f8c52e3f50417da.txt",)
+    assert counting.embedded and all("새 기금" in t for t in counting.embedded)
+    assert edited.vectors_reused == edited.chunks_embedded - len(counting.embedded) > 0
+    assert pipe.search("새 기금", k=1)[0].chunk.doc_id == "000_7f8c52e3f50417da.txt"
+
+
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
     pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
     pipe.ingest([corpus])
