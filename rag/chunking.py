@@ -29,7 +29,8 @@ TokenCounter = Callable[[str], int]
 
 
 # Bump when chunk boundaries change: the pipeline re-chunks (and re-embeds) every article then.
-CHUNKER_VERSION = "chunker-3"  # 3: a quoted title goes with the particle after it (rag.korean._quote_cuts)
+# 3: a quoted title goes with the particle after it (rag.korean._quote_cuts); 4: also a title in ASCII <…>
+CHUNKER_VERSION = "chunker-4"
 
 
 @dataclass(frozen=True)

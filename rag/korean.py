@@ -341,8 +341,9 @@ def _tile(line: str, cuts: list[tuple[int, int]], attached: Collection[int]) -> 
 _SENTENCE_END = re.compile(r"[.!?…][\"”’']?(?:\s+|$)")  # ($: right before the quote, as news text runs on)
 # the tags of what is written against the word before it: particles, endings, the copula, suffixes
 _ATTACHED_TAGS = ("J", "E", "VCP", "XSN", "XSV", "XSA")
-# a closing quote or bracket, and the mark that opens it
-_CLOSERS = {"》": "《", "〉": "〈", "」": "「", "』": "『", "”": "“", "’": "‘", ")": "(", "]": "[", '"': '"', "'": "'"}
+# a closing quote or bracket, and the mark that opens it (news text writes titles in ASCII <…> too)
+_CLOSERS = {"》": "《", "〉": "〈", "」": "「", "』": "『", "”": "“", "’": "‘", ")": "(", "]": "[", ">": "<",
+            '"': '"', "'": "'"}
 
 
 def _quote_cuts(line: str, spans: list[tuple[int, int]], attached: Collection[int]) -> list[tuple[int, int]]:

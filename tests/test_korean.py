@@ -180,6 +180,9 @@ def test_a_quoted_title_starts_the_sentence_its_particle_belongs_to(korean: Kore
     assert split("정부는 새 제도를 도입했다. 〈동반성장 지수〉 (2011)는 해마다 발표된다.") == [
         "정부는 새 제도를 도입했다.", "〈동반성장 지수〉 (2011)는 해마다 발표된다."]
     assert split("작가는 새 소설을 내놓았다.《바다의 노래》는 지난해 출간되었다.")[-1] == "《바다의 노래》는 지난해 출간되었다."
+    # news text also writes a title in ASCII angle brackets
+    assert split("시즌 3는 4월에 공개된다. <미래의 남자>는 세 명의 감독이 만들었다.") == [
+        "시즌 3는 4월에 공개된다.", "<미래의 남자>는 세 명의 감독이 만들었다."]
     # a word after a closing quote that is no particle starts a sentence of its own, as before
     assert split("“모두 함께 갑니다.” 회장은 이렇게 말했다.") == ["“모두 함께 갑니다.”", "회장은 이렇게 말했다."]
     # …also when it is written against the quote (news text that runs on)
