@@ -29,7 +29,7 @@ import numpy as np
 from rag.config import Settings
 from rag.keyword import doc_of
 from rag.locks import LockBusyError, ingest_lock
-from rag.store import StoreState
+from rag.store import StoreState, passage_digest
 from rag.types import Article, ArticleInfo, Chunk, IngestReport
 from rag.view import View, index_text, open_view
 
@@ -296,13 +296,13 @@ class Ingester:
 
         chunks = [c for _, cs in group for c in cs]
         texts = [self.passage_text(c) for c in chunks]
-        kept = self._stored_vectors(store, [cid for a, _ in group for cid in old.get(a.doc_id, ())])
+        kept = self._stored_vectors(store, [cid for a, _ in group for cid in old.get(a.doc_id, ())], texts)
         todo = [t for t in dict.fromkeys(texts) if t not in kept]
         fresh = dict(zip(todo, self.parts.embedder.embed_passages(todo))) if todo else {}
         vectors = np.stack([kept[t] if t in kept else fresh[t] for t in texts])
         terms = self.parts.korean.tokens_batch([index_text(c) for c in chunks])
         hashes = [a.content_hash for a, cs in group for _ in cs]
-        store.add_chunks(chunks, vectors, hashes)
+        store.add_chunks(chunks, vectors, hashes, texts)
         # after their chunks: now they are visible
         run.recorded.update((i.doc_id, i) for i in store.put_articles([(a, len(cs)) for a, cs in group]))
         new_ids = {c.chunk_id for c in chunks}
@@ -315,14 +315,16 @@ class Ingester:
         run.tokens_model += sum(c.n_tokens for c, t in zip(chunks, texts) if t not in kept)
         run.tokens_tiktoken += sum(count_tiktoken(c.text) for c in chunks)
 
-    def _stored_vectors(self, store, chunk_ids: list[str]) -> dict[str, np.ndarray]:
-        """Passage text -> stored vector of an updated article's chunks: a passage that is the same as
-        before (text and title) keeps its vector, so a changed sentence split, chunker version or a small
-        edit re-embeds only the passages that changed. The store's model is the embedder's (checked on open)."""
+    def _stored_vectors(self, store, chunk_ids: list[str], passages: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those `passages` an updated article already had, embedded from exactly that
+        text (its recorded digest: text, and title when it was embedded with one): a new sentence split or
+        chunker version, or a small edit, re-embeds only the passages that changed. The store's model is
+        the embedder's (checked when it opens)."""
         if not chunk_ids:
             return {}
-        stored = store.chunks(chunk_ids, vectors=True).values()
-        return {self.passage_text(s.chunk): s.vector for s in stored if s.vector.size}
+        stored = {s.passage: s.vector for s in store.chunks(chunk_ids, vectors=True).values() if s.passage and s.vector.size}
+        digests = {p: passage_digest(p) for p in passages}
+        return {p: stored[d] for p, d in digests.items() if d in stored}
 
     def ingest_hash(self, article: Article) -> str:
         from rag.chunking import CHUNKER_VERSION

@@ -16,6 +16,7 @@ English ONNX model, see PLATFORM.md).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class StoredChunk:
     chunk: Chunk
     content_hash: str
     vector: np.ndarray
+    passage: str = ""  # `passage_digest` of the text its vector was embedded from ("": not recorded)
 
 
 def _open_client(settings: StoreSettings):
@@ -262,7 +264,8 @@ class ChromaStore:
         out = {}
         for n, (cid, doc, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
             vector = np.asarray(embeddings[n], dtype=np.float32) if embeddings is not None else np.zeros(0)
-            out[cid] = StoredChunk(_chunk_from_record(cid, doc, meta), meta.get("content_hash", ""), vector)
+            out[cid] = StoredChunk(_chunk_from_record(cid, doc, meta), meta.get("content_hash", ""), vector,
+                                   meta.get("passage", ""))
         return out
 
     def _get_while_deleting(self, ids: list[str], include: list[str], tries: int = 3) -> dict:
@@ -315,16 +318,20 @@ class ChromaStore:
         for lo in range(0, len(chunk_ids), _BATCH):
             self._chunks.delete(ids=list(chunk_ids[lo : lo + _BATCH]))
 
-    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, content_hash: str | Sequence[str]) -> None:
-        """Upserts chunks; `content_hash` is one hash for all, or one per chunk (their articles')."""
+    def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, content_hash: str | Sequence[str],
+                   passages: Sequence[str] | None = None) -> None:
+        """Upserts chunks; `content_hash` is one hash for all, or one per chunk (their articles');
+        `passages`: the texts the vectors were embedded from, recorded by digest so a later ingest can reuse them."""
         hashes = [content_hash] * len(chunks) if isinstance(content_hash, str) else list(content_hash)
+        digests = [passage_digest(p) for p in passages] if passages is not None else [""] * len(chunks)
         for lo in range(0, len(chunks), _BATCH):
             part = chunks[lo : lo + _BATCH]
             self._chunks.upsert(
                 ids=[c.chunk_id for c in part],
                 embeddings=np.asarray(vectors[lo : lo + _BATCH], dtype=np.float32),
                 documents=[c.text for c in part],
-                metadatas=[_chunk_metadata(c, h) for c, h in zip(part, hashes[lo : lo + _BATCH])],
+                metadatas=[_chunk_metadata(c, h, d) for c, h, d in zip(part, hashes[lo : lo + _BATCH],
+                                                                        digests[lo : lo + _BATCH])],
             )
 
     def put_article(self, article: Article, chunks: int = 0) -> None:
@@ -389,7 +396,12 @@ def cosine(vector: np.ndarray, stored: dict[str, StoredChunk]) -> dict[str, floa
     return dict(zip(ids, map(float, sims)))
 
 
-def _chunk_metadata(chunk: Chunk, content_hash: str) -> dict:
+def passage_digest(passage: str) -> str:
+    """Names the exact text a vector was embedded from (title included when it was)."""
+    return hashlib.sha1(passage.encode("utf-8")).hexdigest()
+
+
+def _chunk_metadata(chunk: Chunk, content_hash: str, passage: str = "") -> dict:
     return {
         "doc_id": chunk.doc_id,
         "title": chunk.title,
@@ -400,6 +412,7 @@ def _chunk_metadata(chunk: Chunk, content_hash: str) -> dict:
         "end": chunk.end,
         "n_tokens": chunk.n_tokens,
         "content_hash": content_hash,
+        "passage": passage,
     }
 
 

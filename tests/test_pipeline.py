@@ -79,6 +79,14 @@ def test_a_new_chunker_re_embeds_only_the_passages_that_changed(settings, corpus
     assert edited.vectors_reused == edited.chunks_embedded - len(counting.embedded) > 0
     assert pipe.search("새 기금", k=1)[0].chunk.doc_id == "000_7f8c52e3f50417da.txt"
 
+    # a vector is reused only for the very text it was embedded from: with the title embedded (or no
+    # longer), every passage is another text
+    flipped = replace(settings, chunking=replace(settings.chunking, embed_title=not settings.chunking.embed_title))
+    counting = _Counting()
+    report = build_pipeline(flipped, embedder=counting, korean=korean).ingest([corpus])
+    assert len(report.updated) == 5 and report.vectors_reused == 0
+    assert len(counting.embedded) == report.chunks_embedded
+
 
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
     pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
