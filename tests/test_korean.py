@@ -180,6 +180,9 @@ def test_a_quoted_title_starts_the_sentence_its_particle_belongs_to(korean: Kore
     assert split("정부는 새 제도를 도입했다. 〈동반성장 지수〉 (2011)는 해마다 발표된다.") == [
         "정부는 새 제도를 도입했다.", "〈동반성장 지수〉 (2011)는 해마다 발표된다."]
     assert split("작가는 새 소설을 내놓았다.《바다의 노래》는 지난해 출간되었다.")[-1] == "《바다의 노래》는 지난해 출간되었다."
+    # no sentence end before the quote opens (a bullet glued to it): the two spans are one, nothing is lost
+    text = "공장도 지을 계획이다.○“새 제품 만들 것”이 공장은 회사의 힘이 될 것이라고 그는 말했다."
+    assert split(text) == [text]
     # news text also writes a title in ASCII angle brackets
     assert split("시즌 3는 4월에 공개된다. <미래의 남자>는 세 명의 감독이 만들었다.") == [
         "시즌 3는 4월에 공개된다.", "<미래의 남자>는 세 명의 감독이 만들었다."]
