@@ -143,6 +143,7 @@ def test_latin_and_number_runs_stay_one_term(korean: KoreanText) -> None:
         ("R&가", ["r", "가"]),  # …nor a Hangul word
         ("R&", ["r"]),  # a joiner that ends the text joins nothing
         ("5G-", ["5g"]),
+        ("2020-", ["2020"]),  # …also after a number
     ],
 )
 def test_symbols_join_latin_words_and_numbers_written_together(korean: KoreanText, text: str, terms: list[str]) -> None:
