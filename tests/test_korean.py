@@ -184,6 +184,10 @@ def test_a_quoted_title_starts_the_sentence_its_particle_belongs_to(korean: Kore
     # no sentence end before the quote opens (a bullet glued to it): the two spans are one, nothing is lost
     text = "공장도 지을 계획이다.○“새 제품 만들 것”이 공장은 회사의 힘이 될 것이라고 그는 말했다."
     assert split(text) == [text]
+    # a particle after a mark that closes nothing (an opening quote typed where the closing one belongs) is left
+    # where Kiwi cut it, and nothing is lost
+    text = "그는 “모두 함께 갑니다.“고 말했다."
+    assert "".join(split(text)).replace(" ", "") == text.replace(" ", "")
     # news text also writes a title in ASCII angle brackets
     assert split("시즌 3는 4월에 공개된다. <미래의 남자>는 세 명의 감독이 만들었다.") == [
         "시즌 3는 4월에 공개된다.", "<미래의 남자>는 세 명의 감독이 만들었다."]
