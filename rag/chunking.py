@@ -28,7 +28,8 @@ from rag.types import Article, Chunk
 TokenCounter = Callable[[str], int]
 
 
-# Bump when chunk boundaries change: the pipeline re-chunks (and re-embeds) every article then.
+# Bump when chunk boundaries change: the pipeline re-chunks every article then (a passage whose text is
+# unchanged keeps its stored vector).
 # 3: a quoted title goes with the particle after it (rag.korean._quote_cuts); 4: also a title in ASCII <…>
 CHUNKER_VERSION = "chunker-4"
 

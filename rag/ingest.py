@@ -322,7 +322,8 @@ class Ingester:
         the embedder's (checked when it opens)."""
         if not chunk_ids:
             return {}
-        stored = {s.passage: s.vector for s in store.chunks(chunk_ids, vectors=True).values() if s.passage and s.vector.size}
+        stored = {s.embedded_sha1: s.vector for s in store.chunks(chunk_ids, vectors=True).values()
+                  if s.embedded_sha1 and s.vector.size}
         digests = {p: passage_digest(p) for p in passages}
         return {p: stored[d] for p, d in digests.items() if d in stored}
 

@@ -62,7 +62,7 @@ class StoredChunk:
     chunk: Chunk
     content_hash: str
     vector: np.ndarray
-    passage: str = ""  # `passage_digest` of the text its vector was embedded from ("": not recorded)
+    embedded_sha1: str = ""  # `passage_digest` of the text its vector was embedded from ("": not recorded)
 
 
 def _open_client(settings: StoreSettings):
@@ -265,7 +265,7 @@ class ChromaStore:
         for n, (cid, doc, meta) in enumerate(zip(got["ids"], got["documents"], got["metadatas"])):
             vector = np.asarray(embeddings[n], dtype=np.float32) if embeddings is not None else np.zeros(0)
             out[cid] = StoredChunk(_chunk_from_record(cid, doc, meta), meta.get("content_hash", ""), vector,
-                                   meta.get("passage", ""))
+                                   meta.get("embedded_sha1", ""))
         return out
 
     def _get_while_deleting(self, ids: list[str], include: list[str], tries: int = 3) -> dict:
@@ -401,7 +401,7 @@ def passage_digest(passage: str) -> str:
     return hashlib.sha1(passage.encode("utf-8")).hexdigest()
 
 
-def _chunk_metadata(chunk: Chunk, content_hash: str, passage: str = "") -> dict:
+def _chunk_metadata(chunk: Chunk, content_hash: str, embedded_sha1: str = "") -> dict:
     return {
         "doc_id": chunk.doc_id,
         "title": chunk.title,
@@ -412,7 +412,7 @@ def _chunk_metadata(chunk: Chunk, content_hash: str, passage: str = "") -> dict:
         "end": chunk.end,
         "n_tokens": chunk.n_tokens,
         "content_hash": content_hash,
-        "passage": passage,
+        "embedded_sha1": embedded_sha1,
     }
 
 
