@@ -59,7 +59,7 @@ WORKER = textwrap.dedent("""
     s = replace(s, paths=replace(s.paths, data_dir=data_dir),
                 store=replace(s.store, host="127.0.0.1", port=port, collection="shared", refresh_s=0.0))
     report = build_pipeline(s, embedder=HashingEmbedder()).ingest([corpus])
-    print(len(report.added), len(report.deleted), flush=True)
+    print(len(report.added), len(report.deleted), len(report.updated), report.vectors_reused, flush=True)
 """)
 
 
@@ -76,12 +76,16 @@ def test_serving_pipeline_and_an_ingest_process_share_a_chroma_server(chroma_ser
 
     (corpus / "new.txt").write_text("삼성전자 상생 펀드\n\n삼성전자는 협력사 펀드를 5천억 원 규모로 운영한다.\n", encoding="utf-8")
     (corpus / "004_3623695115e5a12c.txt").unlink()
+    edited = corpus / "001_d5bd6796c56307a8.txt"  # an edit: its unchanged passages keep the server's vectors
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n협력사와 함께 새 기금을 만들었다.\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-c", WORKER, str(chroma_server), str(tmp_path / "data"), str(corpus)],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "1"]
+    added, deleted, updated, reused = done.stdout.split()
+    assert (added, deleted, updated) == ("1", "1", "1") and int(reused) > 0
     # the serving pipeline notices the other process's commit (generation stamp) without a restart
     assert serving.search("삼성전자 상생 펀드", k=1)[0].chunk.doc_id == "new.txt"
+    assert serving.search("새 기금", k=1)[0].chunk.doc_id == "001_d5bd6796c56307a8.txt"
     assert all(h.chunk.doc_id != "004_3623695115e5a12c.txt" for h in serving.search("황창규 회장 KT", k=10))
     assert {a.doc_id for a in serving.list_articles()} == {p.name for p in corpus.glob("*.txt")}
     assert serving.lock_path().parent == tmp_path / "data" / "locks"  # one ingest per server + collection
