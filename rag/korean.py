@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # kiwipiepy is imported lazily: loading its model takes ~2 s
     from kiwipiepy import Kiwi
 
 # Bump when `tokens` would give other terms for the same text: caches of tokens must be rebuilt.
-TOKENIZER_VERSION = "kiwi-terms-6"
+TOKENIZER_VERSION = "kiwi-terms-7"
 # The user dictionary ("LGU+" NNP: Kiwi splits it into LGU / + / 늘) and alias groups ("중기부" =
 # "중소벤처기업부") are data: rag/lexicon/user_words.tsv and aliases.tsv, extended by the user.
 
@@ -224,9 +224,11 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
                 out.extend(_number_terms(form))
                 continue
             if tag == "W_SERIAL":
-                # "2014-2021", "2024.11.28", "044-204-7925": the whole, and each number in it
-                out.append(form.lower())
-                out.extend(p for p in re.split(r"[-./~:]", form.lower()) if p)  # ("2024.11.28." ends a sentence)
+                # "2014-2021", "2024.11.28", "044-204-7925": the whole, and each number in it; a date
+                # written "2024. 11. 28." or ending a sentence ("2024.11.28.") is the same terms
+                whole = _serial(form)
+                out.append(whole)
+                out.extend(p for p in re.split(r"[-./~:]", whole) if p)
                 continue
             term = form.lstrip("#").lower() if tag == "W_HASHTAG" else form.lower()
         else:
@@ -241,6 +243,11 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
             out.extend(p for p in term.split("-") if len(p) > 1)
     _flush_compound(run, out, aliases)
     return out
+
+
+def _serial(form: str) -> str:
+    """A serial's one spelling: no spaces inside, no separator at its end."""
+    return re.sub(r"\s+", "", form.lower()).rstrip("-./~:")
 
 
 def _compound_piece(tag: str, form: str) -> str:

@@ -29,7 +29,8 @@ _NUMBER_TAGS = frozenset({"SN", "NR"})
 _LOCATIVE = frozenset({"에서", "에", "으로", "로"})
 _FOUR_DIGIT_YEAR = re.compile(r"^(1\d|20)\d\d$")
 _NUMBER_WITH_UNIT = re.compile(r"^(\d[\d,.]*)([A-Za-z]+)$")
-_SERIAL_DATE = re.compile(r"^(?:(1\d|20)\d\d)[./-]\d{1,2}(?:[./-]\d{1,2})?$")
+# "2024.11.28", "2024-11", and as Korean writes it, "2024. 11. 28." (Kiwi keeps a sentence's last period)
+_SERIAL_DATE = re.compile(r"^(?:(1\d|20)\d\d)[./-]\s*\d{1,2}(?:[./-]\s*\d{1,2})?\.?$")
 
 
 @dataclass(frozen=True)

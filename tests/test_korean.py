@@ -244,6 +244,15 @@ def test_serial_numbers_and_hyphenated_words(korean: KoreanText) -> None:
     assert "2024" in korean.key_terms("'24.11.28 행사, 2024.11.28 발표")
 
 
+def test_a_date_is_the_same_terms_however_it_is_dotted(korean: KoreanText) -> None:
+    # Korean writes "2024. 11. 28." (spaced, a period after the day); a question may write "2024.11.28"
+    terms = ["2024.11.28", "2024", "11", "28"]
+    assert korean.tokens("2024.11.28 행사") == terms + ["행사"]
+    assert korean.tokens("2024. 11. 28. 행사") == terms + ["행사"]
+    assert korean.tokens("행사는 2024.11.28.") == ["행사"] + terms
+    assert korean.tokens("문의 044-204-7925.") == ["문의", "044-204-7925", "044", "204", "7925"]
+
+
 def test_version_names_the_user_dictionary(korean: KoreanText) -> None:
     assert korean.version == KoreanText().version
     assert _with(user_words=(("비플", "NNP"),)).version != korean.version
@@ -251,8 +260,8 @@ def test_version_names_the_user_dictionary(korean: KoreanText) -> None:
 
 
 def test_dates_hashtags_and_latin_words_give_each_term_once(korean: KoreanText) -> None:
-    # a date that ends a sentence keeps its period in Kiwi's serial: its numbers are still terms, no empty one
-    assert korean.tokens("행사는 2024.11.28. 열렸다") == ["행사", "2024.11.28.", "2024", "11", "28", "열리다"]
+    # a date that ends a sentence keeps its period in Kiwi's serial: the same terms as without it, no empty one
+    assert korean.tokens("행사는 2024.11.28. 열렸다") == ["행사", "2024.11.28", "2024", "11", "28", "열리다"]
     assert korean.tokens("#동반성장 캠페인") == ["동반성장", "캠페인"]  # a hashtag is its word
     # a Latin word is its own script run (no second copy); a hyphenated one adds its longer pieces
     assert korean.tokens("Fund 5G") == ["fund", "5g"]

@@ -133,6 +133,10 @@ def test_a_serial_date_is_a_date_and_a_phone_number_is_not(korean: KoreanText):
         return [(text[a:b], kind) for (a, b), kind in numbers(korean.morphemes_batch([text])[0], korean.lexicon.units)]
 
     assert ("2019.3.1", "date") in kinds("행사는 2019.3.1 열렸다.")
+    # as Korean writes a date: spaced, and ending a sentence (Kiwi keeps the last period in the serial)
+    assert ("2019. 3. 1.", "date") in kinds("행사 일시: 2019. 3. 1.")
+    assert ("2019.3.1.", "date") in kinds("협약식은 2019.3.1.")
+    assert holds(korean, "협약식이 열린 날짜는?", "협약식 2019. 3. 1. 서울 본사")
     assert not any(kind == "date" for _, kind in kinds("문의는 010-1234-5678로 하면 된다."))
 
 
