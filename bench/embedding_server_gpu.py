@@ -30,6 +30,7 @@ BATCH = 64
 
 def prep(out: Path) -> None:
     sys.path.insert(0, str(ROOT))
+    from rag.chunking import chunk_article
     from rag.config import apply_offline_env, load_settings
     from rag.corpus import load_corpus
     from rag.embedding_server import CHECK_TEXTS
@@ -40,8 +41,6 @@ def prep(out: Path) -> None:
     pipe = Pipeline(settings)
     embedder, korean = pipe.embedder, pipe.korean
     conf = settings.chunking
-    from rag.chunking import chunk_article
-
     texts = list(CHECK_TEXTS)
     for article in load_corpus([KLUE]).articles:
         for chunk in chunk_article(article, korean, embedder.count_tokens, conf.max_tokens, conf.overlap_sentences):
