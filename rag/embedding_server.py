@@ -97,6 +97,15 @@ class ServerEmbedder:
             raise EmbeddingServerError(
                 f"{where} did not answer within {self._settings.timeout_s:g} s (RAG_EMBEDDING__TIMEOUT_S)"
             ) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            # connected, then no answer: a server that died on this request (llama.cpp aborts on a batch
+            # larger than its --ubatch-size) must not read as one that was never there
+            raise EmbeddingServerError(
+                f"{where} closed the connection without an answer to a batch of {len(texts)} texts "
+                f"({exc.__class__.__name__}: {exc}); it may have crashed on a batch this large: lower "
+                "RAG_EMBEDDING__SERVER_BATCH_SIZE, or let the server take it (llama.cpp: --ubatch-size as large "
+                "as --batch-size)"
+            ) from exc
         except httpx.HTTPError as exc:
             raise EmbeddingServerError(f"cannot reach {where} ({exc.__class__.__name__}: {exc}); is it running? "
                                        "(RAG_EMBEDDING__BASE_URL)") from exc

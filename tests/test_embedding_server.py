@@ -25,7 +25,8 @@ LOCAL = HashingEmbedder()
 
 
 class LoopbackServer:
-    """A real HTTP server on 127.0.0.1 whose /v1/embeddings answer is `answer(texts)` -> (status, body)."""
+    """A real HTTP server on 127.0.0.1 whose /v1/embeddings answer is `answer(texts)` -> (status, body);
+    status None: the connection is closed without an answer (a server that died on the request)."""
 
     def __init__(self, answer: Callable[[list[str]], tuple[int, object]]) -> None:
         self.requests: list[dict] = []
@@ -36,6 +37,9 @@ class LoopbackServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
                 status, payload = answer(body["input"])
+                if status is None:
+                    self.close_connection = True
+                    return
                 data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -118,6 +122,18 @@ def test_a_dead_server_is_one_clear_line():
         ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{free_port()}/v1"))
     assert "\n" not in str(error.value)
     assert isinstance(error.value, EmbeddingModelError)  # the CLI and the app already translate these
+
+
+def test_a_server_that_dies_on_a_large_batch_is_told_from_one_that_is_not_there():
+    def dies_on_large_batches(texts: list[str]) -> tuple[int | None, object]:
+        return (None, None) if len(texts) > len(CHECK_TEXTS) else same_model(texts)
+
+    with LoopbackServer(dies_on_large_batches) as server:
+        embedder = ServerEmbedder(LOCAL, settings_for(server.base_url, server_batch_size=8))  # the check passes
+        with pytest.raises(EmbeddingServerError, match="closed the connection without an answer to a batch of 8 "
+                                                       "texts") as error:
+            embedder.embed_passages([f"기사 {i}" for i in range(8)])
+    assert "RAG_EMBEDDING__SERVER_BATCH_SIZE" in str(error.value) and "\n" not in str(error.value)
 
 
 def test_a_server_that_never_answers_times_out():
