@@ -34,6 +34,7 @@ def prep(out: Path) -> None:
     from rag.config import apply_offline_env, load_settings
     from rag.corpus import load_corpus
     from rag.embedding_server import CHECK_TEXTS
+    from rag.ingest import Ingester
     from rag.pipeline import Pipeline
 
     apply_offline_env()
@@ -41,10 +42,11 @@ def prep(out: Path) -> None:
     pipe = Pipeline(settings)
     embedder, korean = pipe.embedder, pipe.korean
     conf = settings.chunking
+    passage_text = Ingester(settings, pipe).passage_text  # the text ingest embeds (title line included)
     texts = list(CHECK_TEXTS)
     for article in load_corpus([KLUE]).articles:
         for chunk in chunk_article(article, korean, embedder.count_tokens, conf.max_tokens, conf.overlap_sentences):
-            texts.append(f"{chunk.title}\n{chunk.text}" if conf.embed_title and chunk.title else chunk.text)
+            texts.append(passage_text(chunk))
     prefix = settings.embedding.passage_prefix
     sent = [prefix + embedder.truncate(t, embedder.max_tokens - 2) for t in texts]
     out.mkdir(parents=True, exist_ok=True)
