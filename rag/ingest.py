@@ -168,9 +168,10 @@ class Ingester:
             if todo or deleted:
                 store = self.parts.store  # the model is needed now: load it and check it against the store
                 with self._committing(store, view, run):
+                    # written before the gone ones are deleted: a renamed or moved file reuses their vectors
+                    self._write(store, view, todo, run, progress)
                     run.removed += self._delete(store, view, deleted)
                     run.deleted += deleted
-                    self._write(store, view, todo, run, progress)
         return IngestReport(
             added=tuple(a.doc_id for a in added),
             updated=tuple(a.doc_id for a in updated),
@@ -296,7 +297,7 @@ class Ingester:
 
         chunks = [c for _, cs in group for c in cs]
         texts = [self.passage_text(c) for c in chunks]
-        kept = self._stored_vectors(store, [cid for a, _ in group for cid in old.get(a.doc_id, ())], texts)
+        kept = self._stored_vectors(store, texts)
         todo = [t for t in dict.fromkeys(texts) if t not in kept]
         fresh = dict(zip(todo, self.parts.embedder.embed_passages(todo))) if todo else {}
         vectors = np.stack([kept[t] if t in kept else fresh[t] for t in texts])
@@ -315,16 +316,13 @@ class Ingester:
         run.tokens_model += sum(c.n_tokens for c, t in zip(chunks, texts) if t not in kept)
         run.tokens_tiktoken += sum(count_tiktoken(c.text) for c in chunks)
 
-    def _stored_vectors(self, store, chunk_ids: list[str], passages: list[str]) -> dict[str, np.ndarray]:
-        """The stored vectors of those `passages` an updated article already had, embedded from exactly that
-        text (its recorded digest: text, and title when it was embedded with one): a new sentence split or
-        chunker version, or a small edit, re-embeds only the passages that changed. The store's model is
-        the embedder's (checked when it opens)."""
-        if not chunk_ids:
-            return {}
-        stored = {s.embedded_sha1: s.vector for s in store.chunks(chunk_ids, vectors=True).values()
-                  if s.embedded_sha1 and s.vector.size}
+    def _stored_vectors(self, store, passages: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those `passages` some chunk in the store was embedded from, exactly that
+        text (its recorded digest: text, and title when it was embedded with one), whatever article it
+        belongs to: a new sentence split or chunker version, a small edit, or a renamed or moved file
+        re-embeds only the passages that are new. The store's model is the embedder's (checked when it opens)."""
         digests = {p: passage_digest(p) for p in passages}
+        stored = store.vectors_by_digest(digests.values())
         return {p: stored[d] for p, d in digests.items() if d in stored}
 
     def ingest_hash(self, article: Article) -> str:

@@ -268,6 +268,18 @@ class ChromaStore:
                                    meta.get("embedded_sha1", ""))
         return out
 
+    def vectors_by_digest(self, digests: Iterable[str]) -> dict[str, np.ndarray]:
+        """The stored vector of each passage digest (`passage_digest`) that some chunk, of any article, was
+        embedded from: a renamed or moved file, or a passage two articles share, is not embedded again."""
+        wanted = list(dict.fromkeys(d for d in digests if d))
+        out: dict[str, np.ndarray] = {}
+        for lo in range(0, len(wanted), _BATCH):
+            got = self._chunks.get(where={"embedded_sha1": {"$in": wanted[lo:lo + _BATCH]}},
+                                   include=["metadatas", "embeddings"])
+            for meta, vector in zip(got["metadatas"], got["embeddings"]):
+                out.setdefault(meta["embedded_sha1"], np.asarray(vector, dtype=np.float32))
+        return out
+
     def _get_while_deleting(self, ids: list[str], include: list[str], tries: int = 3) -> dict:
         # a get by ids racing another process's delete of some of them can fail inside Chroma
         # ("Error executing plan: Internal error: Error finding id": 2 of 31,493 questions answered

@@ -1,5 +1,6 @@
 """Ingest + search through the real store, keyword index, corpus and chunking (fake embedder: fast)."""
 
+import json
 import shutil
 from dataclasses import replace
 
@@ -86,6 +87,37 @@ def test_a_new_chunker_re_embeds_only_the_passages_that_changed(settings, corpus
     report = build_pipeline(flipped, embedder=counting, korean=korean).ingest([corpus])
     assert len(report.updated) == 5 and report.vectors_reused == 0
     assert len(counting.embedded) == report.chunks_embedded
+
+
+def test_a_renamed_or_moved_file_keeps_its_vectors(settings, corpus, korean):
+    first = build_pipeline(settings, embedder=_Counting(), korean=korean).ingest([corpus])
+    # each file's manifest entry (its title is embedded with its passages) goes with it
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    manifest["renamed.txt"] = manifest.pop("000_7f8c52e3f50417da.txt")
+    (corpus / "000_7f8c52e3f50417da.txt").rename(corpus / "renamed.txt")
+    (corpus / "2024").mkdir()
+    (corpus / "2024" / "manifest.json").write_text(json.dumps({"kt.txt": manifest.pop("004_3623695115e5a12c.txt")}),
+                                                   encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (corpus / "004_3623695115e5a12c.txt").rename(corpus / "2024" / "kt.txt")
+    counting = _Counting()
+    pipe = build_pipeline(settings, embedder=counting, korean=korean)
+    moved = pipe.ingest([corpus])
+    assert sorted(moved.added) == ["2024/kt.txt", "renamed.txt"]
+    assert sorted(moved.deleted) == ["000_7f8c52e3f50417da.txt", "004_3623695115e5a12c.txt"]
+    # the same passages under new document ids: nothing is embedded again
+    assert counting.embedded == [] and moved.chunks_embedded == moved.vectors_reused > 0
+    assert first.chunks_embedded > 0 and pipe.describe()["n_docs"] == 5
+    assert pipe.search("KT 파트너스 데이", k=1)[0].chunk.doc_id == "2024/kt.txt"
+    # a passage no chunk was embedded from is embedded, the rest of its article is not
+    (corpus / "renamed.txt").write_text((corpus / "renamed.txt").read_text(encoding="utf-8")
+                                        + "\n협력사와 함께 새 기금을 만들었다.\n", encoding="utf-8")
+    (corpus / "renamed.txt").rename(corpus / "again.txt")
+    manifest["again.txt"] = manifest.pop("renamed.txt")
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    edited = pipe.ingest([corpus])
+    assert edited.added == ("again.txt",) and counting.embedded and all("새 기금" in t for t in counting.embedded)
+    assert edited.vectors_reused == edited.chunks_embedded - len(counting.embedded) > 0
 
 
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
