@@ -162,6 +162,9 @@ _CREDIT_LINE = re.compile(
 _SENTENCE_END = re.compile(r"(?:[.!?…”\"’')\]]|다)$")
 _INLINE_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _BYLINE_OUTLET = re.compile(r"^\[([^\]=]{2,20})=[^\]]*기자\]")
+# a wire story's dateline opens its first paragraph: "(서울=연합뉴스) 홍길동 기자 = …", "[세종=뉴시스]…",
+# "(워싱턴=뉴스1) …": a place in Hangul, then the outlet
+_DATELINE_OUTLET = re.compile(r"^[(\[]\s*[가-힣]{2,10}\s*=\s*([가-힣A-Za-z][가-힣A-Za-z0-9]{1,14})\s*[)\]]")
 _AGENCY = re.compile(r"^([가-힣]{2,20}(?:부|처|청|위원회|공단|공사|재단))\s*\(")
 
 
@@ -203,7 +206,7 @@ class _Hints:
             return self.site_name
         lines = [line for line in text.split("\n") if line][:12]
         for line in lines:
-            m = _BYLINE_OUTLET.match(line)
+            m = _BYLINE_OUTLET.match(line) or _DATELINE_OUTLET.match(line)
             if m:
                 return m.group(1).strip()
         if self.press_release:

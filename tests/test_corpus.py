@@ -251,6 +251,19 @@ def test_clean_text_rules() -> None:
     assert (meta.title, meta.date, meta.publisher) == ("제목 줄", "2021-04-23", "어느신문")
 
 
+@pytest.mark.parametrize(("first", "publisher"), [
+    ("(서울=연합뉴스) 홍길동 기자 = 삼성전자는 협력사 펀드를 늘린다고 5일 밝혔다.", "연합뉴스"),
+    ("[세종=뉴시스]홍길동 기자 = 정부는 납품대금 연동제를 넓힌다.", "뉴시스"),
+    ("(워싱턴=뉴스1) 김철수 특파원 = 미국 상무부는 관세를 발표했다.", "뉴스1"),
+    ("[다온일보=이준호 기자] 특허 312건이 중소기업에 넘어간다.", "다온일보"),  # an outlet, then its reporter
+    ("(MPa = Pa * 10^6) 단위는 이렇게 바꾼다.", None),  # a formula, no place and outlet
+    ("(A=B) 두 값은 같다.", None),
+    ("이 기사는 (서울=연합뉴스)를 인용했다.", None),  # a dateline opens the paragraph
+])
+def test_a_wire_datelines_outlet_is_the_publisher(first: str, publisher: str | None) -> None:
+    assert extract_metadata(f"협력사 소식\n\n{first}\n둘째 문장이다.", "text").publisher == publisher
+
+
 def test_clean_text_normalizes_to_nfc() -> None:
     decomposed = unicodedata.normalize("NFD", "상생협력이다.")
     assert clean_text(decomposed, "text") == "상생협력이다."
