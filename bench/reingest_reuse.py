@@ -6,7 +6,8 @@ Ingests the KLUE dev passages shipped with the project into a fresh store with t
 first build: every passage embedded), then ingests the same folder again under another
 `CHUNKER_VERSION` (every article is "updated" and re-chunked; the sentence split is the same, so each
 passage keeps the vector stored for its exact text), then edits one passage in ten (a sentence added
-at its end) and ingests once more. Prints the seconds and vectors embedded/reused of each run and the
+at its end) and ingests once more, then moves every file into a subfolder (new document ids, the
+same passages: their vectors are found by digest in the store) and ingests again. Prints the seconds and vectors embedded/reused of each run and the
 machine's load; writes bench/results/reingest_reuse.json.
 """
 
@@ -67,6 +68,11 @@ def main() -> None:
             path = folder / f.name
             path.write_text(path.read_text(encoding="utf-8").rstrip() + "\n덧붙인 문장이다.\n", encoding="utf-8")
         ingest("one passage in ten edited")
+        for f in files:  # a user reorganizing the archive: every file gets a new document id
+            shelf = folder / f.name[-7:-4]
+            shelf.mkdir(exist_ok=True)
+            (folder / f.name).rename(shelf / f.name)
+        ingest("every file moved into a subfolder")
 
     result = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "passages": len(files),
               "cpus": os.cpu_count(), "runs": runs}

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _BATCH = 500  # Chroma rejects very large single writes; keep each call moderate
 _PAGE = 5000  # records per read when scanning a whole collection
+_DELETE_DOCS = 100  # articles per delete call (their chunks go in the same call, by a doc-id filter)
 # stores written before this lack date_int (date filters) and chunk counts: migrated in place
 FORMAT = 2
 
@@ -322,9 +323,13 @@ class ChromaStore:
     # --- writing -------------------------------------------------------------------------------
 
     def delete_docs(self, doc_ids: Iterable[str]) -> None:
-        for doc_id in doc_ids:
-            self._articles.delete(ids=[doc_id])  # first: a crash in between leaves it "not ingested"
-            self._chunks.delete(where={"doc_id": doc_id})
+        # a batch per call: each Chroma delete costs ~0.2 s on 2 cores whatever it deletes (1,076
+        # articles one at a time took 200 s, in batches 3.5 s)
+        wanted = list(dict.fromkeys(doc_ids))
+        for lo in range(0, len(wanted), _DELETE_DOCS):
+            part = wanted[lo:lo + _DELETE_DOCS]
+            self._articles.delete(ids=part)  # first: a crash in between leaves them "not ingested"
+            self._chunks.delete(where={"doc_id": {"$in": part}})
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         for lo in range(0, len(chunk_ids), _BATCH):

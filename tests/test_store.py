@@ -84,6 +84,30 @@ def test_article_without_record_is_not_done(tmp_path):
     assert store.count() == 0
 
 
+def test_articles_are_deleted_in_batches_and_only_those(tmp_path, monkeypatch):
+    monkeypatch.setattr("rag.store._DELETE_DOCS", 2)
+    store = _open(tmp_path)
+    for n in range(5):
+        art = _article(f"{n}.txt", h=f"h{n}")
+        store.add_chunks(_chunks(art), np.eye(3, dtype=np.float32)[:2], art.content_hash)
+        store.put_article(art)
+    store.delete_docs(["0.txt", "1.txt", "3.txt", "4.txt", "1.txt", "none.txt"])  # three calls, a repeat, an unknown id
+    assert set(store.articles()) == {"2.txt"} and store.chunk_ids() == {"2.txt#0", "2.txt#1"}
+
+
+def test_a_vector_is_found_by_the_digest_of_its_text_in_any_article(tmp_path):
+    from rag.store import passage_digest
+
+    store = _open(tmp_path)
+    art = _article()
+    store.add_chunks(_chunks(art), np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32), art.content_hash,
+                     passages=["제목\n첫 문장이다.", "둘째 문장이다."])
+    store.add_chunks(_chunks(_article("b.txt")), np.array([[0, 0, 1], [0, 1, 0]], dtype=np.float32), "h2")  # no digests
+    found = store.vectors_by_digest([passage_digest("둘째 문장이다."), passage_digest("다른 문장이다."), ""])
+    assert list(found) == [passage_digest("둘째 문장이다.")] and found[passage_digest("둘째 문장이다.")].tolist() == [0, 1, 0]
+    assert store.vectors_by_digest([]) == {}
+
+
 def test_generation_and_dirty_flag_round_trip(tmp_path):
     store = _open(tmp_path)
     assert store.state() == StoreState(0, False)
