@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal, Protocol
 
 from rag.filters import matches as filter_matches
-from rag.glossary import with_glosses
 from rag.keyword import doc_of
 from rag.question import check_question
 from rag.retrieval import calibrated_score
+from rag.search import keyword_terms
 from rag.store import cosine
 from rag.types import ArticleInfo, Chunk, Filters
 from rag.view import View
@@ -103,7 +103,7 @@ class ArticleFinder:
         """Every article holding any query word (within the filters) and its share of the query's IDF mass."""
         view = view or self._view()
         index = view.keyword
-        terms = index.query_terms(with_glosses(query))
+        terms = keyword_terms(index, query)  # an English name is found as its Hangul spelling too
         if not terms or not view.articles:
             return Coverage(tuple(dict.fromkeys(terms)))
 

@@ -137,6 +137,7 @@ class KeywordIndex:
         self._tokenize = tokenize
         self.generation = generation
         self._n = sum(s.live for s in self.segments)
+        self._sounds = None  # rag.romanize.SoundIndex of the vocabulary, built at the first English question
 
     def __len__(self) -> int:
         return self._n
@@ -173,6 +174,15 @@ class KeywordIndex:
 
     def query_terms(self, question: str) -> list[str]:
         return self._tokenize([question])[0]
+
+    def sounding(self, names: Iterable[Sequence[str]]) -> list[str]:
+        """The index's Hangul terms that Latin-letter `names` may be ("Urbino" -> 우르비노):
+        an English question finds by keyword the passages that write its names in Hangul."""
+        from rag.romanize import SoundIndex
+
+        if self._sounds is None:
+            self._sounds = SoundIndex({w for seg in self.segments for w in seg.vocab})
+        return [t for t in self._sounds.lookup(names) if self.df(t)]
 
     def _locate(self, chunk_id: str) -> tuple[Segment, int] | None:
         # newest first: a re-added chunk lives in the newest segment, older rows of it are dead

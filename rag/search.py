@@ -20,9 +20,10 @@ from typing import Protocol, Sequence
 
 from rag.config import RetrievalSettings, Settings
 from rag.filters import matches
-from rag.glossary import with_glosses
+from rag.glossary import mostly_latin, with_glosses
 from rag.periods import credit_period, find_period
 from rag.question import check_question
+from rag.romanize import latin_names
 from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.store import cosine, where_clause
 from rag.types import Chunk, Filters, Hit
@@ -137,7 +138,7 @@ class Searcher:
         if period is None or not chunks:
             return found.coverage
         index = self.view().keyword
-        terms = index.query_terms(with_glosses(question.strip()))  # the terms coverage was computed with
+        terms = keyword_terms(index, question.strip())  # the terms coverage was computed with
         return credit_period(found.coverage, chunks, terms, period, index)
 
     def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
@@ -159,8 +160,7 @@ class Searcher:
         # both retrievers search the same restricted corpus: Chroma filters on chunk metadata, the
         # keyword index masks rows before ranking
         dense_raw = store.query(vector, n, where_clause(filters, view.articles))
-        # an English question is matched by keyword through the Korean forms of its domain words
-        terms = index.query_terms(with_glosses(text))
+        terms = keyword_terms(index, text)
         keyword_raw = index.search(terms, n, allow)
         stored = store.chunks(list(dict.fromkeys([c for c, _ in dense_raw] + [c for c, _ in keyword_raw])),
                               vectors=True)
@@ -174,6 +174,16 @@ class Searcher:
         coverage = index.coverages(terms, dense)
         chunks = {c: s.chunk for c, s in visible.items()}
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
+
+
+def keyword_terms(index, question: str) -> list[str]:
+    """The keyword query of a question. An English one is matched through the Korean forms of its
+    domain words (the glossary) and the Hangul words of the index that sound like its names in Latin
+    letters ("Choi Jin-kyun" -> 최진균, rag/romanize.py)."""
+    terms = index.query_terms(with_glosses(question))
+    if mostly_latin(question):
+        terms += [t for t in index.sounding(latin_names(question)) if t not in terms]
+    return terms
 
 
 def hybrid_hits(found: Candidates, ranking_coverage: dict[str, float], chunks: dict[str, Chunk], k: int,

@@ -120,6 +120,21 @@ def test_a_renamed_or_moved_file_keeps_its_vectors(settings, corpus, korean):
     assert edited.vectors_reused == edited.chunks_embedded - len(counting.embedded) > 0
 
 
+def test_an_english_question_finds_by_keyword_the_passage_writing_its_name_in_hangul(settings, tmp_path, korean):
+    folder = tmp_path / "names"
+    folder.mkdir()
+    for name, text in (("a.txt", "행사 소식\n\n최진균 대표는 2019년 5월 첫 행사를 열었다."),
+                       ("b.txt", "장비 소식\n\n한빛랩스는 반도체 장비를 만든다."),
+                       ("c.txt", "기금 소식\n\n정부는 상생협력 기금을 늘렸다.")):
+        (folder / name).write_text(text, encoding="utf-8")
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([folder])
+    # English words share nothing with the Korean passages: the name's Hangul spelling is the match
+    hits = pipe.search("When did Choi Jin-kyun hold the first event?", k=3)
+    assert hits[0].chunk.doc_id == "a.txt" and hits[0].keyword > 0
+    assert not any(h.keyword for h in pipe.search("When did Kang Min-ho hold the first event?", k=3))  # no such name
+
+
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
     pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
     pipe.ingest([corpus])

@@ -1,0 +1,167 @@
+"""Whether a name written in Latin letters ("Park Jun-beom", "Urbino") is a Hangul word of a passage
+("박준범이", "우르비노"): the Hangul is romanized letter by letter (the Revised Romanization of Korean),
+both spellings are reduced to a coarse key that forgets what romanizations disagree on (Park / Bak,
+Lee / I, Choi / Choe, Shin / Sin, -eo- / -u-), and the keys must be nearly equal.
+
+    sounds_in("parkjunbeom", "박준범이 참여하는 세미나")   # True
+    sounds_in("japan", "갑판 위에서")                       # False: a short name must match exactly
+
+An English question names Korean people, places and companies in Latin letters; without this check
+the name is found in no Korean passage and the question is refused although the passage answers it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+# the Revised Romanization of each jamo of a syllable (initial, medial, final), letter by letter:
+# no sound changes across syllables, which the key below mostly forgets anyway
+_INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
+_MEDIALS = ("a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi",
+            "yu", "eu", "ui", "i")
+_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
+           "ng", "t", "t", "k", "t", "p", "t")
+_HANGUL_RUN = re.compile(r"[가-힣]+")
+# (pattern, replacement), in order: what English spellings of Korean and RR write differently
+_KEY_RULES = tuple((re.compile(p), r) for p, r in (
+    (r"[^a-z]", ""),
+    (r"sh", "s"), (r"ch", "j"), (r"ph", "p"), (r"c", "k"), (r"q", "k"), (r"x", "ks"), (r"z", "j"),
+    (r"f", "p"), (r"v", "b"),
+    (r"(?<=a)r(?=[^aeiouwy]|$)", ""),  # "Park" is 박: "ar" before a consonant is an English spelling of ㅏ
+    (r"ee", "i"), (r"oo", "u"), (r"ou", "u"), (r"eo", "o"), (r"eu", "u"), (r"ae", "e"), (r"ai", "e"),
+    (r"oi", "oe"), (r"wo", "o"), (r"wi", "i"), (r"ui", "i"), (r"y(?=[aeiou])", ""),
+    (r"g", "k"), (r"d", "t"), (r"b", "p"), (r"r", "l"), (r"j", "t"),
+    (r"(.)\1", r"\1"),  # kk, ll, pp: doubled letters are one sound in either spelling
+))
+
+
+def romanized(hangul: str) -> str:
+    """The Revised Romanization of Hangul syllables, letter by letter (other characters kept)."""
+    out = []
+    for ch in hangul:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            out.append(_INITIALS[code // 588] + _MEDIALS[code % 588 // 28] + _FINALS[code % 28])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=50_000)
+def sound_key(latin: str) -> str:
+    """A coarse key of a Latin spelling: letters only, with the distinctions romanizations of Korean
+    disagree on merged (g/k, d/t, b/p, r/l, j/ch, eo/u/o, ae/e, ee/i, oo/u, doubled letters)."""
+    key = latin.lower()
+    for pattern, replacement in _KEY_RULES:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+def _allowed(key: str) -> int:
+    """Edits tolerated between a name's key and a word's: one in four for a key of 7+ letters, none
+    for a shorter one (short keys collide with common words: "Japan" and 갑판)."""
+    return len(key) // 4 if len(key) >= 7 else 0
+
+
+def _fits(key: str, syllables: int) -> bool:
+    """A one-syllable word never stands for a short name ("Park" alone is no 박: it would be any 박)."""
+    return len(key) > 4 or syllables > 1
+
+
+@lru_cache(maxsize=20_000)
+def _span_keys(run: str) -> tuple[tuple[int, str], ...]:
+    """(syllables, key) of every span of whole syllables of a Hangul run ("박준범이" -> 박, 박준, …, 준범, …)."""
+    return tuple((j - i, sound_key(romanized(run[i:j]))) for i in range(len(run)) for j in range(i + 1, len(run) + 1))
+
+
+def sounds_in(name: str, text: str) -> bool:
+    """Whether some span of whole syllables of a Hangul word of `text` has a key within the tolerated
+    edits of `name`'s (a name in Latin letters, spaces and hyphens ignored)."""
+    key = sound_key(name)
+    if len(key) < 3:
+        return False
+    allowed = _allowed(key)
+    for run in set(_HANGUL_RUN.findall(text)):
+        for syllables, other in _span_keys(run):
+            if (abs(len(other) - len(key)) <= allowed and _fits(key, syllables)
+                    and _distance(key, other, allowed) <= allowed):
+                return True
+    return False
+
+
+# capitalized Latin words, several in a row one name ("Park Jun-beom", "Lotte Home Shopping")
+_CAPITALIZED_RUN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z-]*(?:\s+[A-Z][A-Za-z-]*)*")
+
+
+def latin_names(question: str) -> list[list[str]]:
+    """The names an English question writes in Latin letters, for looking up their Hangul spelling:
+    each run of capitalized words, then its words ([["Park Jun-beom", "Park", "Jun-beom"], ["Urbino"]]).
+    The question's first word is left out (capitalized as the first word), and all-capital words
+    (Korean news writes "KT", "CEO" as they are)."""
+    start = len(question) - len(question.lstrip())
+    out: list[list[str]] = []
+    for m in _CAPITALIZED_RUN.finditer(question):
+        words = m.group().split()
+        if m.start() == start:
+            words = words[1:]
+        words = [w for w in words if not w.isupper()]
+        if words:
+            out.append(([" ".join(words)] if len(words) > 1 else []) + words)
+    return out
+
+
+class SoundIndex:
+    """The Hangul words of a vocabulary by their sound key, to find the words a Latin name may be:
+    `matches("Urbino")` -> ["우르비노"]. Built once per vocabulary (keys of ~100k words take a few seconds)."""
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._by_length: dict[int, list[tuple[str, str]]] = {}
+        for word in words:
+            if word and _HANGUL_RUN.fullmatch(word):
+                key = sound_key(romanized(word))
+                self._by_length.setdefault(len(key), []).append((key, word))
+
+    def matches(self, name: str, limit: int = 3) -> list[str]:
+        """Up to `limit` words that sound like `name`, closest first."""
+        key = sound_key(name)
+        if len(key) < 3:
+            return []
+        allowed = _allowed(key)
+        found = []
+        for length in range(len(key) - allowed, len(key) + allowed + 1):
+            for other, word in self._by_length.get(length, ()):
+                d = _distance(key, other, allowed)
+                if d <= allowed and _fits(key, len(word)):
+                    found.append((d, word))
+        return [w for _, w in sorted(found)[:limit]]
+
+    def lookup(self, names: Iterable[Sequence[str]], limit: int = 3) -> list[str]:
+        """The words of each name group (a run of words, then each word, as `latin_names` gives them): a
+        run that sounds like some word is that word, its single words are only tried when it is not."""
+        out: list[str] = []
+        for group in names:
+            for i, name in enumerate(group):
+                found = self.matches(name, limit)
+                out.extend(found)
+                if found and i == 0 and len(group) > 1:
+                    break
+        return list(dict.fromkeys(out))
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, or limit + 1 as soon as it must exceed limit."""
+    if a == b:
+        return 0
+    if limit == 0:
+        return 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]

@@ -1,0 +1,60 @@
+"""rag/romanize.py: a name in Latin letters found where a passage writes it in Hangul."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.romanize import SoundIndex, latin_names, romanized, sound_key, sounds_in
+
+
+def test_hangul_is_romanized_syllable_by_syllable() -> None:
+    assert romanized("박준범") == "bakjunbeom"
+    assert romanized("한남동") == "hannamdong"
+    assert romanized("최진균") == "choejingyun"
+    assert romanized("값") == "gap"  # a double final is one sound
+    assert romanized("LG이노텍") == "LGinotek"  # other characters are kept
+
+
+@pytest.mark.parametrize(("latin", "hangul"), [
+    ("Park Jun-beom", "박준범"),  # "ar" before a consonant: an English spelling of ㅏ
+    ("Choi Jin-kyun", "최진균"),  # oi / oe, k / g
+    ("Shin Jae-yong", "신재용"),  # sh / s, ae
+    ("Hannam-dong", "한남동"),
+    ("Duromina", "두로미나"),
+    ("Allen", "알렌"),  # ll / l
+    ("Shopping", "쇼핑"),  # a loanword: pp / p, y before a vowel
+])
+def test_romanizations_of_one_name_share_a_key(latin: str, hangul: str) -> None:
+    assert sound_key(latin) == sound_key(romanized(hangul))
+
+
+def test_a_name_is_found_in_a_passage_within_the_edits_its_length_allows() -> None:
+    assert sounds_in("Park Jun-beom", "박준범이 참여하는 세미나는 20일 끝난다.")  # a particle after it
+    assert sounds_in("Lee Joo-hyung", "이주형 대표가 세운 회사")  # a long key: two edits (l, u/o)
+    assert sounds_in("Innotek", "LG이노텍의 펀드")  # a span of a longer word
+    assert not sounds_in("Japan", "갑판 위에서")  # a short key must be the same ("tapan" / "kapan")
+    assert not sounds_in("Park", "박수를 쳤다")  # a short name is never one syllable
+    assert sounds_in("Seoul", "서울시는 밝혔다")
+    assert not sounds_in("Lotte", "롯 데")  # a word, not letters spread across words
+    assert not sounds_in("Oh", "오늘")  # under three letters of key: too little to tell
+
+
+def test_an_english_questions_names_are_its_capitalized_runs_then_their_words() -> None:
+    assert latin_names("On what day was the first event Choi Jin-kyun hosted held?") == [
+        ["Choi Jin-kyun", "Choi", "Jin-kyun"]]
+    # the first word is capitalized as a first word; all-capital words are written so in Korean news too
+    assert latin_names("Samsung's plant?") == []
+    assert latin_names("Which CEO runs Lotte Home Shopping and Nuri?") == [
+        ["Lotte Home Shopping", "Lotte", "Home", "Shopping"], ["Nuri"]]
+
+
+def test_a_vocabulary_is_searched_by_sound_a_run_before_its_words() -> None:
+    index = SoundIndex(["박준범", "박준석", "박", "파악", "롯데", "쇼핑", "서울", "술", "LG", "갑판"])
+    assert index.matches("Seoul") == ["서울"]  # not 술: one syllable
+    assert index.matches("Japan") == []  # 갑판 is two edits away in sound, and the key is short
+    assert index.matches("Park Jun-beom") == ["박준범", "박준석"]  # closest first; a long key tolerates one edit
+    # the run found its word: "Park" alone (파악) is not looked up
+    assert index.lookup([["Park Jun-beom", "Park", "Jun-beom"]]) == ["박준범", "박준석"]
+    # no word for the run: each word is tried
+    assert index.lookup([["Lotte Home Shopping", "Lotte", "Home", "Shopping"]]) == ["롯데", "쇼핑"]
+    assert index.matches("Park Jun-beom", limit=1) == ["박준범"]
