@@ -16,7 +16,6 @@ from rag.glossary import korean_names
 from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
 from rag.glossary import mostly_latin as _mostly_latin
 from rag.ranker import LogisticModel, default_refusal_model
-from rag.romanize import sounds_in
 from rag.types import Evidence, Hit
 from rag.vocabulary import GlossEntry, Lexicon
 
@@ -101,8 +100,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
                        or (names and year_in(term, txt) and any(n in hit_terms[i] for n in names))]
         else:
             holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()
-                       or (len(term) >= 3 and term in unspaced[i]) or _near_spelling(term, terms)
-                       or (english and term.isascii() and sounds_in(term, texts[i]))]
+                       or (len(term) >= 3 and term in unspaced[i]) or _near_spelling(term, terms)]
         if not holders:
             missing.append(term)
     q_terms = weighted_terms(question, korean)
@@ -130,7 +128,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         "missing": len(missing) / len(key) if key else 0.0,
         "has_names": 1.0 if key else 0.0,
         "together": together,
-        "value_near": 1.0 if _value_near_name(question, hits, names, korean, english) else 0.0,
+        "value_near": 1.0 if _value_near_name(question, hits, names, korean) else 0.0,
         "coverage": coverage,
         "anchored": anchored,
         "whole": whole,
@@ -186,8 +184,7 @@ def unknown_names(question: str, glossary: Sequence[GlossEntry], lexicon: Lexico
     return list(dict.fromkeys(out))
 
 
-def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], korean: Tokenizer,
-                     english: bool = False) -> bool:
+def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], korean: Tokenizer) -> bool:
     """A question that asks for a value (an amount, a count, a date) about a name needs a sentence
     holding such a value with the name in its paragraph, the sentence before it, or the article's title.
 
@@ -208,7 +205,7 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
             if slot_values(m, asked, known, korean.lexicon.units):
                 paragraph = chunk.text[chunk.text.rfind("\n", 0, a) + 1:b]
                 scope = f"{chunk.title}\n{previous}\n{paragraph}".lower()
-                if any(name in scope or (english and name.isascii() and sounds_in(name, scope)) for name in names):
+                if any(name in scope for name in names):
                     return True
             previous = sentence
     return False

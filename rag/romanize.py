@@ -1,13 +1,14 @@
-"""Whether a name written in Latin letters ("Park Jun-beom", "Urbino") is a Hangul word of a passage
-("박준범이", "우르비노"): the Hangul is romanized letter by letter (the Revised Romanization of Korean),
-both spellings are reduced to a coarse key that forgets what romanizations disagree on (Park / Bak,
-Lee / I, Choi / Choe, Shin / Sin, -eo- / -u-), and the keys must be nearly equal.
+"""The Hangul words a name written in Latin letters may be ("Choi Jin-kyun" -> 최진균, "Shopping" -> 쇼핑):
+the Hangul is romanized letter by letter (the Revised Romanization of Korean), both spellings are
+reduced to a coarse key that forgets what romanizations disagree on (Park / Bak, Lee / I, Choi / Choe,
+Shin / Sin, -eo- / -u-), and the keys must be equal, or nearly for a long one.
 
-    sounds_in("parkjunbeom", "박준범이 참여하는 세미나")   # True
-    sounds_in("japan", "갑판 위에서")                       # False: a short name must match exactly
+    SoundIndex(vocabulary).lookup(latin_names("When did Choi Jin-kyun hold his first event?"))  # ["최진균", …]
 
-An English question names Korean people, places and companies in Latin letters; without this check
-the name is found in no Korean passage and the question is refused although the passage answers it.
+An English question names Korean people, places and companies in Latin letters, which no Korean
+passage writes: the keyword index is searched with their Hangul spellings too (rag/search.py). The
+match is loose (a short key can be a common word, "Viva" and 피파), so it adds search terms and never
+decides that a name is in the corpus: refusal still asks for the name as written (rag/grounding.py).
 """
 
 from __future__ import annotations
@@ -68,27 +69,6 @@ def _allowed(key: str) -> int:
 def _fits(key: str, syllables: int) -> bool:
     """A one-syllable word never stands for a short name ("Park" alone is no 박: it would be any 박)."""
     return len(key) > 4 or syllables > 1
-
-
-@lru_cache(maxsize=20_000)
-def _span_keys(run: str) -> tuple[tuple[int, str], ...]:
-    """(syllables, key) of every span of whole syllables of a Hangul run ("박준범이" -> 박, 박준, …, 준범, …)."""
-    return tuple((j - i, sound_key(romanized(run[i:j]))) for i in range(len(run)) for j in range(i + 1, len(run) + 1))
-
-
-def sounds_in(name: str, text: str) -> bool:
-    """Whether some span of whole syllables of a Hangul word of `text` has a key within the tolerated
-    edits of `name`'s (a name in Latin letters, spaces and hyphens ignored)."""
-    key = sound_key(name)
-    if len(key) < 3:
-        return False
-    allowed = _allowed(key)
-    for run in set(_HANGUL_RUN.findall(text)):
-        for syllables, other in _span_keys(run):
-            if (abs(len(other) - len(key)) <= allowed and _fits(key, syllables)
-                    and _distance(key, other, allowed) <= allowed):
-                return True
-    return False
 
 
 # capitalized Latin words, several in a row one name ("Park Jun-beom", "Lotte Home Shopping")

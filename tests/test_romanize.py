@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.romanize import SoundIndex, latin_names, romanized, sound_key, sounds_in
+from rag.romanize import SoundIndex, latin_names, romanized, sound_key
 
 
 def test_hangul_is_romanized_syllable_by_syllable() -> None:
@@ -28,15 +28,13 @@ def test_romanizations_of_one_name_share_a_key(latin: str, hangul: str) -> None:
     assert sound_key(latin) == sound_key(romanized(hangul))
 
 
-def test_a_name_is_found_in_a_passage_within_the_edits_its_length_allows() -> None:
-    assert sounds_in("Park Jun-beom", "박준범이 참여하는 세미나는 20일 끝난다.")  # a particle after it
-    assert sounds_in("Lee Joo-hyung", "이주형 대표가 세운 회사")  # a long key: two edits (l, u/o)
-    assert sounds_in("Innotek", "LG이노텍의 펀드")  # a span of a longer word
-    assert not sounds_in("Japan", "갑판 위에서")  # a short key must be the same ("tapan" / "kapan")
-    assert not sounds_in("Park", "박수를 쳤다")  # a short name is never one syllable
-    assert sounds_in("Seoul", "서울시는 밝혔다")
-    assert not sounds_in("Lotte", "롯 데")  # a word, not letters spread across words
-    assert not sounds_in("Oh", "오늘")  # under three letters of key: too little to tell
+def test_a_name_matches_within_the_edits_its_length_allows() -> None:
+    index = SoundIndex(["이주형", "이노텍", "갑판", "서울", "박수", "오늘", "두로미나"])
+    assert index.matches("Lee Joo-hyung") == ["이주형"]  # a long key: two edits (l, u/o)
+    assert index.matches("Innotek") == ["이노텍"]
+    assert index.matches("Japan") == []  # a short key must be the same ("tapan" / "kapan")
+    assert index.matches("Oh") == []  # under three letters of key: too little to tell
+    assert index.matches("Duromina") == ["두로미나"]
 
 
 def test_an_english_questions_names_are_its_capitalized_runs_then_their_words() -> None:
