@@ -66,11 +66,6 @@ def _allowed(key: str) -> int:
     return len(key) // 4 if len(key) >= 7 else 0
 
 
-def _fits(key: str, syllables: int) -> bool:
-    """A one-syllable word never stands for a short name ("Park" alone is no 박: it would be any 박)."""
-    return len(key) > 4 or syllables > 1
-
-
 # capitalized Latin words, several in a row one name ("Park Jun-beom", "Lotte Home Shopping")
 _CAPITALIZED_RUN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z-]*(?:\s+[A-Z][A-Za-z-]*)*")
 
@@ -99,7 +94,7 @@ class SoundIndex:
     def __init__(self, words: Iterable[str]) -> None:
         self._by_length: dict[int, list[tuple[str, str]]] = {}
         for word in words:
-            if word and _HANGUL_RUN.fullmatch(word):
+            if _HANGUL_RUN.fullmatch(word):
                 key = sound_key(romanized(word))
                 self._by_length.setdefault(len(key), []).append((key, word))
 
@@ -113,7 +108,8 @@ class SoundIndex:
         for length in range(len(key) - allowed, len(key) + allowed + 1):
             for other, word in self._by_length.get(length, ()):
                 d = _distance(key, other, allowed)
-                if d <= allowed and _fits(key, len(word)):
+                # a one-syllable word is no name ("Park" alone is no 박: it would be any 박)
+                if d <= allowed and len(word) > 1:
                     found.append((d, word))
         return [w for _, w in sorted(found)[:limit]]
 
@@ -125,7 +121,7 @@ class SoundIndex:
             for i, name in enumerate(group):
                 found = self.matches(name, limit)
                 out.extend(found)
-                if found and i == 0 and len(group) > 1:
+                if found and i == 0:
                     break
         return list(dict.fromkeys(out))
 

@@ -33,7 +33,9 @@ def test_a_name_matches_within_the_edits_its_length_allows() -> None:
     assert index.matches("Lee Joo-hyung") == ["이주형"]  # a long key: two edits (l, u/o)
     assert index.matches("Innotek") == ["이노텍"]
     assert index.matches("Japan") == []  # a short key must be the same ("tapan" / "kapan")
-    assert index.matches("Oh") == []  # under three letters of key: too little to tell
+    assert SoundIndex(["오이"]).matches("Oe") == []  # under three letters of key: too little to tell
+    # only Hangul words are candidates: a Latin word of the vocabulary is matched as written elsewhere
+    assert SoundIndex(["shopping", "쇼핑"]).matches("Shopping") == ["쇼핑"]
     assert index.matches("Duromina") == ["두로미나"]
 
 
