@@ -103,7 +103,7 @@ class ArticleFinder:
         """Every article holding any query word (within the filters) and its share of the query's IDF mass."""
         view = view or self._view()
         index = view.keyword
-        terms = keyword_terms(index, query)  # an English name is found as its Hangul spelling too
+        terms = keyword_terms(index, query, search_box=True)  # an English name is found as its Hangul spelling too
         if not terms or not view.articles:
             return Coverage(tuple(dict.fromkeys(terms)))
 

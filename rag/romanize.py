@@ -70,16 +70,16 @@ def _allowed(key: str) -> int:
 _CAPITALIZED_RUN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z-]*(?:\s+[A-Z][A-Za-z-]*)*")
 
 
-def latin_names(question: str) -> list[list[str]]:
+def latin_names(question: str, sentence: bool = True) -> list[list[str]]:
     """The names an English question writes in Latin letters, for looking up their Hangul spelling:
     each run of capitalized words, then its words ([["Park Jun-beom", "Park", "Jun-beom"], ["Urbino"]]).
-    The question's first word is left out (capitalized as the first word), and all-capital words
-    (Korean news writes "KT", "CEO" as they are)."""
+    A sentence's first word is left out (capitalized as the first word; `sentence=False` for a search
+    query, "Choi Jin-kyun"), and all-capital words (Korean news writes "KT", "CEO" as they are)."""
     start = len(question) - len(question.lstrip())
     out: list[list[str]] = []
     for m in _CAPITALIZED_RUN.finditer(question):
         words = m.group().split()
-        if m.start() == start:
+        if sentence and m.start() == start:
             words = words[1:]
         words = [w for w in words if not w.isupper()]
         if words:

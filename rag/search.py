@@ -176,13 +176,22 @@ class Searcher:
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
 
 
-def keyword_terms(index, question: str) -> list[str]:
+def keyword_terms(index, question: str, search_box: bool = False) -> list[str]:
     """The keyword query of a question. An English one is matched through the Korean forms of its
     domain words (the glossary) and the Hangul words of the index that sound like its names in Latin
-    letters ("Choi Jin-kyun" -> 최진균, rag/romanize.py)."""
+    letters ("Choi Jin-kyun" -> 최진균, rag/romanize.py).
+
+    `search_box`: a query typed into the article search ("Choi Jin-kyun"), not a sentence: its first
+    word may be a name, and a Latin word no passage holds is left out of it. Counted as unseen, such a
+    word holds coverage mass no Korean article can cover, and the article search keeps only articles
+    covering most of the query: "Choi Jin-kyun" would find no article although 최진균 is in one. (In a
+    question the unseen words stay: dropping them moved the klue-en calibration half both ways, hybrid
+    recall@1 0.167 -> 0.200, recall@5 0.400 -> 0.367.)"""
     terms = index.query_terms(with_glosses(question))
     if mostly_latin(question):
-        terms += [t for t in index.sounding(latin_names(question)) if t not in terms]
+        terms += [t for t in index.sounding(latin_names(question, sentence=not search_box)) if t not in terms]
+        if search_box:
+            terms = [t for t in terms if not t.isascii() or index.df(t)]
     return terms
 
 

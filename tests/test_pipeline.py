@@ -133,6 +133,11 @@ def test_an_english_question_finds_by_keyword_the_passage_writing_its_name_in_ha
     hits = pipe.search("When did Choi Jin-kyun hold the first event?", k=3)
     assert hits[0].chunk.doc_id == "a.txt" and hits[0].keyword > 0
     assert not any(h.keyword for h in pipe.search("When did Kang Min-ho hold the first event?", k=3))  # no such name
+    # the article search too: the Hangul spelling is what it finds and marks
+    found = pipe.find_articles("Choi Jin-kyun")
+    assert [m.info.doc_id for m in found.matches] == ["a.txt"]
+    a, b = found.matches[0].highlights[0]
+    assert found.matches[0].passage.text[a:b] == "최진균"
 
 
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):

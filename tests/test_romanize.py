@@ -44,6 +44,7 @@ def test_an_english_questions_names_are_its_capitalized_runs_then_their_words() 
         ["Choi Jin-kyun", "Choi", "Jin-kyun"]]
     # the first word is capitalized as a first word; all-capital words are written so in Korean news too
     assert latin_names("Samsung's plant?") == []
+    assert latin_names("Choi Jin-kyun", sentence=False) == [["Choi Jin-kyun", "Choi", "Jin-kyun"]]  # a search query
     assert latin_names("Which CEO runs Lotte Home Shopping and Nuri?") == [
         ["Lotte Home Shopping", "Lotte", "Home", "Shopping"], ["Nuri"]]
 
