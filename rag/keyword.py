@@ -176,7 +176,7 @@ class KeywordIndex:
         return self._tokenize([question])[0]
 
     def sounding(self, names: Iterable[Sequence[str]]) -> list[str]:
-        """The index's Hangul terms that Latin-letter `names` may be ("Urbino" -> 우르비노):
+        """The index's Hangul terms that Latin-letter `names` may be ("Choi Jin-kyun" -> 최진균):
         an English question finds by keyword the passages that write its names in Hangul."""
         from rag.romanize import SoundIndex
 

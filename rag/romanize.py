@@ -89,7 +89,8 @@ def latin_names(question: str, sentence: bool = True) -> list[list[str]]:
 
 class SoundIndex:
     """The Hangul words of a vocabulary by their sound key, to find the words a Latin name may be:
-    `matches("Urbino")` -> ["우르비노"]. Built once per vocabulary (keys of ~100k words take a few seconds)."""
+    `matches("Choi Jin-kyun")` -> ["최진균", …]. Built once per vocabulary (0.36 s for the 37,121 Hangul
+    words of the KLUE index)."""
 
     def __init__(self, words: Iterable[str]) -> None:
         self._by_length: dict[int, list[tuple[str, str]]] = {}
