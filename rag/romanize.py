@@ -17,6 +17,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+import numpy as np
+
 # the Revised Romanization of each jamo of a syllable (initial, medial, final), letter by letter:
 # no sound changes across syllables, which the key below mostly forgets anyway
 _INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
@@ -66,6 +68,13 @@ def _allowed(key: str) -> int:
     return len(key) // 4 if len(key) >= 7 else 0
 
 
+# what one question may look up: a pasted English paragraph is no list of names, and each lookup scans
+# the vocabulary
+MAX_GROUPS = 8
+MAX_RUN_WORDS = 4
+MAX_KEY = 24
+
+
 # capitalized Latin words, several in a row one name ("Park Jun-beom", "Lotte Home Shopping")
 _CAPITALIZED_RUN = re.compile(r"(?<![\w'’])[A-Z][A-Za-z-]*(?:\s+[A-Z][A-Za-z-]*)*")
 
@@ -81,7 +90,7 @@ def latin_names(question: str, sentence: bool = True) -> list[list[str]]:
         words = m.group().split()
         if sentence and m.start() == start:
             words = words[1:]
-        words = [w for w in words if not w.isupper()]
+        words = [w for w in words if not w.isupper()][:MAX_RUN_WORDS]  # a longer run is a title-cased sentence
         if words:
             out.append(([" ".join(words)] if len(words) > 1 else []) + words)
     return out
@@ -93,33 +102,50 @@ class SoundIndex:
     words of the KLUE index)."""
 
     def __init__(self, words: Iterable[str]) -> None:
-        self._by_length: dict[int, list[tuple[str, str]]] = {}
+        by_length: dict[int, list[tuple[str, str]]] = {}
         for word in words:
             if _HANGUL_RUN.fullmatch(word):
                 key = sound_key(romanized(word))
-                self._by_length.setdefault(len(key), []).append((key, word))
+                by_length.setdefault(len(key), []).append((key, word))
+        # per key length: the keys as a matrix of letter codes (one row a word), for the edit distance
+        # of a name to all of them at once
+        self._by_length = {n: (np.frombuffer("".join(k for k, _ in rows).encode("latin-1"), dtype=np.uint8)
+                               .reshape(len(rows), n) if n else np.zeros((len(rows), 0), np.uint8),
+                               [k for k, _ in rows], [w for _, w in rows])
+                           for n, rows in by_length.items()}
 
     def matches(self, name: str, limit: int = 3) -> list[str]:
         """Up to `limit` words that sound like `name`, closest first."""
         key = sound_key(name)
-        if len(key) < 3:
+        if not 3 <= len(key) <= MAX_KEY:
             return []
         allowed = _allowed(key)
-        found = []
+        found: list[tuple[int, str]] = []
         for length in range(len(key) - allowed, len(key) + allowed + 1):
-            for other, word in self._by_length.get(length, ()):
-                d = _distance(key, other, allowed)
-                # a one-syllable word is no name ("Park" alone is no 박: it would be any 박)
-                if d <= allowed and len(word) > 1:
-                    found.append((d, word))
+            if length not in self._by_length:
+                continue
+            codes, keys, words = self._by_length[length]
+            if allowed:
+                distances = _distances(key, codes)
+                hits = np.flatnonzero(distances <= allowed)
+            else:
+                distances = None
+                hits = [i for i, k in enumerate(keys) if k == key]
+            # a one-syllable word is no name ("Park" alone is no 박: it would be any 박)
+            found += [(int(distances[i]) if distances is not None else 0, words[i]) for i in hits if len(words[i]) > 1]
         return [w for _, w in sorted(found)[:limit]]
 
     def lookup(self, names: Iterable[Sequence[str]], limit: int = 3) -> list[str]:
         """The words of each name group (a run of words, then each word, as `latin_names` gives them): a
-        run that sounds like some word is that word, its single words are only tried when it is not."""
+        run that sounds like some word is that word, its single words are only tried when it is not.
+        At most MAX_GROUPS groups are read, each name once."""
         out: list[str] = []
-        for group in names:
+        tried: set[str] = set()
+        for group in list(names)[:MAX_GROUPS]:
             for i, name in enumerate(group):
+                if name in tried:
+                    continue
+                tried.add(name)
                 found = self.matches(name, limit)
                 out.extend(found)
                 if found and i == 0:
@@ -127,18 +153,16 @@ class SoundIndex:
         return list(dict.fromkeys(out))
 
 
-def _distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or limit + 1 as soon as it must exceed limit."""
-    if a == b:
-        return 0
-    if limit == 0:
-        return 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
+def _distances(key: str, codes: np.ndarray) -> np.ndarray:
+    """The Levenshtein distance of `key` to each row of `codes` (keys of one length as letter codes)."""
+    n, width = codes.shape
+    previous = np.tile(np.arange(width + 1), (n, 1))
+    for i, letter in enumerate(key.encode("latin-1"), start=1):
+        current = np.empty_like(previous)
+        current[:, 0] = i
+        differs = codes != letter
+        for j in range(1, width + 1):
+            current[:, j] = np.minimum(np.minimum(previous[:, j], current[:, j - 1]) + 1,
+                                       previous[:, j - 1] + differs[:, j - 1])
         previous = current
-    return previous[-1]
+    return previous[:, width]

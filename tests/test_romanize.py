@@ -59,3 +59,38 @@ def test_a_vocabulary_is_searched_by_sound_a_run_before_its_words() -> None:
     # no word for the run: each word is tried
     assert index.lookup([["Lotte Home Shopping", "Lotte", "Home", "Shopping"]]) == ["롯데", "쇼핑"]
     assert index.matches("Park Jun-beom", limit=1) == ["박준범"]
+
+
+def test_the_edit_distance_to_many_keys_at_once() -> None:
+    import numpy as np
+
+    from rag.romanize import _distances
+
+    codes = np.frombuffer(b"kittensittenkitchnkittenmitten", dtype=np.uint8).reshape(5, 6)
+    assert _distances("kitten", codes).tolist() == [0, 1, 2, 0, 1]
+    assert _distances("sitting", np.frombuffer(b"kitten", dtype=np.uint8).reshape(1, 6)).tolist() == [3]
+
+
+def test_a_pasted_paragraph_looks_up_a_bounded_number_of_names() -> None:
+    from rag.romanize import MAX_GROUPS, MAX_RUN_WORDS
+
+    paragraph = "Why " + ", ".join(f"Alpha{i} Bravo Charlie Delta Echo Foxtrot" for i in range(40)) + "?"
+    groups = latin_names(paragraph)
+    assert all(len(g) <= MAX_RUN_WORDS + 1 for g in groups)  # a run of 6 capitalized words is cut to 4
+
+    class Counting(SoundIndex):
+        def __init__(self, words):
+            super().__init__(words)
+            self.asked: list[str] = []
+
+        def matches(self, name, limit=3):
+            self.asked.append(name)
+            return super().matches(name, limit)
+
+    index = Counting(["쇼핑"])
+    index.lookup(groups)
+    # each name once, from the first MAX_GROUPS groups only ("Bravo" … recur in every group)
+    assert len(index.asked) == len(set(index.asked)) <= MAX_GROUPS * (MAX_RUN_WORDS + 1)
+    long_word = "가나다라마바사아자차카타파하가나"  # a key of 26 letters: over MAX_KEY, no name
+    assert SoundIndex([long_word]).matches(romanized(long_word)) == []
+    assert SoundIndex([long_word[:8]]).matches(romanized(long_word[:8])) == [long_word[:8]]
