@@ -108,11 +108,14 @@ class SoundIndex:
                 key = sound_key(romanized(word))
                 by_length.setdefault(len(key), []).append((key, word))
         # per key length: the keys as a matrix of letter codes (one row a word), for the edit distance
-        # of a name to all of them at once
+        # of a name to all of them at once (every syllable romanizes to a vowel at least: no empty key)
         self._by_length = {n: (np.frombuffer("".join(k for k, _ in rows).encode("latin-1"), dtype=np.uint8)
-                               .reshape(len(rows), n) if n else np.zeros((len(rows), 0), np.uint8),
-                               [k for k, _ in rows], [w for _, w in rows])
+                               .reshape(len(rows), n), [w for _, w in rows])
                            for n, rows in by_length.items()}
+        self._by_key: dict[str, list[str]] = {}  # for a short key, which must match exactly
+        for rows in by_length.values():
+            for key, word in rows:
+                self._by_key.setdefault(key, []).append(word)
 
     def matches(self, name: str, limit: int = 3) -> list[str]:
         """Up to `limit` words that sound like `name`, closest first."""
@@ -120,19 +123,16 @@ class SoundIndex:
         if not 3 <= len(key) <= MAX_KEY:
             return []
         allowed = _allowed(key)
+        if not allowed:
+            # a short key: exactly, and never a one-syllable word ("Park" alone is no 박: it would be any 박;
+            # a key of 7+ letters, which tolerates edits, is longer than any one syllable's)
+            return sorted(w for w in self._by_key.get(key, ()) if len(w) > 1)[:limit]
         found: list[tuple[int, str]] = []
         for length in range(len(key) - allowed, len(key) + allowed + 1):
-            if length not in self._by_length:
-                continue
-            codes, keys, words = self._by_length[length]
-            if allowed:
+            if length in self._by_length:
+                codes, words = self._by_length[length]
                 distances = _distances(key, codes)
-                hits = np.flatnonzero(distances <= allowed)
-            else:
-                distances = None
-                hits = [i for i, k in enumerate(keys) if k == key]
-            # a one-syllable word is no name ("Park" alone is no 박: it would be any 박)
-            found += [(int(distances[i]) if distances is not None else 0, words[i]) for i in hits if len(words[i]) > 1]
+                found += [(int(distances[i]), words[i]) for i in np.flatnonzero(distances <= allowed)]
         return [w for _, w in sorted(found)[:limit]]
 
     def lookup(self, names: Iterable[Sequence[str]], limit: int = 3) -> list[str]:
