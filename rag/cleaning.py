@@ -87,12 +87,18 @@ class Metadata:
     author: str | None = None
 
 
+# Control characters are never text: a NUL or an escape code from a scraped cell or a JSON "\u0000"
+# would reach the passages, the keyword index and the answers. Page and line breaks become lines.
+_CONTROLS = {code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(code) not in "\t\n"}
+_CONTROLS.update({ord("\f"): "\n", ord("\v"): "\n"})
+
+
 def clean_document(raw: str, kind: str, furniture: Furniture | None = None) -> tuple[str, Metadata]:
     """Cleaned article text and the metadata read along the way (kind: text | markdown | html).
 
     Raises HtmlError for an HTML page that yields no article (the reason is for the user).
     """
-    raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    raw = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n")).translate(_CONTROLS)
     hints = _Hints(furniture or bundled())
     page = None
     if kind == "html":

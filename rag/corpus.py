@@ -31,8 +31,8 @@ from rag.webpage import HtmlError
 # lists (rag/lexicon/furniture.tsv) belong to it: BUNDLED_FURNITURE is their fingerprint, checked by
 # a test, so editing them means a new version; a user's own lists are hashed in per article.
 # cleaner-3: HTML through trafilatura instead of a tag parser. cleaner-4: a wire dateline's outlet is
-# the publisher ("(서울=연합뉴스) …").
-CLEANER_VERSION = "cleaner-4"
+# the publisher ("(서울=연합뉴스) …"). cleaner-5: control characters dropped (a NUL in a table cell).
+CLEANER_VERSION = "cleaner-5"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
 __all__ = ["CLEANER_VERSION", "KINDS", "CorpusLoad", "Furniture", "Metadata", "clean_document", "clean_text",

@@ -92,3 +92,11 @@ def test_ingest_reports_a_broken_furniture_file_and_keeps_the_store(tmp_path: Pa
 def test_the_furniture_file_is_not_part_of_the_tokenizer_cache_key(tmp_path: Path) -> None:
     folder = user_folder(tmp_path, "line\t구독신청 바로가기\n")
     assert Lexicon.load([DEFAULT_LEXICON, folder]).fingerprint == Lexicon.load([DEFAULT_LEXICON]).fingerprint
+
+
+def test_control_characters_never_reach_the_text(tmp_path: Path) -> None:
+    # a JSON "\u0000" or a terminal escape from a scraper is not text: it must not reach the passages
+    (tmp_path / "feed.jsonl").write_text('{"id": "n1", "text": "협력사\\u0000 지원\\u001b[0m을 늘린다.\\f둘째 쪽이다."}\n',
+                                         encoding="utf-8")
+    (article,) = load_corpus([tmp_path]).articles
+    assert article.text == "협력사 지원[0m을 늘린다.\n둘째 쪽이다."
