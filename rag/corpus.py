@@ -9,6 +9,8 @@ HTML pages first go through trafilatura (rag.webpage), which keeps the article a
 around it; the same line rules then run on its text. A page that yields no article is reported
 with its reason (too large, nested too deep, no text), never raised. A `manifest.json`
 next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher", "author"}}.
+Many articles in one file: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv, a row
+an article, rag.tables); each record is known by its own id.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date
+from rag.tables import Columns, read_table, row_id
 from rag.types import Article
 from rag.webpage import HtmlError
 
@@ -35,7 +38,7 @@ from rag.webpage import HtmlError
 CLEANER_VERSION = "cleaner-5"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
-__all__ = ["CLEANER_VERSION", "KINDS", "CorpusLoad", "Furniture", "Metadata", "clean_document", "clean_text",
+__all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata", "clean_document", "clean_text",
            "decode_text", "extract_metadata", "iso_date", "load_corpus"]
 
 KINDS = {
@@ -45,7 +48,10 @@ KINDS = {
     ".html": "html",
     ".htm": "html",
     ".jsonl": "jsonl",
+    ".csv": "table",
+    ".tsv": "table",
 }
+RECORD_KINDS = ("jsonl", "table")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
 
@@ -73,15 +79,18 @@ def load_corpus(
     max_file_bytes: int | None = None,
     max_article_chars: int | None = None,
     furniture: Furniture | None = None,
+    columns: Columns | None = None,
 ) -> CorpusLoad:
     """Read every supported file under `paths` (recursive, sorted, hidden files skipped).
 
     A file's doc id is its path relative to the folder given (`2024/a.txt`), so files of the same
     name in two subfolders never collide; a file given directly is known by its name. Files over
     `max_file_bytes` and articles over `max_article_chars` are reported and skipped. `furniture`:
-    the lines the cleaner drops (default: the bundled lists).
+    the lines the cleaner drops (default: the bundled lists); `columns`: the header names of article
+    tables (.csv, .tsv; default: the bundled columns.tsv).
     """
     furniture = furniture or bundled()
+    columns = columns or Columns.load()
     load = CorpusLoad()
     manifests: dict[Path, dict[str, Any]] = {}
     seen: dict[str, str] = {}
@@ -98,8 +107,8 @@ def load_corpus(
                 continue
             manifest = _manifest_for(path, manifest_name, manifests, load.problems)
             relative = path.name if path == root else path.relative_to(root).as_posix()
-            for article in _read_file(path, manifest, load.problems, furniture):
-                if path.suffix.lower() != ".jsonl":  # a JSONL record carries its own id
+            for article in _read_file(path, relative, manifest, load.problems, furniture, columns):
+                if KINDS.get(path.suffix.lower()) not in RECORD_KINDS:  # a record carries its own id
                     article = replace(article, doc_id=relative)
                 if max_article_chars is not None and len(article.text) > max_article_chars:
                     load.problems.append((str(path), f"article {article.doc_id!r} is {len(article.text):,} characters "
@@ -164,8 +173,8 @@ def _manifest_for(
     return cache[folder]
 
 
-def _read_file(path: Path, manifest: dict[str, Any], problems: list[tuple[str, str]],
-               furniture: Furniture) -> list[Article]:
+def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: list[tuple[str, str]],
+               furniture: Furniture, columns: Columns) -> list[Article]:
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         problems.append((str(path), f"unsupported file type {path.suffix or '(none)'!r}"))
@@ -181,6 +190,8 @@ def _read_file(path: Path, manifest: dict[str, Any], problems: list[tuple[str, s
         return []
     if kind == "jsonl":
         return _read_jsonl(path, text, manifest, problems, furniture)
+    if kind == "table":
+        return _read_table(path, relative, text, manifest, problems, furniture, columns)
     try:
         cleaned, meta = clean_document(text, kind, furniture)
     except HtmlError as exc:
@@ -237,32 +248,66 @@ def _read_jsonl(path: Path, text: str, manifest: dict[str, Any], problems: list[
             problems.append((where, "not a JSON object"))
             continue
         doc_id = str(record.get("id") or record.get("doc_id") or "").strip()
-        body = record.get("text") or record.get("body") or ""
         if not doc_id:
             problems.append((where, "no 'id' or 'doc_id'"))
             continue
-        if not isinstance(body, str) or not body.strip():
-            problems.append((where, "no 'text' or 'body'"))
-            continue
-        try:
-            cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text", furniture)
-        except HtmlError as exc:
-            problems.append((where, str(exc)))
-            continue
-        if not cleaned.strip():
-            problems.append((where, "no article text after cleaning"))
-            continue
-        given = Metadata(
-            title=str(record.get("title") or "").strip() or found.title,
-            date=iso_date(str(record.get("date") or "")) or found.date,
-            publisher=str(record.get("publisher") or record.get("source") or "").strip() or found.publisher,
-            author=str(record.get("author") or "").strip() or found.author,
-        )
-        entry = _entry(manifest, doc_id)
-        articles.append(_article(doc_id, cleaned, given, entry, str(path), line.encode("utf-8"), furniture))
+        fields = {"text": record.get("text") or record.get("body") or "",
+                  "publisher": record.get("publisher") or record.get("source") or "",
+                  **{name: record.get(name) or "" for name in ("title", "date", "author")}}
+        article = _record_article(path, where, doc_id, fields, line.encode("utf-8"), manifest, problems, furniture)
+        if article is not None:
+            articles.append(article)
     if not articles and not any(p[0].startswith(f"{path}:") for p in problems):
         problems.append((str(path), "no articles in JSONL file"))
     return articles
+
+
+def _read_table(path: Path, relative: str, text: str, manifest: dict[str, Any], problems: list[tuple[str, str]],
+                furniture: Furniture, columns: Columns) -> list[Article]:
+    table = read_table(text, path.suffix, columns)
+    if table.problem:
+        problems.append((str(path), table.problem))
+        return []
+    problems.extend((f"{path}:{line}", why) for line, why in table.row_problems)
+    articles = []
+    for row in table.rows:
+        if not row.record.get("text"):
+            problems.append((f"{path}:{row.line}", "the row's text cell is empty"))
+            continue
+        # the mapped cells, not the row's bytes, are hashed: rewriting the file (a deleted row) with
+        # other quoting leaves every other row unchanged
+        raw = json.dumps(row.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        article = _record_article(path, f"{path}:{row.line}", row_id(relative, row.record), row.record, raw,
+                                  manifest, problems, furniture)
+        if article is not None:
+            articles.append(article)
+    if not articles and not table.row_problems and not any(p[0].startswith(f"{path}:") for p in problems):
+        problems.append((str(path), "no articles in the table (no row with text)"))
+    return articles
+
+
+def _record_article(path: Path, where: str, doc_id: str, fields: dict[str, Any], raw: bytes,
+                    manifest: dict[str, Any], problems: list[tuple[str, str]], furniture: Furniture) -> Article | None:
+    """One record of a JSONL file or a table: its text cleaned, its own metadata before what the text states."""
+    body = fields.get("text")
+    if not isinstance(body, str) or not body.strip():
+        problems.append((where, "no 'text' or 'body'"))
+        return None
+    try:
+        cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text", furniture)
+    except HtmlError as exc:
+        problems.append((where, str(exc)))
+        return None
+    if not cleaned.strip():
+        problems.append((where, "no article text after cleaning"))
+        return None
+    given = Metadata(
+        title=str(fields.get("title") or "").strip() or found.title,
+        date=iso_date(str(fields.get("date") or "")) or found.date,
+        publisher=str(fields.get("publisher") or "").strip() or found.publisher,
+        author=str(fields.get("author") or "").strip() or found.author,
+    )
+    return _article(doc_id, cleaned, given, _entry(manifest, doc_id), str(path), raw, furniture)
 
 
 def _looks_like_html(text: str) -> bool:

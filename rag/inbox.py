@@ -31,7 +31,8 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 from rag.config import Settings
 from rag.cleaning import Furniture
-from rag.corpus import decode_text, load_corpus
+from rag.corpus import KINDS, RECORD_KINDS, decode_text, load_corpus
+from rag.tables import Columns, read_table, row_id, write_table
 from rag.types import ArticleInfo, IngestReport
 from rag.uploads import Upload, UploadReport, save_uploads
 
@@ -116,7 +117,8 @@ class Inbox:
         paths = self.settings.paths
         load = load_corpus([staging], manifest_name=paths.manifest, max_file_bytes=int(paths.max_file_mb * 1e6),
                            max_article_chars=paths.max_article_chars,
-                           furniture=Furniture.load(self.settings.answer.lexicon))
+                           furniture=Furniture.load(self.settings.answer.lexicon),
+                           columns=Columns.load(self.settings.answer.lexicon))
         by_file: dict[str, list[str]] = {}
         for article in load.articles:
             by_file.setdefault(_relative(article.path, staging), []).append(article.doc_id)
@@ -157,7 +159,7 @@ class Inbox:
 
     def delete(self, doc_id: str, info: ArticleInfo | None) -> Deleted:
         """The article out of the store (IngestBusyError while an ingest runs), then out of its file
-        when that file is an upload: the file is removed, or its JSONL line when others remain."""
+        when that file is an upload: the file is removed, or its JSONL line or table row when others remain."""
         report = self.pipe.delete_articles([doc_id], wait=False)
         if doc_id not in report.deleted:
             raise KeyError(doc_id)
@@ -165,8 +167,10 @@ class Inbox:
         if source is None or not self._owns(source) or not source.is_file():
             return Deleted(doc_id)
         rel = source.relative_to(self.folder.resolve()).as_posix()
-        if source.suffix.lower() == ".jsonl":
-            left = _drop_jsonl_record(source, doc_id)
+        kind = KINDS.get(source.suffix.lower())
+        if kind in RECORD_KINDS:
+            left = (_drop_jsonl_record(source, doc_id) if kind == "jsonl" else
+                    _drop_table_row(source, rel, doc_id, Columns.load(self.settings.answer.lexicon)))
             if left:
                 return Deleted(doc_id, rel, left)
         source.unlink()
@@ -241,3 +245,35 @@ def _drop_jsonl_record(path: Path, doc_id: str) -> int:
         tmp.write_text("\n".join(kept) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     return left
+
+
+def _drop_table_row(path: Path, relative: str, doc_id: str, columns: Columns) -> int:
+    """Rewrites a table upload without the row of `doc_id` (atomically); returns the rows left.
+
+    Cells are written back as read; a file with a row the reader cannot parse is left as it is, since
+    writing back only what parsed would lose that row."""
+    raw = path.read_bytes()
+    text, reason = decode_text(raw)
+    if text is None:
+        raise InboxError(f"{path.name} cannot be rewritten: {reason}")
+    table = read_table(text, path.suffix, columns)
+    if table.problem or table.row_problems:
+        raise InboxError(f"{path.name} was not rewritten: {table.problem or 'it has rows that cannot be read'}; "
+                         "the article is out of the store, but its row stays in the file")
+    kept = [row for row in table.rows if row_id(relative, row.record) != doc_id]
+    left = sum(1 for row in kept if row.record.get("text"))
+    if left:
+        # Excel reads UTF-8 only with a BOM: keep one where the file had it, or was in a legacy encoding
+        encoding = "utf-8" if not raw.startswith(b"\xef\xbb\xbf") and _is_utf8(raw) else "utf-8-sig"
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+        tmp.write_text(write_table([table.header, *(row.cells for row in kept)], path.suffix), encoding=encoding)
+        os.replace(tmp, path)
+    return left
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -98,11 +98,13 @@ class Ingester:
         recorded from a file outside `paths` is never taken over, even when that file is gone
         (uploads must not replace another folder's article)."""
         from rag.cleaning import Furniture, FurnitureError
-        from rag.corpus import load_corpus
+        from rag.corpus import Columns, load_corpus
+        from rag.vocabulary import LexiconError
 
         try:
             furniture = Furniture.load(self.settings.answer.lexicon)
-        except (FurnitureError, OSError) as exc:
+            columns = Columns.load(self.settings.answer.lexicon)
+        except (FurnitureError, LexiconError, OSError) as exc:
             raise IngestError(f"{exc}; the store is unchanged") from exc
         roots = []
         for p in paths or self.settings.paths.corpus:
@@ -113,9 +115,9 @@ class Ingester:
             roots.append(root)
         paths_conf = self.settings.paths
         load = load_corpus(roots, manifest_name=paths_conf.manifest, max_file_bytes=int(paths_conf.max_file_mb * 1e6),
-                           max_article_chars=paths_conf.max_article_chars, furniture=furniture)
+                           max_article_chars=paths_conf.max_article_chars, furniture=furniture, columns=columns)
         if not load.articles:
-            reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.jsonl files"
+            reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.jsonl/.csv/.tsv files"
             raise IngestError(f"nothing to ingest in {', '.join(map(str, roots))} ({reasons}); the store is unchanged")
         return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait, owned_only)
 

@@ -5,9 +5,9 @@
     report.rejected        # UploadResult(name, code, message): nothing of it written
     report.as_dict()       # the JSON the web routes return
 
-Accepted: .txt .md .markdown .html .htm .jsonl and .zip archives of them. The type is checked by
-content (an article must decode as text, a .jsonl must start with a JSON object, a .zip must be
-one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
+Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv and .zip archives of them. The type is
+checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv or
+.tsv with a header row of columns, a .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
 inside the target (never read by ingest, which skips hidden files) and moved into place with
 os.replace once the whole upload has been checked, so a failure leaves complete files only.
 """
@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, Iterable
 from rag.archive import Rejected, ZipLimits, ZipMember, is_zip, read_zip, safe_relative_path
 from rag.config import UploadSettings
 from rag.corpus import KINDS, decode_text
+from rag.tables import DELIMITERS
 
 _MB = 1 << 20
 _CHUNK = 1 << 16
@@ -46,7 +47,7 @@ class UploadResult:
     path: str = ""  # accepted: relative to the target folder (POSIX separators)
     size: int = 0
     replaced: bool = False  # accepted: an earlier file of that path was overwritten
-    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl,
+    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table,
     #                 not_zip, bad_name, unsafe_path, symlink, nested_zip, too_many_entries, zip_bomb,
     #                 bad_zip, duplicate, read_failed, write_failed
     message: str = ""  # rejected: one sentence naming the file and the limit or problem
@@ -131,7 +132,7 @@ class _Batch:
     def _add_member(self, name: str, member: ZipMember) -> None:
         try:
             if member.path.suffix.lower() not in KINDS:
-                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl)")
+                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv)")
             self._add_file(name, member.path, member.data)
         except Rejected as exc:
             self.results.append(UploadResult(name, False, code=exc.code, message=exc.message))
@@ -192,7 +193,9 @@ def _read_limited(data: bytes | BinaryIO, limit: int, name: str) -> bytes:
 
 
 def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
-    """The bytes are what the name says: text for articles, a JSON object per line for .jsonl."""
+    """The bytes are what the name says: text for articles, a JSON object per line for .jsonl, a header
+    row of columns for a table (which column holds the text is the reader's to say: its columns.tsv may
+    be a user's)."""
     text, reason = decode_text(data)
     if text is None:
         code = "empty" if "empty" in reason else "not_text"
@@ -205,3 +208,9 @@ def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
             record = None
         if not isinstance(record, dict):
             raise Rejected("not_jsonl", f"{name!r}: the first line is not a JSON object")
+    if KINDS[path.suffix.lower()] == "table":
+        delimiter = DELIMITERS[path.suffix.lower()]
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        if len([cell for cell in first.split(delimiter) if cell.strip()]) < 2:
+            shown = "tab" if delimiter == "\t" else repr(delimiter)
+            raise Rejected("not_table", f"{name!r}: the first line is not a header row of {shown}-separated columns")

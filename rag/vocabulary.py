@@ -22,7 +22,8 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
-(`furniture.tsv` in the same folders is the cleaner's: rag/cleaning.py.)
+(`furniture.tsv` in the same folders is the cleaner's: rag/cleaning.py; `columns.tsv`, the header names
+of article tables, is the CSV/TSV reader's: rag/tables.py.)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
 UNIT_KINDS = ("year", "date", "percent", "money", "measure")
 REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event")
+_READER_FILES = ("furniture.tsv", "columns.tsv")
 
 
 class LexiconError(ValueError):
@@ -97,21 +99,22 @@ class Lexicon:
             folder = Path(folder).expanduser()
             if not folder.is_dir():
                 raise LexiconError(f"lexicon folder not found: {folder}")
-            # furniture.tsv belongs to the cleaner (rag/cleaning.py), not to the tokenizer's cache key
+            # furniture.tsv and columns.tsv belong to the corpus reader (rag/cleaning.py, rag/tables.py),
+            # not to the tokenizer's cache key: editing them must not rebuild the keyword index
             for name in sorted(p.name for p in folder.iterdir()
-                               if p.suffix in (".tsv", ".txt") and p.name != "furniture.tsv"):
+                               if p.suffix in (".tsv", ".txt") and p.name not in _READER_FILES):
                 digest.update(f"{name}\n".encode("utf-8"))
                 digest.update((folder / name).read_bytes())
-            for where, cells in _rows(folder / "user_words.tsv", 2):
+            for where, cells in lexicon_rows(folder / "user_words.tsv", 2):
                 words[cells[0]] = cells[1]
-            for where, cells in _rows(folder / "aliases.tsv", 2, at_most=None):
+            for where, cells in lexicon_rows(folder / "aliases.tsv", 2, at_most=None):
                 groups.append(tuple(c.lower() for c in cells))
-            for where, cells in _rows(folder / "glossary.tsv", 3):
+            for where, cells in lexicon_rows(folder / "glossary.tsv", 3):
                 if cells[0] not in ("name", "term"):
                     raise LexiconError(f"{where}: kind must be 'name' or 'term', not {cells[0]!r}")
                 pattern = _pattern(where, cells[1])
                 glossary.append(GlossEntry(cells[0], pattern, tuple(f.strip() for f in cells[2].split(",") if f.strip())))
-            for where, cells in _rows(folder / "question_words.tsv", 3):
+            for where, cells in lexicon_rows(folder / "question_words.tsv", 3):
                 word, slot, role = cells[0].lower(), cells[1], cells[2]
                 if role not in ROLES:
                     raise LexiconError(f"{where}: role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -119,19 +122,19 @@ class Lexicon:
                     shape.add(word)
                 else:
                     (wh if role == "wh" else head)[word] = "" if slot == "-" else slot
-            frame.update(c[0] for _, c in _rows(folder / "frame_words.txt", 1))
-            cues.extend(c[0].lower() for _, c in _rows(folder / "refusal_cues.txt", 1))
-            multi.extend(_pattern(where, cells[0]) for where, cells in _rows(folder / "multi_part_cues.txt", 1))
-            endings.update(c[0] for _, c in _rows(folder / "imperative_endings.txt", 1))
-            for where, cells in _rows(folder / "units.tsv", 2):
+            frame.update(c[0] for _, c in lexicon_rows(folder / "frame_words.txt", 1))
+            cues.extend(c[0].lower() for _, c in lexicon_rows(folder / "refusal_cues.txt", 1))
+            multi.extend(_pattern(where, cells[0]) for where, cells in lexicon_rows(folder / "multi_part_cues.txt", 1))
+            endings.update(c[0] for _, c in lexicon_rows(folder / "imperative_endings.txt", 1))
+            for where, cells in lexicon_rows(folder / "units.tsv", 2):
                 if cells[1] not in UNIT_KINDS:
                     raise LexiconError(f"{where}: kind must be one of {', '.join(UNIT_KINDS)}, not {cells[1]!r}")
                 units[cells[0]] = cells[1]
-            for where, cells in _rows(folder / "references.tsv", 2):
+            for where, cells in lexicon_rows(folder / "references.tsv", 2):
                 if cells[1] not in REFERENCE_KINDS:
                     raise LexiconError(f"{where}: kind must be one of {', '.join(REFERENCE_KINDS)}, not {cells[1]!r}")
                 references.setdefault(cells[1], []).append(cells[0])
-            for where, cells in _rows(folder / "ordinals.tsv", 2):
+            for where, cells in lexicon_rows(folder / "ordinals.tsv", 2):
                 try:
                     position = int(cells[1])
                 except ValueError:
@@ -154,7 +157,7 @@ def _pattern(where: str, expression: str) -> re.Pattern[str]:
         raise LexiconError(f"{where}: bad regular expression {expression!r}: {exc}") from exc
 
 
-def _rows(path: Path, fields: int, at_most: int | None = -1) -> Iterable[tuple[str, list[str]]]:
+def lexicon_rows(path: Path, fields: int, at_most: int | None = -1) -> Iterable[tuple[str, list[str]]]:
     """(file:line, cells) of each non-comment line with at least `fields` cells (exactly, unless
     `at_most` is None: any number; extra cells after a '#' are a note)."""
     if not path.is_file():

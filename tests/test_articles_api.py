@@ -178,6 +178,34 @@ def test_zip_members_keep_their_folders_and_a_jsonl_record_is_deleted_alone(app_
     assert not (Path(settings.uploads.dir) / "feeds" / "feed.jsonl").exists()
 
 
+def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(app_parts) -> None:
+    client, _, settings, _ = app_parts
+    export = ("\ufeff뉴스 식별자,일자,언론사,제목,본문\r\n"
+              "csv-1,20240305,한빛경제,온새물산 상생결제,\"온새물산은 협력사 41곳에 상생결제를 도입했다.\r\n도입은 4월부터다.\"\r\n"
+              ",20240306,새솔뉴스,다온식품 기술나눔,\"다온식품은 특허 17건을 협력사에 무상으로 이전했다.\"\r\n")
+    job = finish(client, upload(client, ("archive/export.csv", export.encode("utf-8")))["job"]["id"])
+    assert job["state"] == "done", job
+    articles = listed(client)
+    (derived,) = [d for d in articles if d.startswith("archive/export.csv/")]  # the row without an id
+    assert (articles["csv-1"]["title"], articles["csv-1"]["date"], articles["csv-1"]["publisher"]) == (
+        "온새물산 상생결제", "2024-03-05", "한빛경제")
+    assert articles[derived]["file"] == "archive/export.csv" and articles[derived]["date"] == "2024-03-06"
+
+    answer = client.post("/api/ask", json={"question": "다온식품이 협력사에 무상으로 이전한 특허는 몇 건인가?",
+                                           "mode": "extractive"}).json()
+    assert not answer["refused"] and "17건" in answer["answer"] and answer["citations"][0]["source"] == derived
+
+    deleted = client.delete("/api/articles/csv-1", headers=AUTH).json()
+    assert deleted["file"] == "archive/export.csv" and deleted["records_left_in_file"] == 1
+    rewritten = (Path(settings.uploads.dir) / "archive" / "export.csv").read_bytes()
+    assert rewritten.startswith(b"\xef\xbb\xbf") and "csv-1" not in rewritten.decode("utf-8-sig")
+    reingest = finish(client, client.post("/api/articles/reingest", headers=AUTH).json()["job"]["id"])
+    report = reingest["result"]["ingest"]
+    assert derived in report["unchanged"] and derived not in report["updated"] and "csv-1" not in listed(client)
+    assert client.delete(f"/api/articles/{derived}", headers=AUTH).json()["file"] == "archive/export.csv"
+    assert not (Path(settings.uploads.dir) / "archive" / "export.csv").exists()
+
+
 def test_questions_are_answered_while_an_ingest_runs_and_delete_waits_for_it(app_parts) -> None:
     client, app, _, embedder = app_parts
     embedder.gate.clear()  # the upload's ingest now hangs in its embedding step

@@ -155,18 +155,21 @@ def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:
         Upload("b.txt", PNG),
         Upload("c.pdf", b"%PDF-1.4"),
         Upload("d.jsonl", b"not json\n"),
+        Upload("d.csv", "기사 한 편의 본문만 있는 줄이다.\n".encode("utf-8")),
         Upload("e.md", b""),
         Upload("a.html", ARTICLE),
         Upload(".env.txt", ARTICLE),
         Upload("earlier.txt", "새 판이다. 기사가 고쳐졌다.\n".encode("utf-8")),
     ], target, UploadSettings())
     assert [(r.name, r.code) for r in report.rejected] == [
-        ("b.txt", "not_text"), ("c.pdf", "unsupported_type"), ("d.jsonl", "not_jsonl"), ("e.md", "empty"),
+        ("b.txt", "not_text"), ("c.pdf", "unsupported_type"), ("d.jsonl", "not_jsonl"), ("d.csv", "not_table"),
+        ("e.md", "empty"),
         ("a.html", "duplicate"), (".env.txt", "bad_name")]
     assert [(r.path, r.replaced) for r in report.accepted] == [("a.html", False), ("earlier.txt", True)]
     assert (target / "earlier.txt").read_text(encoding="utf-8") == "새 판이다. 기사가 고쳐졌다.\n"
     shape = report.as_dict()
-    assert (shape["accepted"], shape["rejected"]) == (2, 6)
+    assert (shape["accepted"], shape["rejected"]) == (2, 7)
+    assert report.rejected[3].message == "'d.csv': the first line is not a header row of ','-separated columns"
     assert shape["files"][1] == {"status": "rejected", "name": "b.txt", "path": "", "size": 0, "replaced": False,
                                  "code": "not_text", "message": "'b.txt': binary file, not text"}
 
