@@ -88,8 +88,10 @@ class Metadata:
 
 
 # Control characters are never text: a NUL or an escape code from a scraped cell or a JSON "\u0000"
-# would reach the passages, the keyword index and the answers. Page and line breaks become lines.
-_CONTROLS = {code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(code) not in "\t\n"}
+# would reach the passages, the keyword index and the answers. One may stand for a separator (a
+# PDF's unmapped space glyph, an export's unit separator): a space never glues two words together.
+# Page and vertical tabs become line breaks.
+_CONTROLS = {code: " " for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if chr(code) not in "\t\n"}
 _CONTROLS.update({ord("\f"): "\n", ord("\v"): "\n"})
 
 

@@ -99,4 +99,4 @@ def test_control_characters_never_reach_the_text(tmp_path: Path) -> None:
     (tmp_path / "feed.jsonl").write_text('{"id": "n1", "text": "협력사\\u0000 지원\\u001b[0m을 늘린다.\\f둘째 쪽이다."}\n',
                                          encoding="utf-8")
     (article,) = load_corpus([tmp_path]).articles
-    assert article.text == "협력사 지원[0m을 늘린다.\n둘째 쪽이다."
+    assert article.text == "협력사 지원 [0m을 늘린다.\n둘째 쪽이다."

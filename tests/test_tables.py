@@ -78,7 +78,7 @@ def test_a_huge_cell_is_reported_and_a_control_character_dropped(tmp_path: Path)
     good = "".join(f"기사 {n},멀쩡한 본문 {n}이다.\n" for n in range(400))  # the NUL lies past the binary sniff
     (tmp_path / "nul.csv").write_text(f"제목,본문\n{good}가,\"본문\x00이다\x1b\"\n", encoding="utf-8")
     load = load_corpus([tmp_path], max_article_chars=100_000)
-    assert len(load.articles) == 401 and load.articles[-1].text == "본문이다"
+    assert len(load.articles) == 401 and load.articles[-1].text == "본문 이다"
     (where, why), = load.problems
     assert where == str(tmp_path / "big.csv") and "is 239,999 characters after cleaning, over the limit of 100,000" in why
 
