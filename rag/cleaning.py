@@ -149,7 +149,9 @@ _DATE_LINE = re.compile(
     r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _META_LINE = re.compile(r"^(?:입력|승인|기사승인|등록|발행|게재|수정|업데이트|UPDATED\.?)\s*[:：]?\s*(.{6,40})$", re.IGNORECASE)
-_RELEASE_LINE = re.compile(r"^보도\s*(?:시점|일시)")
+# a press release's "보도시점 …" / "배포일시: 2024년 3월 5일" line: its date is the article's ("배포" only
+# with a label's colon or a year after it: "배포일정은 …" is a sentence)
+_RELEASE_LINE = re.compile(r"^(?:보도\s*(?:시점|일시)|배포\s*(?:일시|일자|일)(?=\s*[:：]|\s+(?:19|20)\d{2}))")
 _WEATHER = re.compile(r"^[가-힣A-Za-z ]{1,15}\s*-?\d{1,2}(?:\.\d)?\s*℃$")
 _COPYRIGHT_MARK = re.compile(r"[©ⓒ]|copyright|^\(c\)", re.IGNORECASE)
 _COPYRIGHT_NOTICE = re.compile(r"저작권자|무단\s*(?:전재|복제|배포)|재배포\s*금지|all rights reserved", re.IGNORECASE)

@@ -6,11 +6,12 @@
     load.problems        # [(file, reason)] for binary, undecodable, empty or malformed input
 
 HTML pages first go through trafilatura (rag.webpage), which keeps the article and drops the page
-around it; the same line rules then run on its text. A page that yields no article is reported
-with its reason (too large, nested too deep, no text), never raised. A `manifest.json`
-next to the files supplies or overrides metadata: {"file.txt": {"title", "date", "publisher", "author"}}.
-Many articles in one file: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv, a row
-an article, rag.tables); each record is known by its own id.
+around it; a PDF's text layer is rebuilt into paragraphs (rag.pdf), a Hangul or Word document read
+from its body (rag.hwpx, rag.docx); the same line rules then run on the text. A file that yields no article is
+reported with its reason (too large, nested too deep, locked, no text), never raised. A
+`manifest.json` next to the files supplies or overrides metadata: {"file.txt": {"title", "date",
+"publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv), rag.records; each
+record is known by its own id.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ import codecs
 import hashlib
 import json
 import os
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date
-from rag.tables import Columns, read_table, row_id
+from rag.documents import DocumentError
+from rag.docx import read_docx
+from rag.hwpx import read_hwpx
+from rag.pdf import PdfError, read_pdf
+from rag.records import read_records
+from rag.tables import Columns
 from rag.types import Article
 from rag.webpage import HtmlError
 
@@ -34,12 +39,13 @@ from rag.webpage import HtmlError
 # lists (rag/lexicon/furniture.tsv) belong to it: BUNDLED_FURNITURE is their fingerprint, checked by
 # a test, so editing them means a new version; a user's own lists are hashed in per article.
 # cleaner-3: HTML through trafilatura instead of a tag parser. cleaner-4: a wire dateline's outlet is
-# the publisher ("(서울=연합뉴스) …"). cleaner-5: control characters dropped (a NUL in a table cell).
+# the publisher ("(서울=연합뉴스) …"). cleaner-5: a control character is a space (a NUL in a table
+# cell); a press release's "배포일시:" line dates it.
 CLEANER_VERSION = "cleaner-5"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
-__all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata", "clean_document", "clean_text",
-           "decode_text", "extract_metadata", "iso_date", "load_corpus"]
+__all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata",
+           "clean_document", "clean_text", "decode_text", "extract_metadata", "iso_date", "load_corpus"]
 
 KINDS = {
     ".txt": "text",
@@ -50,7 +56,11 @@ KINDS = {
     ".jsonl": "jsonl",
     ".csv": "table",
     ".tsv": "table",
+    ".pdf": "pdf",
+    ".hwpx": "hwpx",
+    ".docx": "docx",
 }
+DOCUMENT_KINDS = ("pdf", "hwpx", "docx")  # binary documents: their own reader gives the text
 RECORD_KINDS = ("jsonl", "table")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
@@ -184,14 +194,15 @@ def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: li
     except OSError as exc:
         problems.append((str(path), f"cannot read: {exc.strerror or exc}"))
         return []
+    if kind in DOCUMENT_KINDS:
+        return _read_document(path, kind, raw_bytes, manifest, problems, furniture)
     text, reason = decode_text(raw_bytes)
     if text is None:
         problems.append((str(path), reason))
         return []
-    if kind == "jsonl":
-        return _read_jsonl(path, text, manifest, problems, furniture)
-    if kind == "table":
-        return _read_table(path, relative, text, manifest, problems, furniture, columns)
+    if kind in RECORD_KINDS:
+        return [_article(r.doc_id, r.text, r.meta, _entry(manifest, r.doc_id), str(path), r.raw, furniture)
+                for r in read_records(path, relative, text, kind, problems, furniture, columns)]
     try:
         cleaned, meta = clean_document(text, kind, furniture)
     except HtmlError as exc:
@@ -202,6 +213,23 @@ def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: li
         return []
     entry = _entry(manifest, path.name)
     return [_article(path.name, cleaned, meta, entry, str(path), raw_bytes, furniture)]
+
+
+def _read_document(path: Path, kind: str, raw_bytes: bytes, manifest: dict[str, Any],
+                   problems: list[tuple[str, str]], furniture: Furniture) -> list[Article]:
+    """A PDF, Hangul or Word document: its text, rebuilt by its reader, then cleaned like plain text."""
+    reader = {"pdf": read_pdf, "hwpx": read_hwpx, "docx": read_docx}[kind]
+    try:
+        document = reader(raw_bytes)
+    except (PdfError, DocumentError) as exc:
+        problems.append((str(path), str(exc)))
+        return []
+    cleaned, meta = clean_document(document.text, "text", furniture)
+    if not cleaned.strip():
+        problems.append((str(path), "no article text after cleaning"))
+        return []
+    meta = replace(meta, title=document.title or meta.title)
+    return [_article(path.name, cleaned, meta, _entry(manifest, path.name), str(path), raw_bytes, furniture)]
 
 
 def decode_text(raw: bytes) -> tuple[str | None, str]:
@@ -230,88 +258,6 @@ def decode_text(raw: bytes) -> tuple[str | None, str]:
     if not text.strip():
         return None, "empty file"
     return text, ""
-
-
-def _read_jsonl(path: Path, text: str, manifest: dict[str, Any], problems: list[tuple[str, str]],
-                furniture: Furniture) -> list[Article]:
-    articles = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append((where, f"not JSON: {exc.msg}"))
-            continue
-        if not isinstance(record, dict):
-            problems.append((where, "not a JSON object"))
-            continue
-        doc_id = str(record.get("id") or record.get("doc_id") or "").strip()
-        if not doc_id:
-            problems.append((where, "no 'id' or 'doc_id'"))
-            continue
-        fields = {"text": record.get("text") or record.get("body") or "",
-                  "publisher": record.get("publisher") or record.get("source") or "",
-                  **{name: record.get(name) or "" for name in ("title", "date", "author")}}
-        article = _record_article(path, where, doc_id, fields, line.encode("utf-8"), manifest, problems, furniture)
-        if article is not None:
-            articles.append(article)
-    if not articles and not any(p[0].startswith(f"{path}:") for p in problems):
-        problems.append((str(path), "no articles in JSONL file"))
-    return articles
-
-
-def _read_table(path: Path, relative: str, text: str, manifest: dict[str, Any], problems: list[tuple[str, str]],
-                furniture: Furniture, columns: Columns) -> list[Article]:
-    table = read_table(text, path.suffix, columns)
-    if table.problem:
-        problems.append((str(path), table.problem))
-        return []
-    problems.extend((f"{path}:{line}", why) for line, why in table.row_problems)
-    articles = []
-    for row in table.rows:
-        if not row.record.get("text"):
-            problems.append((f"{path}:{row.line}", "the row's text cell is empty"))
-            continue
-        # the mapped cells, not the row's bytes, are hashed: rewriting the file (a deleted row) with
-        # other quoting leaves every other row unchanged
-        raw = json.dumps(row.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        article = _record_article(path, f"{path}:{row.line}", row_id(relative, row.record), row.record, raw,
-                                  manifest, problems, furniture)
-        if article is not None:
-            articles.append(article)
-    if not articles and not table.row_problems and not any(p[0].startswith(f"{path}:") for p in problems):
-        problems.append((str(path), "no articles in the table (no row with text)"))
-    return articles
-
-
-def _record_article(path: Path, where: str, doc_id: str, fields: dict[str, Any], raw: bytes,
-                    manifest: dict[str, Any], problems: list[tuple[str, str]], furniture: Furniture) -> Article | None:
-    """One record of a JSONL file or a table: its text cleaned, its own metadata before what the text states."""
-    body = fields.get("text")
-    if not isinstance(body, str) or not body.strip():
-        problems.append((where, "no 'text' or 'body'"))
-        return None
-    try:
-        cleaned, found = clean_document(body, "html" if _looks_like_html(body) else "text", furniture)
-    except HtmlError as exc:
-        problems.append((where, str(exc)))
-        return None
-    if not cleaned.strip():
-        problems.append((where, "no article text after cleaning"))
-        return None
-    given = Metadata(
-        title=str(fields.get("title") or "").strip() or found.title,
-        date=iso_date(str(fields.get("date") or "")) or found.date,
-        publisher=str(fields.get("publisher") or "").strip() or found.publisher,
-        author=str(fields.get("author") or "").strip() or found.author,
-    )
-    return _article(doc_id, cleaned, given, _entry(manifest, doc_id), str(path), raw, furniture)
-
-
-def _looks_like_html(text: str) -> bool:
-    return bool(re.search(r"<(?:p|div|br|html|body|article|span)\b", text[:2000], re.IGNORECASE))
 
 
 def _entry(manifest: dict[str, Any], key: str) -> dict[str, Any]:

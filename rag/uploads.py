@@ -5,9 +5,9 @@
     report.rejected        # UploadResult(name, code, message): nothing of it written
     report.as_dict()       # the JSON the web routes return
 
-Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv and .zip archives of them. The type is
-checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv or
-.tsv with a header row of columns, a .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
+Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .pdf .hwpx .docx and .zip archives of them. The type
+is checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv
+or .tsv with a header row of columns, a .pdf, .hwpx, .docx and .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
 inside the target (never read by ingest, which skips hidden files) and moved into place with
 os.replace once the whole upload has been checked, so a failure leaves complete files only.
 """
@@ -29,6 +29,7 @@ from rag.corpus import KINDS, decode_text
 from rag.tables import DELIMITERS
 
 _MB = 1 << 20
+_HEADER_CELL_CHARS = 60
 _CHUNK = 1 << 16
 
 
@@ -47,7 +48,7 @@ class UploadResult:
     path: str = ""  # accepted: relative to the target folder (POSIX separators)
     size: int = 0
     replaced: bool = False  # accepted: an earlier file of that path was overwritten
-    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table,
+    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwpx, not_docx,
     #                 not_zip, bad_name, unsafe_path, symlink, nested_zip, too_many_entries, zip_bomb,
     #                 bad_zip, duplicate, read_failed, write_failed
     message: str = ""  # rejected: one sentence naming the file and the limit or problem
@@ -132,7 +133,7 @@ class _Batch:
     def _add_member(self, name: str, member: ZipMember) -> None:
         try:
             if member.path.suffix.lower() not in KINDS:
-                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv)")
+                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .pdf .hwpx .docx)")
             self._add_file(name, member.path, member.data)
         except Rejected as exc:
             self.results.append(UploadResult(name, False, code=exc.code, message=exc.message))
@@ -195,7 +196,21 @@ def _read_limited(data: bytes | BinaryIO, limit: int, name: str) -> bytes:
 def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
     """The bytes are what the name says: text for articles, a JSON object per line for .jsonl, a header
     row of columns for a table (which column holds the text is the reader's to say: its columns.tsv may
-    be a user's)."""
+    be a user's), a PDF's signature for a .pdf (whether it has a text layer is the reader's to say)."""
+    if KINDS[path.suffix.lower()] == "pdf":
+        if b"%PDF-" not in data[:1024]:  # the header may follow a little junk; readers accept that
+            raise Rejected("not_pdf", f"{name!r} is named .pdf but is not a PDF")
+        return
+    if KINDS[path.suffix.lower()] == "hwpx":
+        if not is_zip(data[:4]):  # an .hwpx is a zip; the old binary .hwp (an OLE file) is not read
+            raise Rejected("not_hwpx", f"{name!r} is named .hwpx but is not an HWPX document (a binary .hwp? "
+                                       "save it as HWPX in Hangul)")
+        return
+    if KINDS[path.suffix.lower()] == "docx":
+        if not is_zip(data[:4]):  # the old binary .doc is not read
+            raise Rejected("not_docx", f"{name!r} is named .docx but is not a Word document (a binary .doc? "
+                                       "save it as .docx)")
+        return
     text, reason = decode_text(data)
     if text is None:
         code = "empty" if "empty" in reason else "not_text"
@@ -211,6 +226,8 @@ def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
     if KINDS[path.suffix.lower()] == "table":
         delimiter = DELIMITERS[path.suffix.lower()]
         first = next((line for line in text.splitlines() if line.strip()), "")
-        if len([cell for cell in first.split(delimiter) if cell.strip()]) < 2:
+        # a header names columns in a few words; a long first cell is an article's text, not a header
+        if max((len(cell.strip()) for cell in first.split(delimiter)), default=0) > _HEADER_CELL_CHARS:
             shown = "tab" if delimiter == "\t" else repr(delimiter)
-            raise Rejected("not_table", f"{name!r}: the first line is not a header row of {shown}-separated columns")
+            raise Rejected("not_table", f"{name!r}: the first line is not a header row of {shown}-separated "
+                                        "column names (본문, 제목, 일자, …)")

@@ -4,10 +4,8 @@ Hostile uploads get one clear message and leave the store and the uploads folder
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,8 @@ from fastapi.testclient import TestClient
 
 from rag.config import PROJECT_ROOT
 from tests.fakes import HashingEmbedder
+from tests.hwpx_sample import RELEASE as HWPX_RELEASE
+from tests.hwpx_sample import zip_bytes as _zip
 from tests.realapp import TOKEN, real_app, real_pipeline, real_settings
 
 HTML = PROJECT_ROOT / "tests" / "data" / "html"
@@ -112,12 +112,6 @@ def test_upload_lists_answers_and_delete_removes_article_and_file(app_parts) -> 
     assert client.delete("/api/articles/onsae.txt", headers=AUTH).status_code == 404
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 HOSTILE = {
@@ -204,6 +198,32 @@ def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(ap
     assert derived in report["unchanged"] and derived not in report["updated"] and "csv-1" not in listed(client)
     assert client.delete(f"/api/articles/{derived}", headers=AUTH).json()["file"] == "archive/export.csv"
     assert not (Path(settings.uploads.dir) / "archive" / "export.csv").exists()
+
+
+def test_uploaded_pdf_hangul_and_word_documents_are_read_answered_and_searched(app_parts) -> None:
+    client, _, settings, _ = app_parts
+    release = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
+    job = finish(client, upload(client, ("releases/onsae.pdf", release.read_bytes()),
+                                ("releases/locked.pdf", b"%PDF-1.4\n%%EOF\n"), ("releases/saenuri.hwpx", HWPX_RELEASE),
+                                ("releases/saenuri.docx", (PROJECT_ROOT / "tests" / "data" / "docx" / "saenuri_release.docx").read_bytes()))["job"]["id"])
+    assert job["state"] == "done", job
+    files = {f["path"]: f for f in job["result"]["files"]}
+    assert files["releases/onsae.pdf"]["status"] == "placed"
+    assert files["releases/locked.pdf"]["status"] == "rejected" and "not a readable PDF" in files["releases/locked.pdf"]["message"]
+    assert listed(client)["releases/onsae.pdf"]["title"] == "온새물산, 협력사 스마트공장 지원 확대"
+    assert listed(client)["releases/saenuri.hwpx"]["date"] == listed(client)["releases/saenuri.docx"]["date"] == "2024-05-02"
+    # a table row is text of the article: the keyword search finds the document by it and shows the row
+    found = {a["doc_id"]: a for a in client.get("/api/search", params={"q": "2차 협력사 금액"}).json()["articles"]}
+    for doc_id in ("releases/saenuri.hwpx", "releases/saenuri.docx"):
+        assert "구분: 2차 협력사 | 협력사 수: 40곳 | 금액: 80억 원" in found[doc_id]["passage"]["text"]
+    answer = client.post("/api/ask", json={"question": "온새물산의 품질관리 전문가 몇 명이 협력사 현장을 방문하나?",
+                                           "mode": "extractive"}).json()
+    assert not answer["refused"] and "12명" in answer["answer"]
+    assert answer["citations"][0]["source"] == "releases/onsae.pdf"
+    assert client.delete("/api/articles/releases/onsae.pdf", headers=AUTH).status_code == 200
+    assert not (Path(settings.uploads.dir) / "releases" / "onsae.pdf").exists()
+    for doc_id in ("releases/saenuri.hwpx", "releases/saenuri.docx"):
+        assert client.delete(f"/api/articles/{doc_id}", headers=AUTH).status_code == 200
 
 
 def test_questions_are_answered_while_an_ingest_runs_and_delete_waits_for_it(app_parts) -> None:

@@ -100,3 +100,9 @@ def test_control_characters_never_reach_the_text(tmp_path: Path) -> None:
                                          encoding="utf-8")
     (article,) = load_corpus([tmp_path]).articles
     assert article.text == "협력사 지원 [0m을 늘린다.\n둘째 쪽이다."
+
+
+def test_a_press_releases_distribution_line_dates_it() -> None:
+    text, meta = clean_document("협력사 지원 확대\n배포일시: 2024년 3월 5일\n배포일정은 다음 달에 정한다.\n본문이다.", "text")
+    assert meta.date == "2024-03-05" and "배포일시" not in text and "배포일정은 다음 달에 정한다." in text
+    assert clean_document("제목\n배포일 2023. 11. 20.\n본문이다.", "text")[1].date == "2023-11-20"

@@ -83,6 +83,17 @@ def test_a_huge_cell_is_reported_and_a_control_character_dropped(tmp_path: Path)
     assert where == str(tmp_path / "big.csv") and "is 239,999 characters after cleaning, over the limit of 100,000" in why
 
 
+def test_an_upload_of_one_text_column_is_a_table_and_a_headerless_file_is_not() -> None:
+    from pathlib import PurePosixPath
+
+    from rag.archive import Rejected
+    from rag.uploads import _check_content
+
+    _check_content("a.csv", PurePosixPath("a.csv"), "본문\n협력사 지원 기사다.\n".encode("utf-8"))  # no error
+    with pytest.raises(Rejected, match="not a header row"):
+        _check_content("b.tsv", PurePosixPath("b.tsv"), ("협력사 지원 기사다. " * 8 + "\t2024\n").encode("utf-8"))
+
+
 def test_cells_written_back_read_the_same() -> None:
     rows = [["제목", "본문"], ["쉼표, 따옴표\"", "두 줄\n본문"]]
     table = read_table(write_table(rows, ".csv"), ".csv", Columns.load())

@@ -1,0 +1,137 @@
+"""PDF articles (a press release, a report page saved as PDF): the text layer, read with pypdf.
+
+    page = read_pdf(path.read_bytes())     # PdfError(reason) when encrypted, broken or only images
+    page.text, page.title
+
+The only module that imports pypdf. A PDF holds positioned lines, not paragraphs, so the text is
+rebuilt before the cleaner sees it: a line the page repeats (a running header or footer) goes, and a
+line that fills the width and does not end a sentence continues on the next one. Decompression
+bombs are pypdf's to stop (its filters cap a stream at 75 MB); pages are capped here.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import unicodedata
+
+from rag.documents import DocumentText
+
+MAX_PAGES = 500  # a report past this is not an article, and each page costs text extraction time
+_FULL_LINE = 0.9  # of the document's usual line width: a line this wide was wrapped, not ended
+_REPEATED_MAX_CHARS = 80  # running headers and footers are short; a long repeated line is content
+_EDGE_LINES = 3  # a page's first and last lines: where a running header or footer can be
+# a C0/C1 control character in extracted text is a glyph without a Unicode mapping, most often the
+# space (Chromium's PDFs map it to U+0001): a space never glues two words together
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SENTENCE_END = re.compile(r"[.?!。…\"'”’」』)\]>]$")
+# a list item starts its own line ("가." is left out: "다." opens every line that wraps "…밝혔|다.")
+_ITEM_START = re.compile(r"^(?:[□■○●◎◇◆▶▷►•·‣※*\-–—]|\(?\d{1,2}[.)]\s|<)")
+_HANGUL = re.compile(r"[가-힣]")
+# a title field holding a file name or an editor's default says nothing about the article
+_NO_TITLE = re.compile(r"\.(?:hwpx?|docx?|pdf|pptx?|xlsx?|txt|html?)$|^(?:microsoft\s+\w+\s+-|untitled\b|제목\s*없음)",
+                       re.IGNORECASE)
+
+
+class PdfError(ValueError):
+    """A PDF that yields no article text; the message is for the user."""
+
+
+def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> DocumentText:
+    """The article text of a PDF's text layer, paragraphs rebuilt, running headers and footers dropped."""
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a malformed object is our problem report, not a log line
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise PdfError("encrypted PDF: it needs a password to be read")
+        count = len(reader.pages)
+        if count > max_pages:
+            raise PdfError(f"PDF has {count:,} pages, over the limit of {max_pages:,}")
+        pages = [_page_text(page) for page in reader.pages]
+        title = str((reader.metadata or {}).get("/Title") or "").strip()
+    except PdfError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- a hostile file may break the parser anywhere; report it, never crash
+        raise PdfError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    text = rebuild_text(pages)
+    if not text.strip():
+        raise PdfError("PDF has no text layer (a scan or images only: run OCR on it first)")
+    return DocumentText(text, "" if _NO_TITLE.search(title) else title)
+
+
+def rebuild_text(pages: list[str]) -> str:
+    """Pages' extracted lines as paragraphs: repeated header/footer lines out, wrapped lines joined."""
+    lines_by_page = [[line for line in (_tidy(raw) for raw in page.split("\n")) if line] for page in pages]
+    repeated = _repeated_edges(lines_by_page)
+    lines = [line for page in lines_by_page for i, line in enumerate(page)
+             if not (_at_edge(i, len(page)) and _key(line) in repeated)]
+    if not lines:
+        return ""
+    full = _FULL_LINE * _usual_width(lines)
+    out = [lines[0]]
+    for previous, line in zip(lines, lines[1:]):
+        if _width(previous) >= full and not _SENTENCE_END.search(previous) and not _ITEM_START.match(line):
+            # Korean wraps inside a word as often as between words; a missing space hurts the
+            # morphological analyzer far less than a space inside a word ("밝혔 다")
+            glue = "" if _HANGUL.match(previous[-1]) and _HANGUL.match(line[0]) else " "
+            out[-1] += glue + line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _page_text(page) -> str:
+    # extract_text swallows a content stream that breaks pypdf's decompression cap and returns "",
+    # which would read as a scan; decoding the contents first raises it (LimitReachedError)
+    page.get_contents()
+    return page.extract_text() or ""
+
+
+def _opens_without_password(reader) -> bool:
+    """Many PDFs are encrypted only against editing: the empty user password opens them."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # noqa: BLE001 -- an unsupported cipher (no `cryptography`) reads as locked
+        return False
+
+
+def _tidy(line: str) -> str:
+    return re.sub(r"\s+", " ", _CONTROLS.sub(" ", line)).strip()
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\d+", "#", line.replace(" ", ""))  # page numbers differ from page to page
+
+
+def _at_edge(index: int, count: int) -> bool:
+    """Running headers and footers sit among a page's first or last lines (where they come in the
+    text depends on the program that wrote the PDF); a line in the body is never taken for one."""
+    return index < _EDGE_LINES or index >= count - _EDGE_LINES
+
+
+def _repeated_edges(pages: list[list[str]]) -> set[str]:
+    """Keys of the short edge lines that at least half the pages (and two) share."""
+    if len(pages) < 2:
+        return set()
+    seen: dict[str, int] = {}
+    for page in pages:
+        keys = {_key(line) for i, line in enumerate(page) if _at_edge(i, len(page)) and len(line) <= _REPEATED_MAX_CHARS}
+        for key in keys:
+            seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count >= max(2, math.ceil(len(pages) / 2))}
+
+
+def _width(line: str) -> float:
+    """A line's printed width in em, roughly: a Hangul syllable is a full em, a digit or letter about
+    half, a space a third (character counts would call a line of figures long and a full line short)."""
+    return sum(1.0 if unicodedata.east_asian_width(ch) in "WF" else 0.3 if ch == " " else 0.55 for ch in line)
+
+
+def _usual_width(lines: list[str]) -> float:
+    """The width of a full line: the 90th percentile, so a few wide lines do not set it."""
+    widths = sorted(_width(line) for line in lines)
+    return widths[min(len(widths) - 1, int(0.9 * len(widths)))]

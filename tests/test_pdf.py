@@ -1,0 +1,91 @@
+"""PDF articles (rag.pdf): the text layer rebuilt into paragraphs; a locked, broken or image-only file is named."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from rag.config import PROJECT_ROOT
+from rag.corpus import load_corpus
+from rag.pdf import PdfError, read_pdf, rebuild_text
+
+RELEASE = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
+
+
+def test_a_printed_release_reads_as_its_paragraphs() -> None:
+    page = read_pdf(RELEASE.read_bytes())
+    assert page.title == "온새물산, 협력사 스마트공장 지원 확대"
+    lines = page.text.split("\n")
+    # a line wrapped inside a word ("밝혔|다.", "품질관|리") is one sentence again, without a space in it
+    assert ("온새물산은 중소 협력사 38곳의 스마트공장 구축을 돕기 위해 올해 72억 원을 지원한다고 5일 밝혔다. 지원 대상은 "
+            "부품과 소재를 납품하는 1차와 2차 협력사이며, 회사는 공정 자동화 설비와 품질관리 소프트웨어 도입 비용의 절반을 "
+            "부담한다.") in lines
+    # list items keep their own lines, and the last item does not run into the next page's paragraph
+    assert "○ 품질관리 전문가 12명이 협력사 현장을 6개월 동안 방문해 개선 과제를 함께 찾음" in lines
+    assert lines[-1].startswith("온새물산 상생협력실 박하늘 실장은") and lines[-1].endswith("상생포털에서 받는다.")
+    # the running header and footer printed on both pages are gone
+    assert "보도자료" not in page.text and "새솔로 12" not in page.text
+
+
+def test_repeated_page_furniture_goes_and_other_scripts_join_with_a_space() -> None:
+    pages = ["- 1 -\nThe partnership fund will grow to one hundred billion won over the next three years as\n"
+             "planned.\nShort heading\n다음 줄",
+             "- 2 -\n두 번째 쪽의 문장이다."]
+    assert rebuild_text(pages) == ("The partnership fund will grow to one hundred billion won over the next three years as "
+                                   "planned.\nShort heading\n다음 줄\n두 번째 쪽의 문장이다.")
+    assert rebuild_text(["- 1 -\n한 쪽뿐인 문서다."]) == "- 1 -\n한 쪽뿐인 문서다."  # one page: nothing repeats
+
+
+def _pdf(writer: PdfWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_locked_broken_or_image_only_pdf_is_named() -> None:
+    locked = PdfWriter(clone_from=PdfReader(RELEASE))
+    locked.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    with pytest.raises(PdfError, match="encrypted PDF: it needs a password"):
+        read_pdf(_pdf(locked))
+    # encrypted only against editing: the empty user password opens it
+    editable = PdfWriter(clone_from=PdfReader(RELEASE))
+    editable.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    assert "박하늘 실장" in read_pdf(_pdf(editable)).text
+    with pytest.raises(PdfError, match="not a readable PDF"):
+        read_pdf(b"%PDF-1.7\n" + b"\x8f garbage " * 200)
+    blank = PdfWriter()
+    blank.add_blank_page(width=595, height=842)
+    with pytest.raises(PdfError, match="no text layer"):
+        read_pdf(_pdf(blank))
+    with pytest.raises(PdfError, match="PDF has 2 pages, over the limit of 1"):
+        read_pdf(RELEASE.read_bytes(), max_pages=1)
+
+
+def test_a_folder_of_pdfs_reads_the_good_and_reports_the_bad(tmp_path: Path) -> None:
+    (tmp_path / "release.pdf").write_bytes(RELEASE.read_bytes())
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    load = load_corpus([tmp_path])
+    (article,) = load.articles
+    assert (article.doc_id, article.title, article.date) == ("release.pdf", "온새물산, 협력사 스마트공장 지원 확대", "2024-03-05")
+    assert "품질관리 전문가 12명이" in article.text
+    ((where, why),) = load.problems
+    assert where == str(tmp_path / "scan.pdf") and why.startswith("not a readable PDF")
+
+
+def test_a_decompression_bomb_is_refused_not_inflated() -> None:
+    import zlib
+
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    packer = zlib.compressobj(9)
+    bomb = StreamObject()  # 300 MB of zeros in 0.3 MB: pypdf stops inflating at 75 MB
+    bomb.set_data(b"".join(packer.compress(b"\x00" * (1 << 20)) for _ in range(300)) + packer.flush())
+    bomb[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(bomb)
+    with pytest.raises(PdfError, match="not a readable PDF .LimitReachedError"):
+        read_pdf(_pdf(writer))
