@@ -50,10 +50,11 @@ def test_a_locked_broken_or_image_only_pdf_is_named() -> None:
     locked.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
     with pytest.raises(PdfError, match="encrypted PDF: it needs a password"):
         read_pdf(_pdf(locked))
-    # encrypted only against editing: the empty user password opens it
-    editable = PdfWriter(clone_from=PdfReader(RELEASE))
-    editable.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
-    assert "박하늘 실장" in read_pdf(_pdf(editable)).text
+    # encrypted only against editing (as many public-sector PDFs are, with AES): the empty user password opens it
+    for algorithm in ("RC4-128", "AES-128", "AES-256"):
+        editable = PdfWriter(clone_from=PdfReader(RELEASE))
+        editable.encrypt(user_password="", owner_password="owner", algorithm=algorithm)
+        assert "박하늘 실장" in read_pdf(_pdf(editable)).text
     with pytest.raises(PdfError, match="not a readable PDF"):
         read_pdf(b"%PDF-1.7\n" + b"\x8f garbage " * 200)
     blank = PdfWriter()
