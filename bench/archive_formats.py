@@ -3,11 +3,11 @@
     python bench/archive_formats.py [--passages 1076] [--repeat 3]
 
 The KLUE dev passages shipped with the project, written out as one .txt a passage (the way the
-eval reads them), one JSONL file, one CSV and one TSV table, one .hwpx document a passage (written as
-tests/hwpx_sample.py writes them), and the two-page PDF and the Word fixtures copied once a passage. Each folder is
-read with `load_corpus` (decode, clean, metadata; no embedding) `--repeat` times; the median
-seconds, articles read and problems are printed with the machine's load and written to
-bench/results/archive_formats.json.
+eval reads them), one JSONL file, one CSV and one TSV table, one .hwpx and one .hwp document a
+passage (as tests/hwpx_sample.py and tests/hwp_sample.py write them); the two-page PDF and the Word
+fixtures copied once a passage. Each folder is read with `load_corpus` (decode, clean, metadata; no
+embedding) `--repeat` times; the median seconds, articles read and problems are printed with the
+machine's load and written to bench/results/archive_formats.json.
 """
 
 from __future__ import annotations
@@ -39,18 +39,21 @@ def main() -> None:
     args = parser.parse_args()
 
     from rag.corpus import load_corpus
+    from tests import hwp_sample
     from tests.hwpx_sample import hwpx, paragraph, section
 
     passages = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(KLUE.glob("*.txt"))[: args.passages]]
     work = Path(tempfile.mkdtemp(prefix="archive-formats-"))
     try:
-        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "hwpx", "docx", "pdf")}
+        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "hwpx", "hwp", "docx", "pdf")}
         for folder in folders.values():
             folder.mkdir()
         for name, text in passages:
             (folders["txt"] / name).write_text(text, encoding="utf-8")
             paragraphs = [paragraph(_xml_escape(line)) for line in text.split("\n") if line.strip()]
             (folders["hwpx"] / f"{Path(name).stem}.hwpx").write_bytes(hwpx([section(*paragraphs)]))
+            records = b"".join(hwp_sample.paragraph(0, line) for line in text.split("\n") if line.strip())
+            (folders["hwp"] / f"{Path(name).stem}.hwp").write_bytes(hwp_sample.hwp(records))
             shutil.copyfile(PDF, folders["pdf"] / f"{Path(name).stem}.pdf")
             shutil.copyfile(DOCX, folders["docx"] / f"{Path(name).stem}.docx")
         with open(folders["jsonl"] / "archive.jsonl", "w", encoding="utf-8") as fh:

@@ -1,0 +1,59 @@
+"""Binary Hangul documents (.hwp, HWP 5): body paragraphs and tables from the records; furniture, fields
+and locked documents handled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import hwp as hwp_reader
+from rag.corpus import load_corpus
+from rag.documents import DocumentError
+from rag.hwp import read_hwp
+from tests.hwp_sample import RELEASE, compound_file, hwp, paragraph
+
+
+def test_a_release_reads_as_its_paragraphs_caption_and_table_rows() -> None:
+    assert read_hwp(RELEASE).text.split("\n") == [
+        "새누리기계, 협력사 납품대금 조기 지급",
+        "배포일시: 2024년 5월 2일",
+        "새누리기계는 협력사 120곳에 납품대금 350억 원을 명절 전에 앞당겨 지급한다고 2일 밝혔다.",  # a field's 8 units skipped
+        "협력사별 지급액",  # the table's caption
+        "구분 | 협력사 수 | 금액",
+        "구분: 1차 협력사 | 협력사 수: 80곳 | 금액: 270억 원",
+        "구분: 2차 협력사 | 협력사 수: 40곳 | 금액: 80억 원",
+        '정하늘 상생협력팀장은 "협력사 자금 부담을 덜겠다"고 말했다.',
+    ]  # not the running header ("새누리기계 보도자료") nor the footnote ("각주: …")
+
+
+def test_an_uncompressed_document_reads_too() -> None:
+    assert read_hwp(hwp(paragraph(0, "압축하지 않은 문서다."), compressed=False)).text == "압축하지 않은 문서다."
+
+
+def test_a_folder_reads_the_document_with_its_date(tmp_path: Path) -> None:
+    (tmp_path / "release.hwp").write_bytes(RELEASE)
+    (article,) = load_corpus([tmp_path]).articles
+    assert (article.doc_id, article.title, article.date) == ("release.hwp", "새누리기계, 협력사 납품대금 조기 지급", "2024-05-02")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"PK\x03\x04 an .hwpx named .hwp", "not an OLE compound file"),
+    (hwp(paragraph(0, "잠긴 문서다."), flags=0x2), "encrypted HWP: it needs a password"),
+    (hwp(paragraph(0, "배포용 문서다."), flags=0x4), "distribution document"),
+    (compound_file({"FileHeader": b"Not a Hangul file".ljust(256, b"\x00"), "BodyText/Section0": b""}), "no HWP signature"),
+    (compound_file({"FileHeader": b"HWP Document File".ljust(256, b"\x00")}), "no BodyText sections"),
+    (compound_file({"FileHeader": b"HWP Document File".ljust(36, b"\x00") + b"\x01" + b"\x00" * 219,
+                    "BodyText/Section0": b"\xff\xfe not deflate"}), "not a readable HWP file (error"),
+    (hwp(b""), "HWP document has no text"),
+    (RELEASE[:1000], "not a readable HWP file"),
+])
+def test_a_broken_or_locked_file_is_named(data: bytes, message: str) -> None:
+    with pytest.raises(DocumentError, match=message.replace("(", r"\(")):
+        read_hwp(data)
+
+
+def test_a_section_that_inflates_past_the_cap_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(hwp_reader, "MAX_PART_BYTES", 4000)
+    with pytest.raises(DocumentError, match="unpacks past 4,000 bytes"):
+        read_hwp(hwp(paragraph(0, "가" * 3000)))
