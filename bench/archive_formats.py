@@ -3,7 +3,7 @@
     python bench/archive_formats.py [--passages 1076] [--repeat 3]
 
 The KLUE dev passages shipped with the project, written out as one .txt a passage (the way the
-eval reads them), one JSONL file, one CSV and one TSV table, one .hwpx and one .hwp document a
+eval reads them), one JSONL file, one CSV, one TSV and one Excel table, one .hwpx and one .hwp document a
 passage (as tests/hwpx_sample.py and tests/hwp_sample.py write them); the two-page PDF and the Word
 fixtures copied once a passage. Each folder is read with `load_corpus` (decode, clean, metadata; no
 embedding) `--repeat` times; the median seconds, articles read and problems are printed with the
@@ -45,7 +45,7 @@ def main() -> None:
     passages = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(KLUE.glob("*.txt"))[: args.passages]]
     work = Path(tempfile.mkdtemp(prefix="archive-formats-"))
     try:
-        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "hwpx", "hwp", "docx", "pdf")}
+        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "xlsx", "hwpx", "hwp", "docx", "pdf")}
         for folder in folders.values():
             folder.mkdir()
         for name, text in passages:
@@ -64,6 +64,13 @@ def main() -> None:
                 writer = csv.writer(fh, delimiter=delimiter)
                 writer.writerow(["id", "본문"])
                 writer.writerows([name, text] for name, text in passages)
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["id", "본문"])
+        for name, text in passages:
+            book.active.append([name, text])
+        book.save(folders["xlsx"] / "archive.xlsx")
 
         rows = []
         for kind, folder in folders.items():

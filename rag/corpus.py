@@ -10,8 +10,8 @@ around it; a PDF's text layer is rebuilt into paragraphs (rag.pdf), a Hangul or 
 from its body (rag.hwpx, rag.hwp, rag.docx); the same line rules then run on the text. A file that yields no article is
 reported with its reason (too large, nested too deep, locked, no text), never raised. A
 `manifest.json` next to the files supplies or overrides metadata: {"file.txt": {"title", "date",
-"publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv), rag.records; each
-record is known by its own id.
+"publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv, .xlsx), rag.records;
+each record is known by its own id.
 """
 
 from __future__ import annotations
@@ -61,9 +61,10 @@ KINDS = {
     ".hwpx": "hwpx",
     ".docx": "docx",
     ".hwp": "hwp",
+    ".xlsx": "workbook",
 }
 DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx")  # binary documents: their own reader gives the text
-RECORD_KINDS = ("jsonl", "table")  # files of many articles, each with an id of its own
+RECORD_KINDS = ("jsonl", "table", "workbook")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
 
@@ -198,13 +199,17 @@ def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: li
         return []
     if kind in DOCUMENT_KINDS:
         return _read_document(path, kind, raw_bytes, manifest, problems, furniture)
-    text, reason = decode_text(raw_bytes)
-    if text is None:
-        problems.append((str(path), reason))
-        return []
+    if kind == "workbook":  # rows of a spreadsheet: bytes for its reader, not text
+        content: str | bytes = raw_bytes
+    else:
+        text, reason = decode_text(raw_bytes)
+        if text is None:
+            problems.append((str(path), reason))
+            return []
+        content = text
     if kind in RECORD_KINDS:
         return [_article(r.doc_id, r.text, r.meta, _entry(manifest, r.doc_id), str(path), r.raw, furniture)
-                for r in read_records(path, relative, text, kind, problems, furniture, columns)]
+                for r in read_records(path, relative, content, kind, problems, furniture, columns)]
     try:
         cleaned, meta = clean_document(text, kind, furniture)
     except HtmlError as exc:

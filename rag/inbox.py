@@ -32,7 +32,9 @@ from typing import Callable, Iterable, Protocol, Sequence
 from rag.config import Settings
 from rag.cleaning import Furniture
 from rag.corpus import KINDS, RECORD_KINDS, decode_text, load_corpus
-from rag.tables import Columns, read_table, row_id, write_table
+from rag.documents import DocumentError
+from rag.tables import Columns, read_table, row_id, table_of, write_table
+from rag.workbook import drop_rows, sheet_rows
 from rag.types import ArticleInfo, IngestReport
 from rag.uploads import Upload, UploadReport, save_uploads
 
@@ -169,8 +171,10 @@ class Inbox:
         rel = source.relative_to(self.folder.resolve()).as_posix()
         kind = KINDS.get(source.suffix.lower())
         if kind in RECORD_KINDS:
+            columns = Columns.load(self.settings.answer.lexicon)
             left = (_drop_jsonl_record(source, doc_id) if kind == "jsonl" else
-                    _drop_table_row(source, rel, doc_id, Columns.load(self.settings.answer.lexicon)))
+                    _drop_sheet_row(source, rel, doc_id, columns) if kind == "workbook" else
+                    _drop_table_row(source, rel, doc_id, columns))
             if left:
                 return Deleted(doc_id, rel, left)
         source.unlink()
@@ -277,3 +281,17 @@ def _is_utf8(raw: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _drop_sheet_row(path: Path, relative: str, doc_id: str, columns: Columns) -> int:
+    """Rewrites a workbook upload without the row of `doc_id`; returns the rows with text left."""
+    try:
+        table = table_of(sheet_rows(path.read_bytes()), "XLSX", columns)
+    except DocumentError as exc:
+        raise InboxError(f"{path.name} was not rewritten: {exc}; the article is out of the store, "
+                         "but its row stays in the file") from exc
+    gone = {row.line for row in table.rows if row_id(relative, row.record) == doc_id}
+    left = sum(1 for row in table.rows if row.line not in gone and row.record.get("text"))
+    if left and gone:
+        drop_rows(path, gone)
+    return left

@@ -1,4 +1,5 @@
-"""Files of many articles: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv; rag.tables).
+"""Files of many articles: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv, .xlsx;
+rag.tables, rag.workbook).
 
     records = read_records(path, "news.csv", text, "table", problems, furniture, columns)
     records[0].doc_id, records[0].text, records[0].meta, records[0].raw
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from rag.cleaning import Furniture, Metadata, clean_document, iso_date
-from rag.tables import Columns, read_table, row_id
+from rag.documents import DocumentError
+from rag.tables import Columns, Table, read_table, row_id, table_of
+from rag.workbook import sheet_rows
 from rag.webpage import HtmlError
 
 
@@ -30,11 +33,20 @@ class Record:
     raw: bytes
 
 
-def read_records(path: Path, relative: str, text: str, kind: str, problems: list[tuple[str, str]],
+def read_records(path: Path, relative: str, content: str | bytes, kind: str, problems: list[tuple[str, str]],
                  furniture: Furniture, columns: Columns) -> list[Record]:
-    """The articles of a JSONL (`kind` "jsonl") or table ("table") file; `relative` names the file in ids."""
-    records = _jsonl(path, text, problems, furniture) if kind == "jsonl" else \
-        _table(path, relative, text, problems, furniture, columns)
+    """The articles of a JSONL (`kind` "jsonl"), table ("table": CSV/TSV text) or workbook ("workbook":
+    .xlsx bytes) file; `relative` names the file in the ids it makes."""
+    if kind == "jsonl":
+        records = _jsonl(path, str(content), problems, furniture)
+    else:
+        try:
+            table = (read_table(str(content), path.suffix, columns) if kind == "table" else
+                     table_of(sheet_rows(bytes(content)), "XLSX", columns))
+        except DocumentError as exc:
+            problems.append((str(path), str(exc)))
+            return []
+        records = _table(path, relative, table, problems, furniture)
     if not records and not any(p[0].startswith(f"{path}:") or p[0] == str(path) for p in problems):
         problems.append((str(path), "no articles in JSONL file" if kind == "jsonl" else
                          "no articles in the table (no row with text)"))
@@ -68,9 +80,8 @@ def _jsonl(path: Path, text: str, problems: list[tuple[str, str]], furniture: Fu
     return records
 
 
-def _table(path: Path, relative: str, text: str, problems: list[tuple[str, str]], furniture: Furniture,
-           columns: Columns) -> list[Record]:
-    table = read_table(text, path.suffix, columns)
+def _table(path: Path, relative: str, table: Table, problems: list[tuple[str, str]],
+           furniture: Furniture) -> list[Record]:
     if table.problem:
         problems.append((str(path), table.problem))
         return []

@@ -20,7 +20,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from rag.vocabulary import DEFAULT_LEXICON, LexiconError, lexicon_rows
 
@@ -74,10 +74,16 @@ def read_table(text: str, suffix: str, columns: Columns) -> Table:
     """The rows of a CSV (",") or TSV (tab) text as records keyed by field."""
     csv.field_size_limit(max(csv.field_size_limit(), _CELL_LIMIT))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[suffix.lower()])
-    try:
-        header = next(reader, [])
-    except csv.Error as exc:
-        return Table(problem=f"the header row is not {suffix[1:].upper()}: {exc}")
+    return table_of(_csv_rows(reader, suffix[1:].upper()), suffix[1:].upper(), columns)
+
+
+def table_of(rows: Iterable[tuple[int, list[str] | None, str]], label: str, columns: Columns) -> Table:
+    """A table from (line, cells, problem) rows, the first of them the header: the reader of any
+    format (CSV, a workbook's sheet) gives its rows, this names the fields."""
+    rows = iter(rows)
+    line, header, problem = next(rows, (1, [], ""))
+    if header is None:
+        return Table(problem=f"the header row is not {label}: {problem}")
     fields: dict[int, str] = {}
     for index, cell in enumerate(header):
         name = columns.names.get(_header_key(cell))
@@ -89,22 +95,30 @@ def read_table(text: str, suffix: str, columns: Columns) -> Table:
             f"no article text column: the header row has {shown}; a text column is named like "
             f"{columns.examples('text')} (add yours to {COLUMNS_FILE} in a lexicon folder)"))
     table = Table(header=header)
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:  # a NUL byte, an unterminated quote at the end of the file
-            table.row_problems.append((start, f"not {suffix[1:].upper()}: {exc}"))
+    for line, cells, problem in rows:
+        if cells is None:
+            table.row_problems.append((line, f"not {label}: {problem}"))
             continue
         if not any(c.strip() for c in cells):
             continue
         record = {name: cells[i].strip() for i, name in fields.items() if i < len(cells) and cells[i].strip()}
         if "date" in record:
             record["date"] = _cell_date(record["date"])
-        table.rows.append(TableRow(start, cells, record))
+        table.rows.append(TableRow(line, cells, record))
     return table
+
+
+def _csv_rows(reader, label: str) -> Iterator[tuple[int, list[str] | None, str]]:
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell past the size limit
+            yield start, None, str(exc)
+            continue
+        yield start, cells, ""
 
 
 def row_id(relative: str, record: dict[str, str]) -> str:

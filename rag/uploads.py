@@ -5,9 +5,9 @@
     report.rejected        # UploadResult(name, code, message): nothing of it written
     report.as_dict()       # the JSON the web routes return
 
-Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .pdf .hwp .hwpx .docx and .zip archives of them. The type
+Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .xlsx .pdf .hwp .hwpx .docx and .zip archives of them. The type
 is checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv
-or .tsv with a header row of columns, a .pdf, .hwp, .hwpx, .docx and .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
+or .tsv with a header row of columns, an .xlsx, .pdf, .hwp, .hwpx, .docx and .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
 inside the target (never read by ingest, which skips hidden files) and moved into place with
 os.replace once the whole upload has been checked, so a failure leaves complete files only.
 """
@@ -29,7 +29,7 @@ from rag.corpus import KINDS, decode_text
 from rag.tables import DELIMITERS
 
 _MB = 1 << 20
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .hwp (and the old .doc)
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .hwp (and the old .doc, .xls)
 _HEADER_CELL_CHARS = 60
 _CHUNK = 1 << 16
 
@@ -49,7 +49,7 @@ class UploadResult:
     path: str = ""  # accepted: relative to the target folder (POSIX separators)
     size: int = 0
     replaced: bool = False  # accepted: an earlier file of that path was overwritten
-    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx,
+    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx, not_xlsx,
     #                 not_zip, bad_name, unsafe_path, symlink, nested_zip, too_many_entries, zip_bomb,
     #                 bad_zip, duplicate, read_failed, write_failed
     message: str = ""  # rejected: one sentence naming the file and the limit or problem
@@ -134,7 +134,7 @@ class _Batch:
     def _add_member(self, name: str, member: ZipMember) -> None:
         try:
             if member.path.suffix.lower() not in KINDS:
-                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .pdf .hwp .hwpx .docx)")
+                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .xlsx .pdf .hwp .hwpx .docx)")
             self._add_file(name, member.path, member.data)
         except Rejected as exc:
             self.results.append(UploadResult(name, False, code=exc.code, message=exc.message))
@@ -211,6 +211,11 @@ def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
         if not data.startswith(_OLE):  # an .hwp is an OLE compound file
             hint = " (it is a zip, an .hwpx: name it so)" if is_zip(data[:4]) else ""
             raise Rejected("not_hwp", f"{name!r} is named .hwp but is not a Hangul document{hint}")
+        return
+    if KINDS[path.suffix.lower()] == "workbook":
+        if not is_zip(data[:4]):  # an .xlsx is a zip; the old binary .xls is not read
+            hint = " (a binary .xls? save it as .xlsx or CSV)" if data.startswith(_OLE) else ""
+            raise Rejected("not_xlsx", f"{name!r} is named .xlsx but is not an Excel workbook{hint}")
         return
     if KINDS[path.suffix.lower()] == "docx":
         if not is_zip(data[:4]):  # the old binary .doc is not read

@@ -201,6 +201,25 @@ def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(ap
     assert not (Path(settings.uploads.dir) / "archive" / "export.csv").exists()
 
 
+def test_an_excel_list_is_an_article_a_row_and_a_deleted_row_leaves_the_others(app_parts) -> None:
+    from tests.test_workbook import CLIPPINGS, workbook
+
+    client, _, settings, _ = app_parts
+    job = finish(client, upload(client, ("lists/clippings.xlsx", workbook(CLIPPINGS[:3])))["job"]["id"])
+    assert job["state"] == "done", job
+    rows = {d: a for d, a in listed(client).items() if d.startswith("lists/clippings.xlsx/")}
+    by_title = {a["title"]: d for d, a in rows.items()}
+    assert set(by_title) == {"새누리기계 대금 조기 지급", "다온식품 기술 나눔"}
+    assert rows[by_title["새누리기계 대금 조기 지급"]]["date"] == "2024-05-02"
+    deleted = client.delete(f"/api/articles/{by_title['새누리기계 대금 조기 지급']}", headers=AUTH).json()
+    assert deleted["file"] == "lists/clippings.xlsx" and deleted["records_left_in_file"] == 1
+    reingest = finish(client, client.post("/api/articles/reingest", headers=AUTH).json()["job"]["id"])
+    assert by_title["다온식품 기술 나눔"] in reingest["result"]["ingest"]["unchanged"]
+    assert by_title["새누리기계 대금 조기 지급"] not in listed(client)
+    assert client.delete(f"/api/articles/{by_title['다온식품 기술 나눔']}", headers=AUTH).status_code == 200
+    assert not (Path(settings.uploads.dir) / "lists" / "clippings.xlsx").exists()
+
+
 def test_uploaded_pdf_hangul_and_word_documents_are_read_answered_and_searched(app_parts) -> None:
     client, _, settings, _ = app_parts
     release = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"

@@ -1,0 +1,87 @@
+"""Excel workbooks (.xlsx) of articles: the first sheet's rows, for the table reader (rag.tables).
+
+    rows = sheet_rows(path.read_bytes())    # (row number, cells, "") ...; DocumentError when unreadable
+    drop_rows(path, {5})                    # the file rewritten without sheet row 5
+
+The only module that imports openpyxl. News clippings kept in Excel (an export from a news
+archive, a list a team maintains) are one article a row under a header row, as in a CSV. Cells
+come as text: a date cell as its ISO date, a number without a trailing ".0". The zip is checked
+before openpyxl opens it (rag.documents' limits), so a bomb is refused unread.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator
+
+from rag.documents import MAX_PART_BYTES, DocumentError, open_package
+
+_LABEL = "XLSX"
+_MAX_RATIO = 200
+_BOMB_FLOOR = 1024 * 1024
+
+
+def sheet_rows(data: bytes) -> Iterator[tuple[int, list[str], str]]:
+    """The first worksheet's rows as (sheet row number, cells as text, "")."""
+    from openpyxl import load_workbook
+
+    _check_package(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            if not book.worksheets:
+                raise DocumentError("XLSX workbook has no worksheet")
+            rows = [(number, [_text(value) for value in values], "")
+                    for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1)]
+        finally:
+            book.close()
+    except DocumentError:
+        raise
+    # openpyxl's errors on a broken file: a missing part (KeyError), bad XML (ParseError, a SyntaxError),
+    # a bad value (ValueError, TypeError), a broken zip
+    except (KeyError, ValueError, TypeError, SyntaxError, OSError, zipfile.BadZipFile) as exc:
+        raise DocumentError(f"not a readable XLSX file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    return iter(rows)
+
+
+def drop_rows(path: Path, numbers: set[int]) -> None:
+    """Rewrites a workbook without these rows of its first sheet (atomically); other sheets, styles
+    and the other rows' cells are kept as openpyxl reads and writes them."""
+    from openpyxl import load_workbook
+
+    _check_package(path.read_bytes())
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    for number in sorted(numbers, reverse=True):  # from the bottom: deleting a row moves the ones below up
+        sheet.delete_rows(number)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    book.save(tmp)
+    os.replace(tmp, path)
+
+
+def _check_package(data: bytes) -> None:
+    with open_package(data, _LABEL) as package:
+        if "xl/workbook.xml" not in package.namelist():
+            raise DocumentError("not a readable XLSX file (no xl/workbook.xml)")
+        for info in package.infolist():
+            if info.file_size > MAX_PART_BYTES or (info.file_size > _BOMB_FLOOR and
+                                                   info.file_size > _MAX_RATIO * max(info.compress_size, 1)):
+                raise DocumentError(f"{info.filename} unpacks to {info.file_size:,} bytes from "
+                                    f"{info.compress_size:,}: refused (a zip bomb)")
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

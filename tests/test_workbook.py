@@ -1,0 +1,85 @@
+"""Article lists kept in Excel (.xlsx): the first sheet read like a CSV, dates and numbers as text."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from rag.corpus import load_corpus
+from rag.documents import DocumentError
+from rag.workbook import drop_rows, sheet_rows
+from tests.hwpx_sample import zip_bytes
+
+
+def workbook(rows: list[list[object]], second_sheet: bool = False) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    if second_sheet:
+        book.create_sheet("메모").append(["본문"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+CLIPPINGS = [
+    ["일자", "언론사", "제목", "본문", "조회수"],
+    [datetime(2024, 5, 2, 9, 30), "한빛경제", "새누리기계 대금 조기 지급", "새누리기계는 협력사 120곳에 납품대금 350억 원을 앞당겨 지급한다.", 1520],
+    ["20240503", "새솔뉴스", "다온식품 기술 나눔", "다온식품은 특허 17건을 협력사에 무상으로 이전했다.", 33.0],
+    [None, None, None, None, None],
+    ["2024-05-04", "새솔뉴스", "빈 본문", None, 1],
+]
+
+
+def test_a_clipping_sheet_reads_as_articles_with_their_metadata(tmp_path: Path) -> None:
+    (tmp_path / "clippings.xlsx").write_bytes(workbook(CLIPPINGS, second_sheet=True))
+    load = load_corpus([tmp_path])
+    first, second = load.articles
+    assert (first.title, first.date, first.publisher) == ("새누리기계 대금 조기 지급", "2024-05-02", "한빛경제")
+    assert first.doc_id.startswith("clippings.xlsx/") and second.date == "2024-05-03"
+    assert load.problems == [(f"{tmp_path / 'clippings.xlsx'}:5", "the row's text cell is empty")]  # sheet row 5
+
+
+def test_cells_read_as_text() -> None:
+    rows = list(sheet_rows(workbook(CLIPPINGS)))
+    assert rows[1][1] == ["2024-05-02", "한빛경제", "새누리기계 대금 조기 지급",
+                          "새누리기계는 협력사 120곳에 납품대금 350억 원을 앞당겨 지급한다.", "1520"]
+    assert rows[2][1][-1] == "33" and rows[3] == (4, ["", "", "", "", ""], "")
+
+
+def test_dropping_a_row_keeps_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "clippings.xlsx"
+    path.write_bytes(workbook(CLIPPINGS, second_sheet=True))
+    drop_rows(path, {2})
+    book = load_workbook(path)
+    assert [row[2] for row in book.worksheets[0].iter_rows(values_only=True)][:3] == ["제목", "다온식품 기술 나눔", None]
+    assert book.sheetnames == ["Sheet", "메모"]
+
+
+def _cut_sheet(data: bytes) -> bytes:
+    """The workbook with its sheet's XML cut short."""
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = source.read(info.filename)
+            target.writestr(info.filename, part[:300] if info.filename == "xl/worksheets/sheet1.xml" else part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"\xd0\xcf\x11\xe0 an old binary .xls", "not a zip"),
+    (zip_bytes({"mimetype": "x"}), "no xl/workbook.xml"),
+    (zip_bytes({"xl/workbook.xml": "<workbook/>", "xl/worksheets/sheet1.xml": b" " * (30 << 20)}), "a zip bomb"),
+    (zip_bytes({"xl/workbook.xml": "<not-closed"}), "not a readable XLSX file"),
+    (_cut_sheet(workbook(CLIPPINGS)), "not a readable XLSX file .ParseError"),
+])
+def test_a_broken_or_hostile_workbook_is_named(data: bytes, message: str) -> None:
+    with pytest.raises(DocumentError, match=message):
+        list(sheet_rows(data))
