@@ -159,8 +159,8 @@ def _walk(root: Path, manifest_name: str) -> list[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # hidden folders (.git) hold no articles
         for name in names:
             path = Path(folder) / name
-            if name.startswith(".") or name == manifest_name:
-                continue  # hidden files (.DS_Store) are never articles
+            if name.startswith((".", "~$")) or name == manifest_name:
+                continue  # hidden files (.DS_Store) and Office's owner files of an open document (~$보고서.docx) are never articles
             if path.is_file():
                 files.append(path)
     return sorted(files, key=lambda p: p.relative_to(root).parts)

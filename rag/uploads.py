@@ -103,8 +103,9 @@ class _Batch:
     def add(self, upload: Upload) -> None:
         try:
             path = safe_relative_path(upload.name)
-            if any(part.startswith(".") for part in path.parts):
-                raise Rejected("bad_name", f"{upload.name!r}: hidden names (starting with '.') are never ingested")
+            if any(part.startswith(".") for part in path.parts) or path.name.startswith("~$"):
+                raise Rejected("bad_name", f"{upload.name!r}: hidden names (starting with '.') and Office's owner "
+                                           "files ('~$…') are never ingested")
             kind = path.suffix.lower()
             if kind != ".zip" and kind not in KINDS:
                 allowed = " ".join(sorted({*KINDS, ".zip"}))

@@ -211,6 +211,7 @@ def test_folders_recursive_sorted_hidden_skipped(tmp_path: Path) -> None:
     (tmp_path / "1.txt").write_text("첫째 기사다.", encoding="utf-8")
     (tmp_path / ".hidden.txt").write_text("숨은 기사다.", encoding="utf-8")
     (tmp_path / ".git" / "x.txt").write_text("깃 내부다.", encoding="utf-8")
+    (tmp_path / "~$보고서.docx").write_bytes(b"\x08user name" + b"\x00" * 150)  # Word's owner file of an open document
     load = load_corpus([tmp_path])
     # ids are paths relative to the folder given: the same name in two subfolders cannot collide
     assert [a.doc_id for a in load.articles] == ["1.txt", "b/2.txt"] and load.problems == []

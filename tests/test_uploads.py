@@ -164,16 +164,18 @@ def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:
         Upload("e.md", b""),
         Upload("a.html", ARTICLE),
         Upload(".env.txt", ARTICLE),
+        Upload("~$보고서.docx", b"\x08user"),
         Upload("earlier.txt", "새 판이다. 기사가 고쳐졌다.\n".encode("utf-8")),
     ], target, UploadSettings())
     assert [(r.name, r.code) for r in report.rejected] == [
         ("b.txt", "not_text"), ("c.rtf", "unsupported_type"), ("c.docx", "not_docx"), ("c.pdf", "not_pdf"), ("c.hwpx", "not_hwpx"),
         ("c.hwp", "not_hwp"), ("c.xlsx", "not_xlsx"),
-        ("d.jsonl", "not_jsonl"), ("d.csv", "not_table"), ("e.md", "empty"), ("a.html", "duplicate"), (".env.txt", "bad_name")]
+        ("d.jsonl", "not_jsonl"), ("d.csv", "not_table"), ("e.md", "empty"), ("a.html", "duplicate"), (".env.txt", "bad_name"),
+        ("~$보고서.docx", "bad_name")]
     assert [(r.path, r.replaced) for r in report.accepted] == [("a.html", False), ("earlier.txt", True)]
     assert (target / "earlier.txt").read_text(encoding="utf-8") == "새 판이다. 기사가 고쳐졌다.\n"
     shape = report.as_dict()
-    assert (shape["accepted"], shape["rejected"]) == (2, 12)
+    assert (shape["accepted"], shape["rejected"]) == (2, 13)
     assert report.rejected[3].message == "'c.pdf' is named .pdf but is not a PDF"
     assert report.rejected[4].message == "'c.hwpx' is named .hwpx but is not an HWPX document (it is a binary .hwp: name it so)"
     assert report.rejected[5].message == "'c.hwp' is named .hwp but is not a Hangul document (it is a zip, an .hwpx: name it so)"
