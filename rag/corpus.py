@@ -30,7 +30,7 @@ from rag.documents import DocumentError
 from rag.docx import read_docx
 from rag.hwp import read_hwp
 from rag.hwpx import read_hwpx
-from rag.pdf import PdfError, read_pdf
+from rag.pdf import read_pdf
 from rag.records import read_records
 from rag.tables import Columns
 from rag.types import Article
@@ -228,7 +228,7 @@ def _read_document(path: Path, kind: str, raw_bytes: bytes, manifest: dict[str, 
     reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx}[kind]
     try:
         document = reader(raw_bytes)
-    except (PdfError, DocumentError) as exc:
+    except DocumentError as exc:  # PdfError is one
         problems.append((str(path), str(exc)))
         return []
     cleaned, meta = clean_document(document.text, "text", furniture)

@@ -17,7 +17,7 @@ import math
 import re
 import unicodedata
 
-from rag.documents import DocumentText
+from rag.documents import DocumentError, DocumentText
 
 MAX_PAGES = 500  # a report past this is not an article, and each page costs text extraction time
 _FULL_LINE = 0.9  # of the document's usual line width: a line this wide was wrapped, not ended
@@ -35,7 +35,7 @@ _NO_TITLE = re.compile(r"\.(?:hwpx?|docx?|pdf|pptx?|xlsx?|txt|html?)$|^(?:micros
                        re.IGNORECASE)
 
 
-class PdfError(ValueError):
+class PdfError(DocumentError):
     """A PDF that yields no article text; the message is for the user."""
 
 
