@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from lxml import etree
@@ -33,10 +34,15 @@ class DocumentText:
     title: str = ""
 
 
+# what zipfile and zlib raise on a damaged archive: a bad header or offset, a corrupt deflate stream,
+# an unknown compression method or version, an encrypted member
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
+
+
 def open_package(data: bytes, label: str) -> zipfile.ZipFile:
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except ZIP_ERRORS as exc:
         raise DocumentError(f"not a readable {label} file (not a zip: {exc})") from exc
     if any(info.flag_bits & 0x1 for info in package.infolist()):
         raise DocumentError(f"encrypted {label}: it needs a password to be read")
@@ -52,11 +58,14 @@ def read_part(package: zipfile.ZipFile, name: str, label: str) -> etree._Element
     try:
         with package.open(info) as member:
             raw = member.read(MAX_PART_BYTES + 1)  # the declared size may lie: never read past the cap
-        if len(raw) > MAX_PART_BYTES:
-            raise DocumentError(f"{name} unpacks past {MAX_PART_BYTES:,} bytes: refused (a zip bomb)")
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    except ZIP_ERRORS as exc:
+        raise DocumentError(f"not a readable {label} file ({name}: {exc})") from exc
+    if len(raw) > MAX_PART_BYTES:
+        raise DocumentError(f"{name} unpacks past {MAX_PART_BYTES:,} bytes: refused (a zip bomb)")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
         return etree.fromstring(raw, parser)
-    except (zipfile.BadZipFile, OSError, EOFError, etree.XMLSyntaxError) as exc:
+    except etree.XMLSyntaxError as exc:
         raise DocumentError(f"not a readable {label} file ({name}: {exc})") from exc
 
 

@@ -39,12 +39,21 @@ def test_a_folder_reads_the_document_with_its_date(tmp_path: Path) -> None:
 W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
+def _damaged() -> bytes:
+    """The fixture with bytes of its body's deflate stream overwritten (zlib fails, not the zip reader)."""
+    data = bytearray(RELEASE.read_bytes())
+    start = data.index(b"word/document.xml") + len("word/document.xml") + 40
+    data[start:start + 16] = b"\xff" * 16
+    return bytes(data)
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"\xd0\xcf\x11\xe0 an old binary .doc", "not a zip"),
     (zip_bytes({"[Content_Types].xml": b"<Types/>"}), "no word/document.xml"),
     (zip_bytes({"word/document.xml": b"<w:document"}), "not a readable DOCX file (word/document.xml"),
     (zip_bytes({"word/document.xml": f"<w:document {W}><w:body/></w:document>".encode()}), "has no text"),
     (zip_bytes({"word/document.xml": b"<d>" + b" " * (30 << 20) + b"</d>"}), "a zip bomb"),
+    (_damaged(), "not a readable DOCX file (word/document.xml"),
 ])
 def test_a_broken_or_hostile_file_is_named(data: bytes, message: str) -> None:
     with pytest.raises(DocumentError, match=message.replace("(", r"\(").replace(".", r"\.")):

@@ -49,7 +49,22 @@ def test_cells_read_as_text() -> None:
     rows = list(sheet_rows(workbook(CLIPPINGS)))
     assert rows[1][1] == ["2024-05-02", "한빛경제", "새누리기계 대금 조기 지급",
                           "새누리기계는 협력사 120곳에 납품대금 350억 원을 앞당겨 지급한다.", "1520"]
-    assert rows[2][1][-1] == "33" and rows[3] == (4, ["", "", "", "", ""], "")
+    assert rows[2][1][-1] == "33" and rows[3] == (4, [], "")  # an empty row: nothing
+
+
+def test_a_sheet_declaring_a_huge_size_is_refused_without_reading_it(monkeypatch) -> None:
+    # one stray cell far down (or a hand-edited dimension "A1:XFD1048576") must not make the reader
+    # walk a million empty rows of 16,384 columns
+    import rag.workbook
+
+    monkeypatch.setattr(rag.workbook, "MAX_ROWS", 1000)
+    book = Workbook()
+    book.active.append(["본문"])
+    book.active.cell(row=5000, column=16000, value="멀리 있는 칸")
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(DocumentError, match="more than 1,000 rows"):
+        list(sheet_rows(out.getvalue()))
 
 
 def test_dropping_a_row_keeps_the_others(tmp_path: Path) -> None:
