@@ -1,7 +1,8 @@
-"""Article archives kept as tables: a CSV or TSV file, one article a row (a BIGKinds or scraper export).
+"""Article archives kept as tables, one article a row: a CSV or TSV file (a news-archive or scraper
+export), or a workbook's sheet (rag.workbook gives its rows to `table_of`).
 
     columns = Columns.load(settings.answer.lexicon)        # header names -> fields, from columns.tsv
-    table = read_table(text, ".csv", columns)
+    table = read_table(text, ".csv", columns)              # or table_of(sheet_rows(data), "XLSX", columns)
     table.problem                                          # "" or why the file is not an article table
     for row in table.rows: row.line, row.record            # {"id", "title", "text", "date", "publisher", "author"}
 
