@@ -49,12 +49,18 @@ def open_package(data: bytes, label: str) -> zipfile.ZipFile:
     return package
 
 
+def check_size(info: zipfile.ZipInfo) -> None:
+    """A member whose declared size is past the cap, or past the ratio a document packs to, is a bomb."""
+    if info.file_size > MAX_PART_BYTES or (info.file_size > _BOMB_FLOOR and
+                                           info.file_size > _MAX_RATIO * max(info.compress_size, 1)):
+        raise DocumentError(f"{info.filename} unpacks to {info.file_size:,} bytes from {info.compress_size:,}: "
+                            "refused (a zip bomb)")
+
+
 def read_part(package: zipfile.ZipFile, name: str, label: str) -> etree._Element:
     """One XML part, parsed without entities, DTDs or network: an XML bomb or an external entity reads nothing."""
     info = package.getinfo(name)
-    if info.file_size > MAX_PART_BYTES or (info.file_size > _BOMB_FLOOR and
-                                           info.file_size > _MAX_RATIO * max(info.compress_size, 1)):
-        raise DocumentError(f"{name} unpacks to {info.file_size:,} bytes from {info.compress_size:,}: refused (a zip bomb)")
+    check_size(info)
     try:
         with package.open(info) as member:
             raw = member.read(MAX_PART_BYTES + 1)  # the declared size may lie: never read past the cap
@@ -69,12 +75,12 @@ def read_part(package: zipfile.ZipFile, name: str, label: str) -> etree._Element
         raise DocumentError(f"not a readable {label} file ({name}: {exc})") from exc
 
 
-def document_text(lines: list[str], title: etree._Element | None, label: str) -> DocumentText:
-    """The read lines as one text (DocumentError when there is none) with the declared title, if any."""
+def document_text(lines: list[str], title: str, label: str) -> DocumentText:
+    """The read lines as one text (DocumentError when there is none) with the title the document declares."""
     text = "\n".join(line for line in lines if line)
     if not text.strip():
         raise DocumentError(f"{label} document has no text")
-    return DocumentText(text, (title.text or "").strip() if title is not None else "")
+    return DocumentText(text, title.strip())
 
 
 def table_lines(rows: list[list[str]]) -> list[str]:

@@ -31,8 +31,8 @@ def read_docx(data: bytes) -> DocumentText:
             raise DocumentError("not a readable DOCX file (no word/document.xml)")
         body = read_part(package, "word/document.xml", _LABEL).find(f"{_W}body")
         core = read_part(package, "docProps/core.xml", _LABEL) if "docProps/core.xml" in names else None
-    return document_text(_lines(body) if body is not None else [],
-                         core.find(f"{_DC}title") if core is not None else None, _LABEL)
+    title = core.findtext(f"{_DC}title") if core is not None else None
+    return document_text(_lines(body) if body is not None else [], title or "", _LABEL)
 
 
 def _lines(body: etree._Element) -> list[str]:

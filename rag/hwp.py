@@ -18,7 +18,7 @@ import re
 import struct
 import zlib
 
-from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, table_lines
+from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, document_text, table_lines
 
 _SIGNATURE = b"HWP Document File"
 _COMPRESSED, _PASSWORD, _DISTRIBUTION = 0x1, 0x2, 0x4  # FileHeader property bits
@@ -63,10 +63,7 @@ def read_hwp(data: bytes) -> DocumentText:
         raise
     except (OSError, ValueError, struct.error, zlib.error, IndexError) as exc:  # olefile's own errors are OSError
         raise DocumentError(f"not a readable HWP file ({type(exc).__name__}: {str(exc)[:120]})") from exc
-    text = "\n".join(line for line in lines if line)
-    if not text.strip():
-        raise DocumentError("HWP document has no text")
-    return DocumentText(text, title)
+    return document_text(lines, title, _LABEL)
 
 
 def _stream(ole, name: str, limit: int) -> bytes:

@@ -42,7 +42,8 @@ def read_hwpx(data: bytes) -> DocumentText:
         if not sections:
             raise DocumentError("not a readable HWPX file (no Contents/section*.xml)")
         lines = [line for name in sections for line in _lines(read_part(package, name, _LABEL))]
-    return document_text(lines, content.find(f"{_OPF}metadata/{_OPF}title") if content is not None else None, _LABEL)
+    title = content.findtext(f"{_OPF}metadata/{_OPF}title") if content is not None else None
+    return document_text(lines, title or "", _LABEL)
 
 
 def _section_order(package: etree._Element | None, names: dict[str, zipfile.ZipInfo]) -> list[str]:

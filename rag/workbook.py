@@ -18,13 +18,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator
 
-from rag.documents import MAX_PART_BYTES, ZIP_ERRORS, DocumentError, open_package
+from rag.documents import ZIP_ERRORS, DocumentError, check_size, open_package
 
 _LABEL = "XLSX"
 MAX_ROWS = 100_000  # a sheet of articles; the 10 MB file limit holds far fewer
 MAX_COLUMNS = 256  # a clipping list has a dozen columns; cells past this are never read
-_MAX_RATIO = 200
-_BOMB_FLOOR = 1024 * 1024
 
 
 def sheet_rows(data: bytes) -> Iterator[tuple[int, list[str], str]]:
@@ -79,10 +77,7 @@ def _check_package(data: bytes) -> None:
         if "xl/workbook.xml" not in package.namelist():
             raise DocumentError("not a readable XLSX file (no xl/workbook.xml)")
         for info in package.infolist():
-            if info.file_size > MAX_PART_BYTES or (info.file_size > _BOMB_FLOOR and
-                                                   info.file_size > _MAX_RATIO * max(info.compress_size, 1)):
-                raise DocumentError(f"{info.filename} unpacks to {info.file_size:,} bytes from "
-                                    f"{info.compress_size:,}: refused (a zip bomb)")
+            check_size(info)
 
 
 def _text(value: object) -> str:
