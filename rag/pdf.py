@@ -6,7 +6,7 @@
 The only module that imports pypdf. A PDF holds positioned lines, not paragraphs, so the text is
 rebuilt before the cleaner sees it: a line the page repeats (a running header or footer) goes, and a
 line that fills the width and does not end a sentence continues on the next one. Decompression
-bombs are pypdf's to stop (its filters cap a stream at 75 MB); pages are capped here.
+bombs are pypdf's to stop (its filters cap a stream at 75 MB); pages and reading time are capped here.
 """
 
 from __future__ import annotations
@@ -15,17 +15,26 @@ import io
 import logging
 import math
 import re
+import time
 import unicodedata
+from typing import Callable
 
 from rag.documents import DocumentError, DocumentText
 
 MAX_PAGES = 500  # a report past this is not an article, and each page costs text extraction time
+# a PDF whose text takes longer than this to extract is refused: pypdf parses a page's content stream
+# (and each form it draws) again wherever it is used, so a 100 KB file whose 500 pages share one 6 MB
+# stream of text operators takes about an hour (bench/pdf_deadline.py); an article's page, milliseconds
+MAX_SECONDS = 60.0
 _FULL_LINE = 0.9  # of the document's usual line width: a line this wide was wrapped, not ended
 _REPEATED_MAX_CHARS = 80  # running headers and footers are short; a long repeated line is content
 _EDGE_LINES = 3  # a page's first and last lines: where a running header or footer can be
 # a C0/C1 control character in extracted text is a glyph without a Unicode mapping, most often the
 # space (Chromium's PDFs map it to U+0001): a space never glues two words together
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# a content stream that may show text: a text operator, or a form drawn with Do that may hold one (a
+# false match only costs parsing the stream)
+_MAY_SHOW_TEXT = re.compile(rb"Tj|TJ|['\"]|Do")
 _SENTENCE_END = re.compile(r"[.?!。…\"'”’」』)\]>]$")
 # a list item starts its own line ("가." is left out: "다." opens every line that wraps "…밝혔|다.")
 _ITEM_START = re.compile(r"^(?:[□■○●◎◇◆▶▷►•·‣※*\-–—]|\(?\d{1,2}[.)]\s|<)")
@@ -39,7 +48,8 @@ class PdfError(DocumentError):
     """A PDF that yields no article text; the message is for the user."""
 
 
-def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> DocumentText:
+def read_pdf(data: bytes, max_pages: int = MAX_PAGES, max_seconds: float = MAX_SECONDS,
+             clock: Callable[[], float] = time.monotonic) -> DocumentText:
     """The article text of a PDF's text layer, paragraphs rebuilt, running headers and footers dropped."""
     from pypdf import PdfReader
 
@@ -51,7 +61,8 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES) -> DocumentText:
         count = len(reader.pages)
         if count > max_pages:
             raise PdfError(f"PDF has {count:,} pages, over the limit of {max_pages:,}")
-        pages = [_page_text(page) for page in reader.pages]
+        deadline = _Deadline(clock, max_seconds, count)
+        pages = [deadline.page_text(number, page) for number, page in enumerate(reader.pages, start=1)]
         title = str((reader.metadata or {}).get("/Title") or "").strip()
     except PdfError:
         raise
@@ -84,11 +95,39 @@ def rebuild_text(pages: list[str]) -> str:
     return "\n".join(out)
 
 
-def _page_text(page) -> str:
-    # extract_text swallows a content stream that breaks pypdf's decompression cap and returns "",
-    # which would read as a scan; decoding the contents first raises it (LimitReachedError)
-    page.get_contents()
-    return page.extract_text() or ""
+class _Deadline:
+    """The time a PDF's text extraction may take, checked before every operator pypdf interprets:
+    between pages alone, one page drawing a form thousands of times would run for minutes."""
+
+    def __init__(self, clock: Callable[[], float], max_seconds: float, pages: int) -> None:
+        self._clock = clock
+        self._max_seconds = max_seconds
+        self._ends = clock() + max_seconds
+        self._pages = pages
+        self._page = 0
+
+    def page_text(self, number: int, page) -> str:
+        self._page = number
+        self._check()
+        # extract_text swallows a content stream that breaks pypdf's decompression cap and returns "",
+        # which would read as a scan; decoding the contents first raises it (LimitReachedError)
+        contents = page.get_contents()
+        if contents is None or not _MAY_SHOW_TEXT.search(contents.get_data()):
+            # a drawing (a chart, a map) shows no text: pypdf skips parsing such a stream unless it is
+            # given a visitor, so it is not given one here
+            return ""
+        text = page.extract_text(visitor_operand_before=self._visit) or ""
+        # pypdf catches what a form's extraction raises and goes on with the page: check once more
+        self._check()
+        return text
+
+    def _visit(self, *_operator) -> None:
+        self._check()
+
+    def _check(self) -> None:
+        if self._clock() > self._ends:
+            raise PdfError(f"PDF text took longer than {self._max_seconds:g} s to extract (at page {self._page:,} "
+                           f"of {self._pages:,}): refused, as a file built to stall the reader or a drawing")
 
 
 def _opens_without_password(reader) -> bool:

@@ -11,6 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from rag.config import PROJECT_ROOT
 from rag.corpus import load_corpus
 from rag.pdf import PdfError, read_pdf, rebuild_text
+from tests.pdf_hostile import drawing_pdf, hostile_pdf
 
 RELEASE = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
 
@@ -90,3 +91,38 @@ def test_a_decompression_bomb_is_refused_not_inflated() -> None:
     page[NameObject("/Contents")] = writer._add_object(bomb)
     with pytest.raises(PdfError, match="not a readable PDF .LimitReachedError"):
         read_pdf(_pdf(writer))
+
+
+
+class _TickingClock:
+    """One second passes every time the reader looks at the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.mark.parametrize("form_calls", [0, 30])
+def test_a_pdf_that_takes_too_long_to_extract_is_refused_mid_page(form_calls: int) -> None:
+    hostile = hostile_pdf(pages=3, operators=200, form_calls=form_calls)
+    # every page is read when the reader has time (the shared stream is parsed once per page or call)
+    assert read_pdf(hostile, max_seconds=100_000, clock=_TickingClock()).text.count("a") >= 3
+    # with 50 clock looks allowed the reader stops inside the first page, not after it (pypdf catches
+    # what is raised inside a form and goes on with the page: the page's next operator stops it)
+    clock = _TickingClock()
+    with pytest.raises(PdfError, match=r"PDF text took longer than 50 s to extract \(at page 1 of 3\): refused"):
+        read_pdf(hostile, max_seconds=50, clock=clock)
+    assert clock.now < 60
+    if form_calls:
+        # the time runs out inside a page's last form: the page ends quietly, its text cut short
+        with pytest.raises(PdfError, match=r"took longer than 50 s to extract \(at page 1 of 1\)"):
+            read_pdf(hostile_pdf(pages=1, operators=200, form_calls=1), max_seconds=50, clock=_TickingClock())
+    # a drawing shows no text: it is not parsed operator by operator (pypdf skips a stream without
+    # text operators unless given a visitor), so its 5,000 operators never look at the clock
+    with pytest.raises(PdfError, match="PDF has no text layer"):
+        read_pdf(drawing_pdf(5_000), max_seconds=50, clock=_TickingClock())
+    # an article's two pages are far inside the default limit
+    assert read_pdf(RELEASE.read_bytes()).title == "온새물산, 협력사 스마트공장 지원 확대"

@@ -1,0 +1,115 @@
+"""A PDF built to stall the reader: how long it held an ingest before `rag.pdf`'s deadline, and what
+the deadline's per-operator check costs an honest file.
+
+    python bench/pdf_deadline.py [--reads 30]
+
+Before: pypdf's `extract_text` page by page, as `rag.pdf` called it before the deadline — timed on the
+first pages only and scaled to the whole file (the whole would take hours). After: `read_pdf` as it
+stands, until it refuses. Then the release fixture and a drawing-only page, read both ways in
+alternation (median of --reads). Prints the numbers and writes bench/results/pdf_deadline.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _before(data: bytes, max_pages: int | None = None) -> tuple[float, int]:
+    """Seconds to extract (at most `max_pages` pages of) the file the old way, and the pages read."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    started = time.perf_counter()
+    pages = reader.pages[:max_pages] if max_pages else reader.pages
+    for page in pages:
+        page.get_contents()
+        page.extract_text()
+    return time.perf_counter() - started, len(pages)
+
+
+def _after(data: bytes) -> tuple[float, str]:
+    from rag.pdf import PdfError, read_pdf
+
+    started = time.perf_counter()
+    try:
+        read_pdf(data)
+        outcome = "read"
+    except PdfError as exc:
+        outcome = str(exc)
+    return time.perf_counter() - started, outcome
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reads", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pdf_deadline.json")
+    args = parser.parse_args()
+
+    from rag.pdf import MAX_SECONDS
+    from tests.pdf_hostile import drawing_pdf, hostile_pdf
+
+    report: dict = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "load": [round(x, 1) for x in os.getloadavg()], "max_seconds": MAX_SECONDS, "hostile": {}}
+    cases = {
+        # 500 pages sharing one ~6 MB stream of text operators (just under pypdf's parsing budget)
+        "pages": (hostile_pdf(pages=500, operators=180_000), 2),
+        # one page calling a ~0.6 MB form 5,000 times (pypdf's limit of form calls a page)
+        "forms": (hostile_pdf(pages=1, operators=18_000, form_calls=5_000), None),
+    }
+    for name, (data, sample_pages) in cases.items():
+        if sample_pages:
+            seconds, read = _before(data, sample_pages)
+            total = len(__import__("pypdf").PdfReader(io.BytesIO(data)).pages)
+            before = {"seconds_for_pages": round(seconds, 2), "pages_timed": read,
+                      "whole_file_estimate_s": round(seconds / read * total)}
+        else:
+            # one page: time 20 of its form calls the old way and scale to the 5,000
+            small = hostile_pdf(pages=1, operators=18_000, form_calls=20)
+            seconds, _ = _before(small)
+            before = {"seconds_for_20_form_calls": round(seconds, 2),
+                      "whole_file_estimate_s": round(seconds / 20 * 5_000)}
+        after_s, outcome = _after(data)
+        report["hostile"][name] = {"file_bytes": len(data), "before": before,
+                                   "after": {"seconds": round(after_s, 1), "outcome": outcome}}
+        print(f"{name}: {len(data):,} bytes; before ~{before['whole_file_estimate_s']:,} s (estimated); "
+              f"after {after_s:.1f} s: {outcome}")
+
+    from rag.pdf import read_pdf
+
+    honest = {"release": (ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf").read_bytes(),
+              "drawing_only_page": drawing_pdf(50_000)}
+    report["honest_ms"] = {}
+    for name, data in honest.items():
+        old, new = [], []
+        for _ in range(args.reads):  # alternating, so load drifts touch both alike
+            old.append(_before(data)[0])
+            started = time.perf_counter()
+            try:
+                read_pdf(data)
+            except Exception:  # noqa: BLE001 -- the drawing has no text: refused as a scan, after its read
+                pass
+            new.append(time.perf_counter() - started)
+        row = {"before_median_ms": round(statistics.median(old) * 1000, 2),
+               "after_median_ms": round(statistics.median(new) * 1000, 2),
+               "file_bytes": len(data), "reads": args.reads}
+        report["honest_ms"][name] = row
+        print(f"{name}: before {row['before_median_ms']} ms, after {row['after_median_ms']} ms "
+              f"(median of {args.reads}, read_pdf also rebuilds paragraphs)")
+    report["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

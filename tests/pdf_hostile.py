@@ -1,0 +1,62 @@
+"""A PDF built to stall a text extractor, for tests and bench/pdf_deadline.py."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+from pypdf import PdfWriter
+from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
+
+
+def hostile_pdf(pages: int, operators: int, form_calls: int = 0) -> bytes:
+    """Every page draws the same stream of `operators` text operators — itself, or as a form it calls
+    `form_calls` times — so pypdf parses the stream anew on each page and at each call."""
+    writer = PdfWriter()
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(_helvetica())})
+    text = b"BT /F1 12 Tf 72 720 Td (a) Tj ET\n" * operators
+    resources = DictionaryObject({NameObject("/Font"): fonts})
+    if form_calls:
+        form = writer._add_object(stream(text, Type=NameObject("/XObject"), Subtype=NameObject("/Form"),
+                                         BBox=ArrayObject([FloatObject(0), FloatObject(0), FloatObject(595),
+                                                           FloatObject(842)]),
+                                         Resources=DictionaryObject({NameObject("/Font"): fonts})))
+        resources[NameObject("/XObject")] = DictionaryObject({NameObject("/X1"): form})
+        shared = writer._add_object(stream(b"/X1 Do\n" * form_calls))
+    else:
+        shared = writer._add_object(stream(text))
+    for _ in range(pages):
+        page = writer.add_blank_page(width=595, height=842)
+        page[NameObject("/Resources")] = resources
+        page[NameObject("/Contents")] = shared
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def drawing_pdf(operators: int) -> bytes:
+    """One page of `operators` line-drawing operators (a chart, a map) and no text operator; its
+    resources name a font, as a chart's labels would (pypdf reads nothing of a page without any)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(_helvetica())})})
+    page[NameObject("/Contents")] = writer._add_object(stream(b"10 10 m 20 20 l S\n" * operators))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def stream(data: bytes, **entries) -> StreamObject:
+    """A Flate-compressed stream with these dictionary entries."""
+    made = StreamObject()
+    made.set_data(zlib.compress(data))
+    made[NameObject("/Filter")] = NameObject("/FlateDecode")
+    for key, value in entries.items():
+        made[NameObject(f"/{key}")] = value
+    return made
+
+
+def _helvetica() -> DictionaryObject:
+    return DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
