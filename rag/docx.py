@@ -61,10 +61,18 @@ def _owner(element: etree._Element, tag: str) -> etree._Element | None:
 
 def _paragraph_text(paragraph: etree._Element) -> str:
     """The paragraph's own text: runs anywhere inside it (hyperlinks, insertions, fields), not the
-    paragraphs of a text box anchored in it."""
+    paragraphs of a text box anchored in it. The walk stops at such a paragraph, so every element is
+    read once however deep text boxes nest (a walk of all descendants per paragraph made a 1 MB file
+    of 40 nested boxes take 27 s)."""
     parts: list[str] = []
-    for element in paragraph.iter(f"{_W}t", *_BREAKS):
-        if _owner(element, f"{_W}p") is not paragraph:
-            continue
-        parts.append(element.text or "" if element.tag == f"{_W}t" else " ")
+    pending = list(reversed(paragraph))
+    while pending:
+        element = pending.pop()
+        if element.tag == f"{_W}p":
+            continue  # a text box's paragraph: read as a paragraph of its own
+        if element.tag == f"{_W}t":
+            parts.append(element.text or "")
+        elif element.tag in _BREAKS:
+            parts.append(" ")
+        pending.extend(reversed(element))
     return re.sub(r"\s+", " ", "".join(parts)).strip()

@@ -24,7 +24,7 @@ from rag.documents import DocumentError, DocumentText
 MAX_PAGES = 500  # a report past this is not an article, and each page costs text extraction time
 # a PDF whose text takes longer than this to extract is refused: pypdf parses a page's content stream
 # (and each form it draws) again wherever it is used, so a 100 KB file whose 500 pages share one 6 MB
-# stream of text operators takes about an hour (bench/pdf_deadline.py); an article's page, milliseconds
+# stream of text operators takes about an hour (bench/reader_stalls.py); an article's page, milliseconds
 MAX_SECONDS = 60.0
 _FULL_LINE = 0.9  # of the document's usual line width: a line this wide was wrapped, not ended
 _REPEATED_MAX_CHARS = 80  # running headers and footers are short; a long repeated line is content

@@ -1,4 +1,4 @@
-"""A PDF built to stall a text extractor, for tests and bench/pdf_deadline.py."""
+"""A PDF built to stall a text extractor, for tests and bench/reader_stalls.py."""
 
 from __future__ import annotations
 

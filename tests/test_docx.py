@@ -58,3 +58,19 @@ def _damaged() -> bytes:
 def test_a_broken_or_hostile_file_is_named(data: bytes, message: str) -> None:
     with pytest.raises(DocumentError, match=message.replace("(", r"\(").replace(".", r"\.")):
         read_docx(data)
+
+
+def _box(*paragraphs: str) -> str:
+    """A run holding a text box (as Word writes a VML one) of these paragraphs."""
+    return f"<w:r><w:pict><v:shape><v:textbox><w:txbxContent>{''.join(paragraphs)}</w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+
+
+def test_text_boxes_read_in_place_each_paragraph_once() -> None:
+    nested = "<w:p><w:r><w:t>상자 속 상자.</w:t></w:r></w:p>"
+    boxed = f"<w:p><w:r><w:t>상자</w:t><w:tab/><w:t>첫 줄</w:t></w:r>{_box(nested)}<w:r><w:t>의 끝.</w:t></w:r></w:p>"
+    body = (f"<w:p><w:r><w:t>본문 앞</w:t></w:r>{_box(boxed)}<w:r><w:t>본문 뒤.</w:t><w:br/><w:t>줄바꿈 뒤.</w:t></w:r></w:p>"
+            "<w:p><w:r><w:t>마지막 문단.</w:t></w:r></w:p>")
+    xml = f'<w:document {W} xmlns:v="urn:schemas-microsoft-com:vml"><w:body>{body}</w:body></w:document>'
+    doc = read_docx(zip_bytes({"word/document.xml": xml.encode()}))
+    # a paragraph is its own runs; the paragraphs of a box anchored in it follow it, nested ones in turn
+    assert doc.text.split("\n") == ["본문 앞본문 뒤. 줄바꿈 뒤.", "상자 첫 줄의 끝.", "상자 속 상자.", "마지막 문단."]

@@ -1,12 +1,13 @@
-"""A PDF built to stall the reader: how long it held an ingest before `rag.pdf`'s deadline, and what
-the deadline's per-operator check costs an honest file.
+"""Documents built to stall a reader: how long they held an ingest before and after the guards.
 
-    python bench/pdf_deadline.py [--reads 30]
+    python bench/reader_stalls.py [--reads 30]
 
-Before: pypdf's `extract_text` page by page, as `rag.pdf` called it before the deadline — timed on the
-first pages only and scaled to the whole file (the whole would take hours). After: `read_pdf` as it
+PDF — before: pypdf's `extract_text` page by page, as `rag.pdf` called it before its deadline, timed on
+the first pages only and scaled to the whole file (the whole would take hours); after: `read_pdf` as it
 stands, until it refuses. Then the release fixture and a drawing-only page, read both ways in
-alternation (median of --reads). Prints the numbers and writes bench/results/pdf_deadline.json.
+alternation (median of --reads). DOCX — text boxes nested 40 deep around 200,000 runs: before, every
+paragraph walked all its descendants (the walk as it was, kept here); after, `read_docx`.
+Prints the numbers and writes bench/results/reader_stalls.json.
 """
 
 from __future__ import annotations
@@ -50,10 +51,47 @@ def _after(data: bytes) -> tuple[float, str]:
     return time.perf_counter() - started, outcome
 
 
+def _docx_nested_boxes(depth: int = 40, runs: int = 200_000) -> dict:
+    import random
+    import re
+
+    from lxml import etree
+
+    from rag import docx
+    from tests.hwpx_sample import zip_bytes
+
+    w = docx._W
+    pick = random.Random(7)
+    inner = "".join(f"<w:r><w:t>{pick.getrandbits(32):08x}</w:t></w:r>" for _ in range(runs))
+    for _ in range(depth):
+        inner = f"<w:p><w:r><w:pict><w:txbxContent><w:p>{inner}</w:p></w:txbxContent></w:pict></w:r></w:p>"
+    xml = (f'<w:document xmlns:w="{w[1:-1]}"><w:body>{inner}</w:body></w:document>').encode()
+    data = zip_bytes({"word/document.xml": xml})
+
+    def walked_all(paragraph) -> str:  # the walk before: every descendant of every paragraph
+        parts = [e.text or "" if e.tag == f"{w}t" else " " for e in paragraph.iter(f"{w}t", *docx._BREAKS)
+                 if next(e.iterancestors(f"{w}p"), None) is paragraph]
+        return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+    timings = {}
+    for name, walk in (("before", walked_all), ("after", docx._paragraph_text)):
+        started = time.perf_counter()
+        body = etree.fromstring(xml).find(f"{w}body")
+        text = "\n".join(walk(p) for p in body.iter(f"{w}p"))
+        timings[name] = round(time.perf_counter() - started, 2)
+        timings[f"{name}_chars"] = len(text)
+    started = time.perf_counter()
+    timings["read_docx_s"] = round((docx.read_docx(data), time.perf_counter() - started)[1], 2)
+    timings.update(file_bytes=len(data), xml_bytes=len(xml), depth=depth, runs=runs)
+    print(f"docx, {depth} nested text boxes around {runs:,} runs ({len(data):,} bytes): paragraph walks "
+          f"{timings['before']} s before, {timings['after']} s after; read_docx {timings['read_docx_s']} s")
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reads", type=int, default=30)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "pdf_deadline.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reader_stalls.json")
     args = parser.parse_args()
 
     from rag.pdf import MAX_SECONDS
@@ -106,6 +144,7 @@ def main() -> None:
         report["honest_ms"][name] = row
         print(f"{name}: before {row['before_median_ms']} ms, after {row['after_median_ms']} ms "
               f"(median of {args.reads}, read_pdf also rebuilds paragraphs)")
+    report["docx_nested_boxes"] = _docx_nested_boxes()
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
