@@ -6,7 +6,8 @@ PDF — before: pypdf's `extract_text` page by page, as `rag.pdf` called it befo
 the first pages only and scaled to the whole file (the whole would take hours); after: `read_pdf` as it
 stands, until it refuses. Then the release fixture and a drawing-only page, read both ways in
 alternation (median of --reads). DOCX — text boxes nested 40 deep around 200,000 runs: before, every
-paragraph walked all its descendants (the walk as it was, kept here); after, `read_docx`.
+paragraph walked all its descendants (the walk as it was, kept here); after, `read_docx`. HWPX — the
+same boxes around 200,000 paragraphs: before, every paragraph's ancestors were checked (kept here).
 Prints the numbers and writes bench/results/reader_stalls.json.
 """
 
@@ -88,6 +89,46 @@ def _docx_nested_boxes(depth: int = 40, runs: int = 200_000) -> dict:
     return timings
 
 
+def _hwpx_nested_boxes(depth: int = 40, paragraphs: int = 200_000) -> dict:
+    import random
+
+    from lxml import etree
+
+    from rag import hwpx
+    from tests.hwpx_sample import NS
+
+    p = hwpx._PARAGRAPH
+    pick = random.Random(7)
+    inner = "".join(f"<hp:p><hp:run><hp:t>{pick.getrandbits(32):08x}</hp:t></hp:run></hp:p>" for _ in range(paragraphs))
+    for _ in range(depth):
+        inner = f"<hp:p><hp:run><hp:rect><hp:drawText><hp:subList>{inner}</hp:subList></hp:drawText></hp:rect></hp:run></hp:p>"
+    xml = f"<hs:sec {NS}>{inner}</hs:sec>".encode()
+
+    def ancestors_checked(section) -> list[str]:  # the walk before: each paragraph's ancestors, three times
+        lines = []
+        for element in section.iter(f"{p}p", hwpx._TABLE):
+            if any(a.tag in hwpx._LEFT_OUT for a in element.iterancestors()):
+                continue
+            if element.tag == hwpx._TABLE:
+                if not any(a.tag == hwpx._TABLE for a in element.iterancestors()):
+                    lines.extend(hwpx._table_rows(element))
+                continue
+            if not any(a.tag == hwpx._CELL for a in element.iterancestors()):
+                lines.append(hwpx._paragraph_text(element))
+        return lines
+
+    timings = {}
+    for name, walk in (("before", ancestors_checked), ("after", hwpx._lines)):
+        started = time.perf_counter()
+        lines = walk(etree.fromstring(xml))
+        timings[name] = round(time.perf_counter() - started, 2)
+        timings[f"{name}_lines"] = len(lines)
+    timings.update(xml_bytes=len(xml), depth=depth, paragraphs=paragraphs)
+    print(f"hwpx, {depth} nested text boxes around {paragraphs:,} paragraphs: section walks "
+          f"{timings['before']} s before, {timings['after']} s after")
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reads", type=int, default=30)
@@ -145,6 +186,7 @@ def main() -> None:
         print(f"{name}: before {row['before_median_ms']} ms, after {row['after_median_ms']} ms "
               f"(median of {args.reads}, read_pdf also rebuilds paragraphs)")
     report["docx_nested_boxes"] = _docx_nested_boxes()
+    report["hwpx_nested_boxes"] = _hwpx_nested_boxes()
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

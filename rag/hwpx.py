@@ -58,17 +58,21 @@ def _section_order(package: etree._Element | None, names: dict[str, zipfile.ZipI
 
 
 def _lines(section: etree._Element) -> list[str]:
-    """A section's paragraphs in document order; a table a line a row."""
+    """A section's paragraphs in document order; a table a line a row. One walk that does not enter
+    running headers and footers, nor a table (whose rows read its paragraphs): checking each
+    paragraph's ancestors instead made a 1.2 MB file of text boxes nested 40 deep take 15 s."""
     lines: list[str] = []
-    for element in section.iter(f"{_PARAGRAPH}p", _TABLE):
-        if any(a.tag in _LEFT_OUT for a in element.iterancestors()):
+    pending = [section]
+    while pending:
+        element = pending.pop()
+        if element.tag in _LEFT_OUT:
             continue
         if element.tag == _TABLE:
-            if not any(a.tag == _TABLE for a in element.iterancestors()):  # a nested table reads in its cell
-                lines.extend(_table_rows(element))
+            lines.extend(_table_rows(element))  # a nested table reads in its cell
             continue
-        if not any(a.tag == _CELL for a in element.iterancestors()):  # a cell's paragraphs read with its row
+        if element.tag == f"{_PARAGRAPH}p":
             lines.append(_paragraph_text(element))
+        pending.extend(reversed(element))
     return lines
 
 

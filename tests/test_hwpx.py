@@ -34,6 +34,23 @@ def test_a_table_without_a_header_row_is_its_cells() -> None:
     assert doc.text == "표:\n2023년 | 120곳\n2024년 | 150곳"
 
 
+def test_text_boxes_and_nested_tables_read_in_place_each_once() -> None:
+    from tests.hwpx_sample import header_footer, table
+
+    def box(*paragraphs: str) -> str:  # a rectangle with text in it, as Hangul writes one
+        return f'<hp:run charPrIDRef="0"><hp:rect><hp:drawText><hp:subList>{"".join(paragraphs)}</hp:subList></hp:drawText></hp:rect></hp:run>'
+
+    cell_with_table = table([["바깥 칸", "자리"]]).replace(paragraph("자리"), paragraph("자리", inner=table([["안쪽", "표"]])))
+    body = section(
+        paragraph("본문 첫 문단.", inner=box(paragraph("상자 문단.", inner=box(paragraph("상자 속 상자.")))) + header_footer("머리말", "꼬리말")),
+        paragraph("표 앞:", inner=cell_with_table),
+        paragraph("끝 문단."))
+    # a paragraph, then the paragraphs of a box anchored in it (nested ones in turn); a table nested in
+    # a cell is that cell's text; running headers and footers are left out wherever they are
+    assert read_hwpx(hwpx([body])).text.split("\n") == [
+        "본문 첫 문단.", "상자 문단.", "상자 속 상자.", "표 앞:", "바깥 칸 | 자리 안쪽 표", "끝 문단."]
+
+
 def test_sections_follow_the_packages_reading_order() -> None:
     doc = read_hwpx(hwpx([section(paragraph("둘째로 읽는 문단이다.")), section(paragraph("먼저 읽는 문단이다."))],
                          spine=[1, 0]))
