@@ -7,7 +7,9 @@ the first pages only and scaled to the whole file (the whole would take hours); 
 stands, until it refuses. Then the release fixture and a drawing-only page, read both ways in
 alternation (median of --reads). DOCX — text boxes nested 40 deep around 200,000 runs: before, every
 paragraph walked all its descendants (the walk as it was, kept here); after, `read_docx`. HWPX — the
-same boxes around 200,000 paragraphs: before, every paragraph's ancestors were checked (kept here).
+same boxes around 200,000 paragraphs: before, every paragraph's ancestors were checked (kept here). HWP —
+a 3 KB file of 100 table cells at column 65535: before, the grid spanned every column up to the largest
+(kept here); after, `read_hwp`; time and peak memory (tracemalloc).
 Prints the numbers and writes bench/results/reader_stalls.json.
 """
 
@@ -129,6 +131,40 @@ def _hwpx_nested_boxes(depth: int = 40, paragraphs: int = 200_000) -> dict:
     return timings
 
 
+def _hwp_far_columns(cells: int = 100) -> dict:
+    import struct
+    import tracemalloc
+
+    from rag import hwp
+    from rag.documents import table_lines
+    from tests import hwp_sample as sample
+
+    body = sample.record(sample.TABLE, 2, struct.pack("<IHH", 0, 2, 2) + b"\x00" * 10)
+    for row in range(cells):
+        body += sample.record(sample.LIST_HEADER, 2, struct.pack("<iIHHHH", 1, 0, 65535, row, 1, 1) + b"\x00" * 14)
+        body += sample.paragraph(2, "x")
+    data = sample.hwp(sample.paragraph(0, "본문.", controls=[sample.control("tbl ", 1, body)]))
+
+    def spanning_grid() -> int:  # the grid before: every column up to the largest, in every row
+        rows = {row: {65535: "x"} for row in range(cells)}
+        grid = [[by_column.get(c, "") for c in range(max(by_column) + 1)] for _, by_column in sorted(rows.items())]
+        return sum(map(len, table_lines(grid)))
+
+    out: dict = {"file_bytes": len(data), "cells": cells}
+    for name, run in (("before", spanning_grid), ("after", lambda: len(hwp.read_hwp(data).text))):
+        tracemalloc.start()
+        started = time.perf_counter()
+        chars = run()
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        out[name] = {"seconds": round(seconds, 3), "peak_mb": round(peak / 1e6, 1), "text_chars": chars}
+    print(f"hwp, {cells} cells at column 65535 ({len(data):,} bytes): before {out['before']['seconds']} s, "
+          f"{out['before']['peak_mb']} MB, {out['before']['text_chars']:,} characters; after {out['after']['seconds']} s, "
+          f"{out['after']['peak_mb']} MB, {out['after']['text_chars']:,} characters")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reads", type=int, default=30)
@@ -187,6 +223,7 @@ def main() -> None:
               f"(median of {args.reads}, read_pdf also rebuilds paragraphs)")
     report["docx_nested_boxes"] = _docx_nested_boxes()
     report["hwpx_nested_boxes"] = _hwpx_nested_boxes()
+    report["hwp_far_columns"] = _hwp_far_columns()
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

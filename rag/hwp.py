@@ -32,6 +32,7 @@ _WIDE_CONTROLS = {*range(1, 10), 11, 12, *range(14, 24)}
 _SPACES = {9, 10, 30, 31}  # tab, line break, bound space, fixed-width space
 _LABEL = "HWP"
 MAX_SECTIONS = 1000
+MAX_TABLE_CELLS = 250_000  # rows x columns of one table's grid; a press release's tables hold dozens
 
 
 def read_hwp(data: bytes) -> DocumentText:
@@ -122,8 +123,15 @@ class _Table:
         rows: dict[int, dict[int, str]] = {}
         for row, column, texts in self.cells:
             rows.setdefault(row, {})[column] = " ".join(t for t in texts if t)
-        grid = [[by_column.get(c, "") for c in range(max(by_column) + 1)] for _, by_column in sorted(rows.items())]
-        return [" ".join(t for t in self.caption if t), *table_lines(grid)]
+        caption = " ".join(t for t in self.caption if t)
+        # a cell's column is the file's word (0-65535): the grid has the columns some cell starts in,
+        # never range(max column), which a 3 KB file of cells at column 65535 made 128 MB of " | "
+        columns = sorted({column for by_column in rows.values() for column in by_column})
+        if len(columns) * len(rows) > MAX_TABLE_CELLS:
+            # cells addressed far apart (a hostile file): each row's cells in order, no empty ones between
+            return [caption, *(" | ".join(t for _, t in sorted(by_column.items()) if t) for _, by_column in sorted(rows.items()))]
+        grid = [[by_column.get(c, "") for c in columns] for _, by_column in sorted(rows.items())]
+        return [caption, *table_lines(grid)]
 
 
 def _lines(section: bytes) -> list[str]:

@@ -57,3 +57,27 @@ def test_a_section_that_inflates_past_the_cap_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(hwp_reader, "MAX_PART_BYTES", 4000)
     with pytest.raises(DocumentError, match="unpacks past 4,000 bytes"):
         read_hwp(hwp(paragraph(0, "가" * 3000)))
+
+
+def _addressed_table(cells: list[tuple[int, int, str]]) -> bytes:
+    """A section holding a table whose cells sit at these (row, column) addresses, as their list headers say."""
+    import struct
+
+    from tests.hwp_sample import LIST_HEADER, TABLE, control, record
+
+    body = record(TABLE, 2, struct.pack("<IHH", 0, 2, 2) + b"\x00" * 10)
+    for row, column, text in cells:
+        body += record(LIST_HEADER, 2, struct.pack("<iIHHHH", 1, 0, column, row, 1, 1) + b"\x00" * 14)
+        body += paragraph(2, text)
+    return hwp(paragraph(0, "본문.", controls=[control("tbl ", 1, body)]))
+
+
+def test_a_tables_grid_has_only_the_columns_its_cells_start_in(monkeypatch) -> None:
+    # a file's word for a cell's column can be 65535: the row is its cells, not 65,535 empty ones before
+    # them (a 3 KB file of such cells took 128 MB); a column no cell starts in is left out
+    doc = read_hwp(_addressed_table([(0, 0, "구분"), (0, 65535, "금액"), (1, 0, "1차"), (1, 65535, "270억 원")]))
+    assert doc.text.split("\n") == ["본문.", "구분 | 금액", "구분: 1차 | 금액: 270억 원"]
+    # cells addressed so far apart that their grid would pass the limit read row by row, in column order
+    monkeypatch.setattr(hwp_reader, "MAX_TABLE_CELLS", 3)
+    doc = read_hwp(_addressed_table([(0, 0, "가"), (1, 1, "나"), (2, 2, "다"), (2, 0, "라")]))
+    assert doc.text.split("\n") == ["본문.", "가", "나", "라 | 다"]
