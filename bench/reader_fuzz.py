@@ -41,7 +41,7 @@ def main() -> None:
     from rag.hwp import read_hwp
     from rag.hwpx import read_hwpx
     from rag.pdf import read_pdf
-    from rag.workbook import sheet_rows
+    from rag.workbook import sheets
     from tests import hwp_sample, hwpx_sample
     from tests.test_workbook import CLIPPINGS, workbook
 
@@ -50,7 +50,7 @@ def main() -> None:
         "docx": (read_docx, (ROOT / "tests" / "data" / "docx" / "saenuri_release.docx").read_bytes()),
         "hwpx": (read_hwpx, hwpx_sample.RELEASE),
         "hwp": (read_hwp, hwp_sample.RELEASE),
-        "xlsx": (lambda data: list(sheet_rows(data)), workbook(CLIPPINGS)),
+        "xlsx": (sheets, workbook(CLIPPINGS)),
     }
 
     def alarm(*_):

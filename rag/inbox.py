@@ -34,7 +34,7 @@ from rag.cleaning import Furniture
 from rag.corpus import KINDS, RECORD_KINDS, decode_text, load_corpus
 from rag.documents import DocumentError
 from rag.tables import Columns, read_table, row_id, table_of, write_table
-from rag.workbook import drop_rows, sheet_rows
+from rag.workbook import drop_rows, sheets
 from rag.types import ArticleInfo, IngestReport
 from rag.uploads import Upload, UploadReport, save_uploads
 
@@ -270,7 +270,8 @@ def _drop_table_row(path: Path, relative: str, doc_id: str, columns: Columns) ->
         # Excel reads UTF-8 only with a BOM: keep one where the file had it, or was in a legacy encoding
         encoding = "utf-8" if not raw.startswith(b"\xef\xbb\xbf") and _is_utf8(raw) else "utf-8-sig"
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-        tmp.write_text(write_table([table.header, *(row.cells for row in kept)], path.suffix), encoding=encoding)
+        tmp.write_text(write_table([*table.above, table.header, *(row.cells for row in kept)], path.suffix),
+                       encoding=encoding)
         os.replace(tmp, path)
     return left
 
@@ -284,14 +285,21 @@ def _is_utf8(raw: bytes) -> bool:
 
 
 def _drop_sheet_row(path: Path, relative: str, doc_id: str, columns: Columns) -> int:
-    """Rewrites a workbook upload without the row of `doc_id`; returns the rows with text left."""
+    """Rewrites a workbook upload without the row of `doc_id` (in whichever sheet holds it); returns
+    the rows with text left in all its sheets."""
     try:
-        table = table_of(sheet_rows(path.read_bytes()), "XLSX", columns)
+        book = sheets(path.read_bytes())
     except DocumentError as exc:
         raise InboxError(f"{path.name} was not rewritten: {exc}; the article is out of the store, "
                          "but its row stays in the file") from exc
-    gone = {row.line for row in table.rows if row_id(relative, row.record) == doc_id}
-    left = sum(1 for row in table.rows if row.line not in gone and row.record.get("text"))
+    gone: dict[int, set[int]] = {}
+    left = 0
+    for index, sheet in enumerate(book):
+        for row in table_of(sheet.rows, "XLSX", columns).rows:
+            if row_id(relative, row.record) == doc_id:
+                gone.setdefault(index, set()).add(row.line)
+            elif row.record.get("text"):
+                left += 1
     if left and gone:
         drop_rows(path, gone)
     return left

@@ -21,7 +21,7 @@ from typing import Any
 from rag.cleaning import Furniture, Metadata, clean_document, iso_date
 from rag.documents import DocumentError
 from rag.tables import Columns, Table, read_table, row_id, table_of
-from rag.workbook import sheet_rows
+from rag.workbook import sheets
 from rag.webpage import HtmlError
 
 
@@ -39,14 +39,20 @@ def read_records(path: Path, relative: str, content: str | bytes, kind: str, pro
     .xlsx bytes) file; `relative` names the file in the ids it makes."""
     if kind == "jsonl":
         records = _jsonl(path, str(content), problems, furniture)
+    elif kind == "table":
+        records = _table(str(path), relative, read_table(str(content), path.suffix, columns), problems, furniture)
     else:
         try:
-            table = (read_table(str(content), path.suffix, columns) if kind == "table" else
-                     table_of(sheet_rows(bytes(content)), "XLSX", columns))
+            book = sheets(bytes(content))
         except DocumentError as exc:
             problems.append((str(path), str(exc)))
             return []
-        records = _table(path, relative, table, problems, furniture)
+        records = []
+        for sheet in book:
+            # a problem names the sheet when there are several ("news.xlsx:2월:5"); an empty sheet is no problem
+            where = f"{path}:{sheet.title}" if len(book) > 1 else str(path)
+            if any(cells for _, cells, _ in sheet.rows):
+                records += _table(where, relative, table_of(sheet.rows, "XLSX", columns), problems, furniture)
     if not records and not any(p[0].startswith(f"{path}:") or p[0] == str(path) for p in problems):
         problems.append((str(path), "no articles in JSONL file" if kind == "jsonl" else
                          "no articles in the table (no row with text)"))
@@ -80,15 +86,16 @@ def _jsonl(path: Path, text: str, problems: list[tuple[str, str]], furniture: Fu
     return records
 
 
-def _table(path: Path, relative: str, table: Table, problems: list[tuple[str, str]],
+def _table(source: str, relative: str, table: Table, problems: list[tuple[str, str]],
            furniture: Furniture) -> list[Record]:
+    """The articles of one table; `source` names it in problems (the file, or the file and its sheet)."""
     if table.problem:
-        problems.append((str(path), table.problem))
+        problems.append((source, table.problem))
         return []
-    problems.extend((f"{path}:{line}", why) for line, why in table.row_problems)
+    problems.extend((f"{source}:{line}", why) for line, why in table.row_problems)
     records = []
     for row in table.rows:
-        where = f"{path}:{row.line}"
+        where = f"{source}:{row.line}"
         if not row.record.get("text"):
             problems.append((where, "the row's text cell is empty"))
             continue

@@ -2,7 +2,7 @@
 export), or a workbook's sheet (rag.workbook gives its rows to `table_of`).
 
     columns = Columns.load(settings.answer.lexicon)        # header names -> fields, from columns.tsv
-    table = read_table(text, ".csv", columns)              # or table_of(sheet_rows(data), "XLSX", columns)
+    table = read_table(text, ".csv", columns)              # or table_of(sheet.rows, "XLSX", columns) of a workbook
     table.problem                                          # "" or why the file is not an article table
     for row in table.rows: row.line, row.record            # {"id", "title", "text", "date", "publisher", "author"}
 
@@ -31,6 +31,7 @@ DELIMITERS = {".csv": ",", ".tsv": "\t"}
 # csv's default cell limit (128 KiB) is below paths.max_article_chars' reach; the file size limit
 # (paths.max_file_mb) is what bounds the memory a table can take
 _CELL_LIMIT = 64 * 1024 * 1024
+HEADER_SEARCH_ROWS = 10  # a table's header may sit this far down: title, date and blank rows above it
 _COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 
 
@@ -58,7 +59,7 @@ class Columns:
 
 @dataclass(frozen=True)
 class TableRow:
-    line: int  # where the row starts in the file (1 = the header)
+    line: int  # where the row starts in the file (its first line is 1)
     cells: list[str]  # as read, every column: what a rewrite of the file writes back
     record: dict[str, str]  # field -> cell, only the fields the header names; "date" as ISO when it reads as one
 
@@ -69,6 +70,7 @@ class Table:
     problem: str = ""  # the whole file is unreadable as an article table
     row_problems: list[tuple[int, str]] = field(default_factory=list)  # (line, reason) of rows skipped
     header: list[str] = field(default_factory=list)
+    above: list[list[str]] = field(default_factory=list)  # rows above the header (a title line): kept on a rewrite
 
 
 def read_table(text: str, suffix: str, columns: Columns) -> Table:
@@ -79,23 +81,30 @@ def read_table(text: str, suffix: str, columns: Columns) -> Table:
 
 
 def table_of(rows: Iterable[tuple[int, list[str] | None, str]], label: str, columns: Columns) -> Table:
-    """A table from (line, cells, problem) rows, the first of them the header: the reader of any
-    format (CSV, a workbook's sheet) gives its rows, this names the fields."""
+    """A table from (line, cells, problem) rows: the reader of any format (CSV, a workbook's sheet) gives
+    its rows, this names the fields. The header is the first row naming a text column among the first
+    `HEADER_SEARCH_ROWS`: an export often puts a title line, a date or blank rows above it."""
     rows = iter(rows)
-    line, header, problem = next(rows, (1, [], ""))
-    if header is None:
-        return Table(problem=f"the header row is not {label}: {problem}")
+    above: list[list[str]] = []
+    header: list[str] | None = None
     fields: dict[int, str] = {}
-    for index, cell in enumerate(header):
-        name = columns.names.get(_header_key(cell))
-        if name and name not in fields.values():  # the first column of a field wins
-            fields[index] = name
-    if "text" not in fields.values():
-        shown = ", ".join(repr(c.strip()) for c in header[:8] if c.strip()) or "nothing"
-        return Table(header=header, problem=(
+    for line, cells, problem in rows:
+        if cells is None:
+            return Table(problem=f"the header row is not {label}: {problem}")
+        fields = _fields(cells, columns)
+        if "text" in fields.values():
+            header = cells
+            break
+        above.append(cells)
+        if len(above) >= HEADER_SEARCH_ROWS:
+            break
+    if header is None:
+        first = next((cells for cells in above if any(c.strip() for c in cells)), [])
+        shown = ", ".join(repr(c.strip()) for c in first[:8] if c.strip()) or "nothing"
+        return Table(header=first, problem=(
             f"no article text column: the header row has {shown}; a text column is named like "
             f"{columns.examples('text')} (add yours to {COLUMNS_FILE} in a lexicon folder)"))
-    table = Table(header=header)
+    table = Table(header=header, above=above)
     for line, cells, problem in rows:
         if cells is None:
             table.row_problems.append((line, f"not {label}: {problem}"))
@@ -107,6 +116,16 @@ def table_of(rows: Iterable[tuple[int, list[str] | None, str]], label: str, colu
             record["date"] = _cell_date(record["date"])
         table.rows.append(TableRow(line, cells, record))
     return table
+
+
+def _fields(header: list[str], columns: Columns) -> dict[int, str]:
+    """Column index -> field, for the header cells `columns` names (the first column of a field wins)."""
+    fields: dict[int, str] = {}
+    for index, cell in enumerate(header):
+        name = columns.names.get(_header_key(cell))
+        if name and name not in fields.values():
+            fields[index] = name
+    return fields
 
 
 def _csv_rows(reader, label: str) -> Iterator[tuple[int, list[str] | None, str]]:

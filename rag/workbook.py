@@ -1,12 +1,14 @@
-"""Excel workbooks (.xlsx) of articles: the first sheet's rows, for the table reader (rag.tables).
+"""Excel workbooks (.xlsx) of articles: every sheet's rows, for the table reader (rag.tables).
 
-    rows = sheet_rows(path.read_bytes())    # (row number, cells, "") ...; DocumentError when unreadable
-    drop_rows(path, {5})                    # the file rewritten without sheet row 5
+    for sheet in sheets(path.read_bytes()):  # DocumentError when unreadable
+        sheet.title, sheet.rows               # (row number, cells, "") ...
+    drop_rows(path, {0: {5}})                # the file rewritten without row 5 of its first sheet
 
 The only module that imports openpyxl. News clippings kept in Excel (an export from a news
-archive, a list a team maintains) are one article a row under a header row, as in a CSV. Cells
-come as text: a date cell as its ISO date, a number without a trailing ".0". The zip is checked
-before openpyxl opens it (rag.documents' limits), so a bomb is refused unread.
+archive, a list a team maintains) are one article a row under a header row, as in a CSV, often a
+sheet a month or a subject, each with its own header row. Cells come as text: a date cell as its
+ISO date, a number without a trailing ".0". The zip is checked before openpyxl opens it
+(rag.documents' limits), so a bomb is refused unread.
 """
 
 from __future__ import annotations
@@ -15,18 +17,26 @@ import io
 import os
 import uuid
 from datetime import date, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from rag.documents import ZIP_ERRORS, DocumentError, check_size, open_package
 
 _LABEL = "XLSX"
-MAX_ROWS = 100_000  # a sheet of articles; the 10 MB file limit holds far fewer
+MAX_ROWS = 100_000  # of all sheets together; the 10 MB file limit holds far fewer articles
 MAX_COLUMNS = 256  # a clipping list has a dozen columns; cells past this are never read
 
 
-def sheet_rows(data: bytes) -> Iterator[tuple[int, list[str], str]]:
-    """The first worksheet's rows as (sheet row number, cells as text, "")."""
+@dataclass(frozen=True)
+class Sheet:
+    """A worksheet's name and its rows as (sheet row number, cells as text, "")."""
+
+    title: str
+    rows: list[tuple[int, list[str], str]]
+
+
+def sheets(data: bytes) -> list[Sheet]:
+    """Every worksheet, in the workbook's order (chart sheets hold no rows and are left out)."""
     from openpyxl import load_workbook
 
     _check_package(data)
@@ -35,17 +45,20 @@ def sheet_rows(data: bytes) -> Iterator[tuple[int, list[str], str]]:
         try:
             if not book.worksheets:
                 raise DocumentError("XLSX workbook has no worksheet")
-            sheet = book.worksheets[0]
-            # the sheet's declared size ("A1:XFD1048576") is the file's word: never iterate by it
-            sheet.reset_dimensions()
-            rows = []
-            for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-                if number > MAX_ROWS:
-                    raise DocumentError(f"XLSX sheet has more than {MAX_ROWS:,} rows: refused")
-                cells = [_text(value) for value in values]
-                while cells and not cells[-1]:
-                    cells.pop()  # the padding to the widest row: a million empty rows must cost nothing
-                rows.append((number, cells, ""))
+            out, read = [], 0
+            for sheet in book.worksheets:
+                # the sheet's declared size ("A1:XFD1048576") is the file's word: never iterate by it
+                sheet.reset_dimensions()
+                rows = []
+                for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+                    read += 1
+                    if read > MAX_ROWS:
+                        raise DocumentError(f"XLSX workbook has more than {MAX_ROWS:,} rows: refused")
+                    cells = [_text(value) for value in values]
+                    while cells and not cells[-1]:
+                        cells.pop()  # the padding to the widest row: a million empty rows must cost nothing
+                    rows.append((number, cells, ""))
+                out.append(Sheet(sheet.title, rows))
         finally:
             book.close()
     except DocumentError:
@@ -54,19 +67,20 @@ def sheet_rows(data: bytes) -> Iterator[tuple[int, list[str], str]]:
     # a bad value (ValueError, TypeError), a damaged zip
     except (KeyError, TypeError, SyntaxError, *ZIP_ERRORS) as exc:
         raise DocumentError(f"not a readable XLSX file ({type(exc).__name__}: {str(exc)[:120]})") from exc
-    return iter(rows)
+    return out
 
 
-def drop_rows(path: Path, numbers: set[int]) -> None:
-    """Rewrites a workbook without these rows of its first sheet (atomically); other sheets, styles
-    and the other rows' cells are kept as openpyxl reads and writes them."""
+def drop_rows(path: Path, numbers: dict[int, set[int]]) -> None:
+    """Rewrites a workbook without these rows ({sheet index: row numbers}), atomically; the other
+    rows' cells, the other sheets and styles are kept as openpyxl reads and writes them."""
     from openpyxl import load_workbook
 
     _check_package(path.read_bytes())
     book = load_workbook(path)
-    sheet = book.worksheets[0]
-    for number in sorted(numbers, reverse=True):  # from the bottom: deleting a row moves the ones below up
-        sheet.delete_rows(number)
+    for index, rows in numbers.items():
+        sheet = book.worksheets[index]
+        for number in sorted(rows, reverse=True):  # from the bottom: deleting a row moves the ones below up
+            sheet.delete_rows(number)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
     book.save(tmp)
     os.replace(tmp, path)

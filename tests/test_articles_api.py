@@ -175,7 +175,8 @@ def test_zip_members_keep_their_folders_and_a_jsonl_record_is_deleted_alone(app_
 
 def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(app_parts) -> None:
     client, _, settings, _ = app_parts
-    export = ("\ufeff뉴스 식별자,일자,언론사,제목,본문\r\n"
+    export = ("\ufeff한빛경제 기사 내보내기 (2024년 3월),,,,\r\n"  # a title line above the header, as exports write
+              "뉴스 식별자,일자,언론사,제목,본문\r\n"
               "csv-1,20240305,한빛경제,온새물산 상생결제,\"온새물산은 협력사 41곳에 상생결제를 도입했다.\r\n도입은 4월부터다.\"\r\n"
               ",20240306,새솔뉴스,다온식품 기술나눔,\"다온식품은 특허 17건을 협력사에 무상으로 이전했다.\"\r\n")
     job = finish(client, upload(client, ("archive/export.csv", export.encode("utf-8")))["job"]["id"])
@@ -194,6 +195,7 @@ def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(ap
     assert deleted["file"] == "archive/export.csv" and deleted["records_left_in_file"] == 1
     rewritten = (Path(settings.uploads.dir) / "archive" / "export.csv").read_bytes()
     assert rewritten.startswith(b"\xef\xbb\xbf") and "csv-1" not in rewritten.decode("utf-8-sig")
+    assert rewritten.decode("utf-8-sig").startswith("한빛경제 기사 내보내기 (2024년 3월),,,,\r\n뉴스 식별자,")  # kept
     reingest = finish(client, client.post("/api/articles/reingest", headers=AUTH).json()["job"]["id"])
     report = reingest["result"]["ingest"]
     assert derived in report["unchanged"] and derived not in report["updated"] and "csv-1" not in listed(client)
@@ -202,21 +204,34 @@ def test_a_csv_export_is_an_article_a_row_and_a_deleted_row_leaves_the_others(ap
 
 
 def test_an_excel_list_is_an_article_a_row_and_a_deleted_row_leaves_the_others(app_parts) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
     from tests.test_workbook import CLIPPINGS, workbook
 
     client, _, settings, _ = app_parts
-    job = finish(client, upload(client, ("lists/clippings.xlsx", workbook(CLIPPINGS[:3])))["job"]["id"])
+    # two sheets, each with its header: the second article is on the second sheet
+    book = load_workbook(io.BytesIO(workbook(CLIPPINGS[:2])))
+    second = book.create_sheet("5월 둘째 주")
+    second.append(CLIPPINGS[0])
+    second.append(CLIPPINGS[2])
+    out = io.BytesIO()
+    book.save(out)
+    job = finish(client, upload(client, ("lists/clippings.xlsx", out.getvalue()))["job"]["id"])
     assert job["state"] == "done", job
     rows = {d: a for d, a in listed(client).items() if d.startswith("lists/clippings.xlsx/")}
     by_title = {a["title"]: d for d, a in rows.items()}
     assert set(by_title) == {"새누리기계 대금 조기 지급", "다온식품 기술 나눔"}
     assert rows[by_title["새누리기계 대금 조기 지급"]]["date"] == "2024-05-02"
-    deleted = client.delete(f"/api/articles/{by_title['새누리기계 대금 조기 지급']}", headers=AUTH).json()
+    deleted = client.delete(f"/api/articles/{by_title['다온식품 기술 나눔']}", headers=AUTH).json()
     assert deleted["file"] == "lists/clippings.xlsx" and deleted["records_left_in_file"] == 1
+    kept = load_workbook(Path(settings.uploads.dir) / "lists" / "clippings.xlsx")
+    assert kept.sheetnames == ["Sheet", "5월 둘째 주"] and kept["5월 둘째 주"].max_row == 1  # its header alone
     reingest = finish(client, client.post("/api/articles/reingest", headers=AUTH).json()["job"]["id"])
-    assert by_title["다온식품 기술 나눔"] in reingest["result"]["ingest"]["unchanged"]
-    assert by_title["새누리기계 대금 조기 지급"] not in listed(client)
-    assert client.delete(f"/api/articles/{by_title['다온식품 기술 나눔']}", headers=AUTH).status_code == 200
+    assert by_title["새누리기계 대금 조기 지급"] in reingest["result"]["ingest"]["unchanged"]
+    assert by_title["다온식품 기술 나눔"] not in listed(client)
+    assert client.delete(f"/api/articles/{by_title['새누리기계 대금 조기 지급']}", headers=AUTH).status_code == 200
     assert not (Path(settings.uploads.dir) / "lists" / "clippings.xlsx").exists()
 
 

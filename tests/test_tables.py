@@ -59,6 +59,16 @@ def test_what_is_not_an_article_table_is_named(tmp_path: Path) -> None:
     assert problems[f"{tmp_path / 'rows.csv'}:2"] == "the row's text cell is empty"
 
 
+def test_the_header_may_sit_below_a_title_line_but_not_far_down() -> None:
+    columns = Columns.load()
+    titled = read_table("2024년 5월 기사 목록,\n\n제목,본문\n첫 기사,본문이다.\n", ".csv", columns)
+    assert (titled.header, titled.above) == (["제목", "본문"], [["2024년 5월 기사 목록", ""], []])
+    assert [(row.line, row.record["title"]) for row in titled.rows] == [(4, "첫 기사")]
+    # past the first HEADER_SEARCH_ROWS rows, a header is not looked for: the file is named by its first row
+    far = read_table("메모\n" + "\n" * 10 + "제목,본문\n첫 기사,본문이다.\n", ".csv", columns)
+    assert far.problem.startswith("no article text column: the header row has '메모'") and not far.rows
+
+
 def test_a_users_columns_file_maps_its_own_headers(tmp_path: Path) -> None:
     mine = tmp_path / "lexicon"
     mine.mkdir()

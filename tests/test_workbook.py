@@ -1,4 +1,4 @@
-"""Article lists kept in Excel (.xlsx): the first sheet read like a CSV, dates and numbers as text."""
+"""Article lists kept in Excel (.xlsx): each sheet read like a CSV, dates and numbers as text."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from rag.corpus import load_corpus
 from rag.documents import DocumentError
-from rag.workbook import drop_rows, sheet_rows
+from rag.workbook import drop_rows, sheets
 from tests.hwpx_sample import zip_bytes
 
 
@@ -42,11 +42,33 @@ def test_a_clipping_sheet_reads_as_articles_with_their_metadata(tmp_path: Path) 
     first, second = load.articles
     assert (first.title, first.date, first.publisher) == ("새누리기계 대금 조기 지급", "2024-05-02", "한빛경제")
     assert first.doc_id.startswith("clippings.xlsx/") and second.date == "2024-05-03"
-    assert load.problems == [(f"{tmp_path / 'clippings.xlsx'}:5", "the row's text cell is empty")]  # sheet row 5
+    # the workbook has two sheets: a problem names the sheet and its row (the second sheet, a header alone, is none)
+    assert load.problems == [(f"{tmp_path / 'clippings.xlsx'}:Sheet:5", "the row's text cell is empty")]
+
+
+def test_every_sheet_is_read_with_its_own_header(tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.title = "5월"
+    for row in CLIPPINGS[:3]:
+        book.active.append(row)
+    june = book.create_sheet("6월")  # an export's title line and a blank row above its header, English names
+    for row in [["2024년 6월 스크랩"], [], ["date", "title", "text"], ["2024-06-03", "온새물산 펀드", "온새물산은 상생펀드 500억 원을 조성했다."]]:
+        june.append(row)
+    book.create_sheet("요약").append(["월", "건수"])  # a summary sheet: no article text column
+    book["요약"].append(["5월", 2])
+    book.create_sheet("빈 시트")
+    out = io.BytesIO()
+    book.save(out)
+    (tmp_path / "scraps.xlsx").write_bytes(out.getvalue())
+    load = load_corpus([tmp_path])
+    assert [(a.title, a.date) for a in load.articles] == [
+        ("새누리기계 대금 조기 지급", "2024-05-02"), ("다온식품 기술 나눔", "2024-05-03"), ("온새물산 펀드", "2024-06-03")]
+    (where, why), = load.problems  # the summary is named; the empty sheet is not a problem
+    assert where == f"{tmp_path / 'scraps.xlsx'}:요약" and why.startswith("no article text column: the header row has '월', '건수'")
 
 
 def test_cells_read_as_text() -> None:
-    rows = list(sheet_rows(workbook(CLIPPINGS)))
+    rows = sheets(workbook(CLIPPINGS))[0].rows
     assert rows[1][1] == ["2024-05-02", "한빛경제", "새누리기계 대금 조기 지급",
                           "새누리기계는 협력사 120곳에 납품대금 350억 원을 앞당겨 지급한다.", "1520"]
     assert rows[2][1][-1] == "33" and rows[3] == (4, [], "")  # an empty row: nothing
@@ -64,13 +86,13 @@ def test_a_sheet_declaring_a_huge_size_is_refused_without_reading_it(monkeypatch
     out = io.BytesIO()
     book.save(out)
     with pytest.raises(DocumentError, match="more than 1,000 rows"):
-        list(sheet_rows(out.getvalue()))
+        sheets(out.getvalue())
 
 
 def test_dropping_a_row_keeps_the_others(tmp_path: Path) -> None:
     path = tmp_path / "clippings.xlsx"
     path.write_bytes(workbook(CLIPPINGS, second_sheet=True))
-    drop_rows(path, {2})
+    drop_rows(path, {0: {2}})
     book = load_workbook(path)
     assert [row[2] for row in book.worksheets[0].iter_rows(values_only=True)][:3] == ["제목", "다온식품 기술 나눔", None]
     assert book.sheetnames == ["Sheet", "메모"]
@@ -97,4 +119,4 @@ def _cut_sheet(data: bytes) -> bytes:
 ])
 def test_a_broken_or_hostile_workbook_is_named(data: bytes, message: str) -> None:
     with pytest.raises(DocumentError, match=message):
-        list(sheet_rows(data))
+        sheets(data)
