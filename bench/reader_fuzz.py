@@ -1,7 +1,7 @@
 """Hostile documents: every document reader fed mutated copies of its fixture must raise only its
 named error (DocumentError, which the corpus reports per file) and never take long.
 
-    python bench/reader_fuzz.py [--cases 300] [--seed 7] [--slow-s 5]
+    python bench/reader_fuzz.py [--cases 2000] [--seed 7] [--slow-s 5]
 
 A case overwrites 1-20 random bytes of the fixture (and in one case of five also cuts it short).
 Prints, per format, the cases, the seconds, the cases over --slow-s and every other exception type
@@ -30,19 +30,20 @@ class _Slow(Exception):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--slow-s", type=int, default=5)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reader_fuzz.json")
     args = parser.parse_args()
 
     from rag.documents import DocumentError
+    from rag.doc import read_doc
     from rag.docx import read_docx
     from rag.hwp import read_hwp
     from rag.hwpx import read_hwpx
     from rag.pdf import read_pdf
     from rag.workbook import sheets
-    from tests import hwp_sample, hwpx_sample
+    from tests import doc_sample, hwp_sample, hwpx_sample
     from tests.test_workbook import CLIPPINGS, workbook
 
     fixtures = {
@@ -51,6 +52,7 @@ def main() -> None:
         "hwpx": (read_hwpx, hwpx_sample.RELEASE),
         "hwp": (read_hwp, hwp_sample.RELEASE),
         "xlsx": (sheets, workbook(CLIPPINGS)),
+        "doc": (read_doc, doc_sample.RELEASE),
     }
 
     def alarm(*_):

@@ -7,7 +7,7 @@
 
 HTML pages first go through trafilatura (rag.webpage), which keeps the article and drops the page
 around it; a PDF's text layer is rebuilt into paragraphs (rag.pdf), a Hangul or Word document read
-from its body (rag.hwpx, rag.hwp, rag.docx); the same line rules then run on the text. A file that yields no article is
+from its body (rag.hwpx, rag.hwp, rag.docx, rag.doc); the same line rules then run on the text. A file that yields no article is
 reported with its reason (too large, nested too deep, locked, no text), never raised. A
 `manifest.json` next to the files supplies or overrides metadata: {"file.txt": {"title", "date",
 "publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv, .xlsx), rag.records;
@@ -27,6 +27,7 @@ from typing import Any, Sequence
 
 from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date
 from rag.documents import DocumentError
+from rag.doc import read_doc
 from rag.docx import read_docx
 from rag.hwp import read_hwp
 from rag.hwpx import read_hwpx
@@ -60,10 +61,11 @@ KINDS = {
     ".pdf": "pdf",
     ".hwpx": "hwpx",
     ".docx": "docx",
+    ".doc": "doc",
     ".hwp": "hwp",
     ".xlsx": "workbook",
 }
-DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx")  # binary documents: their own reader gives the text
+DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc")  # binary documents: their own reader gives the text
 RECORD_KINDS = ("jsonl", "table", "workbook")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
@@ -225,7 +227,7 @@ def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: li
 def _read_document(path: Path, kind: str, raw_bytes: bytes, manifest: dict[str, Any],
                    problems: list[tuple[str, str]], furniture: Furniture) -> list[Article]:
     """A PDF, Hangul or Word document: its text, rebuilt by its reader, then cleaned like plain text."""
-    reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx}[kind]
+    reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx, "doc": read_doc}[kind]
     try:
         document = reader(raw_bytes)
     except DocumentError as exc:  # PdfError is one

@@ -62,7 +62,9 @@ def read_hwp(data: bytes) -> DocumentText:
             title = _summary_title(ole)
     except DocumentError:
         raise
-    except (OSError, ValueError, struct.error, zlib.error, IndexError) as exc:  # olefile's own errors are OSError
+    # olefile's own errors are OSError; a damaged directory gives TypeError (a storage where a stream
+    # should be) and OverflowError (a sector number past any index): bench/reader_fuzz.py
+    except (OSError, ValueError, TypeError, OverflowError, struct.error, zlib.error, IndexError) as exc:
         raise DocumentError(f"not a readable HWP file ({type(exc).__name__}: {str(exc)[:120]})") from exc
     return document_text(lines, title, _LABEL)
 
@@ -195,6 +197,6 @@ def _summary_title(ole) -> str:
                 title = title.decode("utf-16-le", "replace")
             # olefile reads Hangul's UTF-16 string past its end: the title stops at the first NUL
             return str(title or "").split("\x00", 1)[0].strip()
-    except (OSError, ValueError, struct.error, IndexError):  # a broken summary is no title, not a broken document
+    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError):  # a broken summary is no title, not a broken document
         pass
     return ""

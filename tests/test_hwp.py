@@ -47,6 +47,7 @@ def test_a_folder_reads_the_document_with_its_date(tmp_path: Path) -> None:
                     "BodyText/Section0": b"\xff\xfe not deflate"}), "not a readable HWP file (error"),
     (hwp(b""), "HWP document has no text"),
     (RELEASE[:1000], "not a readable HWP file"),
+    (compound_file({"FileHeader/x": b"a storage, not a stream"}), "not a readable HWP file (TypeError"),
 ])
 def test_a_broken_or_locked_file_is_named(data: bytes, message: str) -> None:
     with pytest.raises(DocumentError, match=message.replace("(", r"\(")):

@@ -1,0 +1,246 @@
+"""Word 97-2003 documents (.doc): the main text, from the piece table.
+
+    doc = read_doc(path.read_bytes())      # DocumentError(reason) for a broken, locked or older file
+    doc.text, doc.title
+
+Years of press releases were saved as .doc. One is an OLE compound file (read with olefile): its
+`WordDocument` stream opens with the FIB, which says how many characters the main document has
+(footnotes, headers, footers, comments and text boxes follow them in the same character stream and are
+not read) and where, in the `0Table` or `1Table` stream, the piece table lies: the runs of characters
+and where each is stored, 8-bit (cp1252) or UTF-16. Inline marks become text: a paragraph mark a line,
+a field's instructions (between its begin and separator marks) are dropped and its result kept, and a
+table is a line a row, told by the paragraph property that marks a row's end. Laid out after
+Microsoft's published [MS-DOC] format description.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+
+from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, document_text, table_lines
+
+_LABEL = "DOC"
+_WIDENT, _WIDENT_WORD6 = 0xA5EC, 0xA5DC
+_WORD97 = 0x00C1  # nFib of Word 97 and every later writer of the format; Word 6 and 95 wrote 101-105
+_ENCRYPTED, _WHICH_TABLE, _OBFUSCATED = 0x0100, 0x0200, 0x8000  # FibBase flags
+_FC_CLX, _FC_PLCF_BTE_PAPX = 33, 13  # pairs of FibRgFcLcb97
+_COMPRESSED = 0x40000000  # a piece stored 8 bits a character
+_IN_TABLE, _TTP = 0x2416, 0x2417  # sprmPFInTable: a paragraph of a table cell; sprmPFTtp: a row's end mark
+_HUGE_PAPX = 0x6646  # sprmPHugePapx: the paragraph's properties are in the Data stream, at this offset
+_CELL, _PARAGRAPH, _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x07", "\r", "\x13", "\x14", "\x15"
+# marks that are not text: a picture or drawn object, a footnote or comment reference, a soft hyphen
+_DROPPED = dict.fromkeys(map(ord, "\x01\x02\x05\x08\x1f"))
+_SPACES = {ord(c): " " for c in "\t\x0b\xa0"}  # a tab, a line break inside a paragraph, a no-break space
+_LINES = {ord("\x0c"): "\n", ord("\x0e"): "\n", ord("\x1e"): "-"}  # page or column break; no-break hyphen
+
+
+def read_doc(data: bytes) -> DocumentText:
+    """The main text of a .doc, a paragraph a line, a table a line a row."""
+    import olefile
+
+    if not olefile.isOleFile(data=data):
+        raise DocumentError("not a readable DOC file (not an OLE compound file; a .docx is a zip)")
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            word = _stream(ole, "WordDocument")
+            ident, nfib = struct.unpack_from("<HH", word, 0)
+            if ident not in (_WIDENT, _WIDENT_WORD6):
+                raise DocumentError("not a readable DOC file (no Word signature)")
+            if ident == _WIDENT_WORD6 or nfib < _WORD97:
+                raise DocumentError("Word 6 or 95 document: open it in Word and save it as .docx")
+            flags = struct.unpack_from("<H", word, 0x0A)[0]
+            if flags & (_ENCRYPTED | _OBFUSCATED):
+                raise DocumentError("encrypted DOC: it needs a password to be read")
+            table = _stream(ole, "1Table" if flags & _WHICH_TABLE else "0Table")
+            extra = _stream(ole, "Data") if ole.exists("Data") else b""
+            chars, marks = _main_text(word, table, extra)
+            title = _summary_title(ole)
+    except DocumentError:
+        raise
+    # olefile's own errors are OSError; a damaged directory gives TypeError (a storage where a stream
+    # should be) and OverflowError (a sector number past any index): bench/reader_fuzz.py
+    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError) as exc:
+        raise DocumentError(f"not a readable DOC file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    return document_text(_lines(chars, marks), title, _LABEL)
+
+
+def _stream(ole, name: str) -> bytes:
+    if not ole.exists(name):
+        raise DocumentError(f"not a readable DOC file (no {name} stream)")
+    if ole.get_size(name) > MAX_PART_BYTES:
+        raise DocumentError(f"{name} is {ole.get_size(name):,} bytes: refused")
+    return ole.openstream(name).read()
+
+
+def _fib(word: bytes) -> tuple[int, int]:
+    """(where FibRgFcLcb begins, the main document's character count ccpText) from the FIB."""
+    at = 32
+    at += 2 + struct.unpack_from("<H", word, at)[0] * 2  # csw, FibRgW97
+    ccp_text = struct.unpack_from("<I", word, at + 2 + 12)[0]  # FibRgLw97's fourth field
+    at += 2 + struct.unpack_from("<H", word, at)[0] * 4  # cslw, FibRgLw97
+    return at, ccp_text
+
+
+def _fib_pair(word: bytes, index: int) -> tuple[int, int]:
+    """(fc, lcb) of FibRgFcLcb's pair `index`: where in the table stream a structure is, and its size."""
+    at = _fib(word)[0]
+    if struct.unpack_from("<H", word, at)[0] <= index:  # cbRgFcLcb
+        raise DocumentError("not a readable DOC file (a short FIB)")
+    return struct.unpack_from("<II", word, at + 2 + index * 8)
+
+
+def _main_text(word: bytes, table: bytes, extra: bytes = b"") -> tuple[str, list[int]]:
+    """The main document's characters, and for each its paragraph properties that matter here: 1 a
+    paragraph of a table cell, 2 the mark ending a table row (0 for any other character)."""
+    ccp_text = _fib(word)[1]
+    fc_clx, lcb_clx = _fib_pair(word, _FC_CLX)
+    clx = table[fc_clx:fc_clx + lcb_clx]
+    at = 0
+    while at < len(clx) and clx[at] == 1:  # Prc: formatting of pieces, not needed for text
+        at += 3 + struct.unpack_from("<h", clx, at + 1)[0]
+    if at >= len(clx) or clx[at] != 2:
+        raise DocumentError("not a readable DOC file (no piece table)")
+    size = struct.unpack_from("<I", clx, at + 1)[0]
+    plc = clx[at + 5:at + 5 + size]
+    pieces = (len(plc) - 4) // 12
+    cps = struct.unpack_from(f"<{pieces + 1}I", plc, 0)
+    paragraph_ends = _table_paragraph_ends(word, table, extra)
+    chars: list[str] = []
+    marks: list[int] = []
+    for k in range(pieces):
+        start, end = cps[k], min(cps[k + 1], ccp_text)
+        if start >= end:
+            break
+        fc = struct.unpack_from("<I", plc, (pieces + 1) * 4 + k * 8 + 2)[0]
+        if fc & _COMPRESSED:
+            at, width = (fc & ~_COMPRESSED) // 2, 1
+            text = word[at:at + end - start].decode("cp1252", "replace")
+        else:
+            at, width = fc, 2
+            text = word[at:at + 2 * (end - start)].decode("utf-16-le", "replace")
+        for i, char in enumerate(text):
+            chars.append(char)
+            # a paragraph's properties are found by the offset just past its mark
+            marks.append(paragraph_ends.get(at + (i + 1) * width, 0) if char in (_CELL, _PARAGRAPH) else 0)
+    return "".join(chars), marks
+
+
+def _table_paragraph_ends(word: bytes, table: bytes, extra: bytes) -> dict[int, int]:
+    """{offset just past a paragraph mark: 1 in a table cell, 2 ending a table row}, from the paragraph
+    property pages (FKPs) the PlcBtePapx lists: sprmPFInTable and sprmPFTtp (a row's properties are
+    often too large for its page and stand in the Data stream, `extra`)."""
+    fc, lcb = _fib_pair(word, _FC_PLCF_BTE_PAPX)
+    plc = table[fc:fc + lcb]
+    pages = (len(plc) - 4) // 8
+    found: dict[int, int] = {}
+    for page in struct.unpack_from(f"<{pages}I", plc, (pages + 1) * 4) if pages > 0 else ():
+        fkp = word[page * 512:page * 512 + 512]
+        if len(fkp) < 512:
+            continue
+        runs = fkp[511]
+        ends = struct.unpack_from(f"<{runs + 1}I", fkp, 0)
+        for i in range(runs):
+            offset = fkp[(runs + 1) * 4 + i * 13] * 2
+            kind = _table_kind(_papx_grpprl(fkp, offset), extra) if offset else 0
+            if kind:
+                found[ends[i + 1]] = kind
+    return found
+
+
+def _papx_grpprl(fkp: bytes, offset: int) -> bytes:
+    """The properties (grpprl) of the PapxInFkp at `offset` of a page, without its style index."""
+    size = fkp[offset] * 2 - 1 if fkp[offset] else fkp[offset + 1] * 2
+    start = offset + (1 if fkp[offset] else 2)
+    return fkp[start + 2:start + size]
+
+
+def _table_kind(grpprl: bytes, extra: bytes) -> int:
+    """2 when these paragraph properties set sprmPFTtp, 1 when they set sprmPFInTable, else 0."""
+    kind = at = 0
+    while at + 2 <= len(grpprl):
+        sprm = struct.unpack_from("<H", grpprl, at)[0]
+        at += 2
+        if sprm in (_IN_TABLE, _TTP) and at < len(grpprl) and grpprl[at] == 1:
+            kind = max(kind, 2 if sprm == _TTP else 1)
+        elif sprm == _HUGE_PAPX and at + 4 <= len(grpprl) and extra:
+            where = struct.unpack_from("<I", grpprl, at)[0]
+            if where + 2 <= len(extra):  # PrcData: its size, then the properties (never a further pointer)
+                size = struct.unpack_from("<H", extra, where)[0]
+                huge = extra[where + 2:where + 2 + size]
+                kind = max(kind, _table_kind(huge, b""))
+        spra = sprm >> 13
+        if spra == 6:  # variable: a length byte (sprmPChgTabs may say 255 and carry its own: stop there)
+            if at >= len(grpprl) or grpprl[at] == 255:
+                break
+            at += 1 + grpprl[at]
+        else:
+            at += (1, 1, 2, 4, 2, 2, 0, 3)[spra]
+    return kind
+
+
+def _lines(chars: str, marks: list[int]) -> list[str]:
+    """Paragraphs a line; a table's rows a line each (cells by " | ", named under a header row)."""
+    lines: list[str] = []
+    rows: list[list[str]] = []
+    cells: list[str] = []
+    text: list[str] = []
+    fields: list[bool] = []  # per open field: whether its result (after the separator) has begun
+    for char, mark in zip(chars, marks):
+        if char == _FIELD_BEGIN:
+            fields.append(False)
+        elif char == _FIELD_SEPARATOR and fields:
+            fields[-1] = True
+        elif char == _FIELD_END and fields:
+            fields.pop()
+        elif not all(fields):
+            continue  # a field's instructions ("HYPERLINK …", "PAGE")
+        elif char == _CELL:
+            if mark == 2:
+                rows.append(cells)
+                cells = []
+            else:
+                cells.append(_tidy("".join(text)))
+            text = []
+        elif char == _PARAGRAPH:
+            if mark == 1:  # a cell of several paragraphs
+                text.append(" ")
+                continue
+            if cells:  # a row whose end mark was not found: a paragraph after it ends it
+                rows.append(cells)
+                cells = []
+            if rows:
+                lines.extend(table_lines(rows))
+                rows = []
+            lines.append(_tidy("".join(text)))
+            text = []
+        else:
+            text.append(char)
+    if cells:
+        rows.append(cells)  # a row whose end mark was not found
+    if rows:
+        lines.extend(table_lines(rows))
+    lines.append(_tidy("".join(text)))
+    return [line for line in lines if line]
+
+
+def _tidy(text: str) -> str:
+    text = text.translate(_DROPPED).translate(_SPACES).translate(_LINES)
+    text = "".join(c if c >= " " or c == "\n" else " " for c in text)
+    return "\n".join(" ".join(part.split()) for part in text.split("\n")).strip()
+
+
+def _summary_title(ole) -> str:
+    """The title in the document's summary properties, when it has one."""
+    try:
+        meta = ole.get_metadata()
+    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError):
+        return ""
+    title = meta.title
+    if isinstance(title, bytes):
+        codec = {1200: "utf-16-le", 65001: "utf-8"}.get(meta.codepage or 0, f"cp{meta.codepage or 1252}")
+        try:
+            title = title.decode(codec, "replace")
+        except LookupError:  # a code page Python does not know
+            title = title.decode("cp1252", "replace")
+    return (title or "").split("\x00")[0].strip()
