@@ -43,7 +43,9 @@ def main() -> None:
     from rag.hwpx import read_hwpx
     from rag.pdf import read_pdf
     from rag.workbook import sheets
+    from rag.xls import sheets as xls_sheets
     from tests import doc_sample, hwp_sample, hwpx_sample
+    from tests.test_xls import clippings
     from tests.test_workbook import CLIPPINGS, workbook
 
     fixtures = {
@@ -53,6 +55,7 @@ def main() -> None:
         "hwp": (read_hwp, hwp_sample.RELEASE),
         "xlsx": (sheets, workbook(CLIPPINGS)),
         "doc": (read_doc, doc_sample.RELEASE),
+        "xls": (xls_sheets, clippings(split=20)),
     }
 
     def alarm(*_):

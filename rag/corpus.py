@@ -64,6 +64,7 @@ KINDS = {
     ".doc": "doc",
     ".hwp": "hwp",
     ".xlsx": "workbook",
+    ".xls": "workbook",
 }
 DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc")  # binary documents: their own reader gives the text
 RECORD_KINDS = ("jsonl", "table", "workbook")  # files of many articles, each with an id of its own

@@ -125,11 +125,15 @@ class Inbox:
         for article in load.articles:
             by_file.setdefault(_relative(article.path, staging), []).append(article.doc_id)
         problems: dict[str, list[str]] = {}
+        staged = sorted((str(p) for p in staging.rglob("*") if p.is_file()), key=len, reverse=True)
         for where, why in load.problems:
-            file, sep, line = str(where).rpartition(":")  # a JSONL line's problem names "file:line"
-            if not (sep and line.isdigit()):
-                file, line = str(where), ""
-            problems.setdefault(_relative(file, staging), []).append(f"line {line}: {why}" if line else why)
+            # a problem names its file, maybe with a line ("file:5") or a workbook's sheet ("file:요약", "file:요약:5")
+            file = next((f for f in staged if str(where) == f or str(where).startswith(f + ":")), str(where))
+            sheet, _, line = str(where)[len(file) + 1:].rpartition(":") if str(where) != file else ("", "", "")
+            if line and not line.isdigit():
+                sheet, line = f"{sheet}:{line}" if sheet else line, ""
+            at = ", ".join(filter(None, (f"sheet {sheet}" if sheet else "", f"line {line}" if line else "")))
+            problems.setdefault(_relative(file, staging), []).append(f"{at}: {why}" if at else why)
         holders = {a.doc_id: a.source for a in self.pipe.list_articles()}
         outcomes = []
         for rel in sorted(set(by_file) | set(problems)):
@@ -287,6 +291,9 @@ def _is_utf8(raw: bytes) -> bool:
 def _drop_sheet_row(path: Path, relative: str, doc_id: str, columns: Columns) -> int:
     """Rewrites a workbook upload without the row of `doc_id` (in whichever sheet holds it); returns
     the rows with text left in all its sheets."""
+    if path.suffix.lower() == ".xls":  # uploads keep an .xls as .xlsx: this one was put there by hand
+        raise InboxError(f"{path.name} was not rewritten: an Excel 97-2003 file cannot be written back (save it "
+                         "as .xlsx); the article is out of the store, but its row stays in the file")
     try:
         book = sheets(path.read_bytes())
     except DocumentError as exc:

@@ -5,9 +5,10 @@
     report.rejected        # UploadResult(name, code, message): nothing of it written
     report.as_dict()       # the JSON the web routes return
 
-Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .xlsx .pdf .hwp .hwpx .docx .doc and .zip archives of them. The type
+Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc and .zip archives of them. The type
 is checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv
-or .tsv with a header row of columns, an .xlsx, .pdf, .hwp, .hwpx, .docx, .doc and .zip must be one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
+or .tsv with a header row of columns, an .xlsx, .xls, .pdf, .hwp, .hwpx, .docx, .doc and .zip must be one; an .xls is
+kept as an .xlsx of its cells, so that its rows can be deleted one by one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
 inside the target (never read by ingest, which skips hidden files) and moved into place with
 os.replace once the whole upload has been checked, so a failure leaves complete files only.
 """
@@ -26,7 +27,10 @@ from typing import Any, BinaryIO, Iterable
 from rag.archive import Rejected, ZipLimits, ZipMember, is_zip, read_zip, safe_relative_path
 from rag.config import UploadSettings
 from rag.corpus import KINDS, decode_text
+from rag.documents import DocumentError
 from rag.tables import DELIMITERS
+from rag.workbook import workbook_bytes
+from rag.xls import sheets as xls_sheets
 
 _MB = 1 << 20
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .hwp (and the old .doc, .xls)
@@ -49,7 +53,7 @@ class UploadResult:
     path: str = ""  # accepted: relative to the target folder (POSIX separators)
     size: int = 0
     replaced: bool = False  # accepted: an earlier file of that path was overwritten
-    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx, not_doc, not_xlsx,
+    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx, not_doc, not_xlsx, not_xls,
     #                 not_zip, bad_name, unsafe_path, symlink, nested_zip, too_many_entries, zip_bomb,
     #                 bad_zip, duplicate, read_failed, write_failed
     message: str = ""  # rejected: one sentence naming the file and the limit or problem
@@ -135,13 +139,15 @@ class _Batch:
     def _add_member(self, name: str, member: ZipMember) -> None:
         try:
             if member.path.suffix.lower() not in KINDS:
-                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .xlsx .pdf .hwp .hwpx .docx .doc)")
+                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc)")
             self._add_file(name, member.path, member.data)
         except Rejected as exc:
             self.results.append(UploadResult(name, False, code=exc.code, message=exc.message))
 
     def _add_file(self, name: str, path: PurePosixPath, data: bytes) -> None:
         _check_content(name, path, data)
+        if path.suffix.lower() == ".xls":
+            data, path = _as_xlsx(name, path, data)
         if len(data) > self.room:
             raise Rejected("total_too_large", f"{name!r} would take the upload past {self.max_total / _MB:g} MB in all")
         if path in self.paths:
@@ -174,6 +180,16 @@ class _Batch:
                 self.results[index] = UploadResult(name, False, code="write_failed",
                                                    message=f"{name!r} not written: {exc.strerror or exc}")
         return self.results
+
+
+def _as_xlsx(name: str, path: PurePosixPath, data: bytes) -> tuple[bytes, PurePosixPath]:
+    """An Excel 97-2003 upload is kept as an .xlsx of its cells as text: an .xls cannot be written
+    back, and deleting one article of the list rewrites the file without its row."""
+    try:
+        book = xls_sheets(data)
+    except DocumentError as exc:
+        raise Rejected("not_xls", f"{name!r}: {exc}") from exc
+    return workbook_bytes(book), path.with_suffix(".xlsx")
 
 
 def _read_limited(data: bytes | BinaryIO, limit: int, name: str) -> bytes:
@@ -213,9 +229,14 @@ def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
             hint = " (it is a zip, an .hwpx: name it so)" if is_zip(data[:4]) else ""
             raise Rejected("not_hwp", f"{name!r} is named .hwp but is not a Hangul document{hint}")
         return
+    if path.suffix.lower() == ".xls":
+        if not data.startswith(_OLE):  # an Excel 97-2003 workbook is an OLE compound file
+            hint = " (it is a zip, an .xlsx: name it so)" if is_zip(data[:4]) else ""
+            raise Rejected("not_xls", f"{name!r} is named .xls but is not an Excel 97-2003 workbook{hint}")
+        return
     if KINDS[path.suffix.lower()] == "workbook":
-        if not is_zip(data[:4]):  # an .xlsx is a zip; the old binary .xls is not read
-            hint = " (a binary .xls? save it as .xlsx or CSV)" if data.startswith(_OLE) else ""
+        if not is_zip(data[:4]):  # an .xlsx is a zip
+            hint = " (it is a binary .xls: name it so)" if data.startswith(_OLE) else ""
             raise Rejected("not_xlsx", f"{name!r} is named .xlsx but is not an Excel workbook{hint}")
         return
     if KINDS[path.suffix.lower()] == "doc":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import uuid
 from datetime import date, datetime
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from rag.documents import ZIP_ERRORS, DocumentError, check_size, open_package
 _LABEL = "XLSX"
 MAX_ROWS = 100_000  # of all sheets together; the 10 MB file limit holds far fewer articles
 MAX_COLUMNS = 256  # a clipping list has a dozen columns; cells past this are never read
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in a worksheet's XML
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,36 @@ def sheets(data: bytes) -> list[Sheet]:
     except (KeyError, TypeError, SyntaxError, *ZIP_ERRORS) as exc:
         raise DocumentError(f"not a readable XLSX file ({type(exc).__name__}: {str(exc)[:120]})") from exc
     return out
+
+
+def workbook_bytes(book: list[Sheet]) -> bytes:
+    """An .xlsx of these sheets, every cell written as text (an Excel 97-2003 upload is kept as one, so
+    that a row can be deleted from it): "=…" stays text, never a formula; control characters go."""
+    from openpyxl import Workbook
+
+    out = Workbook()
+    out.remove(out.active)
+    for sheet in book:
+        # a sheet title is at most 31 characters, without []:*?/\ (an .xls allows more): kept unique
+        title = _sheet_title(sheet.title, out.sheetnames)
+        target = out.create_sheet(title)
+        for number, cells, _ in sheet.rows:
+            for column, text in enumerate(cells, start=1):
+                if text:
+                    cell = target.cell(row=number, column=column, value=_CONTROLS.sub(" ", text))
+                    cell.data_type = "s"
+    data = io.BytesIO()
+    out.save(data)
+    return data.getvalue()
+
+
+def _sheet_title(title: str, taken: list[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", " ", title).strip()[:31] or "Sheet"
+    name, n = base, 1
+    while name.lower() in (t.lower() for t in taken):
+        n += 1
+        name = f"{base[:31 - len(str(n)) - 1]} {n}"
+    return name
 
 
 def drop_rows(path: Path, numbers: dict[int, set[int]]) -> None:

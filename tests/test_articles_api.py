@@ -236,6 +236,28 @@ def test_an_excel_list_is_an_article_a_row_and_a_deleted_row_leaves_the_others(a
     assert not (Path(settings.uploads.dir) / "lists" / "clippings.xlsx").exists()
 
 
+def test_an_excel_97_list_is_kept_as_xlsx_and_its_rows_deleted_one_by_one(app_parts) -> None:
+    from tests.test_xls import clippings
+
+    client, _, settings, _ = app_parts
+    sent = upload(client, ("lists/old.xls", clippings(split=20)), ("lists/broken.xls", HWP_RELEASE))  # an OLE file, no workbook
+    received = {f["name"]: f for f in sent["uploads"]["files"]}
+    assert received["lists/old.xls"]["path"] == "lists/old.xlsx" and received["lists/old.xls"]["status"] == "accepted"
+    assert received["lists/broken.xls"]["code"] == "not_xls" and "no Workbook stream" in received["lists/broken.xls"]["message"]
+    job = finish(client, sent["job"]["id"])
+    assert job["state"] == "done", job
+    # the summary sheet's problem is the file's, named by its sheet (not a file of its own)
+    (placed,) = job["result"]["files"]
+    assert (placed["path"], placed["status"]) == ("lists/old.xlsx", "placed")
+    assert placed["message"].startswith("sheet 요약: no article text column"), placed
+    rows = {a["title"]: d for d, a in listed(client).items() if d.startswith("lists/old.xlsx/")}
+    assert set(rows) == {"새누리기계 대금 조기 지급", "다온식품 기술 나눔"}
+    deleted = client.delete(f"/api/articles/{rows['다온식품 기술 나눔']}", headers=AUTH).json()
+    assert deleted["file"] == "lists/old.xlsx" and deleted["records_left_in_file"] == 1
+    assert client.delete(f"/api/articles/{rows['새누리기계 대금 조기 지급']}", headers=AUTH).status_code == 200
+    assert not (Path(settings.uploads.dir) / "lists" / "old.xlsx").exists()
+
+
 def test_uploaded_pdf_hangul_and_word_documents_are_read_answered_and_searched(app_parts) -> None:
     client, _, settings, _ = app_parts
     release = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
