@@ -7,10 +7,10 @@
 
 HTML pages first go through trafilatura (rag.webpage), which keeps the article and drops the page
 around it; a PDF's text layer is rebuilt into paragraphs (rag.pdf), a Hangul or Word document read
-from its body (rag.hwpx, rag.hwp, rag.docx, rag.doc); the same line rules then run on the text. A file that yields no article is
-reported with its reason (too large, nested too deep, locked, no text), never raised. A
+from its body (rag.hwpx, rag.hwp, rag.docx, rag.doc, rag.odt); the same line rules then run on the text. A
+file that yields no article is reported with its reason (too large, nested too deep, locked, no text), never raised. A
 `manifest.json` next to the files supplies or overrides metadata: {"file.txt": {"title", "date",
-"publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv, .xlsx), rag.records;
+"publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv, .xlsx, .xls), rag.records;
 each record is known by its own id.
 """
 
@@ -29,6 +29,7 @@ from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date
 from rag.documents import DocumentError
 from rag.doc import read_doc
 from rag.docx import read_docx
+from rag.odt import read_odt
 from rag.hwp import read_hwp
 from rag.hwpx import read_hwpx
 from rag.pdf import read_pdf
@@ -62,11 +63,12 @@ KINDS = {
     ".hwpx": "hwpx",
     ".docx": "docx",
     ".doc": "doc",
+    ".odt": "odt",
     ".hwp": "hwp",
     ".xlsx": "workbook",
     ".xls": "workbook",
 }
-DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc")  # binary documents: their own reader gives the text
+DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc", "odt")  # binary documents: their own reader gives the text
 RECORD_KINDS = ("jsonl", "table", "workbook")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
@@ -228,7 +230,8 @@ def _read_file(path: Path, relative: str, manifest: dict[str, Any], problems: li
 def _read_document(path: Path, kind: str, raw_bytes: bytes, manifest: dict[str, Any],
                    problems: list[tuple[str, str]], furniture: Furniture) -> list[Article]:
     """A PDF, Hangul or Word document: its text, rebuilt by its reader, then cleaned like plain text."""
-    reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx, "doc": read_doc}[kind]
+    reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx, "doc": read_doc,
+              "odt": read_odt}[kind]
     try:
         document = reader(raw_bytes)
     except DocumentError as exc:  # PdfError is one
