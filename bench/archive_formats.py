@@ -3,9 +3,10 @@
     python bench/archive_formats.py [--passages 1076] [--repeat 3]
 
 The KLUE dev passages shipped with the project, written out as one .txt a passage (the way the
-eval reads them), one JSONL file, one CSV, one TSV and one Excel table, one .hwpx and one .hwp document a
-passage (as tests/hwpx_sample.py and tests/hwp_sample.py write them); the two-page PDF and the Word
-fixtures copied once a passage. Each folder is read with `load_corpus` (decode, clean, metadata; no
+eval reads them), one JSONL file, one CSV, one TSV and one Excel table, one .hwpx, one .hwp and one .odt
+document a passage (as tests/hwpx_sample.py, tests/hwp_sample.py and tests/odt_sample.py write them); the
+two-page PDF and the Word fixtures copied once a passage. (.doc and .xls are left out: the tests' OLE
+writer holds streams under 4 KB; their readers' cost on Word's and Excel's own files is in the README.) Each folder is read with `load_corpus` (decode, clean, metadata; no
 embedding) `--repeat` times; the median seconds, articles read and problems are printed with the
 machine's load and written to bench/results/archive_formats.json.
 """
@@ -41,11 +42,12 @@ def main() -> None:
     from rag.corpus import load_corpus
     from tests import hwp_sample
     from tests.hwpx_sample import hwpx, paragraph, section
+    from tests.odt_sample import odt
 
     passages = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(KLUE.glob("*.txt"))[: args.passages]]
     work = Path(tempfile.mkdtemp(prefix="archive-formats-"))
     try:
-        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "xlsx", "hwpx", "hwp", "docx", "pdf")}
+        folders = {name: work / name for name in ("txt", "jsonl", "csv", "tsv", "xlsx", "hwpx", "hwp", "odt", "docx", "pdf")}
         for folder in folders.values():
             folder.mkdir()
         for name, text in passages:
@@ -54,6 +56,8 @@ def main() -> None:
             (folders["hwpx"] / f"{Path(name).stem}.hwpx").write_bytes(hwpx([section(*paragraphs)]))
             records = b"".join(hwp_sample.paragraph(0, line) for line in text.split("\n") if line.strip())
             (folders["hwp"] / f"{Path(name).stem}.hwp").write_bytes(hwp_sample.hwp(records))
+            body = "".join(f"<text:p>{_xml_escape(line)}</text:p>" for line in text.split("\n") if line.strip())
+            (folders["odt"] / f"{Path(name).stem}.odt").write_bytes(odt(body))
             shutil.copyfile(PDF, folders["pdf"] / f"{Path(name).stem}.pdf")
             shutil.copyfile(DOCX, folders["docx"] / f"{Path(name).stem}.docx")
         with open(folders["jsonl"] / "archive.jsonl", "w", encoding="utf-8") as fh:

@@ -120,3 +120,16 @@ def _cut_sheet(data: bytes) -> bytes:
 def test_a_broken_or_hostile_workbook_is_named(data: bytes, message: str) -> None:
     with pytest.raises(DocumentError, match=message):
         sheets(data)
+
+
+def test_sheets_written_back_as_text_read_the_same() -> None:
+    from rag.workbook import Sheet, workbook_bytes
+
+    long = "보도자료 목록: 2024/5월 [국내]*?" + "가" * 30  # past Excel's 31 characters, with [ ] : * ? /
+    book = [Sheet(long, [(1, ["제목", "본문"], ""), (3, ["=SUM(A1)", "본문\x01이다."], "")]),
+            Sheet(long, [(1, ["본문"], "")])]
+    first, second = sheets(workbook_bytes(book))
+    # a formula-looking cell stays text, a control character is a space, a blank row stays blank
+    assert first.rows == [(1, ["제목", "본문"], ""), (2, [], ""), (3, ["=SUM(A1)", "본문 이다."], "")]
+    assert len(first.title) <= 31 and not set(first.title) & set("[]:*?/\\")
+    assert second.title != first.title and len(second.title) <= 31  # a title made unique
