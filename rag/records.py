@@ -1,5 +1,5 @@
-"""Files of many articles: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv, .xlsx;
-rag.tables, rag.workbook).
+"""Files of many articles: JSONL (a JSON object a line, with its "id") and tables (.csv, .tsv, .xlsx,
+.xls; rag.tables, rag.workbook, rag.xls).
 
     records = read_records(path, "news.csv", text, "table", problems, furniture, columns)
     records[0].doc_id, records[0].text, records[0].meta, records[0].raw
@@ -7,7 +7,8 @@ rag.tables, rag.workbook).
 Each record's text is cleaned like a file's; its own fields (title, date, publisher, author) come
 before what the text states. `raw` is what the article's content hash is taken of: the JSONL line, or
 a table row's mapped cells, so rewriting a table without one row (other quoting, say) leaves every
-other row unchanged. Problems are appended as ("file:line", reason), never raised.
+other row unchanged. Problems are appended as ("file:line", reason) — a workbook of several sheets names
+the sheet too ("file:sheet:line") — never raised.
 """
 
 from __future__ import annotations

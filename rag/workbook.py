@@ -3,6 +3,7 @@
     for sheet in sheets(path.read_bytes()):  # DocumentError when unreadable
         sheet.title, sheet.rows               # (row number, cells, "") ...
     drop_rows(path, {0: {5}})                # the file rewritten without row 5 of its first sheet
+    workbook_bytes(xls.sheets(old))          # an .xlsx of sheets' cells as text (an .xls upload is kept so)
 
 The only module that imports openpyxl. News clippings kept in Excel (an export from a news
 archive, a list a team maintains) are one article a row under a header row, as in a CSV, often a
