@@ -40,12 +40,14 @@ def main() -> None:
     from rag.doc import read_doc
     from rag.docx import read_docx
     from rag.odt import read_odt
+    from rag.rtf import read_rtf
     from rag.hwp import read_hwp
     from rag.hwpx import read_hwpx
     from rag.pdf import read_pdf
     from rag.workbook import sheets
     from rag.xls import sheets as xls_sheets
     from tests import doc_sample, hwp_sample, hwpx_sample, odt_sample
+    from tests.test_rtf import release as rtf_release
     from tests.test_xls import clippings
     from tests.test_workbook import CLIPPINGS, workbook
 
@@ -57,6 +59,7 @@ def main() -> None:
         "xlsx": (sheets, workbook(CLIPPINGS)),
         "doc": (read_doc, doc_sample.RELEASE),
         "odt": (read_odt, odt_sample.RELEASE),
+        "rtf": (read_rtf, rtf_release()),
         "xls": (xls_sheets, clippings(split=20)),
     }
 

@@ -7,7 +7,7 @@
 
 HTML pages first go through trafilatura (rag.webpage), which keeps the article and drops the page
 around it; a PDF's text layer is rebuilt into paragraphs (rag.pdf), a Hangul or Word document read
-from its body (rag.hwpx, rag.hwp, rag.docx, rag.doc, rag.odt); the same line rules then run on the text. A
+from its body (rag.hwpx, rag.hwp, rag.docx, rag.doc, rag.odt, rag.rtf); the same line rules then run on the text. A
 file that yields no article is reported with its reason (too large, nested too deep, locked, no text), never raised. A
 `manifest.json` next to the files supplies or overrides metadata: {"file.txt": {"title", "date",
 "publisher", "author"}}. Many articles in one file: JSONL and tables (.csv, .tsv, .xlsx, .xls), rag.records;
@@ -30,6 +30,7 @@ from rag.documents import DocumentError
 from rag.doc import read_doc
 from rag.docx import read_docx
 from rag.odt import read_odt
+from rag.rtf import read_rtf
 from rag.hwp import read_hwp
 from rag.hwpx import read_hwpx
 from rag.pdf import read_pdf
@@ -64,11 +65,12 @@ KINDS = {
     ".docx": "docx",
     ".doc": "doc",
     ".odt": "odt",
+    ".rtf": "rtf",
     ".hwp": "hwp",
     ".xlsx": "workbook",
     ".xls": "workbook",
 }
-DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc", "odt")  # binary documents: their own reader gives the text
+DOCUMENT_KINDS = ("pdf", "hwpx", "hwp", "docx", "doc", "odt", "rtf")  # binary documents: their own reader gives the text
 RECORD_KINDS = ("jsonl", "table", "workbook")  # files of many articles, each with an id of its own
 _SNIFF_BYTES = 8192
 
@@ -231,7 +233,7 @@ def _read_document(path: Path, kind: str, raw_bytes: bytes, manifest: dict[str, 
                    problems: list[tuple[str, str]], furniture: Furniture) -> list[Article]:
     """A PDF, Hangul or Word document: its text, rebuilt by its reader, then cleaned like plain text."""
     reader = {"pdf": read_pdf, "hwpx": read_hwpx, "hwp": read_hwp, "docx": read_docx, "doc": read_doc,
-              "odt": read_odt}[kind]
+              "odt": read_odt, "rtf": read_rtf}[kind]
     try:
         document = reader(raw_bytes)
     except DocumentError as exc:  # PdfError is one

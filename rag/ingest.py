@@ -117,7 +117,7 @@ class Ingester:
         load = load_corpus(roots, manifest_name=paths_conf.manifest, max_file_bytes=int(paths_conf.max_file_mb * 1e6),
                            max_article_chars=paths_conf.max_article_chars, furniture=furniture, columns=columns)
         if not load.articles:
-            reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.pdf/.hwp/.hwpx/.docx/.doc/.odt/.jsonl/.csv/.tsv/.xlsx/.xls files"
+            reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.pdf/.hwp/.hwpx/.docx/.doc/.odt/.rtf/.jsonl/.csv/.tsv/.xlsx/.xls files"
             raise IngestError(f"nothing to ingest in {', '.join(map(str, roots))} ({reasons}); the store is unchanged")
         return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait, owned_only)
 

@@ -5,9 +5,9 @@
     report.rejected        # UploadResult(name, code, message): nothing of it written
     report.as_dict()       # the JSON the web routes return
 
-Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc .odt and .zip archives of them. The type
+Accepted: .txt .md .markdown .html .htm .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc .odt .rtf and .zip archives of them. The type
 is checked by content (an article must decode as text, a .jsonl must start with a JSON object, a .csv
-or .tsv with a header row of columns, an .xlsx, .xls, .pdf, .hwp, .hwpx, .docx, .doc, .odt and .zip must be one; an .xls is
+or .tsv with a header row of columns, an .xlsx, .xls, .pdf, .hwp, .hwpx, .docx, .doc, .odt, .rtf and .zip must be one; an .xls is
 kept as an .xlsx of its cells, so that its rows can be deleted one by one), sizes against per-file and per-upload limits. Everything is first staged in a hidden folder
 inside the target (never read by ingest, which skips hidden files) and moved into place with
 os.replace once the whole upload has been checked, so a failure leaves complete files only.
@@ -53,7 +53,7 @@ class UploadResult:
     path: str = ""  # accepted: relative to the target folder (POSIX separators)
     size: int = 0
     replaced: bool = False  # accepted: an earlier file of that path was overwritten
-    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx, not_doc, not_odt, not_xlsx, not_xls,
+    code: str = ""  # rejected: too_large, total_too_large, unsupported_type, not_text, empty, not_jsonl, not_table, not_pdf, not_hwp, not_hwpx, not_docx, not_doc, not_odt, not_rtf, not_xlsx, not_xls,
     #                 not_zip, bad_name, unsafe_path, symlink, nested_zip, too_many_entries, zip_bomb,
     #                 bad_zip, duplicate, read_failed, write_failed
     message: str = ""  # rejected: one sentence naming the file and the limit or problem
@@ -139,7 +139,7 @@ class _Batch:
     def _add_member(self, name: str, member: ZipMember) -> None:
         try:
             if member.path.suffix.lower() not in KINDS:
-                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc .odt)")
+                raise Rejected("unsupported_type", f"{name!r}: not an article file (.txt .md .html .jsonl .csv .tsv .xlsx .xls .pdf .hwp .hwpx .docx .doc .odt .rtf)")
             self._add_file(name, member.path, member.data)
         except Rejected as exc:
             self.results.append(UploadResult(name, False, code=exc.code, message=exc.message))
@@ -238,6 +238,10 @@ def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
         if not is_zip(data[:4]):  # an .xlsx is a zip
             hint = " (it is a binary .xls: name it so)" if data.startswith(_OLE) else ""
             raise Rejected("not_xlsx", f"{name!r} is named .xlsx but is not an Excel workbook{hint}")
+        return
+    if KINDS[path.suffix.lower()] == "rtf":
+        if not data.lstrip()[:5] == b"{\\rtf":
+            raise Rejected("not_rtf", f"{name!r} is named .rtf but is not a Rich Text Format document")
         return
     if KINDS[path.suffix.lower()] == "odt":
         if not is_zip(data[:4]):  # an OpenDocument file is a zip

@@ -18,6 +18,7 @@ from tests.hwp_sample import RELEASE as HWP_RELEASE
 from tests.hwpx_sample import RELEASE as HWPX_RELEASE
 from tests.hwpx_sample import zip_bytes as _zip
 from tests.odt_sample import RELEASE as ODT_RELEASE
+from tests.test_rtf import release as rtf_release
 from tests.realapp import TOKEN, real_app, real_pipeline, real_settings
 
 HTML = PROJECT_ROOT / "tests" / "data" / "html"
@@ -266,17 +267,17 @@ def test_uploaded_pdf_hangul_and_word_documents_are_read_answered_and_searched(a
                                 ("releases/locked.pdf", b"%PDF-1.4\n%%EOF\n"), ("releases/saenuri.hwpx", HWPX_RELEASE),
                                 ("releases/saenuri.docx", (PROJECT_ROOT / "tests" / "data" / "docx" / "saenuri_release.docx").read_bytes()),
                                 ("releases/saenuri.hwp", HWP_RELEASE), ("releases/saenuri.doc", DOC_RELEASE),
-                                ("releases/saenuri.odt", ODT_RELEASE))["job"]["id"])
+                                ("releases/saenuri.odt", ODT_RELEASE), ("releases/saenuri.rtf", rtf_release()))["job"]["id"])
     assert job["state"] == "done", job
     files = {f["path"]: f for f in job["result"]["files"]}
     assert files["releases/onsae.pdf"]["status"] == "placed"
     assert files["releases/locked.pdf"]["status"] == "rejected" and "not a readable PDF" in files["releases/locked.pdf"]["message"]
     assert listed(client)["releases/onsae.pdf"]["title"] == "온새물산, 협력사 스마트공장 지원 확대"
-    assert {listed(client)[f"releases/saenuri.{kind}"]["date"] for kind in ("hwpx", "hwp", "docx", "doc", "odt")} == {"2024-05-02"}
+    assert {listed(client)[f"releases/saenuri.{kind}"]["date"] for kind in ("hwpx", "hwp", "docx", "doc", "odt", "rtf")} == {"2024-05-02"}
     # a table row is text of the article: the keyword search finds the document by it and shows the row
     found = {a["doc_id"]: a for a in client.get("/api/search", params={"q": "2차 협력사 금액"}).json()["articles"]}
     for doc_id in ("releases/saenuri.hwpx", "releases/saenuri.hwp", "releases/saenuri.docx", "releases/saenuri.doc",
-                   "releases/saenuri.odt"):
+                   "releases/saenuri.odt", "releases/saenuri.rtf"):
         assert "구분: 2차 협력사 | 협력사 수: 40곳 | 금액: 80억 원" in found[doc_id]["passage"]["text"]
     answer = client.post("/api/ask", json={"question": "온새물산의 품질관리 전문가 몇 명이 협력사 현장을 방문하나?",
                                            "mode": "extractive"}).json()
@@ -285,7 +286,7 @@ def test_uploaded_pdf_hangul_and_word_documents_are_read_answered_and_searched(a
     assert client.delete("/api/articles/releases/onsae.pdf", headers=AUTH).status_code == 200
     assert not (Path(settings.uploads.dir) / "releases" / "onsae.pdf").exists()
     for doc_id in ("releases/saenuri.hwpx", "releases/saenuri.hwp", "releases/saenuri.docx", "releases/saenuri.doc",
-                   "releases/saenuri.odt"):
+                   "releases/saenuri.odt", "releases/saenuri.rtf"):
         assert client.delete(f"/api/articles/{doc_id}", headers=AUTH).status_code == 200
 
 

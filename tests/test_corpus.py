@@ -192,15 +192,15 @@ def test_unreadable_files_are_reported_never_raised(tmp_path: Path) -> None:
     (tmp_path / "blank.md").write_bytes(b" \n\n\t\n")
     (tmp_path / "latin.txt").write_bytes(b"\x80\xff\x80\xff not text \xff")
     (tmp_path / "only_furniture.txt").write_text("본문 바로가기\nURL복사\n더보기\n", encoding="utf-8")
-    (tmp_path / "doc.rtf").write_bytes(b"{\\rtf1 whatever}")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04 slides")
     (tmp_path / "doc.pdf").write_bytes(b"%PDF-1.4 whatever")
     (tmp_path / "good.txt").write_text("멀쩡한 기사다.", encoding="utf-8")
     load = load_corpus([tmp_path])
     assert [a.doc_id for a in load.articles] == ["good.txt"]
     reasons = {Path(f).name: r for f, r in load.problems}
-    assert set(reasons) == {"binary.txt", "empty.txt", "blank.md", "latin.txt", "only_furniture.txt", "doc.rtf", "doc.pdf"}
+    assert set(reasons) == {"binary.txt", "empty.txt", "blank.md", "latin.txt", "only_furniture.txt", "slides.pptx", "doc.pdf"}
     assert "binary" in reasons["binary.txt"] and "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]
-    assert "undecodable" in reasons["latin.txt"] and "unsupported" in reasons["doc.rtf"]
+    assert "undecodable" in reasons["latin.txt"] and "unsupported" in reasons["slides.pptx"]
     assert reasons["doc.pdf"].startswith("not a readable PDF")
 
 

@@ -153,7 +153,8 @@ def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:
     report = save_uploads([
         Upload("a.html", (PAGES / "daon_articlebody.html").read_bytes()),
         Upload("b.txt", PNG),
-        Upload("c.rtf", b"{\\rtf1 }"),
+        Upload("c.rtf", b"PK\x03\x04 not rtf"),
+        Upload("c.pptx", b"PK\x03\x04 slides"),
         Upload("c.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old binary doc"),
         Upload("c.pdf", ARTICLE),
         Upload("c.hwpx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old binary hwp"),
@@ -171,7 +172,7 @@ def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:
         Upload("earlier.txt", "새 판이다. 기사가 고쳐졌다.\n".encode("utf-8")),
     ], target, UploadSettings())
     assert [(r.name, r.code) for r in report.rejected] == [
-        ("b.txt", "not_text"), ("c.rtf", "unsupported_type"), ("c.docx", "not_docx"), ("c.pdf", "not_pdf"), ("c.hwpx", "not_hwpx"),
+        ("b.txt", "not_text"), ("c.rtf", "not_rtf"), ("c.pptx", "unsupported_type"), ("c.docx", "not_docx"), ("c.pdf", "not_pdf"), ("c.hwpx", "not_hwpx"),
         ("c.hwp", "not_hwp"), ("c.xlsx", "not_xlsx"), ("c.doc", "not_doc"),
         ("c.xls", "not_xls"), ("c.odt", "not_odt"),
         ("d.jsonl", "not_jsonl"), ("d.csv", "not_table"), ("e.md", "empty"), ("a.html", "duplicate"), (".env.txt", "bad_name"),
@@ -179,15 +180,16 @@ def test_one_bad_file_does_not_stop_the_good_ones(target: Path) -> None:
     assert [(r.path, r.replaced) for r in report.accepted] == [("a.html", False), ("earlier.txt", True)]
     assert (target / "earlier.txt").read_text(encoding="utf-8") == "새 판이다. 기사가 고쳐졌다.\n"
     shape = report.as_dict()
-    assert (shape["accepted"], shape["rejected"]) == (2, 16)
-    assert report.rejected[2].message == "'c.docx' is named .docx but is not a Word document (it is a binary .doc: name it so)"
-    assert report.rejected[3].message == "'c.pdf' is named .pdf but is not a PDF"
-    assert report.rejected[4].message == "'c.hwpx' is named .hwpx but is not an HWPX document (it is a binary .hwp: name it so)"
-    assert report.rejected[5].message == "'c.hwp' is named .hwp but is not a Hangul document (it is a zip, an .hwpx: name it so)"
-    assert report.rejected[7].message == "'c.doc' is named .doc but is not a Word 97-2003 document (it is a zip, a .docx: name it so)"
-    assert report.rejected[6].message == "'c.xlsx' is named .xlsx but is not an Excel workbook (it is a binary .xls: name it so)"
-    assert report.rejected[8].message == "'c.xls' is named .xls but is not an Excel 97-2003 workbook (it is a zip, an .xlsx: name it so)"
-    assert report.rejected[11].message == "'d.csv': the first line is not a header row of ','-separated column names (본문, 제목, 일자, …)"
+    assert (shape["accepted"], shape["rejected"]) == (2, 17)
+    assert report.rejected[3].message == "'c.docx' is named .docx but is not a Word document (it is a binary .doc: name it so)"
+    assert report.rejected[4].message == "'c.pdf' is named .pdf but is not a PDF"
+    assert report.rejected[5].message == "'c.hwpx' is named .hwpx but is not an HWPX document (it is a binary .hwp: name it so)"
+    assert report.rejected[6].message == "'c.hwp' is named .hwp but is not a Hangul document (it is a zip, an .hwpx: name it so)"
+    assert report.rejected[8].message == "'c.doc' is named .doc but is not a Word 97-2003 document (it is a zip, a .docx: name it so)"
+    assert report.rejected[7].message == "'c.xlsx' is named .xlsx but is not an Excel workbook (it is a binary .xls: name it so)"
+    assert report.rejected[9].message == "'c.xls' is named .xls but is not an Excel 97-2003 workbook (it is a zip, an .xlsx: name it so)"
+    assert report.rejected[1].message == "'c.rtf' is named .rtf but is not a Rich Text Format document"
+    assert report.rejected[12].message == "'d.csv': the first line is not a header row of ','-separated column names (본문, 제목, 일자, …)"
     assert shape["files"][1] == {"status": "rejected", "name": "b.txt", "path": "", "size": 0, "replaced": False,
                                  "code": "not_text", "message": "'b.txt': binary file, not text"}
 

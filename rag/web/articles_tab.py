@@ -15,6 +15,6 @@ FRAME = ('<iframe src="articles" title="기사 관리" id="articles-frame" '
 
 def build_articles_tab() -> None:
     with gr.Tab("기사 관리 (Articles)", id="articles"):
-        gr.Markdown("기사를 올리고(.txt .md .html .pdf .hwp .hwpx .docx .doc .odt .jsonl .csv .tsv .xlsx .xls, .zip), 목록을 보고, 지우고, 다시 색인합니다. "
+        gr.Markdown("기사를 올리고(.txt .md .html .pdf .hwp .hwpx .docx .doc .odt .rtf .jsonl .csv .tsv .xlsx .xls, .zip), 목록을 보고, 지우고, 다시 색인합니다. "
                     "관리자 토큰(설정 `app.admin_token`)이 있어야 쓸 수 있습니다. 색인은 뒤에서 진행되며 그동안에도 질문에 답합니다.")
         gr.HTML(FRAME, js_on_load=None)
