@@ -3,7 +3,7 @@
     doc = read_doc(path.read_bytes())      # DocumentError(reason) for a broken, locked or older file
     doc.text, doc.title
 
-Years of press releases were saved as .doc. One is an OLE compound file (read with olefile): its
+Years of press releases were saved as .doc. One is an OLE compound file (rag.ole): its
 `WordDocument` stream opens with the FIB, which says how many characters the main document has
 (footnotes, headers, footers, comments and text boxes follow them in the same character stream and are
 not read) and where, in the `0Table` or `1Table` stream, the piece table lies: the runs of characters
@@ -15,10 +15,10 @@ Microsoft's published [MS-DOC] format description.
 
 from __future__ import annotations
 
-import io
 import struct
 
-from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, document_text, table_lines
+from rag.documents import DocumentError, DocumentText, document_text, table_lines
+from rag.ole import open_compound
 
 _LABEL = "DOC"
 _WIDENT, _WIDENT_WORD6 = 0xA5EC, 0xA5DC
@@ -37,40 +37,21 @@ _LINES = {ord("\x0c"): "\n", ord("\x0e"): "\n", ord("\x1e"): "-"}  # page or col
 
 def read_doc(data: bytes) -> DocumentText:
     """The main text of a .doc, a paragraph a line, a table a line a row."""
-    import olefile
-
-    if not olefile.isOleFile(data=data):
-        raise DocumentError("not a readable DOC file (not an OLE compound file; a .docx is a zip)")
-    try:
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            word = _stream(ole, "WordDocument")
-            ident, nfib = struct.unpack_from("<HH", word, 0)
-            if ident not in (_WIDENT, _WIDENT_WORD6):
-                raise DocumentError("not a readable DOC file (no Word signature)")
-            if ident == _WIDENT_WORD6 or nfib < _WORD97:
-                raise DocumentError("Word 6 or 95 document: open it in Word and save it as .docx")
-            flags = struct.unpack_from("<H", word, 0x0A)[0]
-            if flags & (_ENCRYPTED | _OBFUSCATED):
-                raise DocumentError("encrypted DOC: it needs a password to be read")
-            table = _stream(ole, "1Table" if flags & _WHICH_TABLE else "0Table")
-            extra = _stream(ole, "Data") if ole.exists("Data") else b""
-            chars, marks = _main_text(word, table, extra)
-            title = _summary_title(ole)
-    except DocumentError:
-        raise
-    # olefile's own errors are OSError; a damaged directory gives TypeError (a storage where a stream
-    # should be) and OverflowError (a sector number past any index): bench/reader_fuzz.py
-    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError) as exc:
-        raise DocumentError(f"not a readable DOC file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    with open_compound(data, _LABEL, "a .docx is a zip") as ole:
+        word = ole.stream("WordDocument")
+        ident, nfib = struct.unpack_from("<HH", word, 0)
+        if ident not in (_WIDENT, _WIDENT_WORD6):
+            raise DocumentError("not a readable DOC file (no Word signature)")
+        if ident == _WIDENT_WORD6 or nfib < _WORD97:
+            raise DocumentError("Word 6 or 95 document: open it in Word and save it as .docx")
+        flags = struct.unpack_from("<H", word, 0x0A)[0]
+        if flags & (_ENCRYPTED | _OBFUSCATED):
+            raise DocumentError("encrypted DOC: it needs a password to be read")
+        table = ole.stream("1Table" if flags & _WHICH_TABLE else "0Table")
+        extra = ole.stream("Data") if ole.exists("Data") else b""
+        chars, marks = _main_text(word, table, extra)
+        title = ole.summary_title()
     return document_text(_lines(chars, marks), title, _LABEL)
-
-
-def _stream(ole, name: str) -> bytes:
-    if not ole.exists(name):
-        raise DocumentError(f"not a readable DOC file (no {name} stream)")
-    if ole.get_size(name) > MAX_PART_BYTES:
-        raise DocumentError(f"{name} is {ole.get_size(name):,} bytes: refused")
-    return ole.openstream(name).read()
 
 
 def _fib(word: bytes) -> tuple[int, int]:
@@ -228,19 +209,3 @@ def _tidy(text: str) -> str:
     text = text.translate(_DROPPED).translate(_SPACES).translate(_LINES)
     text = "".join(c if c >= " " or c == "\n" else " " for c in text)
     return "\n".join(" ".join(part.split()) for part in text.split("\n")).strip()
-
-
-def _summary_title(ole) -> str:
-    """The title in the document's summary properties, when it has one."""
-    try:
-        meta = ole.get_metadata()
-    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError):
-        return ""
-    title = meta.title
-    if isinstance(title, bytes):
-        codec = {1200: "utf-16-le", 65001: "utf-8"}.get(meta.codepage or 0, f"cp{meta.codepage or 1252}")
-        try:
-            title = title.decode(codec, "replace")
-        except LookupError:  # a code page Python does not know
-            title = title.decode("cp1252", "replace")
-    return (title or "").split("\x00")[0].strip()

@@ -3,7 +3,7 @@
     doc = read_hwp(path.read_bytes())      # DocumentError(reason) for a broken, locked or hostile file
     doc.text, doc.title
 
-Years of Korean press releases are .hwp files. One is an OLE compound file (read with olefile):
+Years of Korean press releases are .hwp files. One is an OLE compound file (rag.ole):
 `FileHeader` says whether the sections are deflated and whether the document is locked, and each
 `BodyText/SectionN` stream is a list of records (tag, nesting level, size). A paragraph's text is a
 PARA_TEXT record in UTF-16 with control codes inline; a table's cells are paragraphs nested under its
@@ -13,12 +13,12 @@ everything nested under them. Laid out after Hancom's published HWP 5.0 format d
 
 from __future__ import annotations
 
-import io
 import re
 import struct
 import zlib
 
 from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, document_text, table_lines
+from rag.ole import Compound, open_compound
 
 _SIGNATURE = b"HWP Document File"
 _COMPRESSED, _PASSWORD, _DISTRIBUTION = 0x1, 0x2, 0x4  # FileHeader property bits
@@ -37,44 +37,25 @@ MAX_TABLE_CELLS = 250_000  # rows x columns of one table's grid; a press release
 
 def read_hwp(data: bytes) -> DocumentText:
     """The body text of an .hwp document, a paragraph a line, a table a line a row."""
-    import olefile
-
-    if not olefile.isOleFile(data=data):
-        raise DocumentError("not a readable HWP file (not an OLE compound file; an .hwpx is a zip)")
-    try:
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            header = _stream(ole, "FileHeader", 256)
-            if not header.startswith(_SIGNATURE):
-                raise DocumentError("not a readable HWP file (no HWP signature)")
-            flags = struct.unpack_from("<I", header, 36)[0]
-            if flags & _PASSWORD:
-                raise DocumentError("encrypted HWP: it needs a password to be read")
-            if flags & _DISTRIBUTION:  # 배포용 문서: the body is encrypted, only a viewer shows it
-                raise DocumentError("HWP distribution document (배포용): its text is encrypted")
-            sections = sorted((entry[1] for entry in ole.listdir() if len(entry) == 2 and entry[0] == "BodyText"
-                               and re.fullmatch(r"Section\d+", entry[1])), key=lambda name: int(name[7:]))
-            if not sections:
-                raise DocumentError("not a readable HWP file (no BodyText sections)")
-            lines = []
-            for name in sections[:MAX_SECTIONS]:
-                raw = _stream(ole, f"BodyText/{name}", MAX_PART_BYTES)
-                lines.extend(_lines(_inflate(raw) if flags & _COMPRESSED else raw))
-            title = _summary_title(ole)
-    except DocumentError:
-        raise
-    # olefile's own errors are OSError; a damaged directory gives TypeError (a storage where a stream
-    # should be) and OverflowError (a sector number past any index): bench/reader_fuzz.py
-    except (OSError, ValueError, TypeError, OverflowError, struct.error, zlib.error, IndexError) as exc:
-        raise DocumentError(f"not a readable HWP file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    with open_compound(data, _LABEL, "an .hwpx is a zip") as ole:
+        header = ole.stream("FileHeader", 256)
+        if not header.startswith(_SIGNATURE):
+            raise DocumentError("not a readable HWP file (no HWP signature)")
+        flags = struct.unpack_from("<I", header, 36)[0]
+        if flags & _PASSWORD:
+            raise DocumentError("encrypted HWP: it needs a password to be read")
+        if flags & _DISTRIBUTION:  # 배포용 문서: the body is encrypted, only a viewer shows it
+            raise DocumentError("HWP distribution document (배포용): its text is encrypted")
+        sections = sorted((entry[1] for entry in ole.streams() if len(entry) == 2 and entry[0] == "BodyText"
+                           and re.fullmatch(r"Section\d+", entry[1])), key=lambda name: int(name[7:]))
+        if not sections:
+            raise DocumentError("not a readable HWP file (no BodyText sections)")
+        lines = []
+        for name in sections[:MAX_SECTIONS]:
+            raw = ole.stream(f"BodyText/{name}")
+            lines.extend(_lines(_inflate(raw) if flags & _COMPRESSED else raw))
+        title = _summary_title(ole)
     return document_text(lines, title, _LABEL)
-
-
-def _stream(ole, name: str, limit: int) -> bytes:
-    if not ole.exists(name):
-        raise DocumentError(f"not a readable HWP file (no {name})")
-    if ole.get_size(name) > limit:
-        raise DocumentError(f"{name} is {ole.get_size(name):,} bytes: refused")
-    return ole.openstream(name).read()
 
 
 def _inflate(raw: bytes) -> bytes:
@@ -187,16 +168,10 @@ def _para_text(payload: bytes) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _summary_title(ole) -> str:
+def _summary_title(ole: Compound) -> str:
     """The title in the document's summary (HwpSummaryInformation, a property set like Office's)."""
-    try:
-        if ole.exists("\x05HwpSummaryInformation"):
-            props = ole.getproperties("\x05HwpSummaryInformation", convert_time=False)
-            title = props.get(2)  # PIDSI_TITLE
-            if isinstance(title, bytes):
-                title = title.decode("utf-16-le", "replace")
-            # olefile reads Hangul's UTF-16 string past its end: the title stops at the first NUL
-            return str(title or "").split("\x00", 1)[0].strip()
-    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError):  # a broken summary is no title, not a broken document
-        pass
-    return ""
+    title = ole.properties("\x05HwpSummaryInformation").get(2)  # PIDSI_TITLE
+    if isinstance(title, bytes):
+        title = title.decode("utf-16-le", "replace")
+    # olefile reads Hangul's UTF-16 string past its end: the title stops at the first NUL
+    return str(title or "").split("\x00", 1)[0].strip()

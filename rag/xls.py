@@ -3,7 +3,7 @@
     for sheet in sheets(path.read_bytes()):  # DocumentError when unreadable
         sheet.title, sheet.rows               # (row number, cells as text, "") ...
 
-Lists of articles kept for years are often still .xls. One is an OLE compound file (read with olefile)
+Lists of articles kept for years are often still .xls. One is an OLE compound file (rag.ole)
 whose `Workbook` stream is a run of BIFF8 records: the workbook's shared strings (SST), number formats
 and cell formats, the sheets' names and places, then each sheet's cell records. Cells come as text like
 rag.workbook's: a string as written, a number without a trailing ".0", a number whose format is a date
@@ -13,13 +13,13 @@ written back: deleting an uploaded row leaves it in the file (save the list as .
 
 from __future__ import annotations
 
-import io
 import math
 import re
 import struct
 from datetime import date, timedelta
 
-from rag.documents import MAX_PART_BYTES, DocumentError
+from rag.documents import DocumentError
+from rag.ole import open_compound
 from rag.workbook import MAX_COLUMNS, MAX_ROWS, Sheet
 
 _LABEL = "XLS"
@@ -38,25 +38,10 @@ _FORMAT_NOISE = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
 
 def sheets(data: bytes) -> list[Sheet]:
     """Every worksheet of an .xls, in the workbook's order (chart and macro sheets are left out)."""
-    import olefile
-
-    if not olefile.isOleFile(data=data):
-        raise DocumentError("not a readable XLS file (not an OLE compound file; an .xlsx is a zip)")
-    try:
-        with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            if not ole.exists("Workbook"):
-                if ole.exists("Book"):
-                    raise DocumentError("Excel 5 or 95 workbook: open it in Excel and save it as .xlsx")
-                raise DocumentError("not a readable XLS file (no Workbook stream)")
-            if ole.get_size("Workbook") > MAX_PART_BYTES:
-                raise DocumentError(f"Workbook is {ole.get_size('Workbook'):,} bytes: refused")
-            stream = ole.openstream("Workbook").read()
-        return _Book(stream).sheets()
-    except DocumentError:
-        raise
-    # olefile's own errors are OSError; a damaged directory gives TypeError and OverflowError
-    except (OSError, ValueError, TypeError, OverflowError, struct.error, IndexError, KeyError) as exc:
-        raise DocumentError(f"not a readable XLS file ({type(exc).__name__}: {str(exc)[:120]})") from exc
+    with open_compound(data, _LABEL, "an .xlsx is a zip") as ole:
+        if not ole.exists("Workbook") and ole.exists("Book"):
+            raise DocumentError("Excel 5 or 95 workbook: open it in Excel and save it as .xlsx")
+        return _Book(ole.stream("Workbook")).sheets()
 
 
 def _records(stream: bytes, at: int):
