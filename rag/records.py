@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rag import xls
 from rag.cleaning import Furniture, Metadata, clean_document, iso_date
 from rag.documents import DocumentError
 from rag.tables import Columns, Table, read_table, row_id, table_of
-from rag import xls
 from rag.workbook import sheets
 from rag.webpage import HtmlError
 
@@ -44,9 +44,9 @@ def read_records(path: Path, relative: str, content: str | bytes, kind: str, pro
     elif kind == "table":
         records = _table(str(path), relative, read_table(str(content), path.suffix, columns), problems, furniture)
     else:
-        old = path.suffix.lower() == ".xls"  # Excel 97-2003
+        legacy = path.suffix.lower() == ".xls"  # Excel 97-2003
         try:
-            book = (xls.sheets if old else sheets)(bytes(content))
+            book = (xls.sheets if legacy else sheets)(bytes(content))
         except DocumentError as exc:
             problems.append((str(path), str(exc)))
             return []
@@ -55,7 +55,7 @@ def read_records(path: Path, relative: str, content: str | bytes, kind: str, pro
             # a problem names the sheet when there are several ("news.xlsx:2월:5"); an empty sheet is no problem
             where = f"{path}:{sheet.title}" if len(book) > 1 else str(path)
             if any(cells for _, cells, _ in sheet.rows):
-                records += _table(where, relative, table_of(sheet.rows, "XLS" if old else "XLSX", columns), problems,
+                records += _table(where, relative, table_of(sheet.rows, "XLS" if legacy else "XLSX", columns), problems,
                                   furniture)
     if not records and not any(p[0].startswith(f"{path}:") or p[0] == str(path) for p in problems):
         problems.append((str(path), "no articles in JSONL file" if kind == "jsonl" else
