@@ -28,6 +28,7 @@ _LEFT_OUT = {f"{_PARAGRAPH}{tag}" for tag in ("header", "footer", "masterPage")}
 _CELL = f"{_PARAGRAPH}tc"
 _ROW = f"{_PARAGRAPH}tr"
 _TABLE = f"{_PARAGRAPH}tbl"
+_DUTMAL = f"{_PARAGRAPH}dutmal"
 _LABEL = "HWPX"
 
 
@@ -90,7 +91,10 @@ def _paragraph_text(paragraph: etree._Element) -> str:
     """The text of a paragraph's own runs (not of the paragraphs of a table or text box inside it)."""
     parts: list[str] = []
     for run in paragraph.iterchildren(f"{_PARAGRAPH}run"):
-        for text in run.iterchildren(f"{_PARAGRAPH}t"):
+        for text in run.iterchildren(f"{_PARAGRAPH}t", _DUTMAL):
+            if text.tag == _DUTMAL:  # 덧말: the word in the line, with a gloss set above it (not read)
+                parts.append(text.findtext(f"{_PARAGRAPH}mainText") or "")
+                continue
             parts.append(text.text or "")
             for child in text:  # <hp:tab/>, <hp:lineBreak/>, <hp:fwSpace/> … inside the text, then more text
                 parts.append(" ")

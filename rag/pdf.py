@@ -53,7 +53,9 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES, max_seconds: float = MAX_S
     """The article text of a PDF's text layer, paragraphs rebuilt, running headers and footers dropped."""
     from pypdf import PdfReader
 
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a malformed object is our problem report, not a log line
+    # a malformed object or an encoding pypdf falls back on is our problem report or none, never a log line
+    # on the console of an ingest (pypdf logs them as errors: "Advanced encoding /EUC-H not implemented")
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _opens_without_password(reader):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 import uuid
 from datetime import date, datetime
 from dataclasses import dataclass
@@ -40,37 +41,46 @@ class Sheet:
 
 def sheets(data: bytes) -> list[Sheet]:
     """Every worksheet, in the workbook's order (chart sheets hold no rows and are left out)."""
-    from openpyxl import load_workbook
-
     _check_package(data)
+    # openpyxl warns of what it does not keep (conditional formats, data validation, a header it cannot
+    # parse) as it reads each sheet: none of it is article text, and it would fill an ingest's console.
+    # A filter on openpyxl's own warnings (adding it again replaces it), not catch_warnings, which is not
+    # safe while the web server's other threads run
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl\.")
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            if not book.worksheets:
-                raise DocumentError("XLSX workbook has no worksheet")
-            out, read = [], 0
-            for sheet in book.worksheets:
-                # the sheet's declared size ("A1:XFD1048576") is the file's word: never iterate by it
-                sheet.reset_dimensions()
-                rows = []
-                for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-                    read += 1
-                    if read > MAX_ROWS:
-                        raise DocumentError(f"XLSX workbook has more than {MAX_ROWS:,} rows: refused")
-                    cells = [_text(value) for value in values]
-                    while cells and not cells[-1]:
-                        cells.pop()  # the padding to the widest row: a million empty rows must cost nothing
-                    rows.append((number, cells, ""))
-                out.append(Sheet(sheet.title, rows))
-        finally:
-            book.close()
+        return _read_sheets(data)
     except DocumentError:
         raise
     # openpyxl's errors on a broken file: a missing part (KeyError), bad XML (ParseError, a SyntaxError),
     # a bad value (ValueError, TypeError), a damaged zip
     except (KeyError, TypeError, SyntaxError, *ZIP_ERRORS) as exc:
         raise DocumentError(f"not a readable XLSX file ({type(exc).__name__}: {str(exc)[:120]})") from exc
-    return out
+
+
+def _read_sheets(data: bytes) -> list[Sheet]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        if not book.worksheets:
+            raise DocumentError("XLSX workbook has no worksheet")
+        out, read = [], 0
+        for sheet in book.worksheets:
+            # the sheet's declared size ("A1:XFD1048576") is the file's word: never iterate by it
+            sheet.reset_dimensions()
+            rows = []
+            for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+                read += 1
+                if read > MAX_ROWS:
+                    raise DocumentError(f"XLSX workbook has more than {MAX_ROWS:,} rows: refused")
+                cells = [_text(value) for value in values]
+                while cells and not cells[-1]:
+                    cells.pop()  # the padding to the widest row: a million empty rows must cost nothing
+                rows.append((number, cells, ""))
+            out.append(Sheet(sheet.title, rows))
+        return out
+    finally:
+        book.close()
 
 
 def workbook_bytes(book: list[Sheet]) -> bytes:

@@ -51,6 +51,13 @@ def test_text_boxes_and_nested_tables_read_in_place_each_once() -> None:
         "본문 첫 문단.", "상자 문단.", "상자 속 상자.", "표 앞:", "바깥 칸 | 자리 안쪽 표", "끝 문단."]
 
 
+def test_a_word_with_a_gloss_reads_as_the_word() -> None:
+    # 덧말 (a gloss set above a word) is a run's child beside its text: the word is text, the gloss is not
+    dutmal = ('<hp:run charPrIDRef="0"><hp:t>상생협력의 </hp:t><hp:dutmal posType="TOP"><hp:mainText>동반성장</hp:mainText>'
+              "<hp:subText>同伴成長</hp:subText></hp:dutmal><hp:t>지수</hp:t></hp:run>")
+    assert read_hwpx(hwpx([section(paragraph(inner=dutmal))])).text == "상생협력의 동반성장지수"
+
+
 def test_sections_follow_the_packages_reading_order() -> None:
     doc = read_hwpx(hwpx([section(paragraph("둘째로 읽는 문단이다.")), section(paragraph("먼저 읽는 문단이다."))],
                          spine=[1, 0]))
