@@ -53,6 +53,8 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES, max_seconds: float = MAX_S
     """The article text of a PDF's text layer, paragraphs rebuilt, running headers and footers dropped."""
     from pypdf import PdfReader
 
+    _know_korean_cmaps()
+
     # a malformed object or an encoding pypdf falls back on is our problem report or none, never a log line
     # on the console of an ingest (pypdf logs them as errors: "Advanced encoding /EUC-H not implemented")
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -95,6 +97,33 @@ def rebuild_text(pages: list[str]) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+# The predefined CMaps of Adobe-Korea1 fonts (a Korean font the PDF names but does not embed, as Acrobat
+# Distiller and older Hangul exports write): a string's codes are then EUC-KR, UHC or UTF-16/8/32 bytes,
+# and without a ToUnicode map they are the text. pypdf 7.1 lists the Chinese and Japanese ones, not these,
+# and falls back on UTF-16 ("상생협력" came out "믳믽쟹럂"). (-UCS2- ones pypdf already reads.)
+_KOREAN_CMAPS = {
+    **{f"/KSC-EUC-{d}": "euc_kr" for d in "HV"},
+    **{f"/KSCms-UHC-{d}": "cp949" for d in "HV"},
+    **{f"/KSCms-UHC-HW-{d}": "cp949" for d in "HV"},
+    **{f"/KSCpc-EUC-{d}": "cp949" for d in "HV"},
+    **{f"/KSC-Johab-{d}": "johab" for d in "HV"},
+    **{f"/UniKS-UTF16-{d}": "utf-16-be" for d in "HV"},
+    **{f"/UniKS-UTF8-{d}": "utf-8" for d in "HV"},
+    **{f"/UniKS-UTF32-{d}": "utf-32-be" for d in "HV"},
+}
+
+
+def _know_korean_cmaps() -> None:
+    """Adds the Korean CMaps to pypdf's table of predefined ones (its own entries win; a pypdf without
+    the table reads Korean CMaps as before)."""
+    from pypdf import _cmap
+
+    table = getattr(_cmap, "_predefined_cmap", None)
+    if isinstance(table, dict):
+        for name, codec in _KOREAN_CMAPS.items():
+            table.setdefault(name, codec)
 
 
 class _Deadline:
@@ -141,6 +170,9 @@ def _opens_without_password(reader) -> bool:
 
 
 def _tidy(line: str) -> str:
+    # pypdf decodes with "surrogatepass": a pair becomes its character, a lone half (a code no font maps)
+    # goes; it could not be stored as UTF-8
+    line = line.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\ufffd", "")
     return re.sub(r"\s+", " ", _CONTROLS.sub(" ", line)).strip()
 
 

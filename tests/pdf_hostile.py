@@ -1,4 +1,4 @@
-"""A PDF built to stall a text extractor, for tests and bench/reader_stalls.py."""
+"""PDFs built to stall a text extractor, or to test what it decodes, for tests and bench/reader_stalls.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import io
 import zlib
 
 from pypdf import PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, StreamObject
+from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObject, NumberObject, StreamObject,
+                           TextStringObject)
 
 
 def hostile_pdf(pages: int, operators: int, form_calls: int = 0) -> bytes:
@@ -60,3 +61,28 @@ def stream(data: bytes, **entries) -> StreamObject:
 def _helvetica() -> DictionaryObject:
     return DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
                              NameObject("/BaseFont"): NameObject("/Helvetica")})
+
+
+def korean_cmap_pdf(encoding: str, text: str, codec: str, codes: bytes | None = None) -> bytes:
+    """One line of `text` in a Korean font the PDF names but does not embed (HYSMyeongJo-Medium, Adobe-Korea1)
+    under the predefined CMap `encoding`, its codes `codec` bytes, with no ToUnicode map: how Acrobat
+    Distiller wrote Korean with the Asian font pack. `codes`: these bytes in the string instead."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    system = DictionaryObject({NameObject("/Registry"): TextStringObject("Adobe"),
+                               NameObject("/Ordering"): TextStringObject("Korea1"),
+                               NameObject("/Supplement"): NumberObject(2)})
+    cid = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/CIDFontType0"),
+                            NameObject("/BaseFont"): NameObject("/HYSMyeongJo-Medium"),
+                            NameObject("/CIDSystemInfo"): system})
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type0"),
+                             NameObject("/BaseFont"): NameObject("/HYSMyeongJo-Medium"),
+                             NameObject("/Encoding"): NameObject(encoding),
+                             NameObject("/DescendantFonts"): ArrayObject([writer._add_object(cid)])})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    page[NameObject("/Contents")] = writer._add_object(
+        stream(f"BT /F1 12 Tf 72 720 Td <{(codes or text.encode(codec)).hex()}> Tj ET".encode("ascii")))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

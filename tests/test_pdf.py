@@ -11,7 +11,7 @@ from pypdf import PdfReader, PdfWriter
 from rag.config import PROJECT_ROOT
 from rag.corpus import load_corpus
 from rag.pdf import PdfError, read_pdf, rebuild_text
-from tests.pdf_hostile import drawing_pdf, hostile_pdf
+from tests.pdf_hostile import drawing_pdf, hostile_pdf, korean_cmap_pdf
 
 RELEASE = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
 
@@ -126,3 +126,18 @@ def test_a_pdf_that_takes_too_long_to_extract_is_refused_mid_page(form_calls: in
         read_pdf(drawing_pdf(5_000), max_seconds=50, clock=_TickingClock())
     # an article's two pages are far inside the default limit
     assert read_pdf(RELEASE.read_bytes()).title == "온새물산, 협력사 스마트공장 지원 확대"
+
+
+@pytest.mark.parametrize(("encoding", "codec"), [
+    ("/KSCms-UHC-H", "cp949"), ("/KSC-EUC-H", "euc_kr"), ("/UniKS-UTF16-H", "utf-16-be"), ("/UniKS-UCS2-H", "utf-16-be"),
+])
+def test_korean_in_a_font_the_pdf_does_not_embed_reads_by_its_cmap(encoding: str, codec: str) -> None:
+    text = "상생협력 기금 500억 원을 조성했다."
+    assert read_pdf(korean_cmap_pdf(encoding, text, codec)).text == text
+
+
+def test_a_code_no_font_maps_is_dropped_not_kept_as_half_a_character() -> None:
+    # bytes that are no UTF-16 text: pypdf keeps lone surrogate halves, which no UTF-8 store can hold
+    lone_halves = b"\xd8\x00" + "가".encode("utf-16-be") + b"\xdc\x01"
+    page = read_pdf(korean_cmap_pdf("/UniKS-UTF16-H", "", "utf-16-be", codes=lone_halves)).text
+    assert page == "가" and page.encode("utf-8")
