@@ -211,51 +211,40 @@ def _read_limited(data: bytes | BinaryIO, limit: int, name: str) -> bytes:
     return b"".join(chunks)
 
 
+# an office document's container (a zip or an OLE compound file), the code refusing a file that is not
+# one, what the file should be, and what it is when it is the other container (an upload named .hwp that
+# is a zip is an .hwpx): suffix -> (container, code, what, the twin format)
+_CONTAINERS = {
+    ".hwpx": ("zip", "not_hwpx", "an HWPX document", "a binary .hwp"),
+    ".hwp": ("ole", "not_hwp", "a Hangul document", "a zip, an .hwpx"),
+    ".xlsx": ("zip", "not_xlsx", "an Excel workbook", "a binary .xls"),
+    ".xls": ("ole", "not_xls", "an Excel 97-2003 workbook", "a zip, an .xlsx"),
+    ".docx": ("zip", "not_docx", "a Word document", "a binary .doc"),
+    ".doc": ("ole", "not_doc", "a Word 97-2003 document", "a zip, a .docx"),
+    ".odt": ("zip", "not_odt", "an OpenDocument text", ""),
+}
+
+
 def _check_content(name: str, path: PurePosixPath, data: bytes) -> None:
     """The bytes are what the name says: text for articles, a JSON object per line for .jsonl, a header
     row of columns for a table (which column holds the text is the reader's to say: its columns.tsv may
-    be a user's), a PDF's signature for a .pdf (whether it has a text layer is the reader's to say)."""
+    be a user's), a PDF's signature for a .pdf (whether it has a text layer is the reader's to say), an
+    office document's container (a zip, an OLE compound file) or an RTF's opening."""
     if KINDS[path.suffix.lower()] == "pdf":
         if b"%PDF-" not in data[:1024]:  # the header may follow a little junk; readers accept that
             raise Rejected("not_pdf", f"{name!r} is named .pdf but is not a PDF")
         return
-    if KINDS[path.suffix.lower()] == "hwpx":
-        if not is_zip(data[:4]):  # an .hwpx is a zip
-            hint = " (it is a binary .hwp: name it so)" if data.startswith(_OLE) else ""
-            raise Rejected("not_hwpx", f"{name!r} is named .hwpx but is not an HWPX document{hint}")
-        return
-    if KINDS[path.suffix.lower()] == "hwp":
-        if not data.startswith(_OLE):  # an .hwp is an OLE compound file
-            hint = " (it is a zip, an .hwpx: name it so)" if is_zip(data[:4]) else ""
-            raise Rejected("not_hwp", f"{name!r} is named .hwp but is not a Hangul document{hint}")
-        return
-    if path.suffix.lower() == ".xls":
-        if not data.startswith(_OLE):  # an Excel 97-2003 workbook is an OLE compound file
-            hint = " (it is a zip, an .xlsx: name it so)" if is_zip(data[:4]) else ""
-            raise Rejected("not_xls", f"{name!r} is named .xls but is not an Excel 97-2003 workbook{hint}")
-        return
-    if KINDS[path.suffix.lower()] == "workbook":
-        if not is_zip(data[:4]):  # an .xlsx is a zip
-            hint = " (it is a binary .xls: name it so)" if data.startswith(_OLE) else ""
-            raise Rejected("not_xlsx", f"{name!r} is named .xlsx but is not an Excel workbook{hint}")
+    container = _CONTAINERS.get(path.suffix.lower())
+    if container:
+        kind, code, what, twin = container
+        if not (is_zip(data[:4]) if kind == "zip" else data.startswith(_OLE)):
+            other = data.startswith(_OLE) if kind == "zip" else is_zip(data[:4])
+            hint = f" (it is {twin}: name it so)" if twin and other else ""
+            raise Rejected(code, f"{name!r} is named {path.suffix.lower()} but is not {what}{hint}")
         return
     if KINDS[path.suffix.lower()] == "rtf":
-        if not data.lstrip()[:5] == b"{\\rtf":
+        if data.lstrip()[:5] != b"{\\rtf":
             raise Rejected("not_rtf", f"{name!r} is named .rtf but is not a Rich Text Format document")
-        return
-    if KINDS[path.suffix.lower()] == "odt":
-        if not is_zip(data[:4]):  # an OpenDocument file is a zip
-            raise Rejected("not_odt", f"{name!r} is named .odt but is not an OpenDocument text")
-        return
-    if KINDS[path.suffix.lower()] == "doc":
-        if not data.startswith(_OLE):  # a .doc is an OLE compound file
-            hint = " (it is a zip, a .docx: name it so)" if is_zip(data[:4]) else ""
-            raise Rejected("not_doc", f"{name!r} is named .doc but is not a Word 97-2003 document{hint}")
-        return
-    if KINDS[path.suffix.lower()] == "docx":
-        if not is_zip(data[:4]):  # the old binary .doc is not read
-            hint = " (it is a binary .doc: name it so)" if data.startswith(_OLE) else ""
-            raise Rejected("not_docx", f"{name!r} is named .docx but is not a Word document{hint}")
         return
     text, reason = decode_text(data)
     if text is None:
