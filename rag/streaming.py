@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from rag.agreement import agrees_with_draft
-from rag.citations import Asking, check_claim, cite, split_claims
+from rag.citations import MARKER, Asking, check_claim, cite, split_claims
 from rag.claimvalue import claim_with_value
 from rag.evidence import Tokenizer
 from rag.plaintext import plain_text
@@ -83,8 +83,10 @@ class VerifiedStream:
             if self._restatement_share is not None:
                 text = claim_with_value(text, [self._by_n[n] for n in support], self._question, self._korean,
                                         self._restatement_share)
-                if text in self.kept:
-                    continue  # two claims cut from one sentence: the sentence is shown once
+            if _words(text) in {_words(k) for k in self.kept}:
+                # two claims cut from one sentence, or the small model saying one sentence twice with other
+                # markers ("… [2]. … [1][2]."): the claim is shown once
+                continue
             if self._draft and not agrees_with_draft(text, self._draft, self._question, self._korean):
                 continue  # supported, but the value of another sentence than the ranker's answer
             for n, value in support.items():
@@ -93,3 +95,8 @@ class VerifiedStream:
             self.kept.append(text)
         self._done = max(self._done, len(claims))
         return out
+
+
+def _words(claim: str) -> str:
+    """A claim's words, its citation markers and spacing aside."""
+    return " ".join(MARKER.sub(" ", claim).split()).rstrip(" .!?。")
