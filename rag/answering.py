@@ -25,6 +25,7 @@ from rag.question import check_question
 from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
+from rag.referents import with_introductions
 from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
@@ -172,6 +173,10 @@ class Answerer:
                                                    neighbour_share=budget.neighbour_share,
                                                    restatement_words=budget.restatement_words,
                                                    third_share=budget.third_share)
+        if budget.introduce_people:
+            # "김 지사는 …" does not say who: the sentence naming 김관용 경북지사 joins the answer
+            evidence, draft, draft_citations = with_introductions(searched, evidence, draft, draft_citations,
+                                                                  self._article, korean)
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()

@@ -195,6 +195,12 @@ class AnswerSettings:
     # down in steps of 0.1, each step taken while it gains at least as much containment per added character
     # as the neighbour rule does (bench/results/third_sentence_2026-12-03.md)
     third_share: float = 0.9
+    # an extractive answer to a question asking for a person ("누가", "…의 이름은?") that calls someone by
+    # surname and title only ("김 지사는 …") takes the sentence of the article naming that person in full
+    # ("김관용 경북지사는 …"; rag/referents.py; false: never). Taken on the calibration halves by the restatement
+    # rule's bar (containment per added character): KLUE odd +2 of 250 for 368 characters, KorQuAD 1-70 and
+    # seeds odd unchanged (it never fires there) — bench/results/introduce_people_2026-12-04.md
+    introduce_people: bool = True
     # an LLM claim whose new value (or, when no kind is asked, whose new words) the extractive draft
     # does not hold is dropped: the model took another sentence's value (rag/agreement.py; false: the
     # verified claim alone decides). On at 40-question samples it won KorQuAD and lost KLUE (report halves:

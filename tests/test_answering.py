@@ -740,3 +740,26 @@ def test_two_searches_keep_each_chunk_once_at_its_better_score() -> None:
     other = Chunk(chunk_id="b#0", doc_id="b", text="나", start=0, end=1, title="b")
     merged = merge_hits([Hit(chunk, score=0.9), Hit(other, score=0.5)], [Hit(chunk, score=0.4)], 5)
     assert [(h.chunk.chunk_id, h.score, h.rank) for h in merged] == [("a#0", 0.9, 1), ("b#0", 0.5, 2)]
+
+
+def test_a_person_named_by_surname_and_title_is_named_in_full(korean: KoreanText) -> None:
+    article = Article(doc_id="saesol.txt", title="새솔산업, 협력사와 기술 공유", date="2024-05-02", text=(
+        "새솔산업이 협력사와 기술을 나누는 협약을 맺었다.\n"
+        "정하늘 새솔산업 회장은 이날 협약식에서 협력사 대표들과 만났다. 협약은 3년간 이어진다.\n"
+        "새솔산업은 협력사 50곳에 설계 도구를 무상으로 제공한다. 교육 과정도 함께 연다.\n"
+        "정 회장은 행사장에서 우수 협력사 기술자 20명에게 직접 상을 건넸다."))
+    lead = article.text.index("정 회장은")
+
+    def retrieve(question: str, k: int) -> list[Hit]:
+        chunk = Chunk(chunk_id="saesol.txt#1", doc_id=article.doc_id, text=article.text[lead:], start=lead,
+                      end=len(article.text), title=article.title, date=article.date)
+        return [Hit(chunk, score=0.9)]
+
+    question = "우수 협력사 기술자에게 상을 건넨 사람은 누구인가?"
+    for on in ("true", "false"):
+        settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__INTRODUCE_PEOPLE": on})
+        answer = Answerer(settings, korean, retrieve, {article.doc_id: article}.get).ask(question)
+        assert not answer.refused and "정 회장은" in answer.text
+        # the answer says who, citing the sentence of the article that does
+        assert ("정하늘" in answer.text) == (on == "true")
+        assert all(article.text[c.start:c.end] == c.quote for c in answer.citations)
