@@ -27,6 +27,9 @@ PERSON_SLOTS = frozenset({"person", "name"})
 _MAX_NAME = 4
 # how far after the full name its title may stand: "김관용 경북 지사", "박은주 전 대표"
 _TITLE_REACH = 4
+# the characters either side of the sentence read for the introduction: a news article is a few thousand,
+# and a document of thousands of lines (a PDF report) is not analyzed whole for one answer
+REACH = 20_000
 
 
 def short_names(morphemes: Sequence[Morpheme]) -> list[tuple[str, str]]:
@@ -57,14 +60,17 @@ def full_names(morphemes: Sequence[Morpheme], surname: str, title: str) -> list[
     return out
 
 
-def introduction(article: str, surname: str, title: str, korean: Tokenizer) -> tuple[int, int, str] | None:
-    """(start, end, name) of the first sentence of `article` naming in full the one person it calls
-    `surname` `title`; None when it never does, or names two such people (which one is meant is unknown)."""
+def introduction(article: str, surname: str, title: str, korean: Tokenizer,
+                 near: tuple[int, int] | None = None) -> tuple[int, int, str] | None:
+    """(start, end, name) of the first sentence of `article` (within `REACH` characters of the span
+    `near`, when given) naming in full the one person it calls `surname` `title`; None when it never does,
+    or names two such people (which one is meant is unknown)."""
     pattern = re.compile(rf"(?<![가-힣]){re.escape(surname)}[가-힣]{{1,{_MAX_NAME - 1}}}")
+    low, high = (max(0, near[0] - REACH), near[1] + REACH) if near else (0, len(article))
     lines = []
-    for m in re.finditer(r"[^\n]+", article):
+    for m in re.finditer(r"[^\n]+", article[low:high]):
         if pattern.search(m.group()):
-            lines.append((m.start(), m.group()))
+            lines.append((low + m.start(), m.group()))
     if not lines:
         return None
     spans = [(offset + a, offset + b) for (offset, line), found in zip(lines, korean.sentences_batch([l for _, l in lines]))
@@ -101,7 +107,7 @@ def with_introductions(question: str, evidence: Sequence[Evidence], text: str, c
         if article is None:
             continue
         for surname, title in names:
-            found = introduction(article.text, surname, title, korean)
+            found = introduction(article.text, surname, title, korean, near=(ev.start, ev.end))
             if found is None:
                 continue
             a, b, name = found

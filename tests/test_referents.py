@@ -84,3 +84,18 @@ def test_a_headline_repeating_the_introduction_adds_no_second_copy(korean: Korea
     evidence, text, cited = with_introductions("상을 건넨 사람의 이름은?", [lead, known], f"{LEAD.rstrip('.')} [1].",
                                                cited, {"a.txt": article}.get, korean)
     assert len(evidence) == 2 and text.count("정하늘") == 1 and [c.n for c in cited] == [2, 1]
+
+
+def test_only_the_text_near_the_sentence_is_read(korean: KoreanText) -> None:
+    # a document of thousands of lines (a PDF report) is not analyzed whole for one answer: the person is
+    # introduced within REACH characters of the sentence that calls them by surname and title
+    from rag.referents import REACH
+
+    filler = "김포 공장의 설비는 정기 점검을 받았다.\n" * (REACH // 20)
+    intro = "정하늘 새솔산업 회장은 이날 협약식에서 협력사 대표들과 만났다.\n"
+    near = f"{filler}{intro}{LEAD}"
+    far = f"{intro}{filler}{LEAD}"
+    at = near.index(LEAD)
+    assert introduction(near, "정", "회장", korean, near=(at, at + len(LEAD)))[2] == "정하늘"
+    at = far.index(LEAD)
+    assert introduction(far, "정", "회장", korean, near=(at, at + len(LEAD))) is None
