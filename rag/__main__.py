@@ -183,7 +183,8 @@ def cmd_ask(args, settings) -> int:
     if final.notice:
         print(f"note: {final.notice}", file=sys.stderr)
     for c in final.citations:
-        print(f"[{c.n}] {c.source} · {c.title} · {c.date or ''}\n    “{c.quote}”")
+        meta = " · ".join(x for x in (c.source, c.title, c.publisher or "", c.date or "") if x)
+        print(f"[{c.n}] {meta}\n    “{c.quote}”")
     return 0
 
 

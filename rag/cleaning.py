@@ -117,6 +117,7 @@ def clean_document(raw: str, kind: str, furniture: Furniture | None = None) -> t
             continue  # a dropped furniture line leaves no trace, not even a paragraph break
         if cleaned or (lines and lines[-1]):  # one blank line keeps a paragraph break, runs collapse
             lines.append(cleaned)
+            hints.kept += bool(cleaned)
     text = "\n".join(lines).strip("\n")
     found = hints.metadata(text)
     if page is None:
@@ -148,7 +149,20 @@ _DATE_LINE = re.compile(
     r"^((?:19|20)\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*일?\.?\s*(?:\(\s*[월화수목금토일]\s*\))?"
     r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
-_META_LINE = re.compile(r"^(?:입력|승인|기사승인|등록|발행|게재|수정|업데이트|UPDATED\.?)\s*[:：]?\s*(.{6,40})$", re.IGNORECASE)
+# a header line of a date and the outlet ("2024-05-02 한빛경제", "한빛경제 | 2024.05.02 10:31"), read only among
+# the first lines kept: further down, "2024년 5월 2일 서울" may open a paragraph
+_DATE_TEXT = (r"(?:19|20)\d{2}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}\s*일?\.?(?:\s*\(\s*[월화수목금토일]\s*\))?"
+              r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+_OUTLET_TEXT = r"[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14}(?:\s[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14})?"
+_SEPARATOR = r"\s*(?:[|│·/–-]\s*)?"
+_DATE_OUTLET_LINE = re.compile(rf"^(?:{_DATE_TEXT}{_SEPARATOR}(?P<a>{_OUTLET_TEXT})|(?P<b>{_OUTLET_TEXT}){_SEPARATOR}{_DATE_TEXT})$")
+_HEADER_LINES = 3
+# a reporter's byline ("홍길동 기자 2024.05.02") dates the article but names no outlet
+_REPORTER = re.compile(r"(?:기자|특파원|에디터|리포터)$")
+_META_LABEL = r"(?:입력|승인|기사승인|등록|발행|게재|수정|최종수정|업데이트|UPDATED\.?)"
+_META_LINE = re.compile(rf"^{_META_LABEL}\s*[:：]?\s*(.{{6,40}})$", re.IGNORECASE)
+# what stands beside a date and is no outlet: a label ("2024.05.02 09:00 입력"), a weekday ("화요일")
+_NOT_OUTLET = re.compile(rf"(?:^|\s){_META_LABEL}(?:$|\s)|요일$", re.IGNORECASE)
 # a press release's "보도시점 …" / "배포일시: 2024년 3월 5일" line: its date is the article's ("배포" only
 # with a label's colon or a year after it: "배포일정은 …" is a sentence)
 _RELEASE_LINE = re.compile(r"^(?:보도\s*(?:시점|일시)|배포\s*(?:일시|일자|일)(?=\s*[:：]|\s+(?:19|20)\d{2}))")
@@ -191,6 +205,8 @@ class _Hints:
     credit: str | None = None
     press_center: bool = False
     press_release: bool = False
+    header_outlet: str | None = None
+    kept: int = 0  # text lines kept so far: the header is the first few
 
     def metadata(self, text: str) -> Metadata:
         title = self.title or _title_from_text(text)
@@ -214,6 +230,8 @@ class _Hints:
             return self.copyright_owner
         if self.site_name:
             return self.site_name
+        if self.header_outlet:
+            return self.header_outlet
         lines = [line for line in text.split("\n") if line][:12]
         for line in lines:
             m = _BYLINE_OUTLET.match(line) or _DATELINE_OUTLET.match(line)
@@ -283,6 +301,13 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
     if m and iso_date(m.group(1)):
         if not bare.startswith(("수정", "업데이트", "UPDATED", "Updated")):
             hints.date = hints.date or iso_date(m.group(1))
+        return True
+    m = _DATE_OUTLET_LINE.match(bare) if hints.kept < _HEADER_LINES else None
+    if m and iso_date(bare) and not _NOT_OUTLET.search(m.group("a") or m.group("b")):
+        hints.date = hints.date or iso_date(bare)
+        outlet = (m.group("a") or m.group("b")).strip()
+        if not _REPORTER.search(outlet):
+            hints.header_outlet = hints.header_outlet or outlet
         return True
     if "℃" in bare and _WEATHER.match(bare):
         return True

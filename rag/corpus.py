@@ -44,8 +44,9 @@ from rag.webpage import HtmlError
 # a test, so editing them means a new version; a user's own lists are hashed in per article.
 # cleaner-3: HTML through trafilatura instead of a tag parser. cleaner-4: a wire dateline's outlet is
 # the publisher ("(서울=연합뉴스) …"). cleaner-5: a control character is a space (a NUL in a table
-# cell); a press release's "배포일시:" line dates it.
-CLEANER_VERSION = "cleaner-5"
+# cell); a press release's "배포일시:" line dates it. cleaner-6: a header line of a date and the outlet
+# ("2024-05-02 한빛경제") dates the article and names its publisher.
+CLEANER_VERSION = "cleaner-6"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
 __all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata",

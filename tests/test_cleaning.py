@@ -106,3 +106,21 @@ def test_a_press_releases_distribution_line_dates_it() -> None:
     text, meta = clean_document("협력사 지원 확대\n배포일시: 2024년 3월 5일\n배포일정은 다음 달에 정한다.\n본문이다.", "text")
     assert meta.date == "2024-03-05" and "배포일시" not in text and "배포일정은 다음 달에 정한다." in text
     assert clean_document("제목\n배포일 2023. 11. 20.\n본문이다.", "text")[1].date == "2023-11-20"
+
+
+def test_a_header_line_of_date_and_outlet_dates_the_article_and_names_its_publisher() -> None:
+    body = "새솔산업이 협력사와 기술을 나누는 협약을 맺었다."
+    for line in ("2024-05-02 한빛경제", "한빛경제 | 2024.05.02 10:31", "2024년 5월 2일 (목) 한빛경제"):
+        text, meta = clean_document(f"새솔산업, 협력사와 기술 공유\n{line}\n\n{body}", "text")
+        assert text == f"새솔산업, 협력사와 기술 공유\n\n{body}", line
+        assert (meta.date, meta.publisher) == ("2024-05-02", "한빛경제"), line
+    # a reporter's byline dates it and names no outlet
+    meta = clean_document(f"제목\n홍길동 기자 2024.05.02\n{body}", "text")[1]
+    assert (meta.date, meta.publisher) == ("2024-05-02", None)
+    # a label or a weekday beside the date is no outlet
+    for line in ("2024.05.02 09:00 입력", "2024년 5월 2일 화요일", "입력 2024.05.02"):
+        assert clean_document(f"제목\n{line}\n{body}", "text")[1].publisher is None, line
+    # further down the article the same shape is text: "2024-05-02 서울" may open a paragraph
+    raw = "제목\n첫 문단이다.\n둘째 문단이다.\n셋째 문단이다.\n2024-05-02 서울\n끝 문단이다."
+    text, meta = clean_document(raw, "text")
+    assert "2024-05-02 서울" in text and meta.publisher is None
