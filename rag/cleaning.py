@@ -155,7 +155,8 @@ _DATE_TEXT = (r"(?:19|20)\d{2}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}\s*일?\
               r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
 _OUTLET_TEXT = r"[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14}(?:\s[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14})?"
 _SEPARATOR = r"\s*(?:[|│·/–-]\s*)?"
-_DATE_OUTLET_LINE = re.compile(rf"^(?:{_DATE_TEXT}{_SEPARATOR}(?P<a>{_OUTLET_TEXT})|(?P<b>{_OUTLET_TEXT}){_SEPARATOR}{_DATE_TEXT})$")
+_DATE_OUTLET_LINE = re.compile(rf"^(?:{_DATE_TEXT}{_SEPARATOR}(?P<a>{_OUTLET_TEXT})"
+                               rf"|(?P<b>{_OUTLET_TEXT}){_SEPARATOR}{_DATE_TEXT})$")
 _HEADER_LINES = 3
 # a reporter's byline ("홍길동 기자 2024.05.02") dates the article but names no outlet
 _REPORTER = re.compile(r"(?:기자|특파원|에디터|리포터)$")
@@ -303,9 +304,9 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
             hints.date = hints.date or iso_date(m.group(1))
         return True
     m = _DATE_OUTLET_LINE.match(bare) if hints.kept < _HEADER_LINES else None
-    if m and iso_date(bare) and not _NOT_OUTLET.search(m.group("a") or m.group("b")):
+    outlet = (m.group("a") or m.group("b")).strip() if m else ""
+    if outlet and iso_date(bare) and not _NOT_OUTLET.search(outlet):
         hints.date = hints.date or iso_date(bare)
-        outlet = (m.group("a") or m.group("b")).strip()
         if not _REPORTER.search(outlet):
             hints.header_outlet = hints.header_outlet or outlet
         return True

@@ -54,7 +54,8 @@ def full_names(morphemes: Sequence[Morpheme], surname: str, title: str) -> list[
     morphemes ("김관용 경북지사" for 김 / 지사)."""
     out = []
     for i, (tag, form, _, _) in enumerate(morphemes):
-        if tag == "NNP" and 2 <= len(form) <= _MAX_NAME and form[0] == surname and all("가" <= c <= "힣" for c in form):
+        hangul = all("가" <= c <= "힣" for c in form)
+        if tag == "NNP" and hangul and 2 <= len(form) <= _MAX_NAME and form[0] == surname:
             if any(f.endswith(title) for _, f, _, _ in morphemes[i + 1:i + 1 + _TITLE_REACH]):
                 out.append(form)
     return out
@@ -73,8 +74,8 @@ def introduction(article: str, surname: str, title: str, korean: Tokenizer,
             lines.append((low + m.start(), m.group()))
     if not lines:
         return None
-    spans = [(offset + a, offset + b) for (offset, line), found in zip(lines, korean.sentences_batch([l for _, l in lines]))
-             for a, b in found]
+    split = korean.sentences_batch([line for _, line in lines])
+    spans = [(offset + a, offset + b) for (offset, _), found in zip(lines, split) for a, b in found]
     spans = [(a, b) for a, b in spans if pattern.search(article[a:b])]
     morphemes = korean.morphemes_batch([article[a:b] for a, b in spans])
     first: dict[str, tuple[int, int]] = {}
@@ -116,8 +117,8 @@ def with_introductions(question: str, evidence: Sequence[Evidence], text: str, c
                 continue
             # already a candidate the ranker passed over (or the same words again: a headline repeated
             # as the first line): cited as it is numbered
-            known = next((x for x in evidence if x.doc_id == ev.doc_id and (x.start == a or x.text == article.text[a:b])),
-                         None)
+            known = next((x for x in evidence
+                          if x.doc_id == ev.doc_id and (x.start == a or x.text == article.text[a:b])), None)
             if known is not None:
                 added.append(known)
                 continue
