@@ -145,14 +145,13 @@ def _iso(year: int, month: int, day: int) -> str | None:
 
 
 _DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
-_DATE_LINE = re.compile(
-    r"^((?:19|20)\d{2})\s*[-./년]\s*(\d{1,2})\s*[-./월]\s*(\d{1,2})\s*일?\.?\s*(?:\(\s*[월화수목금토일]\s*\))?"
-    r"\s*(?:\d{1,2}:\d{2}(?::\d{2})?)?$"
-)
+# a date as a page prints it: "2021.04.23 (금)", "2024년 5월 2일 목요일 10:31"
+_DATE_TEXT = (r"(?:19|20)\d{2}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}\s*일?\.?"
+              r"(?:\s*\(\s*[월화수목금토일]\s*\)|\s*[월화수목금토일]요일)?"
+              r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+_DATE_LINE = re.compile(rf"^{_DATE_TEXT}$")
 # a header line of a date and the outlet ("2024-05-02 한빛경제", "한빛경제 | 2024.05.02 10:31"), read only among
 # the first lines kept: further down, "2024년 5월 2일 서울" may open a paragraph
-_DATE_TEXT = (r"(?:19|20)\d{2}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}\s*일?\.?(?:\s*\(\s*[월화수목금토일]\s*\))?"
-              r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
 _OUTLET_TEXT = r"[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14}(?:\s[가-힣A-Za-z][가-힣A-Za-z0-9&.]{0,14})?"
 _SEPARATOR = r"\s*(?:[|│·/–-]\s*)?"
 _DATE_OUTLET_LINE = re.compile(rf"^(?:{_DATE_TEXT}{_SEPARATOR}(?P<a>{_OUTLET_TEXT})"
@@ -162,6 +161,8 @@ _HEADER_LINES = 3
 _REPORTER = re.compile(r"(?:기자|특파원|에디터|리포터)$")
 _META_LABEL = r"(?:입력|승인|기사승인|등록|발행|게재|수정|최종수정|업데이트|UPDATED\.?)"
 _META_LINE = re.compile(rf"^{_META_LABEL}\s*[:：]?\s*(.{{6,40}})$", re.IGNORECASE)
+# the label after the date: "2024.05.02 09:00 입력"
+_DATED_LABEL_LINE = re.compile(rf"^{_DATE_TEXT}\s*(?P<label>{_META_LABEL})$", re.IGNORECASE)
 # what stands beside a date and is no outlet: a label ("2024.05.02 09:00 입력"), a weekday ("화요일")
 _NOT_OUTLET = re.compile(rf"(?:^|\s){_META_LABEL}(?:$|\s)|요일$", re.IGNORECASE)
 # a press release's "보도시점 …" / "배포일시: 2024년 3월 5일" line: its date is the article's ("배포" only
@@ -284,9 +285,8 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
     if key in hints.furniture.lines:
         hints.press_center = hints.press_center or key == "presscenter"
         return True
-    m = _DATE_LINE.match(bare)
-    if m:
-        hints.date = hints.date or _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    if _DATE_LINE.match(bare):
+        hints.date = hints.date or iso_date(bare)
         return True
     if _RELEASE_LINE.match(bare):
         hints.press_release = True
@@ -302,6 +302,11 @@ def _is_furniture(line: str, hints: _Hints) -> bool:
     if m and iso_date(m.group(1)):
         if not bare.startswith(("수정", "업데이트", "UPDATED", "Updated")):
             hints.date = hints.date or iso_date(m.group(1))
+        return True
+    m = _DATED_LABEL_LINE.match(bare)
+    if m:  # a modification date is not the article's
+        if not m.group("label").lower().startswith(("수정", "최종수정", "업데이트", "updated")):
+            hints.date = hints.date or iso_date(bare)
         return True
     m = _DATE_OUTLET_LINE.match(bare) if hints.kept < _HEADER_LINES else None
     outlet = (m.group("a") or m.group("b")).strip() if m else ""

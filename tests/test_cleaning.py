@@ -120,6 +120,13 @@ def test_a_header_line_of_date_and_outlet_dates_the_article_and_names_its_publis
     # a label or a weekday beside the date is no outlet
     for line in ("2024.05.02 09:00 입력", "2024년 5월 2일 화요일", "입력 2024.05.02"):
         assert clean_document(f"제목\n{line}\n{body}", "text")[1].publisher is None, line
+    # the label after the date dates the article as the label before it does; a modification date does not
+    text, meta = clean_document(f"제목\n2024.05.02 09:00 입력\n2024.05.03 10:00 수정\n{body}", "text")
+    assert text == f"제목\n{body}" and meta.date == "2024-05-02"
+    assert clean_document(f"제목\n2024.05.03 수정\n{body}", "text")[1].date is None
+    # a date line with its weekday written out
+    text, meta = clean_document(f"제목\n2024년 5월 2일 목요일 한빛경제\n2024년 5월 2일 목요일\n{body}", "text")
+    assert text == f"제목\n{body}" and (meta.date, meta.publisher) == ("2024-05-02", "한빛경제")
     # further down the article the same shape is text: "2024-05-02 서울" may open a paragraph
     raw = "제목\n첫 문단이다.\n둘째 문단이다.\n셋째 문단이다.\n2024-05-02 서울\n끝 문단이다."
     text, meta = clean_document(raw, "text")
