@@ -63,6 +63,7 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
     signals, so that one pass also gives `python -m eval.fit refusal --reuse` its rows)."""
     from rag.evidence import gather_candidates, rank_candidates, usable
     from rag.extractive import extractive_answer
+    from rag.referents import with_introductions
     from rag.slots import asked_slot
 
     answerer = pipe.answerer
@@ -76,6 +77,8 @@ def diagnose(pipe: Any, question: Any, k: int) -> dict[str, Any]:
                                                                    neighbour_share=pipe.settings.answer.neighbour_share,
                                                                    restatement_words=pipe.settings.answer.restatement_words,
                                                                    third_share=pipe.settings.answer.third_share)
+    if citations and pipe.settings.answer.introduce_people:  # the answer `python -m eval` scores
+        evidence, text, citations = with_introductions(q, evidence, text, citations, pipe.article, korean)
     gold = set(question.gold)
     gold_texts = [a.text for a in (pipe.article(g) for g in question.gold) if a is not None]
     in_gold_text = any(holds(t, question.answers) for t in gold_texts)
