@@ -56,6 +56,8 @@ def main() -> None:
         "docx": (read_docx, (ROOT / "tests" / "data" / "docx" / "saenuri_release.docx").read_bytes()),
         "hwpx": (read_hwpx, hwpx_sample.RELEASE),
         "hwp": (read_hwp, hwp_sample.RELEASE),
+        # a distribution document (배포용): its sections sealed with AES-128 under a masked key record
+        "hwp-sealed": (read_hwp, hwp_sample.distribution_hwp(hwp_sample.paragraph(0, "새누리기계는 협력사 납품대금을 조기 지급한다."))),
         "xlsx": (sheets, workbook(CLIPPINGS)),
         "doc": (read_doc, doc_sample.RELEASE),
         "odt": (read_odt, odt_sample.RELEASE),
@@ -93,7 +95,7 @@ def main() -> None:
         failed |= bool(errors or slow)
         rows.append({"format": name, "cases": args.cases, "named_errors": named, "read_anyway": args.cases - named - slow - sum(errors.values()),
                      "slow": slow, "other_exceptions": dict(errors), "seconds": round(seconds, 2)})
-        print(f"{name:5} {args.cases} cases in {seconds:5.1f} s: {named} named errors, {rows[-1]['read_anyway']} read anyway, "
+        print(f"{name:10} {args.cases} cases in {seconds:5.1f} s: {named} named errors, {rows[-1]['read_anyway']} read anyway, "
               f"{slow} over {args.slow_s} s, {sum(errors.values())} other exceptions {dict(errors) or ''}")
     args.out.write_text(json.dumps({"when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "seed": args.seed, "rows": rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -5,7 +5,11 @@
 
 Years of Korean press releases are .hwp files. One is an OLE compound file (rag.ole):
 `FileHeader` says whether the sections are deflated and whether the document is locked, and each
-`BodyText/SectionN` stream is a list of records (tag, nesting level, size). A paragraph's text is a
+`BodyText/SectionN` stream is a list of records (tag, nesting level, size). A distribution document
+(배포용: a government press release, often) keeps its sections sealed in `ViewText/SectionN` instead, each
+opened by a 256-byte record that holds its AES-128 key under a pseudo-random mask; the key ships in the
+file, so the text is read like any other (the copy and print restrictions are settings of Hancom's
+viewer, not of a reader that indexes an archive for search). A paragraph's text is a
 PARA_TEXT record in UTF-16 with control codes inline; a table's cells are paragraphs nested under its
 control. Headers, footers, footnotes and other page furniture are controls too and are skipped with
 everything nested under them. Laid out after Hancom's published HWP 5.0 format description.
@@ -17,6 +21,8 @@ import re
 import struct
 import zlib
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
 from rag.documents import MAX_PART_BYTES, DocumentError, DocumentText, document_text, table_lines
 from rag.ole import Compound, open_compound
 
@@ -24,6 +30,8 @@ _SIGNATURE = b"HWP Document File"
 _COMPRESSED, _PASSWORD, _DISTRIBUTION = 0x1, 0x2, 0x4  # FileHeader property bits
 _BEGIN = 0x10
 PARA_HEADER, PARA_TEXT, CTRL_HEADER, LIST_HEADER, TABLE = _BEGIN + 50, _BEGIN + 51, _BEGIN + 55, _BEGIN + 56, _BEGIN + 61
+DISTRIBUTE_DOC_DATA = _BEGIN + 12  # a distribution document's sealed section opens with it: 256 bytes
+_SEAL = 256
 # a control's id is four ASCII letters stored as a little-endian number: b"daeh" is 'head'
 _SKIPPED = {b"head", b"foot", b"fn  ", b"en  ", b"atno", b"nwno", b"pgnp", b"pghd", b"pgct", b"tcmt"}
 _TABLE = b"tbl "
@@ -44,18 +52,45 @@ def read_hwp(data: bytes) -> DocumentText:
         flags = struct.unpack_from("<I", header, 36)[0]
         if flags & _PASSWORD:
             raise DocumentError("encrypted HWP: it needs a password to be read")
-        if flags & _DISTRIBUTION:  # 배포용 문서: the body is encrypted, only a viewer shows it
-            raise DocumentError("HWP distribution document (배포용): its text is encrypted")
-        sections = sorted((entry[1] for entry in ole.streams() if len(entry) == 2 and entry[0] == "BodyText"
+        # 배포용 문서: the real sections are sealed in ViewText (BodyText holds a notice to upgrade the viewer)
+        storage = "ViewText" if flags & _DISTRIBUTION else "BodyText"
+        sections = sorted((entry[1] for entry in ole.streams() if len(entry) == 2 and entry[0] == storage
                            and re.fullmatch(r"Section\d+", entry[1])), key=lambda name: int(name[7:]))
         if not sections:
-            raise DocumentError("not a readable HWP file (no BodyText sections)")
+            raise DocumentError(f"not a readable HWP file (no {storage} sections)")
         lines = []
         for name in sections[:MAX_SECTIONS]:
-            raw = ole.stream(f"BodyText/{name}")
+            raw = ole.stream(f"{storage}/{name}")
+            if flags & _DISTRIBUTION:
+                raw = _unseal(raw)
             lines.extend(_lines(_inflate(raw) if flags & _COMPRESSED else raw))
         title = _summary_title(ole)
     return document_text(lines, title, _LABEL)
+
+
+def _unseal(stream: bytes) -> bytes:
+    """A distribution document's section, decrypted: its first record (DISTRIBUTE_DOC_DATA) holds the
+    AES-128 key of the rest, masked by MSVC's rand() seeded with the record's first four bytes (Hancom's
+    HWP 5.0 format description, "배포용 문서 데이터")."""
+    head = struct.unpack_from("<I", stream)[0] if len(stream) >= 4 else 0
+    if head & 0x3FF != DISTRIBUTE_DOC_DATA or head >> 20 != _SEAL or len(stream) < 4 + _SEAL:
+        raise DocumentError("not a readable HWP file (a distribution section without its key record)")
+    data = bytearray(stream[4:4 + _SEAL])
+    seed = struct.unpack_from("<I", data)[0]
+    state, mask, run = seed, 0, 0
+    for i in range(_SEAL):
+        if run == 0:  # each mask byte covers the next 1-16 bytes
+            state = (state * 214013 + 2531011) & 0xFFFFFFFF
+            mask = (state >> 16) & 0xFF
+            state = (state * 214013 + 2531011) & 0xFFFFFFFF
+            run = ((state >> 16) & 0xF) + 1
+        if i >= 4:
+            data[i] ^= mask
+        run -= 1
+    at = 4 + (seed & 0xF)
+    body = stream[4 + _SEAL:]
+    decryptor = Cipher(algorithms.AES(bytes(data[at:at + 16])), modes.ECB()).decryptor()
+    return decryptor.update(body[:len(body) // 16 * 16]) + decryptor.finalize()
 
 
 def _inflate(raw: bytes) -> bytes:

@@ -3,7 +3,7 @@
 rag/hwp.py was checked against documents Hangul itself saved (pyhwp's test files: tables with
 captions, header and footer, footnotes and endnotes, a password and a distribution document); those
 are not ours to ship, so the tests write their own in the same shape: a FileHeader stream, a deflated
-BodyText/Section0 of records (paragraph header and text, a table control with its cells, a running
+BodyText/Section0 (a distribution document: a sealed ViewText/Section0 beside it) of records (paragraph header and text, a table control with its cells, a running
 header control), in a version 3 compound file whose small streams live in the mini stream.
 """
 
@@ -61,6 +61,37 @@ def hwp(section: bytes, compressed: bool = True, flags: int = 0) -> bytes:
         packer = zlib.compressobj(9, zlib.DEFLATED, -15)
         section = packer.compress(section) + packer.flush()
     return compound_file({"FileHeader": header, "BodyText/Section0": section})
+
+
+def distribution_hwp(section: bytes, seed: int = 0x5EED1234, key: bytes = bytes(range(16)),
+                     notice: str = "이 문서는 배포용 문서입니다.") -> bytes:
+    """A distribution document (배포용): `section` deflated and sealed in ViewText/Section0 under the AES-128
+    `key`, which the DISTRIBUTE_DOC_DATA record before it carries masked by rand() seeded with `seed`;
+    BodyText/Section0 holds only `notice`, as a document Hangul saves does."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    data = bytearray(struct.pack("<I", seed) + bytes((i * 7) & 0xFF for i in range(252)))
+    data[4 + (seed & 0xF):4 + (seed & 0xF) + 16] = key
+    state, mask, run = seed, 0, 0
+    for i in range(256):  # the same mask hides and reveals (XOR)
+        if run == 0:
+            state = (state * 214013 + 2531011) & 0xFFFFFFFF
+            mask = (state >> 16) & 0xFF
+            state = (state * 214013 + 2531011) & 0xFFFFFFFF
+            run = ((state >> 16) & 0xF) + 1
+        if i >= 4:
+            data[i] ^= mask
+        run -= 1
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(section) + packer.flush()
+    packed += b"\x00" * (-len(packed) % 16)  # AES works in 16-byte blocks; inflating stops at the stream's end
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    sealed = record(28, 0, bytes(data)) + encryptor.update(packed) + encryptor.finalize()
+    header = b"HWP Document File".ljust(32, b"\x00") + struct.pack("<II", 0x05000300, 0x4 | 0x1)
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    body = packer.compress(paragraph(0, notice)) + packer.flush()
+    return compound_file({"FileHeader": header.ljust(256, b"\x00"), "BodyText/Section0": body,
+                          "ViewText/Section0": sealed})
 
 
 def compound_file(streams: dict[str, bytes]) -> bytes:

@@ -11,7 +11,7 @@ from rag import hwp as hwp_reader
 from rag.corpus import load_corpus
 from rag.documents import DocumentError
 from rag.hwp import read_hwp
-from tests.hwp_sample import RELEASE, compound_file, hwp, paragraph
+from tests.hwp_sample import RELEASE, compound_file, distribution_hwp, hwp, paragraph, table
 
 
 def test_a_release_reads_as_its_paragraphs_caption_and_table_rows() -> None:
@@ -40,7 +40,9 @@ def test_a_folder_reads_the_document_with_its_date(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("data", "message"), [
     (b"PK\x03\x04 an .hwpx named .hwp", "not an OLE compound file"),
     (hwp(paragraph(0, "잠긴 문서다."), flags=0x2), "encrypted HWP: it needs a password"),
-    (hwp(paragraph(0, "배포용 문서다."), flags=0x4), "distribution document"),
+    (hwp(paragraph(0, "배포용 문서다."), flags=0x4), "no ViewText sections"),
+    (compound_file({"FileHeader": b"HWP Document File".ljust(36, b"\x00") + b"\x05" + b"\x00" * 219,
+                    "ViewText/Section0": b"\x1c\x00\x00\x01 cut short"}), "without its key record"),
     (compound_file({"FileHeader": b"Not a Hangul file".ljust(256, b"\x00"), "BodyText/Section0": b""}), "no HWP signature"),
     (compound_file({"FileHeader": b"HWP Document File".ljust(256, b"\x00")}), "no BodyText sections"),
     (compound_file({"FileHeader": b"HWP Document File".ljust(36, b"\x00") + b"\x01" + b"\x00" * 219,
@@ -82,3 +84,13 @@ def test_a_tables_grid_has_only_the_columns_its_cells_start_in(monkeypatch) -> N
     monkeypatch.setattr(hwp_reader, "MAX_TABLE_CELLS", 3)
     doc = read_hwp(_addressed_table([(0, 0, "가"), (1, 1, "나"), (2, 2, "다"), (2, 0, "라")]))
     assert doc.text.split("\n") == ["본문.", "가", "나", "라 | 다"]
+
+
+def test_a_distribution_document_reads_its_sealed_sections() -> None:
+    # 배포용: BodyText holds only a notice to upgrade the viewer; the text is sealed in ViewText
+    doc = read_hwp(distribution_hwp(paragraph(0, "새누리기계는 협력사 납품대금을 조기 지급한다.")
+                                    + table(0, [["구분", "금액"], ["1차 협력사", "350억원"]])))
+    assert doc.text == "새누리기계는 협력사 납품대금을 조기 지급한다.\n구분 | 금액\n구분: 1차 협력사 | 금액: 350억원"
+    assert "배포용" not in doc.text
+    # another seed masks the key differently: the reader finds it wherever the seed puts it
+    assert read_hwp(distribution_hwp(paragraph(0, "둘째 문서다."), seed=0x0000ABCF, key=b"k" * 16)).text == "둘째 문서다."
