@@ -67,7 +67,9 @@ def distribution_hwp(section: bytes, seed: int = 0x5EED1234, key: bytes = bytes(
                      notice: str = "이 문서는 배포용 문서입니다.") -> bytes:
     """A distribution document (배포용): `section` deflated and sealed in ViewText/Section0 under the AES-128
     `key`, which the DISTRIBUTE_DOC_DATA record before it carries masked by rand() seeded with `seed`;
-    BodyText/Section0 holds only `notice`, as a document Hangul saves does."""
+    BodyText/Section0 holds only `notice`, as a document Hangul saves does. The mask is written here apart
+    from rag/hwp.py's, on purpose: a mistake shared by the writer and the reader would pass a round trip
+    (the reader was also checked on a distribution document Hangul saved: pyhwp's, not shipped)."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     data = bytearray(struct.pack("<I", seed) + bytes((i * 7) & 0xFF for i in range(252)))
