@@ -4,10 +4,12 @@
     doc.text, doc.title
 
 Years of press releases were saved as .doc. One is an OLE compound file (rag.ole): its
-`WordDocument` stream opens with the FIB, which says how many characters the main document has
-(footnotes, headers, footers, comments and text boxes follow them in the same character stream and are
-not read) and where, in the `0Table` or `1Table` stream, the piece table lies: the runs of characters
-and where each is stored, 8-bit (cp1252) or UTF-16. Inline marks become text: a paragraph mark a line,
+`WordDocument` stream opens with the FIB, which says how many characters each part of the document
+has — the main document, then in the same character stream its footnotes, headers and footers,
+comments, endnotes and text boxes — and where, in the `0Table` or `1Table` stream, the piece table
+lies: the runs of characters and where each is stored, 8-bit (cp1252) or UTF-16. The main document is
+read, then its footnotes, endnotes and text boxes (a release's summary box, a chart's note), each after
+it; headers and footers (page furniture) and comments (a reviewer's) are not. Inline marks become text: a paragraph mark a line,
 a field's instructions (between its begin and separator marks) are dropped and its result kept, and a
 table is a line a row, told by the paragraph property that marks a row's end. Laid out after
 Microsoft's published [MS-DOC] format description.
@@ -36,7 +38,8 @@ _LINES = {ord("\x0c"): "\n", ord("\x0e"): "\n", ord("\x1e"): "-"}  # page or col
 
 
 def read_doc(data: bytes) -> DocumentText:
-    """The main text of a .doc, a paragraph a line, a table a line a row."""
+    """The text of a .doc, a paragraph a line, a table a line a row: the main document, then its
+    footnotes, endnotes and text boxes."""
     with open_compound(data, _LABEL, "a .docx is a zip") as ole:
         word = ole.stream("WordDocument")
         ident, nfib = struct.unpack_from("<HH", word, 0)
@@ -49,18 +52,31 @@ def read_doc(data: bytes) -> DocumentText:
             raise DocumentError("encrypted DOC: it needs a password to be read")
         table = ole.stream("1Table" if flags & _WHICH_TABLE else "0Table")
         extra = ole.stream("Data") if ole.exists("Data") else b""
-        chars, marks = _main_text(word, table, extra)
+        lines = [line for chars, marks in _texts(word, table, extra, _stories(word)) for line in _lines(chars, marks)]
         title = ole.summary_title()
-    return document_text(_lines(chars, marks), title, _LABEL)
+    return document_text(lines, title, _LABEL)
 
 
-def _fib(word: bytes) -> tuple[int, int]:
-    """(where FibRgFcLcb begins, the main document's character count ccpText) from the FIB."""
+def _fib(word: bytes) -> tuple[int, tuple[int, ...]]:
+    """(where FibRgFcLcb begins, the character counts of the document's parts) from the FIB: FibRgLw97's
+    fields from its fourth on, ccpText, ccpFtn, ccpHdd, ccpMcr (unused), ccpAtn, ccpEdn, ccpTxbx."""
     at = 32
     at += 2 + struct.unpack_from("<H", word, at)[0] * 2  # csw, FibRgW97
-    ccp_text = struct.unpack_from("<I", word, at + 2 + 12)[0]  # FibRgLw97's fourth field
-    at += 2 + struct.unpack_from("<H", word, at)[0] * 4  # cslw, FibRgLw97
-    return at, ccp_text
+    cslw = struct.unpack_from("<H", word, at)[0]
+    fields = max(0, min(cslw - 3, 7))  # a FIB shorter than Word 97's (22 fields) has only some of them
+    counts = struct.unpack_from(f"<{fields}I", word, at + 2 + 12) + (0,) * (7 - fields)
+    return at + 2 + cslw * 4, counts
+
+
+def _stories(word: bytes) -> list[tuple[int, int]]:
+    """The character ranges read, in the stream's order of parts: the main document, its footnotes,
+    its endnotes and its text boxes (headers, footers and comments lie between them, unread)."""
+    text, footnotes, headers, macros, comments, endnotes, boxes = _fib(word)[1]
+    starts = [0]
+    for count in (text, footnotes, headers, macros, comments, endnotes):
+        starts.append(starts[-1] + count)
+    return [(starts[i], starts[i] + count) for i, count in ((0, text), (1, footnotes), (5, endnotes), (6, boxes))
+            if count]
 
 
 def _fib_pair(word: bytes, index: int) -> tuple[int, int]:
@@ -71,10 +87,10 @@ def _fib_pair(word: bytes, index: int) -> tuple[int, int]:
     return struct.unpack_from("<II", word, at + 2 + index * 8)
 
 
-def _main_text(word: bytes, table: bytes, extra: bytes = b"") -> tuple[str, list[int]]:
-    """The main document's characters, and for each its paragraph properties that matter here: 1 a
-    paragraph of a table cell, 2 the mark ending a table row (0 for any other character)."""
-    ccp_text = _fib(word)[1]
+def _texts(word: bytes, table: bytes, extra: bytes, ranges: list[tuple[int, int]]) -> list[tuple[str, list[int]]]:
+    """For each (first, stop) character range of the document, its characters and for each character
+    its paragraph properties that matter here: 1 a paragraph of a table cell, 2 the mark ending a table
+    row (0 for any other)."""
     fc_clx, lcb_clx = _fib_pair(word, _FC_CLX)
     clx = table[fc_clx:fc_clx + lcb_clx]
     at = 0
@@ -87,18 +103,26 @@ def _main_text(word: bytes, table: bytes, extra: bytes = b"") -> tuple[str, list
     pieces = (len(plc) - 4) // 12
     cps = struct.unpack_from(f"<{pieces + 1}I", plc, 0)
     paragraph_ends = _table_paragraph_ends(word, table, extra)
+    return [_range(word, plc, pieces, cps, paragraph_ends, first, stop) for first, stop in ranges]
+
+
+def _range(word: bytes, plc: bytes, pieces: int, cps: tuple[int, ...], paragraph_ends: dict[int, int],
+           first: int, stop: int) -> tuple[str, list[int]]:
     chars: list[str] = []
     marks: list[int] = []
     for k in range(pieces):
-        start, end = cps[k], min(cps[k + 1], ccp_text)
-        if start >= end:
+        start, end = max(cps[k], first), min(cps[k + 1], stop)
+        if cps[k] >= stop:
             break
+        if start >= end:
+            continue
         fc = struct.unpack_from("<I", plc, (pieces + 1) * 4 + k * 8 + 2)[0]
+        skip = start - cps[k]  # characters of the piece before the range
         if fc & _COMPRESSED:
-            at, width = (fc & ~_COMPRESSED) // 2, 1
+            at, width = (fc & ~_COMPRESSED) // 2 + skip, 1
             text = word[at:at + end - start].decode("cp1252", "replace")
         else:
-            at, width = fc, 2
+            at, width = fc + 2 * skip, 2
             text = word[at:at + 2 * (end - start)].decode("utf-16-le", "replace")
         for i, char in enumerate(text):
             chars.append(char)

@@ -5,7 +5,8 @@ tables, headers and footers, fields, embedded objects, Unicode text, Word 6/95 a
 those are not ours to ship, so the tests write their own in the same shape: a WordDocument stream of
 FIB, one page of paragraph properties (FKP) and the text in UTF-16, and a 1Table stream holding the
 piece table (Clx) and the page's place (PlcBtePapx). Characters past `main` stand for what follows the
-main document in a real file (footnotes, headers): the FIB's ccpText leaves them out.
+main document in a real file (footnotes, headers, text boxes): the FIB's ccpText leaves them out, and
+`parts` gives the FIB's counts of them.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ IN_TABLE, ROW_END = b"\x16\x24\x01", b"\x16\x24\x01\x17\x24\x01"  # sprmPFInTabl
 
 
 def doc(main: str, after: str = "", cell_marks: dict[int, bytes] | None = None, flags: int = 0x0200,
-        nfib: int = 0x00C1, eight_bit: bool = False, table_stream: str = "") -> bytes:
+        nfib: int = 0x00C1, eight_bit: bool = False, table_stream: str = "",
+        parts: dict[str, int] | None = None) -> bytes:
     """A .doc whose main document is `main` (\\r a paragraph mark, \\x07 a cell or row-end mark), with
     each paragraph mark's properties from `cell_marks` ({index of the mark among them: sprms}); by
     default a \\x07 closing a run of cells is a row end, every other mark inside a row in a table.
-    `eight_bit`: the text stored a byte a character (cp1252), as Word stores a run without other letters."""
+    `eight_bit`: the text stored a byte a character (cp1252), as Word stores a run without other letters.
+    `parts`: how many characters of `after` are footnotes, headers, comments, endnotes and text boxes, in
+    that order ({"ccpFtn": 10, "ccpHdd": 5, "ccpTxbx": 8}; each 0 unless given)."""
     text = main + after
     marks = [i for i, c in enumerate(main) if c in "\r\x07"]
     if cell_marks is None:
@@ -50,6 +54,9 @@ def doc(main: str, after: str = "", cell_marks: dict[int, bytes] | None = None, 
     struct.pack_into("<H", fib, 32, 14)  # csw, then FibRgW97
     struct.pack_into("<H", fib, 62, 22)  # cslw, then FibRgLw97: ccpText is its fourth field
     struct.pack_into("<I", fib, 64 + 12, len(main))
+    fields = ("ccpFtn", "ccpHdd", "ccpMcr", "ccpAtn", "ccpEdn", "ccpTxbx")  # FibRgLw97's fields after ccpText
+    for name, count in (parts or {}).items():
+        struct.pack_into("<I", fib, 64 + 16 + 4 * fields.index(name), count)
     struct.pack_into("<H", fib, 152, 93)  # cbRgFcLcb: FibRgFcLcb97's pairs follow
     # a piece's place: a byte offset, or for 8-bit text twice it with the "compressed" bit
     place = (_TEXT_AT * 2) | 0x40000000 if eight_bit else _TEXT_AT
@@ -86,3 +93,10 @@ RELEASE = doc(
     "2차 협력사\x0740곳\x0780억\r원\x07\x07"
     '정하늘 상생협력팀장은 "협력사 자금 부담을 덜겠다"고 말했다.\r',
     after="각주: 지급일은 명절 닷새 전이다.\r새누리기계 보도자료\r")
+
+# the character stream's parts after the main document, in the FIB's order: a footnote, a running header,
+# a comment, an endnote and a text box (a release's summary box)
+PARTS = {"ccpFtn": "\x02 지급일은 명절 닷새 전이다.\r", "ccpHdd": "새누리기계 보도자료\r", "ccpAtn": "확인 필요\r",
+         "ccpEdn": "\x02 자료: 새누리기계\r", "ccpTxbx": "주요 내용\r협력사 120곳 대상\r"}
+WITH_PARTS = doc("새누리기계는 납품대금 350억 원을 앞당겨 지급한다.\r", after="".join(PARTS.values()),
+                 parts={name: len(text) for name, text in PARTS.items()})

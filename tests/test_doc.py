@@ -1,5 +1,5 @@
-"""Word 97-2003 documents (.doc): the main text from the piece table; fields, tables, furniture and
-locked or older files handled."""
+"""Word 97-2003 documents (.doc): the main text from the piece table, then footnotes, endnotes and text
+boxes; fields, tables, furniture and locked or older files handled."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from rag.corpus import load_corpus
 from rag.doc import read_doc
 from rag.documents import DocumentError
-from tests.doc_sample import IN_TABLE, RELEASE, doc
+from tests.doc_sample import IN_TABLE, RELEASE, WITH_PARTS, doc
 from tests.hwp_sample import compound_file
 
 
@@ -24,6 +24,18 @@ def test_a_release_reads_as_its_paragraphs_and_table_rows() -> None:
         "구분: 2차 협력사 | 협력사 수: 40곳 | 금액: 80억 원",  # a cell of two paragraphs is one cell
         '정하늘 상생협력팀장은 "협력사 자금 부담을 덜겠다"고 말했다.',
     ]  # not the footnote or the header, stored after the main document
+
+
+def test_footnotes_endnotes_and_text_boxes_follow_the_main_text_and_headers_do_not() -> None:
+    # a release's summary box or a chart's note is text; its running header is furniture, a comment a reviewer's
+    assert read_doc(WITH_PARTS).text.split("\n") == ["새누리기계는 납품대금 350억 원을 앞당겨 지급한다.",
+                                                     "지급일은 명절 닷새 전이다.", "자료: 새누리기계",
+                                                     "주요 내용", "협력사 120곳 대상"]
+    # a text box alone is the document's text (a form or a poster saved with an empty body)
+    only = read_doc(doc("\r", after="협력사 상생 박람회\r", parts={"ccpTxbx": 10})).text
+    assert only == "협력사 상생 박람회"
+    # counts past the stream's end (a damaged FIB) read what there is
+    assert read_doc(doc("본문.\r", parts={"ccpTxbx": 10**9})).text == "본문."
 
 
 def test_eight_bit_text_and_cells_without_row_marks_read_too() -> None:
