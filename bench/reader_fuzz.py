@@ -60,7 +60,7 @@ def main() -> None:
         "hwp-sealed": (read_hwp, hwp_sample.distribution_hwp(hwp_sample.paragraph(0, "새누리기계는 협력사 납품대금을 조기 지급한다."))),
         "xlsx": (sheets, workbook(CLIPPINGS)),
         "doc": (read_doc, doc_sample.RELEASE),
-        # footnotes, endnotes and text boxes: read at the FIB's counts of each part
+        # text boxes, read where the FIB's counts of the parts before them put them
         "doc-parts": (read_doc, doc_sample.WITH_PARTS),
         "odt": (read_odt, odt_sample.RELEASE),
         "rtf": (read_rtf, rtf_release()),

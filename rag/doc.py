@@ -8,8 +8,9 @@ Years of press releases were saved as .doc. One is an OLE compound file (rag.ole
 has — the main document, then in the same character stream its footnotes, headers and footers,
 comments, endnotes and text boxes — and where, in the `0Table` or `1Table` stream, the piece table
 lies: the runs of characters and where each is stored, 8-bit (cp1252) or UTF-16. The main document is
-read, then its footnotes, endnotes and text boxes (a release's summary box, a chart's note), each after
-it; headers and footers (page furniture) and comments (a reviewer's) are not. Inline marks become text: a paragraph mark a line,
+read, then its text boxes (a release's summary box, a chart's labels: .docx, .odt and .hwp(x) read
+theirs in place); footnotes and endnotes, headers and footers, and comments are not, as in the other
+formats' readers. Inline marks become text: a paragraph mark a line,
 a field's instructions (between its begin and separator marks) are dropped and its result kept, and a
 table is a line a row, told by the paragraph property that marks a row's end. Laid out after
 Microsoft's published [MS-DOC] format description.
@@ -38,8 +39,8 @@ _LINES = {ord("\x0c"): "\n", ord("\x0e"): "\n", ord("\x1e"): "-"}  # page or col
 
 
 def read_doc(data: bytes) -> DocumentText:
-    """The text of a .doc, a paragraph a line, a table a line a row: the main document, then its
-    footnotes, endnotes and text boxes."""
+    """The text of a .doc, a paragraph a line, a table a line a row: the main document, then its text
+    boxes."""
     with open_compound(data, _LABEL, "a .docx is a zip") as ole:
         word = ole.stream("WordDocument")
         ident, nfib = struct.unpack_from("<HH", word, 0)
@@ -69,14 +70,11 @@ def _fib(word: bytes) -> tuple[int, tuple[int, ...]]:
 
 
 def _stories(word: bytes) -> list[tuple[int, int]]:
-    """The character ranges read, in the stream's order of parts: the main document, its footnotes,
-    its endnotes and its text boxes (headers, footers and comments lie between them, unread)."""
+    """The character ranges read: the main document, then its text boxes (after its footnotes, headers
+    and footers, comments and endnotes in the stream, which are not read)."""
     text, footnotes, headers, macros, comments, endnotes, boxes = _fib(word)[1]
-    starts = [0]
-    for count in (text, footnotes, headers, macros, comments, endnotes):
-        starts.append(starts[-1] + count)
-    return [(starts[i], starts[i] + count) for i, count in ((0, text), (1, footnotes), (5, endnotes), (6, boxes))
-            if count]
+    start = text + footnotes + headers + macros + comments + endnotes
+    return [(0, text)] + ([(start, start + boxes)] if boxes else [])
 
 
 def _fib_pair(word: bytes, index: int) -> tuple[int, int]:

@@ -1,5 +1,5 @@
-"""Word 97-2003 documents (.doc): the main text from the piece table, then footnotes, endnotes and text
-boxes; fields, tables, furniture and locked or older files handled."""
+"""Word 97-2003 documents (.doc): the main text from the piece table, then text boxes; fields, tables,
+furniture and locked or older files handled."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ def test_a_release_reads_as_its_paragraphs_and_table_rows() -> None:
     ]  # not the footnote or the header, stored after the main document
 
 
-def test_footnotes_endnotes_and_text_boxes_follow_the_main_text_and_headers_do_not() -> None:
-    # a release's summary box or a chart's note is text; its running header is furniture, a comment a reviewer's
+def test_text_boxes_follow_the_main_text_and_notes_and_headers_do_not() -> None:
+    # a release's summary box is text; its running header is furniture, a comment a reviewer's, and notes
+    # are left out as the other formats' readers leave them
     assert read_doc(WITH_PARTS).text.split("\n") == ["새누리기계는 납품대금 350억 원을 앞당겨 지급한다.",
-                                                     "지급일은 명절 닷새 전이다.", "자료: 새누리기계",
                                                      "주요 내용", "협력사 120곳 대상"]
     # a text box alone is the document's text (a form or a poster saved with an empty body)
     only = read_doc(doc("\r", after="협력사 상생 박람회\r", parts={"ccpTxbx": 10})).text
