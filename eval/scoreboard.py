@@ -1,7 +1,7 @@
 """The answer figures of every held-out set, both modes, side by side with the previous committed run.
 
     python -m eval.scoreboard                              # extractive on every set (minutes)
-    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (hours on 2 cores)
+    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (100+100 KorQuAD, 100 KLUE, all seeds: ~40 min)
     python -m eval.scoreboard --sets seeds --modes extractive,llm
     python -m eval.scoreboard --half calibrate             # the calibration halves (for development)
 
@@ -9,7 +9,8 @@ Each (set, mode) is one `python -m eval` run in its own process (its own store, 
 the figures are computed from its cases and written to eval/results/answers-<half>.json and .md.
 Cells not rerun keep their value, so an LLM run and an extractive run can be made apart. The
 "previous" columns are the file as committed at HEAD (`--against REV`: at another commit, e.g. the
-one holding the BEFORE figures).
+one holding the BEFORE figures); where the previous run asked other questions (another sample or
+split), the table says so instead of letting chance read as a change.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ class EvalSet:
 
 
 SETS = (
-    EvalSet("korquad", "korquad-open", "", "150,50",
+    # the LLM samples of the README's held-out table: a run without --llm-sample is comparable with it
+    EvalSet("korquad", "korquad-open", "", "100,100",
             ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars")),
     # every KLUE question: its halves are both shown, as the fitted-on half must be named
-    EvalSet("klue", "klue", "gold", "150",
+    EvalSet("klue", "klue", "gold", "100",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
              "containment_answered_report_half", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
@@ -142,6 +144,12 @@ def _cell(value: Any, key: str) -> str:
     return f"{value:.3f}"
 
 
+def asked(row: dict[str, Any]) -> str:
+    """Which questions a run asked, from its command: its --sample, --ids and --split ("" = all of them)."""
+    words = str(row.get("command", "")).split()
+    return " ".join(f"{w} {words[i + 1]}" for i, w in enumerate(words[:-1]) if w in ("--sample", "--ids", "--split"))
+
+
 def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[str, str]]) -> str:
     """One markdown table per set: rows are figures, columns each mode's previous and current value."""
     lines = []
@@ -158,10 +166,14 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
                 cells += [_cell((p or {}).get(key), key), _cell((c or {}).get(key), key)]
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
         lines.append("")
-        for mode, _, c in cols:
+        for mode, p, c in cols:
             if c:
                 lines.append(f"- {mode}: `{c['command']}` ({c['date']}, commit {c['commit']}, load {c['load_avg']}"
                              + (f", {c['n_notice']} answers with a notice" if c.get("n_notice") else "") + ")")
+            if p and c and asked(p) != asked(c):
+                # a sample of other questions moves every figure by chance: the columns are not a before/after
+                lines.append(f"- **{mode}: previous and now asked different questions** "
+                             f"(`{asked(p) or 'all'}` against `{asked(c) or 'all'}`): not a before and after")
         lines.append("")
     return "\n".join(lines)
 

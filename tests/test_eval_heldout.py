@@ -130,3 +130,19 @@ def test_scoreboard_llm_sample_can_be_narrowed_per_set(tmp_path):
     assert default[default.index("--sample") + 1] == korquad.llm_sample
     assert narrowed[narrowed.index("--sample") + 1] == "40,10"
     assert "--sample" not in eval_command(korquad, "extractive", "report", tmp_path, "40,10")
+
+
+def test_scoreboard_says_when_previous_and_now_asked_different_questions():
+    from eval.scoreboard import render
+
+    def row(command):
+        return {"n": 200, "containment": 0.9, "command": command, "date": "d", "commit": "c", "load_avg": "1"}
+
+    base = "python -m eval --dataset korquad-open --mode llm --no-progress --split report"
+    same = render({"korquad": {"llm": row(f"{base} --sample 100,100")}},
+                  {"korquad": {"llm": row(f"{base} --sample 100,100")}}, {("korquad", "llm")})
+    other = render({"korquad": {"llm": row(f"{base} --sample 100,100")}},
+                   {"korquad": {"llm": row(f"{base} --sample 150,50")}}, {("korquad", "llm")})
+    assert "different questions" not in same
+    assert "previous and now asked different questions** (`--split report --sample 100,100` against " \
+           "`--split report --sample 150,50`)" in other
