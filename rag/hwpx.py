@@ -7,7 +7,8 @@ Korean press releases (보도자료) are written in Hangul. An .hwpx is a zip: `
 the sections in reading order (`Contents/section0.xml`, …), each a tree of paragraphs (`hp:p`) whose
 runs hold the text (`hp:t`). A table becomes a line a row, its cells separated by " | " and, under a
 header row, named by their column ("금액: 80억 원"); running
-headers, footers and master pages are page furniture and are left out. The older binary .hwp is not
+headers, footers and master pages are page furniture and are left out, and so are footnotes, endnotes
+and hidden comments (as the other formats' readers leave them). The older binary .hwp is not
 read: Hangul saves either, and "다른 이름으로 저장 → HWPX" converts.
 """
 
@@ -24,7 +25,9 @@ from rag.documents import DocumentError, DocumentText, document_text, open_packa
 _PARAGRAPH = "{http://www.hancom.co.kr/hwpml/2011/paragraph}"
 _OPF = "{http://www.idpf.org/2007/opf/}"
 _SECTION = re.compile(r"^Contents/section(\d+)\.xml$")
-_LEFT_OUT = {f"{_PARAGRAPH}{tag}" for tag in ("header", "footer", "masterPage")}  # running page furniture
+# running page furniture; footnotes, endnotes and hidden comments (숨은 설명), left out as the .hwp, .doc,
+# .docx and .odt readers leave them
+_LEFT_OUT = {f"{_PARAGRAPH}{tag}" for tag in ("header", "footer", "masterPage", "footNote", "endNote", "hiddenComment")}
 _CELL = f"{_PARAGRAPH}tc"
 _ROW = f"{_PARAGRAPH}tr"
 _TABLE = f"{_PARAGRAPH}tbl"

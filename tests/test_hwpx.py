@@ -51,6 +51,16 @@ def test_text_boxes_and_nested_tables_read_in_place_each_once() -> None:
         "본문 첫 문단.", "상자 문단.", "상자 속 상자.", "표 앞:", "바깥 칸 | 자리 안쪽 표", "끝 문단."]
 
 
+def test_notes_and_hidden_comments_are_left_out_as_in_the_other_formats() -> None:
+    def control(tag: str, text: str) -> str:  # a note or comment as Hangul writes one: a control's sub-list
+        return f'<hp:run charPrIDRef="0"><hp:ctrl><hp:{tag} number="1"><hp:subList>{paragraph(text)}</hp:subList></hp:{tag}></hp:ctrl></hp:run>'
+
+    body = section(paragraph("납품대금 350억 원을 앞당겨 지급한다.", inner=control("footNote", "지급일은 명절 닷새 전이다.")
+                             + control("endNote", "자료: 새누리기계") + control("hiddenComment", "확인 필요")),
+                   paragraph("끝 문단."))
+    assert read_hwpx(hwpx([body])).text.split("\n") == ["납품대금 350억 원을 앞당겨 지급한다.", "끝 문단."]
+
+
 def test_a_word_with_a_gloss_reads_as_the_word() -> None:
     # 덧말 (a gloss set above a word) is a run's child beside its text: the word is text, the gloss is not
     dutmal = ('<hp:run charPrIDRef="0"><hp:t>상생협력의 </hp:t><hp:dutmal posType="TOP"><hp:mainText>동반성장</hp:mainText>'
