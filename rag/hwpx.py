@@ -8,8 +8,8 @@ the sections in reading order (`Contents/section0.xml`, …), each a tree of par
 runs hold the text (`hp:t`). A table becomes a line a row, its cells separated by " | " and, under a
 header row, named by their column ("금액: 80억 원"); running
 headers, footers and master pages are page furniture and are left out, and so are footnotes, endnotes
-and hidden comments (as the other formats' readers leave them). The older binary .hwp is not
-read: Hangul saves either, and "다른 이름으로 저장 → HWPX" converts.
+and hidden comments (as the other formats' readers leave them). The older binary .hwp has its own
+reader (rag/hwp.py).
 """
 
 from __future__ import annotations
