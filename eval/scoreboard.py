@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--modes", default="extractive", help="extractive, llm or both (comma-separated)")
     p.add_argument("--half", choices=("report", "calibrate"), default="report")
     p.add_argument("--against", default="HEAD", help="the commit whose figures are the previous columns")
-    p.add_argument("--dry-run", action="store_true", help="print the table of the file as it is; run nothing")
+    p.add_argument("--dry-run", action="store_true", help="print the table of the file as it is; run and write nothing")
     p.add_argument("--llm-sample", action="append", default=[], metavar="SET=N[,M]",
                    help="a smaller fixed LLM sample for one set, e.g. korquad=40,10 (samples are nested: the "
                         "questions with the smallest sha1(id), so 40,10 is part of 150,50)")
@@ -214,9 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 current.setdefault(s.name, {})[mode] = row
                 path.write_text(json.dumps(current, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     table = f"# Answer figures, {args.half} half\n\n" + render(previous, current, rerun)
-    path.with_suffix(".md").write_text(table, encoding="utf-8")
     print(table)
-    print(f"wrote {path} and {path.with_suffix('.md').name}")
+    if not args.dry_run:  # a look at the file leaves it as it is (and its before/after with it)
+        path.with_suffix(".md").write_text(table, encoding="utf-8")
+        print(f"wrote {path} and {path.with_suffix('.md').name}")
     return 0
 
 

@@ -146,3 +146,17 @@ def test_scoreboard_says_when_previous_and_now_asked_different_questions():
     assert "different questions" not in same
     assert "previous and now asked different questions** (`--split report --sample 100,100` against " \
            "`--split report --sample 150,50`)" in other
+
+
+def test_a_scoreboard_dry_run_writes_nothing(tmp_path, monkeypatch, capsys):
+    import eval.scoreboard as scoreboard
+
+    row = {"n": 35, "accuracy": 0.9, "command": "python -m eval --split report", "date": "d", "commit": "c",
+           "load_avg": "1"}
+    (tmp_path / "answers-report.json").write_text(json.dumps({"seeds": {"extractive": row}}), encoding="utf-8")
+    (tmp_path / "answers-report.md").write_text("the last run's table", encoding="utf-8")
+    monkeypatch.setattr(scoreboard, "RESULTS_DIR", tmp_path)
+    monkeypatch.setattr(scoreboard, "_committed", lambda path, rev: {})  # the file as committed: none here
+    assert scoreboard.main(["--dry-run", "--sets", "seeds"]) == 0
+    assert "| accuracy |" in capsys.readouterr().out
+    assert (tmp_path / "answers-report.md").read_text(encoding="utf-8") == "the last run's table"
