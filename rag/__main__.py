@@ -165,18 +165,30 @@ def cmd_ask(args, settings) -> int:
         answer = pipe.ask(args.question, mode=args.mode, k=args.k, filters=_filters(args))
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
         return 0
-    # the draft and the streamed tokens are a live preview on stderr; the verified answer goes to stdout
+    # the draft and the streamed tokens are a live preview on stderr; the verified answer goes to stdout.
+    # The draft is shown only once something follows it (the LLM writing): where it is the answer
+    # (extractive mode, no model), the answer would otherwise be printed twice
     final = None
+    draft = None
+    previewed = False
     for event in pipe.stream(args.question, mode=args.mode, k=args.k, filters=_filters(args)):
+        if event.kind == "draft":
+            draft = event.text
+            continue
+        if draft is not None and event.kind in ("status", "token"):
+            print(f"초안: {draft}", file=sys.stderr, flush=True)
+            draft = None
         if event.kind == "status":
             print(f"… {event.text}", file=sys.stderr)
-        elif event.kind in ("draft", "token"):
-            print(event.text, end="" if event.kind == "token" else "\n", file=sys.stderr, flush=True)
+        elif event.kind == "token":
+            print(event.text, end="", file=sys.stderr, flush=True)
+            previewed = True
         elif event.kind == "final":
             final = event.answer
     if final is None:
         return 1
-    print(file=sys.stderr)
+    if previewed:  # the model's text ended without a line break
+        print(file=sys.stderr)
     print(final.text)
     if final.short:
         print(f"→ {final.short}")

@@ -59,8 +59,10 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert answer["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
     assert {"retrieval", "first_token", "total"} <= set(answer["timings"])
     # as a person reads it: each source with its title, publisher and date
-    plain = _run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive"], env).stdout
-    assert "001_d5bd6796c56307a8.txt · LG이노텍, 협력사 상생으로 고객경험 혁신할 것 · LG이노텍 · 2022-09-21" in plain
+    plain = _run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive"], env)
+    assert "001_d5bd6796c56307a8.txt · LG이노텍, 협력사 상생으로 고객경험 혁신할 것 · LG이노텍 · 2022-09-21" in plain.stdout
+    # the extractive draft is the answer: printed once (stdout), not previewed on stderr as well
+    assert answer["answer"] in plain.stdout and answer["answer"] not in plain.stderr
 
     batch = tmp_path / "q.jsonl"
     batch.write_text(
