@@ -29,6 +29,7 @@ from typing import Any, Sequence
 from rag.config import PROJECT_ROOT
 
 from eval.metrics import mean_defined, percentile
+from eval.stats import mcnemar, outcomes, paired_change, wilson
 from eval.selection import in_calibration_half
 
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
@@ -58,21 +59,34 @@ SETS = (
 LATENCY = ("first_token_p50_ms", "first_verified_p50_ms", "total_p50_ms")
 
 
+def _shares(**groups: Sequence[Any]) -> dict[str, Any]:
+    """Each named share's value, and [k, m] of it in "counts" (the interval of the table is computed from those)."""
+    out: dict[str, Any] = {"counts": {}}
+    for name, values in groups.items():
+        defined = [bool(v) for v in values if v is not None]
+        out[name] = sum(defined) / len(defined) if defined else None
+        out["counts"][name] = [sum(defined), len(defined)]
+    return out
+
+
 def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, Any]:
     """Every answer figure of one run, from its per-question cases (pure)."""
     answerable = [c for c in cases if c["answers"]]
     unanswerable = [c for c in cases if not c["answers"] and not c["gold"]]
     answered = [c for c in answerable if not c["refused"]]
+    shares = _shares(
+        accuracy=[c["correct"] for c in cases],
+        containment=[c["correct"] for c in answerable],
+        containment_answered=[c["correct"] for c in answered],
+        false_refusal_rate=[c["refused"] for c in answerable],
+        refusal_recall=[c["refused"] for c in unanswerable],
+        refusal_rate=[c["refused"] for c in cases],
+    )
     out: dict[str, Any] = {
         "n": len(cases),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
-        "accuracy": mean_defined(c["correct"] for c in cases),
-        "containment": mean_defined(c["correct"] for c in answerable),
-        "containment_answered": mean_defined(c["correct"] for c in answered),
-        "false_refusal_rate": mean_defined(c["refused"] for c in answerable),
-        "refusal_recall": mean_defined(c["refused"] for c in unanswerable),
-        "refusal_rate": mean_defined(c["refused"] for c in cases),
+        **{k: v for k, v in shares.items() if k != "counts"},
         "em": mean_defined(c.get("em") for c in answerable),
         "f1": mean_defined(c.get("f1") for c in answerable),
         "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
@@ -89,8 +103,13 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
 
         report = [c for c in answerable
                   if not in_calibration_half(Question(c["id"], c["question"], (), tuple(c["gold"])), "gold")]
-        out["containment_report_half"] = mean_defined(c["correct"] for c in report)
-        out["containment_answered_report_half"] = mean_defined(c["correct"] for c in report if not c["refused"])
+        half = _shares(containment_report_half=[c["correct"] for c in report],
+                       containment_answered_report_half=[c["correct"] for c in report if not c["refused"]])
+        shares["counts"].update(half.pop("counts"))
+        out.update(half)
+    out["counts"] = shares["counts"]
+    # which questions were right, a bit each: the next run of the same questions is compared question by question
+    out.update(outcomes(cases))
     return out
 
 
@@ -136,12 +155,47 @@ def _committed(path: Path, rev: str) -> dict[str, Any]:
     return json.loads(found.stdout) if found.returncode == 0 and found.stdout.strip() else {}
 
 
-def _cell(value: Any, key: str) -> str:
+def _cell(value: Any, key: str, counts: Any = None) -> str:
+    """A figure as the table shows it: a share with its 95% interval where its counts were recorded."""
     if value is None:
         return "–"
     if key.endswith("_ms"):
         return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
-    return f"{value:.3f}"
+    if key == "n" or key.startswith("n_"):
+        return f"{value:.0f}"
+    interval = wilson(*counts) if isinstance(counts, (list, tuple)) and len(counts) == 2 else None
+    return f"{value:.3f} ({interval[0]:.3f}–{interval[1]:.3f})" if interval else f"{value:.3f}"
+
+
+# what each share is over, for rows written before their counts were recorded
+_DENOMINATORS = {"accuracy": "n", "refusal_rate": "n", "containment": "n_answerable",
+                 "false_refusal_rate": "n_answerable", "refusal_recall": "n_unanswerable"}
+
+
+def counts_of(row: dict[str, Any], key: str) -> list[int] | None:
+    """[k, m] of a share: as recorded, or (older rows) from its value and the count it is a share of."""
+    recorded = row.get("counts", {}).get(key)
+    if recorded:
+        return recorded
+    value = row.get(key)
+    if value is None:
+        return None
+    m = row.get(_DENOMINATORS.get(key, ""))
+    if key == "containment_answered" and row.get("n_answerable") and row.get("false_refusal_rate") is not None:
+        m = round(row["n_answerable"] * (1 - row["false_refusal_rate"]))
+    return [round(value * m), m] if m else None
+
+
+def paired_line(mode: str, previous: dict[str, Any] | None, current: dict[str, Any] | None) -> str:
+    """Right answers gained and lost question by question, where both runs recorded them for the same questions."""
+    change = paired_change(previous or {}, current or {})
+    if change is None:
+        return ""
+    gained, lost = change
+    if not gained and not lost:
+        return f"- {mode}: the same {current['n']} questions, previous → now: no question changed between right and wrong"
+    return (f"- {mode}: the same {current['n']} questions, previous → now: {gained} right answers gained, {lost} lost "
+            f"(exact McNemar p = {mcnemar(gained, lost):.2g}: the chance of a split this uneven if nothing changed)")
 
 
 def asked(row: dict[str, Any]) -> str:
@@ -163,14 +217,18 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
         for key in ("n",) + s.figures + LATENCY:
             cells = []
             for _, p, c in cols:
-                cells += [_cell((p or {}).get(key), key), _cell((c or {}).get(key), key)]
+                cells += [_cell(r.get(key), key, counts_of(r, key)) for r in (p or {}, c or {})]
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
         lines.append("")
         for mode, p, c in cols:
             if c:
                 lines.append(f"- {mode}: `{c['command']}` ({c['date']}, commit {c['commit']}, load {c['load_avg']}"
                              + (f", {c['n_notice']} answers with a notice" if c.get("n_notice") else "") + ")")
-            if p and c and asked(p) != asked(c):
+            if not p or not c or p == c:  # (a cell not rerun since the commit compares with itself)
+                continue
+            if paired_line(mode, p, c):
+                lines.append(paired_line(mode, p, c))
+            elif asked(p) != asked(c) or p.get("ids_sha1", "") != c.get("ids_sha1", p.get("ids_sha1", "")):
                 # a sample of other questions moves every figure by chance: the columns are not a before/after
                 lines.append(f"- **{mode}: previous and now asked different questions** "
                              f"(`{asked(p) or 'all'}` against `{asked(c) or 'all'}`): not a before and after")

@@ -160,3 +160,48 @@ def test_a_scoreboard_dry_run_writes_nothing(tmp_path, monkeypatch, capsys):
     assert scoreboard.main(["--dry-run", "--sets", "seeds"]) == 0
     assert "| accuracy |" in capsys.readouterr().out
     assert (tmp_path / "answers-report.md").read_text(encoding="utf-8") == "the last run's table"
+
+
+def test_a_share_comes_with_its_95_percent_interval():
+    from eval.stats import wilson
+
+    low, high = wilson(83, 100)  # Wilson's interval of 83/100: 0.7445–0.8911
+    assert abs(low - 0.74452) < 1e-4 and abs(high - 0.89107) < 1e-4
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0  # stays inside [0, 1] at the ends
+    assert wilson(0, 10)[1] > 0.25  # 0 of 10 does not mean "never"
+    assert wilson(3, 0) is None
+
+
+def test_mcnemar_counts_only_the_questions_that_changed():
+    from eval.stats import mcnemar
+
+    assert mcnemar(0, 0) == 1.0 and mcnemar(3, 3) == 1.0
+    assert mcnemar(5, 0) == 2 / 32 and mcnemar(0, 6) == 2 / 64
+    assert abs(mcnemar(7, 2) - 2 * (1 + 9 + 36) / 512) < 1e-12
+
+
+def test_scoreboard_compares_two_runs_of_the_same_questions_question_by_question():
+    from eval.scoreboard import render
+    from eval.stats import paired_change
+
+    ids = [f"q{i}" for i in range(12)]
+    before = figures([_case(q, [["x"]], ["p_000001.txt"], False, i < 6) for i, q in enumerate(ids)])
+    # q0 and q1 lost, q6 q7 q8 gained
+    after = figures([_case(q, [["x"]], ["p_000001.txt"], False, i in (2, 3, 4, 5, 6, 7, 8)) for i, q in enumerate(ids)])
+    assert before["counts"]["containment"] == [6, 12] and after["counts"]["containment"] == [7, 12]
+    assert paired_change(before, after) == (3, 2)
+    other = figures([_case(q + "x", [["x"]], ["p_000001.txt"], False, True) for q in ids])
+    assert paired_change(before, other) is None  # other questions: no pairing
+    json.dumps(after)
+
+    def row(r):
+        return {**r, "command": "python -m eval --split report", "date": "d", "commit": "c", "load_avg": "1"}
+
+    table = render({"seeds": {"extractive": row(before)}}, {"seeds": {"extractive": row(after)}},
+                   {("seeds", "extractive")})
+    assert "3 right answers gained, 2 lost (exact McNemar p = 1" in table
+    assert "| accuracy | 0.500 (0.254–0.746) | 0.583 (0.320–0.807) |" in table
+    assert "| n | 12 | 12 |" in table
+    table = render({"seeds": {"extractive": row(before)}}, {"seeds": {"extractive": row(other)}},
+                   {("seeds", "extractive")})
+    assert "gained" not in table and "asked different questions" in table

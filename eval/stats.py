@@ -1,0 +1,66 @@
+"""How far a figure of a few hundred questions can be trusted, and whether a before/after is a change.
+
+- `wilson`: the 95% interval of a share k/m (Wilson's score interval: sound at 0 and 1 and for small m,
+  where the normal approximation gives intervals outside [0, 1]).
+- `outcomes` / `paired_change`: which questions a run got right, packed one bit a question with a hash
+  of the questions asked, so that two runs of the same questions can be compared question by question.
+- `mcnemar`: the exact two-sided McNemar p-value of such a pair — the chance of a split at least as
+  uneven as gained/lost if the change made no difference (only the questions that changed count).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+from typing import Any, Mapping, Sequence
+
+Z95 = 1.959964
+
+
+def wilson(k: int, m: int, z: float = Z95) -> tuple[float, float] | None:
+    """The (low, high) score interval of the share k/m; None with no trials."""
+    if m <= 0:
+        return None
+    p = k / m
+    denominator = 1 + z * z / m
+    centre = (p + z * z / (2 * m)) / denominator
+    half = z * math.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / denominator
+    # (at k = 0 and k = m the bound is exactly 0 or 1: rounding would leave 0.9999999)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == m else min(1.0, centre + half))
+
+
+def mcnemar(gained: int, lost: int) -> float:
+    """Exact two-sided p-value: twice the binomial(gained + lost, ½) tail of the smaller count, at most 1."""
+    n = gained + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def outcomes(cases: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """{"ids_sha1": hash of the sorted question ids, "right_bits": base64 of one bit a question (sorted
+    order), set where the case is correct}."""
+    ids = sorted(str(c["id"]) for c in cases)
+    right = {str(c["id"]) for c in cases if c.get("correct")}
+    bits = bytearray((len(ids) + 7) // 8)
+    for i, qid in enumerate(ids):
+        if qid in right:
+            bits[i // 8] |= 1 << (i % 8)
+    return {"ids_sha1": hashlib.sha1("\n".join(ids).encode("utf-8")).hexdigest(),
+            "right_bits": base64.b64encode(bytes(bits)).decode("ascii")}
+
+
+def paired_change(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(right answers gained, lost) from `before` to `after`; None unless both runs recorded their
+    outcomes over the very same questions."""
+    keys = ("ids_sha1", "right_bits")
+    if not all(before.get(k) and after.get(k) for k in keys) or before["ids_sha1"] != after["ids_sha1"]:
+        return None
+    old, new = (base64.b64decode(x["right_bits"]) for x in (before, after))
+    if len(old) != len(new):
+        return None
+    gained = sum(bin(~a & b & 0xFF).count("1") for a, b in zip(old, new))
+    lost = sum(bin(a & ~b & 0xFF).count("1") for a, b in zip(old, new))
+    return gained, lost
