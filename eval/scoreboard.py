@@ -228,7 +228,7 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
                 continue
             if paired_line(mode, p, c):
                 lines.append(paired_line(mode, p, c))
-            elif asked(p) != asked(c) or p.get("ids_sha1", "") != c.get("ids_sha1", p.get("ids_sha1", "")):
+            elif asked(p) != asked(c) or (p.get("ids_sha1") and c.get("ids_sha1") and p["ids_sha1"] != c["ids_sha1"]):
                 # a sample of other questions moves every figure by chance: the columns are not a before/after
                 lines.append(f"- **{mode}: previous and now asked different questions** "
                              f"(`{asked(p) or 'all'}` against `{asked(c) or 'all'}`): not a before and after")
