@@ -143,7 +143,9 @@ def _git_head() -> str:
                                cwd=PROJECT_ROOT, check=True)
     except (OSError, subprocess.CalledProcessError):
         return ""
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+    # (the results this scoreboard writes as it goes do not make the code dirty)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            f":!{RESULTS_DIR.relative_to(PROJECT_ROOT).as_posix()}"], capture_output=True,
                            text=True, cwd=PROJECT_ROOT).stdout.strip()
     return found.stdout.strip() + ("+dirty" if dirty else "")
 
