@@ -14,6 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from eval.stats import mcnemar  # noqa: E402
+
 
 def _cases(folder: str) -> dict[str, dict]:
     with open(Path(folder) / "cases.jsonl", encoding="utf-8") as fh:
@@ -28,9 +31,11 @@ def compare(off: str, on: str) -> dict:
         if old["answer"] != new["answer"]:
             changed.append({"id": qid, "question": old["question"], "before": old.get("correct"),
                             "after": new.get("correct"), "chars": len(new["answer"]) - len(old["answer"])})
-    gain = sum((c["after"] is True) - (c["before"] is True) for c in changed)
+    gained = sum(c["after"] is True and c["before"] is not True for c in changed)
+    lost = sum(c["before"] is True and c["after"] is not True for c in changed)
     chars = sum(c["chars"] for c in changed)
-    return {"off": off, "on": on, "n": len(before), "changed": changed, "gain": gain, "chars": chars}
+    return {"off": off, "on": on, "n": len(before), "changed": changed, "gain": gained - lost, "gained": gained,
+            "lost": lost, "chars": chars}
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +45,8 @@ def main(argv: list[str]) -> int:
     sets = [compare(argv[i], argv[i + 1]) for i in range(0, len(argv), 2)]
     for s in sets:
         print(f"\n{s['off']} -> {s['on']}: {len(s['changed'])} of {s['n']} answers changed, "
-              f"{s['gain']:+d} right, {s['chars']:+d} characters")
+              f"{s['gain']:+d} right ({s['gained']} gained, {s['lost']} lost: exact McNemar p = "
+              f"{mcnemar(s['gained'], s['lost']):.2g}), {s['chars']:+d} characters")
         for c in s["changed"]:
             print(f"  {c['before']!s:>5} -> {c['after']!s:<5} {c['chars']:+5d}  {c['question']}")
     gain = sum(s["gain"] / s["n"] for s in sets) / len(sets)
