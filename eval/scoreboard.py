@@ -127,13 +127,14 @@ def run_one(s: EvalSet, mode: str, half: str, llm_sample: str | None = None) -> 
         out = Path(tmp) / "run"
         cmd = eval_command(s, mode, half, out, llm_sample)
         print("$ " + " ".join(cmd[1:]).replace(str(out), "<tmp>"), flush=True)
+        commit = _git_head()  # the code the run starts with (a commit made while it runs is not what it ran)
         subprocess.run(cmd, check=True, cwd=PROJECT_ROOT)
         cases = [json.loads(line) for line in (out / "cases.jsonl").read_text(encoding="utf-8").splitlines() if line]
     row = figures(cases, s.split_rule)
     row["command"] = "python " + " ".join(cmd[1:cmd.index("--out")] + cmd[cmd.index("--out") + 2:])
     row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     row["load_avg"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    row["commit"] = _git_head()
+    row["commit"] = commit
     return row
 
 
