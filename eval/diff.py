@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.report import _COLUMNS
+from eval.stats import mcnemar, paired_change
 
 
 def _rows(summary: dict[str, Any], by_type: bool) -> dict[str, dict[str, Any]]:
@@ -41,6 +42,11 @@ def compare_summaries(old: dict[str, Any], new: dict[str, Any], by_type: bool = 
                 lines.append(f"| {group} | {title} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
     if len(lines) == 2:
         return "No metrics in common."
+    change = paired_change(old.get("outcomes", {}), new.get("outcomes", {}))
+    if change is not None:  # the same questions both times: which of them changed, not only the means
+        gained, lost = change
+        lines += ["", f"Question by question (the same {old.get('overall', {}).get('n', '?')} questions): "
+                  f"{gained} right answers gained, {lost} lost (exact McNemar p = {mcnemar(gained, lost):.2g})."]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eval.metrics import RECALL_KS
+from eval.stats import wilson
 
 _COLUMNS = (
     ("R@1", "recall@1"),
@@ -76,6 +77,26 @@ def metrics_table(rows: Sequence[tuple[str, dict[str, Any]]], label: str = "type
     return "\n".join(lines)
 
 
+_SHARES = (("accuracy", "accuracy"), ("contain", "containment"), ("contain (answered)", "containment_answered"),
+           ("false refusals", "false_refusal_rate"), ("refused", "refusal_rate"), ("refusal R", "refusal_recall"))
+
+
+def share_intervals(cases: Sequence[dict[str, Any]]) -> list[str]:
+    """Each answer share of the run with its 95% interval: a set of 30 questions moves by whole tenths."""
+    if not any(c.get("refused") is not None for c in cases):
+        return []
+    from eval.scoreboard import figures
+
+    counts = figures([c for c in cases if c.get("refused") is not None])["counts"]
+    out = []
+    for title, key in _SHARES:
+        k, m = counts.get(key, (0, 0))
+        if m:
+            low, high = wilson(k, m)
+            out.append(f"{title} {k / m:.3f} ({low:.3f}–{high:.3f}; {k}/{m})")
+    return out
+
+
 def render_report(
     cases: Sequence[dict[str, Any]], summary: dict[str, Any], plots: dict[str, Path], with_misses: bool = True
 ) -> str:
@@ -85,6 +106,9 @@ def render_report(
         if key in meta:
             out.append(f"- **{key}**: `{meta[key]}`" if key == "command" else f"- **{key}**: {meta[key]}")
     out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), ""]
+    intervals = share_intervals(cases)
+    if intervals:
+        out += ["95% intervals (Wilson; k of m questions): " + " · ".join(intervals), ""]
     if summary["overall"].get("n_notice"):
         out += [f"{summary['overall']['n_notice']} answer(s) carry a notice from the pipeline (e.g. an LLM "
                 "fallback to the extractive answer); see `notice` in cases.jsonl.", ""]

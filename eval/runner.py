@@ -17,6 +17,7 @@ from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
 from eval.datasets import Question, question_to_json
+from eval.stats import outcomes
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
@@ -230,6 +231,9 @@ def summarize(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
                 "overall": aggregate(flat),
                 "by_type": {t: aggregate([f for f in flat if f["type"] == t]) for t in sorted(by_type)},
             }
+    if any(c.get("refused") is not None for c in cases):
+        # which questions were right, a bit each: `--compare-to` pairs two runs of the same questions
+        summary["outcomes"] = outcomes(cases)
     timing_keys = sorted({key for c in cases for key in c.get("timings", {})})
     summary["latency_ms"] = {
         key: m.latency_summary([c["timings"][key] for c in cases if c["timings"].get(key) is not None])

@@ -211,3 +211,27 @@ def test_scoreboard_compares_two_runs_of_the_same_questions_question_by_question
                    {("seeds", "extractive")})
     assert "gained" not in table and "different questions" not in table
     assert "| accuracy | 0.500 (0.254–0.746) |" in table  # its counts from the value and n
+
+
+def test_a_run_reports_its_shares_with_intervals_and_pairs_with_an_earlier_run_of_the_same_questions():
+    from eval.diff import compare_summaries
+    from eval.report import render_report
+    from eval.runner import summarize
+
+    def case(qid, refused, correct):
+        return {**_case(qid, [["x"]], ["p_000001.txt"], refused, correct), "type": "t"}
+
+    before = [case(f"q{i}", i == 9, i < 5) for i in range(10)]
+    after = [case(f"q{i}", False, i in (0, 1, 2, 5, 6, 7)) for i in range(10)]  # q3 q4 lost, q5 q6 q7 gained
+    old, new = summarize(before), summarize(after)
+    table = compare_summaries(old, new)
+    assert "| overall | contain | 0.500 | 0.600 | +0.100 |" in table
+    assert "(the same 10 questions): 3 right answers gained, 2 lost (exact McNemar p = 1)" in table
+    # other questions: means only
+    other = summarize([case(f"x{i}", False, True) for i in range(10)])
+    assert "gained" not in compare_summaries(old, other)
+    # a retrieval-only run has no answers to pair
+    assert "outcomes" not in summarize([{**c, "refused": None, "correct": None} for c in before])
+    report = render_report(after, new, {}, with_misses=False)
+    assert "95% intervals (Wilson; k of m questions): accuracy 0.600 (0.313–0.832; 6/10)" in report
+    assert "refused 0.000 (0.000–0.278; 0/10)" in report
