@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eval.metrics import RECALL_KS
-from eval.stats import wilson
+from eval.stats import answer_shares, wilson
 
 _COLUMNS = (
     ("R@1", "recall@1"),
@@ -85,9 +85,7 @@ def share_intervals(cases: Sequence[dict[str, Any]]) -> list[str]:
     """Each answer share of the run with its 95% interval: a set of 30 questions moves by whole tenths."""
     if not any(c.get("refused") is not None for c in cases):
         return []
-    from eval.scoreboard import figures
-
-    counts = figures([c for c in cases if c.get("refused") is not None])["counts"]
+    counts = answer_shares([c for c in cases if c.get("refused") is not None])["counts"]
     out = []
     for title, key in _SHARES:
         k, m = counts.get(key, (0, 0))

@@ -29,7 +29,7 @@ from typing import Any, Sequence
 from rag.config import PROJECT_ROOT
 
 from eval.metrics import mean_defined, percentile
-from eval.stats import mcnemar, outcomes, paired_change, wilson
+from eval.stats import answer_shares, mcnemar, outcomes, paired_change, shares, wilson
 from eval.selection import in_calibration_half
 
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
@@ -59,34 +59,17 @@ SETS = (
 LATENCY = ("first_token_p50_ms", "first_verified_p50_ms", "total_p50_ms")
 
 
-def _shares(**groups: Sequence[Any]) -> dict[str, Any]:
-    """Each named share's value, and [k, m] of it in "counts" (the interval of the table is computed from those)."""
-    out: dict[str, Any] = {"counts": {}}
-    for name, values in groups.items():
-        defined = [bool(v) for v in values if v is not None]
-        out[name] = sum(defined) / len(defined) if defined else None
-        out["counts"][name] = [sum(defined), len(defined)]
-    return out
-
-
 def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, Any]:
     """Every answer figure of one run, from its per-question cases (pure)."""
     answerable = [c for c in cases if c["answers"]]
     unanswerable = [c for c in cases if not c["answers"] and not c["gold"]]
     answered = [c for c in answerable if not c["refused"]]
-    shares = _shares(
-        accuracy=[c["correct"] for c in cases],
-        containment=[c["correct"] for c in answerable],
-        containment_answered=[c["correct"] for c in answered],
-        false_refusal_rate=[c["refused"] for c in answerable],
-        refusal_recall=[c["refused"] for c in unanswerable],
-        refusal_rate=[c["refused"] for c in cases],
-    )
+    found = answer_shares(cases)
     out: dict[str, Any] = {
         "n": len(cases),
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
-        **{k: v for k, v in shares.items() if k != "counts"},
+        **{k: v for k, v in found.items() if k != "counts"},
         "em": mean_defined(c.get("em") for c in answerable),
         "f1": mean_defined(c.get("f1") for c in answerable),
         "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
@@ -103,11 +86,11 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
 
         report = [c for c in answerable
                   if not in_calibration_half(Question(c["id"], c["question"], (), tuple(c["gold"])), "gold")]
-        half = _shares(containment_report_half=[c["correct"] for c in report],
-                       containment_answered_report_half=[c["correct"] for c in report if not c["refused"]])
-        shares["counts"].update(half.pop("counts"))
+        half = shares(containment_report_half=[c["correct"] for c in report],
+                      containment_answered_report_half=[c["correct"] for c in report if not c["refused"]])
+        found["counts"].update(half.pop("counts"))
         out.update(half)
-    out["counts"] = shares["counts"]
+    out["counts"] = found["counts"]
     # which questions were right, a bit each: the next run of the same questions is compared question by question
     out.update(outcomes(cases))
     return out
@@ -158,7 +141,7 @@ def _committed(path: Path, rev: str) -> dict[str, Any]:
     return json.loads(found.stdout) if found.returncode == 0 and found.stdout.strip() else {}
 
 
-def _cell(value: Any, key: str, counts: Any = None) -> str:
+def _cell(value: Any, key: str, counts: list[int] | None = None) -> str:
     """A figure as the table shows it: a share with its 95% interval where its counts were recorded."""
     if value is None:
         return "–"
@@ -166,7 +149,7 @@ def _cell(value: Any, key: str, counts: Any = None) -> str:
         return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
     if key == "n" or key.startswith("n_"):
         return f"{value:.0f}"
-    interval = wilson(*counts) if isinstance(counts, (list, tuple)) and len(counts) == 2 else None
+    interval = wilson(*counts) if counts else None
     return f"{value:.3f} ({interval[0]:.3f}–{interval[1]:.3f})" if interval else f"{value:.3f}"
 
 
@@ -229,8 +212,9 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
                              + (f", {c['n_notice']} answers with a notice" if c.get("n_notice") else "") + ")")
             if not p or not c or p == c:  # (a cell not rerun since the commit compares with itself)
                 continue
-            if paired_line(mode, p, c):
-                lines.append(paired_line(mode, p, c))
+            paired = paired_line(mode, p, c)
+            if paired:
+                lines.append(paired)
             elif asked(p) != asked(c) or (p.get("ids_sha1") and c.get("ids_sha1") and p["ids_sha1"] != c["ids_sha1"]):
                 # a sample of other questions moves every figure by chance: the columns are not a before/after
                 lines.append(f"- **{mode}: previous and now asked different questions** "

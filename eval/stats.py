@@ -30,6 +30,32 @@ def wilson(k: int, m: int, z: float = Z95) -> tuple[float, float] | None:
     return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == m else min(1.0, centre + half))
 
 
+def answer_shares(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The answer shares of a run's cases (answerable: with answers; unanswerable: no answers and no gold)
+    and, in "counts", [k, m] of each — what an interval is computed from."""
+    answerable = [c for c in cases if c["answers"]]
+    unanswerable = [c for c in cases if not c["answers"] and not c["gold"]]
+    answered = [c for c in answerable if not c["refused"]]
+    return shares(
+        accuracy=[c["correct"] for c in cases],
+        containment=[c["correct"] for c in answerable],
+        containment_answered=[c["correct"] for c in answered],
+        false_refusal_rate=[c["refused"] for c in answerable],
+        refusal_recall=[c["refused"] for c in unanswerable],
+        refusal_rate=[c["refused"] for c in cases],
+    )
+
+
+def shares(**groups: Sequence[Any]) -> dict[str, Any]:
+    """Each named share's value (None where nothing is defined), and [k, m] of it in "counts"."""
+    out: dict[str, Any] = {"counts": {}}
+    for name, values in groups.items():
+        defined = [bool(v) for v in values if v is not None]
+        out[name] = sum(defined) / len(defined) if defined else None
+        out["counts"][name] = [sum(defined), len(defined)]
+    return out
+
+
 def mcnemar(gained: int, lost: int) -> float:
     """Exact two-sided p-value: twice the binomial(gained + lost, ½) tail of the smaller count, at most 1."""
     n = gained + lost
