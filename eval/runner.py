@@ -17,7 +17,7 @@ from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
 from eval.datasets import Question, question_to_json
-from eval.stats import outcomes
+from eval.stats import answer_shares, outcomes
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
@@ -198,18 +198,16 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def held_out_figures(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Answer containment on answerable questions (refused counts as wrong), containment among the
-    ones answered, the false-refusal rate, and the share of all questions refused."""
+    ones answered, the false-refusal rate, and the share of all questions refused — the shares of
+    `eval.stats.answer_shares` under the keys summary.json has always had."""
     if not cases:
         return {}
-    answerable = [c for c in cases if c["answers"]]
-    answered = [c for c in answerable if not c["refused"]]
-    out: dict[str, Any] = {"refusal_rate": sum(bool(c["refused"]) for c in cases) / len(cases),
-                           "n_answerable": len(answerable)}
-    if answerable:
-        out["containment"] = sum(bool(c["correct"]) for c in answerable) / len(answerable)
-        out["false_refusal_rate"] = 1 - len(answered) / len(answerable)
-    if answered:
-        out["containment_answered"] = sum(bool(c["correct"]) for c in answered) / len(answered)
+    shares = answer_shares(cases)
+    out: dict[str, Any] = {"refusal_rate": shares["refusal_rate"],
+                           "n_answerable": shares["counts"]["containment"][1]}
+    for key in ("containment", "false_refusal_rate", "containment_answered"):
+        if shares[key] is not None:
+            out[key] = shares[key]
     return out
 
 
