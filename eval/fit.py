@@ -32,7 +32,7 @@ from rag.ranker import FITTED_DIR, LogisticModel
 from eval.metrics import normalize_for_match
 
 CALIBRATION_SETS = ("korquad-open", "klue")
-DATASETS = {"korquad-open": "korquad-open", "klue": "klue", "seeds": "eval/datasets/seeds.jsonl"}
+DATASETS = {"korquad-open": "korquad-open", "korquad-gap": "korquad-gap", "klue": "klue", "seeds": "eval/datasets/seeds.jsonl"}
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: float = 1.0,
@@ -349,11 +349,12 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bo
 ROWS_DIR = PROJECT_ROOT / "data" / "fit"
 
 
-def refusal_rows(limit: int | None) -> tuple[list[dict[str, float]], list[int], list[bool], str]:
-    """Grounding signals of every KorQuAD open-QA calibration question (answerable or withheld), its
-    label (1 = answerable) and whether the hard rules (a name no passage mentions, no value next to
-    the name) already refuse it. The answerer's own path computes them, with the fitted evidence
-    rankers; the answerability model in use is replaced by one that accepts everything."""
+def refusal_rows(limit: int | None, dataset: str = "korquad-open") -> tuple[list[dict[str, float]], list[int], list[bool], str]:
+    """Grounding signals of every calibration question of a KorQuAD set (open QA: answerable or withheld;
+    gap: answerable or its answer sentence cut), its label (1 = answerable) and whether the hard rules
+    (a name no passage mentions, no value next to the name) already refuse it. The answerer's own path
+    computes them, with the fitted evidence rankers; the answerability model in use is replaced by one
+    that accepts everything."""
     from dataclasses import replace
 
     from rag.grounding import SIGNALS
@@ -364,7 +365,7 @@ def refusal_rows(limit: int | None) -> tuple[list[dict[str, float]], list[int], 
     accept_all = LogisticModel(SIGNALS, (0.0,) * len(SIGNALS), 0.0, threshold=0.0)
     neutral.write_text(json.dumps({"answerable": accept_all.to_json()}), encoding="utf-8")
     settings = replace(settings, answer=replace(settings.answer, refusal_model=neutral))
-    pipe, questions = _calibration_questions("korquad-open", settings, answerable_only=False)
+    pipe, questions = _calibration_questions(dataset, settings, answerable_only=False)
     questions = _sample_both(questions, limit)
     rows, labels, hard = [], [], []
     for q in questions:
@@ -403,9 +404,21 @@ def choose_threshold(probabilities: Sequence[float], labels: Sequence[int], hard
     return best
 
 
+def at_threshold(probabilities: Sequence[float], labels: Sequence[int], hard: Sequence[bool],
+                 threshold: float) -> dict[str, float]:
+    """What a threshold gives on questions it was not chosen on: false refusals, refusal recall."""
+    refused = [h or p < threshold for p, h in zip(probabilities, hard)]
+    answerable = sum(labels) or 1
+    unanswerable = (len(labels) - sum(labels)) or 1
+    return {"false_refusal_rate": round(sum(r for r, y in zip(refused, labels) if y) / answerable, 4),
+            "refusal_recall": round(sum(r for r, y in zip(refused, labels) if not y) / unanswerable, 4)}
+
+
 def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reuse: bool = False,
-                signals: Sequence[str] | None = None) -> dict[str, Any]:
-    """`signals`: the features the model weighs (default: every one of rag.grounding.SIGNALS)."""
+                signals: Sequence[str] | None = None, gap: bool = False) -> dict[str, Any]:
+    """`signals`: the features the model weighs (default: every one of rag.grounding.SIGNALS). `gap`: the
+    model also learns from KorQuAD-gap calibration questions (an article that is there but lost the
+    answer sentence); the threshold is still chosen on the open-QA questions' false refusals."""
     from rag.grounding import SIGNALS
 
     features = tuple(signals or SIGNALS)
@@ -421,6 +434,15 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
         rows, labels, hard, embedding = refusal_rows(limit)
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps([rows, labels, hard, embedding]), encoding="utf-8")
+    operating = len(labels)  # the rows the threshold is chosen on: the open-QA questions
+    if gap:
+        cached_gap = ROWS_DIR / f"refusal-rows-gap{'-' + str(limit) if limit else ''}.json"
+        if reuse and cached_gap.is_file():
+            more = json.loads(cached_gap.read_text(encoding="utf-8"))
+        else:
+            more = list(refusal_rows(limit, "korquad-gap"))
+            cached_gap.write_text(json.dumps(more), encoding="utf-8")
+        rows, labels, hard = rows + more[0], labels + more[1], hard + more[2]
     keep = [i for i, h in enumerate(hard) if not h]  # the model only judges what the hard rules let through
     stale = [f for f in features if any(f not in r for r in rows)]
     if stale:
@@ -430,7 +452,9 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
     y = np.asarray([labels[i] for i in keep], dtype=float)
     model = fit_logistic(x, y, features)
     probabilities = model.predict({name: [r[name] for r in rows] for name in features})
-    threshold, result = choose_threshold(probabilities, labels, hard, max_false_refusals)
+    threshold, result = choose_threshold(probabilities[:operating], labels[:operating], hard[:operating], max_false_refusals)
+    if gap:
+        result["gap"] = at_threshold(probabilities[operating:], labels[operating:], hard[operating:], threshold)
     # the model's own refusal is overruled only above this: ≥ 98% of calibration questions there are answerable
     strong = 1.0
     for t in sorted(set(round(p, 4) for p in probabilities), reverse=True):
@@ -443,7 +467,10 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
         "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
         "data": "KorQuAD open QA calibration half (articles 1-70): questions of indexed articles (answerable) and "
-                "of withheld articles (every 5th: must be refused)",
+                "of withheld articles (every 5th: must be refused)" + (
+                    "; and KorQuAD-gap articles 1-70: questions whose paragraph lost their answer sentence (must be "
+                    "refused) and its other questions (answerable); the threshold counts the open-QA questions only"
+                    if gap else ""),
         "questions": len(labels), "answerable": sum(labels), "hard_refused": sum(hard),
         "max_false_refusals": max_false_refusals,
         # the retrieval-score signals are on this model's scale: another embedding disables the model
@@ -476,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
+    p.add_argument("--gap", action="store_true",
+                   help="refusal: also learn from KorQuAD-gap questions (the answer sentence cut from an indexed article)")
     p.add_argument("--out", type=Path, default=None, help="default: rag/fitted/<what>.json")
     args = p.parse_args(argv)
     apply_offline_env()
@@ -485,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                               args.objective, args.context, args.probabilities)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
-        result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals)
+        result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals, args.gap)
     out = args.out or FITTED_DIR / f"{args.what}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -11,6 +11,13 @@ Open QA with answerable *and* unanswerable questions (`load_korquad_open`): the 
 whole articles (every `WITHHELD_EVERY`-th: 5, 10, …, 140 — 14 in each half), so their questions have
 no answer anywhere in it and must be refused; the questions of indexed articles must be answered.
 Thresholds are chosen on articles 1–70 and reported on 71–140.
+
+A gap in an article that is there (`load_korquad_gap`): every paragraph loses the sentence that answers
+one of its questions. The article is indexed, on topic and retrieved, but no longer says what that
+question asks, so it must be refused; the paragraph's other questions whose answers it still holds
+must be answered. This is the near miss a user's archive produces (KLUE-MRC's unanswerable questions are
+of this kind but unmarked). The cut is made in memory, on the way into a local store; the dev file
+itself is never changed.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Callable
 
 from rag.config import Settings
 from rag.types import Article
@@ -52,6 +60,11 @@ def korquad_store_dir(settings: Settings) -> Path:
 def korquad_open_store_dir(settings: Settings) -> Path:
     """The open-QA store: it lacks the withheld articles, so it cannot be the full KorQuAD store."""
     return settings.paths.data_dir / "korquad-open" / "store"
+
+
+def korquad_gap_store_dir(settings: Settings) -> Path:
+    """The store of the paragraphs with a gap: its texts differ from both other KorQuAD stores'."""
+    return settings.paths.data_dir / "korquad-gap" / "store"
 
 
 def is_withheld(article: int, every: int = WITHHELD_EVERY) -> bool:
@@ -122,6 +135,75 @@ def load_korquad_open(path: str | Path = KORQUAD_PATH, articles: str | None = No
             q = Question(id=q.id, question=q.question, answers=(), gold=(), type="korquad-withheld")
         out.append(q)
     return kept, out
+
+
+def gap_question(paragraph: dict, sentences: list[tuple[int, int]], article_text: str) -> tuple[str, tuple[int, int]] | None:
+    """The question whose answer sentence a paragraph loses, and that sentence's span: of the questions
+    whose answer (every annotated span) lies in one sentence and occurs nowhere else in the article once
+    that sentence is cut, the one with the smallest sha1 of its id (a fixed choice that follows no
+    property of the question); None when no question qualifies or the paragraph would keep no sentence."""
+    context = paragraph["context"]
+    if len(sentences) < 2:
+        return None
+    chosen: tuple[str, str, tuple[int, int]] | None = None
+    for qa in paragraph.get("qas", []):
+        answers = [a for a in qa.get("answers", []) if a.get("text")]
+        spans = {next((s for s in sentences if s[0] <= a["answer_start"] and a["answer_start"] + len(a["text"]) <= s[1]), None)
+                 for a in answers}
+        if not answers or len(spans) != 1 or None in spans:
+            continue
+        span = spans.pop()
+        rest = article_text.replace(context, context[:span[0]] + context[span[1]:], 1)
+        if any(a["text"] in rest for a in answers):
+            continue
+        key = hashlib.sha1(str(qa["id"]).encode("utf-8")).hexdigest()
+        if chosen is None or key < chosen[0]:
+            chosen = (key, str(qa["id"]), span)
+    return (chosen[1], chosen[2]) if chosen else None
+
+
+def load_korquad_gap(path: str | Path = KORQUAD_PATH, articles: str | None = None,
+                     sentences: Callable[[list[str]], list[list[tuple[int, int]]]] | None = None,
+                     ) -> tuple[list[Article], list[Question]]:
+    """Every paragraph of all 140 articles with one question's answer sentence cut (`gap_question`);
+    of the selected articles, that question must be refused (no gold, no answers, type "korquad-gap")
+    and the paragraph's other questions are asked when all their annotated spans are still in it.
+    `sentences` splits texts into (start, end) spans (default: the project's Kiwi splitter)."""
+    if sentences is None:
+        from rag.korean import KoreanText
+
+        sentences = KoreanText().sentences_batch
+    corpus, questions = load_korquad(path, articles)
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    by_id = {q.id: q for q in questions}
+    cut_corpus: list[Article] = []
+    out: list[Question] = []
+    doc_index = {a.doc_id: a for a in corpus}
+    for a_no, entry in enumerate(raw, start=1):
+        paragraphs = entry.get("paragraphs", [])
+        article_text = "\n".join(p["context"] for p in paragraphs)
+        spans = sentences([p["context"] for p in paragraphs])
+        for p_no, (paragraph, split) in enumerate(zip(paragraphs, spans), start=1):
+            original = doc_index[doc_id_for(a_no, p_no)]
+            gap = gap_question(paragraph, split, article_text)
+            if gap is None:  # nothing to cut: the paragraph and its questions as they are
+                qid, text = "", original.text
+                cut_corpus.append(original)
+            else:
+                qid, (start, end) = gap
+                context = paragraph["context"]
+                text = (context[:start].rstrip() + " " + context[end:].lstrip()).strip()
+                cut_corpus.append(Article(doc_id=original.doc_id, text=text, title=original.title, path=original.path,
+                                          content_hash=hashlib.sha256(f"{original.title}\n{text}".encode("utf-8")).hexdigest()))
+            for qa in paragraph.get("qas", []):
+                q = by_id.get(str(qa["id"]))
+                if q is None:
+                    continue
+                if q.id == qid:
+                    out.append(Question(id=q.id, question=q.question, answers=(), gold=(), type="korquad-gap"))
+                elif all(a["text"] in text for a in qa.get("answers", []) if a.get("text")):
+                    out.append(q)
+    return cut_corpus, out
 
 
 def _article_number(doc_id: str) -> int:

@@ -1,7 +1,8 @@
 """The answer figures of every held-out set, both modes, side by side with the previous committed run.
 
     python -m eval.scoreboard                              # extractive on every set (minutes)
-    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (100+100 KorQuAD, 100 KLUE, all seeds: tens of minutes)
+    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (100+100 KorQuAD, 100 KLUE,
+                                                           # 50+50 KorQuAD-gap, all seeds: tens of minutes)
     python -m eval.scoreboard --sets seeds --modes extractive,llm
     python -m eval.scoreboard --half calibrate             # the calibration halves (for development)
 
@@ -53,6 +54,9 @@ SETS = (
     EvalSet("klue", "klue", "gold", "100",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
              "containment_answered_report_half", "answer_chars")),
+    # the near miss: the article is there, the sentence answering one question of each paragraph is not
+    EvalSet("korquad-gap", "korquad-gap", "", "50,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )

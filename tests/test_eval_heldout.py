@@ -3,13 +3,14 @@ the shortest cited span for EM/F1, and the scoreboard's figures."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
 from eval.datasets import DatasetError, Question, load_dataset
-from eval.korquad import KORQUAD_PATH, is_withheld, load_korquad_open
+from eval.korquad import KORQUAD_PATH, is_withheld, load_korquad, load_korquad_open
 from eval.metrics import korquad_f1, shortest_cited_span
 from eval.scoreboard import figures
 from eval.selection import in_calibration_half, parse_sample, sample, select_ids, select_split
@@ -235,3 +236,57 @@ def test_a_run_reports_its_shares_with_intervals_and_pairs_with_an_earlier_run_o
     report = render_report(after, new, {}, with_misses=False)
     assert "95% intervals (Wilson; k of m questions): accuracy 0.600 (0.313–0.832; 6/10)" in report
     assert "refused 0.000 (0.000–0.278; 0/10)" in report
+
+
+def _squad(tmp_path: Path, paragraphs: list[tuple[str, list[tuple[str, str, str]]]]) -> Path:
+    """A one-article SQuAD file: (context, [(id, question, answer)]) per paragraph."""
+    rows = [{"context": context, "qas": [{"id": qid, "question": text,
+                                         "answers": [{"text": answer, "answer_start": context.index(answer)}]}
+                                        for qid, text, answer in qas]} for context, qas in paragraphs]
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"data": [{"title": "한빛", "paragraphs": rows}]}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _periods(texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Sentences ending in '. ' (a stand-in for the Kiwi splitter: these tests are about the cut)."""
+    out = []
+    for text in texts:
+        spans, start = [], 0
+        for i, ch in enumerate(text):
+            if ch == "." and (i + 1 == len(text) or text[i + 1] == " "):
+                spans.append((start, i + 1))
+                start = i + 2
+        out.append(spans)
+    return out
+
+
+def test_a_gap_cuts_one_answer_sentence_that_question_must_be_refused_and_the_rest_still_answered(tmp_path):
+    from eval.korquad import load_korquad_gap
+
+    path = _squad(tmp_path, [
+        ("한빛은 1990년에 세워졌다. 본사는 세종에 있다. 대표는 김하나다.",
+         [("a", "한빛이 세워진 해는?", "1990년"), ("b", "본사는 어디?", "세종"), ("c", "대표는?", "김하나")]),
+        ("한빛은 세종에서 반도체를 만든다.", [("d", "무엇을 만드나?", "반도체")]),  # one sentence: never cut
+    ])
+    corpus, questions = load_korquad_gap(path, None, sentences=_periods)
+    by_id = {x.id: x for x in questions}
+    # "b" is not cut: 세종 is still said in the second paragraph. Of "a" and "c", the smaller sha1 of the id
+    cut = min(("a", "c"), key=lambda i: hashlib.sha1(i.encode()).hexdigest())
+    kept = "c" if cut == "a" else "a"
+    assert by_id[cut].type == "korquad-gap" and by_id[cut].unanswerable
+    assert by_id[kept].answers and by_id["b"].answers and by_id["d"].answers
+    answer = {"a": "1990년", "c": "김하나"}
+    assert answer[cut] not in corpus[0].text and answer[kept] in corpus[0].text
+    assert corpus[1].text == "한빛은 세종에서 반도체를 만든다."  # untouched
+    assert corpus[0].content_hash != load_korquad(path)[0][0].content_hash
+
+
+def test_a_sibling_whose_answer_went_with_the_cut_sentence_is_not_asked(tmp_path):
+    from eval.korquad import load_korquad_gap
+
+    path = _squad(tmp_path, [("한빛은 1990년 세종에서 세워졌다. 대표는 김하나다.",
+                              [("a", "세워진 해는?", "1990년"), ("b", "세워진 곳은?", "세종")])])
+    _, questions = load_korquad_gap(path, None, sentences=_periods)
+    # both answers stand in the first sentence: one is refused, the other is asked no more
+    assert [x.type for x in questions] == ["korquad-gap"]

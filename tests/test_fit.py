@@ -36,6 +36,12 @@ def test_the_threshold_keeps_false_refusals_within_the_bound():
     threshold, result = choose_threshold(probabilities, labels, [True] + [False] * 6, max_false_refusals=0.25)
     assert result["false_refusal_rate"] <= 0.25 and threshold == 0.3
 
+    # a threshold chosen on one set, read on another (the gap questions of `eval.fit refusal --gap`)
+    from eval.fit import at_threshold
+
+    assert at_threshold([0.9, 0.1, 0.2, 0.8], [1, 1, 0, 0], [False, False, False, True], 0.3) == \
+        {"false_refusal_rate": 0.5, "refusal_recall": 1.0}
+
 
 def test_every_calibration_set_counts_equally_in_a_fit():
     from eval.fit import set_weights
