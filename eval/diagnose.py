@@ -3,6 +3,7 @@ step, counted.
 
     python -m eval.diagnose --dataset korquad-open            # KorQuAD open QA, articles 1-70
     python -m eval.diagnose --dataset klue --out data/diag-klue.jsonl
+    python -m eval.diagnose --dataset korquad-gap             # the answerable questions of the cut paragraphs
     python -m eval.diagnose --dataset eval/datasets/seeds.jsonl --limit 20
 
 The steps follow the answer's path: retrieval (is a gold document among the hits?), the article's
@@ -129,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from eval.__main__ import parse_args as eval_args, prepare
 
     p = argparse.ArgumentParser(prog="python -m eval.diagnose", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True, help="korquad-open, klue or a JSONL file (its calibration half)")
+    p.add_argument("--dataset", required=True, help="korquad-open, korquad-gap, klue or a JSONL file (its calibration half)")
     p.add_argument("--limit", type=int, default=None, help="only the first N answerable questions")
     p.add_argument("--out", type=Path, default=None, help="write one JSON record per question here")
     p.add_argument("--refusal-rows", action="store_true",
