@@ -79,6 +79,11 @@ def doc_id_for(article: int, paragraph: int) -> str:
 
 def load_korquad(path: str | Path = KORQUAD_PATH, articles: str | None = None) -> tuple[list[Article], list[Question]]:
     """All paragraphs as Articles (the corpus never shrinks) and the questions of the selected articles."""
+    return _convert(Path(path), read_squad(path), articles)
+
+
+def read_squad(path: str | Path) -> list[dict]:
+    """The articles of a SQuAD-format file (its "data" list), or a DatasetError saying what is wrong."""
     path = Path(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -89,6 +94,10 @@ def load_korquad(path: str | Path = KORQUAD_PATH, articles: str | None = None) -
     data = raw.get("data") if isinstance(raw, dict) else None
     if not isinstance(data, list):
         raise DatasetError(f"{path}: not in SQuAD format (no 'data' list)")
+    return data
+
+
+def _convert(path: Path, data: list[dict], articles: str | None) -> tuple[list[Article], list[Question]]:
     selected = set(parse_article_range(articles, len(data)))
     corpus: list[Article] = []
     questions: list[Question] = []
@@ -173,8 +182,8 @@ def load_korquad_gap(path: str | Path = KORQUAD_PATH, articles: str | None = Non
         from rag.korean import KoreanText
 
         sentences = KoreanText().sentences_batch
-    corpus, questions = load_korquad(path, articles)
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    raw = read_squad(path)
+    corpus, questions = _convert(Path(path), raw, articles)
     by_id = {q.id: q for q in questions}
     cut_corpus: list[Article] = []
     out: list[Question] = []
