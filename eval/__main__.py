@@ -4,6 +4,7 @@
     python -m eval --dataset korquad:71-140 --retrieval-only
     python -m eval --dataset korquad-open --split report --mode extractive   # withheld articles must be refused
     python -m eval --dataset korquad-gap --split report --mode extractive    # an answer sentence cut: refuse that one
+    python -m eval --dataset korquad-followup --split report --mode extractive  # asked as a chat's next question
     python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
     python -m eval --dataset klue-en --mode llm --split calibrate             # 70 English questions, same store
     python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
@@ -13,7 +14,8 @@ Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empt
 telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
 on first use from the unmodified dev JSON, incrementally updated after), never the seeds store;
 KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KorQuAD with a gap in every
-paragraph (one question's answer sentence cut) data/korquad-gap/, KLUE-MRC dev data/klue/
+paragraph (one question's answer sentence cut) data/korquad-gap/, its follow-ups (questions naming their
+article asked without the name, after another question about it) open QA's store, KLUE-MRC dev data/klue/
 (`klue-en`: English questions over the same passages and store, split by the same passage rule).
 `--split calibrate|report` picks the half a set's rule names (eval/selection.py); `--sample N[,M]`
 a fixed sample of N answerable and M unanswerable questions.
@@ -35,7 +37,7 @@ from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env,
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_gap_store_dir, korquad_open_store_dir, korquad_store_dir,
-                          load_korquad, load_korquad_gap, load_korquad_open)
+                          load_korquad, load_korquad_followup, load_korquad_gap, load_korquad_open)
 from eval.selection import parse_sample, sample, select_ids, select_split
 from eval.report import write_run
 from eval.runner import run_cases, summarize
@@ -56,7 +58,7 @@ class EvalError(RuntimeError):
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
-                   help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-gap, klue or klue-en")
+                   help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-gap, korquad-followup, klue or klue-en")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
     p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
@@ -80,7 +82,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def is_korquad(spec: str) -> bool:
     """'korquad', 'korquad:71-140', 'korquad-open[:71-140]', 'korquad-gap[:71-140]' (a file that happens to
     start with "korquad" is a file)."""
-    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-gap")
+    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-gap", "korquad-followup")
 
 
 def _dataset_label(spec: str, split: str = "all") -> str:
@@ -109,6 +111,11 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             store_dir = args.store or korquad_gap_store_dir(settings)
             corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) with a gap: {len(articles)} paragraphs of all 140 "
                       "articles, each without the sentence answering one of its questions (that one must be refused)")
+        elif args.dataset.startswith("korquad-followup"):
+            articles, questions = load_korquad_followup(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_open_store_dir(settings)
+            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
+                      "withheld; questions naming their article asked as follow-ups, the name left out")
         elif args.dataset.startswith("korquad-open"):
             articles, questions = load_korquad_open(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_open_store_dir(settings)

@@ -18,6 +18,11 @@ question asks, so it must be refused; the paragraph's other questions whose answ
 must be answered. This is the near miss a user's archive produces (KLUE-MRC's unanswerable questions are
 of this kind but unmarked). The cut is made in memory, on the way into a local store; the dev file
 itself is never changed.
+
+A follow-up in a conversation (`load_korquad_followup`): a question that names its article's title is
+asked the way a second question in a chat is — the title and its particle left out ("임종석이 지명수배된
+연도는?" -> "지명수배된 연도는?") — after another question of the same article that names it. The
+corpus and store are open QA's; follow-ups about withheld articles must be refused.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from rag.config import Settings
-from rag.types import Article
+from rag.types import Article, Turn
 
 from eval.datasets import DatasetError, Question
 
@@ -213,6 +218,62 @@ def load_korquad_gap(path: str | Path = KORQUAD_PATH, articles: str | None = Non
                 elif all(a["text"] in text for a in qa.get("answers", []) if a.get("text")):
                     out.append(q)
     return cut_corpus, out
+
+
+# the particles a title can carry where a follow-up leaves it out (grammar, not vocabulary)
+_TITLE_PARTICLE = r"(?:께서|에서|에게|으로|로|은|는|이|가|을|를|의|에|와|과|도|만)?"
+
+
+def followup_question(question: str, title: str) -> str | None:
+    """`question` without its first mention of `title` as a word of its own (with the particle it
+    carries): how a chat's second question leaves out the subject the first one named. None when the
+    title is not there as a word (inside "블루스곡" it is not) or too little question is left."""
+    if not title.strip():
+        return None
+    pattern = r"(?<![가-힣A-Za-z0-9])" + re.escape(title) + _TITLE_PARTICLE + r"(?=[\s?,.!]|$)\s*"
+    rest = re.sub(pattern, "", question, count=1).strip()
+    if rest == question.strip() or len(re.sub(r"[?？!.\s]", "", rest)) < 4:
+        return None
+    return rest
+
+
+def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None = None,
+                          every: int = WITHHELD_EVERY) -> tuple[list[Article], list[Question]]:
+    """Open QA's corpus, and of the selected articles every question that names its article's title,
+    asked as a follow-up (`followup_question`) after one other such question of the article — the one
+    with the smallest sha1 of its id — and that question's annotated answer as the assistant's turn.
+    Articles with fewer than two such questions give none. Type "korquad-followup"; of a withheld
+    article, "korquad-followup-withheld" with no gold and no answers (it must be refused)."""
+    raw = read_squad(path)
+    corpus, _ = load_korquad_open(path, "", every)
+    selected = set(parse_article_range(articles, len(raw)))
+    key = lambda qa: hashlib.sha1(str(qa["id"]).encode("utf-8")).hexdigest()  # noqa: E731
+    out: list[Question] = []
+    for a_no, entry in enumerate(raw, start=1):
+        if a_no not in selected:
+            continue
+        title = str(entry.get("title", "")).replace("_", " ")
+        naming = [(qa, p_no) for p_no, paragraph in enumerate(entry.get("paragraphs", []), start=1)
+                  for qa in paragraph.get("qas", []) if title and title in qa["question"]
+                  and any(a.get("text") for a in qa.get("answers", []))]
+        if len(naming) < 2:
+            continue
+        withheld = is_withheld(a_no, every)
+        for qa, p_no in naming:
+            text = followup_question(qa["question"], title)
+            if text is None:
+                continue
+            first = min((other for other, _ in naming if other["id"] != qa["id"]), key=key)
+            history = (Turn("user", first["question"]),
+                       Turn("assistant", next(a["text"] for a in first["answers"] if a.get("text"))))
+            if withheld:
+                out.append(Question(id=str(qa["id"]), question=text, answers=(), gold=(),
+                                    type="korquad-followup-withheld", history=history))
+            else:
+                texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
+                out.append(Question(id=str(qa["id"]), question=text, answers=(texts,),
+                                    gold=(doc_id_for(a_no, p_no),), type="korquad-followup", history=history))
+    return corpus, out
 
 
 def _article_number(doc_id: str) -> int:

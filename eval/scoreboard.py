@@ -57,6 +57,9 @@ SETS = (
     # the near miss: the article is there, the sentence answering one question of each paragraph is not
     EvalSet("korquad-gap", "korquad-gap", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
+    # a chat's next question: the article's name left out, said by the question before
+    EvalSet("korquad-followup", "korquad-followup", "", "50,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )

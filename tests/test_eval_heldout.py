@@ -290,3 +290,44 @@ def test_a_sibling_whose_answer_went_with_the_cut_sentence_is_not_asked(tmp_path
     _, questions = load_korquad_gap(path, None, sentences=_periods)
     # both answers stand in the first sentence: one is refused, the other is asked no more
     assert [x.type for x in questions] == ["korquad-gap"]
+
+
+def test_a_followup_leaves_out_the_title_only_where_it_is_a_word_of_its_own():
+    from eval.korquad import followup_question
+
+    assert followup_question("한빛이 1990년에 세운 공장은?", "한빛") == "1990년에 세운 공장은?"
+    assert followup_question("1990년 한빛의 대표는 누구인가?", "한빛") == "1990년 대표는 누구인가?"
+    assert followup_question("노아의 방주가 만들어진 재질은?", "노아의 방주") == "만들어진 재질은?"
+    assert followup_question("한빛은행의 대표는 누구인가?", "한빛") is None  # a longer name, not the title
+    assert followup_question("대표는 누구인가?", "한빛") is None
+    assert followup_question("한빛은 무엇?", "한빛") is None  # too little question left
+
+
+def test_korquad_followups_come_after_another_question_naming_the_article(tmp_path):
+    from eval.korquad import load_korquad_followup
+
+    def article(title: str, qas: list[tuple[str, str, str]]) -> dict:
+        context = " ".join(f"{title}의 {answer}." for _, _, answer in qas)
+        return {"title": title, "paragraphs": [{"context": context, "qas": [
+            {"id": qid, "question": text, "answers": [{"text": answer, "answer_start": context.index(answer)}]}
+            for qid, text, answer in qas]}]}
+
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps({"data": [
+        article("한빛", [("a", "한빛이 세워진 해는 언제인가?", "1990년"), ("b", "한빛의 본사가 있는 도시는?", "세종"),
+                         ("c", "대표의 이름은 무엇인가?", "김하나")]),
+        article("누리", [("d", "누리가 만든 첫 제품은?", "반도체"), ("e", "누리의 창업자는 누구인가?", "이두리")]),
+        article("가람", [("f", "가람이 세워진 해는 언제인가?", "2001년")]),  # one question naming it: none
+    ]}, ensure_ascii=False), encoding="utf-8")
+    corpus, questions = load_korquad_followup(path, None, every=2)  # article 2 is withheld
+    by_id = {q.id: q for q in questions}
+    assert sorted(by_id) == ["a", "b", "d", "e"]  # "c" does not name its article, "f" has no question before it
+    assert by_id["a"].question == "세워진 해는 언제인가?" and by_id["a"].gold == ("korquad-001-01",)
+    assert [t.role for t in by_id["a"].history] == ["user", "assistant"]
+    assert by_id["a"].history[0].content == "한빛의 본사가 있는 도시는?" and by_id["a"].history[1].content == "세종"
+    # the turn before is the article's other naming question with the smallest sha1 of its id
+    first = min(("d", "e"), key=lambda i: hashlib.sha1(i.encode()).hexdigest())
+    other = "e" if first == "d" else "d"
+    assert by_id[other].history[0].content == {"d": "누리가 만든 첫 제품은?", "e": "누리의 창업자는 누구인가?"}[first]
+    assert by_id["d"].type == "korquad-followup-withheld" and by_id["d"].unanswerable
+    assert [a.doc_id for a in corpus] == ["korquad-001-01", "korquad-003-01"]  # open QA's corpus
