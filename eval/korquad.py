@@ -142,7 +142,7 @@ def load_korquad_open(path: str | Path = KORQUAD_PATH, articles: str | None = No
     """The corpus without the withheld articles, and the selected articles' questions: those of
     withheld articles become unanswerable (no gold, no answers, type "korquad-withheld")."""
     corpus, questions = load_korquad(path, articles)
-    kept = [a for a in corpus if not is_withheld(_article_number(a.doc_id), every)]
+    kept = _without_withheld(corpus, every)
     out = []
     for q in questions:
         if is_withheld(_article_number(q.gold[0]), every):
@@ -170,7 +170,7 @@ def gap_question(paragraph: dict, sentences: list[tuple[int, int]], article_text
         rest = article_text.replace(context, context[:span[0]] + context[span[1]:], 1)
         if any(a["text"] in rest for a in answers):
             continue
-        key = hashlib.sha1(str(qa["id"]).encode("utf-8")).hexdigest()
+        key = _id_order(qa)
         if chosen is None or key < chosen[0]:
             chosen = (key, str(qa["id"]), span)
     return (chosen[1], chosen[2]) if chosen else None
@@ -245,9 +245,8 @@ def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None 
     Articles with fewer than two such questions give none. Type "korquad-followup"; of a withheld
     article, "korquad-followup-withheld" with no gold and no answers (it must be refused)."""
     raw = read_squad(path)
-    corpus, _ = load_korquad_open(path, "", every)
+    corpus = _without_withheld(_convert(Path(path), raw, None)[0], every)
     selected = set(parse_article_range(articles, len(raw)))
-    key = lambda qa: hashlib.sha1(str(qa["id"]).encode("utf-8")).hexdigest()  # noqa: E731
     out: list[Question] = []
     for a_no, entry in enumerate(raw, start=1):
         if a_no not in selected:
@@ -263,7 +262,7 @@ def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None 
             text = followup_question(qa["question"], title)
             if text is None:
                 continue
-            first = min((other for other, _ in naming if other["id"] != qa["id"]), key=key)
+            first = min((other for other, _ in naming if other["id"] != qa["id"]), key=_id_order)
             history = (Turn("user", first["question"]),
                        Turn("assistant", next(a["text"] for a in first["answers"] if a.get("text"))))
             if withheld:
@@ -274,6 +273,17 @@ def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None 
                 out.append(Question(id=str(qa["id"]), question=text, answers=(texts,),
                                     gold=(doc_id_for(a_no, p_no),), type="korquad-followup", history=history))
     return corpus, out
+
+
+def _id_order(qa: dict) -> str:
+    """The sha1 of a question's id: the fixed order in which a set picks among a paragraph's or an
+    article's questions, following no property of the question."""
+    return hashlib.sha1(str(qa["id"]).encode("utf-8")).hexdigest()
+
+
+def _without_withheld(corpus: list[Article], every: int) -> list[Article]:
+    """The paragraphs of the articles open QA indexes."""
+    return [a for a in corpus if not is_withheld(_article_number(a.doc_id), every)]
 
 
 def _article_number(doc_id: str) -> int:
