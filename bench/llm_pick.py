@@ -28,7 +28,6 @@ SYSTEM = "당신은 질문에 답하는 문장을 고르는 도우미입니다. 
 
 
 def run(diagnose: str, out: str, top: int) -> None:
-    import rag.pipeline  # noqa: F401  (loads the package in the order the app does)
     from rag.config import load_settings
     from rag.generation import complete, load_generator
 
