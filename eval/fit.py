@@ -6,6 +6,7 @@
     python -m eval.fit evidence --objective listorder --probabilities rag/fitted/evidence.json   # keep its scale
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
     python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
+    python -m eval.fit phrase                   # rag/fitted/phrase.json (eval/fit_phrase.py: phrase short answers)
 
 Evidence: every answerable calibration question of KorQuAD open QA (articles 1–70) and KLUE-MRC
 (odd passages) is retrieved as the answerer retrieves it; each candidate sentence is labelled by
@@ -486,7 +487,7 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=("evidence", "refusal"))
+    p.add_argument("what", choices=("evidence", "refusal", "phrase"))
     p.add_argument("--max-false-refusals", type=float, default=0.03,
                    help="refusal: the calibration half's false-refusal bound the threshold keeps (default 0.03)")
     p.add_argument("--sets", default=",".join(CALIBRATION_SETS), help=f"calibration halves of: {', '.join(DATASETS)}")
@@ -501,6 +502,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--probabilities", type=Path, default=None,
                    help="evidence, listorder: keep the probability models of this fitted file (e.g. the shipped one)")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
+    p.add_argument("--precision", type=float, default=0.7,
+                   help="phrase: the share of shown phrases that must be right (out of fold) at the threshold (default 0.7)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
     p.add_argument("--gap", action="store_true",
@@ -512,6 +515,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.what == "evidence":
         result = fit_evidence(args.limit, [x.strip() for x in args.sets.split(",") if x.strip()], command, args.reuse,
                               args.objective, args.context, args.probabilities)
+    elif args.what == "phrase":
+        from eval.fit_phrase import fit_phrase
+
+        result = fit_phrase(args.limit, command, args.precision)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals, args.gap)

@@ -54,7 +54,7 @@ SETS = (
     # every KLUE question: its halves are both shown, as the fitted-on half must be named
     EvalSet("klue", "klue", "gold", "100",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
-             "containment_answered_report_half", "answer_chars")),
+             "containment_answered_report_half", "em", "f1", "answer_chars")),
     # the near miss: the article is there, the sentence answering one question of each paragraph is not
     EvalSet("korquad-gap", "korquad-gap", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),

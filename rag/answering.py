@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
@@ -30,7 +31,7 @@ from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
-from rag.ranker import LogisticModel, load_models, order_models
+from rag.ranker import LogisticModel, ModelFileError, load_models, order_models
 from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
@@ -63,6 +64,7 @@ class Answerer:
         self._rankers = models["cheap"], models["full"]
         self._order_by = order_models(models)
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
+        self._phrases = _phrase_model(settings.answer.phrase_model) if settings.answer.phrase_answers else None
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder
         self._relevance = SentenceRelevance(embedder) if embedder is not None else None
@@ -156,14 +158,15 @@ class Answerer:
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice) -> Event:
-            short = "" if refused else short_answer(searched, _claims(text, citations, evidence, used), korean)
+            claims = () if refused else tuple(_claims(text, citations, evidence, used))
+            short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
                                                standalone_question=standalone, searched_question=searched,
                                                timings=dict(timings), notice=note,
-                                               short=short))
+                                               short=short, claims=claims))
 
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
@@ -333,6 +336,14 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
+
+
+def _phrase_model(path: Path) -> LogisticModel:
+    """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it)."""
+    models = load_models(path)
+    if "phrase" not in models:
+        raise ModelFileError(f"{path}: no \"phrase\" model in it (fit it with `python -m eval.fit phrase`)")
+    return models["phrase"]
 
 
 def _claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:

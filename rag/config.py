@@ -242,6 +242,10 @@ class AnswerSettings:
     evidence_model: Path = Path("rag/fitted/evidence.json")
     # and on KorQuAD's withheld articles (python -m eval.fit refusal): whether the passages can answer
     refusal_model: Path = Path("rag/fitted/refusal.json")
+    # a question no kind of value answers gets the noun phrase of the best claim as its short answer, when
+    # the model fitted on KorQuAD 1-70 (python -m eval.fit phrase) is sure enough (rag/phrases.py)
+    phrase_answers: bool = True
+    phrase_model: Path = Path("rag/fitted/phrase.json")
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.second_share <= 1.0:

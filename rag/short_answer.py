@@ -3,10 +3,12 @@
 
     short = short_answer(question, claims, korean)   # claims best first; "" when nothing fits
 
-Only for questions that ask for a kind of value (rag/slots.py: a number, a date, a proper noun);
-"무엇", "왜" and "어떻게" questions get none, since a sentence is their answer. The value is read
-from the claim's own words with Kiwi's tags (no list of entities), must be new to the question, and
-comes from the first claim that holds one, nearest to the words it shares with the question.
+For a question that asks for a kind of value (rag/slots.py: a number, a date, a proper noun) the value
+is read from the claim's own words with Kiwi's tags (no list of entities), must be new to the question,
+and comes from the first claim that holds one, nearest to the words it shares with the question. Any
+other question ("무엇을 편찬하였나?", "…경제지는?"), or one whose claims hold no value of its kind, gets
+the noun phrase of the best claim that a fitted model picks (rag/phrases.py), when it is sure enough;
+"왜" and "어떻게" questions get none, since a sentence is their answer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 from typing import Sequence
 
 from rag.evidence import Tokenizer, question_terms
+from rag.phrases import best_phrase
+from rag.ranker import LogisticModel
 from rag.slots import NAMED, asked_slot, slot_values
 
 # a citation marker ("[1]", "[2, 3]") ends a claim of an answer
@@ -34,13 +38,21 @@ def claims_of(answer: str) -> list[str]:
     return out
 
 
-def short_answer(question: str, claims: Sequence[str], korean: Tokenizer) -> str:
-    """The value of the asked kind in the first claim holding one ("" when none does or nothing is
-    asked). Among several in a claim, the one nearest to a word the question repeats: the value a
-    sentence gives for the question sits beside the question's own words."""
+def short_answer(question: str, claims: Sequence[str], korean: Tokenizer, phrases: LogisticModel | None = None) -> str:
+    """The value of the asked kind in the first claim holding one; else, with a `phrases` model, the
+    phrase of the first claim it picks (rag/phrases.py); else "". Among several values in a claim, the
+    one nearest to a word the question repeats: the value a sentence gives for the question sits beside
+    the question's own words."""
     claims = [c for c in claims if c.strip()]
     if not claims:
         return ""
+    value = _slot_value(question, claims, korean)
+    if value or phrases is None:
+        return value
+    return best_phrase(question, claims[0], korean, phrases)
+
+
+def _slot_value(question: str, claims: Sequence[str], korean: Tokenizer) -> str:
     asked = asked_slot(korean.morphemes_batch([question])[0], korean.lexicon)
     if not asked.slot:
         return ""

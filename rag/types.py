@@ -105,6 +105,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieval, first_token, total
     notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
+    claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
 - imperative_endings.txt  Kiwi final endings (EF) of a command ("라", "세요"): a passage sentence
                       that commands is an instruction to a reader, never evidence
+- sentence_words.txt  question words a sentence answers, as Kiwi's tokens ("왜", "어떻다" of 어떻게): such
+                      a question gets no phrase short answer (rag/phrases.py); not part of the cache key
 (`furniture.tsv` in the same folders is the cleaner's: rag/cleaning.py; `columns.tsv`, the header names
 of article tables, is the CSV/TSV reader's: rag/tables.py.)
 """
@@ -40,7 +42,8 @@ DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
 UNIT_KINDS = ("year", "date", "percent", "money", "measure")
 REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event")
-_READER_FILES = ("furniture.tsv", "columns.tsv")
+# files that do not change a token: editing them must not rebuild the keyword index
+_UNTOKENIZED_FILES = ("furniture.tsv", "columns.tsv", "sentence_words.txt")
 
 
 class LexiconError(ValueError):
@@ -64,6 +67,7 @@ class Lexicon:
     wh_words: dict[str, str] = field(default_factory=dict)
     head_words: dict[str, str] = field(default_factory=dict)
     shape_words: frozenset[str] = frozenset()
+    sentence_words: frozenset[str] = frozenset()  # question words a sentence answers (sentence_words.txt)
     frame_words: frozenset[str] = frozenset()
     refusal_cues: tuple[str, ...] = ()
     multi_part: tuple[re.Pattern[str], ...] = ()
@@ -91,6 +95,7 @@ class Lexicon:
         cues: list[str] = []
         multi: list[re.Pattern[str]] = []
         endings: set[str] = set()
+        sentence: set[str] = set()
         units: dict[str, str] = {}
         references: dict[str, list[str]] = {}
         ordinals: dict[str, int] = {}
@@ -99,10 +104,11 @@ class Lexicon:
             folder = Path(folder).expanduser()
             if not folder.is_dir():
                 raise LexiconError(f"lexicon folder not found: {folder}")
-            # furniture.tsv and columns.tsv belong to the corpus reader (rag/cleaning.py, rag/tables.py),
-            # not to the tokenizer's cache key: editing them must not rebuild the keyword index
+            # furniture.tsv and columns.tsv belong to the corpus reader (rag/cleaning.py, rag/tables.py) and
+            # sentence_words.txt to the short answer: not to the tokenizer's cache key, editing them must not
+            # rebuild the keyword index
             for name in sorted(p.name for p in folder.iterdir()
-                               if p.suffix in (".tsv", ".txt") and p.name not in _READER_FILES):
+                               if p.suffix in (".tsv", ".txt") and p.name not in _UNTOKENIZED_FILES):
                 digest.update(f"{name}\n".encode("utf-8"))
                 digest.update((folder / name).read_bytes())
             for where, cells in lexicon_rows(folder / "user_words.tsv", 2):
@@ -126,6 +132,7 @@ class Lexicon:
             cues.extend(c[0].lower() for _, c in lexicon_rows(folder / "refusal_cues.txt", 1))
             multi.extend(_pattern(where, cells[0]) for where, cells in lexicon_rows(folder / "multi_part_cues.txt", 1))
             endings.update(c[0] for _, c in lexicon_rows(folder / "imperative_endings.txt", 1))
+            sentence.update(c[0].lower() for _, c in lexicon_rows(folder / "sentence_words.txt", 1))
             for where, cells in lexicon_rows(folder / "units.tsv", 2):
                 if cells[1] not in UNIT_KINDS:
                     raise LexiconError(f"{where}: kind must be one of {', '.join(UNIT_KINDS)}, not {cells[1]!r}")
@@ -143,7 +150,7 @@ class Lexicon:
                     raise LexiconError(f"{where}: position must be a whole number other than 0, not {cells[1]!r}")
                 ordinals[cells[0].lower()] = position
         return cls(user_words=tuple(words.items()), alias_groups=tuple(groups), glossary=tuple(glossary),
-                   wh_words=wh, head_words=head, shape_words=frozenset(shape), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
+                   wh_words=wh, head_words=head, shape_words=frozenset(shape), sentence_words=frozenset(sentence), frame_words=frozenset(frame), refusal_cues=tuple(dict.fromkeys(cues)),
                    multi_part=tuple({p.pattern: p for p in multi}.values()),
                    imperative_endings=frozenset(endings), units=units,
                    references={k: tuple(dict.fromkeys(v)) for k, v in references.items()}, ordinals=ordinals,

@@ -10,7 +10,7 @@ from rag.config import load_settings
 from rag.generation import GenerationError
 from rag.korean import KoreanText
 from rag.prompts import Prompts
-from rag.ranker import FITTED_DIR
+from rag.ranker import FITTED_DIR, ModelFileError
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import HashingEmbedder, ScriptedGenerator
 
@@ -75,6 +75,25 @@ def fund_evidence_number(generator: ScriptedGenerator) -> int:
     user = generator.prompts[-1][-1]["content"]
     line = next(line for line in user.splitlines() if "1,030억" in line)
     return int(line[1:line.index("]")])
+
+
+def test_a_question_no_kind_of_value_answers_gets_the_claims_phrase(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    answer = answerer.ask("LG이노텍이 동반성장지수 평가에서 받은 등급은?")
+    assert answer.claims[0] == "LG이노텍이 동반성장지수 평가에서 최우수 등급을 받았다."
+    assert answer.short == "최우수 등급"  # rag/phrases.py, with the shipped model
+    assert answerer.ask("LG이노텍은 왜 최우수 등급을 받았나?").short == ""  # a sentence answers why
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__PHRASE_ANSWERS": "false"})
+    plain = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get)
+    assert plain.ask("LG이노텍이 동반성장지수 평가에서 받은 등급은?").short == ""
+
+
+def test_a_phrase_model_file_without_its_model_is_a_clear_error(korean: KoreanText, tmp_path) -> None:
+    bad = tmp_path / "phrase.json"
+    bad.write_text(json.dumps({"other": json.loads((FITTED_DIR / "phrase.json").read_text())["phrase"]}))
+    settings = load_settings(None, env={"RAG_ANSWER__PHRASE_MODEL": str(bad)})
+    with pytest.raises(ModelFileError, match="phrase"):
+        Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get)
 
 
 def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:

@@ -126,3 +126,27 @@ def test_a_listwise_fit_puts_the_answer_sentence_first_where_a_pointwise_fit_doe
     p = listwise.predict(columns)
     assert 0 < min(p) and max(p) < 1 and abs(np.mean(p) - y.mean()) < 0.01
     assert fit_listwise(x, y, groups, ("a", "b")).weights == listwise.weights  # deterministic
+
+
+def test_phrase_shares_sum_to_one_per_question_and_the_best_candidate_is_picked():
+    from eval.fit_phrase import best_of, shares
+    from rag.ranker import LogisticModel
+
+    model = LogisticModel(("a",), (1.0,), 0.0)
+    x = np.asarray([[2.0], [0.0], [1.0], [3.0]])
+    groups = ["q1", "q1", "q2", "q2"]
+    share = shares(model, x, groups)
+    assert share[:2].sum() == pytest.approx(1.0) and share[2:].sum() == pytest.approx(1.0)
+    assert share[0] > share[1] and best_of(share, groups, range(4)) == {"q1": 0, "q2": 3}
+
+
+def test_phrase_figures_show_a_phrase_only_at_or_above_the_threshold():
+    from eval.fit_phrase import figures
+
+    base = {"q1": (0.0, 0.1), "q2": (1.0, 1.0), "q3": (0.0, 0.2)}
+    picks = {"q1": (0.9, 1.0, 1.0), "q3": (0.4, 0.0, 0.0)}  # (share, EM, F1) of each question's best phrase
+    shown = figures(picks, base, 0.5)
+    assert shown == {"em": round(2 / 3, 4), "f1": round(2.2 / 3, 4), "shown": 1, "right": 1.0}
+    everything = figures(picks, base, 0.0)
+    assert everything["shown"] == 2 and everything["right"] == 0.5 and everything["f1"] == round(2.0 / 3, 4)
+    assert figures({}, base, 0.0) == {"em": round(1 / 3, 4), "f1": round(1.3 / 3, 4), "shown": 0, "right": 0.0}

@@ -23,6 +23,9 @@ def test_the_project_lexicon_loads_and_the_settings_name_it():
     assert ("LGU+", "NNP") in lexicon.user_words
     assert lexicon.wh_words["어디"] == "place" and lexicon.head_words["해"] == "year"
     assert {"각각", "무엇", "what"} <= lexicon.question_words and "해" not in lexicon.question_words
+    assert {"왜", "어떻다"} <= lexicon.sentence_words and "무엇" not in lexicon.sentence_words
+    # slot "sentence": a question word a sentence answers (no phrase short answer), asking no kind of value
+    assert {"왜", "어떻다"} <= lexicon.sentence_words and lexicon.wh_words["왜"] == "" and "무엇" not in lexicon.sentence_words
     assert "다음" in lexicon.frame_words and "not in the context" in lexicon.refusal_cues
     assert lexicon.ordinals["두 번째"] == 2 and lexicon.ordinals["마지막"] == -1
     assert load_settings(None, env={}).answer.lexicon == (DEFAULT_LEXICON,)
@@ -43,6 +46,13 @@ def test_a_users_folder_extends_the_project_lexicon(tmp_path: Path):
     assert korean.version != KoreanText(lexicon=base).version
     settings = load_settings(None, env={"RAG_ANSWER__LEXICON": f"{DEFAULT_LEXICON},{mine}"})
     assert settings.answer.lexicon == (DEFAULT_LEXICON, mine)
+
+
+def test_sentence_words_extend_without_touching_the_token_cache_key(tmp_path: Path):
+    mine = write(tmp_path / "mine", "sentence_words.txt", "# a sentence answers these\n이유\n")
+    base, extended = Lexicon.load(), Lexicon.load([DEFAULT_LEXICON, mine])
+    assert "이유" in extended.sentence_words and "이유" not in base.sentence_words and "왜" in extended.sentence_words
+    assert extended.fingerprint == base.fingerprint  # the keyword index is not rebuilt for it
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [
