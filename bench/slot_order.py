@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from eval.metrics import korquad_em, korquad_f1  # noqa: E402
 from rag.config import load_settings  # noqa: E402
 from rag.evidence import question_terms  # noqa: E402
-from rag.phrases import FEATURES, phrase_features, question_shape  # noqa: E402
-from rag.short_answer import _distance, _joined, _term, _word  # noqa: E402
+from rag.phrases import FEATURES, phrase_features, question_shape, term_of  # noqa: E402
+from rag.short_answer import _distance, _joined, _word  # noqa: E402
 from rag.slots import asked_slot, slot_values  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def value_rows(question: str, claims: list[str], korean, n_claims: int) -> list[
         spans = _joined([_word(sp, morphs) for sp in spans], claim)
         if asked.slot == "place":  # as rag/short_answer.py: a proper noun first
             spans = [sp for sp in spans if any(t == "NNP" and s >= sp[0] and e <= sp[1] for t, _, s, e in morphs)] or spans
-        anchors = [(s + e) / 2 for t, f, s, e in morphs if _term(t, f) in known]
+        anchors = [(s + e) / 2 for t, f, s, e in morphs if term_of(t, f) in known]
         found: dict[tuple[int, int], set] = {}
         for rank, sp in enumerate(sorted(spans, key=lambda sp: (_distance(sp, anchors), sp[0]))):
             found.setdefault(sp, set()).add(("value", rank))

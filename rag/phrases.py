@@ -64,19 +64,19 @@ def question_shape(question: str, korean: Tokenizer) -> Shape:
     morphemes = korean.morphemes_batch([question])[0]
     lexicon = korean.lexicon
     wh_at = next((i for i, (_, form, *_) in enumerate(morphemes) if form.lower() in lexicon.wh_words), None)
-    sentence = any(form.lower() in lexicon.sentence_words or _term(tag, form) in lexicon.sentence_words
+    sentence = any(form.lower() in lexicon.sentence_words or term_of(tag, form) in lexicon.sentence_words
                    for tag, form, *_ in morphemes)
     wh_particle = wh_verb = right = ""
     content = [i for i, (tag, form, *_) in enumerate(morphemes)
                if tag.startswith(_CONTENT) and form.lower() not in lexicon.wh_words]
     at = wh_at if wh_at is not None else len(morphemes)
-    left = next((_term(*morphemes[i][:2]) for i in reversed(content) if i < at), "")
+    left = next((term_of(*morphemes[i][:2]) for i in reversed(content) if i < at), "")
     if wh_at is not None:
         wh_particle = next((form for tag, form, *_ in morphemes[wh_at + 1:wh_at + 3] if tag.startswith("J")), "")
-        wh_verb = next((_term(tag, form) for tag, form, *_ in morphemes[wh_at + 1:] if tag.startswith(("VV", "VA", "XSV"))), "")
-        right = next((_term(*morphemes[i][:2]) for i in content if i > wh_at), "")
+        wh_verb = next((term_of(tag, form) for tag, form, *_ in morphemes[wh_at + 1:] if tag.startswith(("VV", "VA", "XSV"))), "")
+        right = next((term_of(*morphemes[i][:2]) for i in content if i > wh_at), "")
     return Shape(known=frozenset(question_terms(question, korean)), head=_head(morphemes), wh_particle=wh_particle,
-                 wh_verb=wh_verb, verbs=frozenset(_term(t, f) for t, f, *_ in morphemes if t.startswith(("VV", "VA"))),
+                 wh_verb=wh_verb, verbs=frozenset(term_of(t, f) for t, f, *_ in morphemes if t.startswith(("VV", "VA"))),
                  left=left, right=right, has_wh=wh_at is not None, sentence=sentence)
 
 
@@ -91,7 +91,7 @@ def candidates(shape: Shape, claim: str, morphemes: Sequence[Morpheme]) -> dict[
             found.setdefault((start, start + len(piece)), set()).add(kind)
 
     for run in _runs(morphemes, claim):
-        asked = [_term(*morphemes[i][:2]) in shape.known for i in run]
+        asked = [term_of(*morphemes[i][:2]) in shape.known for i in run]
         add(morphemes[run[0]][2], morphemes[run[-1]][3], "run")
         first, last = 0, len(run)
         while first < last and asked[first]:
@@ -117,7 +117,7 @@ def phrase_features(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
                     found: dict[tuple[int, int], set[str]]) -> tuple[list[tuple[int, int]], dict[str, list[float]]]:
     """The candidates' spans and their feature columns (FEATURES)."""
     known = shape.known
-    anchors = [(s + e) / 2 for t, f, s, e in morphemes if _term(t, f) in known and not t.startswith(("J", "E", "S"))]
+    anchors = [(s + e) / 2 for t, f, s, e in morphemes if term_of(t, f) in known and not t.startswith(("J", "E", "S"))]
     heads = [(s, e) for _, f, s, e in morphemes if shape.head and f.lower() == shape.head]
     length = max(len(claim), 1)
     spans = list(found)
@@ -125,15 +125,15 @@ def phrase_features(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
     for (start, end) in spans:
         kinds = found[(start, end)]
         nouns = [(t, f) for t, f, s, e in morphemes if s >= start and e <= end and t.startswith(_NOUN_PIECES)]
-        share = sum(_term(t, f) in known for t, f in nouns) / max(len(nouns), 1)
+        share = sum(term_of(t, f) in known for t, f in nouns) / max(len(nouns), 1)
         distance = min((abs((start + end) / 2 - a) for a in anchors), default=length)
         after = [m for m in morphemes if m[2] >= end]
         before = [m for m in morphemes if m[3] <= start]
         following = after[0] if after else None
         particle = following[1] if following and following[0].startswith("J") else ""
-        next_verb = next((_term(t, f) for t, f, *_ in after if t.startswith(("VV", "VA"))), "")
-        previous_word = next((_term(t, f) for t, f, *_ in reversed(before) if t.startswith(_CONTENT)), "")
-        next_word = next((_term(t, f) for t, f, *_ in after if t.startswith(_CONTENT)), "")
+        next_verb = next((term_of(t, f) for t, f, *_ in after if t.startswith(("VV", "VA"))), "")
+        previous_word = next((term_of(t, f) for t, f, *_ in reversed(before) if t.startswith(_CONTENT)), "")
+        next_word = next((term_of(t, f) for t, f, *_ in after if t.startswith(_CONTENT)), "")
         copula = bool(following and (following[0] == "VCP"
                                      or (following[0].startswith("J") and len(after) > 1 and after[1][0] == "VCP")))
         row = {
@@ -208,7 +208,8 @@ def _runs(morphemes: Sequence[Morpheme], claim: str) -> list[list[int]]:
 
 
 def _head(morphemes: Sequence[Morpheme]) -> str:
-    """The question's last noun, past its particles and endings ("…경제지는?" -> 경제지)."""
+    """The question's last noun, past its particles and endings ("…경제지는?" -> 경제지). Unlike
+    rag.slots' head word, a bound noun or a pronoun ("것", "무엇") is none: the model was fitted so."""
     for tag, form, _, _ in reversed(morphemes):
         if tag in ("NNG", "NNP", "SL", "NR", "SH"):
             return form.lower()
@@ -218,6 +219,6 @@ def _head(morphemes: Sequence[Morpheme]) -> str:
     return ""
 
 
-def _term(tag: str, form: str) -> str:
+def term_of(tag: str, form: str) -> str:
     """A morpheme as the question's terms spell it (a verb or adjective stem with "다")."""
     return form.lower() + "다" if tag.startswith(("VV", "VA")) else form.lower()

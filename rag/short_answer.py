@@ -1,7 +1,7 @@
 """The short answer: the value a cited claim gives for what the question asks — "1,030억 원" for
 얼마, "2019년" for 언제, "서울" for 어디 — shown beside the cited sentences, which stay the answer.
 
-    short = short_answer(question, claims, korean)   # claims best first; "" when nothing fits
+    short = short_answer(question, claims, korean, phrases)   # claims best first; "" when nothing fits
 
 For a question that asks for a kind of value (rag/slots.py: a number, a date, a proper noun) the value
 is read from the claim's own words with Kiwi's tags (no list of entities), must be new to the question,
@@ -17,7 +17,7 @@ import re
 from typing import Sequence
 
 from rag.evidence import Tokenizer, question_terms
-from rag.phrases import best_phrase
+from rag.phrases import best_phrase, term_of
 from rag.ranker import LogisticModel
 from rag.slots import NAMED, asked_slot, slot_values
 
@@ -66,7 +66,7 @@ def _slot_value(question: str, claims: Sequence[str], korean: Tokenizer) -> str:
         if asked.slot == "place":
             named = [sp for sp in spans if any(t == "NNP" and s >= sp[0] and e <= sp[1] for t, _, s, e in morphemes)]
             spans = named or spans
-        anchors = [(s + e) / 2 for t, f, s, e in morphemes if _term(t, f) in known]
+        anchors = [(s + e) / 2 for t, f, s, e in morphemes if term_of(t, f) in known]
         best = min(spans, key=lambda sp: (_distance(sp, anchors), sp[0]))
         return claim[best[0]:best[1]].strip()
     return ""
@@ -98,11 +98,6 @@ def _joined(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
         else:
             out.append((start, end))
     return out
-
-
-def _term(tag: str, form: str) -> str:
-    """A morpheme as the question's terms spell it (a verb or adjective stem with "다")."""
-    return form.lower() + "다" if tag.startswith(("VV", "VA")) else form.lower()
 
 
 def _distance(span: tuple[int, int], anchors: list[float]) -> float:
