@@ -64,8 +64,7 @@ def question_shape(question: str, korean: Tokenizer) -> Shape:
     morphemes = korean.morphemes_batch([question])[0]
     lexicon = korean.lexicon
     wh_at = next((i for i, (_, form, *_) in enumerate(morphemes) if form.lower() in lexicon.wh_words), None)
-    sentence = any(form.lower() in lexicon.sentence_words or term_of(tag, form) in lexicon.sentence_words
-                   for tag, form, *_ in morphemes)
+    sentence = any(term_of(tag, form) in lexicon.sentence_words for tag, form, *_ in morphemes)
     wh_particle = wh_verb = right = ""
     content = [i for i, (tag, form, *_) in enumerate(morphemes)
                if tag.startswith(_CONTENT) and form.lower() not in lexicon.wh_words]
@@ -143,8 +142,8 @@ def phrase_features(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
             "head_after": any(0 <= start - he <= 1 for _, he in heads),  # "단장 윤덕용"
             "head_before": any(0 <= hs - end <= 1 for hs, _ in heads),  # "맷돌 춤"
             "head_in": any(hs >= start and he <= end for hs, he in heads),
-            "gen_before": any(0 <= hs - end <= 2 and claim[end:hs].strip() in ("의", "인", "이라는", "라는", "란")
-                              for hs, _ in heads),
+            # "상생의 펀드": a one-syllable link and a space (a longer one, "이라는", is not read: the model was fitted so)
+            "gen_before": any(0 <= hs - end <= 2 and claim[end:hs].strip() in ("의", "인", "란") for hs, _ in heads),
             "particle_match": bool(shape.wh_particle) and particle == shape.wh_particle,
             "obj_particle": particle in ("을", "를"), "subj_particle": particle in ("이", "가"),
             "topic_particle": particle in ("은", "는"),
@@ -167,7 +166,7 @@ def best_phrase(question: str, claim: str, korean: Tokenizer, model: LogisticMod
     """The claim's phrase that answers the question, "" when the question asks why or how, or when the
     model's best candidate has less than its threshold of the softmax over the candidates."""
     shape = question_shape(question, korean)
-    if shape.sentence or not claim.strip():
+    if shape.sentence:
         return ""
     scored = score_candidates(shape, claim, korean.morphemes_batch([claim])[0], model)
     if not scored:

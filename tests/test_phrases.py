@@ -71,3 +71,86 @@ def test_the_shipped_model_says_how_it_was_fitted(model) -> None:
     meta = model.meta
     assert "KorQuAD" in meta["data"] and "1-70" in meta["data"]
     assert meta["at_threshold"]["right"] >= meta["precision"] and 0 < model.threshold < 1
+
+
+# what each piece reads, pinned on made-up sentences (bench/results/rule_mutants_2026-12-06.md found them untested)
+
+
+def features_of(question: str, claim: str, korean) -> dict[str, dict[str, float]]:
+    from rag.phrases import FEATURES, phrase_features
+
+    shape = question_shape(question, korean)
+    morphemes = korean.morphemes_batch([claim])[0]
+    spans, columns = phrase_features(shape, claim, morphemes, candidates(shape, claim, morphemes))
+    return {claim[s:e]: {f: columns[f][i] for f in FEATURES} for i, (s, e) in enumerate(spans)}
+
+
+def test_the_question_word_gap_reads_particle_verb_and_the_words_beside_it(korean) -> None:
+    shape = question_shape("하나테크는 협력사 대표들과 무엇을 맺었나?", korean)
+    assert (shape.wh_particle, shape.wh_verb, shape.left, shape.right) == ("을", "맺다", "대표", "맺다")
+    assert shape.verbs == {"맺다"} and shape.head == ""  # a verb ends the question: no last noun
+    assert question_shape("하나테크가 만든 것은 무엇인가?", korean).wh_particle == ""  # 이 of 인가 is a copula
+    # a second question word is not the word beside the first
+    assert question_shape("누가 얼마를 냈나?", korean).right == "내다"
+    assert question_shape("하나테크는 상생 로드맵을 어떻게 발표했나?", korean).sentence  # 어떻게 -> 어떻다
+
+
+def test_features_of_the_phrase_in_the_gap_and_of_its_rivals(korean) -> None:
+    rows = features_of("하나테크는 협력사 대표들과 무엇을 맺었나?",
+                       "하나테크는 지난달 협력사 대표들과 상생 협약을 맺었다. 이 협약이 첫 사례다.", korean)
+    gap = rows["상생 협약"]  # between the question word's neighbours, with its particle, before its verb
+    assert all(gap[f] == 1.0 for f in ("left_match", "right_match", "particle_match", "obj_particle",
+                                       "wh_verb_match", "verb_match", "prev_known", "next_known", "has_wh"))
+    assert gap["qfrac"] == 0.0 and gap["n_morph"] == 2.0 and gap["subj_particle"] == 0.0
+    named = rows["하나테크"]  # the question's own subject
+    assert named["all_q"] == 1.0 and named["topic_particle"] == 1.0 and named["nnp"] == 1.0
+    assert named["anchor_right"] == 1.0 and named["anchor_left"] == 0.0 and named["pos"] == 0.0
+    assert named["log_dist"] == 0.0 and named["right_match"] == 0.0
+    assert rows["지난달 협력사 대표들"]["qfrac"] == 0.5 and rows["지난달 협력사 대표들"]["n_morph"] == 4.0
+    later = rows["협약"]  # the next sentence's subject
+    assert later["subj_particle"] == 1.0 and later["particle_match"] == 0.0 and later["wh_verb_match"] == 0.0
+    assert later["log_dist"] > gap["log_dist"] > 0 and later["pos"] > gap["pos"]
+    assert rows["사례"]["copula"] == 1.0 and gap["copula"] == 0.0
+
+
+def test_features_of_the_questions_last_noun_quotes_digits_and_linked_names(korean) -> None:
+    rows = features_of("하나테크가 협력사와 함께 만든 펀드는?",
+                       "하나테크는 2020년 협력사와 함께 '동반 성장 펀드'를 만들었고, 이 펀드는 한빛은행이 운용한다.", korean)
+    assert rows["동반 성장 펀드"]["head_in"] == 1.0 and rows["동반 성장 펀드"]["quote"] == 1.0
+    assert rows["동반 성장"]["head_before"] == 1.0 and rows["동반 성장"]["is_trim"] == 1.0
+    assert rows["동반 성장"]["head_in"] == 0.0 and rows["동반 성장"]["quote"] == 0.0
+    assert rows["2020년"]["digit"] == 1.0 and rows["동반 성장"]["digit"] == 0.0
+    # a question without a question word: the word before its end is its last noun
+    assert rows["한빛은행"]["left_match"] == 1.0 and rows["한빛은행"]["subj_particle"] == 1.0
+    assert rows["한빛은행"]["has_wh"] == 0.0 and rows["한빛은행"]["latin"] == 0.0
+    linked = features_of("하나테크가 만든 펀드는?", "하나테크는 상생의 펀드를 만들었다.", korean)
+    assert linked["상생"]["gen_before"] == 1.0 and linked["상생"]["head_before"] == 0.0  # "상생의 펀드"
+    assert features_of("어느 구간을 고쳤나?", "GP 구간을 고쳤다.", korean)["GP"]["latin"] == 1.0
+
+
+def test_runs_are_cut_at_a_wider_gap_and_a_bound_noun_starts_none(korean) -> None:
+    question = "하나테크가 협력사 펀드로 한 것은?"
+    assert {"한빛", "정밀"} <= spans(question, "한빛  정밀이 참여할 수 있다", korean)  # two spaces part them
+    assert "수" not in spans(question, "한빛  정밀이 참여할 수 있다", korean)
+    assert "상생 협약" in spans(question, "하나테크가 맺은 것은 상생 협약", korean)  # a run at the very end
+
+
+def test_question_words_are_cut_off_a_runs_edges_or_out_of_it(korean) -> None:
+    question = "하나테크가 협력사 펀드로 한 것은?"
+    claim = "하나테크는 펀드 운용 협력사 선정 펀드를 발표했다."
+    found = {claim[s:e]: kinds for (s, e), kinds in
+             candidates(question_shape(question, korean), claim, korean.morphemes_batch([claim])[0]).items()}
+    assert found["펀드 운용 협력사 선정 펀드"] == {"run"}
+    assert found["운용 협력사 선정"] == {"trim"}  # the question's words cut off its edges
+    assert found["운용"] == {"seg"} and found["선정"] == {"seg"}  # and out of it
+    assert "협력사" not in found
+    quoted = '하나테크는 "연구 카메라"를 팔았다.'
+    kinds = candidates(question_shape(question, korean), quoted, korean.morphemes_batch([quoted])[0])
+    assert {"quote", "run"} <= kinds[(quoted.index("연구"), quoted.index("연구") + len("연구 카메라"))]
+    long_run = "하나테크는 " + " ".join(["상생협력"] * 12) + "을 했다."
+    assert all(len(s) <= 40 for s in spans(question, long_run, korean))
+
+
+def test_a_claim_without_a_noun_gives_no_phrase(korean, model) -> None:
+    assert best_phrase("하나테크는 무엇을 했나?", "그렇다.", korean, model) == ""
+    assert best_phrase("하나테크는 무엇을 했나?", "", korean, model) == ""
