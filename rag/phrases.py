@@ -117,7 +117,7 @@ def phrase_features(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
     """The candidates' spans and their feature columns (FEATURES)."""
     known = shape.known
     anchors = [(s + e) / 2 for t, f, s, e in morphemes if term_of(t, f) in known and not t.startswith(("J", "E", "S"))]
-    heads = [(s, e) for _, f, s, e in morphemes if shape.head and f.lower() == shape.head]
+    heads = [(s, e) for _, f, s, e in morphemes if f.lower() == shape.head]  # no form is "" (no head)
     length = max(len(claim), 1)
     spans = list(found)
     columns: dict[str, list[float]] = {name: [] for name in FEATURES}

@@ -154,3 +154,32 @@ def test_question_words_are_cut_off_a_runs_edges_or_out_of_it(korean) -> None:
 def test_a_claim_without_a_noun_gives_no_phrase(korean, model) -> None:
     assert best_phrase("하나테크는 무엇을 했나?", "그렇다.", korean, model) == ""
     assert best_phrase("하나테크는 무엇을 했나?", "", korean, model) == ""
+
+
+def test_a_feature_needs_both_sides_present_to_match(korean) -> None:
+    # the question has nothing before its question word, no particle after it, no verb after it
+    rows = features_of("무엇?", "상생 협약을 맺었고 기금을 냈다", korean)
+    first = rows["상생 협약"]
+    assert first["left_match"] == 0.0 and first["particle_match"] == 0.0 and first["wh_verb_match"] == 0.0
+    rows = features_of("하나테크가 맺은 것은 무엇?", "하나테크는 협력사와 맺은 상생 협약", korean)
+    last = rows["상생 협약"]  # nothing follows it in the claim: no particle, verb, copula or next word
+    assert last["right_match"] == 0.0 and last["copula"] == 0.0 and last["obj_particle"] == 0.0
+    assert rows["하나테크"]["left_match"] == 0.0  # the claim's first word has no word before it
+    rows = features_of("하나테크가 맺은 것은?", "하나테크는 협약을 맺고 기금을 냈다", korean)
+    assert rows["협약"]["verb_match"] == 1.0 and rows["기금"]["verb_match"] == 0.0  # 내다 is not the question's
+
+
+def test_which_candidates_a_run_gives_and_what_they_count(korean) -> None:
+    rows = features_of("하나테크가 협력사와 함께 만든 펀드는?",
+                       "하나테크는 2020년 협력사와 함께 '동반 성장 펀드'를 만들었고, 이 펀드는 한빛은행이 운용한다.", korean)
+    assert rows["한빛은행"]["head_in"] == 0.0  # the last noun earlier in the claim is not inside it
+    assert rows["동반 성장"]["gen_before"] == 0.0  # a space, no link word, before the last noun
+    assert "성장" not in rows and "동반" not in rows  # a run without the question's words is not cut up
+    question = "하나테크가 협력사 펀드로 한 것은?"
+    claim = "하나테크는 상생 협약을 맺었다."
+    found = candidates(question_shape(question, korean), claim, korean.morphemes_batch([claim])[0])
+    assert found[(claim.index("상생"), claim.index("상생") + len("상생 협약"))] == {"run", "seg"}  # nothing to trim
+    quoted = "하나테크는 '함께 가는 길'을 열었다."
+    assert features_of(question, quoted, korean)["함께 가는 길"]["n_morph"] == 1.0  # nouns only: 길
+    assert all(s < e for s, e in candidates(question_shape(question, korean), "그는 ' '라고 했다.",
+                                            korean.morphemes_batch(["그는 ' '라고 했다."])[0]))
