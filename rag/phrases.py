@@ -147,7 +147,7 @@ def phrase_features(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
             "particle_match": bool(shape.wh_particle) and particle == shape.wh_particle,
             "obj_particle": particle in ("을", "를"), "subj_particle": particle in ("이", "가"),
             "topic_particle": particle in ("은", "는"),
-            "verb_match": bool(next_verb) and next_verb in shape.verbs,
+            "verb_match": next_verb in shape.verbs,  # a question's verbs are never ""
             "wh_verb_match": bool(shape.wh_verb) and next_verb == shape.wh_verb,
             "copula": copula, "quote": "quote" in kinds, "is_run": "run" in kinds, "is_trim": "trim" in kinds,
             "is_seg": "seg" in kinds, "nnp": any(t == "NNP" for t, _ in nouns), "latin": any(t == "SL" for t, _ in nouns),

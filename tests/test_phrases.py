@@ -111,6 +111,9 @@ def test_features_of_the_phrase_in_the_gap_and_of_its_rivals(korean) -> None:
     assert later["subj_particle"] == 1.0 and later["particle_match"] == 0.0 and later["wh_verb_match"] == 0.0
     assert later["log_dist"] > gap["log_dist"] > 0 and later["pos"] > gap["pos"]
     assert rows["사례"]["copula"] == 1.0 and gap["copula"] == 0.0
+    assert rows["사례"]["subj_particle"] == 0.0  # the 이 of 이다 is a copula, not a particle
+    only = features_of("하나테크가 맺은 것은?", "첫 사례는 이 협약뿐이다.", korean)["협약"]
+    assert only["copula"] == 1.0  # a particle, then the copula: "협약뿐이다"
 
 
 def test_features_of_the_questions_last_noun_quotes_digits_and_linked_names(korean) -> None:
@@ -164,6 +167,7 @@ def test_a_feature_needs_both_sides_present_to_match(korean) -> None:
     rows = features_of("하나테크가 맺은 것은 무엇?", "하나테크는 협력사와 맺은 상생 협약", korean)
     last = rows["상생 협약"]  # nothing follows it in the claim: no particle, verb, copula or next word
     assert last["right_match"] == 0.0 and last["copula"] == 0.0 and last["obj_particle"] == 0.0
+    assert last["particle_match"] == 0.0 and last["wh_verb_match"] == 0.0  # "" on both sides is no match
     assert rows["하나테크"]["left_match"] == 0.0  # the claim's first word has no word before it
     rows = features_of("하나테크가 맺은 것은?", "하나테크는 협약을 맺고 기금을 냈다", korean)
     assert rows["협약"]["verb_match"] == 1.0 and rows["기금"]["verb_match"] == 0.0  # 내다 is not the question's
