@@ -24,8 +24,7 @@ from typing import Sequence
 
 from rag.evidence import Tokenizer, question_terms
 from rag.ranker import LogisticModel
-
-Morpheme = tuple[str, str, int, int]
+from rag.slots import Morpheme
 
 # what a run of noun pieces is made of ("서밋 엔터테인먼트", "GP-슈트레케", "제2시민아파트")
 _NOUN_PIECES = ("NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "XR")
