@@ -26,7 +26,8 @@ from rag.evidence import Tokenizer, question_terms
 from rag.ranker import LogisticModel
 from rag.slots import Morpheme
 
-# what a run of noun pieces is made of ("서밋 엔터테인먼트", "GP-슈트레케", "제2시민아파트")
+# what a run of noun pieces is made of ("서밋 엔터테인먼트", "제2시민아파트"); Kiwi tags a hyphen or a
+# middle dot as a symbol of its own, so "GP-슈트레케" is two runs
 _NOUN_PIECES = ("NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "XR")
 # what may part two pieces of one run: nothing, a space, a hyphen or a middle dot
 _RUN_GAP = re.compile(r"^[ \-·]?$")
