@@ -64,7 +64,8 @@ class Answerer:
         self._rankers = models["cheap"], models["full"]
         self._order_by = order_models(models)
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
-        self._phrases = _phrase_model(settings.answer.phrase_model) if settings.answer.phrase_answers else None
+        self._phrases = (_phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
+                         if settings.answer.phrase_answers else None)
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder
         self._relevance = SentenceRelevance(embedder) if embedder is not None else None
@@ -338,12 +339,13 @@ class Answerer:
         return condensed if 0 < len(condensed) <= 300 else rewritten
 
 
-def _phrase_model(path: Path) -> LogisticModel:
-    """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it)."""
+def _phrase_model(path: Path, min_share: float = 0.0) -> LogisticModel:
+    """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it),
+    with `min_share` as its threshold when above 0."""
     models = load_models(path)
     if "phrase" not in models:
         raise ModelFileError(f"{path}: no \"phrase\" model in it (fit it with `python -m eval.fit phrase`)")
-    return models["phrase"]
+    return replace(models["phrase"], threshold=min_share) if min_share > 0 else models["phrase"]
 
 
 def _claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:

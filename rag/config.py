@@ -246,6 +246,10 @@ class AnswerSettings:
     # the model fitted on KorQuAD 1-70 (python -m eval.fit phrase) is sure enough (rag/phrases.py)
     phrase_answers: bool = True
     phrase_model: Path = Path("rag/fitted/phrase.json")
+    # the share of the softmax over a claim's candidates the best phrase needs to be shown; 0: the model
+    # file's own (0.55, chosen for 70% of shown phrases right out of fold). Higher shows fewer, surer ones:
+    # the file's meta.out_of_fold lists, per share, how many were shown on KorQuAD 1-70 and how many right
+    phrase_min_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.second_share <= 1.0:
@@ -266,6 +270,9 @@ class AnswerSettings:
         if not 0.0 < self.llm_restatement_share <= 1.0:
             raise SettingsError(f"setting answer.llm_restatement_share: a share of the question's terms above 0 "
                                 f"and at most 1, not {self.llm_restatement_share}")
+        if not 0.0 <= self.phrase_min_share < 1.0:
+            raise SettingsError(f"setting answer.phrase_min_share: a share of the candidates' softmax, 0 (the "
+                                f"model file's own) or more and below 1, not {self.phrase_min_share}")
         if not 0.0 <= self.slot_miss_factor <= 1.0:
             raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
                                 f"between 0 and 1, not {self.slot_miss_factor}")

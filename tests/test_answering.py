@@ -88,6 +88,17 @@ def test_a_question_no_kind_of_value_answers_gets_the_claims_phrase(korean: Kore
     assert plain.ask("LG이노텍이 동반성장지수 평가에서 받은 등급은?").short == ""
 
 
+def test_phrase_min_share_overrides_the_model_files_threshold(korean: KoreanText) -> None:
+    question = "LG이노텍이 동반성장지수 평가에서 받은 등급은?"  # "최우수 등급" has 0.83 of the softmax
+
+    def short(share: str) -> str:
+        settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__PHRASE_MIN_SHARE": share})
+        return Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get).ask(question).short
+
+    assert short("0.8") == "최우수 등급"
+    assert short("0.9") == ""  # stricter than the file's 0.55: not sure enough
+
+
 def test_a_phrase_model_file_without_its_model_is_a_clear_error(korean: KoreanText, tmp_path) -> None:
     bad = tmp_path / "phrase.json"
     bad.write_text(json.dumps({"other": json.loads((FITTED_DIR / "phrase.json").read_text())["phrase"]}))

@@ -68,6 +68,14 @@ def test_the_third_sentence_share_is_a_share() -> None:
         load_settings(None, env={"RAG_ANSWER__THIRD_SHARE": "-0.1"})
 
 
+def test_the_phrase_share_is_a_share_below_one() -> None:
+    assert load_settings(None, env={}).answer.phrase_min_share == 0.0  # 0: the model file's own threshold
+    with pytest.raises(SettingsError, match="answer.phrase_min_share"):
+        load_settings(None, env={"RAG_ANSWER__PHRASE_MIN_SHARE": "1"})  # would show no phrase at all: turn them off
+    with pytest.raises(SettingsError, match="answer.phrase_min_share"):
+        load_settings(None, env={"RAG_ANSWER__PHRASE_MIN_SHARE": "-0.1"})
+
+
 def test_the_agreement_checks_bar_is_a_probability() -> None:
     assert load_settings(None, env={}).answer.llm_agreement_min_probability == 0.2
     env = {"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "0.4"}
