@@ -97,8 +97,10 @@ def fit_listwise(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: 
         e = np.exp(s - np.maximum.reduceat(s, starts)[at])
         e_pos = np.where(yk, e, 0.0)
         all_sum, pos_sum = np.add.reduceat(e, starts), np.add.reduceat(e_pos, starts)
-        loss = float(q_weight @ (np.log(all_sum) - np.log(pos_sum))) + 0.5 * l2 * float(w @ w)
-        return loss, e / all_sum[at], e_pos / pos_sum[at]
+        with np.errstate(divide="ignore", invalid="ignore"):  # a trial step can underflow a question's
+            # answer rows to 0: its loss is then infinite, and the backtracking below rejects the step
+            loss = float(q_weight @ (np.log(all_sum) - np.log(pos_sum))) + 0.5 * l2 * float(w @ w)
+            return loss, e / all_sum[at], e_pos / pos_sum[at]
 
     w = np.zeros(z.shape[1])
     loss, p_all, p_pos = pieces(w)
@@ -118,7 +120,7 @@ def fit_listwise(x: np.ndarray, y: np.ndarray, groups: Sequence[str], features: 
         while True:  # backtracking: a Newton step of a non-quadratic loss may overshoot
             trial = w - shrink * step
             new_loss, *rest = pieces(trial)
-            if new_loss <= loss or shrink < 1e-6:
+            if new_loss <= loss or (shrink < 1e-6 and np.isfinite(new_loss)):  # (never an underflowed step)
                 break
             shrink /= 2
         w, loss, (p_all, p_pos) = trial, new_loss, rest

@@ -128,6 +128,21 @@ def test_a_listwise_fit_puts_the_answer_sentence_first_where_a_pointwise_fit_doe
     assert fit_listwise(x, y, groups, ("a", "b")).weights == listwise.weights  # deterministic
 
 
+def test_a_listwise_trial_step_that_underflows_an_answer_row_is_rejected_without_a_warning():
+    from eval.fit import fit_listwise
+    import warnings
+
+    # widely scaled rows: some Newton trial step drives a question's answer rows to 0 (seed found by search)
+    rng = np.random.default_rng(52)
+    x = rng.normal(size=(60, 2)) * rng.choice([1, 30], size=(60, 1))
+    y = (rng.random(60) < 0.3).astype(float)
+    groups = [str(i // 6) for i in range(60)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "divide by zero encountered in log" was printed during fits
+        model = fit_listwise(x, y, groups, ("a", "b"), l2=0.01)
+    assert all(np.isfinite(model.weights))
+
+
 def test_phrase_shares_sum_to_one_per_question_and_the_best_candidate_is_picked():
     from eval.fit_phrase import best_of, shares
     from rag.ranker import LogisticModel
