@@ -52,7 +52,7 @@ def _grow(korean: Splitter, text: str, start: int, end: int, lines: list[tuple[i
         inside = [i for i, (a, b) in enumerate(found) if a >= start and b <= end]
         if not inside:
             return found
-        lo, hi = (min(per_line), max(per_line)) if per_line else (0, -1)
+        lo, hi = min(per_line), max(per_line)  # (a sentence inside: its line is in the window)
         grow_before = inside[0] < AROUND and lo > 0
         grow_after = len(found) - 1 - inside[-1] < AROUND and hi + 1 < len(lines)
         if not (grow_before or grow_after):

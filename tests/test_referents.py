@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.korean import KoreanText
-from rag.referents import introduction, short_names, with_introductions
+from rag.referents import full_names, introduction, short_names, with_introductions
 from rag.types import Article, Citation, Evidence
 
 ARTICLE = Article(
@@ -99,3 +99,68 @@ def test_only_the_text_near_the_sentence_is_read(korean: KoreanText) -> None:
     assert introduction(near, "정", "회장", korean, near=(at, at + len(LEAD)))[2] == "정하늘"
     at = far.index(LEAD)
     assert introduction(far, "정", "회장", korean, near=(at, at + len(LEAD))) is None
+
+
+def test_short_and_full_names_read_only_what_they_say(korean: KoreanText) -> None:
+    read = lambda s: short_names(korean.morphemes_batch([s])[0])  # noqa: E731
+    assert read("행사에서 정 회장은 말했다.") == [("정", "회장")]  # anywhere in the sentence, not only first
+    assert read("대표정 회장은 말했다.") == []  # a syllable glued to the word before is part of that word
+    assert read("정은 말했다.") == []  # a surname needs its title
+    assert read("상을 건넨 사람은 회장은 박") == []  # a surname ending the sentence has no title
+    # a one-letter proper noun that is not Hangul is no Korean surname (morphemes written by hand:
+    # Kiwi tags a lone Latin letter SL)
+    assert short_names([("NNP", "J", 0, 1), ("NNG", "회장", 2, 4)]) == []
+    full = lambda s: full_names(korean.morphemes_batch([s])[0], "정", "회장")  # noqa: E731
+    assert full("정하늘 새솔산업 회장은 말했다.") == ["정하늘"]
+    assert full("정부 회장은 말했다.") == []  # a common noun starting with the syllable is no name
+    assert full("정 회장은 말했다.") == []  # the short form itself is not a full name
+    assert full_names([("NNP", "정하늘바다산", 0, 6), ("NNG", "회장", 7, 9)], "정", "회장") == []  # too long
+    assert full_names([("NNP", "정K", 0, 2), ("NNG", "회장", 3, 5)], "정", "회장") == []  # not all Hangul
+
+
+def test_a_question_asking_no_person_is_left_alone(korean: KoreanText) -> None:
+    assert _answer(korean, "기술자 몇 명에게 상을 건넸나?", _lead_evidence())[1] == f"{LEAD.rstrip('.')} [1]."
+
+
+def test_nothing_found_leaves_the_answer_as_it_was(korean: KoreanText) -> None:
+    lead = _lead_evidence()
+    cited = (Citation(n=1, source="a.txt", quote=LEAD, start=lead[0].start, end=lead[0].end),)
+    text = "정 회장이다 [1]."  # not the sentence as written: an answer left alone keeps its own words
+    question = "상을 건넨 사람은 누구인가?"
+    nobody = Article(doc_id="a.txt", title="", text=ARTICLE.text.replace("정하늘 새솔산업 회장은", "회장단은"))
+    for lookup in ({}.get, {"a.txt": nobody}.get):  # the article gone, or naming no one in full
+        evidence, out, out_cited = with_introductions(question, lead, text, cited, lookup, korean)
+        assert (evidence, out, out_cited) == (lead, text, cited)
+    # a citation of no given sentence is passed over, not an error
+    assert with_introductions(question, [], text, cited, {"a.txt": ARTICLE}.get, korean)[1] == text
+
+
+def test_a_name_the_answer_or_question_already_gives_is_not_added_again(korean: KoreanText) -> None:
+    lead = _lead_evidence()
+    cited = (Citation(n=1, source="a.txt", quote=LEAD, start=lead[0].start, end=lead[0].end),)
+    said = "정하늘 회장, 곧 정 회장이 상을 건넸다 [1]."
+    assert with_introductions("상을 건넨 사람은 누구인가?", lead, said, cited, {"a.txt": ARTICLE}.get, korean)[1] == said
+    plain = f"{LEAD.rstrip('.')} [1]."
+    asked = "정하늘 회장과 함께 상을 건넨 사람은 누구인가?"
+    assert with_introductions(asked, lead, plain, cited, {"a.txt": ARTICLE}.get, korean)[1] == plain
+    # the introduction is itself cited already: not a second time
+    start = ARTICLE.text.index("정하늘")
+    intro = ARTICLE.text[start:ARTICLE.text.index("만났다.") + len("만났다.")]
+    both = lead + [Evidence(2, "a.txt", intro, start, start + len(intro), score=0.5)]
+    two = cited + (Citation(n=2, source="a.txt", quote=intro, start=start, end=start + len(intro)),)
+    text = f"{LEAD.rstrip('.')} [1]. {intro.rstrip('.')} [2]."
+    out = with_introductions("상을 건넨 사람은 누구인가?", both, text, two, {"a.txt": ARTICLE}.get, korean)
+    assert out[1] == text
+
+
+def test_a_known_introduction_is_found_by_its_place_in_its_own_article(korean: KoreanText) -> None:
+    start = ARTICLE.text.index("정하늘")
+    intro = ARTICLE.text[start:ARTICLE.text.index("만났다.") + len("만났다.")]
+    # the candidate starting there holds the next sentence too: still the same place, cited as numbered
+    wider = Evidence(2, "a.txt", intro + " 협약은 3년간 이어진다.", start, start + len(intro) + 13, score=0.1)
+    evidence, _, cited = _answer(korean, "상을 건넨 사람의 이름은?", _lead_evidence() + [wider])
+    assert len(evidence) == 2 and [c.n for c in cited] == [2, 1]
+    # another article's sentence at the same offset is not it: the introduction is added as new evidence
+    other = Evidence(2, "b.txt", "다른 기사의 문장이다.", start, start + 11, score=0.1)
+    evidence, _, cited = _answer(korean, "상을 건넨 사람의 이름은?", _lead_evidence() + [other])
+    assert len(evidence) == 3 and evidence[2].doc_id == "a.txt" and evidence[2].text == intro
