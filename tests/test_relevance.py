@@ -28,6 +28,24 @@ def test_sentence_vectors_are_cached_and_bounded() -> None:
     assert len(relevance._passages) <= 2
 
 
+def test_no_sentences_load_no_model_and_cached_ones_call_it_not_again() -> None:
+    loads = []
+    embedder = CountingEmbedder()
+    relevance = SentenceRelevance(lambda: loads.append(1) or embedder)
+    assert relevance("질문", []) == [] and loads == []  # the model is not even loaded
+    relevance("질문", ["첫 문장"])
+    calls = len(loads)
+    relevance("질문", ["첫 문장"])  # the question and the sentence are both cached: no model call
+    assert len(loads) == calls and embedder.passages == 1
+
+
+def test_a_batch_larger_than_the_cache_is_still_scored_whole() -> None:
+    # the first sentences are evicted by the last before they are read back: embedded again, not lost
+    relevance = SentenceRelevance(CountingEmbedder, capacity=1)
+    scores = relevance("펀드 규모는?", ["펀드 규모는 1,030억 원이다.", "행사는 호텔에서 열렸다.", "셋째 문장"])
+    assert len(scores) == 3 and scores[0] > scores[1]
+
+
 @pytest.mark.slow
 def test_e5_prefers_the_sentence_that_answers(real_embedder) -> None:
     relevance = SentenceRelevance(lambda: real_embedder)
