@@ -164,3 +164,15 @@ def test_a_known_introduction_is_found_by_its_place_in_its_own_article(korean: K
     other = Evidence(2, "b.txt", "다른 기사의 문장이다.", start, start + 11, score=0.1)
     evidence, _, cited = _answer(korean, "상을 건넨 사람의 이름은?", _lead_evidence() + [other])
     assert len(evidence) == 3 and evidence[2].doc_id == "a.txt" and evidence[2].text == intro
+
+
+def test_two_sentences_calling_the_same_person_add_one_introduction(korean: KoreanText) -> None:
+    second = "정 회장은 협력사와 3년 동안 기술을 나누기로 했다."
+    article = Article(doc_id="a.txt", title=ARTICLE.title, text=f"{ARTICLE.text}\n{second}")
+    at = article.text.index(second)
+    lead = _lead_evidence() + [Evidence(2, "a.txt", second, at, at + len(second), score=0.6)]
+    cited = tuple(Citation(n=ev.n, source="a.txt", quote=ev.text, start=ev.start, end=ev.end) for ev in lead)
+    text = f"{LEAD.rstrip('.')} [1]. {second.rstrip('.')} [2]."
+    evidence, out, out_cited = with_introductions("상을 건넨 사람은 누구인가?", lead, text, cited,
+                                                  {"a.txt": article}.get, korean)
+    assert len(evidence) == 3 and out.count("정하늘") == 1 and [c.n for c in out_cited] == [3, 1, 2]
