@@ -19,12 +19,16 @@ def _file(tmp_path, data) -> str:
 
 
 def test_a_model_standardizes_its_features_and_needs_every_one(tmp_path) -> None:
-    model = load_models(_file(tmp_path, {"m": MODEL, "meta": {"fitted": "today"}}))["m"]  # meta is no model
+    # entries that are no model (a meta object, a note even if it says "features") are passed over
+    models = load_models(_file(tmp_path, {"m": MODEL, "meta": {"fitted": "today"}, "note": "features: a, b"}))
+    assert list(models) == ["m"]
+    model = models["m"]
     assert model.logits({"a": [3.0], "b": [1.0]}) == [0.5 + 2.0 * (3.0 - 1.0) / 2.0 - 1.0 * 1.0]
     raw = LogisticModel(("a",), (1.0,), 0.0)  # no mean / scale: the features as they are
     assert raw.logits({"a": [2.0, -1.0]}) == [2.0, -1.0]
     with pytest.raises(ModelFileError, match="b"):
         model.logits({"a": [1.0]})
+    assert LogisticModel((), (), 0.0).logits({}) == []  # no features: no rows to score
 
 
 def test_probabilities_of_extreme_scores_do_not_overflow() -> None:
