@@ -12,6 +12,8 @@ def test_make_filters_validates_and_normalizes() -> None:
     f = make_filters(date_from=" 2024-01-05 ", date_to="", publisher=["중기부", " 중기부 ", ""], source="2024/")
     assert f == Filters(date_from="2024-01-05", date_to=None, publisher=("중기부",), source=("2024/",))
     assert make_filters() == Filters()
+    assert make_filters(date_to="2024-01-31") == Filters(date_to="2024-01-31")  # one end alone
+    assert make_filters(date_from="2024-01-01", date_to="2024-01-01").date_to == "2024-01-01"  # one day
     with pytest.raises(FilterError, match="date_from '2024-13-01' is not a date"):
         make_filters(date_from="2024-13-01")
     with pytest.raises(FilterError, match="after date_to"):
