@@ -55,6 +55,22 @@ def test_sentence_words_extend_without_touching_the_token_cache_key(tmp_path: Pa
     assert extended.fingerprint == base.fingerprint  # the keyword index is not rebuilt for it
 
 
+def test_notes_kept_in_a_lexicon_folder_are_not_lexicon(tmp_path: Path):
+    # a README or a backup beside the files is read by nobody: it neither loads nor changes the cache key
+    mine = write(tmp_path / "mine", "user_words.tsv", "새솔테크\tNNP\n")
+    before = Lexicon.load([DEFAULT_LEXICON, mine]).fingerprint
+    write(mine, "README.md", "새솔테크 is our parent company\n")
+    write(mine, "user_words.tsv.bak", "옛말\tNNP\n")
+    after = Lexicon.load([DEFAULT_LEXICON, mine])
+    assert after.fingerprint == before and ("옛말", "NNP") not in after.user_words
+
+
+def test_a_glossary_row_with_a_stray_comma_gives_no_empty_form(tmp_path: Path):
+    mine = write(tmp_path / "mine", "glossary.tsv", "name\tSaesol\t새솔테크, ,\n")
+    (entry,) = Lexicon.load([mine]).glossary
+    assert entry.forms == ("새솔테크",)
+
+
 @pytest.mark.parametrize(("name", "text", "message"), [
     ("user_words.tsv", "LGU+\n", "user_words.tsv:1: expected 2"),
     ("glossary.tsv", "company\tx\ty\n", "kind must be"),
