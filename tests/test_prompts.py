@@ -62,3 +62,30 @@ def test_a_corpus_folder_replaces_only_the_prompt_files_it_holds(tmp_path) -> No
         Prompts.load(tmp_path)  # a folder alone must hold every file
     with pytest.raises(PromptError, match="folder not found"):
         Prompts.load([PROMPTS_DIR, tmp_path / "mistyped"])
+
+
+def test_each_articles_title_follows_its_first_sentence_only_shortened() -> None:
+    from rag.prompts import format_evidence
+    from rag.types import Evidence
+
+    long_title = "LG이노텍, 협력사 상생으로 고객경험 혁신할 것이라고 밝혀 업계의 주목을 받아"
+    lines = format_evidence([
+        Evidence(1, "a.txt", "첫 문장이다.", 0, 7, title=long_title),
+        Evidence(2, "b.txt", "다른 기사다.", 0, 7, title="KT 파트너스 데이"),
+        Evidence(3, "a.txt", "둘째 문장이다.", 8, 16, title=long_title),
+        Evidence(4, "c.txt", "제목 없는 기사다.", 0, 10),
+    ]).splitlines()
+    assert lines[0] == f"[1] 첫 문장이다. (기사: {long_title[:29]}…)"  # 30 characters at most
+    assert lines[1] == "[2] 다른 기사다. (기사: KT 파트너스 데이)"
+    assert lines[2:] == ["[3] 둘째 문장이다.", "[4] 제목 없는 기사다."]  # once per article; no title, no note
+
+
+def test_the_condensing_prompt_names_who_said_each_turn() -> None:
+    prompts = Prompts.load()
+    content = build_condense_messages(prompts, " 그 회사는? ", [("user", "KT의 펀드 규모는?"), ("assistant", "1000억원입니다.")])
+    assert "사용자: KT의 펀드 규모는?\n도우미: 1000억원입니다." in content[0]["content"]
+
+
+def test_no_prompt_folder_at_all_is_reported() -> None:
+    with pytest.raises(PromptError, match=r"system.txt in none of \(no folder\)"):
+        Prompts.load([])
