@@ -15,6 +15,8 @@ from rag.plaintext import plain_text
     ("![x](javascript:alert(1)) 링크 [펀드](http://evil.example) [1].", "x 링크 펀드 [1]."),
     ("영화 <기생충> 수상 [1].", "영화 〈기생충〉 수상 [1]."),
     ("제어\u0000문자\u202e [1].", "제어문자 [1]."),
+    ("첫째 [1].\n\n  \n둘째 [2].", "첫째 [1].\n둘째 [2]."),  # line breaks kept, blank lines dropped
+    ("탭\t사이 [1].", "탭 사이 [1]."),  # a tab is a space, not a control character to delete
 ])
 def test_markup_is_removed_and_words_kept(raw: str, clean: str):
     assert plain_text(raw) == clean

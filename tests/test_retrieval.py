@@ -20,6 +20,7 @@ def test_normalizers_by_hand():
     assert normalize_max({"a": 0.0}) == {"a": 0.0}
     minmax = normalize_minmax({"a": 0.9, "b": 0.7, "c": 0.8})
     assert minmax["a"] == 1.0 and minmax["b"] == 0.0 and abs(minmax["c"] - 0.5) < 1e-9
+    assert normalize_minmax({"a": 0.4, "b": 0.4}) == {"a": 1.0, "b": 1.0}  # all equal: no division by zero
 
 
 def test_linear_fusion_lets_a_strong_keyword_hit_beat_a_slightly_closer_vector():
@@ -44,6 +45,9 @@ def test_cap_per_source_keeps_other_articles_in_the_top_k():
     assert [c.chunk_id for c, _ in kept] == ["a0", "a1", "b0"]
     # when the other sources run out, the capped-out chunks fill the list in order
     assert [c.chunk_id for c, _ in cap_per_source(ranked, k=4, per_source=2)] == ["a0", "a1", "b0", "a2"]
+    # never more than k, however many sources are left
+    many = [(_chunk(f"{d}0", d), 1.0) for d in "ABCD"]
+    assert [c.chunk_id for c, _ in cap_per_source(many, k=2, per_source=1)] == ["A0", "B0"]
 
 
 def test_calibrated_score_is_bounded_and_monotonic():
