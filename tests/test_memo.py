@@ -10,11 +10,12 @@ class Counting:
     """KoreanText that counts how many texts reach Kiwi."""
 
     def __init__(self, inner: KoreanText) -> None:
-        self.inner, self.analysed = inner, 0
+        self.inner, self.analysed, self.calls = inner, 0, 0
         self.lexicon = inner.lexicon
 
     def analyze_batch(self, texts):
         self.analysed += len(texts)
+        self.calls += 1
         return self.inner.analyze_batch(texts)
 
     def sentences(self, text):
@@ -28,6 +29,9 @@ def test_terms_and_tags_come_from_one_pass_and_are_remembered(korean: KoreanText
     assert memo.tokens_batch(texts) == korean.tokens_batch(texts)
     assert memo.morphemes_batch(texts) == korean.morphemes_batch(texts)
     assert counting.analysed == 2  # the tags were filled by the pass that made the terms
+    assert counting.calls == 1  # the new texts of a batch go to Kiwi together, in one call
+    memo.tokens_batch(texts)
+    assert counting.calls == 1  # nothing new: Kiwi is not called at all
     memo.tokens_batch(texts + ["셋째 문장이다.", "넷째 문장이다."])
     assert len(memo._memos["tokens"]) <= 3 and len(memo._memos["morphemes"]) <= 3
 
