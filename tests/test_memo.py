@@ -34,6 +34,10 @@ def test_terms_and_tags_come_from_one_pass_and_are_remembered(korean: KoreanText
     assert counting.calls == 1  # nothing new: Kiwi is not called at all
     memo.tokens_batch(texts + ["셋째 문장이다.", "넷째 문장이다."])
     assert len(memo._memos["tokens"]) <= 3 and len(memo._memos["morphemes"]) <= 3
+    # a batch of new texts larger than the memo: each is read from this call's analysis, none analysed twice
+    calls = counting.calls
+    batch = [f"{n}번째 새 문장이다." for n in range(5)]
+    assert memo.tokens_batch(batch) == korean.tokens_batch(batch) and counting.calls == calls + 1
 
 
 def test_the_split_that_finds_the_sentences_also_gives_their_terms_and_tags(korean: KoreanText) -> None:
