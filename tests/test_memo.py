@@ -53,3 +53,30 @@ def test_the_split_that_finds_the_sentences_also_gives_their_terms_and_tags(kore
     assert memo.tokens_batch(sentences) == korean.tokens_batch(sentences)
     assert memo.morphemes_batch(sentences) == korean.morphemes_batch(sentences)
     assert counting.analysed == 0  # Kiwi analyzed them once, while splitting the lines
+
+
+def test_tags_first_then_terms_is_one_pass_too(korean: KoreanText) -> None:
+    counting = Counting(korean)
+    memo = MemoKorean(counting)
+    texts = ["KT는 20일 행사를 열었다."]
+    assert memo.morphemes_batch(texts) == korean.morphemes_batch(texts)
+    assert memo.tokens_batch(texts) == korean.tokens_batch(texts) and counting.calls == 1
+
+
+def test_a_stand_in_that_only_splits_is_enough_and_split_analyses_stay_bounded(korean: KoreanText) -> None:
+    class SplitOnly:
+        lexicon = korean.lexicon
+
+        def sentences_batch(self, texts):
+            return korean.sentences_batch(texts)
+
+    text = "첫 문장이다. 둘째 문장이다."
+    assert MemoKorean(SplitOnly()).sentences_batch([text]) == korean.sentences_batch([text])
+
+    class Splitting(Counting):
+        def sentences_analyzed(self, texts):
+            return self.inner.sentences_analyzed(texts)
+
+    memo = MemoKorean(Splitting(korean), capacity=2)
+    memo.sentences_batch(["하나다. 둘이다. 셋이다. 넷이다."])
+    assert len(memo._memos["tokens"]) <= 2 and len(memo._memos["morphemes"]) <= 2
