@@ -58,8 +58,9 @@ def test_a_corpus_folder_replaces_only_the_prompt_files_it_holds(tmp_path) -> No
     assert (prompts.answer, prompts.condense, prompts.refusal) == (packaged.answer, packaged.condense, packaged.refusal)
     # the order decides: the packaged folder last puts its own system prompt back
     assert Prompts.load([tmp_path, PROMPTS_DIR]).system == packaged.system
-    with pytest.raises(PromptError, match="answer.txt"):
+    with pytest.raises(PromptError, match="answer.txt") as caught:
         Prompts.load(tmp_path)  # a folder alone must hold every file
+    assert str(tmp_path) in str(caught.value)  # the message names where it looked
     with pytest.raises(PromptError, match="folder not found"):
         Prompts.load([PROMPTS_DIR, tmp_path / "mistyped"])
 
