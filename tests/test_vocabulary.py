@@ -79,6 +79,8 @@ def test_a_glossary_row_with_a_stray_comma_gives_no_empty_form(tmp_path: Path):
     ("multi_part_cues.txt", "# cues\n두 (곳\n", "multi_part_cues.txt:2: bad regular expression"),
     ("ordinals.tsv", "두 번째\tsecond\n", "ordinals.tsv:1: position must be"),
     ("ordinals.tsv", "두 번째\t0\n", "ordinals.tsv:1: position must be"),
+    ("units.tsv", "# units\n톤\tweight\n", "units.tsv:2: kind must be one of"),
+    ("references.tsv", "그 사람\tsomeone\n", "references.tsv:1: kind must be one of"),
 ])
 def test_a_bad_lexicon_line_names_its_file_and_line(tmp_path: Path, name: str, text: str, message: str):
     with pytest.raises(LexiconError, match=message):
