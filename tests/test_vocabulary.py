@@ -65,6 +65,12 @@ def test_notes_kept_in_a_lexicon_folder_are_not_lexicon(tmp_path: Path):
     assert after.fingerprint == before and ("옛말", "NNP") not in after.user_words
 
 
+def test_blank_lines_notes_and_doubled_tabs_are_forgiven(tmp_path: Path):
+    text = "# my words\n\n   \n새솔테크\t\tNNP\t# our parent company\n한결물산\tNNP\n"
+    words = Lexicon.load([write(tmp_path, "user_words.tsv", text)]).user_words
+    assert words == (("새솔테크", "NNP"), ("한결물산", "NNP"))
+
+
 def test_a_glossary_row_with_a_stray_comma_gives_no_empty_form(tmp_path: Path):
     mine = write(tmp_path / "mine", "glossary.tsv", "name\tSaesol\t새솔테크, ,\n")
     (entry,) = Lexicon.load([mine]).glossary
@@ -80,6 +86,7 @@ def test_a_glossary_row_with_a_stray_comma_gives_no_empty_form(tmp_path: Path):
     ("ordinals.tsv", "두 번째\tsecond\n", "ordinals.tsv:1: position must be"),
     ("ordinals.tsv", "두 번째\t0\n", "ordinals.tsv:1: position must be"),
     ("units.tsv", "# units\n톤\tweight\n", "units.tsv:2: kind must be one of"),
+    ("user_words.tsv", "새솔테크\tNNP\t여분\n", "user_words.tsv:1: expected 2 tab-separated field\\(s\\), found 3"),
     ("references.tsv", "그 사람\tsomeone\n", "references.tsv:1: kind must be one of"),
 ])
 def test_a_bad_lexicon_line_names_its_file_and_line(tmp_path: Path, name: str, text: str, message: str):
