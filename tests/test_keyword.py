@@ -116,3 +116,22 @@ def test_a_long_re_tokenize_is_announced_before_it_starts(caplog):
     with caplog.at_level(logging.WARNING, logger="rag.view"):
         _terms_for(["d#0", "d#1"], Store(), tokenize)  # a few chunks after a killed ingest: no alarm
     assert said_before == [False]
+
+
+def test_after_a_removal_the_statistics_are_those_of_the_live_chunks(korean):
+    # a removed or replaced chunk's terms leave the document frequencies: the index answers as one built
+    # from the live chunks alone would
+    index = _index(korean)
+    changed = index.with_changes([], ["samsung.txt#0", "innotek.txt#0"], 2)
+    live = _index(korean, ([c for c in TEXTS if c not in ("samsung.txt#0", "innotek.txt#0")],))
+    assert sorted(changed.chunk_ids()) == sorted(live.chunk_ids()) and len(changed) == 3
+    for question in ("협력사 펀드 운영", "삼성전자 펀드", "KT 연구개발"):
+        terms = index.query_terms(question)
+        assert changed.idf(terms) == pytest.approx(live.idf(terms))
+        assert changed.df("펀드") == live.df("펀드") == 1
+        # (the scores differ a little: a segment keeps the length normalization it was built with)
+        assert [c for c, _ in changed.search(terms, 5)] == [c for c, _ in live.search(terms, 5)]
+        for cid in live.chunk_ids():
+            assert changed.coverage(terms, cid) == pytest.approx(live.coverage(terms, cid))
+    assert changed.idf(["삼성전자"]) == {"삼성전자": 0.0}  # only a removed chunk had it
+
