@@ -135,3 +135,19 @@ def test_after_a_removal_the_statistics_are_those_of_the_live_chunks(korean):
             assert changed.coverage(terms, cid) == pytest.approx(live.coverage(terms, cid))
     assert changed.idf(["삼성전자"]) == {"삼성전자": 0.0}  # only a removed chunk had it
 
+
+
+def test_scores_and_coverages_of_given_chunks_edge_cases(korean):
+    index = _index(korean, (["samsung.txt#0", "lgu.txt#0"], ["innotek.txt#0"], ["kt.txt#0", "kt.txt#1"]))
+    terms = index.query_terms("펀드 운영")
+    # chunks of one segment only; a located chunk matching no term gets no score, not a score of 0
+    assert set(index.score(terms, ["kt.txt#1", "lgu.txt#0"])) == {"kt.txt#1"}
+    # coverage weighs each term by its IDF: the rarer word counts for more of the question
+    idf = index.idf(index.query_terms("삼성전자 펀드"))
+    share = idf["삼성전자"] / (idf["삼성전자"] + idf["펀드"])
+    assert index.coverage(index.query_terms("삼성전자 펀드"), "samsung.txt#0") == pytest.approx(1.0)
+    assert index.coverage(index.query_terms("삼성전자 펀드"), "innotek.txt#0") == pytest.approx(1 - share)
+    assert share > 0.5
+    # no query term at all, or a chunk the index does not hold: coverage 0, not an error
+    assert index.coverages([], ["kt.txt#1"]) == {"kt.txt#1": 0.0}
+    assert index.coverages(terms, ["missing.txt#0"]) == {"missing.txt#0": 0.0}
