@@ -124,7 +124,8 @@ def test_after_a_removal_the_statistics_are_those_of_the_live_chunks(korean):
     index = _index(korean)
     changed = index.with_changes([], ["samsung.txt#0", "innotek.txt#0"], 2)
     live = _index(korean, ([c for c in TEXTS if c not in ("samsung.txt#0", "innotek.txt#0")],))
-    assert sorted(changed.chunk_ids()) == sorted(live.chunk_ids()) and len(changed) == 3
+    assert sorted(changed.chunk_ids()) == sorted(live.chunk_ids()) == ["kt.txt#0", "kt.txt#1", "lgu.txt#0"]
+    assert len(changed) == 3
     for question in ("협력사 펀드 운영", "삼성전자 펀드", "KT 연구개발"):
         terms = index.query_terms(question)
         assert changed.idf(terms) == pytest.approx(live.idf(terms))
@@ -151,3 +152,13 @@ def test_scores_and_coverages_of_given_chunks_edge_cases(korean):
     # no query term at all, or a chunk the index does not hold: coverage 0, not an error
     assert index.coverages([], ["kt.txt#1"]) == {"kt.txt#1": 0.0}
     assert index.coverages(terms, ["missing.txt#0"]) == {"missing.txt#0": 0.0}
+
+
+def test_latin_names_find_the_hangul_words_of_live_chunks_only(korean):
+    from rag.romanize import latin_names
+
+    index = KeywordIndex([], korean.tokens_batch).with_changes(
+        [("a#0", korean.tokens("최진균 대표는 협력사를 찾았다.")), ("b#0", korean.tokens("이주형 사장이 말했다."))], [], 1)
+    names = latin_names("Who is Choi Jin-kyun?", sentence=True)
+    assert index.sounding(names) == ["최진균"]
+    assert index.with_changes([], ["a#0"], 2).sounding(names) == []  # its only chunk is gone
