@@ -106,7 +106,7 @@ def test_short_and_full_names_read_only_what_they_say(korean: KoreanText) -> Non
     assert read("행사에서 정 회장은 말했다.") == [("정", "회장")]  # anywhere in the sentence, not only first
     assert read("대표정 회장은 말했다.") == []  # a syllable glued to the word before is part of that word
     assert read("정은 말했다.") == []  # a surname needs its title
-    assert read("상을 건넨 사람은 회장은 박") == []  # a surname ending the sentence has no title
+    assert read("상을 받은 사람은 김") == []  # a surname ending the sentence has no title
     # a one-letter proper noun that is not Hangul is no Korean surname (morphemes written by hand:
     # Kiwi tags a lone Latin letter SL)
     assert short_names([("NNP", "J", 0, 1), ("NNG", "회장", 2, 4)]) == []
