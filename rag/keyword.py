@@ -6,9 +6,13 @@ score matrix that is saved and memory-mapped, so start-up loads files instead of
 
 The index is a list of immutable *segments* (`rag.keyword_files` writes them): an ingest adds one
 segment for what it added and marks replaced or deleted rows dead; small segments are merged as they
-pile up. Statistics are global across segments: a term's IDF counts every live chunk of every segment
-(each segment's baked-in IDF is rescaled), so ranking and the IDF-coverage signal the fusion uses do
-not depend on how the chunks happen to be split into segments.
+pile up. IDF is global across segments: a term's IDF counts every live chunk of every segment (each
+segment's baked-in IDF is rescaled), so the IDF-coverage signal the fusion ranks on does not depend on how
+the chunks happen to be split into segments. BM25's length normalization does: bm25s bakes each segment's
+own average chunk length into its scores (and rows since marked dead still count in it), so a BM25 score,
+and which chunks make the keyword retriever's top n at its margin, can move with the segment layout (on
+the five chunks of tests/test_keyword.py, one segment against three: scores up to 20% apart, the last two
+swapped). A store built in one ingest has one segment.
 
     index = KeywordIndex([segment], korean.tokens_batch)
     terms = index.query_terms("삼성전자 펀드")
