@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -130,7 +132,6 @@ def test_a_listwise_fit_puts_the_answer_sentence_first_where_a_pointwise_fit_doe
 
 def test_a_listwise_trial_step_that_underflows_an_answer_row_is_rejected_without_a_warning():
     from eval.fit import fit_listwise
-    import warnings
 
     # widely scaled rows: some Newton trial step drives a question's answer rows to 0 (seed found by search)
     rng = np.random.default_rng(52)

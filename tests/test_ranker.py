@@ -4,6 +4,7 @@ scored without overflow."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from rag.ranker import FITTED_DIR, LogisticModel, ModelFileError, load_models, o
 MODEL = {"features": ["a", "b"], "weights": [2.0, -1.0], "bias": 0.5, "mean": [1.0, 0.0], "scale": [2.0, 1.0]}
 
 
-def _file(tmp_path, data) -> str:
+def _file(tmp_path: Path, data) -> Path:
     path = tmp_path / "model.json"
     path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
     return path
