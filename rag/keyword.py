@@ -7,12 +7,12 @@ score matrix that is saved and memory-mapped, so start-up loads files instead of
 The index is a list of immutable *segments* (`rag.keyword_files` writes them): an ingest adds one
 segment for what it added and marks replaced or deleted rows dead; small segments are merged as they
 pile up. IDF is global across segments: a term's IDF counts every live chunk of every segment (each
-segment's baked-in IDF is rescaled), so the IDF-coverage signal the fusion ranks on does not depend on how
-the chunks happen to be split into segments. BM25's length normalization does: bm25s bakes each segment's
-own average chunk length into its scores (and rows since marked dead still count in it), so a BM25 score,
-and which chunks make the keyword retriever's top n at its margin, can move with the segment layout (on
-the five chunks of tests/test_keyword.py, one segment against three: scores up to 20% apart, the last two
-swapped). A store built in one ingest has one segment.
+segment's baked-in IDF is rescaled), and so is BM25's length normalization: bm25s bakes each segment's own
+average chunk length into its scores (rows since marked dead still count in it), and a query rescales each
+matched entry to the average length of the live chunks of all segments (the stored row terms give each
+chunk's length). So a BM25 score, the IDF coverage the fusion ranks on, and which chunks make the keyword
+retriever's top n do not depend on how the chunks happen to be split into segments: a store built over
+twenty ingests ranks as one built in a single ingest.
 
     index = KeywordIndex([segment], korean.tokens_batch)
     terms = index.query_terms("삼성전자 펀드")
@@ -80,6 +80,10 @@ class Segment:
             counts = counts - np.bincount(dead_terms, minlength=len(counts))[: len(counts)]
         self.df = counts
         self.built_n = len(self.ids)  # bm25s baked its IDF with this N and the df of all rows
+        # bm25s's chunk length is its term count, a chunk without terms counting as one (its "" term)
+        self.lengths = np.maximum(np.diff(np.asarray(self.offsets, dtype=np.int64)), 1).astype(np.float64)
+        self.built_avgdl = float(self.lengths.mean()) if len(self.ids) else 1.0  # baked in, dead rows too
+        self.live_length = float(self.lengths[~np.asarray(self.dead, dtype=bool)].sum())
 
     @property
     def live(self) -> int:
@@ -141,6 +145,7 @@ class KeywordIndex:
         self._tokenize = tokenize
         self.generation = generation
         self._n = sum(s.live for s in self.segments)
+        self._avgdl = sum(s.live_length for s in self.segments) / self._n if self._n else 1.0
         self._sounds = None  # rag.romanize.SoundIndex of the vocabulary, built at the first English question
 
     def __len__(self) -> int:
@@ -213,7 +218,8 @@ class KeywordIndex:
         return out
 
     def _weighted_columns(self, seg: Segment, terms: Iterable[str], idf: dict[str, float]):
-        """(rows, scores) of each query term in the segment, rescaled from its own IDF to the global one."""
+        """(rows, scores) of each query term in the segment, with the global IDF and average chunk length
+        in place of the segment's own."""
         for term in set(terms):
             tid = seg.term_id(term)
             if tid is None or not idf.get(term):
@@ -221,7 +227,7 @@ class KeywordIndex:
             rows, data = seg.column(tid)
             baked = seg.baked_idf(tid)
             if rows.size and baked > 0:
-                yield rows, data * (idf[term] / baked)
+                yield rows, _tf_part(data, baked, seg.lengths[rows], seg.built_avgdl, self._avgdl) * idf[term]
 
     def search(self, terms: Sequence[str], n: int, allow: Allow | None = None) -> list[tuple[str, float]]:
         """Top-n (chunk_id, BM25 score), best first; chunks matching no term (or not allowed) are left out."""
@@ -237,10 +243,11 @@ class KeywordIndex:
             hit = np.flatnonzero(scores > 0)
             if allow is not None and hit.size:
                 hit = hit[_allowed_rows(seg, hit, allow)]
-            if hit.size > n:
-                hit = hit[np.argpartition(-scores[hit], n - 1)[:n]]
+            if hit.size > n:  # the n best, and any tied with the n-th: the final sort gives ties to the id
+                nth = np.partition(scores[hit], hit.size - n)[hit.size - n]
+                hit = hit[scores[hit] >= nth]
             found.extend((seg.ids[r], float(scores[r])) for r in hit)
-        return sorted(found, key=lambda kv: (-kv[1], kv[0]))[:n]
+        return sorted(found, key=lambda kv: (-kv[1], kv[0]))[:n]  # ties go to the chunk id
 
     def score(self, terms: Sequence[str], chunk_ids: Sequence[str]) -> dict[str, float]:
         """BM25 of the given chunks only (candidates the dense retriever found): no corpus-wide ranking."""
@@ -293,6 +300,19 @@ class KeywordIndex:
             present = set(seg.row_terms(row).tolist())
             out[chunk_id] = sum(w for tid, w in term_ids[id(seg)] if tid in present) / total
         return out
+
+
+def _tf_part(data: np.ndarray, baked_idf: float, lengths: np.ndarray, built_avgdl: float, avgdl: float) -> np.ndarray:
+    """The ATIRE term-frequency part tf(k1+1) / (tf + K), K = k1(1 - b + b*len/avgdl), with `avgdl`
+    in place of the average chunk length bm25s baked into the scores `data` (with `baked_idf`).
+
+    The baked part is solved for tf, an integer that float32 rounding cannot blur (at any tf a
+    sentence-bounded chunk holds), and the part is computed again from it in float64: the same chunk
+    scores the same bits whichever segment holds it, so layouts rank alike, ties included."""
+    part = data / baked_idf
+    built = K1 * (1 - B + B * lengths / built_avgdl)
+    tf = np.maximum(np.rint(part * built / np.maximum(K1 + 1 - part, 1e-12)), 1.0)
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths / avgdl))
 
 
 def _allowed_rows(seg: Segment, rows: np.ndarray, allow: Allow) -> np.ndarray:

@@ -49,8 +49,33 @@ def test_statistics_are_global_however_the_chunks_are_split_into_segments(korean
         assert split.idf(terms) == pytest.approx(whole.idf(terms))
         for cid in TEXTS:
             assert split.coverage(terms, cid) == pytest.approx(whole.coverage(terms, cid))
-        # each segment's baked-in IDF is rescaled to the global one: a tiny segment ranks fairly
-        assert [c for c, _ in split.search(terms, 5)][:2] == [c for c, _ in whole.search(terms, 5)][:2]
+        # each segment's baked-in IDF and average chunk length are rescaled to the global ones: the
+        # BM25 scores, and so the ranking, are those of one segment over all the chunks
+        ranked = whole.search(terms, 5)
+        assert [c for c, _ in split.search(terms, 5)] == [c for c, _ in ranked]
+        assert split.search(terms, 5) == ranked  # the same bits: ties break alike
+        assert split.score(terms, list(TEXTS)) == whole.score(terms, list(TEXTS))
+
+
+def test_ties_at_the_cut_go_to_the_chunk_id(korean):
+    # twenty copies of one passage (an article syndicated under twenty names) score alike: the top 3 are
+    # the three smallest ids, as they are when the copies sit in different segments
+    ids = [f"copy{n:02d}.txt#0" for n in range(20, 0, -1)]
+    segment = build_segment("s", ids, [korean.tokens("협력사 상생 펀드") for _ in ids])
+    index = KeywordIndex([segment], korean.tokens_batch)
+    assert [c for c, _ in index.search(["펀드"], 3)] == ["copy01.txt#0", "copy02.txt#0", "copy03.txt#0"]
+
+
+def test_a_term_repeated_many_times_scores_alike_in_any_layout(korean):
+    # the term frequency is recovered from float32 scores and rounded: it must come back exact
+    texts = {"long#0": " ".join(["펀드"] * 300 + ["협력사"] * 7), "short#0": "펀드", "mid#0": "협력사 펀드 " * 20}
+    terms = {c: korean.tokens(t) for c, t in texts.items()}
+    whole = KeywordIndex([], korean.tokens_batch).with_changes(list(terms.items()), [], 1)
+    split = KeywordIndex([], korean.tokens_batch).with_changes([("long#0", terms["long#0"])], [], 1)
+    split = split.with_changes([(c, terms[c]) for c in ("short#0", "mid#0")], [], 2)
+    assert len(split.segments) == 2 and split.segments[0].built_avgdl != split._avgdl
+    for query in (["펀드"], ["협력사"], ["펀드", "협력사"]):
+        assert split.search(query, 3) == whole.search(query, 3)
 
 
 def test_scoring_given_chunks_matches_the_ranking(korean):
@@ -130,8 +155,9 @@ def test_after_a_removal_the_statistics_are_those_of_the_live_chunks(korean):
         terms = index.query_terms(question)
         assert changed.idf(terms) == pytest.approx(live.idf(terms))
         assert changed.df("펀드") == live.df("펀드") == 1
-        # (the scores differ a little: a segment keeps the length normalization it was built with)
+        # the dead rows' lengths leave the length normalization too: the scores are the live index's
         assert [c for c, _ in changed.search(terms, 5)] == [c for c, _ in live.search(terms, 5)]
+        assert changed.search(terms, 5) == live.search(terms, 5)
         for cid in live.chunk_ids():
             assert changed.coverage(terms, cid) == pytest.approx(live.coverage(terms, cid))
     assert changed.idf(["삼성전자"]) == {"삼성전자": 0.0}  # only a removed chunk had it
