@@ -93,7 +93,14 @@ def _make_folder(folder: Path) -> None:
 def _hnsw(settings: StoreSettings) -> dict:
     # what grew with the store in the old ingest was the number of Chroma calls (one upsert per
     # article into each collection), not HNSW syncing: writes now go one call per group of articles
-    return {"space": "cosine", "batch_size": settings.hnsw_batch_size, "sync_threshold": settings.hnsw_sync_threshold}
+    return {"space": "cosine", "batch_size": settings.hnsw_batch_size, "sync_threshold": settings.hnsw_sync_threshold,
+            "ef_search": settings.hnsw_search_ef}
+
+
+# copies of one passage (syndicated articles) have one vector: at the cut, HNSW returns whichever
+# copies its graph reaches first, another set after another start. Asked for this many more, the cut
+# is made here, ties to the chunk id (more copies than this at the cut may still vary)
+TIE_MARGIN = 10
 
 
 class ChromaStore:
@@ -130,6 +137,12 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{settings.collection}-articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
+            hnsw = (self._chunks.configuration_json or {}).get("hnsw") or {}
+            if hnsw.get("ef_search") != settings.hnsw_search_ef:
+                # a store made before the setting, or with another value: search breadth is not
+                # baked into the index, so it changes in place
+                self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
+                self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
         except BaseException:
             self._release()
             raise
@@ -310,11 +323,12 @@ class ChromaStore:
         # no count() first: it cost 22-28 ms a question at 100k chunks (more than the HNSW search),
         # and Chroma returns what it has when asked for more, also from an empty collection
         got = self._chunks.query(
-            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=max(1, n),
+            query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=max(1, n) + TIE_MARGIN,
             include=["distances"], where=where or None,
         )
         # cosine space: distance = 1 - cosine similarity
-        return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
+        found = sorted(zip(got["ids"][0], got["distances"][0]), key=lambda kv: (kv[1], kv[0]))[: max(1, n)]
+        return [(cid, 1.0 - float(dist)) for cid, dist in found]
 
     def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
         """Exact cosine similarity of the query to the given chunks (for candidates found by keyword)."""

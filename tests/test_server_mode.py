@@ -89,3 +89,14 @@ def test_serving_pipeline_and_an_ingest_process_share_a_chroma_server(chroma_ser
     assert all(h.chunk.doc_id != "004_3623695115e5a12c.txt" for h in serving.search("황창규 회장 KT", k=10))
     assert {a.doc_id for a in serving.list_articles()} == {p.name for p in corpus.glob("*.txt")}
     assert serving.lock_path().parent == tmp_path / "data" / "locks"  # one ingest per server + collection
+
+
+def test_a_server_store_gets_the_search_breadth_of_the_settings(chroma_server):
+    from rag.store import ChromaStore
+
+    s = load_settings(None, env={}).store
+    s = replace(s, host="127.0.0.1", port=chroma_server, collection="breadth")
+    ChromaStore(replace(s, hnsw_search_ef=100), "a").close()  # a collection made with Chroma's default
+    store = ChromaStore(s, "a")
+    assert store._chunks.configuration_json["hnsw"]["ef_search"] == s.hnsw_search_ef == 400
+    store.close()

@@ -190,3 +190,31 @@ def test_a_chunk_read_racing_a_delete_is_read_again(tmp_path):
     store._chunks = _RacingDelete(store._chunks)
     assert set(store.chunks(["a.txt#0", "a.txt#1", "gone.txt#0"])) == {"a.txt#0", "a.txt#1"}
     assert store._chunks.failed == 1
+
+
+def test_copies_of_a_passage_at_the_cut_go_to_the_chunk_id(tmp_path):
+    # an article syndicated under eight names: eight chunks with one vector, stored largest id first.
+    # HNSW returns whichever copies its graph reaches first; the store cuts ties by chunk id
+    store = _open(tmp_path)
+    copies = [Chunk(chunk_id=f"copy{n:02d}.txt#0", doc_id=f"copy{n:02d}.txt", text="같은 문장", start=0, end=5)
+              for n in range(8, 0, -1)]
+    other = Chunk(chunk_id="other.txt#0", doc_id="other.txt", text="다른 문장", start=0, end=5)
+    vectors = np.array([[0.6, 0.8, 0.0]] * len(copies) + [[1.0, 0.0, 0.0]], dtype=np.float32)
+    store.add_chunks(copies + [other], vectors, "h")
+    top = store.query(np.array([0.6, 0.8, 0.0]), 3)
+    assert [c for c, _ in top] == ["copy01.txt#0", "copy02.txt#0", "copy03.txt#0"]
+    assert [c for c, _ in store.query(np.array([1.0, 0.0, 0.0]), 2)] == ["other.txt#0", "copy01.txt#0"]
+
+
+def test_search_breadth_is_the_setting_also_for_an_older_store(tmp_path):
+    from dataclasses import replace
+
+    narrow = replace(_settings(tmp_path), hnsw_search_ef=100)
+    store = ChromaStore(narrow, "a")
+    assert store._chunks.configuration_json["hnsw"]["ef_search"] == 100
+    store.close()
+    store = ChromaStore(_settings(tmp_path), "a")  # the default, on the store made with 100
+    assert store._chunks.configuration_json["hnsw"]["ef_search"] == StoreSettings().hnsw_search_ef == 400
+    store.close()
+    with pytest.raises(Exception, match="hnsw_search_ef"):
+        replace(_settings(tmp_path), hnsw_search_ef=0)
