@@ -52,6 +52,14 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     """
     if not hits or not evidence:
         return Grounding(False, "no passage retrieved")
+    if not any(c.isalpha() for c in question):
+        # "[1] [2]", "12": numbers and signs ask nothing (the search box still finds them)
+        return Grounding(False, "the question has no words")
+    if _mostly_latin(question) and not any(h.keyword for h in hits) and not asks(question, korean):
+        # "hello", "asdf": a Latin-script text that asks nothing, none of whose words (their glossary
+        # forms, the Hangul names they may sound as) any passage holds: the passages the multilingual
+        # embedding found for it are about nothing it said
+        return Grounding(False, "no word of the question occurs in the articles")
     signals, missing, names = grounding_signals(question, hits, evidence, korean)
     model = model or default_refusal_model()
     probability = model.predict({k: [v] for k, v in signals.items()})[0]
@@ -69,6 +77,12 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
         # (fitted on Korean questions: an untranslated English one is judged by the rules above alone)
         return Grounding(False, "the passages do not answer the question", **facts)
     return Grounding(True, **facts)
+
+
+def asks(question: str, korean: Tokenizer) -> bool:
+    """Whether the text is put as a question or a request: a question mark, or a word of the lexicon's
+    question_words.tsv (any role: "who", "how", "tell", "describe", 누구, …)."""
+    return "?" in question or not korean.lexicon.question_words.isdisjoint(korean.tokens_batch([question])[0])
 
 
 def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence],

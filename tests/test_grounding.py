@@ -323,3 +323,22 @@ def test_a_name_written_without_the_passages_spaces_is_in_the_passage(korean: Ko
     ev = [Evidence(1, "b.txt", two, 0, len(two), score=0.5)]
     assert grounding_signals("AB 모델의 출시일은?", found, ev, korean)[1] == ["ab"]
     assert grounding_signals("KX 기종을 들여온 항공사는?", found, ev, korean)[1] == []
+
+
+def test_a_text_of_numbers_and_signs_or_latin_words_no_passage_holds_is_not_answered(korean: KoreanText) -> None:
+    from dataclasses import replace
+
+    # passages the multilingual embedding found for anything at all, none matched by keyword
+    found, ev = hits(), evidence(korean)
+    for text in ("[1] [2]", "12", "?!", "hello", "asdf qwer", "ab"):
+        verdict = assess_grounding(text, found, ev, korean)
+        assert not verdict.answerable, text
+        assert verdict.reason in ("the question has no words", "no word of the question occurs in the articles")
+    # a Latin question that asks (a question word of the lexicon) goes the English route as before
+    for asked in ("What is the supplier fund?", "Tell me about the partnership", "supplier fund?"):
+        assert assess_grounding(asked, found, ev, korean).reason != "no word of the question occurs in the articles"
+    # and one whose word a passage holds by keyword (a glossary form, a Hangul name it sounds as)
+    matched = [replace(found[0], keyword=3.2)] + found[1:]
+    assert assess_grounding("Innotek fund", matched, ev, korean).reason != "no word of the question occurs in the articles"
+    # Korean text is judged by the fitted model and the rules after it, not by this one
+    assert assess_grounding("LG이노텍 펀드", found, ev, korean).reason != "no word of the question occurs in the articles"
