@@ -98,7 +98,8 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         # literally — a name neither the glossary nor the passages know is not in the corpus
         glossary = korean.lexicon.glossary
         glossed = dict.fromkeys(t for name in korean_names(question, glossary) for t in korean.key_terms(name) if len(t) > 1)
-        key = [t for t in key if t.isdigit()] + list(glossed) + unknown_names(question, glossary, korean.lexicon)
+        key = [t for t in key if t.isdigit()] + list(glossed) + unknown_names(question, glossary, korean.lexicon,
+                                                                     sentence=asks(question, korean))
         key = [t for t in key if not any(t != other and t in other for other in key)]
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     hit_terms = [set(t) for t in korean.tokens_batch(texts)]
@@ -184,14 +185,17 @@ def _within_one_edit(a: str, b: str) -> bool:
 _CAPITALIZED = re.compile(r"(?<![\w'’])[A-Z][A-Za-z0-9&+-]*")
 
 
-def unknown_names(question: str, glossary: Sequence[GlossEntry], lexicon: Lexicon) -> list[str]:
+def unknown_names(question: str, glossary: Sequence[GlossEntry], lexicon: Lexicon, sentence: bool = True) -> list[str]:
     """Capitalized words of an English question that no glossary entry covers, in lower case: the
-    names it is about ("Hanwha" of "How large is Hanwha's fund?"), its first word and question words aside."""
+    names it is about ("Hanwha" of "How large is Hanwha's fund?"), question words aside, and its first
+    word when it is a `sentence` (a question or a request capitalizes it); in a keyword query ("Hanwha
+    fund") the first word is a name like the others."""
     covered = [m.span() for entry in glossary for m in entry.pattern.finditer(question)]
     out = []
     for m in _CAPITALIZED.finditer(question):
         word = m.group().lower()
-        if m.start() == len(question) - len(question.lstrip()) or word in lexicon.question_words:
+        first = m.start() == len(question) - len(question.lstrip())
+        if (first and sentence) or word in lexicon.question_words:
             continue
         if not any(a <= m.start() < b for a, b in covered) and len(word) > 1:
             out.append(word)

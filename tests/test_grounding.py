@@ -256,6 +256,21 @@ def test_unknown_names_are_an_english_questions_capitalized_words_nothing_else_c
     # not its first word, not a question word, not a glossary name, not a single letter
     assert unknown_names("Tell me: Who founded Hanbit?", glossary, lexicon) == ["hanbit"]
     assert unknown_names("Does Hanbit run Plant B of Nuri Chemical?", glossary, lexicon) == ["hanbit", "plant"]
+    # a keyword query is no sentence: its capitalized first word is a name too
+    assert unknown_names("Hanbit fund", glossary, lexicon, sentence=False) == ["hanbit"]
+    assert unknown_names("Hanbit fund", glossary, lexicon) == []
+
+
+def test_a_keyword_query_about_a_company_no_passage_knows_is_refused(korean: KoreanText) -> None:
+    from dataclasses import replace
+
+    # "Hanwha fund" asks nothing in words, and its "fund" (the glossary's 펀드) finds passages by keyword;
+    # but it names a company the articles never mention: not LG이노텍's fund
+    found = [replace(h, keyword=2.0) for h in hits()]
+    verdict = assess_grounding("Hanwha fund", found, evidence(korean, "Hanwha fund"), korean)
+    assert not verdict.answerable and "hanwha" in verdict.missing
+    # the glossary knows LG Innotek: the same query about it is checked as before
+    assert assess_grounding("LG Innotek fund", found, evidence(korean), korean).missing == ()
 
 
 def test_a_swap_is_of_two_neighbouring_letters_each_in_the_others_place() -> None:
