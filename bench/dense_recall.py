@@ -13,6 +13,11 @@ missing any (and any of the exact top 5), whether two fresh opens of the store a
 one query (median, one question at a time, the real e5 query vectors). `same_with_tie_cut`: the same
 agreement when `rag.store.TIE_MARGIN` more are asked for and the cut is made with ties to the chunk id,
 as the store does.
+
+    nice python bench/dense_recall.py --scale 100000 --efs 100,400,800 --out bench/results/dense_recall_scale.json
+
+`--scale N`: the query time per `ef_search` on a temp collection of N vectors (the KLUE store's, each
+copy moved by a little noise), one fresh process per value, 200 KLUE questions.
 """
 
 from __future__ import annotations
@@ -86,18 +91,83 @@ def measure(store: Path, vectors_file: Path, ef: int) -> dict:
             "answers": answers, "cut": cut}
 
 
+def time_queries(store: Path, vectors_file: Path, ef: int) -> dict:
+    import chromadb
+    import numpy as np
+
+    client = chromadb.PersistentClient(path=str(store), settings=chromadb.Settings(anonymized_telemetry=False))
+    col = client.get_collection("scale")
+    col.modify(configuration={"hnsw": {"ef_search": ef}})
+    col = client.get_collection("scale")
+    queries = np.load(vectors_file)
+    for q in queries[:20]:  # warm: the index loads at the first query
+        col.query(query_embeddings=[q.tolist()], n_results=N + TIE_MARGIN, include=["distances"])
+    times = []
+    for q in queries:
+        t0 = time.perf_counter()
+        col.query(query_embeddings=[q.tolist()], n_results=N + TIE_MARGIN, include=["distances"])
+        times.append(time.perf_counter() - t0)
+    return {"ef_search": col.configuration_json["hnsw"]["ef_search"], "query_ms_p50": 1000 * statistics.median(times),
+            "query_ms_p95": 1000 * statistics.quantiles(times, n=20)[-1]}
+
+
+def scale(args, settings, embedder) -> int:
+    """Query time per ef_search on a store of `args.scale` vectors (recall on noisy copies would say
+    little about real chunks: only the time is reported)."""
+    import chromadb
+    import numpy as np
+
+    source = store_of("klue", settings)
+    client = chromadb.PersistentClient(path=str(source), settings=chromadb.Settings(anonymized_telemetry=False))
+    base = np.asarray(client.get_collection("articles").get(include=["embeddings"])["embeddings"], dtype=np.float32)
+    del client
+    rng = np.random.default_rng(0)
+    queries = np.asarray(embedder.embed_queries(question_texts("klue", args.split)[:200]), dtype=np.float32)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        client = chromadb.PersistentClient(path=tmp, settings=chromadb.Settings(anonymized_telemetry=False))
+        col = client.create_collection("scale", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        t0 = time.perf_counter()
+        for lo in range(0, args.scale, 5000):
+            n = min(5000, args.scale - lo)
+            vecs = base[rng.integers(0, len(base), n)] + rng.normal(0, 0.01, (n, base.shape[1])).astype(np.float32)
+            col.add(ids=[f"c{lo + i}" for i in range(n)], embeddings=vecs)
+        built = time.perf_counter() - t0
+        del col, client
+        vectors = Path(tmp) / "queries.npy"
+        np.save(vectors, queries)
+        for ef in [int(e) for e in args.efs.split(",")]:
+            # a fresh process per value: a loaded index keeps the breadth it was loaded with
+            out = subprocess.run([sys.executable, __file__, "--_time", tmp, str(vectors), str(ef)],
+                                 capture_output=True, text=True, check=True).stdout
+            rows[ef] = json.loads(out.strip().splitlines()[-1])
+            print(args.scale, ef, json.dumps(rows[ef]), flush=True)
+    result = {"vectors": args.scale, "build_s": built, "queries": len(queries), "load": os.getloadavg()[0],
+              "by_ef_search": rows}
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sets", default="klue,korquad-open")
     parser.add_argument("--split", default="calibrate", choices=["calibrate", "report"])
     parser.add_argument("--efs", default="100,200,400,800")
     parser.add_argument("--out", default="bench/results/dense_recall.json")
+    parser.add_argument("--scale", type=int, default=0,
+                        help="instead: a temp store of this many vectors (the KLUE store's, each copy moved by "
+                             "a little noise so all differ) for the query time per ef_search at that size")
     parser.add_argument("--_measure", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--_time", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from rag.config import apply_offline_env, load_settings
 
     apply_offline_env()
+    if args._time:
+        print(json.dumps(time_queries(Path(args._time[0]), Path(args._time[1]), int(args._time[2]))))
+        return 0
     if args._measure:
         print(json.dumps(measure(Path(args._measure[0]), Path(args._measure[1]), int(args._measure[2]))))
         return 0
@@ -107,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = load_settings(None)
     embedder = load_embedder(settings.embedding, settings.paths.cache_dir)
+    if args.scale:
+        return scale(args, settings, embedder)
     result = {"split": args.split, "n": N, "load": os.getloadavg()[0], "sets": {}}
     for name in args.sets.split(","):
         source = store_of(name, settings)
