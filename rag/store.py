@@ -137,12 +137,7 @@ class ChromaStore:
             self._articles = self._client.get_or_create_collection(
                 f"{settings.collection}-articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
             )
-            hnsw = (self._chunks.configuration_json or {}).get("hnsw") or {}
-            if hnsw.get("ef_search") != settings.hnsw_search_ef:
-                # a store made before the setting, or with another value: search breadth is not
-                # baked into the index, so it changes in place
-                self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
-                self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
+            self._set_search_breadth(settings)
         except BaseException:
             self._release()
             raise
@@ -317,6 +312,20 @@ class ChromaStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+    def _set_search_breadth(self, settings: StoreSettings) -> None:
+        """A store made before `store.hnsw_search_ef`, or with another value, gets it: the breadth is
+        not baked into the index, so it changes in place. Where the store cannot be changed (a server
+        that refuses the write) the store is still used, at its own breadth, and the log says so."""
+        hnsw = (self._chunks.configuration_json or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") == settings.hnsw_search_ef:
+            return
+        try:
+            self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
+            self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
+        except Exception as exc:  # noqa: BLE001 (chromadb raises its own and plain errors)
+            log.warning("store.hnsw_search_ef %s could not be set on %s (%s): searching at its own breadth %s",
+                        settings.hnsw_search_ef, settings.collection, exc, hnsw.get("ef_search"))
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""

@@ -218,3 +218,24 @@ def test_search_breadth_is_the_setting_also_for_an_older_store(tmp_path):
     store.close()
     with pytest.raises(Exception, match="hnsw_search_ef"):
         replace(_settings(tmp_path), hnsw_search_ef=0)
+
+
+def test_a_store_that_refuses_the_search_breadth_is_still_opened(tmp_path, monkeypatch, caplog):
+    import logging
+    from dataclasses import replace
+
+    from chromadb.api.models.Collection import Collection
+
+    ChromaStore(replace(_settings(tmp_path), hnsw_search_ef=100), "a").close()
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError("read-only token")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    with caplog.at_level(logging.WARNING, logger="rag.store"):
+        store = ChromaStore(_settings(tmp_path), "a")
+    assert store._chunks.configuration_json["hnsw"]["ef_search"] == 100  # its own, and it answers
+    assert store.query(np.array([1.0, 0.0, 0.0]), 3) == []
+    assert "hnsw_search_ef 400 could not be set" in caplog.text and "read-only token" in caplog.text
+    store.close()
+
