@@ -239,6 +239,7 @@ class Pipeline:
             "dimension": self.embedder.dimension,
             "n_docs": len(view.articles),
             "n_chunks": len(view.keyword),
+            "hnsw_search_ef": getattr(store, "search_breadth", None),  # store.hnsw_search_ef, as the store has it
             "generation": view.generation,
             "generation_backend": self.settings.generation.backend,
             "generation_model": self.settings.generation.model,

@@ -313,6 +313,11 @@ class ChromaStore:
                 return
             offset += _PAGE
 
+    @property
+    def search_breadth(self) -> int | None:
+        """The HNSW ef_search the chunk collection searches with (None: not reported by Chroma)."""
+        return ((self._chunks.configuration_json or {}).get("hnsw") or {}).get("ef_search")
+
     def _set_search_breadth(self, settings: StoreSettings) -> None:
         """A store made before `store.hnsw_search_ef`, or with another value, gets it: the breadth is
         not baked into the index, so it changes in place. Where the store cannot be changed (a server

@@ -108,6 +108,7 @@ def test_a_renamed_or_moved_file_keeps_its_vectors(settings, corpus, korean):
     # the same passages under new document ids: nothing is embedded again
     assert counting.embedded == [] and moved.chunks_embedded == moved.vectors_reused > 0
     assert first.chunks_embedded > 0 and pipe.describe()["n_docs"] == 5
+    assert pipe.describe()["hnsw_search_ef"] == pipe.settings.store.hnsw_search_ef  # `rag info` shows the breadth
     assert pipe.search("KT 파트너스 데이", k=1)[0].chunk.doc_id == "2024/kt.txt"
     # a passage no chunk was embedded from is embedded, the rest of its article is not
     (corpus / "renamed.txt").write_text((corpus / "renamed.txt").read_text(encoding="utf-8")

@@ -215,6 +215,7 @@ def test_search_breadth_is_the_setting_also_for_an_older_store(tmp_path):
     store.close()
     store = ChromaStore(_settings(tmp_path), "a")  # the default, on the store made with 100
     assert store._chunks.configuration_json["hnsw"]["ef_search"] == StoreSettings().hnsw_search_ef == 400
+    assert store.search_breadth == 400  # what `rag info` shows
     store.close()
     with pytest.raises(Exception, match="hnsw_search_ef"):
         replace(_settings(tmp_path), hnsw_search_ef=0)
