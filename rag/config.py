@@ -92,7 +92,7 @@ class StoreSettings:
     hnsw_batch_size: int = 100
     hnsw_sync_threshold: int = 1000
     # how widely Chroma's HNSW looks for a question's nearest chunks (applied to old stores on open):
-    # at Chroma's 100 the KLUE calibration questions missed 0.86 of their exact 30 nearest chunks
+    # at Chroma's 100 the KLUE calibration questions missed 0.88 of their exact 30 nearest chunks
     # (4% one of the exact 5), and a chunk at the margin changed from one start to the next; at 400
     # 0.016 and none of the 5, every start alike, +0.2 ms a query (bench/dense_recall.py)
     hnsw_search_ef: int = 400

@@ -322,15 +322,15 @@ class ChromaStore:
         """A store made before `store.hnsw_search_ef`, or with another value, gets it: the breadth is
         not baked into the index, so it changes in place. Where the store cannot be changed (a server
         that refuses the write) the store is still used, at its own breadth, and the log says so."""
-        hnsw = (self._chunks.configuration_json or {}).get("hnsw") or {}
-        if hnsw.get("ef_search") == settings.hnsw_search_ef:
+        had = self.search_breadth
+        if had == settings.hnsw_search_ef:
             return
         try:
             self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
             self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
         except Exception as exc:  # noqa: BLE001 (chromadb raises its own and plain errors)
             log.warning("store.hnsw_search_ef %s could not be set on %s (%s): searching at its own breadth %s",
-                        settings.hnsw_search_ef, settings.collection, exc, hnsw.get("ef_search"))
+                        settings.hnsw_search_ef, settings.collection, exc, had)
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""
