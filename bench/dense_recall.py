@@ -59,17 +59,25 @@ def store_of(name: str, settings) -> Path:
     return korquad_open_store_dir(settings) if name == "korquad-open" else settings.paths.data_dir / "klue" / "store"
 
 
-def measure(store: Path, vectors_file: Path, ef: int) -> dict:
-    """Run in a fresh process: one open of the store, as an app start would."""
+def _collection_at(store: Path, name: str | None, ef: int):
+    """The store's chunk collection (`name`, or the one that is not the article records), searching at
+    `ef`, set before its index is first loaded (a loaded index keeps the breadth it was loaded with)."""
     import chromadb
-    import numpy as np
 
     client = chromadb.PersistentClient(path=str(store), settings=chromadb.Settings(anonymized_telemetry=False))
-    name = next(c.name for c in client.list_collections() if not c.name.endswith("-articles"))
+    name = name or next(c.name for c in client.list_collections() if not c.name.endswith("-articles"))
     col = client.get_collection(name)
     if col.configuration_json.get("hnsw", {}).get("ef_search") != ef:
         col.modify(configuration={"hnsw": {"ef_search": ef}})
         col = client.get_collection(name)
+    return col
+
+
+def measure(store: Path, vectors_file: Path, ef: int) -> dict:
+    """Run in a fresh process: one open of the store, as an app start would."""
+    import numpy as np
+
+    col = _collection_at(store, None, ef)
     queries = np.load(vectors_file)
     got = col.get(include=["embeddings"])
     ids = got["ids"]
@@ -92,13 +100,9 @@ def measure(store: Path, vectors_file: Path, ef: int) -> dict:
 
 
 def time_queries(store: Path, vectors_file: Path, ef: int) -> dict:
-    import chromadb
     import numpy as np
 
-    client = chromadb.PersistentClient(path=str(store), settings=chromadb.Settings(anonymized_telemetry=False))
-    col = client.get_collection("scale")
-    col.modify(configuration={"hnsw": {"ef_search": ef}})
-    col = client.get_collection("scale")
+    col = _collection_at(store, "scale", ef)
     queries = np.load(vectors_file)
     for q in queries[:20]:  # warm: the index loads at the first query
         col.query(query_embeddings=[q.tolist()], n_results=N + TIE_MARGIN, include=["distances"])
