@@ -101,6 +101,7 @@ def _hnsw(settings: StoreSettings) -> dict:
 # copies its graph reaches first, another set after another start. Asked for this many more, the cut
 # is made here, ties to the chunk id (more copies than this at the cut may still vary)
 TIE_MARGIN = 10
+_BREADTH_TRIES = 6  # setting the breadth meets a locked database for a moment after a client closes (~3 s in all)
 
 
 class ChromaStore:
@@ -325,12 +326,19 @@ class ChromaStore:
         had = self.search_breadth
         if had == settings.hnsw_search_ef:
             return
-        try:
-            self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
-            self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
-        except Exception as exc:  # noqa: BLE001 (chromadb raises its own and plain errors)
-            log.warning("store.hnsw_search_ef %s could not be set on %s (%s): searching at its own breadth %s",
-                        settings.hnsw_search_ef, settings.collection, exc, had)
+        for attempt in range(_BREADTH_TRIES):
+            try:
+                self._chunks.modify(configuration={"hnsw": {"ef_search": settings.hnsw_search_ef}})
+                self._chunks = self._client.get_collection(settings.collection, embedding_function=None)
+                return
+            except Exception as exc:  # noqa: BLE001 (chromadb raises its own and plain errors)
+                # "database is locked" right after another client on the folder closed: it passes
+                if attempt + 1 < _BREADTH_TRIES and "locked" in str(exc):
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                log.warning("store.hnsw_search_ef %s could not be set on %s (%s): searching at its own breadth %s",
+                            settings.hnsw_search_ef, settings.collection, exc, had)
+                return
 
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""

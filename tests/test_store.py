@@ -240,3 +240,27 @@ def test_a_store_that_refuses_the_search_breadth_is_still_opened(tmp_path, monke
     assert "hnsw_search_ef 400 could not be set" in caplog.text and "read-only token" in caplog.text
     store.close()
 
+
+
+def test_a_moment_of_locked_database_does_not_leave_the_old_breadth(tmp_path, monkeypatch, caplog):
+    # right after another client on the folder closes, Chroma's sqlite can answer "database is locked"
+    # for a moment: the store tries again instead of searching at the old breadth
+    import logging
+    from dataclasses import replace
+
+    from chromadb.api.models.Collection import Collection
+
+    ChromaStore(replace(_settings(tmp_path), hnsw_search_ef=100), "a").close()
+    real, calls = Collection.modify, []
+
+    def locked_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Database error: (code: 5) database is locked")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "modify", locked_once)
+    with caplog.at_level(logging.WARNING, logger="rag.store"):
+        store = ChromaStore(_settings(tmp_path), "a")
+    assert len(calls) == 2 and store.search_breadth == 400 and "could not be set" not in caplog.text
+    store.close()
