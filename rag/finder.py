@@ -67,6 +67,8 @@ class FinderParts(Protocol):
     def embedder(self): ...
     @property
     def store(self): ...
+    @property
+    def korean(self): ...
 
 
 class FinderError(ValueError):
@@ -103,7 +105,8 @@ class ArticleFinder:
         """Every article holding any query word (within the filters) and its share of the query's IDF mass."""
         view = view or self._view()
         index = view.keyword
-        terms = keyword_terms(index, query, search_box=True)  # an English name is found as its Hangul spelling too
+        # an English name is found as its Hangul spelling too, a domain word as the lexicon's glossary gives it
+        terms = keyword_terms(index, query, self.parts.korean.lexicon.glossary, search_box=True)
         if not terms or not view.articles:
             return Coverage(tuple(dict.fromkeys(terms)))
 

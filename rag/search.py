@@ -27,6 +27,7 @@ from rag.romanize import latin_names
 from rag.retrieval import cap_per_source, fuse_calibrated, make_hits
 from rag.store import cosine, where_clause
 from rag.types import Chunk, Filters, Hit
+from rag.vocabulary import GlossEntry
 from rag.view import View, open_view
 
 
@@ -90,6 +91,11 @@ class Searcher:
             self._view = view
             self._checked = time.monotonic()
 
+    def _glossary(self) -> tuple[GlossEntry, ...]:
+        """The glossary of the lexicon in use (`answer.lexicon`: the user's folders too), as evidence
+        and grounding read it."""
+        return self.parts.korean.lexicon.glossary
+
     def _open(self) -> View:
         korean = self.parts.korean
         view, changes = open_view(self.parts.raw_store(), self.parts.keyword_files(), korean.tokens_batch)
@@ -138,7 +144,7 @@ class Searcher:
         if period is None or not chunks:
             return found.coverage
         index = self.view().keyword
-        terms = keyword_terms(index, question.strip())  # the terms coverage was computed with
+        terms = keyword_terms(index, question.strip(), self._glossary())  # the terms coverage was computed with
         return credit_period(found.coverage, chunks, terms, period, index)
 
     def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
@@ -160,7 +166,7 @@ class Searcher:
         # both retrievers search the same restricted corpus: Chroma filters on chunk metadata, the
         # keyword index masks rows before ranking
         dense_raw = store.query(vector, n, where_clause(filters, view.articles))
-        terms = keyword_terms(index, text)
+        terms = keyword_terms(index, text, self._glossary())
         keyword_raw = index.search(terms, n, allow)
         stored = store.chunks(list(dict.fromkeys([c for c, _ in dense_raw] + [c for c, _ in keyword_raw])),
                               vectors=True)
@@ -176,9 +182,10 @@ class Searcher:
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
 
 
-def keyword_terms(index, question: str, search_box: bool = False) -> list[str]:
+def keyword_terms(index, question: str, glossary: Sequence[GlossEntry] | None = None,
+                  search_box: bool = False) -> list[str]:
     """The keyword query of a question. An English one is matched through the Korean forms of its
-    domain words (the glossary) and the Hangul words of the index that sound like its names in Latin
+    domain words (`glossary`: the lexicon's in use, with the user's folders; None: the project's) and the Hangul words of the index that sound like its names in Latin
     letters ("Choi Jin-kyun" -> 최진균, rag/romanize.py).
 
     `search_box`: a query typed into the article search ("Choi Jin-kyun"), not a sentence: its first
@@ -187,7 +194,7 @@ def keyword_terms(index, question: str, search_box: bool = False) -> list[str]:
     covering most of the query: "Choi Jin-kyun" would find no article although 최진균 is in one. (In a
     question the unseen words stay: dropping them moved the klue-en calibration half both ways, hybrid
     recall@1 0.167 -> 0.200, recall@5 0.400 -> 0.367.)"""
-    terms = index.query_terms(with_glosses(question))
+    terms = index.query_terms(with_glosses(question, glossary))
     if mostly_latin(question):
         terms += [t for t in index.sounding(latin_names(question, sentence=not search_box)) if t not in terms]
         if search_box:

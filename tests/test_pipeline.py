@@ -141,6 +141,29 @@ def test_an_english_question_finds_by_keyword_the_passage_writing_its_name_in_ha
     assert found.matches[0].passage.text[a:b] == "최진균"
 
 
+
+def test_a_users_glossary_words_are_searched_as_their_korean_forms(settings, tmp_path):
+    from rag.korean import KoreanText
+    from rag.vocabulary import DEFAULT_LEXICON, Lexicon
+
+    folder = tmp_path / "fair"
+    folder.mkdir()
+    for name, text in (("a.txt", "하도급 소식\n\n공정위는 하도급 대금 연동제를 도입했다."),
+                       ("b.txt", "장비 소식\n\n한빛랩스는 반도체 장비를 만든다.")):
+        (folder / name).write_text(text, encoding="utf-8")
+    mine = tmp_path / "lexicon"
+    mine.mkdir()
+    # a word the project's glossary does not know, added for this user's corpus
+    (mine / "glossary.tsv").write_text("term\tsubcontract(?:ing|s)?\t하도급\n", encoding="utf-8")
+    korean = KoreanText(lexicon=Lexicon.load([DEFAULT_LEXICON, mine]))
+    pipe = build_pipeline(replace(settings, answer=replace(settings.answer, lexicon=(DEFAULT_LEXICON, mine))),
+                          embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([folder])
+    # the keyword retriever and the article search read the glossary the answer checks read
+    hits = pipe.search("what changed for subcontracting payments", k=2)
+    assert hits[0].chunk.doc_id == "a.txt" and hits[0].keyword > 0
+    assert [m.info.doc_id for m in pipe.find_articles("subcontracting").matches] == ["a.txt"]
+
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
     pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
     pipe.ingest([corpus])
