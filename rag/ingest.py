@@ -216,7 +216,12 @@ class Ingester:
             raise IngestBusyError(str(exc)) from exc
 
     def _reconciled(self, store) -> View:
-        """The current view, with orphans removed and the keyword files brought up to the store."""
+        """The current view, with orphans removed and the keyword files brought up to the store.
+
+        Committed as a new generation: an ingest killed after writing its records left them visible
+        to a fresh reader but not to a serving process that still holds the generation before it,
+        and that process only reopens when the generation moves (an ingest that then finds nothing
+        left to do would never move it)."""
         files = self.parts.keyword_files()
         state = store.state()
         view, changes = open_view(store, files, self.parts.korean.tokens_batch)
@@ -225,8 +230,10 @@ class Ingester:
                 or not manifest.get("articles"):
             if changes.orphans:
                 store.delete_chunks(changes.orphans)
-            view = View(state.generation, files.commit(view.keyword, view.articles), view.articles)
-            store.set_state(StoreState(state.generation, dirty=False))
+            generation = state.generation + 1
+            index = files.commit(view.keyword.with_changes([], [], generation), view.articles)
+            view = View(generation, index, view.articles)
+            store.set_state(StoreState(generation, dirty=False))
             self.parts.use_view(view)
         return view
 
