@@ -88,9 +88,12 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         "answer_chars": mean_defined(len(c["answer"]) for c in answered if c.get("answer") is not None),
     }
     # first_token: the model's first token (or the extractive answer); first_verified: the first
-    # checked sentence of the model, what a client sees after the draft
+    # checked sentence of the model, what a client sees after the draft. Over the answerable questions
+    # where a set has them: a withheld question is mostly refused before the model is called, and how
+    # many of them a run asks (a sample, or all 548) would otherwise set the median
+    timed = answerable or cases
     for key in ("first_token", "first_verified", "total"):
-        out[f"{key}_p50_ms"] = percentile([c["timings"][key] for c in cases if c["timings"].get(key) is not None], 50)
+        out[f"{key}_p50_ms"] = percentile([c["timings"][key] for c in timed if c["timings"].get(key) is not None], 50)
     if split_rule == "gold":
         from eval.datasets import Question
 

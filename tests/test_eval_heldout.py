@@ -120,6 +120,11 @@ def test_scoreboard_figures_separate_answerable_and_withheld_questions():
     # the length of the answers given (answerable questions, not refused) sits beside containment
     worded = [{**c, "answer": "가" * n} for c, n in zip(cases, (10, 30, 99, 20, 0, 5))]
     assert figures(worded)["answer_chars"] == 20.0
+    # latency is that of the answerable questions: refusals before the model are fast, and a run may ask
+    # any number of them
+    refused_fast = cases + [_case(f"w{i}", [], [], True, True, total=0.1) for i in range(3, 20)]
+    assert figures(refused_fast)["total_p50_ms"] == 10.0 and figures(refused_fast)["first_token_p50_ms"] == 5.0
+    assert figures([_case("w1", [], [], True, True, total=0.1)])["total_p50_ms"] == 0.1  # none answerable
 
 
 def test_scoreboard_llm_sample_can_be_narrowed_per_set(tmp_path):
