@@ -1,4 +1,4 @@
-"""An ingest killed before each of its writes, one kill point at a time (real Chroma in a temp dir, real
+"""An ingest (and a delete) killed before each of its writes, one kill point at a time (real Chroma in a temp dir, real
 keyword files, fake embedder): the next ingest leaves the store as a clean ingest would, and a serving
 pipeline that was open throughout sees the final articles without a restart.
 
@@ -124,3 +124,24 @@ def test_a_killed_ingest_and_the_next_leave_the_clean_store_and_a_current_server
     assert serving.search("삼성전자 상생 펀드", k=1)[0].chunk.doc_id == "new.txt"
     assert all(h.chunk.doc_id != DELETED for h in serving.search("황창규 회장 KT", k=10))
     assert APPENDED in serving.article(EDITED).text
+
+
+@pytest.mark.parametrize("at", range(4))  # dirty mark, delete, keyword commit, new generation
+def test_a_killed_delete_and_the_next_leave_the_article_gone_for_a_serving_pipeline(at, tmp_path, korean,
+                                                                                     monkeypatch):
+    """The article manager's delete (one article by id) through the same kill points: the delete run
+    again finds the article gone or removes it, and the serving pipeline no longer shows it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    settings = _settings(tmp_path)
+    serving = _pipe(settings, korean)
+    serving.ingest([corpus])
+    assert DELETED in {a.doc_id for a in serving.list_articles()}
+    with monkeypatch.context() as patch:
+        Kill(patch, at)
+        with pytest.raises(Killed):
+            _pipe(settings, korean).delete_articles([DELETED])
+    _pipe(settings, korean).delete_articles([DELETED])
+    assert DELETED not in {a.doc_id for a in serving.list_articles()}
+    assert all(h.chunk.doc_id != DELETED for h in serving.search("황창규 회장 KT", k=10))
+    assert not serving.raw_store().state().dirty
