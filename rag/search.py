@@ -91,11 +91,6 @@ class Searcher:
             self._view = view
             self._checked = time.monotonic()
 
-    def _glossary(self) -> tuple[GlossEntry, ...]:
-        """The glossary of the lexicon in use (`answer.lexicon`: the user's folders too), as evidence
-        and grounding read it."""
-        return self.parts.korean.lexicon.glossary
-
     def _open(self) -> View:
         korean = self.parts.korean
         view, changes = open_view(self.parts.raw_store(), self.parts.keyword_files(), korean.tokens_batch)
@@ -144,7 +139,8 @@ class Searcher:
         if period is None or not chunks:
             return found.coverage
         index = self.view().keyword
-        terms = keyword_terms(index, question.strip(), self._glossary())  # the terms coverage was computed with
+        # the terms coverage was computed with
+        terms = keyword_terms(index, question.strip(), self.parts.korean.lexicon.glossary)
         return credit_period(found.coverage, chunks, terms, period, index)
 
     def candidates(self, question: str, n: int, filters: Filters | None = None) -> Candidates:
@@ -166,7 +162,7 @@ class Searcher:
         # both retrievers search the same restricted corpus: Chroma filters on chunk metadata, the
         # keyword index masks rows before ranking
         dense_raw = store.query(vector, n, where_clause(filters, view.articles))
-        terms = keyword_terms(index, text, self._glossary())
+        terms = keyword_terms(index, text, self.parts.korean.lexicon.glossary)
         keyword_raw = index.search(terms, n, allow)
         stored = store.chunks(list(dict.fromkeys([c for c, _ in dense_raw] + [c for c, _ in keyword_raw])),
                               vectors=True)
@@ -182,11 +178,11 @@ class Searcher:
         return Candidates(dense_only, keyword_only, dense, keyword, coverage), chunks
 
 
-def keyword_terms(index, question: str, glossary: Sequence[GlossEntry] | None = None,
-                  search_box: bool = False) -> list[str]:
+def keyword_terms(index, question: str, glossary: Sequence[GlossEntry], search_box: bool = False) -> list[str]:
     """The keyword query of a question. An English one is matched through the Korean forms of its
-    domain words (`glossary`: the lexicon's in use, with the user's folders; None: the project's) and the Hangul words of the index that sound like its names in Latin
-    letters ("Choi Jin-kyun" -> 최진균, rag/romanize.py).
+    domain words (`glossary`: the lexicon in use, the user's folders too, as evidence and refusal
+    read it) and the Hangul words of the index that sound like its names in Latin letters
+    ("Choi Jin-kyun" -> 최진균, rag/romanize.py).
 
     `search_box`: a query typed into the article search ("Choi Jin-kyun"), not a sentence: its first
     word may be a name, and a Latin word no passage holds is left out of it. Counted as unseen, such a

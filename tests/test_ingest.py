@@ -114,32 +114,6 @@ def test_a_serving_pipeline_sees_another_pipelines_ingest_without_restart(settin
 
 
 
-def test_a_serving_pipeline_sees_what_a_killed_ingest_finished_once_the_next_ingest_has_nothing_left(
-        settings, corpus, korean, monkeypatch):
-    """Killed after writing every record but before its commit, an ingest leaves its articles written
-    and the store's generation as it was. The next ingest finds nothing to do: it must still move the
-    generation, or a serving process keeps its older view (the added article never found)."""
-    serving = _pipe(settings, korean)
-    serving.ingest([corpus])
-    assert serving.search("삼성전자 상생 펀드", k=1)[0].chunk.doc_id != "new.txt"
-    (corpus / "new.txt").write_text(NEW_ARTICLE, encoding="utf-8")
-
-    class Killed(BaseException):
-        pass
-
-    def killed(self, *args, **kwargs):
-        raise Killed  # the process dies here: no commit, no new generation, the store marked dirty
-
-    with monkeypatch.context() as patch:
-        patch.setattr("rag.keyword_files.KeywordFiles.commit", killed)
-        with pytest.raises(Killed):
-            _pipe(settings, korean).ingest([corpus])
-    assert serving.raw_store().state().dirty
-    report = _pipe(settings, korean).ingest([corpus])
-    assert not report.added and not report.updated  # the killed one wrote it all
-    assert serving.search("삼성전자 상생 펀드", k=1)[0].chunk.doc_id == "new.txt"
-    assert "new.txt" in {a.doc_id for a in serving.list_articles()}
-
 def test_a_new_process_opens_its_view_from_the_snapshot_not_from_every_record(settings, corpus, korean, monkeypatch):
     """Reading every article record back from Chroma made start-up linear (11-17 s at 41k articles)."""
     writer = _pipe(settings, korean)

@@ -3,7 +3,8 @@ keyword files, fake embedder): the next ingest leaves the store as a clean inges
 pipeline that was open throughout sees the final articles without a restart.
 
 bench/soak_serving.py kills ingests at random moments; this walks every write of one ingest instead, so a
-window a random kill rarely hits (after the last record, before the commit) is hit every run."""
+window a random kill rarely hits (after the last record, before the commit: the next ingest found nothing left
+to do, never moved the generation, and a serving app kept its old view for good) is hit every run."""
 
 import shutil
 from dataclasses import replace

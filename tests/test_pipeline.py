@@ -141,7 +141,6 @@ def test_an_english_question_finds_by_keyword_the_passage_writing_its_name_in_ha
     assert found.matches[0].passage.text[a:b] == "최진균"
 
 
-
 def test_a_users_glossary_words_are_searched_as_their_korean_forms(settings, tmp_path):
     from rag.korean import KoreanText
     from rag.vocabulary import DEFAULT_LEXICON, Lexicon
@@ -163,6 +162,7 @@ def test_a_users_glossary_words_are_searched_as_their_korean_forms(settings, tmp
     hits = pipe.search("what changed for subcontracting payments", k=2)
     assert hits[0].chunk.doc_id == "a.txt" and hits[0].keyword > 0
     assert [m.info.doc_id for m in pipe.find_articles("subcontracting").matches] == ["a.txt"]
+
 
 def test_ingesting_another_folder_keeps_the_first(settings, corpus, tmp_path, korean):
     pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
