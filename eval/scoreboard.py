@@ -1,9 +1,9 @@
 """The answer figures of every held-out set, both modes, side by side with the previous committed run.
 
     python -m eval.scoreboard                              # extractive on every set (minutes)
-    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (100+100 KorQuAD, 100 KLUE,
-                                                           # 50+50 KorQuAD-gap and follow-ups, all seeds:
-                                                           # tens of minutes)
+    python -m eval.scoreboard --modes llm                  # the LLM on the fixed samples (100 KorQuAD + all its
+                                                           # withheld ones, 100 KLUE, 50+50 KorQuAD-gap and
+                                                           # follow-ups, all seeds: tens of minutes)
     python -m eval.scoreboard --sets seeds --modes extractive,llm
     python -m eval.scoreboard --half calibrate             # the calibration halves (for development)
 
