@@ -25,13 +25,11 @@ EDITED, DELETED = "000_7f8c52e3f50417da.txt", "004_3623695115e5a12c.txt"
 WRITES = ((ChromaStore, "add_chunks"), (ChromaStore, "put_articles"), (ChromaStore, "put_article"),
           (ChromaStore, "delete_chunks"), (ChromaStore, "delete_docs"), (ChromaStore, "set_state"),
           (KeywordFiles, "commit"))
-
-
 KILL_POINTS = 7  # the writes of the change below: one kill point each
 
 
 class Killed(BaseException):
-    """The process died: nothing after it runs, not even a `finally`."""
+    """The process died here. (A `finally` still runs in Python, but `Kill` fails each of its writes too.)"""
 
 
 class Kill:
