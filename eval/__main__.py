@@ -17,6 +17,8 @@ KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KorQuAD wi
 paragraph (one question's answer sentence cut) data/korquad-gap/, its follow-ups (questions naming their
 article asked without the name, after another question about it) open QA's store, KLUE-MRC dev data/klue/
 (`klue-en`: English questions over the same passages and store, split by the same passage rule).
+`--mix-with klue|korquad-open` indexes the other real corpus beside a KorQuAD or KLUE set's own, in a store
+of its own under data/mixed/: the same questions over twice the passages, from two sources.
 `--split calibrate|report` picks the half a set's rule names (eval/selection.py); `--sample N[,M]`
 a fixed sample of N answerable and M unanswerable questions.
 """
@@ -47,6 +49,8 @@ RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
 KLUE_DIR = PROJECT_ROOT / "eval" / "datasets" / "klue_mrc_dev"
 # the KLUE passages' question sets: the Korean one and its English translation (SOURCE.md there)
 KLUE_SETS = {"klue": "questions.jsonl", "klue-en": "questions_en.jsonl"}
+# the corpora `--mix-with` can index beside a set's own: KLUE's passages, KorQuAD open QA's paragraphs
+MIX_CORPORA = ("klue", "korquad-open")
 # KorQuAD's halves are article ranges: the split names one when the spec gives none
 KORQUAD_HALVES = {"calibrate": "1-70", "report": "71-140"}
 
@@ -70,6 +74,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("--k", type=int, default=None, help="hits per question (default: settings retrieval.k; 10 for --retrieval-only)")
     p.add_argument("--store", type=Path, default=None, help="store folder (default: the configured one; KorQuAD: data/korquad/store)")
+    p.add_argument("--mix-with", choices=MIX_CORPORA, default=None,
+                   help="index another set's passages beside this set's (KorQuAD or KLUE): the same questions over a "
+                        "corpus twice the size and of two sources, in a store of its own under data/mixed/")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: eval/runs/<timestamp>-<dataset>/)")
     p.add_argument("--config", type=Path, default=PROJECT_ROOT / "rag.toml", help="settings file (default: rag.toml)")
     p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
@@ -125,6 +132,9 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             articles, questions = load_korquad(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_store_dir(settings)
             corpus = f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}): {len(articles)} paragraphs of all 140 articles"
+        if args.mix_with:
+            own = "korquad-open" if args.dataset.startswith("korquad-followup") else args.dataset.partition(":")[0]
+            articles, store_dir, corpus = _mixed(own, articles, args, settings, corpus)
         settings = settings.with_store(store_dir)
         print(f"corpus: {corpus}; questions from articles {spec or '1-140'}: {len(questions)}")
         print(f"store:  {settings.store.dir} (dedicated KorQuAD store; updating it now, incrementally — "
@@ -136,14 +146,24 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
     elif args.dataset in KLUE_SETS:
         questions = load_dataset(KLUE_DIR / KLUE_SETS[args.dataset])
         split_rule = "gold"
-        settings = settings.with_store(args.store or settings.paths.data_dir / "klue" / "store")
         corpus = f"KLUE-MRC dev passages ({KLUE_DIR / 'corpus'})"
-        print(f"store:  {settings.store.dir} (dedicated KLUE store; updating it now, incrementally)")
-        pipe = build_pipeline(settings, embedder=embedder)
-        report = pipe.ingest([KLUE_DIR / "corpus"], progress=not args.no_progress)
+        if args.mix_with:
+            articles, store_dir, corpus = _mixed("klue", corpus_articles("klue", settings), args, settings, corpus)
+            settings = settings.with_store(store_dir)
+            print(f"store:  {settings.store.dir} (dedicated mixed store; updating it now, incrementally)")
+            pipe = build_pipeline(settings, embedder=embedder)
+            report = pipe.ingest_articles(articles, progress=not args.no_progress)
+        else:
+            settings = settings.with_store(args.store or settings.paths.data_dir / "klue" / "store")
+            print(f"store:  {settings.store.dir} (dedicated KLUE store; updating it now, incrementally)")
+            pipe = build_pipeline(settings, embedder=embedder)
+            report = pipe.ingest([KLUE_DIR / "corpus"], progress=not args.no_progress)
         print(f"        {len(report.unchanged)} passages unchanged, {len(report.added)} added, "
               f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
     else:
+        if args.mix_with:
+            raise EvalError("--mix-with is for KorQuAD and KLUE, whose corpora eval builds; for your own questions "
+                            "ingest the extra articles into the store you evaluate")
         questions = load_dataset(args.dataset)
         settings = settings.with_store(args.store)
         pipe = build_pipeline(settings, embedder=embedder)
@@ -171,6 +191,34 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
     meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info, "split": args.split,
             "sample": args.sample, "ids": args.ids}
     return pipe, questions, meta
+
+
+def corpus_articles(name: str, settings: Settings) -> list[Any]:
+    """The articles of a set's corpus as its own store holds them: KLUE's passage files read as an ingest reads
+    them (the settings' furniture and column lists), KorQuAD open QA's paragraphs (every 5th article withheld)."""
+    if name == "korquad-open":
+        return load_korquad_open(KORQUAD_PATH, None)[0]
+    from rag.cleaning import Furniture
+    from rag.corpus import Columns, load_corpus
+
+    conf = settings.paths
+    load = load_corpus([KLUE_DIR / "corpus"], manifest_name=conf.manifest, max_article_chars=conf.max_article_chars,
+                       furniture=Furniture.load(settings.answer.lexicon), columns=Columns.load(settings.answer.lexicon))
+    return load.articles
+
+
+def _mixed(own: str, articles: list[Any], args: argparse.Namespace, settings: Settings, corpus: str
+           ) -> tuple[list[Any], Path, str]:
+    """This set's articles with `--mix-with`'s beside them, the mixed store's folder (one per pair of corpora,
+    whichever set asks) and the corpus line."""
+    if own.startswith("korquad") == args.mix_with.startswith("korquad"):
+        raise EvalError(f"--mix-with {args.mix_with}: mix KorQuAD with KLUE, not a corpus with itself")
+    extra = corpus_articles(args.mix_with, settings)
+    clash = {a.doc_id for a in articles} & {a.doc_id for a in extra}
+    if clash:
+        raise EvalError(f"--mix-with {args.mix_with}: {len(clash)} document id(s) in both corpora ({sorted(clash)[0]} …)")
+    store_dir = args.store or settings.paths.data_dir / "mixed" / "+".join(sorted((own, args.mix_with))) / "store"
+    return [*articles, *extra], store_dir, f"{corpus}, mixed with the {len(extra)} articles of {args.mix_with}"
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -336,3 +336,46 @@ def test_korquad_followups_come_after_another_question_naming_the_article(tmp_pa
     assert by_id[other].history[0].content == {"d": "누리가 만든 첫 제품은?", "e": "누리의 창업자는 누구인가?"}[first]
     assert by_id["d"].type == "korquad-followup-withheld" and by_id["d"].unanswerable
     assert [a.doc_id for a in corpus] == ["korquad-001-01", "korquad-003-01"]  # open QA's corpus
+
+
+def test_mix_with_indexes_both_corpora_in_a_store_of_their_own(tmp_path: Path, monkeypatch, capsys):
+    """`--mix-with`: a KLUE question answered from a store holding KLUE's passages and KorQuAD's paragraphs
+    (a few of each here; real Chroma, hashing embedder), the KLUE-only store untouched."""
+    import eval.__main__ as cli
+    from fakes import HashingEmbedder
+    from rag.config import load_settings
+
+    klue = tmp_path / "klue"
+    (klue / "corpus").mkdir(parents=True)
+    (klue / "corpus" / "klue_000001.txt").write_text(
+        "한빛전자가 협력사 기술 지원을 넓힌다\n\n한빛전자는 올해 협력사 120곳에 기술 인력을 파견한다고 밝혔다.\n", encoding="utf-8")
+    (klue / "corpus" / "klue_000002.txt").write_text(
+        "산들식품, 지역 농가와 계약 재배\n\n산들식품은 지역 농가 40곳과 계약 재배를 시작했다.\n", encoding="utf-8")
+    row = {"id": "klue_q_1", "question": "한빛전자가 기술 인력을 파견하는 협력사는 몇 곳인가?", "answers": [["120곳"]],
+           "gold": ["klue_000001.txt"]}
+    (klue / "questions.jsonl").write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    monkeypatch.setattr(cli, "KLUE_DIR", klue)
+    paragraphs, _ = load_korquad_open(KORQUAD_PATH, "1-1")
+    monkeypatch.setattr(cli, "load_korquad_open", lambda path, spec: (paragraphs[:3], []))
+    settings = load_settings(None, env={"RAG_PATHS__DATA_DIR": str(tmp_path / "data"),
+                                        "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
+                                        "RAG_GENERATION__BACKEND": "extractive"})
+
+    out = tmp_path / "run"
+    assert cli.main(["--dataset", "klue", "--mix-with", "korquad-open", "--mode", "extractive", "--out", str(out),
+                     "--no-progress"], settings=settings, embedder=HashingEmbedder()) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    store = tmp_path / "data" / "mixed" / "klue+korquad-open" / "store"
+    assert summary["run"]["store"] == str(store) and "mixed with the 3 articles of korquad-open" in summary["run"]["corpus"]
+    assert summary["run"]["describe"]["n_docs"] == 5
+    case = json.loads((out / "cases.jsonl").read_text(encoding="utf-8"))
+    assert not case["refused"] and "120곳" in case["answer"]
+    assert not (tmp_path / "data" / "klue").exists()
+
+    # a set cannot be mixed with its own corpus, and a question file's store is the user's to fill
+    assert cli.main(["--dataset", "korquad-gap", "--mix-with", "korquad-open", "--no-progress"],
+                    settings=settings, embedder=HashingEmbedder()) == 2
+    assert "not a corpus with itself" in capsys.readouterr().err
+    assert cli.main(["--dataset", str(DATASETS / "smoke.jsonl"), "--mix-with", "klue", "--no-progress"],
+                    settings=settings, embedder=HashingEmbedder()) == 2
+    assert "ingest the extra articles" in capsys.readouterr().err
