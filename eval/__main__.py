@@ -137,8 +137,8 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             articles, store_dir, corpus = _mixed(own, articles, args, settings, corpus)
         settings = settings.with_store(store_dir)
         print(f"corpus: {corpus}; questions from articles {spec or '1-140'}: {len(questions)}")
-        print(f"store:  {settings.store.dir} (dedicated KorQuAD store; updating it now, incrementally — "
-              "the first build embeds every paragraph and takes minutes)")
+        print(f"store:  {settings.store.dir} (dedicated {'mixed' if args.mix_with else 'KorQuAD'} store; updating it "
+              "now, incrementally — the first build embeds every paragraph and takes minutes)")
         pipe = build_pipeline(settings, embedder=embedder)
         report = pipe.ingest_articles(articles, progress=not args.no_progress)
         print(f"        {len(report.unchanged)} paragraphs unchanged, {len(report.added)} added, "
