@@ -45,6 +45,7 @@ class EvalSet:
     split_rule: str  # how its halves are told apart (eval/selection.py); "" = the dataset spec does it
     llm_sample: str | None  # the fixed sample an LLM run asks (N answerable, M unanswerable)
     figures: tuple[str, ...]  # what the table shows for it
+    extra: tuple[str, ...] = ()  # more arguments of its `python -m eval` runs
 
 
 SETS = (
@@ -57,6 +58,10 @@ SETS = (
     EvalSet("klue", "klue", "gold", "100",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
              "containment_answered_report_half", "em", "f1", "answer_chars")),
+    # the same questions over a corpus twice the size and of two sources, as an archive is: KLUE's news and
+    # encyclopedia passages indexed beside KorQuAD's paragraphs (their names no longer absent from the corpus)
+    EvalSet("korquad-mixed", "korquad-open", "", "100",
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars"), ("--mix-with", "klue")),
     # the near miss: the article is there, the sentence answering one question of each paragraph is not
     EvalSet("korquad-gap", "korquad-gap", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
@@ -110,7 +115,8 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
 
 
 def eval_command(s: EvalSet, mode: str, half: str, out: Path, llm_sample: str | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "eval", "--dataset", s.dataset, "--mode", mode, "--out", str(out), "--no-progress"]
+    cmd = [sys.executable, "-m", "eval", "--dataset", s.dataset, *s.extra, "--mode", mode, "--out", str(out),
+           "--no-progress"]
     if s.name != "klue":  # KLUE is shown whole, with its report half as extra figures
         cmd += ["--split", half]
     if mode == "llm" and (llm_sample or s.llm_sample):

@@ -136,6 +136,10 @@ def test_scoreboard_llm_sample_can_be_narrowed_per_set(tmp_path):
     assert default[default.index("--sample") + 1] == korquad.llm_sample
     assert narrowed[narrowed.index("--sample") + 1] == "40,10"
     assert "--sample" not in eval_command(korquad, "extractive", "report", tmp_path, "40,10")
+    # the mixed set asks KorQuAD's questions with KLUE's passages beside its paragraphs
+    mixed = eval_command(next(s for s in SETS if s.name == "korquad-mixed"), "extractive", "report", tmp_path)
+    assert mixed[mixed.index("--dataset") + 1:mixed.index("--dataset") + 4] == ["korquad-open", "--mix-with", "klue"]
+    assert "--mix-with" not in eval_command(korquad, "extractive", "report", tmp_path)
 
 
 def test_scoreboard_says_when_previous_and_now_asked_different_questions():
