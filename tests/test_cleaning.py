@@ -231,3 +231,34 @@ def test_a_header_line_with_an_impossible_date_is_text() -> None:
 def test_the_first_header_outlet_is_the_publisher() -> None:
     meta = clean_document("제목\n2024-05-02 한빛경제\n다온일보 | 2024.05.02 10:31\n본문이다.", "text")[1]
     assert meta.publisher == "한빛경제"
+
+
+def test_copyright_notices_go_and_the_first_owner_is_the_publisher() -> None:
+    raw = "제목\n본문이다.\n무단 전재 및 재배포 금지\nⓒ 한빛경제\nⓒ 다온일보\nhttps://news.example.com/a/123"
+    text, meta = clean_document(raw, "text")
+    assert text == "제목\n본문이다." and meta.publisher == "한빛경제"
+
+
+def test_a_long_line_is_text_whatever_it_mentions() -> None:
+    line = ("저작권 단체는 협력사 자료를 무단 전재한 업체들을 상대로 소송을 준비하고 있으며 "
+            "피해 규모가 수십억 원에 이를 것으로 보고 회원사들과 함께 대응 방안을 논의하는 자리를 다음 달 서울과 부산에서 차례로 열 계획이라고 밝혔다")
+    assert len(line) > 120 and line in clean_document(f"제목\n{line}\n본문이다.", "text")[0]
+    # a banner's words in a sentence of the article: only a short line holding them is the banner
+    sentence = "보건당국은 겨울철 응급실 과밀을 막기 위해 가벼운 증상은 동네 병의원으로 가 달라고 시민들에게 거듭 당부했다."
+    assert len(sentence) > 60 and sentence in clean_document(f"제목\n{sentence}\n본문이다.", "text")[0]
+
+
+def test_a_menu_line_framed_by_bars_is_furniture() -> None:
+    assert clean_document("제목\n| 페이스북 | 트위터 |\n본문이다.", "text")[0] == "제목\n본문이다."
+
+
+def test_photo_and_credit_lines_go_and_the_first_credit_is_the_last_resort_publisher() -> None:
+    text, meta = clean_document("제목\n[사진=한빛경제]\n새솔전자 제공\n본문이다.", "text")
+    assert text == "제목\n본문이다." and meta.publisher == "한빛경제"
+    assert clean_document("제목\n새솔전자 제공\n사진=다온일보\n본문이다.", "text")[1].publisher == "새솔전자"
+    assert clean_document("제목\n제공: 다온일보\n본문이다.", "text")[1].publisher == "다온일보"
+
+
+def test_a_marked_notice_ending_like_a_sentence_is_still_a_notice() -> None:
+    text, meta = clean_document("제목\n본문이다.\nⓒ 한빛경제. 무단 전재 및 재배포를 금지합니다.", "text")
+    assert text == "제목\n본문이다." and meta.publisher == "한빛경제"
