@@ -262,3 +262,35 @@ def test_photo_and_credit_lines_go_and_the_first_credit_is_the_last_resort_publi
 def test_a_marked_notice_ending_like_a_sentence_is_still_a_notice() -> None:
     text, meta = clean_document("제목\n본문이다.\nⓒ 한빛경제. 무단 전재 및 재배포를 금지합니다.", "text")
     assert text == "제목\n본문이다." and meta.publisher == "한빛경제"
+
+
+def test_a_credit_ending_a_caption_goes_but_an_offer_in_a_sentence_stays() -> None:
+    text, meta = clean_document("제목\n새솔전자 직원들이 협력사를 찾았다.(사진=한빛경제)\n본문이다.", "text")
+    assert text == "제목\n새솔전자 직원들이 협력사를 찾았다.\n본문이다." and meta.publisher == "한빛경제"
+    line = "새솔전자는 협력사에 기술 교육 무료 제공"
+    assert clean_document(f"제목\n{line}\n본문이다.", "text")[0] == f"제목\n{line}\n본문이다."
+
+
+def test_markdown_without_front_matter() -> None:
+    raw = "머리말 문장이다.\n\n# 새솔전자 협력사 지원\n\n___\n\nAT&amp;T와 **새솔전자**가 [협약](https://a.example)을 맺었다.\n"
+    text, meta = clean_document(raw, "markdown")
+    assert text == "머리말 문장이다.\n\n새솔전자 협력사 지원\n\nAT&T와 새솔전자가 협약을 맺었다."
+    assert meta.title == "새솔전자 협력사 지원"  # the first heading, wherever it is
+
+
+def test_markdown_front_matter_names_the_publisher_only_by_its_keys() -> None:
+    def meta(front: str):
+        return clean_document(f"---\n{front}\n---\n본문이다.\n", "markdown")[1]
+
+    assert meta("title: 협력사 지원\nauthor: 홍길동\npublisher: 한빛경제").publisher == "한빛경제"
+    assert meta("title: 협력사 지원\nauthor: 홍길동").publisher is None
+
+
+def test_markdown_code_fences_go_and_their_lines_stay_as_written() -> None:
+    raw = "# 제목\n\n```\n# 주석 줄\n- 항목\n```\n본문이다.\n"
+    assert clean_document(raw, "markdown")[0] == "제목\n\n# 주석 줄\n- 항목\n본문이다."
+
+
+def test_a_masthead_logo_goes_but_a_sentence_about_a_logo_stays() -> None:
+    line = "새솔전자는 협력사들과 함께 만든 새 상생 브랜드 로고"
+    assert clean_document(f"제목\n한빛경제 로고\n{line}\n본문이다.", "text")[0] == f"제목\n{line}\n본문이다."
