@@ -294,3 +294,8 @@ def test_markdown_code_fences_go_and_their_lines_stay_as_written() -> None:
 def test_a_masthead_logo_goes_but_a_sentence_about_a_logo_stays() -> None:
     line = "새솔전자는 협력사들과 함께 만든 새 상생 브랜드 로고"
     assert clean_document(f"제목\n한빛경제 로고\n{line}\n본문이다.", "text")[0] == f"제목\n{line}\n본문이다."
+
+
+def test_markdown_with_no_entity_is_not_unescaped() -> None:
+    # "&para" or "&lt" written without a semicolon is text when the file escapes nothing
+    assert clean_document("R&D 부서는 &lt 표시를 쓴다.\n", "markdown")[0] == "R&D 부서는 &lt 표시를 쓴다."
