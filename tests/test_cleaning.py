@@ -299,3 +299,14 @@ def test_a_masthead_logo_goes_but_a_sentence_about_a_logo_stays() -> None:
 def test_markdown_with_no_entity_is_not_unescaped() -> None:
     # "&para" or "&lt" written without a semicolon is text when the file escapes nothing
     assert clean_document("R&D 부서는 &lt 표시를 쓴다.\n", "markdown")[0] == "R&D 부서는 &lt 표시를 쓴다."
+
+
+def test_a_weekday_beside_a_header_date_is_no_outlet() -> None:
+    assert clean_document("제목\n2024.05.02 10:31 목요일\n본문이다.", "text")[1].publisher is None
+
+
+@pytest.mark.xfail(strict=True, reason="a known gap: the date-line pattern takes the weekday before the time only, "
+                                       "so this header line stays in the text and dates nothing")
+def test_a_date_line_with_the_weekday_after_the_time_dates_the_article() -> None:
+    text, meta = clean_document("제목\n2024.05.02 10:31 목요일\n본문이다.", "text")
+    assert text == "제목\n본문이다." and meta.date == "2024-05-02"
