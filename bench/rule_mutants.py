@@ -410,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-confirm", action="store_true",
                         help="count a mutant the tests executing its line pass as survived without the confirming "
                              "run (for a module with no cache: much faster where its test files are slow)")
+    parser.add_argument("--with", dest="with_", action="append", default=[], metavar="GLOB",
+                        help="add the test files matching GLOB to those the import scan finds (a test that reaches "
+                             "the module through a helper, e.g. tests/realapp.py -> rag.pipeline -> rag.search)")
     parser.add_argument("--without", action="append", default=[], metavar="GLOB",
                         help="leave out the test files matching GLOB (e.g. 'tests/test_browser*.py': a real browser "
                              "takes minutes a mutant); a mutant only those would kill then counts as survived")
@@ -422,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     run = data["runs"].setdefault(args.label, {"modules": {}})
     run["command"] = "nice -n 10 .venv/bin/python bench/rule_mutants.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for module in args.modules:
-        tests = [t for t in importers(module) if not any(fnmatch.fnmatch(t, glob) for glob in args.without)]
+        added = [t.relative_to(ROOT).as_posix() for glob in args.with_ for t in sorted(ROOT.glob(glob))]
+        tests = [t for t in dict.fromkeys(importers(module) + added)
+                 if not any(fnmatch.fnmatch(t, glob) for glob in args.without)]
         source = (ROOT / module).read_text(encoding="utf-8")
         if args.list:
             print(f"{module}: {len(find_mutants(source))} mutants; tests: {' '.join(tests)}")

@@ -106,7 +106,7 @@ def _split_long(text: str, start: int, end: int, count: TokenCounter, max_tokens
         clause = [m for m in fitting if _CLAUSE_END.search(text[start : start + m.start()])]
         # prefer a clause boundary unless it leaves the piece less than half full
         best = None
-        if clause and (not fitting or clause[-1].start() >= fitting[-1].start() // 2):
+        if clause and clause[-1].start() >= fitting[-1].start() // 2:  # a clause cut is a fitting one
             best = clause[-1]
         elif fitting:
             best = fitting[-1]
@@ -159,10 +159,9 @@ def _pack(text: str, units: list[_Unit], count: TokenCounter, max_tokens: int, o
         if last + 1 >= len(units):
             break
         following = last + 1
-        if units[following].paragraph != units[last].paragraph or overlap == 0:
-            first = following  # a new paragraph starts clean: overlap across a break adds nothing
-            continue
-        # overlap keeps a sentence that straddles two chunks retrievable with its context
+        # overlap keeps a sentence that straddles two chunks retrievable with its context; a new
+        # paragraph starts clean (overlap across a break adds nothing), and the overlap leaves room
+        # for the next sentence
         start = max(first + 1, following - overlap)
         while start < following and (
             units[start].paragraph != units[following].paragraph

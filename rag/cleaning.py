@@ -59,8 +59,8 @@ class Furniture:
             for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if not raw.strip() or raw.lstrip().startswith("#"):
                     continue
-                kind, sep, value = raw.partition("\t")
-                if not sep or kind not in _KINDS or not value.strip():
+                kind, _, value = raw.partition("\t")  # no tab: no value
+                if kind not in _KINDS or not value.strip():
                     raise FurnitureError(f"{path}:{number}: expected 'KIND<TAB>TEXT' with KIND one of "
                                          f"{', '.join(_KINDS)}, got {raw!r}")
                 entries[kind].append(value.strip())

@@ -122,7 +122,7 @@ class ArticleFinder:
         # 상생 + 결제 in another, and a query yields the parts and the compound alike
         holds = {t: set().union(*(raw[u] for u in raw if t in u)) for t in raw}
         weights = index.weights(terms)
-        total = sum(weights.values()) or 1.0
+        total = sum(weights.values())  # > 0: there are terms, and an unseen term weighs the most
         passages: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for cid, bm25 in found:
             passages[doc_of(cid)].append((cid, bm25))

@@ -117,8 +117,8 @@ class Searcher:
             if mode == "hybrid":
                 out[mode] = hybrid_hits(found, self._ranking_coverage(question, found, chunks), chunks, k, conf)
                 continue
-            ranked = [(chunks[i], s) for i, s in _by_score(found.dense_only if mode == "dense" else found.keyword_only)
-                      if i in chunks]
+            # each retriever's own top-n holds visible passages only (`_candidates`): every one has its chunk
+            ranked = [(chunks[i], s) for i, s in _by_score(found.dense_only if mode == "dense" else found.keyword_only)]
             out[mode] = make_hits(cap_per_source(ranked, k, conf.per_source_cap), found.dense, found.keyword,
                                   found.coverage, conf.dense_weight)
         return out

@@ -142,3 +142,53 @@ def test_thin_headline_leads_into_the_next_paragraph(korean: KoreanText) -> None
     chunks = chunk_article(Article(doc_id="h.txt", text=text), korean, chars, max_tokens=100)
     assert chunks[0].start == 0 and chunks[0].text.startswith("제목\n\n협력사 0곳이")
     assert all(len(c.text) <= 100 for c in chunks)
+
+
+def test_a_long_paragraphs_chunks_are_filled_to_the_budget(korean: KoreanText) -> None:
+    text = " ".join(sentence(i) for i in range(10))  # 22 characters each: four fit in 100, five do not
+    chunks = chunk_article(Article(doc_id="f.txt", text=text), korean, chars, max_tokens=100, overlap_sentences=0)
+    assert [c.text.count("참여했다.") for c in chunks] == [4, 4, 2]
+
+
+def test_the_next_paragraph_is_taken_whole_when_it_fits(korean: KoreanText) -> None:
+    # a first paragraph that is no thin headline, a second that fits beside it, a third that does not
+    third = " ".join(sentence(i) for i in range(2, 5))
+    text = f"{sentence(0)}\n\n{sentence(1)}\n\n{third}"
+    chunks = chunk_article(Article(doc_id="w.txt", text=text), korean, chars, max_tokens=80)
+    assert [c.text for c in chunks] == [f"{sentence(0)}\n\n{sentence(1)}", third]
+
+
+# words ending in no clause ending (rag.chunking._CLAUSE_END): a cut between them is a plain space
+WORDS = ["협력사", "대기업", "공급망", "상생안"]
+
+
+def _pieces(text: str, max_tokens: int) -> list[str]:
+    return [text[a:b] for a, b in chunking._split_long(text, 0, len(text), chars, max_tokens)]
+
+
+def test_an_overlong_sentence_is_cut_no_more_often_than_it_must(korean: KoreanText) -> None:
+    words = (WORDS * 2)[:7]
+    # five words fill 19 of 20 characters; the two left fit in one piece, cut at spaces, not mid-word
+    assert _pieces(" ".join(words), 20) == [" ".join(words[:5]), " ".join(words[5:])]
+
+
+def test_a_clause_boundary_is_not_taken_when_it_leaves_the_piece_under_half_full() -> None:
+    text = "지원하고, " + " ".join(WORDS * 2)
+    first = _pieces(text, 24)[0]
+    assert first != "지원하고," and len(first) > 12  # a cut at the last space that fits
+    assert _pieces("협력사 대기업 지원하고, " + " ".join(WORDS), 24)[0] == "협력사 대기업 지원하고,"  # past half: the clause
+
+
+def test_an_overlap_that_leaves_no_room_for_the_next_sentence_is_left_out(korean: KoreanText) -> None:
+    # the second sentence cannot open the next chunk beside the third: no chunk lies inside another
+    short, long_a, long_b = sentence(0), "가" * 68 + ".", "나" * 68 + "."
+    text = f"{short} {long_a} {long_b}"
+    chunks = chunk_article(Article(doc_id="o.txt", text=text), korean, chars, max_tokens=100, overlap_sentences=1)
+    assert [c.text for c in chunks] == [f"{short} {long_a}", long_b]
+
+
+@pytest.mark.parametrize("spec", [None, type("Module", (), {"submodule_search_locations": None})()])
+def test_tiktoken_without_llama_index_says_what_is_missing(monkeypatch: pytest.MonkeyPatch, spec) -> None:
+    monkeypatch.setattr(chunking.importlib.util, "find_spec", lambda name: spec)
+    with pytest.raises(RuntimeError, match="llama-index-core is not installed"):
+        chunking._llama_index_tiktoken_cache()

@@ -59,6 +59,16 @@ def test_smoothing_factors_leave_a_linear_without_outliers_alone() -> None:
     assert set(factors) == {"fo"} and factors["fo"].tolist() == [1.0, 10.0, 1.0]
 
 
+def test_a_linear_with_more_outlier_channels_than_the_limit_stays_fp32() -> None:
+    from rag.outliers import MAX_OUTLIERS, OUTLIER_THRESHOLD
+
+    def peaks(outliers: int) -> np.ndarray:
+        return np.array([OUTLIER_THRESHOLD * 4] * outliers + [1.0] * 16)
+
+    split, keep = outlier_channels({"at": peaks(MAX_OUTLIERS), "over": peaks(MAX_OUTLIERS + 1)})
+    assert keep == {"over"} and set(split) == {"at"} and split["at"].tolist() == list(range(MAX_OUTLIERS))
+
+
 def test_sessions_keep_add_and_layer_norm_apart(tmp_path) -> None:
     # ORT would fuse them into SkipLayerNormalization, 5x slower on this CPU than the pair
     import onnx
