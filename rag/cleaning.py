@@ -145,10 +145,10 @@ def _iso(year: int, month: int, day: int) -> str | None:
 
 
 _DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
-# a date as a page prints it: "2021.04.23 (금)", "2024년 5월 2일 목요일 10:31"
+# a date as a page prints it: "2021.04.23 (금)", "2024년 5월 2일 목요일 10:31", "2024.05.02 10:31 목요일"
+_WEEKDAY = r"(?:\s*\(\s*[월화수목금토일]\s*\)|\s*[월화수목금토일]요일)"
 _DATE_TEXT = (r"(?:19|20)\d{2}\s*[-./년]\s*\d{1,2}\s*[-./월]\s*\d{1,2}\s*일?\.?"
-              r"(?:\s*\(\s*[월화수목금토일]\s*\)|\s*[월화수목금토일]요일)?"
-              r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+              rf"(?:{_WEEKDAY}?\s*\d{{1,2}}:\d{{2}}(?::\d{{2}})?{_WEEKDAY}?|{_WEEKDAY})?")
 _DATE_LINE = re.compile(rf"^{_DATE_TEXT}$")
 # a header line of a date and the outlet ("2024-05-02 한빛경제", "한빛경제 | 2024.05.02 10:31"), read only among
 # the first lines kept: further down, "2024년 5월 2일 서울" may open a paragraph

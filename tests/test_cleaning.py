@@ -305,8 +305,10 @@ def test_a_weekday_beside_a_header_date_is_no_outlet() -> None:
     assert clean_document("제목\n2024.05.02 10:31 목요일\n본문이다.", "text")[1].publisher is None
 
 
-@pytest.mark.xfail(strict=True, reason="a known gap: the date-line pattern takes the weekday before the time only, "
-                                       "so this header line stays in the text and dates nothing")
 def test_a_date_line_with_the_weekday_after_the_time_dates_the_article() -> None:
-    text, meta = clean_document("제목\n2024.05.02 10:31 목요일\n본문이다.", "text")
-    assert text == "제목\n본문이다." and meta.date == "2024-05-02"
+    for line in ("2024.05.02 10:31 목요일", "2024.05.02 10:31 (목)", "2024.05.02 (목) 10:31", "2024.05.02 목요일"):
+        text, meta = clean_document(f"제목\n{line}\n본문이다.", "text")
+        assert (text, meta.date) == ("제목\n본문이다.", "2024-05-02"), line
+    # a weekday alone after a date and an outlet is still no outlet
+    text, meta = clean_document("제목\n한빛경제 | 2024.05.02 10:31 목요일\n본문이다.", "text")
+    assert (text, meta.date, meta.publisher) == ("제목\n본문이다.", "2024-05-02", "한빛경제")
