@@ -1,7 +1,8 @@
-"""Calibration-only probe (bench/results/mixed_corpus_2026-12-06.md): does the answer's lead sentence stand with
-the question's names — in the sentence, the one before it, or its document's title? Counted by outcome over
-answered questions that name something (the grounding's names). A rule "refuse when it does not" would earn a
-candidate only if right answers almost always pass it and wrong answers to absent subjects mostly fail it.
+"""Calibration-only probes (bench/results/mixed_corpus_2026-12-06.md): does the answer stand with the question's
+names — anywhere in the documents it cites, or at its lead sentence (the sentence, the one before it, or its
+document's title)? Counted by outcome over answered questions that name something (the grounding's names). A rule
+"refuse when it does not" would earn a candidate only if right answers almost always pass it and wrong answers to
+absent subjects mostly fail it.
 
     python bench/lead_names.py RUN1/cases.jsonl RUN2/cases.jsonl …   # cases of `python -m eval` runs
 """
@@ -57,12 +58,15 @@ def main(paths: list[str]) -> None:
             before = text[:at].rstrip() if at > 0 else ""
             previous = before[max(before.rfind(". "), before.rfind("\n")) + 1:] if before else ""
             counts[(outcome, "with names")] += 1
+            counts[(outcome, "cited documents")] += any(holds(names, " ".join(docs.get(c["source"], ("", ""))))
+                                                        for c in case["citations"])
             counts[(outcome, "sentence")] += holds(names, lead["quote"])
             counts[(outcome, "+ previous + title")] += holds(names, " ".join((lead["quote"], previous, title)))
         print(path)
         for outcome in ("right", "wrong", "must refuse"):
             n = counts[(outcome, "with names")]
-            print(f"   {outcome:12s} answered with names {n:5d}  lead holds a name {counts[(outcome, 'sentence')]:5d}"
+            print(f"   {outcome:12s} answered with names {n:5d}  a cited document names none "
+                  f"{n - counts[(outcome, 'cited documents')]:4d}  lead holds a name {counts[(outcome, 'sentence')]:5d}"
                   f"  with the sentence before and the title {counts[(outcome, '+ previous + title')]:5d}")
 
 

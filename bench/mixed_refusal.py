@@ -1,59 +1,35 @@
 """The refusal model on KorQuAD open QA's calibration half in two stores: alone and mixed with KLUE's passages
-(bench/results/mixed_corpus_2026-12-06.md). Computes each question's grounding signals under an accept-all model
-(as `python -m eval.fit refusal` does), then what the shipped model and two in-sample refits give on each store.
+(bench/results/mixed_corpus_2026-12-06.md). Each question's grounding signals under an accept-all model come from
+`eval.fit.refusal_rows` (as `python -m eval.fit refusal` computes them); then what the shipped model and two
+in-sample refits give on each store.
 
-    python -m eval --dataset korquad-open --mix-with klue --split calibrate --mode extractive   # builds the mixed store
-    python bench/mixed_refusal.py --alone data/korquad-open/store --mixed data/mixed/klue+korquad-open/store
+    python bench/mixed_refusal.py          # the stores data/korquad-open/store and data/mixed/klue+korquad-open/store
 
-No other process may have either store open (copy it first while an eval runs).
+No other process may have either store open (each is brought up to date first, as an eval run does).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from rag.config import apply_offline_env, load_settings
+from rag.config import apply_offline_env
 from rag.grounding import SIGNALS
-from rag.pipeline import build_pipeline
 from rag.ranker import LogisticModel, load_models
 
-from eval.fit import at_threshold, choose_threshold, fit_logistic
-from eval.korquad import KORQUAD_PATH, load_korquad_open
+from eval.fit import at_threshold, choose_threshold, fit_logistic, refusal_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def rows_of(store: Path) -> tuple[list[dict[str, float]], list[int], list[bool]]:
-    settings = load_settings().with_store(store)
-    neutral = Path(tempfile.mkdtemp(prefix="mixed-refusal-")) / "neutral.json"
-    accept_all = LogisticModel(SIGNALS, (0.0,) * len(SIGNALS), 0.0, threshold=0.0)
-    neutral.write_text(json.dumps({"answerable": accept_all.to_json()}), encoding="utf-8")
-    settings = replace(settings, answer=replace(settings.answer, refusal_model=neutral))
-    pipe = build_pipeline(settings)
-    rows, labels, hard = [], [], []
-    for q in load_korquad_open(KORQUAD_PATH, "1-70")[1]:
-        _, _, g = pipe.answerer.gather(q.question, settings.retrieval.k)
-        rows.append(g.signals or {n: 0.0 for n in SIGNALS})
-        labels.append(0 if q.unanswerable else 1)
-        hard.append(not g.answerable)
-    pipe.close()
-    return rows, labels, hard
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--alone", type=Path, required=True)
-    p.add_argument("--mixed", type=Path, required=True)
     p.add_argument("--bound", type=float, default=0.011, help="the false-refusal bound of the refits (shipped: 0.011)")
     args = p.parse_args()
     apply_offline_env()
-    stores = {"alone": rows_of(args.alone), "mixed": rows_of(args.mixed)}
+    stores = {"alone": refusal_rows(None)[:3], "mixed": refusal_rows(None, extra=("--mix-with", "klue"))[:3]}
 
     def probabilities(model: LogisticModel, rows: list[dict[str, float]]) -> list[float]:
         return list(model.predict({n: [r[n] for r in rows] for n in model.features}))

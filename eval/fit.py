@@ -143,10 +143,11 @@ def holds_answer(sentence: str, doc_id: str, gold: Sequence[str], answers: Seque
     return all(any(normalize_for_match(a) in text for a in group) for group in answers)
 
 
-def _calibration_questions(name: str, settings: Any, answerable_only: bool = True) -> tuple[Any, list[Any]]:
+def _calibration_questions(name: str, settings: Any, answerable_only: bool = True,
+                           extra: Sequence[str] = ()) -> tuple[Any, list[Any]]:
     from eval.__main__ import parse_args, prepare
 
-    args = parse_args(["--dataset", DATASETS[name], "--split", "calibrate", "--no-progress"])
+    args = parse_args(["--dataset", DATASETS[name], "--split", "calibrate", "--no-progress", *extra])
     pipe, questions, _ = prepare(args, settings, None)
     return pipe, [q for q in questions if (q.answers or not answerable_only) and not q.history]
 
@@ -352,12 +353,13 @@ def fit_evidence(limit: int | None, sets: Sequence[str], command: str, reuse: bo
 ROWS_DIR = PROJECT_ROOT / "data" / "fit"
 
 
-def refusal_rows(limit: int | None, dataset: str = "korquad-open") -> tuple[list[dict[str, float]], list[int], list[bool], str]:
+def refusal_rows(limit: int | None, dataset: str = "korquad-open", extra: Sequence[str] = ()
+                 ) -> tuple[list[dict[str, float]], list[int], list[bool], str]:
     """Grounding signals of every calibration question of a KorQuAD set (open QA: answerable or withheld;
     gap: answerable or its answer sentence cut), its label (1 = answerable) and whether the hard rules
     (a name no passage mentions, no value next to the name) already refuse it. The answerer's own path
     computes them, with the fitted evidence rankers; the answerability model in use is replaced by one
-    that accepts everything."""
+    that accepts everything. `extra`: more `python -m eval` arguments (`--mix-with klue`: the mixed store)."""
     from dataclasses import replace
 
     from rag.grounding import SIGNALS
@@ -368,7 +370,7 @@ def refusal_rows(limit: int | None, dataset: str = "korquad-open") -> tuple[list
     accept_all = LogisticModel(SIGNALS, (0.0,) * len(SIGNALS), 0.0, threshold=0.0)
     neutral.write_text(json.dumps({"answerable": accept_all.to_json()}), encoding="utf-8")
     settings = replace(settings, answer=replace(settings.answer, refusal_model=neutral))
-    pipe, questions = _calibration_questions(dataset, settings, answerable_only=False)
+    pipe, questions = _calibration_questions(dataset, settings, answerable_only=False, extra=extra)
     questions = _sample_both(questions, limit)
     rows, labels, hard = [], [], []
     for q in questions:
