@@ -64,6 +64,8 @@ class Answerer:
         self._rankers = models["cheap"], models["full"]
         self._order_by = order_models(models)
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
+        if settings.answer.refusal_min_probability > 0:
+            self._fitted_refusal = replace(self._fitted_refusal, threshold=settings.answer.refusal_min_probability)
         self._phrases = (_phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
                          if settings.answer.phrase_answers else None)
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known

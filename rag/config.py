@@ -252,6 +252,10 @@ class AnswerSettings:
     evidence_model: Path = Path("rag/fitted/evidence.json")
     # and on KorQuAD's withheld articles (python -m eval.fit refusal): whether the passages can answer
     refusal_model: Path = Path("rag/fitted/refusal.json")
+    # the model's probability that the passages answer, below which it refuses; 0: the model file's own (its
+    # threshold, chosen for 1.1 % false refusals on KorQuAD 1-70). Higher refuses more questions whose
+    # subject is absent and more paraphrased answerable ones: README "Refusal strictness" has the trade
+    refusal_min_probability: float = 0.0
     # a question no kind of value answers gets the noun phrase of the best claim as its short answer, when
     # the model fitted on KorQuAD 1-70 (python -m eval.fit phrase) is sure enough (rag/phrases.py)
     phrase_answers: bool = True
@@ -283,6 +287,9 @@ class AnswerSettings:
         if not 0.0 <= self.phrase_min_share < 1.0:
             raise SettingsError(f"setting answer.phrase_min_share: a share of the candidates' softmax, 0 (the "
                                 f"model file's own) or more and below 1, not {self.phrase_min_share}")
+        if not 0.0 <= self.refusal_min_probability < 1.0:
+            raise SettingsError(f"setting answer.refusal_min_probability: a probability, 0 (the model file's "
+                                f"own threshold) or more and below 1, not {self.refusal_min_probability}")
         if not 0.0 <= self.slot_miss_factor <= 1.0:
             raise SettingsError(f"setting answer.slot_miss_factor: a share of a sentence's probability "
                                 f"between 0 and 1, not {self.slot_miss_factor}")

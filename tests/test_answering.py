@@ -99,6 +99,18 @@ def test_phrase_min_share_overrides_the_model_files_threshold(korean: KoreanText
     assert short("0.9") == ""  # stricter than the file's 0.55: not sure enough
 
 
+def test_refusal_min_probability_overrides_the_refusal_models_threshold(korean: KoreanText) -> None:
+    question = "KT가 파트너스 데이를 개최한 곳은?"  # the shipped model gives these passages P 0.75
+
+    def ask(bar: str):
+        settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__REFUSAL_MIN_PROBABILITY": bar})
+        return Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get).ask(question)
+
+    assert not ask("0").refused and not ask("0.7").refused  # 0: the file's own threshold (0.074)
+    stricter = ask("0.8")
+    assert stricter.refused and stricter.text == REFUSAL
+
+
 def test_a_phrase_model_file_without_its_model_is_a_clear_error(korean: KoreanText, tmp_path) -> None:
     bad = tmp_path / "phrase.json"
     bad.write_text(json.dumps({"other": json.loads((FITTED_DIR / "phrase.json").read_text())["phrase"]}))
