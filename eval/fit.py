@@ -360,6 +360,26 @@ def refusal_rows(limit: int | None, dataset: str = "korquad-open", extra: Sequen
     (a name no passage mentions, no value next to the name) already refuse it. The answerer's own path
     computes them, with the fitted evidence rankers; the answerability model in use is replaced by one
     that accepts everything. `extra`: more `python -m eval` arguments (`--mix-with klue`: the mixed store)."""
+    from rag.grounding import SIGNALS
+
+    pipe, questions, k = accept_all_questions(limit, dataset, extra)
+    rows, labels, hard = [], [], []
+    for q in questions:
+        _, _, grounding = pipe.answerer.gather(q.question, k)
+        if not grounding.signals:  # nothing retrieved: refused before any signal
+            rows.append({name: 0.0 for name in SIGNALS})
+        else:
+            rows.append(grounding.signals)
+        labels.append(0 if q.unanswerable else 1)
+        hard.append(not grounding.answerable)
+    return rows, labels, hard, pipe.embedder.name  # the embedding the retrieval scores came from
+
+
+def accept_all_questions(limit: int | None, dataset: str = "korquad-open", extra: Sequence[str] = ()
+                         ) -> tuple[Any, list[Any], int]:
+    """A set's calibration questions (answerable and not; `limit`: a sample of both) and a pipeline whose
+    answerability model accepts every passage set, so that only the hard rules refuse; and the number of
+    hits a question retrieves."""
     from dataclasses import replace
 
     from rag.grounding import SIGNALS
@@ -371,17 +391,7 @@ def refusal_rows(limit: int | None, dataset: str = "korquad-open", extra: Sequen
     neutral.write_text(json.dumps({"answerable": accept_all.to_json()}), encoding="utf-8")
     settings = replace(settings, answer=replace(settings.answer, refusal_model=neutral))
     pipe, questions = _calibration_questions(dataset, settings, answerable_only=False, extra=extra)
-    questions = _sample_both(questions, limit)
-    rows, labels, hard = [], [], []
-    for q in questions:
-        _, _, grounding = pipe.answerer.gather(q.question, settings.retrieval.k)
-        if not grounding.signals:  # nothing retrieved: refused before any signal
-            rows.append({name: 0.0 for name in SIGNALS})
-        else:
-            rows.append(grounding.signals)
-        labels.append(0 if q.unanswerable else 1)
-        hard.append(not grounding.answerable)
-    return rows, labels, hard, pipe.embedder.name  # the embedding the retrieval scores came from
+    return pipe, _sample_both(questions, limit), settings.retrieval.k
 
 
 def _sample_both(questions: Sequence[Any], limit: int | None) -> list[Any]:
