@@ -304,6 +304,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for name, row in rows.items():
         parts = [f"{key} {row[key]:.3f}" for key in keys if isinstance(row.get(key), float)]
         print(f"{name:>8}: n={row['n']} " + "  ".join(parts))
+    bars = summary.get("refusal_bars", [])
+    if bars:
+        print("stricter refusal bars (answer.refusal_min_probability), read from this run's probabilities:")
+        for row in bars:
+            parts = [f"{key} {row[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
+                     if isinstance(row.get(key), float)]
+            print(f"{row['bar']:>8}: " + "  ".join(parts))
     for key, lat in summary.get("latency_ms", {}).items():
         if lat.get("p50") is not None:
             print(f"{key:>8}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")

@@ -17,7 +17,7 @@ from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
 from eval.datasets import Question, question_to_json
-from eval.stats import answer_shares, outcomes
+from eval.stats import answer_shares, outcomes, refusal_bars
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
@@ -118,6 +118,9 @@ def answer_case(
             "citations": [{"source": s, "quote": qt} for s, qt in citations],
             "hits": hit_records(answer.hits),
             "timings": timings,
+            # the refusal model's probability and bar: what a stricter bar would refuse (eval.stats.refusal_bars)
+            "grounding": {"probability": answer.grounding.probability, "threshold": answer.grounding.threshold,
+                          "reason": answer.grounding.reason},
         }
     )
     record.update(m.retrieval_metrics(sources, q.gold))
@@ -232,6 +235,9 @@ def summarize(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if any(c.get("refused") is not None for c in cases):
         # which questions were right, a bit each: `--compare-to` pairs two runs of the same questions
         summary["outcomes"] = outcomes(cases)
+        bars = refusal_bars(cases)
+        if bars:  # what a stricter answer.refusal_min_probability would give, from this run's probabilities
+            summary["refusal_bars"] = bars
     timing_keys = sorted({key for c in cases for key in c.get("timings", {})})
     summary["latency_ms"] = {
         key: m.latency_summary([c["timings"][key] for c in cases if c["timings"].get(key) is not None])

@@ -6,6 +6,8 @@
   of the questions asked, so that two runs of the same questions can be compared question by question.
 - `mcnemar`: the exact two-sided McNemar p-value of such a pair — the chance of a split at least as
   uneven as gained/lost if the change made no difference (only the questions that changed count).
+- `refusal_bars`: the answer shares a stricter refusal bar (answer.refusal_min_probability) would give,
+  read from one run's recorded probabilities.
 """
 
 from __future__ import annotations
@@ -44,6 +46,36 @@ def answer_shares(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         refusal_recall=[c["refused"] for c in unanswerable],
         refusal_rate=[c["refused"] for c in cases],
     )
+
+
+BARS = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+
+
+def refusal_bars(cases: Sequence[Mapping[str, Any]], bars: Sequence[float] = BARS) -> list[dict[str, Any]]:
+    """What each bar above the run's own would give: an answered question whose recorded probability is below
+    the bar becomes a refusal; every other question keeps its outcome (a refused one stays refused, a question
+    the model's bar did not judge — nothing retrieved, Latin script — keeps its answer). Only bars above the
+    run's: a lower one would answer questions this run refused, whose answers it never wrote. Exact but for a
+    follow-up or a question in another language, whose refusal sends it to a second try in another form. Empty
+    when no case recorded a probability (a run before the field existed, or retrieval only)."""
+    judged = [c["grounding"] for c in cases if (c.get("grounding") or {}).get("threshold") is not None]
+    if not judged:
+        return []
+    own = max(g["threshold"] for g in judged)
+    out = []
+    for bar in sorted(b for b in bars if b > own):
+        # (a refusal is right exactly for a question without answers: eval.metrics.answer_correct)
+        stricter = [dict(c, refused=True, correct=not c["answers"]) if _below(c, bar) else c for c in cases]
+        found = answer_shares(stricter)
+        out.append({"bar": bar, **{k: found[k] for k in ("containment", "containment_answered",
+                                                           "false_refusal_rate", "refusal_recall", "refusal_rate")}})
+    return out
+
+
+def _below(case: Mapping[str, Any], bar: float) -> bool:
+    grounding = case.get("grounding") or {}
+    return (not case["refused"] and grounding.get("threshold") is not None
+            and grounding.get("probability") is not None and grounding["probability"] < bar)
 
 
 def shares(**groups: Sequence[Any]) -> dict[str, Any]:

@@ -194,6 +194,9 @@ def cmd_ask(args, settings) -> int:
         print(f"→ {final.short}")
     if final.notice:
         print(f"note: {final.notice}", file=sys.stderr)
+    if final.refused and final.grounding.reason:  # why, and what the articles never mention
+        missing = f": {', '.join(final.grounding.missing)}" if final.grounding.missing else ""
+        print(f"why: {final.grounding.reason}{missing}", file=sys.stderr)
     for c in final.citations:
         meta = " · ".join(x for x in (c.source, c.title, c.publisher or "", c.date or "") if x)
         print(f"[{c.n}] {meta}\n    “{c.quote}”")

@@ -28,14 +28,14 @@ from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
 from rag.grounding import Grounding, assess_grounding, is_refusal
-from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign
+from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign, mostly_latin
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
 from rag.ranker import LogisticModel, ModelFileError, load_models, order_models
 from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
-from rag.types import Answer, Article, Citation, Event, Evidence, Filters, Hit, Turn
+from rag.types import Answer, Article, Citation, Event, Evidence, Filters, Hit, Turn, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +159,12 @@ class Answerer:
                     hits, evidence, grounding = found
         timings = {"retrieval": ms()}
 
+        judged = self._verdict(grounding, searched)
+
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
-                  note: str = notice) -> Event:
+                  note: str = notice, reason: str = "") -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
+            verdict = replace(judged, reason=reason or judged.reason) if refused else replace(judged, reason="", missing=())
             short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -169,7 +172,7 @@ class Answerer:
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
                                                standalone_question=standalone, searched_question=searched,
                                                timings=dict(timings), notice=note,
-                                               short=short, claims=claims))
+                                               short=short, claims=claims, grounding=verdict))
 
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
@@ -229,7 +232,8 @@ class Answerer:
         if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
             # overruled only when the passages answer it all but surely (fitted: see rag/fitted/refusal.json)
             if grounding.probability < self._answerability().meta.get("strong", 1.0):
-                yield final(self.prompts.refusal, refused=True, used="llm")
+                yield final(self.prompts.refusal, refused=True, used="llm",
+                            reason="the LLM found no answer in the passages")
             else:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
@@ -269,6 +273,14 @@ class Answerer:
         evidence = select_evidence(in_korean, hits, self._article, self.korean, 2 * budget.max_evidence,
                                    4 * budget.max_evidence_chars, *self._rankers, self._relevance, self._order_by)
         return hits, evidence, assess_grounding(in_korean, hits, evidence, self.korean, self._answerability())
+
+    def _verdict(self, grounding: Grounding, searched: str) -> Verdict:
+        """What an answer reports of the grounding: the model's probability and the bar it was held to (none
+        for a question in Latin script, which the rules alone judge), and why it refuses when it does."""
+        if not grounding.signals:  # refused before anything was weighed: nothing retrieved, no words
+            return Verdict(reason=grounding.reason)
+        threshold = None if mostly_latin(searched) else round(self._answerability().threshold, 4)
+        return Verdict(round(grounding.probability, 4), threshold, grounding.reason, tuple(grounding.missing))
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with.

@@ -93,6 +93,18 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """Why an answer was given or refused: the refusal model's probability that the retrieved passages answer
+    the question and the bar it was held to (answer.refusal_min_probability, else the model file's own);
+    for a refusal, the reason and the question's names and numbers that no passage mentions."""
+
+    probability: float | None = None  # None: nothing was judged (nothing retrieved, a text with no words)
+    threshold: float | None = None  # None: the model's bar did not apply (a question in Latin script)
+    reason: str = ""
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -106,6 +118,7 @@ class Answer:
     notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
     claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
+    grounding: Verdict = Verdict()
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,9 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert "1,030억" in answer["answer"] and not answer["refused"]
     assert answer["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
     assert {"retrieval", "first_token", "total"} <= set(answer["timings"])
+    assert answer["grounding"]["probability"] >= answer["grounding"]["threshold"] > 0  # why it answered
+    refused = _run(["ask", "삼성바이오로직스의 협력사 지원 펀드 규모는?", "--mode", "extractive"], env)
+    assert "why: question names something the articles do not mention: 삼성\n" in refused.stderr  # no seed names 삼성
     # as a person reads it: each source with its title, publisher and date
     plain = _run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive"], env)
     assert "001_d5bd6796c56307a8.txt · LG이노텍, 협력사 상생으로 고객경험 혁신할 것 · LG이노텍 · 2022-09-21" in plain.stdout

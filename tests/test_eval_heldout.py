@@ -182,6 +182,24 @@ def test_a_share_comes_with_its_95_percent_interval():
     assert wilson(3, 0) is None
 
 
+def test_a_stricter_refusal_bar_is_read_from_one_runs_probabilities():
+    from eval.stats import refusal_bars
+
+    def case(answers, refused, correct, probability, threshold=0.07):
+        return {"answers": answers, "gold": ["d"] if answers else [], "refused": refused, "correct": correct,
+                "grounding": {"probability": probability, "threshold": threshold}}
+
+    cases = [case([["a"]], False, True, 0.9), case([["a"]], False, True, 0.12),  # answerable, answered right
+             case([], False, False, 0.2), case([], True, True, 0.01),  # withheld: answered, refused
+             case([["a"]], False, True, 0.0, threshold=None)]  # Latin script: the model's bar does not apply
+    bars = {row["bar"]: row for row in refusal_bars(cases, bars=(0.05, 0.15, 0.3))}
+    assert set(bars) == {0.15, 0.3}  # below the run's own bar (0.07) the answers were never written
+    assert bars[0.15]["false_refusal_rate"] == 1 / 3 and bars[0.15]["containment"] == 2 / 3
+    assert bars[0.15]["refusal_recall"] == 0.5  # the answered withheld question has 0.2
+    assert bars[0.3]["refusal_recall"] == 1.0 and bars[0.3]["containment"] == 2 / 3
+    assert refusal_bars([{k: v for k, v in c.items() if k != "grounding"} for c in cases]) == []  # an older run
+
+
 def test_mcnemar_counts_only_the_questions_that_changed():
     from eval.stats import mcnemar
 
