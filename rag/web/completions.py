@@ -66,6 +66,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
         "notice": answer.notice,
         "short": answer.short,
         "refused": answer.refused,
+        "grounding": data["grounding"],
         "timings": data["timings"],
     }
 
@@ -121,6 +122,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
                     notice=answer.notice,
                     short=answer.short,
                     refused=answer.refused,
+                    grounding=data["grounding"],
                     timings=data["timings"],
                 )
     # the stream has started (200 sent): an error can only be reported in-band
