@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rag.config import apply_offline_env, load_settings
+from rag.grounding import REASONS
 
 from eval.metrics import answer_matches
 
-FITTED_REFUSAL = "the passages do not answer the question"  # rag.grounding's reason when its model refuses
+FITTED_REFUSAL = REASONS["not_answered"]  # rag.grounding's reason when its model refuses
 ORDER = ("correct", "refused: gold not retrieved", "refused: answer sentence in evidence", "refused: other",
          "retrieval miss", "span not in gold text", "span crosses sentences", "answer sentence not a candidate",
          "candidate ranked out of evidence", "in evidence, another sentence chosen")

@@ -27,7 +27,7 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
-from rag.grounding import Grounding, assess_grounding, is_refusal
+from rag.grounding import REASONS, Grounding, assess_grounding, is_refusal
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign, mostly_latin
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
@@ -162,9 +162,10 @@ class Answerer:
         judged = self._verdict(grounding, searched)
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
-                  note: str = notice, reason: str = "") -> Event:
+                  note: str = notice, code: str = "") -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
-            verdict = replace(judged, reason=reason or judged.reason) if refused else replace(judged, reason="", missing=())
+            verdict = (replace(judged, reason=REASONS[code], code=code) if code else judged) if refused else \
+                replace(judged, reason="", missing=(), code="")
             short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -232,8 +233,7 @@ class Answerer:
         if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
             # overruled only when the passages answer it all but surely (fitted: see rag/fitted/refusal.json)
             if grounding.probability < self._answerability().meta.get("strong", 1.0):
-                yield final(self.prompts.refusal, refused=True, used="llm",
-                            reason="the LLM found no answer in the passages")
+                yield final(self.prompts.refusal, refused=True, used="llm", code="llm_refused")
             else:
                 yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
             return
@@ -278,9 +278,10 @@ class Answerer:
         """What an answer reports of the grounding: the model's probability and the bar it was held to (none
         for a question in Latin script, which the rules alone judge), and why it refuses when it does."""
         if not grounding.signals:  # refused before anything was weighed: nothing retrieved, no words
-            return Verdict(reason=grounding.reason)
+            return Verdict(reason=grounding.reason, code=grounding.code)
         threshold = None if mostly_latin(searched) else round(self._answerability().threshold, 4)
-        return Verdict(round(grounding.probability, 4), threshold, grounding.reason, tuple(grounding.missing))
+        return Verdict(round(grounding.probability, 4), threshold, grounding.reason, tuple(grounding.missing),
+                       grounding.code)
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 from rag.citations import MARKER, year_in
 from rag.evidence import Tokenizer, question_terms, term_coverage, term_idf, weighted_terms
@@ -25,6 +25,19 @@ SIGNALS = ("missing", "has_names", "together", "value_near", "coverage", "anchor
            "top", "dense", "agree")
 
 
+# why a question is refused: a stable code, what a program matches on (an answer's grounding.code), and the
+# reason a person reads
+REASONS = {
+    "no_passage": "no passage retrieved",
+    "no_words": "the question has no words",
+    "no_word_found": "no word of the question occurs in the articles",
+    "names_missing": "question names something the articles do not mention",
+    "value_not_near_name": "no passage gives the asked value next to the question's name",
+    "not_answered": "the passages do not answer the question",
+    "llm_refused": "the LLM found no answer in the passages",  # the generator's own verdict (rag/answering.py)
+}
+
+
 @dataclass(frozen=True)
 class Grounding:
     """Whether the retrieved passages can answer the question, why not, and the signals behind it."""
@@ -36,6 +49,7 @@ class Grounding:
     anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
     probability: float = 0.0  # the fitted model's P(answerable)
     signals: dict[str, float] = field(default_factory=dict)
+    code: str = ""  # of REASONS, when it refuses
 
 
 def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
@@ -51,15 +65,15 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     context" verdict is the last signal (see `is_refusal`).
     """
     if not hits or not evidence:
-        return Grounding(False, "no passage retrieved")
+        return _refused("no_passage")
     if not any(c.isalpha() for c in question):
         # "[1] [2]", "12": numbers and signs ask nothing (the search box still finds them)
-        return Grounding(False, "the question has no words")
+        return _refused("no_words")
     if _mostly_latin(question) and not any(h.keyword for h in hits) and not asks(question, korean):
         # "hello", "asdf": a Latin-script text that asks nothing, none of whose words (their glossary
         # forms, the Hangul names they may sound as) any passage holds: the passages the multilingual
         # embedding found for it are about nothing it said
-        return Grounding(False, "no word of the question occurs in the articles")
+        return _refused("no_word_found")
     signals, missing, names = grounding_signals(question, hits, evidence, korean)
     model = model or default_refusal_model()
     probability = model.predict({k: [v] for k, v in signals.items()})[0]
@@ -68,15 +82,18 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     # a missing number, or every name missing, refuses; one name of several may be a misspelling
     # or a common noun Kiwi tags as a name ("북한이 금강산을 …"): the model weighs that
     if any(t.isdigit() for t in missing) or (names and all(n in missing for n in names)):
-        return Grounding(False, "question names something the articles do not mention", tuple(missing), **facts)
+        return _refused("names_missing", tuple(missing), **facts)
     if not signals["value_near"]:
         # "현대자동차의 펀드 규모는?": the company is in a table row and an amount in another row
-        return Grounding(False, "no passage gives the asked value next to the question's name", tuple(names),
-                         **facts)
+        return _refused("value_not_near_name", tuple(names), **facts)
     if probability < model.threshold and not _mostly_latin(question):
         # (fitted on Korean questions: an untranslated English one is judged by the rules above alone)
-        return Grounding(False, "the passages do not answer the question", **facts)
+        return _refused("not_answered", **facts)
     return Grounding(True, **facts)
+
+
+def _refused(code: str, missing: tuple[str, ...] = (), **facts: Any) -> Grounding:
+    return Grounding(False, REASONS[code], missing, code=code, **facts)
 
 
 def asks(question: str, korean: Tokenizer) -> bool:

@@ -42,9 +42,10 @@ def hit_to_dict(hit: Hit, with_text: bool = False) -> dict[str, Any]:
 
 def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
     """Why it answered or refused: the refusal model's probability that the passages answer, the bar it was
-    held to (null: not judged by the model), and for a refusal its reason and the names no passage mentions."""
-    return {"probability": verdict.probability, "threshold": verdict.threshold, "reason": verdict.reason,
-            "missing": list(verdict.missing)}
+    held to (null: not judged by the model), and for a refusal its code (rag.grounding.REASONS), reason and the
+    names no passage mentions."""
+    return {"probability": verdict.probability, "threshold": verdict.threshold, "code": verdict.code,
+            "reason": verdict.reason, "missing": list(verdict.missing)}
 
 
 def answer_to_dict(answer: Answer) -> dict[str, Any]:

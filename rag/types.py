@@ -102,6 +102,7 @@ class Verdict:
     threshold: float | None = None  # None: the model's bar did not apply (a question in Latin script)
     reason: str = ""
     missing: tuple[str, ...] = ()
+    code: str = ""  # the reason's stable code (rag.grounding.REASONS): "names_missing", "not_answered", …
 
 
 @dataclass(frozen=True)

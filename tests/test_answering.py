@@ -109,18 +109,20 @@ def test_refusal_min_probability_overrides_the_refusal_models_threshold(korean: 
     answered = ask("0")
     assert not answered.refused and not ask("0.7").refused  # 0: the file's own threshold (0.074)
     assert answered.grounding.threshold == 0.0743 and answered.grounding.probability == 0.7494
-    assert answered.grounding.reason == "" and answered.grounding.missing == ()
+    assert answered.grounding.reason == answered.grounding.code == "" and answered.grounding.missing == ()
     stricter = ask("0.8")
     assert stricter.refused and stricter.text == REFUSAL
-    assert stricter.grounding.threshold == 0.8 and stricter.grounding.reason == "the passages do not answer the question"
+    assert stricter.grounding.threshold == 0.8 and stricter.grounding.code == "not_answered"
+    assert stricter.grounding.reason == "the passages do not answer the question"
 
 
 def test_a_refusal_says_why_and_what_no_article_mentions(korean: KoreanText) -> None:
     answerer, _ = make(korean, None, backend="extractive")
     answer = answerer.ask("삼성전자의 협력사 지원 펀드 규모는?")
-    assert answer.refused and answer.grounding.reason == "question names something the articles do not mention"
+    assert answer.refused and answer.grounding.code == "names_missing"
+    assert answer.grounding.reason == "question names something the articles do not mention"
     assert answer.grounding.missing == ("삼성전자",)
-    assert answerer.ask("[1] [2]").grounding.reason == "the question has no words"
+    assert answerer.ask("[1] [2]").grounding.code == "no_words"
     assert answerer.ask("[1] [2]").grounding.probability is None  # nothing was weighed
     assert answerer.ask("How large is Hanwha's fund?").grounding.threshold is None  # the rules alone judge it
 
@@ -128,7 +130,8 @@ def test_a_refusal_says_why_and_what_no_article_mentions(korean: KoreanText) -> 
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
     answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
     answer = answerer.ask("LG이노텍 사장의 취미는 무엇인가?")
-    assert answer.refused and answer.grounding.reason == "the LLM found no answer in the passages"
+    assert answer.refused and answer.grounding.code == "llm_refused"
+    assert answer.grounding.reason == "the LLM found no answer in the passages"
 
 
 def test_a_phrase_model_file_without_its_model_is_a_clear_error(korean: KoreanText, tmp_path) -> None:

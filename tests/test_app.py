@@ -200,7 +200,7 @@ def test_api_ask_passes_history_mode_and_k(client: TestClient, fake: FakePipelin
 def test_api_ask_refusal_has_no_citations(client: TestClient) -> None:
     data = client.post("/api/ask", json={"question": "화성 탐사선의 연료는 무엇인가?"}).json()
     assert data["refused"] is True and data["citations"] == []
-    assert set(data["grounding"]) == {"probability", "threshold", "reason", "missing"}
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_openai_chat_completions_returns_answer_and_reference(client: TestClient
     assert "1,030억" in message["content"]
     assert message["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
     assert data["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
-    assert set(data["grounding"]) == {"probability", "threshold", "reason", "missing"}  # as /api/ask gives it
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}  # as /api/ask gives it
 
 
 def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient) -> None:
@@ -267,7 +267,7 @@ def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient
     assert chunks.index(draft) < next(i for i, c in enumerate(chunks) if c["choices"][0]["delta"].get("content"))
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
-    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "reason", "missing"}
+    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}
 
 
 @pytest.mark.parametrize(
