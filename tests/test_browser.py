@@ -240,6 +240,7 @@ def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page
     ask_in_chat(page, OFF_TOPIC)
     page.wait_for_selector("#chat .refusal", timeout=60_000)
     assert "근거를 찾지 못했습니다" in page.locator("#chat .refusal").last.inner_text()
+    assert "기사에 나오지 않는 말: 비트코인" in page.locator("#chat .refusal-why").last.inner_text()  # no seed names it
     assert page.locator("#sources .source-card").count() == 0
     assert "근거를 찾지 못했습니다" in page.locator("#sources").inner_text()
     page.screenshot(path=str(shots / "chat_refusal.png"))

@@ -14,6 +14,11 @@ from typing import Callable, Sequence
 from rag.types import Answer, Article, Citation
 
 REFUSAL_TITLE = "근거를 찾지 못했습니다"
+# what a refusal's code says to a reader, with the names no passage mentions (rag.grounding.REASONS)
+REFUSAL_WHY = {
+    "names_missing": "기사에 나오지 않는 말: {names}",
+    "value_not_near_name": "{names} 곁에 묻는 값을 적은 기사가 없습니다",
+}
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
 _SPECIAL = set("&<>\"'`[]()*_\\#!|~${}:=+-.^@%")
@@ -63,7 +68,7 @@ def chat_message_html(answer: Answer) -> str:
         body = f'<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
         if answer.text and REFUSAL_TITLE not in answer.text:
             body += f"<br>{escape_text(answer.text)}"
-        return body + "</div>"
+        return body + refusal_why_html(answer) + "</div>"
     out = answer_html(answer.text, answer.citations)
     if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
         out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
@@ -77,6 +82,15 @@ def chat_message_html(answer: Answer) -> str:
         )
         out += f'<div class="cite-list">출처: {items}</div>'
     return out
+
+
+def refusal_why_html(answer: Answer) -> str:
+    """Why it refused, where the reason names what to look for: the question's names no article mentions (an
+    analyst knows which articles to add), or no article giving the asked value beside them."""
+    why = REFUSAL_WHY.get(answer.grounding.code)
+    if not why or not answer.grounding.missing:
+        return ""
+    return f'<div class="refusal-why">{escape_text(why.format(names=", ".join(answer.grounding.missing)))}</div>'
 
 
 def _dated(date: str | None) -> str:
