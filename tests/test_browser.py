@@ -281,6 +281,10 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     assert frame.locator(".qa-bot .qa-short").last.inner_text() == "1,030억 원"
     assert "1,030억" in card.locator("mark").inner_text()
     page.screenshot(path=str(shots / "widget_embedded.png"))
+    frame.locator("#qa-input").fill(OFF_TOPIC)  # a refusal says what no article mentions
+    frame.locator("#qa-send").click()
+    frame.locator(".qa-refused .qa-why").wait_for(timeout=60_000)
+    assert frame.locator(".qa-refused .qa-why").last.inner_text() == "기사에 나오지 않는 말: 비트코인"
     assert not page.dialogs
     assert_local_only(page.requests)
 

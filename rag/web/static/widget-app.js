@@ -148,6 +148,10 @@
         if (final.refused) {
           bubble.classList.add("qa-refused");
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
+          var why = final.grounding || {};
+          if (why.code === "names_missing" && why.missing && why.missing.length) {
+            bubble.appendChild(el("div", "qa-why", "기사에 나오지 않는 말: " + why.missing.join(", ")));
+          }
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
           if (final.short) bubble.insertBefore(el("div", "qa-short", final.short), text);
