@@ -200,6 +200,40 @@ def test_a_stricter_refusal_bar_is_read_from_one_runs_probabilities():
     assert refusal_bars([{k: v for k, v in c.items() if k != "grounding"} for c in cases]) == []  # an older run
 
 
+def test_a_bar_read_from_one_run_is_what_a_run_at_that_bar_gives(tmp_path: Path, korean) -> None:
+    """Real Chroma and Kiwi over the seeds (the hashing embedder), a refusal model on the ranker's probability of
+    the best sentence (the shipped one reads e5's score scale, and would refuse every hashing-embedder answer)."""
+    from dataclasses import replace
+
+    from eval.runner import run_cases, summarize
+    from eval.stats import refusal_bars
+    from rag.ranker import LogisticModel
+    from tests.realapp import SEEDS, real_pipeline, real_settings
+
+    model = tmp_path / "refusal.json"
+    on_best = LogisticModel(("best",), (4.0,), -2.0, (0.0,), (1.0,), threshold=0.05)
+    model.write_text(json.dumps({"answerable": on_best.to_json()}), encoding="utf-8")
+    questions = [q for q in load_dataset(SEEDS.parent / "eval" / "datasets" / "seeds.jsonl") if not q.history]
+
+    def run(bar: float) -> list[dict]:
+        settings = real_settings(tmp_path / "app")
+        settings = replace(settings, answer=replace(settings.answer, refusal_model=model, refusal_min_probability=bar))
+        pipe = real_pipeline(settings, korean)
+        try:
+            return run_cases(pipe, questions, mode="extractive", k=5)
+        finally:
+            pipe.close()
+
+    cases = run(0.0)
+    answered = sorted(c["grounding"]["probability"] for c in cases if not c["refused"] and c["grounding"]["threshold"])
+    bar = round(answered[len(answered) // 2], 4)  # half of the answered questions fall under it
+    read = refusal_bars(cases, bars=(bar,))[0]
+    stricter = summarize(run(bar))["overall"]
+    assert read["refusal_rate"] > summarize(cases)["overall"]["refusal_rate"]
+    for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate"):
+        assert read[key] == stricter[key]
+
+
 def test_mcnemar_counts_only_the_questions_that_changed():
     from eval.stats import mcnemar
 
