@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rag.config import apply_offline_env, load_settings
-from rag.grounding import REASONS
+from rag.types import REASONS
 
 from eval.metrics import answer_matches
 

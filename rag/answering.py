@@ -27,7 +27,7 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
-from rag.grounding import REASONS, Grounding, assess_grounding, is_refusal
+from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign, mostly_latin
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
@@ -35,7 +35,7 @@ from rag.ranker import LogisticModel, ModelFileError, load_models, order_models
 from rag.short_answer import claims_of, short_answer
 from rag.relevance import SentenceRelevance
 from rag.streaming import VerifiedStream
-from rag.types import Answer, Article, Citation, Event, Evidence, Filters, Hit, Turn, Verdict
+from rag.types import Answer, Article, Citation, Event, Evidence, Filters, GroundingReport, Hit, Turn
 
 log = logging.getLogger(__name__)
 
@@ -159,13 +159,12 @@ class Answerer:
                     hits, evidence, grounding = found
         timings = {"retrieval": ms()}
 
-        judged = self._verdict(grounding, searched)
+        judged = self._grounding_report(grounding, searched)
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice, code: str = "") -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
-            verdict = (replace(judged, reason=REASONS[code], code=code) if code else judged) if refused else \
-                replace(judged, reason="", missing=(), code="")
+            report = replace(judged, code=code or judged.code) if refused else replace(judged, code="", missing=())
             short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -173,7 +172,7 @@ class Answerer:
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
                                                standalone_question=standalone, searched_question=searched,
                                                timings=dict(timings), notice=note,
-                                               short=short, claims=claims, grounding=verdict))
+                                               short=short, claims=claims, grounding=report))
 
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
@@ -274,14 +273,13 @@ class Answerer:
                                    4 * budget.max_evidence_chars, *self._rankers, self._relevance, self._order_by)
         return hits, evidence, assess_grounding(in_korean, hits, evidence, self.korean, self._answerability())
 
-    def _verdict(self, grounding: Grounding, searched: str) -> Verdict:
+    def _grounding_report(self, grounding: Grounding, searched: str) -> GroundingReport:
         """What an answer reports of the grounding: the model's probability and the bar it was held to (none
         for a question in Latin script, which the rules alone judge), and why it refuses when it does."""
         if not grounding.signals:  # refused before anything was weighed: nothing retrieved, no words
-            return Verdict(reason=grounding.reason, code=grounding.code)
+            return GroundingReport(code=grounding.code)
         threshold = None if mostly_latin(searched) else round(self._answerability().threshold, 4)
-        return Verdict(round(grounding.probability, 4), threshold, grounding.reason, tuple(grounding.missing),
-                       grounding.code)
+        return GroundingReport(round(grounding.probability, 4), threshold, grounding.code, tuple(grounding.missing))
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with.

@@ -16,7 +16,7 @@ from rag.glossary import korean_names
 from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
 from rag.glossary import mostly_latin as _mostly_latin
 from rag.ranker import LogisticModel, default_refusal_model
-from rag.types import Evidence, Hit
+from rag.types import REASONS, Evidence, Hit
 from rag.vocabulary import GlossEntry, Lexicon
 
 
@@ -25,31 +25,21 @@ SIGNALS = ("missing", "has_names", "together", "value_near", "coverage", "anchor
            "top", "dense", "agree")
 
 
-# why a question is refused: a stable code, what a program matches on (an answer's grounding.code), and the
-# reason a person reads
-REASONS = {
-    "no_passage": "no passage retrieved",
-    "no_words": "the question has no words",
-    "no_word_found": "no word of the question occurs in the articles",
-    "names_missing": "question names something the articles do not mention",
-    "value_not_near_name": "no passage gives the asked value next to the question's name",
-    "not_answered": "the passages do not answer the question",
-    "llm_refused": "the LLM found no answer in the passages",  # the generator's own verdict (rag/answering.py)
-}
-
-
 @dataclass(frozen=True)
 class Grounding:
     """Whether the retrieved passages can answer the question, why not, and the signals behind it."""
 
     answerable: bool
-    reason: str = ""
+    code: str = ""  # why not, of rag.types.REASONS
     missing: tuple[str, ...] = ()
     coverage: float = 0.0  # best share of the question's other terms in one evidence sentence
     anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
     probability: float = 0.0  # the fitted model's P(answerable)
     signals: dict[str, float] = field(default_factory=dict)
-    code: str = ""  # of REASONS, when it refuses
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.code, "")
 
 
 def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence], korean: Tokenizer,
@@ -93,7 +83,7 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
 
 
 def _refused(code: str, missing: tuple[str, ...] = (), **facts: Any) -> Grounding:
-    return Grounding(False, REASONS[code], missing, code=code, **facts)
+    return Grounding(False, code, missing, **facts)
 
 
 def asks(question: str, korean: Tokenizer) -> bool:

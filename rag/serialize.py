@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.types import Answer, Citation, Hit, Verdict
+from rag.types import Answer, Citation, GroundingReport, Hit
 
 
 def citation_to_dict(citation: Citation) -> dict[str, Any]:
@@ -40,12 +40,12 @@ def hit_to_dict(hit: Hit, with_text: bool = False) -> dict[str, Any]:
     return out
 
 
-def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
+def grounding_to_dict(report: GroundingReport) -> dict[str, Any]:
     """Why it answered or refused: the refusal model's probability that the passages answer, the bar it was
-    held to (null: not judged by the model), and for a refusal its code (rag.grounding.REASONS), reason and the
+    held to (null: not judged by the model), and for a refusal its code (rag.types.REASONS), reason and the
     names no passage mentions."""
-    return {"probability": verdict.probability, "threshold": verdict.threshold, "code": verdict.code,
-            "reason": verdict.reason, "missing": list(verdict.missing)}
+    return {"probability": report.probability, "threshold": report.threshold, "code": report.code,
+            "reason": report.reason, "missing": list(report.missing)}
 
 
 def answer_to_dict(answer: Answer) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,
-        "grounding": verdict_to_dict(answer.grounding),
+        "grounding": grounding_to_dict(answer.grounding),
         "citations": [citation_to_dict(c) for c in answer.citations],
         "hits": [hit_to_dict(h) for h in answer.hits],
         "timings": {key: round(float(answer.timings.get(key, 0.0)), 1) for key in ("retrieval", "first_token", "total")}

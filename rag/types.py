@@ -92,17 +92,33 @@ class Turn:
     content: str
 
 
+# why a question is refused: a stable code, what a program matches on (an answer's grounding.code), and the
+# reason a person reads (rag/grounding.py decides; the generator's own verdict is rag/answering.py's)
+REASONS = {
+    "no_passage": "no passage retrieved",
+    "no_words": "the question has no words",
+    "no_word_found": "no word of the question occurs in the articles",
+    "names_missing": "question names something the articles do not mention",
+    "value_not_near_name": "no passage gives the asked value next to the question's name",
+    "not_answered": "the passages do not answer the question",
+    "llm_refused": "the LLM found no answer in the passages",
+}
+
+
 @dataclass(frozen=True)
-class Verdict:
+class GroundingReport:
     """Why an answer was given or refused: the refusal model's probability that the retrieved passages answer
     the question and the bar it was held to (answer.refusal_min_probability, else the model file's own);
-    for a refusal, the reason and the question's names and numbers that no passage mentions."""
+    for a refusal, its code (REASONS) and the question's names and numbers that no passage mentions."""
 
     probability: float | None = None  # None: nothing was judged (nothing retrieved, a text with no words)
     threshold: float | None = None  # None: the model's bar did not apply (a question in Latin script)
-    reason: str = ""
+    code: str = ""
     missing: tuple[str, ...] = ()
-    code: str = ""  # the reason's stable code (rag.grounding.REASONS): "names_missing", "not_answered", …
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.code, "")
 
 
 @dataclass(frozen=True)
@@ -119,7 +135,7 @@ class Answer:
     notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
     claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
-    grounding: Verdict = Verdict()
+    grounding: GroundingReport = GroundingReport()
 
 
 @dataclass(frozen=True)

@@ -475,15 +475,14 @@ def test_refusal_renders_the_no_evidence_state(fake: FakePipeline) -> None:
 
 
 def test_a_refusal_names_what_no_article_mentions_and_escapes_it() -> None:
-    from rag.types import Verdict
+    from rag.types import GroundingReport
 
     refused = Answer(question="삼성의 펀드 규모는?", text="찾을 수 없습니다.", refused=True,
-                     grounding=Verdict(0.4, 0.07, "question names something the articles do not mention", ("삼성",),
-                                       "names_missing"))
+                     grounding=GroundingReport(0.4, 0.07, "names_missing", ("삼성",)))
     assert '<div class="refusal-why">기사에 나오지 않는 말&#58; 삼성</div>' in render.chat_message_html(refused)  # (escaped)
     hostile = replace(refused, grounding=replace(refused.grounding, missing=("<img src=x onerror=alert(1)>",)))
     assert not DANGER.search(render.chat_message_html(hostile)) and "<img" not in render.chat_message_html(hostile)
-    judged = replace(refused, grounding=Verdict(0.01, 0.07, "the passages do not answer the question", (), "not_answered"))
+    judged = replace(refused, grounding=GroundingReport(0.01, 0.07, "not_answered"))
     assert "refusal-why" not in render.chat_message_html(judged)  # nothing to look for: the title says it all
 
 

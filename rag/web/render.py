@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 from rag.types import Answer, Article, Citation
 
 REFUSAL_TITLE = "근거를 찾지 못했습니다"
-# what a refusal's code says to a reader, with the names no passage mentions (rag.grounding.REASONS)
+# what a refusal's code says to a reader, with the names no passage mentions (rag.types.REASONS)
 REFUSAL_WHY = {
     "names_missing": "기사에 나오지 않는 말: {names}",
     "value_not_near_name": "{names} 곁에 묻는 값을 적은 기사가 없습니다",
