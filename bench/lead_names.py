@@ -17,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from rag.evidence import question_terms
+from rag.grounding import asked_terms
 from rag.korean import KoreanText
 from rag.slots import NUMERIC, asked_slot, asks_several, slot_values
 
@@ -35,9 +36,7 @@ def documents() -> dict[str, tuple[str, str]]:
 
 
 def names_of(question: str, korean: KoreanText) -> list[str]:
-    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
-    key = [t for t in key if not any(t != o and t in o for o in key)]
-    return [t.lower() for t in key if not t.isdigit()]
+    return [t.lower() for t in asked_terms(question, korean) if not t.isdigit()]
 
 
 def holds(names: list[str], text: str) -> bool:

@@ -26,7 +26,7 @@ import numpy as np
 from rag.config import apply_offline_env
 from rag.evidence import term_coverage, term_idf, weighted_terms
 from rag.extractive import draft_lead
-from rag.grounding import SIGNALS
+from rag.grounding import SIGNALS, asked_terms
 from rag.ranker import LogisticModel, load_models
 
 from eval.fit import accept_all_questions, fit_logistic
@@ -61,8 +61,7 @@ def rows_for(dataset: str, extra: tuple[str, ...], limit: int | None) -> list[di
 
 
 def candidate_signals(question: str, hits: list, evidence: list, korean: Any) -> dict[str, float]:
-    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
-    key = [t for t in key if not any(t != o and t in o for o in key)]
+    key = asked_terms(question, korean)
     names = [t.lower() for t in key if not t.isdigit()]
     lead = draft_lead(question, evidence, korean)
     scope = f"{lead.title}\n{lead.preceding}\n{lead.text}".lower()

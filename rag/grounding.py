@@ -92,13 +92,18 @@ def asks(question: str, korean: Tokenizer) -> bool:
     return "?" in question or not korean.lexicon.question_words.isdisjoint(korean.tokens_batch([question])[0])
 
 
+def asked_terms(question: str, korean: Tokenizer) -> list[str]:
+    """The names and numbers a Korean question is about, as the checks read them: Kiwi's key terms of two
+    characters or more, question words aside, each only whole ("lg" of "lg이노텍" would match LG전자's article)."""
+    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
+    return [t for t in key if not any(t != other and t in other for other in key)]
+
+
 def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evidence],
                       korean: Tokenizer) -> tuple[dict[str, float], list[str], list[str]]:
     """(signals, the question's names and numbers no passage mentions, the question's names)."""
     english = _mostly_latin(question)
-    key = [t for t in dict.fromkeys(korean.key_terms(question)) if len(t) > 1 and t not in korean.lexicon.question_words]
-    # "lg" of "lg이노텍" would match LG전자's article: check the whole name only
-    key = [t for t in key if not any(t != other and t in other for other in key)]
+    key = asked_terms(question, korean)
     if english:
         # English words never occur in the Korean articles: numbers, the organizations the glossary
         # knows by their Korean names, and any other name (as written) are what can be checked
