@@ -18,6 +18,23 @@ def test_grounding_refuses_a_company_the_articles_never_mention(korean: KoreanTe
     assert not verdict.answerable and verdict.missing == ("삼성전자",)
 
 
+def test_a_name_written_in_two_scripts_is_checked_whole(korean: KoreanText) -> None:
+    # Kiwi reads "SK하이닉스" as SK / 하이닉스; "SK" alone is in another SK company's article
+    from rag.types import Article, Chunk, Hit
+
+    eco = Article(doc_id="eco.txt", title="SK에코플랜트, 협력사 지원",
+                  text="SK에코플랜트는 500억 원 규모의 동반성장 펀드를 운영한다. 협력사 120곳이 지원을 받았다.")
+    found = [Hit(Chunk(chunk_id="eco#0", doc_id=eco.doc_id, text=eco.text, start=0, end=len(eco.text),
+                       title=eco.title), score=0.8, rank=1)]
+    question = "SK하이닉스의 동반성장 펀드 규모는?"
+    ev = select_evidence(question, found, {eco.doc_id: eco}.get, korean, max_evidence=8, max_chars=2000)
+    verdict = assess_grounding(question, found, ev, korean)
+    assert not verdict.answerable and verdict.missing == ("sk하이닉스",)
+    asked = "SK에코플랜트의 동반성장 펀드 규모는?"  # the company the article is about is answered
+    assert assess_grounding(asked, found, select_evidence(asked, found, {eco.doc_id: eco}.get, korean,
+                                                          max_evidence=8, max_chars=2000), korean).answerable
+
+
 def test_grounding_refuses_a_year_the_articles_never_mention(korean: KoreanText) -> None:
     question = "LG이노텍의 2024년 동반성장 펀드 규모는?"
     verdict = assess_grounding(question, hits(), evidence(korean, question), korean)
