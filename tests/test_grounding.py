@@ -35,6 +35,19 @@ def test_a_name_written_in_two_scripts_is_checked_whole(korean: KoreanText) -> N
                                                           max_evidence=8, max_chars=2000), korean).answerable
 
 
+def test_a_value_next_to_a_name_the_passage_spaces_differently_is_next_to_it(korean: KoreanText) -> None:
+    from rag.types import Article, Chunk, Hit
+
+    cup = Article(doc_id="cup.txt", title="슬램덩크 챔피언컵 개막",
+                  text="챔피언컵 결승전은 온라인으로 중계된다. 대표 BJ 주노는 오는 20일 중계진으로 처음 출연한다.")
+    found = [Hit(Chunk(chunk_id="cup#0", doc_id=cup.doc_id, text=cup.text, start=0, end=len(cup.text),
+                       title=cup.title), score=0.8, rank=1)]
+    question = "BJ주노가 중계진으로 처음 출연하는 날은?"  # the name whole ("bj주노"), the passage spaced
+    ev = select_evidence(question, found, {cup.doc_id: cup}.get, korean, max_evidence=8, max_chars=2000)
+    verdict = assess_grounding(question, found, ev, korean)
+    assert verdict.code != "value_not_near_name" and verdict.signals["value_near"] == 1.0
+
+
 def test_grounding_refuses_a_year_the_articles_never_mention(korean: KoreanText) -> None:
     question = "LG이노텍의 2024년 동반성장 펀드 규모는?"
     verdict = assess_grounding(question, hits(), evidence(korean, question), korean)
