@@ -235,7 +235,9 @@ def _value_near_name(question: str, hits: Sequence[Hit], names: Sequence[str], k
             if slot_values(m, asked, known, korean.lexicon.units):
                 paragraph = chunk.text[chunk.text.rfind("\n", 0, a) + 1:b]
                 scope = f"{chunk.title}\n{previous}\n{paragraph}".lower()
-                if any(name in scope for name in names):
+                # (spaced as the names check reads it: "BJ 주노" gives the value of "BJ주노")
+                unspaced = "".join(scope.split())
+                if any(name in scope or (len(name) >= 3 and name in unspaced) for name in names):
                     return True
             previous = sentence
     return False

@@ -206,8 +206,14 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
     out: list[str] = []
     run: list[str] = []  # written-together noun pieces: "동반" "성장" "지수" -> also "동반성장지수"
     run_end = -1
+    glued = ("", "", -1)  # the last token (tag, form, end): a name written in two scripts is one name
     # merge before filtering by tag: a "&" between "R" and "D" must still join them
     for tag, form, start, end in _merge_alnum(list(tokens)):
+        if keep is not None and start == glued[2] and {tag, glued[0]} == {"SL", "NNP"}:
+            # "SK하이닉스" is read SK / 하이닉스, and "SK" alone is in every SK company's article: the name
+            # as written is a key term too (a check then takes the whole name: rag.grounding.asked_terms)
+            out.append(glued[1].lower() + form.lower())
+        glued = (tag, form, end)
         if keep is None:
             if tag in _COMPOUND_TAGS and run and start == run_end:
                 run.append(_compound_piece(tag, form))

@@ -18,6 +18,36 @@ def test_grounding_refuses_a_company_the_articles_never_mention(korean: KoreanTe
     assert not verdict.answerable and verdict.missing == ("삼성전자",)
 
 
+def test_a_name_written_in_two_scripts_is_checked_whole(korean: KoreanText) -> None:
+    # Kiwi reads "SK하이닉스" as SK / 하이닉스; "SK" alone is in another SK company's article
+    from rag.types import Article, Chunk, Hit
+
+    eco = Article(doc_id="eco.txt", title="SK에코플랜트, 협력사 지원",
+                  text="SK에코플랜트는 500억 원 규모의 동반성장 펀드를 운영한다. 협력사 120곳이 지원을 받았다.")
+    found = [Hit(Chunk(chunk_id="eco#0", doc_id=eco.doc_id, text=eco.text, start=0, end=len(eco.text),
+                       title=eco.title), score=0.8, rank=1)]
+    question = "SK하이닉스의 동반성장 펀드 규모는?"
+    ev = select_evidence(question, found, {eco.doc_id: eco}.get, korean, max_evidence=8, max_chars=2000)
+    verdict = assess_grounding(question, found, ev, korean)
+    assert not verdict.answerable and verdict.missing == ("sk하이닉스",)
+    asked = "SK에코플랜트의 동반성장 펀드 규모는?"  # the company the article is about is answered
+    assert assess_grounding(asked, found, select_evidence(asked, found, {eco.doc_id: eco}.get, korean,
+                                                          max_evidence=8, max_chars=2000), korean).answerable
+
+
+def test_a_value_next_to_a_name_the_passage_spaces_differently_is_next_to_it(korean: KoreanText) -> None:
+    from rag.types import Article, Chunk, Hit
+
+    cup = Article(doc_id="cup.txt", title="슬램덩크 챔피언컵 개막",
+                  text="챔피언컵 결승전은 온라인으로 중계된다. 대표 BJ 주노는 오는 20일 중계진으로 처음 출연한다.")
+    found = [Hit(Chunk(chunk_id="cup#0", doc_id=cup.doc_id, text=cup.text, start=0, end=len(cup.text),
+                       title=cup.title), score=0.8, rank=1)]
+    question = "BJ주노가 중계진으로 처음 출연하는 날은?"  # the name whole ("bj주노"), the passage spaced
+    ev = select_evidence(question, found, {cup.doc_id: cup}.get, korean, max_evidence=8, max_chars=2000)
+    verdict = assess_grounding(question, found, ev, korean)
+    assert verdict.code != "value_not_near_name" and verdict.signals["value_near"] == 1.0
+
+
 def test_grounding_refuses_a_year_the_articles_never_mention(korean: KoreanText) -> None:
     question = "LG이노텍의 2024년 동반성장 펀드 규모는?"
     verdict = assess_grounding(question, hits(), evidence(korean, question), korean)

@@ -338,3 +338,11 @@ def test_a_latin_word_ending_a_sentence_loses_its_period(korean: KoreanText) -> 
     *_, word, period = korean.morphemes_batch(["협력사는 Nuri Soft."])[0]
     assert (word[:2], period[:2]) == (("SL", "Soft"), ("SF", "."))
     assert (word[3], period[2:]) == (period[2], (14, 15))  # "Soft" ends where its period begins
+
+
+def test_a_name_written_in_latin_and_hangul_together_is_also_one_key_term(korean) -> None:
+    # Kiwi reads "SK하이닉스" as SK / 하이닉스 (and "삼성SDI" as 삼성 / SDI): the name as written is a term too
+    assert "sk하이닉스" in korean.key_terms("SK하이닉스의 펀드 규모는?")
+    assert "삼성sdi" in korean.key_terms("삼성SDI의 펀드 규모는?")
+    assert "sk하이닉스" not in korean.key_terms("SK 하이닉스의 펀드 규모는?")  # apart, they stay two
+    assert "sk하이닉스" in korean.tokens("SK하이닉스의 펀드 규모는?")  # as the keyword index already reads it
