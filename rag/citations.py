@@ -18,6 +18,7 @@ from rag.types import Citation, Evidence
 
 
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*\]")
+_TWO_SCRIPTS = re.compile(r"^(?=.*[a-z])(?=.*[가-힣])")  # a key term in Latin and Hangul letters
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 YEAR = re.compile(r"^(19|20)(\d\d)$")
 
@@ -219,13 +220,16 @@ def measure_support(claim: str, cited: Sequence[Evidence], korean: Tokenizer, mi
     if len(cited) > 1 and not _bound(claim, cited, korean):
         return Support(None, "number bound to another name")
     context_terms = set(korean.tokens(context))
+    # a name in two scripts ("SK하이닉스", which Kiwi reads SK / 하이닉스) may be spaced in the sentence ("SK 하이닉스")
+    unspaced = "".join(context.lower().split())
     latin_claim = _mostly_latin(claim) and not _mostly_latin(text)
     for name in korean.key_terms(claim):
         if (latin_claim or not latin_names) and name.isascii() and not name.isdigit():
             continue  # English names ("LG Innotek") are spelled in Hangul in the evidence
         if name.isdigit() and year_in(name, context):
             continue  # checked with the numbers above: "2023" written "'23" in the evidence
-        if len(name) > 1 and name not in context_terms and name not in context.lower():
+        if len(name) > 1 and name not in context_terms and name not in context.lower() \
+                and not (_TWO_SCRIPTS.match(name) and name in unspaced):
             return Support(None, "name not in the cited sentences")
     if _mostly_latin(claim) and not _mostly_latin(text):
         # an English answer over Korean evidence shares no words with it: its numbers (checked

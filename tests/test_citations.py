@@ -468,3 +468,12 @@ def test_a_claim_written_as_a_question_is_no_answer(korean: KoreanText) -> None:
     # the answer keeps its other claims, and falls back to the extractive draft when none is left
     text, _ = verify_answer("한빛전자는 2020년 반도체 공장을 세웠는가 [1]?", ev, korean, 0.5, question="한빛전자가 공장을 세운 해는?")
     assert "?" not in text and "2020년" in text
+
+
+def test_a_name_the_claim_writes_together_and_the_sentence_spaced_is_supported(korean: KoreanText) -> None:
+    from rag.citations import claim_support
+
+    sentence = "SK 하이닉스는 협력사에 500억 원을 지원했다."
+    cited = [Evidence(1, "a.txt", sentence, 0, len(sentence))]
+    assert claim_support("SK하이닉스는 협력사에 500억 원을 지원했다.", cited, korean, 0.67) is not None
+    assert claim_support("SK텔레콤은 협력사에 500억 원을 지원했다.", cited, korean, 0.67) is None  # another company
