@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
+from rag.serialize import grounding_to_dict
 from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
@@ -119,8 +120,7 @@ def answer_case(
             "hits": hit_records(answer.hits),
             "timings": timings,
             # the refusal model's probability and bar: what a stricter bar would refuse (eval.stats.refusal_bars)
-            "grounding": {"probability": answer.grounding.probability, "threshold": answer.grounding.threshold,
-                          "reason": answer.grounding.reason},
+            "grounding": grounding_to_dict(answer.grounding),
         }
     )
     record.update(m.retrieval_metrics(sources, q.gold))
