@@ -109,12 +109,16 @@ REASONS = {
 class GroundingReport:
     """Why an answer was given or refused: the refusal model's probability that the retrieved passages answer
     the question and the bar it was held to (answer.refusal_min_probability, else the model file's own);
-    for a refusal, its code (REASONS) and the question's names and numbers that no passage mentions."""
+    for a refusal, its code (REASONS) and the question's names and numbers that no passage mentions; for an
+    answer, the question's names when none of the articles it cites mentions them (`unnamed`)."""
 
     probability: float | None = None  # None: nothing was judged (nothing retrieved, a text with no words)
     threshold: float | None = None  # None: the model's bar did not apply (a question in Latin script)
     code: str = ""
     missing: tuple[str, ...] = ()
+    # an answer's caution: the question's names, when none of them occurs in any article the answer cites (some
+    # other passage named them, or it would have been refused): the answer may be about something else
+    unnamed: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:

@@ -156,6 +156,11 @@
           renderAnswer(text, answerText, final.citations, prefix);
           if (final.short) bubble.insertBefore(el("div", "qa-short", final.short), text);
           if (final.notice) bubble.appendChild(el("div", "qa-notice", final.notice));
+          var unnamed = (final.grounding || {}).unnamed;
+          if (unnamed && unnamed.length) {
+            // the cited articles never name what was asked about: the answer may be about something else
+            bubble.appendChild(el("div", "qa-caution", "인용한 기사에 나오지 않는 말: " + unnamed.join(", ") + " — 다른 대상에 관한 답일 수 있습니다"));
+          }
           renderSources(bubble, final.citations, prefix);
         }
         history = messages.concat([{ role: "assistant", content: answerText }]);
