@@ -187,6 +187,15 @@ class Answerer:
             # "김 지사는 …" does not say who: the sentence naming 김관용 경북지사 joins the answer
             evidence, draft, draft_citations = with_introductions(searched, evidence, draft, draft_citations,
                                                                   self._article, korean)
+        if budget.refuse_unnamed:
+            # decided on the articles the extractive answer cites, before the model is called (as every
+            # refusal is): none of them names what the question asks about
+            unnamed = self._unnamed(searched, grounding, draft_citations)
+            if unnamed:
+                judged = replace(judged, missing=unnamed)
+                yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive",
+                            code="names_not_cited")
+                return
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()

@@ -102,6 +102,7 @@ REASONS = {
     "value_not_near_name": "no passage gives the asked value next to the question's name",
     "not_answered": "the passages do not answer the question",
     "llm_refused": "the LLM found no answer in the passages",
+    "names_not_cited": "no article the answer would cite names what the question asks about",
 }
 
 

@@ -148,6 +148,17 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
     assert answerer.ask("대성반도체의 시설 투자 규모는?").grounding.unnamed == ()  # its own article answers
     refused = answerer.ask("삼성전자의 협력사 지원 펀드 규모는?")
     assert refused.refused and refused.grounding.unnamed == ()  # a refusal says it with `missing`
+    # answer.refuse_unnamed: refused instead, before any model is called, naming what its articles never name
+    strict = load_settings(None, env={"RAG_GENERATION__BACKEND": "local", "RAG_ANSWER__REFUSE_UNNAMED": "true"})
+    model = ScriptedGenerator("한빛전자는 160억원을 조기 지급했다 [1].")
+    answerer = Answerer(strict, korean, retrieve, docs.get, lambda: model)
+    for mode in ("extractive", "llm"):
+        held = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?", mode=mode)
+        assert held.refused and held.text == REFUSAL and held.citations == ()
+        assert held.grounding.code == "names_not_cited" and held.grounding.missing == ("대성반도체",)
+        assert held.grounding.reason == "no article the answer would cite names what the question asks about"
+    assert model.prompts == []  # the model was never asked
+    assert not answerer.ask("대성반도체의 시설 투자 규모는?", mode="extractive").refused
 
 
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:

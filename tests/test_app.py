@@ -482,6 +482,8 @@ def test_a_refusal_names_what_no_article_mentions_and_escapes_it() -> None:
     assert '<div class="refusal-why">기사에 나오지 않는 말&#58; 삼성</div>' in render.chat_message_html(refused)  # (escaped)
     hostile = replace(refused, grounding=replace(refused.grounding, missing=("<img src=x onerror=alert(1)>",)))
     assert not DANGER.search(render.chat_message_html(hostile)) and "<img" not in render.chat_message_html(hostile)
+    cited = replace(refused, grounding=GroundingReport(0.9, 0.07, "names_not_cited", ("대성반도체",)))
+    assert '<div class="refusal-why">답할 문장의 기사에 나오지 않는 말&#58; 대성반도체</div>' in render.chat_message_html(cited)
     judged = replace(refused, grounding=GroundingReport(0.01, 0.07, "not_answered"))
     assert "refusal-why" not in render.chat_message_html(judged)  # nothing to look for: the title says it all
 

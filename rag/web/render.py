@@ -18,6 +18,7 @@ REFUSAL_TITLE = "근거를 찾지 못했습니다"
 REFUSAL_WHY = {
     "names_missing": "기사에 나오지 않는 말: {names}",
     "value_not_near_name": "{names} 곁에 묻는 값을 적은 기사가 없습니다",
+    "names_not_cited": "답할 문장의 기사에 나오지 않는 말: {names}",
 }
 # an answer whose cited articles never name what the question asks about (rag.types.GroundingReport.unnamed)
 UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
