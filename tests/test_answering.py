@@ -139,7 +139,7 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
         return [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text),
                           title=a.title, date=a.date), score=0.7 - 0.1 * i, rank=i + 1) for i, a in enumerate(docs.values())][:k]
 
-    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__REFUSE_UNNAMED": "false"})
     answerer = Answerer(settings, korean, retrieve, docs.get)
     wrong = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?")
     assert not wrong.refused and "160억원" in wrong.text and {c.source for c in wrong.citations} == {"pay.txt"}
@@ -148,8 +148,9 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
     assert answerer.ask("대성반도체의 시설 투자 규모는?").grounding.unnamed == ()  # its own article answers
     refused = answerer.ask("삼성전자의 협력사 지원 펀드 규모는?")
     assert refused.refused and refused.grounding.unnamed == ()  # a refusal says it with `missing`
-    # answer.refuse_unnamed: refused instead, before any model is called, naming what its articles never name
-    strict = load_settings(None, env={"RAG_GENERATION__BACKEND": "local", "RAG_ANSWER__REFUSE_UNNAMED": "true"})
+    # answer.refuse_unnamed (the default): refused instead, before any model is called, naming what its articles
+    # never name
+    strict = load_settings(None, env={"RAG_GENERATION__BACKEND": "local"})
     model = ScriptedGenerator("한빛전자는 160억원을 조기 지급했다 [1].")
     answerer = Answerer(strict, korean, retrieve, docs.get, lambda: model)
     for mode in ("extractive", "llm"):
