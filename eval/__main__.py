@@ -311,6 +311,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
             parts = [f"{key} {row[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
                      if isinstance(row.get(key), float)]
             print(f"{row['bar']:>8}: " + "  ".join(parts))
+    cautioned = summary.get("cautions")
+    if cautioned:
+        shares = cautioned["if_refused"]
+        parts = [f"{key} {shares[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
+                 if isinstance(shares.get(key), float)]
+        print(f"answers citing no article that names the question's names: {cautioned['answers']} (right "
+              f"{cautioned['right']}, wrong {cautioned['wrong']}, should refuse {cautioned['must_refuse']}); "
+              "refused instead: " + "  ".join(parts))
     for key, lat in summary.get("latency_ms", {}).items():
         if lat.get("p50") is not None:
             print(f"{key:>8}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")

@@ -18,7 +18,7 @@ from rag.types import Answer, Article, Hit, Turn
 
 from eval import metrics as m
 from eval.datasets import Question, question_to_json
-from eval.stats import answer_shares, outcomes, refusal_bars
+from eval.stats import answer_shares, cautions, outcomes, refusal_bars
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
 ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
@@ -238,6 +238,9 @@ def summarize(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         bars = refusal_bars(cases)
         if bars:  # what a stricter answer.refusal_min_probability would give, from this run's probabilities
             summary["refusal_bars"] = bars
+        cautioned = cautions(cases)
+        if cautioned is not None:  # answers from articles that never name what was asked about
+            summary["cautions"] = cautioned
     timing_keys = sorted({key for c in cases for key in c.get("timings", {})})
     summary["latency_ms"] = {
         key: m.latency_summary([c["timings"][key] for c in cases if c["timings"].get(key) is not None])

@@ -8,6 +8,8 @@
   uneven as gained/lost if the change made no difference (only the questions that changed count).
 - `refusal_bars`: the answer shares a stricter refusal bar (answer.refusal_min_probability) would give,
   read from one run's recorded probabilities.
+- `cautions`: the answers that carry the caution "no cited article names what the question asks about"
+  (grounding.unnamed), by outcome, and the answer shares if each of them had been refused instead.
 """
 
 from __future__ import annotations
@@ -70,6 +72,24 @@ def refusal_bars(cases: Sequence[Mapping[str, Any]], bars: Sequence[float] = BAR
         out.append({"bar": bar, **{k: found[k] for k in ("containment", "containment_answered",
                                                            "false_refusal_rate", "refusal_recall", "refusal_rate")}})
     return out
+
+
+def cautions(cases: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The answered questions whose grounding names the question's names no cited article mentions: how many
+    were right, wrong, or should have been refused (a question without answers), and the answer shares if
+    each had been refused. None when no case recorded the field (an older run, or retrieval only)."""
+    if not any("unnamed" in (c.get("grounding") or {}) for c in cases):
+        return None
+    flagged = [c for c in cases if not c["refused"] and (c.get("grounding") or {}).get("unnamed")]
+    marked = {id(c) for c in flagged}
+    refused = [dict(c, refused=True, correct=not c["answers"]) if id(c) in marked else c for c in cases]
+    found = answer_shares(refused)
+    return {"answers": len(flagged),
+            "right": sum(1 for c in flagged if c["answers"] and c["correct"]),
+            "wrong": sum(1 for c in flagged if c["answers"] and not c["correct"]),
+            "must_refuse": sum(1 for c in flagged if not c["answers"]),
+            "if_refused": {k: found[k] for k in ("containment", "containment_answered", "false_refusal_rate",
+                                                 "refusal_recall", "refusal_rate")}}
 
 
 def _below(case: Mapping[str, Any], bar: float) -> bool:

@@ -197,6 +197,8 @@ def cmd_ask(args, settings) -> int:
     if final.refused and final.grounding.reason:  # why, and what the articles never mention
         missing = f": {', '.join(final.grounding.missing)}" if final.grounding.missing else ""
         print(f"why: {final.grounding.reason}{missing}", file=sys.stderr)
+    if final.grounding.unnamed:  # answered, but from articles that never name what was asked about
+        print(f"caution: no cited article mentions {', '.join(final.grounding.unnamed)}", file=sys.stderr)
     for c in final.citations:
         meta = " · ".join(x for x in (c.source, c.title, c.publisher or "", c.date or "") if x)
         print(f"[{c.n}] {meta}\n    “{c.quote}”")

@@ -27,7 +27,7 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
-from rag.grounding import Grounding, assess_grounding, is_refusal
+from rag.grounding import Grounding, as_asked, assess_grounding, is_refusal, unnamed_in_cited
 from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign, mostly_latin
 from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
                          build_transliterate_messages, trim_evidence)
@@ -164,7 +164,8 @@ class Answerer:
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice, code: str = "") -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
-            report = replace(judged, code=code or judged.code) if refused else replace(judged, code="", missing=())
+            report = (replace(judged, code=code or judged.code) if refused else
+                      replace(judged, code="", missing=(), unnamed=self._unnamed(searched, grounding, citations)))
             short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -186,6 +187,15 @@ class Answerer:
             # "김 지사는 …" does not say who: the sentence naming 김관용 경북지사 joins the answer
             evidence, draft, draft_citations = with_introductions(searched, evidence, draft, draft_citations,
                                                                   self._article, korean)
+        if budget.refuse_unnamed:
+            # decided on the articles the extractive answer cites, before the model is called (as every
+            # refusal is): none of them names what the question asks about
+            unnamed = self._unnamed(searched, grounding, draft_citations)
+            if unnamed:
+                judged = replace(judged, missing=unnamed)
+                yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive",
+                            code="names_not_cited")
+                return
         yield Event("draft", draft)
         if generator is None:
             timings["first_token"] = ms()
@@ -280,6 +290,15 @@ class Answerer:
             return GroundingReport(code=grounding.code)
         threshold = None if mostly_latin(searched) else round(self._answerability().threshold, 4)
         return GroundingReport(round(grounding.probability, 4), threshold, grounding.code, tuple(grounding.missing))
+
+    def _unnamed(self, question: str, grounding: Grounding, citations: Sequence[Citation]) -> tuple[str, ...]:
+        """The question's names when no article the answer cites mentions any of them (a caution shown with it)."""
+        cited = []
+        for doc_id in dict.fromkeys(c.source for c in citations):
+            article = self._article(doc_id)
+            cited.append(f"{article.title}\n{article.text}" if article is not None else
+                         "\n".join(c.quote for c in citations if c.source == doc_id))
+        return as_asked(unnamed_in_cited(grounding.names, cited, self.korean), question)
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with.

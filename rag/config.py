@@ -256,6 +256,10 @@ class AnswerSettings:
     # threshold, chosen for 1.1 % false refusals on KorQuAD 1-70). Higher refuses more questions whose
     # subject is absent and more paraphrased answerable ones: README "Refusal strictness" has the trade
     refusal_min_probability: float = 0.0
+    # refuse (code names_not_cited) an answer none of whose cited articles names what the question asks about —
+    # another passage names it, or the names check would have refused — decided on the extractive answer's
+    # articles before any model is called; off: such an answer is given with a caution (grounding.unnamed)
+    refuse_unnamed: bool = True
     # a question no kind of value answers gets the noun phrase of the best claim as its short answer, when
     # the model fitted on KorQuAD 1-70 (python -m eval.fit phrase) is sure enough (rag/phrases.py)
     phrase_answers: bool = True

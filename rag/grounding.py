@@ -36,6 +36,7 @@ class Grounding:
     anchored: float = 0.0  # the same in one retrieved chunk that also holds the question's name
     probability: float = 0.0  # the fitted model's P(answerable)
     signals: dict[str, float] = field(default_factory=dict)
+    names: tuple[str, ...] = ()  # the question's names (numbers aside) as the checks read them
 
     @property
     def reason(self) -> str:
@@ -68,7 +69,7 @@ def assess_grounding(question: str, hits: Sequence[Hit], evidence: Sequence[Evid
     model = model or default_refusal_model()
     probability = model.predict({k: [v] for k, v in signals.items()})[0]
     facts = dict(coverage=round(signals["coverage"], 3), anchored=round(signals["anchored"], 3),
-                 probability=round(probability, 4), signals=signals)
+                 probability=round(probability, 4), signals=signals, names=tuple(names))
     # a missing number, or every name missing, refuses; one name of several may be a misspelling
     # or a common noun Kiwi tags as a name ("북한이 금강산을 …"): the model weighs that
     if any(t.isdigit() for t in missing) or (names and all(n in missing for n in names)):
@@ -126,8 +127,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
                        if term in txt.replace(",", "")
                        or (names and year_in(term, txt) and any(n in hit_terms[i] for n in names))]
         else:
-            holders = [i for i, terms in enumerate(hit_terms) if term in terms or term in texts[i].lower()
-                       or (len(term) >= 3 and term in unspaced[i]) or _near_spelling(term, terms)]
+            holders = [i for i, terms in enumerate(hit_terms) if _mentions(term, texts[i].lower(), unspaced[i], terms)]
         if not holders:
             missing.append(term)
     q_terms = weighted_terms(question, korean)
@@ -166,6 +166,37 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
     }
     return signals, missing, names
+
+
+def _mentions(name: str, low: str, unspaced: str, terms: set[str]) -> bool:
+    """Whether a text (lower case, the same unspaced, its terms) mentions a name as the names check reads it."""
+    return name in terms or name in low or (len(name) >= 3 and name in unspaced) or _near_spelling(name, terms)
+
+
+def unnamed_in_cited(names: Sequence[str], cited: Sequence[str], korean: Tokenizer) -> tuple[str, ...]:
+    """The question's names when none of them occurs in any of the `cited` texts (each an article's title and
+    text), else (). The names check refuses a question none of whose names any *retrieved passage* mentions; in
+    a big archive another passage names them and the answer can come from an article about something else
+    ("SK하이닉스가 … 지급한 납품대금은?" answered with LG유플러스's figure). Refusing on it costs more right answers
+    than a stricter bar does (bench/results/unnamed_notice_2026-12-06.md): the answer carries it as a caution."""
+    if not names or not cited:
+        return ()
+    lows = [text.lower() for text in cited]
+    unspaced = ["".join(low.split()) for low in lows]
+    if any(n in low or (len(n) >= 3 and n in flat) for n in names for low, flat in zip(lows, unspaced)):
+        return ()  # (the common case, without analysing whole articles)
+    terms = [set(t) for t in korean.tokens_batch(list(cited))]
+    if any(_mentions(n, low, flat, t) for n in names for low, flat, t in zip(lows, unspaced, terms)):
+        return ()
+    return tuple(names)
+
+
+def as_asked(names: Sequence[str], question: str) -> tuple[str, ...]:
+    """The names as the question writes them, for a reader ("LG이노텍", not the checks' "lg이노텍"); an alias the
+    question does not write ("엘지이노텍") is left out when one it writes is there (else all are kept as read)."""
+    low = question.lower()
+    written = [question[low.index(n):low.index(n) + len(n)] for n in names if n in low]
+    return tuple(dict.fromkeys(written)) if written else tuple(names)
 
 
 _PARTICLE_END = ("이", "가", "은", "는", "을", "를", "의", "와", "과", "도")

@@ -43,9 +43,10 @@ def hit_to_dict(hit: Hit, with_text: bool = False) -> dict[str, Any]:
 def grounding_to_dict(report: GroundingReport) -> dict[str, Any]:
     """Why it answered or refused: the refusal model's probability that the passages answer, the bar it was
     held to (null: not judged by the model), and for a refusal its code (rag.types.REASONS), reason and the
-    names no passage mentions."""
+    names no passage mentions; for an answer, the question's names when none of the articles it cites mentions
+    them ("unnamed": the answer may be about something else)."""
     return {"probability": report.probability, "threshold": report.threshold, "code": report.code,
-            "reason": report.reason, "missing": list(report.missing)}
+            "reason": report.reason, "missing": list(report.missing), "unnamed": list(report.unnamed)}
 
 
 def answer_to_dict(answer: Answer) -> dict[str, Any]:

@@ -102,6 +102,7 @@ REASONS = {
     "value_not_near_name": "no passage gives the asked value next to the question's name",
     "not_answered": "the passages do not answer the question",
     "llm_refused": "the LLM found no answer in the passages",
+    "names_not_cited": "no article the answer would cite names what the question asks about",
 }
 
 
@@ -109,12 +110,16 @@ REASONS = {
 class GroundingReport:
     """Why an answer was given or refused: the refusal model's probability that the retrieved passages answer
     the question and the bar it was held to (answer.refusal_min_probability, else the model file's own);
-    for a refusal, its code (REASONS) and the question's names and numbers that no passage mentions."""
+    for a refusal, its code (REASONS) and the question's names and numbers that no passage mentions; for an
+    answer, the question's names when none of the articles it cites mentions them (`unnamed`)."""
 
     probability: float | None = None  # None: nothing was judged (nothing retrieved, a text with no words)
     threshold: float | None = None  # None: the model's bar did not apply (a question in Latin script)
     code: str = ""
     missing: tuple[str, ...] = ()
+    # an answer's caution: the question's names, when none of them occurs in any article the answer cites (some
+    # other passage named them, or it would have been refused): the answer may be about something else
+    unnamed: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:

@@ -127,6 +127,41 @@ def test_a_refusal_says_why_and_what_no_article_mentions(korean: KoreanText) -> 
     assert answerer.ask("How large is Hanwha's fund?").grounding.threshold is None  # the rules alone judge it
 
 
+def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_caution(korean: KoreanText) -> None:
+    # an archive: one article names 대성반도체 (with an amount, so no rule refuses), the answer comes from another
+    pay = Article(doc_id="pay.txt", title="한빛전자, 협력사 납품대금 조기 지급", date="2025-01-20",
+                  text="한빛전자는 설 명절을 맞아 중소 협력사 납품대금 160억원을 조기 지급했다. 지난해 조기 지급한 대금은 1310억원이었다.")
+    other = Article(doc_id="other.txt", title="반도체 업계 소식", date="2025-01-10",
+                    text="대성반도체는 올해 시설 투자에 300억원을 쓴다. 회사는 새 공장을 짓는다.")
+    docs = {a.doc_id: a for a in (pay, other)}
+
+    def retrieve(question: str, k: int) -> list[Hit]:
+        return [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text),
+                          title=a.title, date=a.date), score=0.7 - 0.1 * i, rank=i + 1) for i, a in enumerate(docs.values())][:k]
+
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__REFUSE_UNNAMED": "false"})
+    answerer = Answerer(settings, korean, retrieve, docs.get)
+    wrong = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?")
+    assert not wrong.refused and "160억원" in wrong.text and {c.source for c in wrong.citations} == {"pay.txt"}
+    assert wrong.grounding.unnamed == ("대성반도체",)  # the passages' P is high: only the caution tells
+    assert answerer.ask("한빛전자가 협력사에 조기 지급한 납품대금은 얼마인가?").grounding.unnamed == ()
+    assert answerer.ask("대성반도체의 시설 투자 규모는?").grounding.unnamed == ()  # its own article answers
+    refused = answerer.ask("삼성전자의 협력사 지원 펀드 규모는?")
+    assert refused.refused and refused.grounding.unnamed == ()  # a refusal says it with `missing`
+    # answer.refuse_unnamed (the default): refused instead, before any model is called, naming what its articles
+    # never name
+    strict = load_settings(None, env={"RAG_GENERATION__BACKEND": "local"})
+    model = ScriptedGenerator("한빛전자는 160억원을 조기 지급했다 [1].")
+    answerer = Answerer(strict, korean, retrieve, docs.get, lambda: model)
+    for mode in ("extractive", "llm"):
+        held = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?", mode=mode)
+        assert held.refused and held.text == REFUSAL and held.citations == ()
+        assert held.grounding.code == "names_not_cited" and held.grounding.missing == ("대성반도체",)
+        assert held.grounding.reason == "no article the answer would cite names what the question asks about"
+    assert model.prompts == []  # the model was never asked
+    assert not answerer.ask("대성반도체의 시설 투자 규모는?", mode="extractive").refused
+
+
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
     answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
     answer = answerer.ask("LG이노텍 사장의 취미는 무엇인가?")

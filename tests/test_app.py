@@ -200,7 +200,7 @@ def test_api_ask_passes_history_mode_and_k(client: TestClient, fake: FakePipelin
 def test_api_ask_refusal_has_no_citations(client: TestClient) -> None:
     data = client.post("/api/ask", json={"question": "화성 탐사선의 연료는 무엇인가?"}).json()
     assert data["refused"] is True and data["citations"] == []
-    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_openai_chat_completions_returns_answer_and_reference(client: TestClient
     assert "1,030억" in message["content"]
     assert message["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
     assert data["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
-    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}  # as /api/ask gives it
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}  # as /api/ask gives it
 
 
 def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient) -> None:
@@ -267,7 +267,7 @@ def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient
     assert chunks.index(draft) < next(i for i, c in enumerate(chunks) if c["choices"][0]["delta"].get("content"))
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
-    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing"}
+    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}
 
 
 @pytest.mark.parametrize(
@@ -482,8 +482,22 @@ def test_a_refusal_names_what_no_article_mentions_and_escapes_it() -> None:
     assert '<div class="refusal-why">기사에 나오지 않는 말&#58; 삼성</div>' in render.chat_message_html(refused)  # (escaped)
     hostile = replace(refused, grounding=replace(refused.grounding, missing=("<img src=x onerror=alert(1)>",)))
     assert not DANGER.search(render.chat_message_html(hostile)) and "<img" not in render.chat_message_html(hostile)
+    cited = replace(refused, grounding=GroundingReport(0.9, 0.07, "names_not_cited", ("대성반도체",)))
+    assert '<div class="refusal-why">답할 문장의 기사에 나오지 않는 말&#58; 대성반도체</div>' in render.chat_message_html(cited)
     judged = replace(refused, grounding=GroundingReport(0.01, 0.07, "not_answered"))
     assert "refusal-why" not in render.chat_message_html(judged)  # nothing to look for: the title says it all
+
+
+def test_an_answer_whose_cited_articles_never_name_the_subject_shows_a_caution_escaped() -> None:
+    from rag.types import GroundingReport
+
+    answered = Answer(question="대성반도체의 납품대금은?", text="한빛전자는 160억원을 지급했다 [1].", refused=False,
+                      grounding=GroundingReport(0.85, 0.07, unnamed=("대성반도체",)))
+    html_out = render.chat_message_html(answered)
+    assert '<div class="answer-caution">인용한 기사에 나오지 않는 말&#58; 대성반도체' in html_out
+    hostile = replace(answered, grounding=replace(answered.grounding, unnamed=("<img src=x onerror=alert(1)>",)))
+    assert not DANGER.search(render.chat_message_html(hostile)) and "<img" not in render.chat_message_html(hostile)
+    assert "answer-caution" not in render.chat_message_html(replace(answered, grounding=GroundingReport(0.85, 0.07)))
 
 
 def test_locate_span_falls_back_to_the_quote() -> None:

@@ -45,6 +45,8 @@ OFF_TOPIC = "비트코인 가격 전망은?"
 BROWSER_POISON = ('협력사 지원 공지 <script>alert("xss")</script> 독초물산은 협력사 17곳에 <img src=x onerror="alert(1)"> '
                   '지원금 9억 원을 [지급했다](javascript:alert(2)). ${7*7} {{constructor}}')
 POISON_QUESTION = "독초물산이 지원금을 지급한 협력사는 몇 곳인가?"
+# LG이노텍 is named in its own article, but the early payment is LG유플러스's: an answer that must say so
+UNNAMED_QUESTION = "LG이노텍이 설 명절에 조기 지급한 납품대금은 얼마인가?"
 
 if not CHROMIUM.exists():  # CI installs it: apt-get install -y chromium chromium-driver fonts-nanum
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
@@ -132,6 +134,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, sites: dict, seeds_dir_
 
     tmp = tmp_path_factory.mktemp("web")
     settings = web_settings(tmp, allowed=(sites["allowed"].url,))
+    # answers from articles that never name the asked subject are shown with their caution, not refused (the
+    # refusal's words come from the same code -> text map as a name no article mentions: tested with it)
+    settings = replace(settings, answer=replace(settings.answer, refuse_unnamed=False))
     pipe = build_pipeline(settings, embedder=HashingEmbedder())
     pipe.ingest_articles(corpus_with_poison(seeds_dir_module))
     app = create_app(settings, lambda: pipe, public_url=f"http://127.0.0.1:{sites['app_port']}")
@@ -247,6 +252,16 @@ def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page
     assert_local_only(page.requests)
 
 
+def test_chat_cautions_an_answer_whose_cited_articles_never_name_the_subject(app_server: LiveServer, page) -> None:
+    open_chat(page, app_server.url)
+    ask_in_chat(page, UNNAMED_QUESTION)
+    page.wait_for_selector("#chat .answer-caution", timeout=60_000)
+    assert page.locator("#chat .answer-caution").last.inner_text() == (
+        "인용한 기사에 나오지 않는 말: LG이노텍 — 다른 대상에 관한 답일 수 있습니다")
+    assert "160억" in page.locator("#chat [data-testid=\"bot\"]").last.inner_text()  # LG유플러스's figure, shown
+    assert_local_only(page.requests)
+
+
 def test_embed_tab_shows_the_snippet(app_server: LiveServer, page, shots: Path) -> None:
     open_chat(page, app_server.url)
     page.get_by_role("tab", name="임베드 (Embed)").click()
@@ -285,6 +300,11 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     frame.locator("#qa-send").click()
     frame.locator(".qa-refused .qa-why").wait_for(timeout=60_000)
     assert frame.locator(".qa-refused .qa-why").last.inner_text() == "기사에 나오지 않는 말: 비트코인"
+    frame.locator("#qa-input").fill(UNNAMED_QUESTION)  # an answer from articles that never name the subject
+    frame.locator("#qa-send").click()
+    frame.locator(".qa-bot .qa-caution").wait_for(timeout=60_000)
+    assert frame.locator(".qa-bot .qa-caution").last.inner_text() == (
+        "인용한 기사에 나오지 않는 말: LG이노텍 — 다른 대상에 관한 답일 수 있습니다")
     assert not page.dialogs
     assert_local_only(page.requests)
 

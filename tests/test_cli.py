@@ -61,8 +61,16 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert answer["grounding"]["probability"] >= answer["grounding"]["threshold"] > 0  # why it answered
     refused = _run(["ask", "삼성바이오로직스의 협력사 지원 펀드 규모는?", "--mode", "extractive"], env)
     assert "why: question names something the articles do not mention: 삼성\n" in refused.stderr  # no seed names 삼성
+    # LG이노텍's article names it, but the early payment it would answer is LG유플러스's: refused, saying why
+    # (answer.refuse_unnamed; off, the answer comes with a caution line)
+    unnamed = "LG이노텍이 설 명절에 조기 지급한 납품대금은 얼마인가?"
+    held = _run(["ask", unnamed, "--mode", "extractive"], env)
+    assert "why: no article the answer would cite names what the question asks about: LG이노텍\n" in held.stderr
+    cautioned = _run(["ask", unnamed, "--mode", "extractive"], {**env, "RAG_ANSWER__REFUSE_UNNAMED": "false"})
+    assert "160억" in cautioned.stdout and "caution: no cited article mentions LG이노텍\n" in cautioned.stderr
     # as a person reads it: each source with its title, publisher and date
     plain = _run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive"], env)
+    assert "caution" not in plain.stderr  # its own article answers
     assert "001_d5bd6796c56307a8.txt · LG이노텍, 협력사 상생으로 고객경험 혁신할 것 · LG이노텍 · 2022-09-21" in plain.stdout
     # the extractive draft is the answer: printed once (stdout), not previewed on stderr as well
     assert answer["answer"] in plain.stdout and answer["answer"] not in plain.stderr

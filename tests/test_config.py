@@ -78,6 +78,7 @@ def test_the_phrase_share_is_a_share_below_one() -> None:
 
 def test_the_refusal_bar_is_a_probability_below_one() -> None:
     assert load_settings(None, env={}).answer.refusal_min_probability == 0.0  # 0: the model file's own threshold
+    assert load_settings(None, env={}).answer.refuse_unnamed is True  # false: a caution instead of a refusal
     assert load_settings(None, env={"RAG_ANSWER__REFUSAL_MIN_PROBABILITY": "0.3"}).answer.refusal_min_probability == 0.3
     for bad in ("1", "-0.1"):  # 1 would refuse every question
         with pytest.raises(SettingsError, match="answer.refusal_min_probability"):

@@ -200,6 +200,22 @@ def test_a_stricter_refusal_bar_is_read_from_one_runs_probabilities():
     assert refusal_bars([{k: v for k, v in c.items() if k != "grounding"} for c in cases]) == []  # an older run
 
 
+def test_cautioned_answers_are_counted_by_outcome_with_the_shares_if_they_were_refused():
+    from eval.stats import cautions
+
+    def case(answers, refused, correct, unnamed=()):
+        return {"answers": answers, "gold": ["d"] if answers else [], "refused": refused, "correct": correct,
+                "grounding": {"probability": 0.5, "threshold": 0.07, "unnamed": list(unnamed)}}
+
+    cases = [case([["a"]], False, True), case([["a"]], False, True, ["x"]), case([["a"]], False, False, ["x"]),
+             case([], False, False, ["y"]), case([], False, False), case([], True, True)]
+    found = cautions(cases)
+    assert (found["answers"], found["right"], found["wrong"], found["must_refuse"]) == (3, 1, 1, 1)
+    assert found["if_refused"]["false_refusal_rate"] == 2 / 3 and found["if_refused"]["containment"] == 1 / 3
+    assert found["if_refused"]["refusal_recall"] == 2 / 3  # the withheld question answered without a caution stays
+    assert cautions([{k: v for k, v in c.items() if k != "grounding"} for c in cases]) is None  # an older run
+
+
 def test_a_bar_read_from_one_run_is_what_a_run_at_that_bar_gives(tmp_path: Path, korean) -> None:
     """Real Chroma and Kiwi over the seeds (the hashing embedder), a refusal model on the ranker's probability of
     the best sentence (the shipped one reads e5's score scale, and would refuse every hashing-embedder answer)."""

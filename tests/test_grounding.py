@@ -6,7 +6,7 @@ import pytest
 
 from rag.korean import KoreanText
 from rag.evidence import select_evidence
-from rag.grounding import assess_grounding, is_refusal
+from rag.grounding import as_asked, assess_grounding, is_refusal, unnamed_in_cited
 from rag.prompts import Prompts
 from rag.vocabulary import Lexicon
 from tests.answer_samples import TABLE, evidence, hits, table_hit
@@ -387,3 +387,25 @@ def test_a_text_of_numbers_and_signs_or_latin_words_no_passage_holds_is_not_answ
     assert assess_grounding("Innotek fund", matched, ev, korean).reason != "no word of the question occurs in the articles"
     # Korean text is judged by the fitted model and the rules after it, not by this one
     assert assess_grounding("LG이노텍 펀드", found, ev, korean).reason != "no word of the question occurs in the articles"
+
+
+def test_unnamed_in_cited_gives_the_names_only_when_no_cited_article_mentions_any(korean: KoreanText) -> None:
+    pay = "한빛전자, 협력사 납품대금 조기 지급\n한빛전자는 납품대금 160억원을 조기 지급했다."
+    assert unnamed_in_cited(("대성반도체",), [pay], korean) == ("대성반도체",)
+    assert unnamed_in_cited(("대성반도체", "한빛전자"), [pay], korean) == ()  # one of them is there
+    assert unnamed_in_cited(("대성반도체",), [pay, "대성반도체는 공장을 짓는다."], korean) == ()  # in another cited one
+    assert unnamed_in_cited(("sk하이닉스",), ["SK 하이닉스는 대금을 지급했다."], korean) == ()  # spaced otherwise
+    assert unnamed_in_cited(("마쓰오카",), ["아쓰오카 씨는 대금을 지급했다."], korean) == ()  # one edit: a misspelling
+    assert unnamed_in_cited((), [pay], korean) == () and unnamed_in_cited(("대성반도체",), [], korean) == ()
+
+
+def test_an_answerable_grounding_keeps_the_questions_names(korean: KoreanText) -> None:
+    grounding = assess_grounding("LG이노텍의 동반성장 펀드 규모는?", hits(), evidence(korean), korean)
+    assert grounding.answerable and "lg이노텍" in grounding.names
+
+
+def test_names_are_shown_as_the_question_writes_them() -> None:
+    assert as_asked(("lg전자", "엘지전자"), "LG전자의 펀드는?") == ("LG전자",)  # the alias it does not write goes
+    assert as_asked(("sk하이닉스",), "SK하이닉스가 지급한 대금은?") == ("SK하이닉스",)
+    assert as_asked(("엘지전자",), "What is LG Electronics' fund?") == ("엘지전자",)  # none written: as read
+    assert as_asked((), "질문") == ()

@@ -18,7 +18,10 @@ REFUSAL_TITLE = "근거를 찾지 못했습니다"
 REFUSAL_WHY = {
     "names_missing": "기사에 나오지 않는 말: {names}",
     "value_not_near_name": "{names} 곁에 묻는 값을 적은 기사가 없습니다",
+    "names_not_cited": "답할 문장의 기사에 나오지 않는 말: {names}",
 }
+# an answer whose cited articles never name what the question asks about (rag.types.GroundingReport.unnamed)
+UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
 _SPECIAL = set("&<>\"'`[]()*_\\#!|~${}:=+-.^@%")
@@ -74,6 +77,9 @@ def chat_message_html(answer: Answer) -> str:
         out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
     if answer.notice:
         out += f'<div class="notice">{escape_text(answer.notice)}</div>'
+    if answer.grounding.unnamed:
+        caution = UNNAMED_CAUTION.format(names=", ".join(answer.grounding.unnamed))
+        out += f'<div class="answer-caution">{escape_text(caution)}</div>'
     if answer.citations:
         items = ", ".join(
             f'<a class="cite" href="#src-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}'

@@ -18,6 +18,8 @@
   var stopBtn = document.getElementById("qa-stop");
   var status = document.getElementById("qa-status");
   var history = [];
+  // a refusal that names what to look for (grounding.code -> the words before grounding.missing; rag/web/render.py's REFUSAL_WHY)
+  var REFUSAL_WHY = {names_missing: "기사에 나오지 않는 말: ", names_not_cited: "답할 문장의 기사에 나오지 않는 말: "};
   // the server bounds a conversation (app.max_history_turns / _chars); the answer only uses the last
   // few turns, so the widget sends those and a long chat never runs into the limit
   var HISTORY_TURNS = 8, HISTORY_CHARS = 3000;
@@ -149,13 +151,18 @@
           bubble.classList.add("qa-refused");
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
           var why = final.grounding || {};
-          if (why.code === "names_missing" && why.missing && why.missing.length) {
-            bubble.appendChild(el("div", "qa-why", "기사에 나오지 않는 말: " + why.missing.join(", ")));
+          if (REFUSAL_WHY[why.code] && why.missing && why.missing.length) {
+            bubble.appendChild(el("div", "qa-why", REFUSAL_WHY[why.code] + why.missing.join(", ")));
           }
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
           if (final.short) bubble.insertBefore(el("div", "qa-short", final.short), text);
           if (final.notice) bubble.appendChild(el("div", "qa-notice", final.notice));
+          var unnamed = (final.grounding || {}).unnamed;
+          if (unnamed && unnamed.length) {
+            // the cited articles never name what was asked about: the answer may be about something else
+            bubble.appendChild(el("div", "qa-caution", "인용한 기사에 나오지 않는 말: " + unnamed.join(", ") + " — 다른 대상에 관한 답일 수 있습니다"));
+          }
           renderSources(bubble, final.citations, prefix);
         }
         history = messages.concat([{ role: "assistant", content: answerText }]);
