@@ -177,8 +177,8 @@ def unnamed_in_cited(names: Sequence[str], cited: Sequence[str], korean: Tokeniz
     """The question's names when none of them occurs in any of the `cited` texts (each an article's title and
     text), else (). The names check refuses a question none of whose names any *retrieved passage* mentions; in
     a big archive another passage names them and the answer can come from an article about something else
-    ("SK하이닉스가 … 지급한 납품대금은?" answered with LG유플러스's figure). Refusing on it costs more right answers
-    than a stricter bar does (bench/results/unnamed_notice_2026-12-06.md): the answer carries it as a caution."""
+    ("SK하이닉스가 … 지급한 납품대금은?" answered with LG유플러스's figure). With answer.refuse_unnamed (default) such an
+    answer is refused, else it carries the names as a caution (bench/results/refuse_unnamed_2026-12-06.md)."""
     if not names or not cited:
         return ()
     lows = [text.lower() for text in cited]

@@ -500,6 +500,17 @@ def test_an_answer_whose_cited_articles_never_name_the_subject_shows_a_caution_e
     assert "answer-caution" not in render.chat_message_html(replace(answered, grounding=GroundingReport(0.85, 0.07)))
 
 
+def test_the_widget_explains_a_refusal_in_the_chats_words() -> None:
+    import re
+
+    from rag.config import PROJECT_ROOT
+
+    script = (PROJECT_ROOT / "rag" / "web" / "static" / "widget-app.js").read_text(encoding="utf-8")
+    block = script[script.index("var REFUSAL_WHY = {"):]
+    block = block[:block.index("};")]
+    assert dict(re.findall(r'(\w+): "([^"]*)"', block)) == render.REFUSAL_WHY
+
+
 def test_locate_span_falls_back_to_the_quote() -> None:
     text = "가나다. 펀드는 1,030억 원이다. 라마바."
     good = Citation(1, "a", "펀드는 1,030억 원이다.", 5, 20)

@@ -18,8 +18,13 @@
   var stopBtn = document.getElementById("qa-stop");
   var status = document.getElementById("qa-status");
   var history = [];
-  // a refusal that names what to look for (grounding.code -> the words before grounding.missing; rag/web/render.py's REFUSAL_WHY)
-  var REFUSAL_WHY = {names_missing: "기사에 나오지 않는 말: ", names_not_cited: "답할 문장의 기사에 나오지 않는 말: "};
+  // a refusal that names what to look for (grounding.code -> its words around grounding.missing, as the chat's
+  // REFUSAL_WHY in rag/web/render.py)
+  var REFUSAL_WHY = {
+    names_missing: "기사에 나오지 않는 말: {names}",
+    value_not_near_name: "{names} 곁에 묻는 값을 적은 기사가 없습니다",
+    names_not_cited: "답할 문장의 기사에 나오지 않는 말: {names}"
+  };
   // the server bounds a conversation (app.max_history_turns / _chars); the answer only uses the last
   // few turns, so the widget sends those and a long chat never runs into the limit
   var HISTORY_TURNS = 8, HISTORY_CHARS = 3000;
@@ -152,7 +157,7 @@
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
           var why = final.grounding || {};
           if (REFUSAL_WHY[why.code] && why.missing && why.missing.length) {
-            bubble.appendChild(el("div", "qa-why", REFUSAL_WHY[why.code] + why.missing.join(", ")));
+            bubble.appendChild(el("div", "qa-why", REFUSAL_WHY[why.code].replace("{names}", why.missing.join(", "))));
           }
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
