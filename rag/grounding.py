@@ -195,6 +195,8 @@ def as_asked(names: Sequence[str], question: str) -> tuple[str, ...]:
     """The names as the question writes them, for a reader ("LG이노텍", not the checks' "lg이노텍"); an alias the
     question does not write ("엘지이노텍") is left out when one it writes is there (else all are kept as read)."""
     low = question.lower()
+    if len(low) != len(question):  # a letter whose lower case is longer ("İ"): offsets would not line up
+        return tuple(names)
     written = [question[low.index(n):low.index(n) + len(n)] for n in names if n in low]
     return tuple(dict.fromkeys(written)) if written else tuple(names)
 

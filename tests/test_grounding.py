@@ -409,3 +409,4 @@ def test_names_are_shown_as_the_question_writes_them() -> None:
     assert as_asked(("sk하이닉스",), "SK하이닉스가 지급한 대금은?") == ("SK하이닉스",)
     assert as_asked(("엘지전자",), "What is LG Electronics' fund?") == ("엘지전자",)  # none written: as read
     assert as_asked((), "질문") == ()
+    assert as_asked(("i̇stanbul",), "İstanbul의 인구는?") == ("i̇stanbul",)  # lower case is longer: kept as read
