@@ -298,6 +298,12 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     return 0
 
 
+def _answer_shares_line(row: dict[str, Any]) -> str:
+    """'containment 0.900  false_refusal_rate 0.021 …' of the shares a row defines."""
+    return "  ".join(f"{key} {row[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
+                     if isinstance(row.get(key), float))
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     keys = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "correct", "citation_validity", "refusal_precision", "refusal_recall")
     rows = {name: s["overall"] for name, s in summary.get("modes", {}).items()} or {"overall": summary["overall"]}
@@ -308,17 +314,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
     if bars:
         print("stricter refusal bars (answer.refusal_min_probability), read from this run's probabilities:")
         for row in bars:
-            parts = [f"{key} {row[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
-                     if isinstance(row.get(key), float)]
-            print(f"{row['bar']:>8}: " + "  ".join(parts))
+            print(f"{row['bar']:>8}: " + _answer_shares_line(row))
     cautioned = summary.get("cautions")
     if cautioned:
-        shares = cautioned["if_refused"]
-        parts = [f"{key} {shares[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
-                 if isinstance(shares.get(key), float)]
         print(f"answers citing no article that names the question's names: {cautioned['answers']} (right "
               f"{cautioned['right']}, wrong {cautioned['wrong']}, should refuse {cautioned['must_refuse']}); "
-              "refused instead: " + "  ".join(parts))
+              "refused instead: " + _answer_shares_line(cautioned["if_refused"]))
     for key, lat in summary.get("latency_ms", {}).items():
         if lat.get("p50") is not None:
             print(f"{key:>8}: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")

@@ -160,12 +160,19 @@ class Answerer:
         timings = {"retrieval": ms()}
 
         judged = self._grounding_report(grounding, searched)
+        unnamed_by_cited: dict[tuple, tuple[str, ...]] = {}  # the draft's articles are checked once
+
+        def unnamed(citations: Sequence[Citation]) -> tuple[str, ...]:
+            key = tuple((c.source, c.quote) for c in citations)
+            if key not in unnamed_by_cited:
+                unnamed_by_cited[key] = self._unnamed(searched, grounding, citations)
+            return unnamed_by_cited[key]
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   note: str = notice, code: str = "") -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
-                      replace(judged, code="", missing=(), unnamed=self._unnamed(searched, grounding, citations)))
+                      replace(judged, code="", missing=(), unnamed=unnamed(citations)))
             short = short_answer(searched, claims, korean, self._phrases) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -190,9 +197,9 @@ class Answerer:
         if budget.refuse_unnamed:
             # decided on the articles the extractive answer cites, before the model is called (as every
             # refusal is): none of them names what the question asks about
-            unnamed = self._unnamed(searched, grounding, draft_citations)
-            if unnamed:
-                judged = replace(judged, missing=unnamed)
+            names = unnamed(draft_citations)
+            if names:
+                judged = replace(judged, missing=names)
                 yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive",
                             code="names_not_cited")
                 return
