@@ -50,7 +50,7 @@ def rows(limit: int | None) -> dict[str, np.ndarray]:
     """Each question's re-ranked few: the full features, the label, the question's key, q and s vectors."""
     settings = load_settings()
     cheap_order, _ = default_evidence_order()
-    features, labels, groups, qvec, svec = [], [], [], [], []
+    features, labels, groups, qvec, svec, qtext, stext = [], [], [], [], [], [], []
     for name in SETS:
         pipe, qs = fit._calibration_questions(name, settings)
         korean = MemoKorean(pipe.korean)
@@ -74,10 +74,13 @@ def rows(limit: int | None) -> dict[str, np.ndarray]:
                 groups.append(f"{name}:{q.id}")
                 qvec.append(query)
                 svec.append(passages[j])
+                qtext.append(q.question)
+                stext.append(cands[i].text)
         pipe.close()
         print(f"{name}: {len(qs)} questions", file=sys.stderr, flush=True)
     return {"features": np.asarray(features, float), "labels": np.asarray(labels, int),
-            "groups": np.asarray(groups), "q": np.asarray(qvec), "s": np.asarray(svec)}
+            "groups": np.asarray(groups), "q": np.asarray(qvec), "s": np.asarray(svec),
+            "qtext": np.asarray(qtext), "stext": np.asarray(stext)}
 
 
 def fold_of(group: str, seed: int) -> int:
