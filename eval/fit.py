@@ -356,22 +356,25 @@ ROWS_DIR = PROJECT_ROOT / "data" / "fit"
 def refusal_rows(limit: int | None, dataset: str = "korquad-open", extra: Sequence[str] = ()
                  ) -> tuple[list[dict[str, float]], list[int], list[bool], str]:
     """Grounding signals of every calibration question of a KorQuAD set (open QA: answerable or withheld;
-    gap: answerable or its answer sentence cut), its label (1 = answerable) and whether the hard rules
-    (a name no passage mentions, no value next to the name) already refuse it. The answerer's own path
+    gap: answerable or its answer sentence cut), its label (1 = answerable) and whether the rules already
+    refuse it whatever the model says (a name no passage mentions, no value next to the name; with
+    `answer.refuse_unnamed`, an answer whose cited articles name none of the question's names). The answerer's own path
     computes them, with the fitted evidence rankers; the answerability model in use is replaced by one
     that accepts everything. `extra`: more `python -m eval` arguments (`--mix-with klue`: the mixed store)."""
     from rag.grounding import SIGNALS
 
     pipe, questions, k = accept_all_questions(limit, dataset, extra)
+    unnamed_refused = pipe.answerer.settings.answer.refuse_unnamed
     rows, labels, hard = [], [], []
     for q in questions:
-        _, _, grounding = pipe.answerer.gather(q.question, k)
+        _, evidence, grounding = pipe.answerer.gather(q.question, k)
         if not grounding.signals:  # nothing retrieved: refused before any signal
             rows.append({name: 0.0 for name in SIGNALS})
         else:
             rows.append(grounding.signals)
         labels.append(0 if q.unanswerable else 1)
-        hard.append(not grounding.answerable)
+        hard.append(not grounding.answerable or
+                    (unnamed_refused and bool(pipe.answerer.names_not_cited(q.question, evidence, grounding))))
     return rows, labels, hard, pipe.embedder.name  # the embedding the retrieval scores came from
 
 

@@ -185,15 +185,7 @@ class Answerer:
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")
             return
-        draft, draft_citations = extractive_answer(searched, evidence, korean, second_share=budget.second_share,
-                                                   slot_miss_factor=budget.slot_miss_factor,
-                                                   neighbour_share=budget.neighbour_share,
-                                                   restatement_words=budget.restatement_words,
-                                                   third_share=budget.third_share)
-        if budget.introduce_people:
-            # "김 지사는 …" does not say who: the sentence naming 김관용 경북지사 joins the answer
-            evidence, draft, draft_citations = with_introductions(searched, evidence, draft, draft_citations,
-                                                                  self._article, korean)
+        evidence, draft, draft_citations = self._draft(searched, evidence)
         if budget.refuse_unnamed:
             # decided on the articles the extractive answer cites, before the model is called (as every
             # refusal is): none of them names what the question asks about
@@ -297,6 +289,29 @@ class Answerer:
             return GroundingReport(code=grounding.code)
         threshold = None if mostly_latin(searched) else round(self._answerability().threshold, 4)
         return GroundingReport(round(grounding.probability, 4), threshold, grounding.code, tuple(grounding.missing))
+
+    def _draft(self, searched: str, evidence: list) -> tuple[list, str, list[Citation]]:
+        """The extractive answer: (the evidence, with any sentence introducing a person it cites; its text;
+        its citations)."""
+        budget = self.settings.answer
+        draft, citations = extractive_answer(searched, evidence, self.korean, second_share=budget.second_share,
+                                             slot_miss_factor=budget.slot_miss_factor,
+                                             neighbour_share=budget.neighbour_share,
+                                             restatement_words=budget.restatement_words,
+                                             third_share=budget.third_share)
+        if budget.introduce_people:
+            # "김 지사는 …" does not say who: the sentence naming 김관용 경북지사 joins the answer
+            evidence, draft, citations = with_introductions(searched, evidence, draft, citations, self._article,
+                                                            self.korean)
+        return evidence, draft, citations
+
+    def names_not_cited(self, searched: str, evidence: list, grounding: Grounding) -> tuple[str, ...]:
+        """For `gather`'s result: the question's names, when the articles its extractive answer would cite name
+        none of them — what `answer.refuse_unnamed` refuses whatever the answerability model says (a refit of
+        that model counts such questions as refused already). Empty when the grounding refuses anyway."""
+        if not grounding.answerable:
+            return ()
+        return self._unnamed(searched, grounding, self._draft(searched, evidence)[2])
 
     def _unnamed(self, question: str, grounding: Grounding, citations: Sequence[Citation]) -> tuple[str, ...]:
         """The question's names when no article the answer cites mentions any of them (a caution shown with it)."""

@@ -71,3 +71,20 @@ def evidence(korean: KoreanText, question: str = "LG이노텍의 동반성장 �
 
 def number_of(ev: list[Evidence], fragment: str) -> int:
     return next(e.n for e in ev if fragment in e.text)
+
+
+# an archive where one article names 대성반도체 (with an amount, so no rule refuses its questions) and another
+# article answers a question about it with its own company's figure
+PAY = Article(doc_id="pay.txt", title="한빛전자, 협력사 납품대금 조기 지급", date="2025-01-20",
+              text="한빛전자는 설 명절을 맞아 중소 협력사 납품대금 160억원을 조기 지급했다. 지난해 조기 지급한 대금은 1310억원이었다.")
+OTHER = Article(doc_id="other.txt", title="반도체 업계 소식", date="2025-01-10",
+                text="대성반도체는 올해 시설 투자에 300억원을 쓴다. 회사는 새 공장을 짓는다.")
+UNNAMED_ARCHIVE = {a.doc_id: a for a in (PAY, OTHER)}
+ASKED_OF_ANOTHER = "대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?"  # answered from PAY, which never names it
+
+
+def archive_hits(question: str, k: int) -> list[Hit]:
+    """Both articles of UNNAMED_ARCHIVE, one chunk each, PAY first, whatever is asked."""
+    return [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text),
+                      title=a.title, date=a.date), score=0.7 - 0.1 * i, rank=i + 1)
+            for i, a in enumerate(UNNAMED_ARCHIVE.values())][:k]

@@ -13,6 +13,7 @@ from rag.prompts import Prompts
 from rag.ranker import FITTED_DIR, ModelFileError
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import HashingEmbedder, ScriptedGenerator
+from tests.answer_samples import ASKED_OF_ANOTHER, UNNAMED_ARCHIVE, archive_hits
 
 INNOTEK = Article(
     doc_id="001_innotek.txt",
@@ -128,20 +129,10 @@ def test_a_refusal_says_why_and_what_no_article_mentions(korean: KoreanText) -> 
 
 
 def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_caution(korean: KoreanText) -> None:
-    # an archive: one article names 대성반도체 (with an amount, so no rule refuses), the answer comes from another
-    pay = Article(doc_id="pay.txt", title="한빛전자, 협력사 납품대금 조기 지급", date="2025-01-20",
-                  text="한빛전자는 설 명절을 맞아 중소 협력사 납품대금 160억원을 조기 지급했다. 지난해 조기 지급한 대금은 1310억원이었다.")
-    other = Article(doc_id="other.txt", title="반도체 업계 소식", date="2025-01-10",
-                    text="대성반도체는 올해 시설 투자에 300억원을 쓴다. 회사는 새 공장을 짓는다.")
-    docs = {a.doc_id: a for a in (pay, other)}
-
-    def retrieve(question: str, k: int) -> list[Hit]:
-        return [Hit(Chunk(chunk_id=f"{a.doc_id}#0", doc_id=a.doc_id, text=a.text, start=0, end=len(a.text),
-                          title=a.title, date=a.date), score=0.7 - 0.1 * i, rank=i + 1) for i, a in enumerate(docs.values())][:k]
-
+    docs, retrieve = UNNAMED_ARCHIVE, archive_hits
     settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__REFUSE_UNNAMED": "false"})
     answerer = Answerer(settings, korean, retrieve, docs.get)
-    wrong = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?")
+    wrong = answerer.ask(ASKED_OF_ANOTHER)
     assert not wrong.refused and "160억원" in wrong.text and {c.source for c in wrong.citations} == {"pay.txt"}
     assert wrong.grounding.unnamed == ("대성반도체",)  # the passages' P is high: only the caution tells
     assert answerer.ask("한빛전자가 협력사에 조기 지급한 납품대금은 얼마인가?").grounding.unnamed == ()
@@ -154,12 +145,18 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
     model = ScriptedGenerator("한빛전자는 160억원을 조기 지급했다 [1].")
     answerer = Answerer(strict, korean, retrieve, docs.get, lambda: model)
     for mode in ("extractive", "llm"):
-        held = answerer.ask("대성반도체가 협력사에 조기 지급한 납품대금은 얼마인가?", mode=mode)
+        held = answerer.ask(ASKED_OF_ANOTHER, mode=mode)
         assert held.refused and held.text == REFUSAL and held.citations == ()
         assert held.grounding.code == "names_not_cited" and held.grounding.missing == ("대성반도체",)
         assert held.grounding.reason == "no article the answer would cite names what the question asks about"
     assert model.prompts == []  # the model was never asked
     assert not answerer.ask("대성반도체의 시설 투자 규모는?", mode="extractive").refused
+    # what a refit of the refusal model reads: the same verdict from gather's result, whatever the model says
+    for question, names in ((ASKED_OF_ANOTHER, ("대성반도체",)), ("대성반도체의 시설 투자 규모는?", ())):
+        _, evidence, grounding = answerer.gather(question, 5)
+        assert answerer.names_not_cited(question, evidence, grounding) == names
+    _, evidence, grounding = answerer.gather("삼성전자의 협력사 지원 펀드 규모는?", 5)
+    assert not grounding.answerable and answerer.names_not_cited("삼성전자의 협력사 지원 펀드 규모는?", evidence, grounding) == ()
 
 
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:

@@ -166,3 +166,30 @@ def test_phrase_figures_show_a_phrase_only_at_or_above_the_threshold():
     everything = figures(picks, base, 0.0)
     assert everything["shown"] == 2 and everything["right"] == 0.5 and everything["f1"] == round(2.0 / 3, 4)
     assert figures({}, base, 0.0) == {"em": round(1 / 3, 4), "f1": round(1.3 / 3, 4), "shown": 0, "right": 0.0}
+
+
+def test_refusal_rows_count_an_answer_whose_articles_never_name_the_subject_as_refused_already(korean, monkeypatch):
+    # answer.refuse_unnamed refuses such a question after the answerability model: a refit must not learn from it
+    # as though the model decided it
+    from types import SimpleNamespace
+
+    import eval.fit as fit
+    from rag.answering import Answerer
+    from rag.config import load_settings
+    from tests.answer_samples import ASKED_OF_ANOTHER, UNNAMED_ARCHIVE, archive_hits
+
+    questions = [SimpleNamespace(question=ASKED_OF_ANOTHER, unanswerable=True),
+                 SimpleNamespace(question="대성반도체의 시설 투자 규모는?", unanswerable=False)]
+
+    def rows(refuse_unnamed: str) -> list[bool]:
+        settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive",
+                                            "RAG_ANSWER__REFUSE_UNNAMED": refuse_unnamed})
+        pipe = SimpleNamespace(answerer=Answerer(settings, korean, archive_hits, UNNAMED_ARCHIVE.get),
+                               embedder=SimpleNamespace(name="fake"))
+        monkeypatch.setattr(fit, "accept_all_questions", lambda *a, **kw: (pipe, questions, 5))
+        found, labels, hard, embedder = fit.refusal_rows(None)
+        assert labels == [0, 1] and embedder == "fake" and all(found)
+        return hard
+
+    assert rows("true") == [True, False]
+    assert rows("false") == [False, False]
