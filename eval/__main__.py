@@ -3,6 +3,7 @@
     python -m eval --dataset eval/datasets/seeds.jsonl --mode extractive
     python -m eval --dataset korquad:71-140 --retrieval-only
     python -m eval --dataset korquad-open --split report --mode extractive   # withheld articles must be refused
+    python -m eval --dataset korquad-articles --split report --mode extractive  # the same, whole articles as documents
     python -m eval --dataset korquad-gap --split report --mode extractive    # an answer sentence cut: refuse that one
     python -m eval --dataset korquad-followup --split report --mode extractive  # asked as a chat's next question
     python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
@@ -13,7 +14,8 @@
 Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empty store is an error
 telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
 on first use from the unmodified dev JSON, incrementally updated after), never the seeds store;
-KorQuAD open QA (every 5th article withheld) uses data/korquad-open/, KorQuAD with a gap in every
+KorQuAD open QA (every 5th article withheld) uses data/korquad-open/ (`korquad-articles`, each article one
+document instead of each paragraph: data/korquad-articles/), KorQuAD with a gap in every
 paragraph (one question's answer sentence cut) data/korquad-gap/, its follow-ups (questions naming their
 article asked without the name, after another question about it) open QA's store, KLUE-MRC dev data/klue/
 (`klue-en`: English questions over the same passages and store, split by the same passage rule).
@@ -38,8 +40,9 @@ from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env,
 
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
-from eval.korquad import (KORQUAD_PATH, korquad_gap_store_dir, korquad_open_store_dir, korquad_store_dir,
-                          load_korquad, load_korquad_followup, load_korquad_gap, load_korquad_open)
+from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
+                          korquad_store_dir, load_korquad, load_korquad_articles, load_korquad_followup,
+                          load_korquad_gap, load_korquad_open)
 from eval.selection import parse_sample, sample, select_ids, select_split
 from eval.report import write_run
 from eval.runner import run_cases, summarize
@@ -62,7 +65,8 @@ class EvalError(RuntimeError):
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
-                   help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-gap, korquad-followup, klue or klue-en")
+                   help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-articles, korquad-gap, "
+                        "korquad-followup, klue or klue-en")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
     p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
@@ -89,7 +93,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def is_korquad(spec: str) -> bool:
     """'korquad', 'korquad:71-140', 'korquad-open[:71-140]', 'korquad-gap[:71-140]' (a file that happens to
     start with "korquad" is a file)."""
-    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-gap", "korquad-followup")
+    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-articles", "korquad-gap", "korquad-followup")
 
 
 def _dataset_label(spec: str, split: str = "all") -> str:
@@ -123,6 +127,11 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             store_dir = args.store or korquad_open_store_dir(settings)
             corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
                       "withheld; questions naming their article asked as follow-ups, the name left out")
+        elif args.dataset.startswith("korquad-articles"):
+            articles, questions = load_korquad_articles(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_articles_store_dir(settings)
+            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA, whole articles: {len(articles)} articles, every "
+                      "5th withheld (its questions must be refused)")
         elif args.dataset.startswith("korquad-open"):
             articles, questions = load_korquad_open(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_open_store_dir(settings)

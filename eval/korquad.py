@@ -19,6 +19,11 @@ must be answered. This is the near miss a user's archive produces (KLUE-MRC's un
 of this kind but unmarked). The cut is made in memory, on the way into a local store; the dev file
 itself is never changed.
 
+Whole articles (`load_korquad_articles`): open QA as above, but each indexed Wikipedia article is one document
+(`korquad-{article:03d}`, its paragraphs joined by blank lines), as a news archive holds whole articles; a
+question's gold is its article. What reads a document whole (the cited-article names check, an answer's
+article, the paragraph a hit lies in) then reads what an archive gives it.
+
 A follow-up in a conversation (`load_korquad_followup`): a question that names its article's title is
 asked the way a second question in a chat is — the title and its particle left out ("임종석이 지명수배된
 연도는?" -> "지명수배된 연도는?") — after another question of the same article that names it. The
@@ -65,6 +70,11 @@ def korquad_store_dir(settings: Settings) -> Path:
 def korquad_open_store_dir(settings: Settings) -> Path:
     """The open-QA store: it lacks the withheld articles, so it cannot be the full KorQuAD store."""
     return settings.paths.data_dir / "korquad-open" / "store"
+
+
+def korquad_articles_store_dir(settings: Settings) -> Path:
+    """The open-QA store of whole articles: its documents are not the paragraph stores'."""
+    return settings.paths.data_dir / "korquad-articles" / "store"
 
 
 def korquad_gap_store_dir(settings: Settings) -> Path:
@@ -149,6 +159,32 @@ def load_korquad_open(path: str | Path = KORQUAD_PATH, articles: str | None = No
             q = Question(id=q.id, question=q.question, answers=(), gold=(), type="korquad-withheld")
         out.append(q)
     return kept, out
+
+
+def load_korquad_articles(path: str | Path = KORQUAD_PATH, articles: str | None = None,
+                          every: int = WITHHELD_EVERY) -> tuple[list[Article], list[Question]]:
+    """`load_korquad_open` with every indexed article one document: its paragraphs in order, blank lines
+    between them, and its questions' gold that document."""
+    paragraphs, questions = load_korquad_open(path, articles, every)
+    whole: dict[str, list[Article]] = {}
+    for a in paragraphs:
+        whole.setdefault(article_doc_id(_article_number(a.doc_id)), []).append(a)
+    corpus = []
+    for doc_id, parts in whole.items():
+        text = "\n\n".join(a.text for a in parts)
+        title = parts[0].title
+        corpus.append(Article(doc_id=doc_id, text=text, title=title, path=f"{Path(path).name}#{doc_id}",
+                              content_hash=hashlib.sha256(f"{title}\n{text}".encode("utf-8")).hexdigest()))
+    out = [q if not q.gold else
+           Question(id=q.id, question=q.question, answers=q.answers, gold=(article_doc_id(_article_number(q.gold[0])),),
+                    type=q.type)
+           for q in questions]
+    return corpus, out
+
+
+def article_doc_id(article: int) -> str:
+    """A whole article's document id (1-based)."""
+    return f"korquad-{article:03d}"
 
 
 def gap_question(paragraph: dict, sentences: list[tuple[int, int]], article_text: str) -> tuple[str, tuple[int, int]] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from eval.datasets import DatasetError, Question, load_dataset
-from eval.korquad import KORQUAD_PATH, is_withheld, load_korquad, load_korquad_open
+from eval.korquad import KORQUAD_PATH, is_withheld, load_korquad, load_korquad_articles, load_korquad_open
 from eval.metrics import korquad_f1, shortest_cited_span
 from eval.scoreboard import figures
 from eval.selection import in_calibration_half, parse_sample, sample, select_ids, select_split
@@ -33,6 +33,20 @@ def test_korquad_open_withholds_every_fifth_article_and_its_questions_must_be_re
     assert all(x.unanswerable for x in withheld)
     assert all(x.gold[0] in {a.doc_id for a in corpus} and x.answers for x in kept)
     assert [is_withheld(n) for n in (4, 5, 70, 71)] == [False, True, True, False]
+
+
+def test_korquad_articles_holds_each_indexed_article_whole_and_points_its_questions_at_it():
+    paragraphs, by_paragraph = load_korquad_open(KORQUAD_PATH, "1-10")
+    corpus, questions = load_korquad_articles(KORQUAD_PATH, "1-10")
+    first = [a for a in paragraphs if a.doc_id.startswith("korquad-001-")]
+    assert len(first) > 1 and corpus[0].doc_id == "korquad-001" and corpus[0].title == first[0].title
+    assert corpus[0].text == "\n\n".join(a.text for a in first)  # every paragraph, in order
+    assert len(corpus) == len({a.doc_id.rsplit("-", 1)[0] for a in paragraphs})  # the same articles withheld
+    assert "".join(a.text for a in corpus).count("\n\n") == len(paragraphs) - len(corpus)
+    assert [(x.id, x.answers, x.type) for x in questions] == [(x.id, x.answers, x.type) for x in by_paragraph]
+    for whole, part in zip(questions, by_paragraph):
+        assert whole.gold == ((part.gold[0].rsplit("-", 1)[0],) if part.gold else ())
+    assert {x.gold[0] for x in questions if x.gold} <= {a.doc_id for a in corpus}
 
 
 def test_halves_split_by_id_or_by_gold_document_parity():
