@@ -18,7 +18,7 @@ only if one variant raises KLUE odd top-1 by at least 0.02 over the sixteen feat
 1-70 top-1 by no more than 0.002.
 
     python bench/ranker_interaction.py            # rows first (writes its cache with the texts)
-    python bench/ranker_joint.py [--limit N]
+    python bench/ranker_joint.py [--reuse]                 # --reuse: the joint columns of the last run
 """
 
 from __future__ import annotations
