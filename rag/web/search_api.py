@@ -65,7 +65,7 @@ def build_search_router(service: ChatService, limiter: RateLimiter, concurrency:
         retry = limiter.check(client)
         if retry:
             raise ApiError(429, "rate limit exceeded", "rate_limited", {"Retry-After": str(int(retry) + 1)})
-        if sort not in SORTS:
+        if sort not in SORTS:  # the finder checks it too; here a bad request is answered before any wait for the store
             raise ApiError(400, f"sort must be one of {', '.join(SORTS)}")
         try:
             filters = make_filters(date_from, date_to, publisher, source) or None
