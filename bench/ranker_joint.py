@@ -47,7 +47,9 @@ def joint_session():
 
     from rag.onnx_embedder import ENCODER_FILES, OnnxEncoder
 
-    folder = next((ROOT / "data" / "cache").glob("multilingual-e5-small@*-onnx"))
+    folder = next((ROOT / "data" / "cache").glob("multilingual-e5-small@*-onnx"), None)
+    if folder is None:
+        raise SystemExit("no ONNX e5 under data/cache/: run `python -m rag models` first")
     model = onnx.load(str(folder / ENCODER_FILES[False]))
     # the pooling multiplies the final states by the unsqueezed mask: that Mul's other input is what we want
     unsqueezed = {n.output[0] for n in model.graph.node if n.op_type == "Unsqueeze" and "mask" in n.input}
