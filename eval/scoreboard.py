@@ -62,6 +62,10 @@ SETS = (
     # encyclopedia passages indexed beside KorQuAD's paragraphs (their names no longer absent from the corpus)
     EvalSet("korquad-mixed", "korquad-open", "", "100",
             ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars"), ("--mix-with", "klue")),
+    # the same open QA with each article one document, as a news archive holds them (the cited-article names
+    # check and the source card read a document whole)
+    EvalSet("korquad-articles", "korquad-articles", "", "100",
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars")),
     # the near miss: the article is there, the sentence answering one question of each paragraph is not
     EvalSet("korquad-gap", "korquad-gap", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
