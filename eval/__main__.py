@@ -147,10 +147,10 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
         settings = settings.with_store(store_dir)
         print(f"corpus: {corpus}; questions from articles {spec or '1-140'}: {len(questions)}")
         print(f"store:  {settings.store.dir} (dedicated {'mixed' if args.mix_with else 'KorQuAD'} store; updating it "
-              "now, incrementally — the first build embeds every paragraph and takes minutes)")
+              "now, incrementally — the first build embeds every document and takes minutes)")
         pipe = build_pipeline(settings, embedder=embedder)
         report = pipe.ingest_articles(articles, progress=not args.no_progress)
-        print(f"        {len(report.unchanged)} paragraphs unchanged, {len(report.added)} added, "
+        print(f"        {len(report.unchanged)} documents unchanged, {len(report.added)} added, "
               f"{len(report.updated)} updated, {len(report.deleted)} deleted ({report.seconds:.1f} s)")
     elif args.dataset in KLUE_SETS:
         questions = load_dataset(KLUE_DIR / KLUE_SETS[args.dataset])
