@@ -174,7 +174,9 @@ class AnswerSettings:
     # the evidence characters in the LLM's prompt: the first token waits for every prompt token
     # (~0.9 token a character of Korean) to be evaluated, ~23 ms each on 2 cores. 250 against 500:
     # 0.57x the prompt tokens; answers chosen on the calibration samples (seeds odd ids 17/18 vs 15/18,
-    # KorQuAD 1-70 equal) — bench/results/first_token_2026-12-02.md
+    # KorQuAD 1-70 equal) — bench/results/first_token_2026-12-02.md. Rechecked on larger calibration samples
+    # with today's first token (~2 s): 500 gave KLUE odd 45 -> 47 of 100 but KorQuAD 1-70 94 -> 89 of 100, first
+    # token 1.6x — bench/results/llm_probes_2026-12-07.md
     llm_evidence_chars: int = 250
     # share of an answer sentence's words its cited passage must hold: a small model restates the
     # question and pins the wrong name or number to it; 0.67 rejects those (eval/datasets/seeds.jsonl)
