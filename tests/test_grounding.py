@@ -273,6 +273,10 @@ def test_the_value_near_a_name_check_is_only_for_a_value_about_one_name(korean: 
     assert not _value_near_name("대성제약 공장 직원은 몇 명인가?", staff, ["대성제약"], korean)
     assert _value_near_name("공장 직원은 몇 명인가?", staff, [], korean)  # no name
     assert _value_near_name("대성제약과 누리화학의 직원 수는 각각 몇 명인가?", staff, ["대성제약", "누리화학"], korean)
+    # a two-letter name is not read across a word boundary ("대한 화학" holds 한화 unspaced)
+    text = "대한 화학 협회는 협력사에 500억 원을 지원했다."
+    other = [Hit(Chunk("c#0", "c.txt", text, 0, len(text), title="협회 소식"), score=0.5)]
+    assert not _value_near_name("한화의 협력사 지원금은 얼마인가?", other, ["한화"], korean)
 
 
 def test_unknown_names_are_an_english_questions_capitalized_words_nothing_else_covers() -> None:
@@ -396,6 +400,8 @@ def test_unnamed_in_cited_gives_the_names_only_when_no_cited_article_mentions_an
     assert unnamed_in_cited(("대성반도체",), [pay, "대성반도체는 공장을 짓는다."], korean) == ()  # in another cited one
     assert unnamed_in_cited(("sk하이닉스",), ["SK 하이닉스는 대금을 지급했다."], korean) == ()  # spaced otherwise
     assert unnamed_in_cited(("마쓰오카",), ["아쓰오카 씨는 대금을 지급했다."], korean) == ()  # one edit: a misspelling
+    # a two-letter name is not read across a word boundary: "대한 화학" does not name 한화
+    assert unnamed_in_cited(("한화",), ["대한 화학 업계는 협력사에 500억 원을 지원했다."], korean) == ("한화",)
     assert unnamed_in_cited((), [pay], korean) == () and unnamed_in_cited(("대성반도체",), [], korean) == ()
 
 

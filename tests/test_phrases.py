@@ -67,6 +67,14 @@ def test_a_value_of_the_asked_kind_comes_first_then_the_phrase(korean, model) ->
     assert short_answer("하나테크는 협력사 대표들과 함께 무엇을 발표했나?", claims, korean, model) == "상생 로드맵"
 
 
+def test_a_blank_claim_gives_no_phrase_and_hides_none(korean, model) -> None:
+    question = "하나테크는 협력사 대표들과 함께 무엇을 발표했나?"
+    claims = ["하나테크는 지난달 협력사 대표들과 함께 《상생 로드맵》을 발표했다."]
+    # the phrase is read from the first claim: a blank one (a caller's, not claims_of's) is no claim
+    assert short_answer(question, ["  "] + claims, korean, model) == "상생 로드맵"
+    assert short_answer(question, [], korean, model) == "" and short_answer(question, [" ", ""], korean, model) == ""
+
+
 def test_the_shipped_model_says_how_it_was_fitted(model) -> None:
     meta = model.meta
     assert "KorQuAD" in meta["data"] and "1-70" in meta["data"]
