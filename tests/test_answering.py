@@ -98,6 +98,11 @@ def test_phrase_min_share_overrides_the_model_files_threshold(korean: KoreanText
 
     assert short("0.8") == "최우수 등급"
     assert short("0.9") == ""  # stricter than the file's 0.55: not sure enough
+    from rag.answering import _phrase_model
+
+    shipped = _phrase_model(FITTED_DIR / "phrase.json")
+    assert 0 < shipped.threshold < 1 and _phrase_model(FITTED_DIR / "phrase.json", 0.0).threshold == shipped.threshold
+    assert _phrase_model(FITTED_DIR / "phrase.json", 0.9).threshold == 0.9  # 0 is the file's own, not "any phrase"
 
 
 def test_refusal_min_probability_overrides_the_refusal_models_threshold(korean: KoreanText) -> None:
@@ -149,7 +154,10 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
         assert held.refused and held.text == REFUSAL and held.citations == ()
         assert held.grounding.code == "names_not_cited" and held.grounding.missing == ("대성반도체",)
         assert held.grounding.reason == "no article the answer would cite names what the question asks about"
+        assert held.mode == mode  # the mode asked, with a model to answer it
     assert model.prompts == []  # the model was never asked
+    no_model = Answerer(strict, korean, retrieve, docs.get)  # asked for LLM mode with no model: extractive
+    assert no_model.ask(ASKED_OF_ANOTHER, mode="llm").mode == "extractive"
     assert not answerer.ask("대성반도체의 시설 투자 규모는?", mode="extractive").refused
     # what a refit of the refusal model reads: the same verdict from gather's result, whatever the model says
     for question, names in ((ASKED_OF_ANOTHER, ("대성반도체",)), ("대성반도체의 시설 투자 규모는?", ())):
@@ -157,6 +165,22 @@ def test_an_answer_from_articles_that_never_name_the_asked_company_carries_a_cau
         assert answerer.names_not_cited(question, evidence, grounding) == names
     _, evidence, grounding = answerer.gather("삼성전자의 협력사 지원 펀드 규모는?", 5)
     assert not grounding.answerable and answerer.names_not_cited("삼성전자의 협력사 지원 펀드 규모는?", evidence, grounding) == ()
+
+
+def test_the_cited_articles_are_read_whole_and_their_quotes_when_the_article_is_gone(korean: KoreanText) -> None:
+    from rag.types import Citation
+
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+    question = "한빛전자가 지난해 조기 지급한 대금은 얼마인가?"
+    later = "지난해 조기 지급한 대금은 1310억원이었다."  # a cited sentence that does not name the company
+    cited = [Citation(1, "pay.txt", later, 0, len(later))]
+    for lookup, named in ((UNNAMED_ARCHIVE.get, True), (lambda doc_id: None, False)):
+        answerer = Answerer(settings, korean, archive_hits, lookup)
+        _, _, grounding = answerer.gather(question, 5)
+        # the article's title names it; with no article record (deleted meanwhile), only the quotes are read
+        assert grounding.names and answerer._unnamed(question, grounding, cited) == (() if named else grounding.names)
+    first = "한빛전자는 설 명절을 맞아 중소 협력사 납품대금 160억원을 조기 지급했다."  # a quote that names it
+    assert answerer._unnamed(question, grounding, [Citation(1, "pay.txt", first, 0, len(first))] + cited) == ()
 
 
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
@@ -349,6 +373,17 @@ def test_only_verified_sentences_are_streamed_and_they_are_the_answer(korean: Ko
     assert "first_verified" in answer.timings
 
 
+def test_a_verified_claim_stands_though_the_model_also_wrote_its_refusal(korean: KoreanText) -> None:
+    # the refusal sentence is the model's verdict only when nothing it wrote holds: here a claim does
+    generator = Scripted("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{fund}]. " + REFUSAL)
+    answerer, _ = make(korean, generator)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "llm" and not answer.refused and "1,030억" in answer.text
+    # an LLM answer's claims are its own sentences, as written (an extractive one's are the cited sentences)
+    assert answer.claims == ("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다",)
+    assert answer.short == "1,030억 원"
+
+
 def test_markup_written_by_the_model_never_reaches_a_client(korean: KoreanText) -> None:
     # markup around supported words: the claim itself passes the checks, its markup must not survive
     generator = Scripted("LG이노텍은 <b>1,030억 원</b> 규모의 [동반성장 펀드](javascript:alert(1))를 운영합니다 [{fund}].")
@@ -517,6 +552,14 @@ def test_a_name_the_translation_left_in_latin_script_is_asked_for_in_hangul(kore
     else:  # the passages write the name in Hangul: the Korean form's name check finds it nowhere
         assert answer.searched_question == "Innotek의 동반성장 펀드 규모는?" and not asked
         assert answer.refused
+    # a "translation" with no Hangul in it is no Korean question: no name of it is asked for in Hangul
+    english = "What is Innotek's fund?"
+    generator.translations[english] = "Innotek's fund?"  # the model echoed it
+    generator.hangul["Innotek's fund"] = "이노텍의 펀드"
+    before = len(generator.prompts)
+    assert Answerer(settings, korean, retrieve, ARTICLES.get, lambda: generator).ask(
+        english, mode="llm").searched_question == english
+    assert not any("[한글]" in p[-1]["content"] for p in generator.prompts[before:])
     # a Korean question is never translated, so the setting cannot move it
     before = len(generator.prompts)
     korean_answer = Answerer(settings, korean, retrieve, ARTICLES.get, lambda: generator).ask(
