@@ -34,6 +34,7 @@ _PREDICATE_TAGS = frozenset({"VV", "VA"})
 # "최우수상을 받은" as one noun, and both must yield "최우수상".
 _COMPOUND_TAGS = frozenset({"NNG", "NNP", "XPN", "XSN", "XR", "SN", "SL", "NR", "SH"})
 _MAX_COMPOUND = 4
+_NAME_PIECE_TAGS = frozenset({"NNG", "NNP", "SL"})  # what a name that starts with Latin letters goes on with
 _KEY_TAGS = frozenset({"NNP", "SL", "SH", "SN", "W_SERIAL"})  # names, foreign words, numbers
 # Very frequent words that carry no topic: they would only inflate lexical overlap.
 _STOP_TERMS = frozenset(
@@ -206,13 +207,21 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
     out: list[str] = []
     run: list[str] = []  # written-together noun pieces: "동반" "성장" "지수" -> also "동반성장지수"
     run_end = -1
-    glued = ("", "", -1)  # the last token (tag, form, end): a name written in two scripts is one name
+    glued = ("", "", -1)  # the last token (tag, form, end)
+    name: list[str] = []  # a name with Latin letters, written together (key terms only)
     # merge before filtering by tag: a "&" between "R" and "D" must still join them
     for tag, form, start, end in _merge_alnum(list(tokens)):
-        if keep is not None and start == glued[2] and {tag, glued[0]} == {"SL", "NNP"}:
-            # "SK하이닉스" is read SK / 하이닉스, and "SK" alone is in every SK company's article: the name
-            # as written is a key term too (a check then takes the whole name: rag.grounding.asked_terms)
-            out.append(glued[1].lower() + form.lower())
+        if keep is not None:
+            # "SK하이닉스" is read SK / 하이닉스, "LG에너지솔루션" LG / 에너지 / 솔루션 (common nouns), "삼성SDI"
+            # 삼성 / SDI, and "SK" or "LG" alone is in every such company's article: the name as written is
+            # a key term too (a check then takes the whole name: rag.grounding.asked_terms). Latin letters
+            # start it, with a proper noun written right before them; the nouns written after them belong
+            if name and start == glued[2] and tag in _NAME_PIECE_TAGS:
+                name.append(form.lower())
+            else:
+                _flush_name(name, out)
+                name = ([glued[1].lower()] if start == glued[2] and glued[0] == "NNP" else []) + [form.lower()] \
+                    if tag == "SL" else []
         glued = (tag, form, end)
         if keep is None:
             if tag in _COMPOUND_TAGS and run and start == run_end:
@@ -248,6 +257,7 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
         elif tag == "SL" and "-" in term:  # "covid-19" also matches a query for "COVID"
             out.extend(p for p in term.split("-") if len(p) > 1)
     _flush_compound(run, out, aliases)
+    _flush_name(name, out)
     return out
 
 
@@ -267,6 +277,11 @@ def _flush_compound(run: list[str], out: list[str], aliases: Mapping[str, tuple[
         compound = "".join(run)
         out.append(compound)
         out.extend(aliases.get(compound, ()))
+
+
+def _flush_name(name: list[str], out: list[str]) -> None:
+    if len(name) >= 2:
+        out.append("".join(name))
 
 
 def _merge_alnum(tokens: list[Any]) -> list[tuple[str, str, int, int]]:

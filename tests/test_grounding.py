@@ -30,6 +30,11 @@ def test_a_name_written_in_two_scripts_is_checked_whole(korean: KoreanText) -> N
     ev = select_evidence(question, found, {eco.doc_id: eco}.get, korean, max_evidence=8, max_chars=2000)
     verdict = assess_grounding(question, found, ev, korean)
     assert not verdict.answerable and verdict.missing == ("sk하이닉스",)
+    # Kiwi reads "SK온" SK / 온 (a common noun): the name is checked whole all the same
+    gone = "SK온의 동반성장 펀드 규모는?"
+    verdict = assess_grounding(gone, found, select_evidence(gone, found, {eco.doc_id: eco}.get, korean,
+                                                            max_evidence=8, max_chars=2000), korean)
+    assert not verdict.answerable and verdict.missing == ("sk온",)
     asked = "SK에코플랜트의 동반성장 펀드 규모는?"  # the company the article is about is answered
     assert assess_grounding(asked, found, select_evidence(asked, found, {eco.doc_id: eco}.get, korean,
                                                           max_evidence=8, max_chars=2000), korean).answerable
@@ -227,8 +232,13 @@ def test_which_passage_holds_a_number_or_a_name_of_the_question(korean: KoreanTe
     jets = [Hit(Chunk("c#0", "c.txt", text, 0, len(text), title="항공 소식"), score=0.5), found[0]]
     signals, missing, names = grounding_signals("KX380을 들여온 항공사는?", jets, ev, korean)
     assert (missing, names, signals["together"]) == ([], ["kx380"], 1.0)
-    # a one-letter name ("B" of "B공장" stands inside other words) and a question word are not checked
-    assert grounding_signals("대성제약 B공장의 펀드 규모는?", found, ev, korean)[1:] == ([], ["대성"])
+    # a one-letter name alone ("B" stands inside other words) and a question word are not checked; written
+    # together with the noun after it, "B공장" is one name, checked whole (a passage may space it)
+    assert grounding_signals("대성제약 B공장의 펀드 규모는?", found, ev, korean)[1:] == (["b공장"], ["대성", "b공장"])
+    text = "대성제약 B 공장은 협력사 지원 펀드를 따로 둔다."
+    plant = [Hit(Chunk("p#0", "p.txt", text, 0, len(text), title="공장 소식"), score=0.5)]
+    assert grounding_signals("대성제약 B공장의 펀드 규모는?", plant, ev, korean)[1] == []
+    assert grounding_signals("대성제약 B 공장의 펀드 규모는?", found, ev, korean)[1:] == ([], ["대성"])
     assert grounding_signals("대성제약 펀드 조성 year는?", found, ev, korean)[1:] == ([], ["대성"])
 
 

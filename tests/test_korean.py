@@ -346,3 +346,8 @@ def test_a_name_written_in_latin_and_hangul_together_is_also_one_key_term(korean
     assert "삼성sdi" in korean.key_terms("삼성SDI의 펀드 규모는?")
     assert "sk하이닉스" not in korean.key_terms("SK 하이닉스의 펀드 규모는?")  # apart, they stay two
     assert "sk하이닉스" in korean.tokens("SK하이닉스의 펀드 규모는?")  # as the keyword index already reads it
+    # the nouns written after the Latin letters belong to the name too, common nouns included: Kiwi reads
+    # "LG에너지솔루션" LG / 에너지 / 솔루션, "SK온" SK / 온, "K뱅크" K / 뱅크
+    assert {"lg에너지솔루션", "sk온", "k뱅크"} <= set(korean.key_terms("LG에너지솔루션과 SK온, K뱅크의 펀드는?"))
+    assert not any(t.startswith("lg") and len(t) > 2 for t in korean.key_terms("LG 에너지솔루션의 펀드는?"))  # apart
+    assert korean.key_terms("현대건설의 펀드는?") == ["현대건설"]  # no Latin letters: as before
