@@ -351,3 +351,8 @@ def test_a_name_written_in_latin_and_hangul_together_is_also_one_key_term(korean
     assert {"lg에너지솔루션", "sk온", "k뱅크"} <= set(korean.key_terms("LG에너지솔루션과 SK온, K뱅크의 펀드는?"))
     assert not any(t.startswith("lg") and len(t) > 2 for t in korean.key_terms("LG 에너지솔루션의 펀드는?"))  # apart
     assert korean.key_terms("현대건설의 펀드는?") == ["현대건설"]  # no Latin letters: as before
+    assert korean.key_terms("펀드를 만든 곳은 LG에너지솔루션") == ["lg", "lg에너지솔루션"]  # also ending the text
+    assert korean.key_terms("SK의 펀드는?") == ["sk"]  # Latin letters alone are their own term, once
+    # a proper noun before the Latin letters belongs only when written together, a common noun never
+    assert korean.key_terms("삼성 SDI의 펀드는?") == ["삼성", "sdi"]
+    assert korean.key_terms("차세대EUV 장비의 가격은?") == ["euv"]
