@@ -270,7 +270,8 @@ def _bound(claim: str, cited: Sequence[Evidence], korean: Tokenizer) -> bool:
         before = [t for at, t in names if at + len(t) <= m.start()]
         if not before:
             continue
-        spellings = set(korean.key_terms(before[-1])) | {before[-1]}
+        # (a one-letter piece of the name is no spelling of it: "B" of "B공장" stands inside "Web")
+        spellings = {t for t in korean.key_terms(before[-1]) if len(t) > 1} | {before[-1]}
         holders = [ev for ev in cited if _has_number(ev.text, digits)]
         if holders and not any(any(n in f"{ev.title}\n{ev.text}".lower() for n in spellings) for ev in holders):
             return False

@@ -432,6 +432,8 @@ def test_a_repair_does_not_look_for_a_one_letter_name(korean: KoreanText) -> Non
     staff, web = "Daon은 직원 300명을 뽑았다.", "Web 공장도 운영한다."
     evidence = [Evidence(1, "a.txt", staff, 0, len(staff)), Evidence(2, "a.txt", web, 30, 30 + len(web))]
     verdict = judge_claim(Claim("Daon B공장 직원은 300명이다.", (1,)), evidence, korean, 0.67, asking(None, korean))
+    assert verdict.reason == "unsupported: name not in the cited sentences"  # "B공장" is one name, checked whole
+    verdict = judge_claim(Claim("Daon B 공장 직원은 300명이다.", (1,)), evidence, korean, 0.67, asking(None, korean))
     assert verdict.reason == "unsupported: too few of its words in the cited sentences"
 
 
