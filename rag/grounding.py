@@ -105,6 +105,10 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
     """(signals, the question's names and numbers no passage mentions, the question's names)."""
     english = _mostly_latin(question)
     key = asked_terms(question, korean)
+    texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
+    hit_terms = [set(t) for t in korean.tokens_batch(texts)]
+    if not english:
+        key = _latin_group_names(key, korean.morphemes_batch([question])[0], hit_terms)
     if english:
         # English words never occur in the Korean articles: numbers, the organizations the glossary
         # knows by their Korean names, and any other name (as written) are what can be checked
@@ -114,8 +118,6 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         key = [t for t in key if t.isdigit()] + list(glossed) + unknown_names(question, glossary, korean.lexicon,
                                                                      sentence=asks(question, korean))
         key = [t for t in key if not any(t != other and t in other for other in key)]
-    texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
-    hit_terms = [set(t) for t in korean.tokens_batch(texts)]
     # writers space compounds and transliterated names differently ("조지콜먼" / "조지 콜먼")
     unspaced = ["".join(txt.lower().split()) for txt in texts]
     names = [t for t in key if not t.isdigit()]
@@ -166,6 +168,34 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
         "agree": 1.0 if evidence[0].doc_id == hits[0].chunk.doc_id else 0.0,
     }
     return signals, missing, names
+
+
+# Latin letters written against Hangul: the head of a name ("lg" of "lg에너지솔루션")
+_LATIN_HEAD = re.compile(r"([a-z][a-z0-9&]*)(?=[가-힣])")
+
+
+def _latin_group_names(key: list[str], morphemes: Sequence[tuple[str, str, int, int]],
+                       hit_terms: Sequence[set[str]]) -> list[str]:
+    """A name of Latin letters and the common nouns written after them ("lg에너지솔루션", Kiwi's LG / 에너지 / 솔루션)
+    is checked whole where the passages write those letters before another name ("lg이노텍": "LG" is a group's,
+    and "LG" alone would find another company's article); elsewhere its letters alone are the name, as Kiwi
+    reads it ("KBS드라마" is KBS's drama, and a passage about it may write "KBS 2TV 드라마"). One letter alone
+    ("k" of "K뱅크") is no name. A name Kiwi reads whole or as letters and a proper noun ("SK하이닉스") is kept."""
+    # the letters of the question that Kiwi reads before a common noun written against them
+    split = {form.lower() for (tag, form, _, end), (nxt, _, start, _) in zip(morphemes, morphemes[1:])
+             if tag == "SL" and nxt == "NNG" and start == end}
+    out: list[str] = []
+    for term in key:
+        head = _LATIN_HEAD.match(term)
+        if head and head.group(1) in split:
+            letters = head.group(1)
+            group = any(other != term and _LATIN_HEAD.match(other) and _LATIN_HEAD.match(other).group(1) == letters
+                        for terms in hit_terms for other in terms)
+            if not group:
+                term = letters
+        if len(term) > 1 and term not in out:
+            out.append(term)
+    return out
 
 
 def _mentions(name: str, low: str, unspaced: str, terms: set[str]) -> bool:

@@ -356,3 +356,5 @@ def test_a_name_written_in_latin_and_hangul_together_is_also_one_key_term(korean
     # a proper noun before the Latin letters belongs only when written together, a common noun never
     assert korean.key_terms("삼성 SDI의 펀드는?") == ["삼성", "sdi"]
     assert korean.key_terms("차세대EUV 장비의 가격은?") == ["euv"]
+    # the keyword index's terms are the compound run's, once each (a repeated term would weigh more in BM25)
+    assert korean.tokens("LG에너지솔루션의 펀드") == ["lg", "에너지", "솔루션", "lg에너지솔루션", "펀드"]
