@@ -107,7 +107,7 @@ def grounding_signals(question: str, hits: Sequence[Hit], evidence: Sequence[Evi
     key = asked_terms(question, korean)
     texts = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits]
     hit_terms = [set(t) for t in korean.tokens_batch(texts)]
-    if not english:
+    if not english and any(_LATIN_HEAD.match(t) for t in key):
         key = _latin_group_names(key, korean.morphemes_batch([question])[0], hit_terms)
     if english:
         # English words never occur in the Korean articles: numbers, the organizations the glossary
@@ -189,7 +189,7 @@ def _latin_group_names(key: list[str], morphemes: Sequence[tuple[str, str, int, 
         head = _LATIN_HEAD.match(term)
         if head and head.group(1) in split:
             letters = head.group(1)
-            group = any(other != term and _LATIN_HEAD.match(other) and _LATIN_HEAD.match(other).group(1) == letters
+            group = any(other != term and (m := _LATIN_HEAD.match(other)) and m.group(1) == letters
                         for terms in hit_terms for other in terms)
             if not group:
                 term = letters

@@ -220,8 +220,10 @@ def _terms(tokens: Iterable[Any], aliases: Mapping[str, tuple[str, ...]],
                 name.append(form.lower())
             else:
                 _flush_name(name, out)
-                name = ([glued[1].lower()] if start == glued[2] and glued[0] == "NNP" else []) + [form.lower()] \
-                    if tag == "SL" else []
+                name = []
+                if tag == "SL":
+                    before = [glued[1].lower()] if start == glued[2] and glued[0] == "NNP" else []
+                    name = before + [form.lower()]
         glued = (tag, form, end)
         if keep is None:
             if tag in _COMPOUND_TAGS and run and start == run_end:
