@@ -7,6 +7,7 @@
     python -m eval.fit refusal                  # rag/fitted/refusal.json (after evidence: it uses the rankers)
     python -m eval.fit refusal --reuse --signals best,top,agree   # refit a subset from the cached rows
     python -m eval.fit phrase                   # rag/fitted/phrase.json (eval/fit_phrase.py: phrase short answers)
+    python -m eval.fit value                    # rag/fitted/value.json (eval/fit_value.py: which value is shown)
 
 Evidence: every answerable calibration question of KorQuAD open QA (articles 1–70) and KLUE-MRC
 (odd passages) is retrieved as the answerer retrieves it; each candidate sentence is labelled by
@@ -504,7 +505,7 @@ def fit_refusal(limit: int | None, command: str, max_false_refusals: float, reus
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.split("\n")[0])
-    p.add_argument("what", choices=("evidence", "refusal", "phrase"))
+    p.add_argument("what", choices=("evidence", "refusal", "phrase", "value"))
     p.add_argument("--max-false-refusals", type=float, default=0.03,
                    help="refusal: the calibration half's false-refusal bound the threshold keeps (default 0.03)")
     p.add_argument("--sets", default=",".join(CALIBRATION_SETS), help=f"calibration halves of: {', '.join(DATASETS)}")
@@ -521,6 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=None, help="only the first N questions of each set (a quick look)")
     p.add_argument("--precision", type=float, default=0.7,
                    help="phrase: the share of shown phrases that must be right (out of fold) at the threshold (default 0.7)")
+    p.add_argument("--em-slack", type=float, default=0.005,
+                   help="value: how far out-of-fold EM may fall below the rule it replaces at the threshold (default 0.005)")
     p.add_argument("--signals", default=None,
                    help="refusal: the comma-separated signals the model weighs (default: all of rag.grounding.SIGNALS)")
     p.add_argument("--gap", action="store_true",
@@ -536,6 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from eval.fit_phrase import fit_phrase
 
         result = fit_phrase(args.limit, command, args.precision)
+    elif args.what == "value":
+        from eval.fit_value import fit_value
+
+        result = fit_value(args.limit, command, args.em_slack)
     else:
         signals = [x.strip() for x in args.signals.split(",") if x.strip()] if args.signals else None
         result = fit_refusal(args.limit, command, args.max_false_refusals, args.reuse, signals, args.gap)

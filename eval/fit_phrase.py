@@ -3,9 +3,9 @@
     python -m eval.fit phrase            # writes rag/fitted/phrase.json
 
 Rows: every answerable calibration question the extractive answer answers without a short value today
-(no kind of value asked, or none in its claims), and not a why/how question; one row per candidate phrase
-of its best claim, labelled 1 when the phrase matches the gold span (KorQuAD char-F1 >= 0.8). A listwise
-logit orders a question's candidates. The threshold on the best candidate's softmax share is the lowest
+(no kind of value asked, none in its claims, or none the value model is sure of: rag/short_answer.py), and
+not a why/how question; one row per candidate phrase of its best claim, labelled 1 when the phrase matches
+the gold span (KorQuAD char-F1 >= 0.8). A listwise logit orders a question's candidates. The threshold on the best candidate's softmax share is the lowest
 of a grid at which the phrases shown are right for at least `precision` of the questions, estimated out
 of fold: two folds of whole articles, three shuffles.
 """
@@ -16,7 +16,7 @@ import os
 import random
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -89,12 +89,12 @@ def best_of(share: np.ndarray, groups: Sequence[str], rows: Sequence[int]) -> di
     return best
 
 
-def figures(picks: dict[str, tuple[float, float, float]], base: dict[str, tuple[float, float]], tau: float) -> dict[str, float]:
+def figures(picks: dict[str, tuple[float, ...]], base: dict[str, tuple[float, float]], tau: float) -> dict[str, float]:
     """EM/F1 over every answerable question with the phrases at or above `tau` shown, and how many were."""
     em = {q: v[0] for q, v in base.items()}
     f1 = {q: v[1] for q, v in base.items()}
     shown = right = 0
-    for q, (share, e, f) in picks.items():
+    for q, (share, e, f, *_) in picks.items():
         if share >= tau:
             em[q], f1[q] = e, f
             shown += 1
@@ -103,49 +103,72 @@ def figures(picks: dict[str, tuple[float, float, float]], base: dict[str, tuple[
             "shown": shown, "right": round(right / shown, 4) if shown else 0.0}
 
 
-def fit_phrase(limit: int | None, command: str, precision: float = 0.7) -> dict[str, Any]:
+def out_of_fold(rows: dict[str, Any], x: np.ndarray, y: np.ndarray, features: Sequence[str], grid: Sequence[float],
+                score: Callable[[dict[str, tuple[float, ...]], float], dict[str, float]]) -> dict[float, dict[str, float]]:
+    """`score`(picks, threshold) at each threshold of `grid`, averaged over three shuffles of two folds of whole
+    articles: each question's best candidate by a model fitted on the other fold, as (share, EM, F1, its row)."""
     from eval.fit import fit_listwise
 
-    rows = phrase_rows(limit)
-    features = list(FEATURES)
-    x = np.asarray([rows["columns"][f] for f in features], dtype=float).T
-    y = np.asarray(rows["labels"], dtype=float)
     groups, em, f1 = rows["groups"], rows["em"], rows["f1"]
-    if not len(y) or not y.any():
-        raise SystemExit("no calibration question has a right candidate phrase: nothing to fit")
     articles = sorted(set(rows["article"].values()))
-    per_tau: dict[float, list[dict[str, float]]] = {t: [] for t in GRID}
+    per_tau: dict[float, list[dict[str, float]]] = {t: [] for t in grid}
     for seed in (1, 2, 3):
         order = articles[:]
         random.Random(seed).shuffle(order)
         fold = {a: i % 2 for i, a in enumerate(order)}
         row_fold = np.asarray([fold[rows["article"][g]] for g in groups])
-        picks: dict[str, tuple[float, float, float]] = {}
+        picks: dict[str, tuple[float, ...]] = {}
         for k in (0, 1):
             train, test = np.flatnonzero(row_fold != k), np.flatnonzero(row_fold == k)
             model = fit_listwise(x[train], y[train], [groups[i] for i in train], features)
             share = np.zeros(len(y))
             share[test] = shares(model, x[test], [groups[i] for i in test])
             for g, i in best_of(share, groups, test).items():
-                picks[g] = (float(share[i]), em[i], f1[i])
-        for t in GRID:
-            per_tau[t].append(figures(picks, rows["base"], t))
-    mean = {t: {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]} for t, runs in per_tau.items()}
-    threshold = next((t for t in GRID if mean[t]["right"] >= precision), 1.0)
+                picks[g] = (float(share[i]), em[i], f1[i], i)
+        for t in grid:
+            per_tau[t].append(score(picks, t))
+    return {t: {k: round(float(np.mean([r[k] for r in runs])), 4) for k in runs[0]} for t, runs in per_tau.items()}
+
+
+def candidate_matrix(rows: dict[str, Any], features: Sequence[str], kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' feature matrix and labels; stops when no question has a right candidate."""
+    x = np.asarray([rows["columns"][f] for f in features], dtype=float).T
+    y = np.asarray(rows["labels"], dtype=float)
+    if not len(y) or not y.any():
+        raise SystemExit(f"no calibration question has a right candidate {kind}: nothing to fit")
+    return x, y
+
+
+def fitted_file(name: str, rows: dict[str, Any], x: np.ndarray, y: np.ndarray, features: Sequence[str], threshold: float,
+                mean: dict[float, dict[str, float]], command: str, data: str, **settings: Any) -> dict[str, Any]:
+    """The model fitted on every row, with `threshold` and the meta the file records of how it was chosen."""
+    from eval.fit import fit_listwise
+
+    groups = rows["groups"]
     model = fit_listwise(x, y, groups, features)
-    today = figures({}, rows["base"], 1.0)
     meta = {
         "fitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,
-        "data": "KorQuAD open QA calibration half (articles 1-70): the answerable questions the extractive answer "
-                "gives no short value for, one row per candidate phrase of its best claim (right: char-F1 >= 0.8)",
+        "data": data,
         "questions": len(rows["base"]), "with_candidates": len(set(groups)),
         "with_a_right_candidate": len({g for g, label in zip(groups, rows["labels"]) if label}),
-        "precision": precision,
-        "today": {"em": today["em"], "f1": today["f1"]},
-        "out_of_fold": {str(t): mean[t] for t in GRID},
+        **settings,
+        "out_of_fold": {str(t): figs for t, figs in mean.items()},
         "at_threshold": mean.get(threshold, {}),
         "load_avg": " / ".join(f"{v:.1f}" for v in os.getloadavg()),
     }
     fitted = LogisticModel(model.features, model.weights, model.bias, model.mean, model.scale, threshold, meta)
-    return {"phrase": fitted.to_json(), "meta": meta}
+    return {name: fitted.to_json(), "meta": meta}
+
+
+def fit_phrase(limit: int | None, command: str, precision: float = 0.7) -> dict[str, Any]:
+    rows = phrase_rows(limit)
+    features = list(FEATURES)
+    x, y = candidate_matrix(rows, features, "phrase")
+    mean = out_of_fold(rows, x, y, features, GRID, lambda picks, t: figures(picks, rows["base"], t))
+    threshold = next((t for t in GRID if mean[t]["right"] >= precision), 1.0)
+    today = figures({}, rows["base"], 1.0)
+    return fitted_file("phrase", rows, x, y, features, threshold, mean, command,
+                       "KorQuAD open QA calibration half (articles 1-70): the answerable questions the extractive answer "
+                       "gives no short value for, one row per candidate phrase of its best claim (right: char-F1 >= 0.8)",
+                       precision=precision, today={"em": today["em"], "f1": today["f1"]})

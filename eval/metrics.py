@@ -130,6 +130,21 @@ def korquad_f1(prediction: str, truths: Sequence[str]) -> float:
     return max((_char_f1(prediction, t) for t in truths), default=0.0)
 
 
+def value_conflicts(value: str, truths: Sequence[str]) -> bool:
+    """Whether a short value is wrong outright: after KorQuAD normalization, spaces removed, neither it nor
+    any gold span holds the other ("2020년" for "1,030억 원", "5개" for "10개"). A part of the span ("서울" of
+    "서울 서초구") or the span with more around it ("6년연속" for "6년") is not: char-F1 would call "2020년"
+    and "1,030억 원" alike for their zeros."""
+    said = korquad_normalize(value).replace(" ", "")
+    if not said:
+        return False  # nothing shown is nothing wrong
+    for truth in truths:
+        gold = korquad_normalize(truth).replace(" ", "")
+        if gold and (said in gold or gold in said):
+            return False
+    return True
+
+
 def _char_f1(prediction: str, truth: str) -> float:
     pred_chars = list(korquad_normalize(prediction).replace(" ", ""))
     truth_chars = list(korquad_normalize(truth).replace(" ", ""))

@@ -23,6 +23,7 @@ _COLUMNS = (
     ("refused", "refusal_rate"),
     ("EM", "em"),
     ("F1", "f1"),
+    ("wrong short", "short_wrong"),
     ("cite valid", "citation_validity"),
     ("cite correct", "citation_correctness"),
     ("refusal P", "refusal_precision"),

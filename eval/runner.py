@@ -21,7 +21,7 @@ from eval.datasets import Question, question_to_json
 from eval.stats import answer_shares, cautions, outcomes, refusal_bars
 
 RETRIEVAL_KEYS = tuple(f"recall@{k}" for k in m.RECALL_KS) + ("mrr@10", "ndcg@10")
-ANSWER_KEYS = ("correct", "em", "f1", "citation_validity", "citation_correctness")
+ANSWER_KEYS = ("correct", "em", "f1", "short_wrong", "citation_validity", "citation_correctness")
 SEARCH_MODES = ("dense", "keyword", "hybrid")
 
 
@@ -128,7 +128,7 @@ def answer_case(
     # KorQuAD-style EM/F1 only make sense for one short gold span; they score the answer's short
     # answer when it gives one (rag/short_answer.py), else the shortest cited span of the answer (a
     # whole sentence would never match a span of a few words)
-    record["em"] = record["f1"] = None
+    record["em"] = record["f1"] = record["short_wrong"] = None
     record["short"] = answer.short
     if len(q.answers) == 1:
         truths = q.answers[0]
@@ -136,6 +136,11 @@ def answer_case(
         record["span"] = span
         record["em"] = 0.0 if answer.refused else m.korquad_em(span, truths)
         record["f1"] = 0.0 if answer.refused else m.korquad_f1(span, truths)
+        # a short value that is not the gold span nor a part of it, above an answer that holds it: what a reader
+        # takes in at a glance, and wrong (over the right answers only, so a run showing fewer values is not
+        # rewarded for refusing more)
+        if record["correct"] and not answer.refused:
+            record["short_wrong"] = float(m.value_conflicts(answer.short, truths))
     record.update(m.citation_scores(citations, sources, q.gold, texts))
     return record
 

@@ -53,19 +53,20 @@ SETS = (
     # KorQuAD: every withheld question (548 on the report half): the refusal is mostly decided before the
     # model is called, so they cost ~6 min, and a sample of 100 was 0.745–0.891 wide around the target
     EvalSet("korquad", "korquad-open", "", "100",
-            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars")),
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "short_wrong", "answer_chars")),
     # every KLUE question: its halves are both shown, as the fitted-on half must be named
     EvalSet("klue", "klue", "gold", "100",
             ("containment", "containment_answered", "refusal_rate", "containment_report_half",
-             "containment_answered_report_half", "em", "f1", "answer_chars")),
+             "containment_answered_report_half", "em", "f1", "short_wrong", "answer_chars")),
     # the same questions over a corpus twice the size and of two sources, as an archive is: KLUE's news and
     # encyclopedia passages indexed beside KorQuAD's paragraphs (their names no longer absent from the corpus)
     EvalSet("korquad-mixed", "korquad-open", "", "100",
-            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars"), ("--mix-with", "klue")),
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "short_wrong", "answer_chars"),
+            ("--mix-with", "klue")),
     # the same open QA with each article one document, as a news archive holds them (the cited-article names
     # check and the source card read a document whole)
     EvalSet("korquad-articles", "korquad-articles", "", "100",
-            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "answer_chars")),
+            ("containment", "false_refusal_rate", "refusal_recall", "em", "f1", "short_wrong", "answer_chars")),
     # the near miss: the article is there, the sentence answering one question of each paragraph is not
     EvalSet("korquad-gap", "korquad-gap", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
@@ -91,6 +92,8 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         **{k: v for k, v in found.items() if k != "counts"},
         "em": mean_defined(c.get("em") for c in answerable),
         "f1": mean_defined(c.get("f1") for c in answerable),
+        # the share of right answers under a short value that shares nothing with the gold span
+        "short_wrong": mean_defined(c.get("short_wrong") for c in answerable),
         "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
         "n_notice": sum(1 for c in cases if c.get("notice")),
         # containment can be bought with longer answers: the length of what was answered shows it
@@ -113,6 +116,9 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         found["counts"].update(half.pop("counts"))
         out.update(half)
     out["counts"] = found["counts"]
+    wrong = [c["short_wrong"] for c in answerable if c.get("short_wrong") is not None]
+    if wrong:
+        out["counts"]["short_wrong"] = [int(sum(wrong)), len(wrong)]
     # which questions were right, a bit each: the next run of the same questions is compared question by question
     out.update(outcomes(cases))
     return out

@@ -68,6 +68,8 @@ class Answerer:
             self._fitted_refusal = replace(self._fitted_refusal, threshold=settings.answer.refusal_min_probability)
         self._phrases = (_phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
                          if settings.answer.phrase_answers else None)
+        self._values = (_fitted_model(settings.answer.value_model, "value", settings.answer.value_min_share)
+                        if settings.answer.value_answers else None)
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder
         self._relevance = SentenceRelevance(embedder) if embedder is not None else None
@@ -173,7 +175,7 @@ class Answerer:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
-            short = short_answer(searched, claims, korean, self._phrases) if claims else ""
+            short = short_answer(searched, claims, korean, self._phrases, self._values) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
             return Event("final", text, Answer(question=question, text=text, refused=refused,
@@ -398,10 +400,16 @@ class Answerer:
 def _phrase_model(path: Path, min_share: float = 0.0) -> LogisticModel:
     """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it),
     with `min_share` as its threshold when above 0."""
+    return _fitted_model(path, "phrase", min_share)
+
+
+def _fitted_model(path: Path, name: str, min_share: float = 0.0) -> LogisticModel:
+    """The short-answer model `name` of a fitted file (`python -m eval.fit NAME` writes it), with
+    `min_share` as its threshold when above 0."""
     models = load_models(path)
-    if "phrase" not in models:
-        raise ModelFileError(f"{path}: no \"phrase\" model in it (fit it with `python -m eval.fit phrase`)")
-    return replace(models["phrase"], threshold=min_share) if min_share > 0 else models["phrase"]
+    if name not in models:
+        raise ModelFileError(f"{path}: no \"{name}\" model in it (fit it with `python -m eval.fit {name}`)")
+    return replace(models[name], threshold=min_share) if min_share > 0 else models[name]
 
 
 def _claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:

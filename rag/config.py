@@ -270,6 +270,16 @@ class AnswerSettings:
     # file's own (0.55, chosen for 70% of shown phrases right out of fold). Higher shows fewer, surer ones:
     # the file's meta.out_of_fold lists, per share, how many were shown on KorQuAD 1-70 and how many right
     phrase_min_share: float = 0.0
+    # a question asking a kind of value (a number, a date, a name) gets the value the model fitted on KorQuAD
+    # 1-70 (python -m eval.fit value, rag/short_answer.py) picks among every claim's, shown only when it is sure
+    # enough (else the phrase rule above); false: the value nearest the question's words in the first claim
+    # holding one, always shown (the rule before 2026-12-07)
+    value_answers: bool = True
+    value_model: Path = Path("rag/fitted/value.json")
+    # the share of the softmax over the candidate values the best needs to be shown; 0: the model file's own
+    # (chosen on KorQuAD 1-70 to keep EM while showing fewer wrong values). Higher shows fewer, surer values:
+    # the file's meta.out_of_fold lists, per share, how many were shown, how many right and how many wrong
+    value_min_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.second_share <= 1.0:
@@ -293,6 +303,9 @@ class AnswerSettings:
         if not 0.0 <= self.phrase_min_share < 1.0:
             raise SettingsError(f"setting answer.phrase_min_share: a share of the candidates' softmax, 0 (the "
                                 f"model file's own) or more and below 1, not {self.phrase_min_share}")
+        if not 0.0 <= self.value_min_share < 1.0:
+            raise SettingsError(f"setting answer.value_min_share: a share of the candidates' softmax, 0 (the "
+                                f"model file's own) or more and below 1, not {self.value_min_share}")
         if not 0.0 <= self.refusal_min_probability < 1.0:
             raise SettingsError(f"setting answer.refusal_min_probability: a probability, 0 (the model file's "
                                 f"own threshold) or more and below 1, not {self.refusal_min_probability}")

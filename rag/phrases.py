@@ -181,11 +181,15 @@ def score_candidates(shape: Shape, claim: str, morphemes: Sequence[Morpheme],
     spans, columns = phrase_features(shape, claim, morphemes, candidates(shape, claim, morphemes))
     if not spans:
         return []
-    logits = model.logits(columns)
+    return sorted(zip(softmax(model.logits(columns)), spans), key=lambda t: (-t[0], t[1]))
+
+
+def softmax(logits: Sequence[float]) -> list[float]:
+    """Each logit's share of the softmax over all of them."""
     top = max(logits)
     weights = [math.exp(z - top) for z in logits]
     total = sum(weights)
-    return sorted(((w / total, span) for w, span in zip(weights, spans)), key=lambda t: (-t[0], t[1]))
+    return [w / total for w in weights]
 
 
 def _runs(morphemes: Sequence[Morpheme], claim: str) -> list[list[int]]:

@@ -198,6 +198,31 @@ def test_a_phrase_model_file_without_its_model_is_a_clear_error(korean: KoreanTe
         Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get)
 
 
+def test_a_value_model_file_without_its_model_is_a_clear_error(korean: KoreanText, tmp_path) -> None:
+    bad = tmp_path / "value.json"
+    bad.write_text(json.dumps({"phrase": json.loads((FITTED_DIR / "phrase.json").read_text())["phrase"]}))
+    settings = load_settings(None, env={"RAG_ANSWER__VALUE_MODEL": str(bad)})
+    with pytest.raises(ModelFileError, match="value"):
+        Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get)
+    # turned off, the file is not read: the value nearest the question's words is shown, as before
+    off = load_settings(None, env={"RAG_ANSWER__VALUE_MODEL": str(bad), "RAG_ANSWER__VALUE_ANSWERS": "false"})
+    Answerer(off, korean, FakeRetriever(korean), ARTICLES.get)
+
+
+def test_the_value_model_decides_the_short_answer_of_a_value_question(korean: KoreanText, tmp_path) -> None:
+    # a model file whose threshold no share reaches (a lone value has all of the softmax): the answer is the
+    # same, its value is not shown
+    shy = tmp_path / "value.json"
+    model = json.loads((FITTED_DIR / "value.json").read_text())["value"]
+    shy.write_text(json.dumps({"value": {**model, "threshold": 1.01}}))
+    question = "LG이노텍의 동반성장 펀드 규모는 얼마인가?"
+    shown = Answerer(load_settings(None, env={}), korean, FakeRetriever(korean), ARTICLES.get).ask(question, mode="extractive")
+    held = Answerer(load_settings(None, env={"RAG_ANSWER__VALUE_MODEL": str(shy)}), korean, FakeRetriever(korean),
+                    ARTICLES.get).ask(question, mode="extractive")
+    assert shown.text == held.text and shown.citations == held.citations
+    assert "1,030억" in shown.short and held.short != shown.short
+
+
 def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:
     class Echo(ScriptedGenerator):
         def stream(self, messages, max_tokens, stop=()):

@@ -76,6 +76,15 @@ def test_the_phrase_share_is_a_share_below_one() -> None:
         load_settings(None, env={"RAG_ANSWER__PHRASE_MIN_SHARE": "-0.1"})
 
 
+def test_the_value_share_is_a_share_below_one() -> None:
+    settings = load_settings(None, env={})
+    assert settings.answer.value_answers is True and settings.answer.value_min_share == 0.0  # 0: the file's own
+    assert load_settings(None, env={"RAG_ANSWER__VALUE_ANSWERS": "false"}).answer.value_answers is False
+    for bad in ("1", "-0.1"):  # 1 would show no value at all: turn them off instead
+        with pytest.raises(SettingsError, match="answer.value_min_share"):
+            load_settings(None, env={"RAG_ANSWER__VALUE_MIN_SHARE": bad})
+
+
 def test_the_refusal_bar_is_a_probability_below_one() -> None:
     assert load_settings(None, env={}).answer.refusal_min_probability == 0.0  # 0: the model file's own threshold
     assert load_settings(None, env={}).answer.refuse_unnamed is True  # false: a caution instead of a refusal

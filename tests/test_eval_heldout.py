@@ -100,6 +100,17 @@ def test_a_sample_is_fixed_by_the_ids_not_by_the_order():
         select_ids(questions, ["nope"])
 
 
+def test_a_value_conflicts_with_the_gold_span_when_neither_holds_the_other():
+    from eval.metrics import value_conflicts
+
+    assert value_conflicts("2020년", ["1,030억 원"]) and korquad_f1("2020년", ["1,030억 원"]) > 0  # F1 sees the zeros
+    assert value_conflicts("5개", ["10개"]) and value_conflicts("이루온", ["하이테크"])
+    assert not value_conflicts("서울", ["서울 서초구"]) and not value_conflicts("6년연속", ["6년"])
+    assert not value_conflicts("2,000억", ["2000억"])  # KorQuAD's normalization: punctuation and spaces go
+    assert not value_conflicts("630억 원", ["1,030억 원", "630억 원"])  # any of the gold spans
+    assert not value_conflicts("", ["x"]) and value_conflicts("x", [])  # nothing shown is nothing wrong
+
+
 def test_em_f1_score_the_shortest_cited_span():
     answer = "임종석은 1989년 2월 15일 지명수배됐다 [1]. 날짜는 1989년 2월 15일 [2]."
     assert shortest_cited_span(answer) == "날짜는 1989년 2월 15일"
@@ -465,3 +476,37 @@ def test_mix_with_indexes_both_corpora_in_a_store_of_their_own(tmp_path: Path, m
     assert cli.main(["--dataset", str(DATASETS / "smoke.jsonl"), "--mix-with", "klue", "--no-progress"],
                     settings=settings, embedder=HashingEmbedder()) == 2
     assert "ingest the extra articles" in capsys.readouterr().err
+
+
+def test_a_short_value_wrong_above_a_right_answer_is_counted_over_the_right_answers_only():
+    from eval.datasets import Question
+    from eval.runner import ArticleTexts, answer_case
+    from rag.types import Answer
+
+    class Pipe:  # answers as scripted: only the record's arithmetic is under test
+        def __init__(self, answer: Answer) -> None:
+            self.answer = answer
+
+        def ask(self, question, **_):
+            return self.answer
+
+        def article(self, doc_id):
+            return None
+
+    q = Question("q1", "LG이노텍의 펀드 규모는?", (("1,030억 원",),), ("p.txt",))
+
+    def case(text: str, short: str, refused: bool = False) -> dict:
+        pipe = Pipe(Answer(question=q.question, text=text, refused=refused, short=short))
+        return answer_case(pipe, q, 5, "extractive", ArticleTexts(pipe))
+
+    right = "펀드는 1,030억 원 규모다 [1]."
+    assert case(right, "1,030억 원")["short_wrong"] == 0.0
+    assert case(right, "2020년")["short_wrong"] == 1.0  # not the gold span nor a part of it (its zeros aside)
+    assert case(right, "1,030억")["short_wrong"] == 0.0  # a part of it
+    assert case(right, "")["short_wrong"] == 0.0  # no value shown: nothing wrong shown
+    assert case("펀드는 630억 원이었다 [1].", "630억 원")["short_wrong"] is None  # a wrong answer: not counted here
+    assert case("답할 수 없습니다.", "", refused=True)["short_wrong"] is None
+    row = figures([{**_case("a1", [["x"]], ["p"], False, True), "short_wrong": 1.0},
+                   {**_case("a2", [["x"]], ["p"], False, True), "short_wrong": 0.0},
+                   {**_case("a3", [["x"]], ["p"], False, False), "short_wrong": None}])
+    assert row["short_wrong"] == 0.5 and row["counts"]["short_wrong"] == [1, 2]

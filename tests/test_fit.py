@@ -193,3 +193,25 @@ def test_refusal_rows_count_an_answer_whose_articles_never_name_the_subject_as_r
 
     assert rows("true") == [True, False]
     assert rows("false") == [False, False]
+
+
+def test_value_figures_fall_back_below_the_threshold_and_count_wrong_values_on_right_answers():
+    from eval.fit_value import figures
+
+    rows = {"base": {"q1": (0.0, 0.0), "q2": (1.0, 1.0), "q3": (0.0, 0.5)},
+            "fallback": {"q1": (0.0, 0.3), "q3": (0.0, 0.4)},
+            "contained": {"q1": True, "q2": True, "q3": False}, "wrong": [True, False]}
+    picks = {"q1": (0.9, 0.0, 0.0, 0), "q3": (0.2, 1.0, 1.0, 1)}  # (share, EM, F1, row) of each question's best value
+    high = figures(picks, rows, 0.5)  # q1's wrong value shown on an answer holding the gold; q3 falls back
+    assert high == {"em": round(1 / 3, 4), "f1": round(1.4 / 3, 4), "shown": 1, "right": 0.0, "wrong_on_right_answers": 1}
+    low = figures(picks, rows, 0.1)
+    assert low["shown"] == 2 and low["right"] == 0.5 and low["em"] == round(2 / 3, 4) and low["wrong_on_right_answers"] == 1
+
+
+def test_the_value_threshold_is_the_highest_share_that_keeps_em():
+    from eval.fit_value import threshold_for
+
+    mean = {0.0: {"em": 0.33}, 0.2: {"em": 0.325}, 0.3: {"em": 0.318}, 0.4: {"em": 0.29}}
+    assert threshold_for(mean, 0.32, 0.005) == 0.3
+    assert threshold_for(mean, 0.32, 0.0) == 0.2
+    assert threshold_for(mean, 0.40, 0.005) == 0.0  # nothing keeps it: every value shown, as before

@@ -82,3 +82,81 @@ def test_a_counter_glued_after_the_value_belongs_to_it_a_bracket_before_it_does_
     assert short_answer("단지는 아파트 몇 개동인가?", ["단지는 아파트 12개동으로 이뤄졌다."], korean) == "12개동"
     for claim in ("한빛랩스 본사는 (2019년) 세워졌다.", "한빛랩스 본사는 '2019년' 세워졌다."):
         assert short_answer("한빛랩스 본사는 언제 세워졌나?", [claim], korean) == "2019년"
+
+
+# the fitted value model (rag/fitted/value.json, `python -m eval.fit value`): every claim's values are
+# candidates, and a value the model is unsure of is not shown
+
+
+def _model(weights: dict[str, float], threshold: float = 0.0):
+    from rag.ranker import LogisticModel
+    from rag.short_answer import VALUE_FEATURES
+
+    return LogisticModel(VALUE_FEATURES, tuple(weights.get(f, 0.0) for f in VALUE_FEATURES), 0.0, threshold=threshold)
+
+
+def test_the_value_model_reads_the_values_of_every_claim(korean) -> None:
+    claims = ["총 500억 원이 모였다.", "올해 300억 원을 더했다."]
+    question = "펀드 규모는 얼마인가?"
+    assert short_answer(question, claims, korean) == "500억 원"  # the rule: the first claim holding one
+    assert short_answer(question, claims, korean, values=_model({"claim_index": 5.0})) == "300억 원"
+    assert short_answer(question, claims, korean, values=_model({"claim_index": -5.0})) == "500억 원"
+
+
+def test_a_value_the_model_is_unsure_of_is_not_shown_and_the_phrase_rule_takes_over(korean) -> None:
+    claims = ["총 500억 원이 모였다.", "올해 300억 원을 더했다."]
+    question = "펀드 규모는 얼마인가?"
+    even = _model({}, threshold=0.6)  # two candidates, equal logits: each has half of the softmax
+    assert short_answer(question, claims, korean, values=even) == ""
+    # on a tie that is shown, the earlier claim's value
+    assert short_answer(question, claims, korean, values=_model({}, threshold=0.4)) == "500억 원"
+    seen = []
+
+    class Phrases:  # stands in for the phrase model: records that it was asked, shows nothing
+        threshold = 1.01  # a lone candidate has all of the softmax
+
+        def logits(self, columns):
+            seen.append(len(next(iter(columns.values()))))
+            return [0.0] * seen[-1]
+
+    assert short_answer(question, claims, korean, Phrases(), values=even) == "" and seen  # the phrase rule ran
+
+
+def test_value_candidates_carry_their_claim_and_the_features_the_model_reads(korean) -> None:
+    from rag.short_answer import VALUE_FEATURES, value_candidates
+
+    claims = ["1395년 정도전은 정총(鄭摠) 등과 함께 《고려국사》(高麗國史)를 편찬하였다.", "그는 한양을 설계했다."]
+    found, columns = value_candidates("정도전이 1395년 정총과 함께 편찬한 책의 이름은?", claims, korean)
+    texts = [claims[i][s:e] for i, (s, e) in found]
+    assert "고려국사" in texts and "高麗國史" in texts and set(columns) == set(VALUE_FEATURES)
+    assert all(len(v) == len(found) for v in columns.values())
+    hanja = dict(zip(texts, columns["hanja"]))
+    assert hanja["高麗國史"] == 1.0 and hanja["고려국사"] == 0.0
+    assert [c for (i, _), c in zip(found, columns["first_claim"]) if i == 0] == [1.0] * sum(i == 0 for i, _ in found)
+    assert value_candidates("상생 펀드를 만든 이유는 무엇인가?", claims, korean) == ([], {})
+
+
+def test_the_shipped_value_model_picks_or_holds_back_where_the_nearest_word_rule_was_wrong(korean) -> None:
+    from rag.ranker import FITTED_DIR, load_models
+
+    values = load_models(FITTED_DIR / "value.json")["value"]
+    assert 0 < values.threshold < 1  # chosen on KorQuAD 1-70 (eval/fit_value.py)
+    claims = ["1395년 정도전은 정총(鄭摠) 등과 함께 《고려국사》(高麗國史)를 편찬하였다."]
+    question = "정도전이 1395년 정총과 함께 편찬한 책의 이름은?"
+    assert short_answer(question, claims, korean) == "鄭摠"  # the rule: nearest the question's words
+    assert short_answer(question, claims, korean, values=values) == "고려국사"
+    claims = ["기존에는 물자, 공사, 용역 등 5개 분야를 중심으로 협업이 이뤄졌다면 앞으로는 스타트업, 신사업, 글로벌 등 "
+              "10개 분야 사업 중심으로 재편될 예정이다."]
+    question = "협업은 앞으로 몇 개 분야로 재편되나?"
+    assert short_answer(question, claims, korean) == "5개"
+    assert short_answer(question, claims, korean, values=values) == "10개"
+    # seven names and a place, none beside the office asked for: no value is surer than a sixth of the softmax
+    claims = ["왼쪽부터 홍 사장, 송종희 온파워네트웍스 대표, 김찬국 비엔에프 대표, 이상범 비플 대표, 류수석 엑티브아이티 대표, "
+              "김성남 드레니 대표, 권용현 LG유플러스 기업부문장.",
+              "홍범식 LG유플러스 사장이 서울 송파구 시그니엘서울 그랜드볼룸에서 기념 촬영하고 있다."]
+    question = "LG유플러스 기업부문장 이름은?"
+    assert short_answer(question, claims, korean) == "김성남 드레니"
+    assert short_answer(question, claims, korean, values=values) == ""
+    # one value, sure: shown as the rule shows it
+    claims = ["LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다."]
+    assert short_answer("LG이노텍의 동반성장 펀드 규모는 얼마인가?", claims, korean, values=values) == "1,030억 원"
