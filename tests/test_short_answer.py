@@ -160,3 +160,19 @@ def test_the_shipped_value_model_picks_or_holds_back_where_the_nearest_word_rule
     # one value, sure: shown as the rule shows it
     claims = ["LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다."]
     assert short_answer("LG이노텍의 동반성장 펀드 규모는 얼마인가?", claims, korean, values=values) == "1,030억 원"
+
+
+def test_each_value_feature_tells_its_candidates_apart(korean) -> None:
+    # a feature equal for every candidate of a question moves no softmax share: each must single some out
+    # (the rule mutants of 2026-12-07 found these untested)
+    question, claims = "협력사는 몇 곳인가?", ["행사에는 5개 기관과 협력사 170여 곳이 참여했다."]
+    assert short_answer(question, claims, korean, values=_model({})) == "5개"  # a tie: the first
+    assert short_answer(question, claims, korean, values=_model({"unit_match": 5.0})) == "170여 곳"  # 몇 곳: "곳"
+    question, claims = "행사는 어디에서 열렸나?", ["행사는 광장에서 열렸고 서울시가 주관했다."]
+    assert short_answer(question, claims, korean, values=_model({"place_name": 5.0})) == "서울시"  # a proper noun
+    question, claims = "합병한 회사 이름은?", ["NuriSoft와 한빛랩스가 합병했다."]  # a name, not a place
+    assert short_answer(question, claims, korean, values=_model({"place_name": 5.0})) == "NuriSoft"
+    # Hanja alone, not any value without Hangul ("KT", first in the claim)
+    question, claims = "책의 이름은?", ["그는 KT와 《고려국사》(高麗國史)를 썼다."]
+    assert short_answer(question, claims, korean, values=_model({"hanja": 5.0})) == "高麗國史"
+    assert short_answer(question, claims, korean, values=_model({"hanja": -5.0})) == "KT"
