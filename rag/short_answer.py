@@ -131,16 +131,15 @@ def _slot_value(question: str, claims: Sequence[str], korean: Tokenizer) -> str:
         return ""
     known = question_terms(question, korean)
     for claim, morphemes in zip(claims, korean.morphemes_batch(claims)):
-        spans = slot_values(morphemes, asked, known, korean.lexicon.units)
+        spans = _claim_values(claim, morphemes, asked, known, korean)
         if not spans:
             continue
-        spans = _joined([_word(span, morphemes) for span in spans], claim)
         # a name ("서울 서초구") is a surer value than a common noun before a particle ("주최로")
         if asked.slot == "place":
             spans = _named(spans, morphemes) or spans
         anchors = [(s + e) / 2 for t, f, s, e in morphemes if term_of(t, f) in known]
         best = min(spans, key=lambda sp: (_distance(sp, anchors), sp[0]))
-        return claim[best[0]:best[1]].strip()
+        return claim[best[0]:best[1]]
     return ""
 
 
