@@ -94,13 +94,6 @@ def figures(picks: dict[str, tuple[float, ...]], rows: dict[str, Any], tau: floa
             "shown": shown, "right": round(right / shown, 4) if shown else 0.0, "wrong_on_right_answers": wrong}
 
 
-def today(rows: dict[str, Any]) -> dict[str, float]:
-    """The rule replaced: every value question's value as read today."""
-    em = [v[0] for v in rows["base"].values()]
-    f1 = [v[1] for v in rows["base"].values()]
-    return {"em": round(float(np.mean(em)), 4), "f1": round(float(np.mean(f1)), 4)}
-
-
 def threshold_for(mean: dict[float, dict[str, float]], em_today: float, em_slack: float) -> float:
     """The highest share at which out-of-fold EM stays within `em_slack` of today's; 0 (every value shown)
     when none does."""
@@ -112,7 +105,7 @@ def fit_value(limit: int | None, command: str, em_slack: float = 0.005) -> dict[
     features = list(VALUE_FEATURES)
     x, y = candidate_matrix(rows, features, "value")
     mean = out_of_fold(rows, x, y, features, GRID, lambda picks, t: figures(picks, rows, t))
-    before = today(rows)
+    before = {k: v for k, v in figures({}, rows, 0.0).items() if k in ("em", "f1")}  # the rule replaced
     # wrong values of the rule replaced, on answers holding the gold span
     wrong_today = sum(1 for q in rows["fallback"] if rows["base_wrong"][q] and rows["contained"][q])
     threshold = threshold_for(mean, before["em"], em_slack)

@@ -85,6 +85,9 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
     unanswerable = [c for c in cases if not c["answers"] and not c["gold"]]
     answered = [c for c in answerable if not c["refused"]]
     found = answer_shares(cases)
+    # the share of right answers under a short value that is not the gold span nor a part of it
+    wrong = shares(short_wrong=[c.get("short_wrong") for c in answerable])
+    found["counts"].update(wrong.pop("counts"))
     out: dict[str, Any] = {
         "n": len(cases),
         "n_answerable": len(answerable),
@@ -92,8 +95,7 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         **{k: v for k, v in found.items() if k != "counts"},
         "em": mean_defined(c.get("em") for c in answerable),
         "f1": mean_defined(c.get("f1") for c in answerable),
-        # the share of right answers under a short value that shares nothing with the gold span
-        "short_wrong": mean_defined(c.get("short_wrong") for c in answerable),
+        **wrong,
         "citation_validity": mean_defined(c.get("citation_validity") for c in cases),
         "n_notice": sum(1 for c in cases if c.get("notice")),
         # containment can be bought with longer answers: the length of what was answered shows it
@@ -116,9 +118,6 @@ def figures(cases: Sequence[dict[str, Any]], split_rule: str = "") -> dict[str, 
         found["counts"].update(half.pop("counts"))
         out.update(half)
     out["counts"] = found["counts"]
-    wrong = [c["short_wrong"] for c in answerable if c.get("short_wrong") is not None]
-    if wrong:
-        out["counts"]["short_wrong"] = [int(sum(wrong)), len(wrong)]
     # which questions were right, a bit each: the next run of the same questions is compared question by question
     out.update(outcomes(cases))
     return out
