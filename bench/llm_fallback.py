@@ -139,7 +139,7 @@ def classify(final: Any, raw: str, generated: bool, claims: list[dict]) -> str:
         return "LLM answer"
     if final.refused:
         return "model refused: refusal"
-    if not any(c["outcome"] != "rejected" for c in claims) and "찾지 못해" in final.notice:
+    if not any(c["outcome"] != "rejected" for c in claims) and final.notice_code == "llm_found_nothing":
         return "model refused: draft shown"
     return "fell back"
 

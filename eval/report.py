@@ -109,8 +109,10 @@ def render_report(
     if intervals:
         out += ["95% intervals (Wilson; k of m questions): " + " · ".join(intervals), ""]
     if summary["overall"].get("n_notice"):
+        kinds = ", ".join(f"{code} {n}" for code, n in summary["overall"].get("notices", {}).items())
         out += [f"{summary['overall']['n_notice']} answer(s) carry a notice from the pipeline (e.g. an LLM "
-                "fallback to the extractive answer); see `notice` in cases.jsonl.", ""]
+                f"fallback to the extractive answer){f': {kinds}' if kinds else ''}; see `notice` and `notice_code` "
+                "in cases.jsonl (rag.types.NOTICES).", ""]
     if "modes" in summary:
         out += ["## Retrieval modes side by side", ""]
         out.append(metrics_table([(name, s["overall"]) for name, s in summary["modes"].items()], "mode"))

@@ -10,7 +10,7 @@ real pipeline with a hashing embedder, or a small fake).
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from rag.serialize import grounding_to_dict
@@ -116,6 +116,7 @@ def answer_case(
             "standalone_question": answer.standalone_question,
             "searched_question": answer.searched_question,
             "notice": answer.notice,
+            "notice_code": answer.notice_code,
             "citations": [{"source": s, "quote": qt} for s, qt in citations],
             "hits": hit_records(answer.hits),
             "timings": timings,
@@ -180,6 +181,13 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def notice_counts(cases: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How many answers carry each kind of notice (rag.types.NOTICES; "other" for a notice without a code, as in
+    records written before the code), most first."""
+    counts = Counter(c.get("notice_code") or "other" for c in cases if c.get("notice"))
+    return dict(counts.most_common())
+
+
 def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Means of every metric over the cases where it is defined, refusals and latencies."""
     out: dict[str, Any] = {"n": len(cases)}
@@ -191,6 +199,7 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     if any("notice" in c for c in cases):
         # e.g. "LLM unavailable: showing the extractive answer": such a run is not purely the mode asked for
         out["n_notice"] = sum(1 for c in cases if c.get("notice"))
+        out["notices"] = notice_counts(cases)
     answered = [c for c in cases if c.get("refused") is not None]
     out.update(held_out_figures(answered))
     if answered:

@@ -132,6 +132,7 @@ class Answerer:
         generator: Generator | None = None
         if mode == "llm":
             generator, notice = self._generator()
+        notice_code = "llm_unavailable" if notice else ""
         yield Event("status", "질문을 이해하는 중…" if history else "관련 기사를 찾는 중…")
         standalone = self._standalone(question, history, generator)
         if history:
@@ -171,7 +172,7 @@ class Answerer:
             return unnamed_by_cited[key]
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
-                  note: str = notice, code: str = "") -> Event:
+                  note: str = notice, code: str = "", note_code: str = notice_code) -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
@@ -181,7 +182,7 @@ class Answerer:
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
                                                standalone_question=standalone, searched_question=searched,
-                                               timings=dict(timings), notice=note,
+                                               timings=dict(timings), notice=note, notice_code=note_code,
                                                short=short, claims=claims, grounding=report))
 
         if not grounding.answerable:
@@ -231,9 +232,10 @@ class Answerer:
         except GenerationError as exc:
             if verified.kept:  # what was shown stays true; the rest was lost with the backend
                 yield final(verified.text, verified.citations, used="llm",
-                            note=f"LLM 답변이 중간에 끊겼습니다: {exc}")
+                            note=f"LLM 답변이 중간에 끊겼습니다: {exc}", note_code="llm_cut")
             else:
-                yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}")
+                yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}",
+                            note_code="llm_failed")
             return
         for text in verified.finish():
             timings.setdefault("first_verified", ms())
@@ -245,7 +247,8 @@ class Answerer:
             if grounding.probability < self._answerability().meta.get("strong", 1.0):
                 yield final(self.prompts.refusal, refused=True, used="llm", code="llm_refused")
             else:
-                yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.")
+                yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
+                            note_code="llm_found_nothing")
             return
         if not verified.kept:
             # the passages passed every refusal check and the model did not refuse: what it wrote is
@@ -253,7 +256,7 @@ class Answerer:
             # questions the model is asked, 45 % of the answerable; refusing on it under the `strong` bar lost
             # 11 of 100 right KLUE odd answers — bench/results/llm_probes_2026-12-07.md)
             yield final(draft, draft_citations,
-                        note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.")
+                        note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.", note_code="llm_unverified")
             return
         yield final(verified.text, verified.citations, used="llm")
 

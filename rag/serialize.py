@@ -58,6 +58,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,
+        "notice_code": answer.notice_code,
         "grounding": grounding_to_dict(answer.grounding),
         "citations": [citation_to_dict(c) for c in answer.citations],
         "hits": [hit_to_dict(h) for h in answer.hits],

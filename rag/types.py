@@ -106,6 +106,17 @@ REASONS = {
 }
 
 
+# why an answer carries a notice (Answer.notice_code): the LLM's answer could not be shown as written. The words a
+# reader sees are Answer.notice; a client that shows its own words, or counts fallbacks, reads the code
+NOTICES = {
+    "llm_unavailable": "the LLM cannot be loaded or reached: the extractive answer is shown",
+    "llm_failed": "the LLM failed before writing anything verified: the extractive answer is shown",
+    "llm_cut": "the LLM's answer broke off: what was verified before is shown",
+    "llm_found_nothing": "the LLM found no answer in passages that surely hold one: the best sentences are shown",
+    "llm_unverified": "nothing the LLM wrote is supported by the passages: the extractive answer is shown",
+}
+
+
 @dataclass(frozen=True)
 class GroundingReport:
     """Why an answer was given or refused: the refusal model's probability that the retrieved passages answer
@@ -137,7 +148,8 @@ class Answer:
     standalone_question: str = ""
     searched_question: str = ""  # the Korean form searched and checked (a translated English question)
     timings: dict[str, float] = field(default_factory=dict)  # ms: retrieval, first_token, total
-    notice: str = ""  # e.g. "LLM unavailable: showing the extractive answer"
+    notice: str = ""  # for a reader: why the LLM's answer is not shown as written ("LLM을 사용할 수 없어 …")
+    notice_code: str = ""  # the same as a code of NOTICES ("" with no notice)
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
     claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
     grounding: GroundingReport = GroundingReport()

@@ -236,7 +236,7 @@ def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:
     assert kinds[0] == "status" and kinds[-1] == "final"
     assert kinds.index("draft") < kinds.index("token")
     answer = events[-1].answer
-    assert answer.mode == "llm" and not answer.refused and not answer.notice
+    assert answer.mode == "llm" and not answer.refused and not answer.notice and answer.notice_code == ""
     assert "1,030억" in answer.text and answer.short == "1,030억 원"  # read from the model's claim
     assert answer.citations and answer.citations[0].source == INNOTEK.doc_id
     c = answer.citations[0]
@@ -289,7 +289,7 @@ def test_unverifiable_llm_answer_falls_back_to_extractive(korean: KoreanText) ->
     answerer, _ = make(korean, generator)
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert "5,000억" not in answer.text and "1,030억" in answer.text
-    assert answer.mode == "extractive" and answer.notice
+    assert answer.mode == "extractive" and answer.notice and answer.notice_code == "llm_unverified"
 
 
 def test_generator_failure_mid_stream_gives_the_extractive_answer(korean: KoreanText) -> None:
@@ -299,7 +299,7 @@ def test_generator_failure_mid_stream_gives_the_extractive_answer(korean: Korean
     # the two pieces written before the failure never formed a checked sentence: none was shown
     assert [e.kind for e in events].count("token") == 0
     answer = events[-1].answer
-    assert answer.mode == "extractive" and "scripted backend died" in answer.notice
+    assert answer.mode == "extractive" and "scripted backend died" in answer.notice and answer.notice_code == "llm_failed"
     assert "1,030억" in answer.text and answer.citations
 
 
@@ -311,6 +311,10 @@ def test_generator_that_cannot_load_gives_the_extractive_answer(korean: KoreanTe
     answerer = Answerer(settings, korean, FakeRetriever(korean), ARTICLES.get, broken)
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert answer.mode == "extractive" and "/nowhere.gguf" in answer.notice and "1,030억" in answer.text
+    assert answer.notice_code == "llm_unavailable"
+    refused = answerer.ask("KT 본사 건물의 층수는?")  # a refusal says it too: the LLM was asked for and not there
+    assert refused.refused and refused.notice_code == "llm_unavailable"
+    assert answerer.ask("LG이노텍의 동반성장 펀드 규모는?", mode="extractive").notice_code == ""  # not asked for
 
 
 @pytest.mark.parametrize("mode", ["extractive", "llm"])
@@ -835,6 +839,7 @@ def test_the_models_refusal_gives_way_where_the_passages_surely_answer(korean: K
     answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")  # the refusal model's probability is near 1 here
     assert not answer.refused and "1,030억" in answer.text and answer.mode == "extractive" and answer.notice
+    assert answer.notice_code == "llm_found_nothing"
 
 
 def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: KoreanText) -> None:
@@ -844,7 +849,7 @@ def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: 
     generator.fail_after = 16
     answerer, _ = make(korean, generator)
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
-    assert answer.mode == "llm" and "끊겼습니다" in answer.notice
+    assert answer.mode == "llm" and "끊겼습니다" in answer.notice and answer.notice_code == "llm_cut"
     assert answer.text.startswith("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다") and "협력사 지원" not in answer.text
 
 

@@ -169,7 +169,8 @@ def client(tmp_path: Path, fake: FakePipeline) -> TestClient:
 
 def test_answer_to_dict_has_the_cli_fields(fake: FakePipeline) -> None:
     data = answer_to_dict(fake.ask("LG이노텍의 동반성장 펀드 규모는?"))
-    assert {"answer", "refused", "citations", "hits", "timings"} <= set(data)
+    assert {"answer", "refused", "citations", "hits", "timings", "notice", "notice_code"} <= set(data)
+    assert data["notice"] == data["notice_code"] == ""  # no LLM was asked for: nothing fell back
     assert set(data["citations"][0]) >= {"n", "source", "title", "date", "quote", "start", "end"}
     assert set(data["hits"][0]) >= {"source", "score"}
     assert set(data["timings"]) >= {"retrieval", "first_token", "total"}

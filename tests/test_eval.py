@@ -325,3 +325,19 @@ def test_newcomer_baseline_loads_the_packaged_minilm_by_path(seeds_dir: Path):
     ranked = system.search("KT 5G partners day R&D", 3)
     assert ranked and set(ranked) <= {a.doc_id for a in articles}
     assert system.search_many(["KT 5G partners day R&D"], 3) == [ranked]
+
+
+def test_a_run_counts_its_notices_by_kind() -> None:
+    # an LLM run falls back for different reasons; the summary and the report say how many of each
+    from eval.report import render_report
+    from eval.runner import notice_counts, summarize
+
+    codes = ["llm_unverified", "llm_unverified", "llm_found_nothing", None, ""]  # None: recorded before the codes
+    cases = [{"id": f"q{i}", "type": "t", "gold": ["a.txt"], "answers": [["x"]], "answer": "x [1].", "refused": False,
+              "correct": True, "notice": "" if code == "" else "…"}
+             | ({} if code is None else {"notice_code": code}) for i, code in enumerate(codes)]
+    assert notice_counts(cases) == {"llm_unverified": 2, "llm_found_nothing": 1, "other": 1}
+    summary = summarize(cases)
+    assert summary["overall"]["n_notice"] == 4 and summary["overall"]["notices"]["llm_unverified"] == 2
+    report = render_report(cases, summary, {}, with_misses=False)
+    assert "llm_unverified 2, llm_found_nothing 1, other 1" in report

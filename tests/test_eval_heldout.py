@@ -183,6 +183,18 @@ def test_scoreboard_says_when_previous_and_now_asked_different_questions():
            "`--split report --sample 150,50`)" in other
 
 
+def test_scoreboard_says_why_the_llm_fell_back():
+    from eval.scoreboard import render
+
+    row = {"n": 100, "containment": 0.9, "command": "c", "date": "d", "commit": "c", "load_avg": "1", "n_notice": 51,
+           "notices": {"llm_unverified": 44, "llm_found_nothing": 7}}
+    assert "51 answers with a notice: llm_unverified 44, llm_found_nothing 7)" in render({}, {"klue": {"llm": row}}, set())
+    # a run recorded before the codes: the count alone
+    old = {**row, "notices": {"other": 51}}
+    assert "51 answers with a notice)" in render({}, {"klue": {"llm": old}}, set())
+    assert "with a notice" not in render({}, {"klue": {"llm": {**row, "n_notice": 0, "notices": {}}}}, set())
+
+
 def test_a_scoreboard_dry_run_writes_nothing(tmp_path, monkeypatch, capsys):
     import eval.scoreboard as scoreboard
 

@@ -163,7 +163,7 @@ class NoticePipeline(FakePipeline):
     def stream(self, *args, **kwargs):  # type: ignore[override]
         for event in super().stream(*args, **kwargs):
             if event.kind == "final" and event.answer is not None:
-                event = Event("final", answer=replace(event.answer, notice=self.NOTICE))
+                event = Event("final", answer=replace(event.answer, notice=self.NOTICE, notice_code="llm_unverified"))
             yield event
 
 
@@ -179,9 +179,12 @@ def test_a_v1_fallback_answer_carries_its_notice(tmp_path: Path, fake: FakePipel
     content = data["choices"][0]["message"]["content"]
     assert "1,030억" in content and content.endswith(NoticePipeline.NOTICE)  # what a plain OpenAI client shows
     assert data["notice"] == NoticePipeline.NOTICE and NoticePipeline.NOTICE not in data["answer"]
+    # the kind of notice, for a client that shows its own words (rag.types.NOTICES)
+    assert data["notice_code"] == data["choices"][0]["message"]["notice_code"] == "llm_unverified"
     chunks = [json.loads(line) for line in lines[:-1]]
     streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert streamed.endswith(NoticePipeline.NOTICE) and chunks[-1]["notice"] == NoticePipeline.NOTICE
+    assert chunks[-1]["notice_code"] == "llm_unverified"
 
 
 # --- the answer gate ------------------------------------------------------------------------------------

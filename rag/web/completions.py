@@ -54,6 +54,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
     message = {"role": "assistant", "content": content_of(answer), "reference": reference_dict(answer)}
     if answer.notice:
         message["notice"] = answer.notice
+        message["notice_code"] = answer.notice_code
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -64,6 +65,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
         "citations": data["citations"],
         "answer": answer.text,
         "notice": answer.notice,
+        "notice_code": answer.notice_code,
         "short": answer.short,
         "refused": answer.refused,
         "grounding": data["grounding"],
@@ -78,7 +80,8 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
     extractive draft) as extra fields, which OpenAI clients ignore.
 
     The last chunk carries `reference`, `citations`, `answer` (the verified final text, which can
-    differ from the streamed tokens when citations were dropped or the LLM fell back) and `notice`;
+    differ from the streamed tokens when citations were dropped or the LLM fell back), `notice` and its
+    `notice_code` (rag.types.NOTICES);
     a notice is also streamed as content, after the answer.
     """
     created = int(time.time())
@@ -120,6 +123,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
                     citations=data["citations"],
                     answer=answer.text,
                     notice=answer.notice,
+                    notice_code=answer.notice_code,
                     short=answer.short,
                     refused=answer.refused,
                     grounding=data["grounding"],
