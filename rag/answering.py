@@ -128,11 +128,10 @@ class Answerer:
              filters: Filters | None = None) -> Iterator[Event]:
         t0 = time.perf_counter()
         ms = lambda: round((time.perf_counter() - t0) * 1000, 1)  # noqa: E731
-        notice = ""
         generator: Generator | None = None
+        notice_code, failure = "", ""  # why LLM mode answers without the LLM (rag.types.NOTICES), and its reason
         if mode == "llm":
-            generator, notice = self._generator()
-        notice_code = "llm_unavailable" if notice else ""
+            generator, notice_code, failure = self._generator()
         yield Event("status", "질문을 이해하는 중…" if history else "관련 기사를 찾는 중…")
         standalone = self._standalone(question, history, generator)
         if history:
@@ -172,7 +171,7 @@ class Answerer:
             return unnamed_by_cited[key]
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
-                  note: str = notice, code: str = "", note_code: str = notice_code) -> Event:
+                  code: str = "", note_code: str = notice_code, detail: str = failure) -> Event:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
@@ -182,7 +181,8 @@ class Answerer:
             return Event("final", text, Answer(question=question, text=text, refused=refused,
                                                citations=tuple(citations), hits=tuple(hits), mode=used,
                                                standalone_question=standalone, searched_question=searched,
-                                               timings=dict(timings), notice=note, notice_code=note_code,
+                                               timings=dict(timings), notice=_notice(note_code, detail),
+                                               notice_code=note_code,
                                                short=short, claims=claims, grounding=report))
 
         if not grounding.answerable:
@@ -231,11 +231,9 @@ class Answerer:
                     yield Event("token", text)
         except GenerationError as exc:
             if verified.kept:  # what was shown stays true; the rest was lost with the backend
-                yield final(verified.text, verified.citations, used="llm",
-                            note=f"LLM 답변이 중간에 끊겼습니다: {exc}", note_code="llm_cut")
+                yield final(verified.text, verified.citations, used="llm", note_code="llm_cut", detail=str(exc))
             else:
-                yield final(draft, draft_citations, note=f"LLM 답변 실패, 추출식 답변을 보여 드립니다: {exc}",
-                            note_code="llm_failed")
+                yield final(draft, draft_citations, note_code="llm_failed", detail=str(exc))
             return
         for text in verified.finish():
             timings.setdefault("first_verified", ms())
@@ -247,16 +245,14 @@ class Answerer:
             if grounding.probability < self._answerability().meta.get("strong", 1.0):
                 yield final(self.prompts.refusal, refused=True, used="llm", code="llm_refused")
             else:
-                yield final(draft, draft_citations, note="LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
-                            note_code="llm_found_nothing")
+                yield final(draft, draft_citations, note_code="llm_found_nothing")
             return
         if not verified.kept:
             # the passages passed every refusal check and the model did not refuse: what it wrote is
             # unsupported, only a weak sign that the answer is missing (KorQuAD 1-70: 65 % of the withheld
             # questions the model is asked, 45 % of the answerable; refusing on it under the `strong` bar lost
             # 11 of 100 right KLUE odd answers — bench/results/llm_probes_2026-12-07.md)
-            yield final(draft, draft_citations,
-                        note="LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.", note_code="llm_unverified")
+            yield final(draft, draft_citations, note_code="llm_unverified")
             return
         yield final(verified.text, verified.citations, used="llm")
 
@@ -377,13 +373,14 @@ class Answerer:
                 translated = translated.replace(run, hangul, 1)
         return translated
 
-    def _generator(self) -> tuple[Generator | None, str]:
+    def _generator(self) -> tuple[Generator | None, str, str]:
+        """(the generator, or None with the notice code and the reason it cannot be used)."""
         if self._generator_factory is None:
-            return None, "LLM이 설정되지 않아 추출식 답변을 보여 드립니다."
+            return None, "llm_not_configured", ""
         try:
-            return self._generator_factory(), ""
+            return self._generator_factory(), "", ""
         except GenerationError as exc:
-            return None, f"LLM을 사용할 수 없어 추출식 답변을 보여 드립니다: {exc}"
+            return None, "llm_unavailable", str(exc)
 
     def _standalone(self, question: str, history: tuple[Turn, ...], generator: Generator | None) -> str:
         """Rule-based rewrite first; the LLM condenses only what the rule cannot resolve."""
@@ -398,6 +395,25 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
+
+
+# what a reader is told when the LLM's answer is not shown as written, by code (rag.types.NOTICES); a failure's
+# reason follows after a colon
+_NOTICE_WORDS = {
+    "llm_not_configured": "LLM이 설정되지 않아 추출식 답변을 보여 드립니다.",
+    "llm_unavailable": "LLM을 사용할 수 없어 추출식 답변을 보여 드립니다",
+    "llm_failed": "LLM 답변 실패, 추출식 답변을 보여 드립니다",
+    "llm_cut": "LLM 답변이 중간에 끊겼습니다",
+    "llm_found_nothing": "LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
+    "llm_unverified": "LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.",
+}
+
+
+def _notice(code: str, detail: str = "") -> str:
+    """The words of a notice code, with the failure's reason ("" for no notice)."""
+    if not code:
+        return ""
+    return f"{_NOTICE_WORDS[code]}: {detail}" if detail else _NOTICE_WORDS[code]
 
 
 def _phrase_model(path: Path, min_share: float = 0.0) -> LogisticModel:

@@ -109,6 +109,7 @@ REASONS = {
 # why an answer carries a notice (Answer.notice_code): the LLM's answer could not be shown as written. The words a
 # reader sees are Answer.notice; a client that shows its own words, or counts fallbacks, reads the code
 NOTICES = {
+    "llm_not_configured": "LLM mode was asked for and no LLM is configured: the extractive answer is shown",
     "llm_unavailable": "the LLM cannot be loaded or reached: the extractive answer is shown",
     "llm_failed": "the LLM failed before writing anything verified: the extractive answer is shown",
     "llm_cut": "the LLM's answer broke off: what was verified before is shown",

@@ -842,6 +842,18 @@ def test_the_models_refusal_gives_way_where_the_passages_surely_answer(korean: K
     assert answer.notice_code == "llm_found_nothing"
 
 
+def test_llm_mode_without_a_configured_llm_says_so_by_code(korean: KoreanText) -> None:
+    from rag.answering import _NOTICE_WORDS
+    from rag.types import NOTICES
+
+    answerer, _ = make(korean, None)  # LLM mode asked for, no generator configured
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?", mode="llm")
+    assert answer.mode == "extractive" and "1,030억" in answer.text
+    assert answer.notice_code == "llm_not_configured" and answer.notice == "LLM이 설정되지 않아 추출식 답변을 보여 드립니다."
+    # every code a client may meet has words for a reader, and every notice the answerer words has a code
+    assert set(_NOTICE_WORDS) == set(NOTICES)
+
+
 def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: KoreanText) -> None:
     generator = Scripted("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{fund}]. "
                          "협력사 지원은 지난해보다 1.5배 늘었으며 올해도 이어질 것으로 보이고 그 규모도 더 커질 전망입니다 [{fund}].")
