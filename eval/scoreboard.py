@@ -234,8 +234,10 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
         cols = [(mode, previous.get(s.name, {}).get(mode), current.get(s.name, {}).get(mode)) for mode in MODES]
         if not any(p or c for _, p, c in cols):
             continue
+        # a cell differing from the committed one was rerun since, by this run or an earlier one left uncommitted
+        fresh = {mode for mode, p, c in cols if (s.name, mode) in rerun or (c and c != p)}
         lines += [f"## {s.name}", "", "| figure | " + " | ".join(
-            f"{mode} previous | {mode} now{'' if (s.name, mode) in rerun else ' (not rerun)'}" for mode, _, _ in cols)
+            f"{mode} previous | {mode} now{'' if mode in fresh else ' (not rerun)'}" for mode, _, _ in cols)
             + " |", "|---" * (1 + 2 * len(cols)) + "|"]
         for key in ("n",) + s.figures + LATENCY:
             cells = []

@@ -183,6 +183,19 @@ def test_scoreboard_says_when_previous_and_now_asked_different_questions():
            "`--split report --sample 150,50`)" in other
 
 
+def test_scoreboard_marks_a_cell_rerun_since_the_commit_even_by_an_earlier_run():
+    # cells are written as each run ends: a scoreboard stopped after some cells, then run for the others, must not
+    # call the first ones "not rerun"
+    from eval.scoreboard import render
+
+    old = {"n": 100, "containment": 0.43, "command": "c", "date": "d1", "commit": "a", "load_avg": "1"}
+    new = {**old, "containment": 0.45, "date": "d2", "commit": "b"}
+    header = lambda table: next(line for line in table.splitlines() if line.startswith("| figure"))  # noqa: E731
+    assert "llm now (not rerun)" not in header(render({"klue": {"llm": old}}, {"klue": {"llm": new}}, set()))
+    assert "llm now (not rerun)" in header(render({"klue": {"llm": old}}, {"klue": {"llm": old}}, set()))
+    assert "llm now (not rerun)" not in header(render({"klue": {"llm": old}}, {"klue": {"llm": old}}, {("klue", "llm")}))
+
+
 def test_scoreboard_says_why_the_llm_fell_back():
     from eval.scoreboard import render
 
