@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from eval.metrics import RECALL_KS
+from eval.runner import notice_kinds
 from eval.stats import answer_shares, wilson
 
 _COLUMNS = (
@@ -109,7 +110,7 @@ def render_report(
     if intervals:
         out += ["95% intervals (Wilson; k of m questions): " + " · ".join(intervals), ""]
     if summary["overall"].get("n_notice"):
-        kinds = ", ".join(f"{code} {n}" for code, n in summary["overall"].get("notices", {}).items())
+        kinds = notice_kinds(summary["overall"].get("notices"))
         out += [f"{summary['overall']['n_notice']} answer(s) carry a notice from the pipeline (e.g. an LLM "
                 f"fallback to the extractive answer){f': {kinds}' if kinds else ''}; see `notice` and `notice_code` "
                 "in cases.jsonl (rag.types.NOTICES).", ""]

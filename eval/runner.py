@@ -188,6 +188,14 @@ def notice_counts(cases: Sequence[dict[str, Any]]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
+def notice_kinds(notices: dict[str, int] | None) -> str:
+    """notice_counts as a report writes them ("llm_unverified 44, llm_found_nothing 7"); "" for none, or for a run
+    recorded before the codes."""
+    if not notices or set(notices) == {"other"}:
+        return ""
+    return ", ".join(f"{code} {n}" for code, n in notices.items())
+
+
 def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Means of every metric over the cases where it is defined, refusals and latencies."""
     out: dict[str, Any] = {"n": len(cases)}

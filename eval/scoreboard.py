@@ -31,7 +31,7 @@ from typing import Any, Sequence
 from rag.config import PROJECT_ROOT
 
 from eval.metrics import mean_defined, percentile
-from eval.runner import notice_counts
+from eval.runner import notice_counts, notice_kinds
 from eval.stats import answer_shares, mcnemar, outcomes, paired_change, shares, wilson
 from eval.selection import in_calibration_half
 
@@ -171,13 +171,6 @@ def _committed(path: Path, rev: str) -> dict[str, Any]:
     return json.loads(found.stdout) if found.returncode == 0 and found.stdout.strip() else {}
 
 
-
-def _kinds(notices: dict[str, int] | None) -> str:
-    """": llm_unverified 44, llm_found_nothing 7" (rag.types.NOTICES), "" for none or a run recorded before the codes."""
-    if not notices or set(notices) == {"other"}:
-        return ""
-    return ": " + ", ".join(f"{code} {n}" for code, n in notices.items())
-
 def _cell(value: Any, key: str, counts: list[int] | None = None) -> str:
     """A figure as the table shows it: a share with its 95% interval where its counts were recorded."""
     if value is None:
@@ -247,9 +240,10 @@ def render(previous: dict[str, Any], current: dict[str, Any], rerun: set[tuple[s
         lines.append("")
         for mode, p, c in cols:
             if c:
+                kinds = notice_kinds(c.get("notices"))
                 lines.append(f"- {mode}: `{c['command']}` ({c['date']}, commit {c['commit']}, load {c['load_avg']}"
                              + (f", {c['n_notice']} answers with a notice" if c.get("n_notice") else "")
-                             + _kinds(c.get("notices")) + ")")
+                             + (f": {kinds}" if kinds else "") + ")")
             if not p or not c or p == c:  # (a cell not rerun since the commit compares with itself)
                 continue
             paired = paired_line(mode, p, c)
