@@ -29,7 +29,7 @@ import numpy as np
 from rag.config import Settings
 from rag.keyword import doc_of
 from rag.locks import LockBusyError, ingest_lock
-from rag.store import StoreState, passage_digest
+from rag.store import StoreState, make_folder, passage_digest
 from rag.types import Article, ArticleInfo, Chunk, IngestReport
 from rag.view import View, index_text, open_view
 
@@ -206,6 +206,8 @@ class Ingester:
     @contextlib.contextmanager
     def _locked(self, wait: bool, on_wait: Callable[[str], None] | None) -> Iterator[tuple[object, View]]:
         """Holds the store's ingest lock and yields (store, view) with the keyword index reconciled."""
+        if not self.settings.store.host:
+            make_folder(self.settings.store.dir)  # the lock file lies in it: a file named as the store is the user's error
         try:
             with ingest_lock(self.parts.lock_path(), self.settings.store.ingest_wait_s if wait else 0, on_wait):
                 store = self.parts.raw_store()

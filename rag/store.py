@@ -81,7 +81,8 @@ def _open_client(settings: StoreSettings):
     return chromadb.PersistentClient(path=str(settings.dir), settings=client_settings)
 
 
-def _make_folder(folder: Path) -> None:
+def make_folder(folder: Path) -> None:
+    """Creates a local store's folder; StoreError, saying what to give instead, when a file is in its way."""
     if folder.exists() and not folder.is_dir():
         raise StoreError(f"the store path {folder} is a file, not a folder: give --store a folder")
     try:
@@ -117,7 +118,7 @@ class ChromaStore:
         self.model_setting = model_setting
         self._release: Callable[[], None] = lambda: None
         if not settings.host:
-            _make_folder(settings.dir)
+            make_folder(settings.dir)
             try:
                 # two PersistentClients on one folder from two processes can hang for minutes or
                 # lose writes (PLATFORM.md): refuse the second at once and say what to do instead
@@ -412,7 +413,7 @@ class ChromaStore:
 def drop_store(settings: StoreSettings) -> None:
     """Deletes a store's collections whatever model built them (`ingest --rebuild`)."""
     if not settings.host:
-        _make_folder(settings.dir)
+        make_folder(settings.dir)
     client = _open_client(settings)
     existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
     for name in (settings.collection, f"{settings.collection}-articles"):

@@ -32,6 +32,23 @@ def test_empty_folder_and_empty_store_are_one_line_errors(tmp_path, env, monkeyp
     assert "no such file or folder" in capsys.readouterr().err
 
 
+def test_a_file_named_as_the_store_is_one_line_error_for_every_command(tmp_path, env, monkeypatch, capsys):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("한빛전자는 협력사에 납품대금 160억원을 조기 지급했다.", encoding="utf-8")
+    store = tmp_path / "store.txt"
+    store.write_text("a user's notes", encoding="utf-8")
+    # ingest and delete take the ingest lock, a file inside the store folder, before opening the store
+    for args in (["ingest", str(corpus), "--store", str(store)], ["delete", "a.txt", "--store", str(store)],
+                 ["search", "납품대금", "--store", str(store)]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err == f"error: the store path {store} is a file, not a folder: give --store a folder\n", args
+    assert store.read_text(encoding="utf-8") == "a user's notes"
+
+
 def _run(args, env, check=True):
     proc = subprocess.run([sys.executable, "-m", "rag", *args], cwd=PROJECT_ROOT, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=600)
