@@ -120,7 +120,9 @@ def cmd_ingest(args, settings) -> int:
         print(f"kept {doc_id}: its file could not be read now; the stored article stays", file=sys.stderr)
     print(
         f"ingested into {pipe.location}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{len(report.deleted)} deleted, {len(report.unchanged)} unchanged"
+        + (f" ({len(report.moved)} read from a new place)" if report.moved else "")
+        + f", {len(report.skipped)} skipped; "
         f"{report.chunks_embedded - report.vectors_reused} chunks embedded"
         + (f", {report.vectors_reused} kept their stored vectors" if report.vectors_reused else "")
         + f" ({report.tokens_model} model tokens, "

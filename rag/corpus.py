@@ -127,7 +127,8 @@ def load_corpus(
             if max_file_bytes is not None and not _size_ok(path, max_file_bytes, load.problems):
                 continue
             manifest = _manifest_for(path, manifest_name, manifests, load.problems)
-            relative = path.name if path == root else path.relative_to(root).as_posix()
+            # one spelling of a Hangul name: macOS writes file names decomposed (NFD), a user types them composed
+            relative = unicodedata.normalize("NFC", path.name if path == root else path.relative_to(root).as_posix())
             for article in _read_file(path, relative, manifest, load.problems, furniture, columns):
                 if KINDS.get(path.suffix.lower()) not in RECORD_KINDS:  # a record carries its own id
                     article = replace(article, doc_id=relative)
@@ -188,7 +189,7 @@ def _manifest_for(
                 problems.append((str(manifest_path), f"manifest not read: {exc}"))
             else:
                 if isinstance(data, dict):
-                    cache[folder] = data
+                    cache[folder] = {unicodedata.normalize("NFC", k): v for k, v in data.items()}
                 else:
                     problems.append((str(manifest_path), "manifest is not a JSON object"))
     return cache[folder]
@@ -277,7 +278,7 @@ def decode_text(raw: bytes) -> tuple[str | None, str]:
 
 
 def _entry(manifest: dict[str, Any], key: str) -> dict[str, Any]:
-    entry = manifest.get(key)
+    entry = manifest.get(unicodedata.normalize("NFC", key))  # the manifest's keys are NFC (_manifest_for)
     return entry if isinstance(entry, dict) else {}
 
 

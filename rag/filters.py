@@ -9,6 +9,7 @@ once per article, so both retrievers search the same restricted corpus.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date as _date
 from typing import Iterable
 
@@ -79,5 +80,5 @@ def _names(values: Iterable[str] | str | None, name: str) -> tuple[str, ...]:
         if not isinstance(value, str):
             raise FilterError(f"{name} must be a list of strings")
         if value.strip():
-            out.append(value.strip())
+            out.append(unicodedata.normalize("NFC", value.strip()))  # doc ids are NFC (rag/corpus.py)
     return tuple(dict.fromkeys(out))

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import time
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,6 +129,7 @@ class Ingester:
     def delete(self, doc_ids: Sequence[str], wait: bool = True) -> IngestReport:
         """Deletes articles (and their chunks) by doc id; unknown ids are reported as skipped."""
         started = time.perf_counter()
+        doc_ids = [unicodedata.normalize("NFC", d) for d in doc_ids]  # as rag/corpus.py spells them
         with self._locked(wait, None) as (store, view):
             present = [d for d in dict.fromkeys(doc_ids) if d in view.articles]
             missing = tuple((d, "no such article") for d in doc_ids if d not in view.articles)
@@ -160,6 +162,10 @@ class Ingester:
             added = [a for a in incoming.values() if a.doc_id not in records]
             updated = [a for a in incoming.values() if a.doc_id in records and records[a.doc_id].content_hash != a.content_hash]
             unchanged = [d for d, a in incoming.items() if d in records and records[d].content_hash == a.content_hash]
+            # an unchanged article read from another file now (its folder moved or was renamed) records that
+            # file: a later ingest of the new folder must see it there, to delete it when the file goes
+            moved = {d: incoming[d].path for d in unchanged
+                     if incoming[d].path and records[d].source and records[d].source != incoming[d].path}
             gone = [d for d, info in records.items()
                     if d not in incoming and (roots is None or _under(info.source, roots))]
             # a file that exists but cannot be read now keeps what was stored from it
@@ -167,9 +173,11 @@ class Ingester:
             deleted = [d for d in gone if d not in kept]
             todo = added + updated
             run = _Run()
-            if todo or deleted:
-                store = self.parts.store  # the model is needed now: load it and check it against the store
+            if todo or deleted or moved:
+                if todo or deleted:
+                    store = self.parts.store  # the model is needed now: load it and check it against the store
                 with self._committing(store, view, run):
+                    run.recorded.update(store.relocate(moved))  # records only: no model needed for a move alone
                     # written before the gone ones are deleted: a renamed or moved file reuses their vectors
                     self._write(store, view, todo, run, progress)
                     run.removed += self._delete(store, view, deleted)
@@ -179,6 +187,7 @@ class Ingester:
             updated=tuple(a.doc_id for a in updated),
             deleted=tuple(deleted),
             unchanged=tuple(unchanged),
+            moved=tuple(moved),
             skipped=tuple(problems),
             kept=tuple(kept),
             chunks_embedded=run.chunks,

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -367,6 +367,19 @@ class ChromaStore:
             part = wanted[lo:lo + _DELETE_DOCS]
             self._articles.delete(ids=part)  # first: a crash in between leaves them "not ingested"
             self._chunks.delete(where={"doc_id": {"$in": part}})
+
+    def relocate(self, paths: Mapping[str, str]) -> dict[str, ArticleInfo]:
+        """Records a new file for unchanged articles (doc id -> path: a folder moved or renamed) and
+        returns their records; nothing else of them is written."""
+        wanted = list(paths)
+        out: dict[str, ArticleInfo] = {}
+        for lo in range(0, len(wanted), _BATCH):
+            got = self._articles.get(ids=wanted[lo:lo + _BATCH], include=["metadatas"])
+            metas = [dict(m, path=paths[d]) for d, m in zip(got["ids"], got["metadatas"])]
+            if got["ids"]:
+                self._articles.update(ids=got["ids"], metadatas=metas)
+            out.update((d, _info_from_record(d, m)) for d, m in zip(got["ids"], metas))
+        return out
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         for lo in range(0, len(chunk_ids), _BATCH):

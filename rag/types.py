@@ -171,6 +171,7 @@ class IngestReport:
     updated: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
+    moved: tuple[str, ...] = ()  # of `unchanged`, those read from another file than before (a moved folder)
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason) of files that could not be read
     kept: tuple[str, ...] = ()  # stored articles kept as they were because their file could not be read now
     chunks_embedded: int = 0  # chunks written (new or changed articles)

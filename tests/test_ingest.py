@@ -273,3 +273,44 @@ def test_an_embedder_failing_mid_ingest_keeps_the_groups_before_it(settings, cor
     assert len(report.unchanged) == 2 and len(report.added) == 3
     chunk_ids = [h.chunk.chunk_id for h in pipe.search("동반성장", k=200)]
     assert len(chunk_ids) == len(set(chunk_ids))
+
+
+def test_a_moved_folder_is_followed_so_a_file_deleted_there_is_deleted(settings, tmp_path, seeds_dir, korean):
+    old = tmp_path / "archive"
+    shutil.copytree(seeds_dir, old)
+    pipe = _pipe(settings, korean)
+    pipe.ingest([old])
+    new = old.rename(tmp_path / "archive-2024")  # the analyst renames the folder and ingests it there
+    moved = pipe.ingest([new])
+    assert not (moved.added or moved.updated or moved.deleted) and len(moved.moved) == 5 == len(moved.unchanged)
+    assert moved.chunks_embedded == 0
+    listed = {a.doc_id: a.source for a in pipe.list_articles()}
+    assert listed["004_3623695115e5a12c.txt"] == str(new / "004_3623695115e5a12c.txt")
+    (new / "004_3623695115e5a12c.txt").unlink()
+    report = pipe.ingest([new])
+    assert report.deleted == ("004_3623695115e5a12c.txt",) and not report.moved
+    assert all(h.chunk.doc_id != "004_3623695115e5a12c.txt" for h in pipe.search("황창규 회장", k=10))
+    # a fresh process reads the new places from the store, not from the first process's memory
+    assert {a.source for a in _pipe(settings, korean).list_articles()} == {str(p) for p in new.glob("*.txt")}
+
+
+def test_a_decomposed_hangul_file_name_is_one_doc_id_a_user_can_type(settings, tmp_path, seeds_dir, korean):
+    """macOS writes file names decomposed (NFD); a user types them composed (NFC)."""
+    import json
+    import unicodedata
+
+    from rag.filters import make_filters
+
+    folder = tmp_path / "mac"
+    folder.mkdir()
+    name = "맥북 기사.txt"
+    decomposed = unicodedata.normalize("NFD", name)
+    assert decomposed != name
+    shutil.copy(seeds_dir / "001_d5bd6796c56307a8.txt", folder / decomposed)
+    # the manifest written on another machine spells the name composed
+    (folder / "manifest.json").write_text(json.dumps({name: {"publisher": "맥뉴스"}}, ensure_ascii=False), encoding="utf-8")
+    pipe = _pipe(settings, korean)
+    assert pipe.ingest([folder]).added == (name,)
+    assert {a.doc_id: a.publisher for a in pipe.list_articles()} == {name: "맥뉴스"}
+    assert pipe.search("동반성장 펀드", k=3, filters=make_filters(source=decomposed))  # typed either way
+    assert pipe.delete_article(decomposed) and not pipe.list_articles()
