@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
-from rag.generation import GenerationError, Generator, complete
+from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
 from rag.memo import MemoKorean
 from rag.question import check_question
 from rag.citations import asking
@@ -232,8 +232,9 @@ class Answerer:
         except GenerationError as exc:
             if verified.kept:  # what was shown stays true; the rest was lost with the backend
                 yield final(verified.text, verified.citations, used="llm", note_code="llm_cut", detail=str(exc))
-            else:
-                yield final(draft, draft_citations, note_code="llm_failed", detail=str(exc))
+            else:  # a server nobody answers at is unavailable (as a model that cannot load); else it failed
+                code = "llm_unavailable" if isinstance(exc, GeneratorUnreachableError) else "llm_failed"
+                yield final(draft, draft_citations, note_code=code, detail=str(exc))
             return
         for text in verified.finish():
             timings.setdefault("first_verified", ms())

@@ -31,6 +31,10 @@ class GenerationError(RuntimeError):
     """The generator cannot answer; str(error) is one line for the user."""
 
 
+class GeneratorUnreachableError(GenerationError):
+    """No LLM server answers at the configured address: the model is unavailable, not failing."""
+
+
 class Generator(Protocol):
     name: str
 
@@ -191,7 +195,7 @@ class OpenAICompatibleGenerator:
         except openai.APITimeoutError as exc:
             raise GenerationError(f"LLM server {self.base_url} timed out after {self._timeout:g} s") from exc
         except openai.APIConnectionError as exc:
-            raise GenerationError(f"cannot reach the LLM server at {self.base_url} (is it running?)") from exc
+            raise GeneratorUnreachableError(f"cannot reach the LLM server at {self.base_url} (is it running?)") from exc
         except openai.APIStatusError as exc:
             raise GenerationError(f"LLM server {self.base_url} answered HTTP {exc.status_code}: "
                                   f"{_first_line(exc.message)}") from exc

@@ -7,12 +7,13 @@ import pytest
 
 from rag.answering import Answerer, merge_hits
 from rag.config import load_settings
-from rag.generation import GenerationError
+from rag.generation import GenerationError, OpenAICompatibleGenerator
 from rag.korean import KoreanText
 from rag.prompts import Prompts
 from rag.ranker import FITTED_DIR, ModelFileError
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import HashingEmbedder, ScriptedGenerator
+from tests.servers import free_port
 from tests.answer_samples import ASKED_OF_ANOTHER, UNNAMED_ARCHIVE, archive_hits
 
 INNOTEK = Article(
@@ -315,6 +316,15 @@ def test_generator_that_cannot_load_gives_the_extractive_answer(korean: KoreanTe
     refused = answerer.ask("KT 본사 건물의 층수는?")  # a refusal says it too: the LLM was asked for and not there
     assert refused.refused and refused.notice_code == "llm_unavailable"
     assert answerer.ask("LG이노텍의 동반성장 펀드 규모는?", mode="extractive").notice_code == ""  # not asked for
+
+
+def test_an_llm_server_nobody_answers_at_is_unavailable_not_failed(korean: KoreanText) -> None:
+    # the real OpenAI-compatible client against a loopback port nothing listens on
+    server = OpenAICompatibleGenerator(f"http://127.0.0.1:{free_port()}/v1", "qwen", timeout_s=10)
+    answerer, _ = make(korean, server)
+    answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert answer.mode == "extractive" and "1,030억" in answer.text and answer.citations
+    assert answer.notice_code == "llm_unavailable" and "cannot reach the LLM server" in answer.notice
 
 
 @pytest.mark.parametrize("mode", ["extractive", "llm"])
