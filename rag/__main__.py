@@ -34,6 +34,20 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+MAX_K = 20  # as the HTTP API allows (rag/web/api.py)
+
+
+def _k(text: str) -> int:
+    """--k as argparse checks it: a whole number from 1 to MAX_K (0 or -5 used to mean the default, silently)."""
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"{k} is out of range: give 1 to {MAX_K}")
+    return k
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rag", description="sangsaeng-qa: cited answers over Korean news")
     parser.add_argument("--config", type=Path, default=None, help="settings file (default: rag.toml in the project)")
@@ -57,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="hybrid search (dense + Korean keyword)")
     p.add_argument("question")
-    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--k", type=_k, default=None, help=f"passages (1-{MAX_K}; default: settings retrieval.k)")
     p.add_argument("--json", action="store_true")
     store_arg(p)
     filter_args(p)
@@ -65,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer with verified citations")
     p.add_argument("question", nargs="?", default=None)
     p.add_argument("--mode", choices=("llm", "extractive"), default=None)
-    p.add_argument("--k", type=int, default=None)
+    p.add_argument("--k", type=_k, default=None, help=f"passages (1-{MAX_K}; default: settings retrieval.k)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--questions", type=Path, default=None, help="JSONL batch: one JSON answer per input line")
     store_arg(p)
@@ -222,14 +236,28 @@ def _ask_batch(pipe, args) -> int:
         item: dict = {}
         try:
             item = json.loads(line)
-            history = [Turn(t["role"], t["content"]) for t in item.get("history", [])]
-            answer = pipe.ask(item["question"], history=history, mode=args.mode, k=args.k, filters=_filters(args))
-            out = {"id": item.get("id"), "question": item["question"], **answer_to_dict(answer)}
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # QuestionError is a ValueError
+            question, history = _batch_item(item)
+            answer = pipe.ask(question, history=[Turn(r, c) for r, c in history], mode=args.mode, k=args.k,
+                              filters=_filters(args))
+            out = {"id": item.get("id"), "question": question, **answer_to_dict(answer)}
+        except ValueError as exc:  # a JSON error, a bad item, a QuestionError
             failures += 1
             out = {"id": item.get("id") if isinstance(item, dict) else None, "error": f"line {lineno}: {exc}"}
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0
+
+
+def _batch_item(item) -> tuple[str, list[tuple[str, str]]]:
+    """The question and history of one batch line; ValueError saying what the line should hold."""
+    if not isinstance(item, dict):
+        raise ValueError('each line must be a JSON object: {"question": "...", "history": [...]}')
+    question, history = item.get("question"), item.get("history", [])
+    if not isinstance(question, str):
+        raise ValueError('"question" must be a string')
+    if not isinstance(history, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str) for t in history):
+        raise ValueError('"history" must be a list of {"role": "user" | "assistant", "content": "..."}')
+    return question, [(t["role"], t["content"]) for t in history]
 
 
 def _questions_text(path: Path) -> str | None:
