@@ -244,9 +244,14 @@ def select_evidence(
     candidates = usable(question, gather_candidates(hits, article_lookup, korean), korean)
     chosen: list[Evidence] = []
     used = 0
+    said: set[str] = set()
     for score, c in rank_candidates(question, candidates, korean, cheap, full, relevance, order_by):
         if len(chosen) >= max_evidence:
             break
+        same = " ".join(c.text.split())
+        if same in said:  # a wire story two outlets ran, an article filed twice: its sentence is cited once
+            continue
+        said.add(same)
         if chosen and used + len(c.text) > max_chars:
             continue
         used += len(c.text)

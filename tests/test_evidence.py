@@ -32,6 +32,20 @@ def test_evidence_respects_the_prompt_budget(korean: KoreanText) -> None:
     assert [ev.n for ev in trimmed] == [1, 2]
 
 
+def test_a_sentence_two_articles_share_is_evidence_once(korean: KoreanText) -> None:
+    # the same wire story filed by two outlets (or an article saved twice): one sentence, one citation
+    from dataclasses import replace
+
+    copy = replace(ARTICLES["001_innotek.txt"], doc_id="copy_of_innotek.txt")
+    found = select_evidence("LG이노텍의 동반성장 펀드 규모는?",
+                            hits() + [replace(h, chunk=replace(h.chunk, doc_id=copy.doc_id, chunk_id="copy#0"), rank=4)
+                                      for h in hits()[:1]],
+                            {**ARTICLES, copy.doc_id: copy}.get, korean, max_evidence=8, max_chars=2000)
+    texts = [ev.text for ev in found]
+    assert len(texts) == len(set(texts)) and any("1,030억 원" in t for t in texts)
+    assert found[0].doc_id == "001_innotek.txt"  # the better-ranked copy is the one cited
+
+
 def test_evidence_falls_back_to_chunk_text_without_the_article(korean: KoreanText) -> None:
     found = select_evidence("LG이노텍 펀드", hits(), lambda doc_id: None, korean, max_evidence=3, max_chars=2000)
     assert found and all(ARTICLES[ev.doc_id].text[ev.start:ev.end] == ev.text for ev in found)
