@@ -4,16 +4,19 @@
 
 The page is up within seconds; the pipeline (store, models) loads in the background with a status
 line on the page, and the first question waits for it. An empty store gets the seeds on first start.
+A port already in use is one line on stderr and exit status 1, before anything loads.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 import sys
 from dataclasses import replace
 
-from rag.config import SettingsError, apply_offline_env, load_settings
+from rag.config import Settings, SettingsError, apply_offline_env, load_settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,7 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.port:
         app_settings = replace(app_settings, port=args.port)
     settings = replace(settings, app=app_settings)
+    try:
+        sockets = bind_sockets(app_settings.host, app_settings.port)
+    except OSError as exc:
+        print(f"error: {listen_error(app_settings.host, app_settings.port, exc)}", file=sys.stderr)
+        return 1
+    try:
+        return serve(settings, args, sockets)
+    finally:
+        for sock in sockets:  # uvicorn closes those it served on; not those of a start that failed
+            sock.close()
 
+
+def serve(settings: Settings, args: argparse.Namespace, sockets: list[socket.socket]) -> int:
+    """Builds the app, starts loading the pipeline and serves on `sockets` until stopped."""
     import uvicorn  # imported here: `python app.py --help` stays instant
 
     from rag.web.server import create_app, uvicorn_config
@@ -61,10 +77,42 @@ def main(argv: list[str] | None = None) -> int:
     app.state.service.start(background=True)
     print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
     try:
-        uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port)).run()
+        uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port)).run(sockets=sockets)
     finally:
         app.state.service.close()
     return 0
+
+
+def bind_sockets(host: str, port: int) -> list[socket.socket]:
+    """The listening addresses of host:port, bound now (uvicorn listens on them), as uvicorn's own
+    binding (asyncio's create_server) would: every address the host resolves to, SO_REUSEADDR, IPv6
+    sockets IPv6-only. Bound before anything loads because uvicorn, binding after the banner and the
+    start-up thread, only logs the error and exits from inside its event loop."""
+    if not 0 <= port <= 65535:  # getaddrinfo would take 70000 for 4464
+        raise OSError(errno.EINVAL, "not a port number (0-65535)")
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):  # a host may resolve twice to one address
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # "::" beside "0.0.0.0" (host ""): each family its own socket
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def listen_error(host: str, port: int, exc: OSError) -> str:
+    """One line for a port that cannot be listened on: the usual case (in use) says what to do."""
+    where = host or "all addresses"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use on {where} (another server?): stop it, or choose another with --port N"
+    return f"cannot listen on {where} port {port}: {exc.strerror or exc}"
 
 
 if __name__ == "__main__":

@@ -49,7 +49,9 @@ class Pipeline:
         self._store = None
         self._store_bound = False
         self._answerer = None
-        self._lock = threading.RLock()  # lazy loading only; never held while searching or ingesting
+        # lazy loading only; never held while searching or ingesting, nor while calling into the
+        # searcher or ingester: they take their own locks first, then ask for parts (and this lock)
+        self._lock = threading.RLock()
         self._generator_lock = threading.Lock()
         self._ingester = Ingester(settings, self)
         self._searcher = Searcher(settings, self)
@@ -268,12 +270,17 @@ class Pipeline:
             self.answerer.warm_up()
 
     def close(self) -> None:
+        """Drops the view and closes the store; the next use reopens both."""
+        # The view first, and outside our lock: a view being opened holds the searcher's lock and
+        # asks us for Kiwi, the store and the keyword files (our lock), so waiting for the searcher
+        # while holding ours deadlocked (an app shut down during its warm-up never exited). Waiting
+        # here also lets that open finish on a store that is still open.
+        self._searcher.use_view(None)
         with self._lock:
             if self._store is not None:
                 self._store.close()
             self._store = None
             self._store_bound = False
-            self._searcher.use_view(None)
 
 
 def build_pipeline(

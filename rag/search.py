@@ -62,6 +62,8 @@ class Searcher:
         self.parts = parts
         self._view: View | None = None
         self._checked = 0.0
+        # one thread opens or swaps the view; held while opening it, which asks `parts` for Kiwi and the
+        # store: so the parts must never wait for this lock while holding their own (Pipeline.close)
         self._lock = threading.Lock()
 
     # --- the view ------------------------------------------------------------------------------

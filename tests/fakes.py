@@ -66,6 +66,27 @@ class ScriptedGenerator:
             yield piece
 
 
+class WatchedLock:
+    """A real lock that says when a thread is about to wait for it (put in place of a part's `_lock`)."""
+
+    def __init__(self) -> None:
+        self._lock, self.contended = threading.Lock(), threading.Event()
+
+    def __enter__(self) -> None:
+        if self._lock.locked():
+            self.contended.set()
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
 class SilentServer:
     """A real loopback socket that accepts connections and never answers (a hung server).
 

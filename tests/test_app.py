@@ -599,3 +599,28 @@ def test_app_entry_point_reads_host_port_store(tmp_path: Path) -> None:
     bad = tmp_path / "rag.toml"
     bad.write_text("[app]\nport = 'not a number'\n", encoding="utf-8")
     assert module.main(["--config", str(bad)]) == 2  # a clear error, not a trace
+
+
+def test_app_on_a_port_in_use_exits_at_once_saying_so(tmp_path: Path) -> None:
+    """A supervisor must see app.py fail when its port is taken: one line naming the port and a
+    non-zero exit, before the banner (it printed the banner, then hung: its shutdown deadlocked with
+    the start-up thread opening the search view)."""
+    import os
+    import subprocess
+    import sys
+
+    from rag.config import PROJECT_ROOT
+
+    env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache")}
+    with socket.socket() as holder:  # another server on the port
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port), "--store", str(tmp_path / "store")],
+            cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()  # one line, no trace
+    assert f"port {port} is in use" in line and "--port N" in line
+    assert "sangsaeng-qa:" not in done.stdout

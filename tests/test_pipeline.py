@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import threading
 from dataclasses import replace
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from rag.config import load_settings
 from rag.pipeline import IngestError, QuestionError, build_pipeline
 from rag.store import StoreMismatchError
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, WatchedLock
 
 
 @pytest.fixture
@@ -240,6 +241,47 @@ def test_keyword_index_is_rebuilt_when_its_folder_is_missing(settings, corpus, k
     assert hits[0].chunk.doc_id == "004_3623695115e5a12c.txt"  # rebuilt in memory from the store's chunks
     build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
     assert (folder / "manifest.json").is_file()  # and written back by the next ingest
+
+
+class _PausingKorean:
+    """The real analyzer, whose first tokenizing waits until let go: holds a view open half-way."""
+
+    def __init__(self, korean) -> None:
+        self._korean = korean
+        self.tokenizing, self.go = threading.Event(), threading.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self._korean, name)
+
+    def tokens_batch(self, texts):
+        self.tokenizing.set()
+        self.go.wait(10)
+        return self._korean.tokens_batch(texts)
+
+
+def test_closing_while_a_view_is_being_opened_finishes_both(settings, corpus, korean):
+    """The app closes its pipeline on shutdown, also while its warm-up is opening the view (holding the
+    searcher's lock, then asking the pipeline for the store): an app whose port was taken hung there."""
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    shutil.rmtree(settings.store.dir / "keyword-articles")  # the view is rebuilt from the store: Kiwi runs
+    paused = _PausingKorean(korean)
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=paused)
+    pipe._searcher._lock = lock = WatchedLock()
+    listed: list[object] = []
+    opening = threading.Thread(target=lambda: listed.append(pipe.list_articles()), daemon=True)
+    opening.start()
+    assert paused.tokenizing.wait(10)  # the view is half open, the searcher's lock held
+    closing = threading.Thread(target=pipe.close, daemon=True)
+    closing.start()
+    assert lock.contended.wait(10)  # close() waits for the searcher
+    paused.go.set()
+    opening.join(10)
+    closing.join(10)
+    assert not opening.is_alive() and not closing.is_alive(), "close() and opening the view deadlocked"
+    assert len(listed[0]) == 5
+    # closed means "reopen on next use", not broken
+    assert pipe.search("황창규 회장", k=1)[0].chunk.doc_id == "004_3623695115e5a12c.txt"
+    pipe.close()
 
 
 def test_the_store_check_does_not_depend_on_which_part_loaded_first(settings, corpus, korean, monkeypatch):

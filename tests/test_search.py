@@ -14,7 +14,7 @@ from rag.config import load_settings
 from rag.search import Searcher, keyword_terms
 from rag.types import Article
 from rag.view import Changes
-from tests.fakes import HashingEmbedder
+from tests.fakes import HashingEmbedder, WatchedLock
 
 # made-up firms and programmes: one paragraph each, so one chunk per article
 ARTICLES = [
@@ -188,27 +188,6 @@ class _Gate:
         self.entered, self.release = threading.Event(), threading.Event()
 
 
-class _WatchedLock:
-    """A lock that says when a thread is about to wait for it."""
-
-    def __init__(self) -> None:
-        self._lock, self.contended = threading.Lock(), threading.Event()
-
-    def __enter__(self) -> None:
-        if self._lock.locked():
-            self.contended.set()
-        self._lock.acquire()
-
-    def __exit__(self, *exc) -> None:
-        self._lock.release()
-
-    def acquire(self, blocking: bool = True) -> bool:
-        return self._lock.acquire(blocking)
-
-    def release(self) -> None:
-        self._lock.release()
-
-
 def test_the_store_generation_is_read_at_most_every_refresh_interval() -> None:
     searcher = _OpeningSearcher(refresh_s=3600)
     first = searcher.view()
@@ -228,7 +207,7 @@ def test_the_view_is_reopened_only_when_the_generation_changed() -> None:
 def test_questions_arriving_together_at_a_fresh_process_open_one_view() -> None:
     gate = _Gate()
     searcher = _OpeningSearcher(refresh_s=3600, gate=gate)
-    searcher._lock = lock = _WatchedLock()
+    searcher._lock = lock = WatchedLock()
     got: list[object] = []
     first = threading.Thread(target=lambda: got.append(searcher.view()))
     first.start()
