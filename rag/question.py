@@ -7,14 +7,21 @@ class QuestionError(ValueError):
     """The question cannot be asked as given (empty, too long)."""
 
 
+SETTING = "app.max_question_chars"
+
+
 def check_question(question: str, max_chars: int) -> str:
-    """The stripped question, or QuestionError with a bilingual message for the user."""
+    """The stripped question, or QuestionError with a bilingual message for the user.
+
+    The too-long message names the setting that sets the limit, as every over-limit message does:
+    an operator reading it in a 400 or on the CLI learns what to raise.
+    """
     text = (question or "").strip()
     if not text:
         raise QuestionError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
     if len(text) > max_chars:
         raise QuestionError(
-            f"질문이 너무 깁니다: {len(text):,}자 (최대 {max_chars:,}자). "
-            f"(The question is too long: {len(text):,} characters, limit {max_chars:,}.)"
+            f"질문이 너무 깁니다: {len(text):,}자 (최대 {max_chars:,}자, {SETTING}). "
+            f"(The question is too long: {len(text):,} characters, limit {max_chars:,}: {SETTING}.)"
         )
     return text

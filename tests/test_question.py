@@ -9,8 +9,10 @@ from rag.question import QuestionError, check_question
 
 def test_a_question_is_stripped_and_held_to_its_limit() -> None:
     assert check_question("  펀드 규모는?\n", 10) == "펀드 규모는?"
-    with pytest.raises(QuestionError, match="너무 깁니다: 11자 \\(최대 10자\\)"):
+    with pytest.raises(QuestionError, match="너무 깁니다: 11자 \\(최대 10자") as too_long:
         check_question("가" * 11, 10)
+    # like every over-limit message, it names the setting an operator would raise
+    assert "app.max_question_chars" in str(too_long.value)
     for empty in ("", "  \n", None):  # a JSON null or a missing field is an empty question, not a crash
         with pytest.raises(QuestionError, match="The question is empty"):
             check_question(empty, 10)

@@ -100,6 +100,10 @@ def test_request_bounds_name_the_limit() -> None:
         bounds.check_history([Turn("user", "a" * 11)])
     with pytest.raises(BoundsError, match="max_history_chars"):
         bounds.check_history([Turn("user", "a" * 10)] * 3)
+    with pytest.raises(BoundsError, match=r"\(app.max_message_chars\)"):
+        bounds.check_text("a" * 11, "answer.answer")
+    with pytest.raises(BoundsError, match=r"\(app.max_question_chars\)"):
+        bounds.check_text("a" * 11, "answer.question", 10, "app.max_question_chars")
 
 
 @pytest.mark.parametrize(
@@ -119,6 +123,7 @@ def test_oversized_conversations_get_a_400_before_any_work(live: LiveServer, pat
     response = httpx.post(live.url + path, json=body, timeout=30)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["type"] == "invalid_request_error"
+    assert "app.max_" in response.json()["error"]["message"]  # it names the setting to raise (README)
     assert not live.fake.calls
 
 

@@ -236,7 +236,7 @@ def build_api_router(
     @router.post("/api/feedback")
     async def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
         try:
-            bounds.check_text(body.answer.question, "answer.question", bounds.max_question_chars)
+            bounds.check_text(body.answer.question, "answer.question", bounds.max_question_chars, "app.max_question_chars")
             bounds.check_text(body.answer.answer, "answer.answer")
         except BoundsError as exc:
             raise ApiError(400, str(exc)) from exc
@@ -261,7 +261,8 @@ def build_api_router(
         if not turns or turns[-1].role != "user":
             raise ApiError(400, "the last message must come from the user")
         if len(body.messages) > len(turns) + bounds.max_history_turns:  # system/tool messages are ignored, not unbounded
-            raise ApiError(400, f"messages: {len(body.messages)}; too many besides the conversation")
+            raise ApiError(400, f"messages: {len(body.messages)}; too many besides the conversation "
+                                f"(at most {bounds.max_history_turns} others: app.max_history_turns)")
         question = check_question(turns[-1].text())
         history = [Turn(role=m.role, content=m.text()) for m in turns[:-1]]  # type: ignore[arg-type]
         check_history(history, "messages")

@@ -42,10 +42,11 @@ class RequestBounds:
         if total > self.max_history_chars:
             raise BoundsError(f"{field}: {total} characters in all; at most {self.max_history_chars} (app.max_history_chars)")
 
-    def check_text(self, text: str, field: str, limit: int | None = None) -> None:
+    def check_text(self, text: str, field: str, limit: int | None = None, setting: str = "app.max_message_chars") -> None:
+        """`limit` defaults to `max_message_chars`; a caller passing another limit names its `setting`."""
         limit = self.max_message_chars if limit is None else limit
         if len(text) > limit:
-            raise BoundsError(f"{field}: {len(text)} characters; at most {limit}")
+            raise BoundsError(f"{field}: {len(text)} characters; at most {limit} ({setting})")
 
 
 def reject_lone_surrogates(data: Any, where: str = "body") -> Any:
