@@ -228,6 +228,17 @@ def test_api_malformed_json_is_a_json_400(client: TestClient) -> None:
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
 
 
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions", "/api/feedback"])
+def test_a_body_in_another_encoding_is_an_invalid_request(client: TestClient, path: str) -> None:
+    body = {"question": "펀드 규모는?", "messages": [{"role": "user", "content": "펀드 규모는?"}], "vote": "up", "answer": {}}
+    response = client.post(path, content=json.dumps(body, ensure_ascii=False).encode("cp949"),
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"  # the README's row for bad JSON, not a bare http_error
+    assert "UTF-8" in error["message"] and "position" in error["message"]
+
+
 def test_api_internal_error_is_json_without_trace(tmp_path: Path, fake: FakePipeline) -> None:
     class Broken(FakePipeline):
         def stream(self, *args, **kwargs):  # type: ignore[override]

@@ -161,13 +161,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # FastAPI turns a body json.loads cannot decode into a bare "error parsing the body" 400
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            return error_response(400, undecodable_body_message(exc.__cause__))
+        kind = {400: "invalid_request_error", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(exc.status_code, str(exc.detail), kind, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return error_response(500, "internal error", "server_error")
+
+
+def undecodable_body_message(exc: UnicodeDecodeError) -> str:
+    """What a client sending JSON in another encoding (CP949, EUC-KR, Latin-1) reads."""
+    byte = exc.object[exc.start : exc.start + 1].hex() if isinstance(exc.object, bytes) else "?"
+    return (f"invalid request: the body is not valid {exc.encoding.upper()} (byte 0x{byte} at position {exc.start}); "
+            "send JSON encoded as UTF-8")
 
 
 def is_local(request: Request) -> bool:

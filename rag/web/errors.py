@@ -2,7 +2,7 @@
 
 Every refusal a client can meet, by status:
 
-    400 invalid_request_error   bad JSON, a field out of bounds, a lone surrogate, a too-long question
+    400 invalid_request_error   bad JSON (or not UTF-8), a field out of bounds, a lone surrogate, a too-long question
     401 unauthorized            admin route without a valid `Authorization: Bearer <token>`
     403 forbidden               a browser Origin that is not ours or allowed; admin route from another origin
     404 not_found               no such route (admin routes when no admin token is set); model_not_found
