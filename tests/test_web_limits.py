@@ -160,6 +160,26 @@ def test_disallowed_methods_get_the_405_shape(live: LiveServer, method: str, pat
     assert response.json()["error"]["type"] == "method_not_allowed" and allow in response.headers["allow"]
 
 
+@pytest.mark.parametrize(
+    "method,path",
+    [("GET", "/v1/x"), ("POST", "/api/x"), ("GET", "/api/ask/more"), ("DELETE", "/v1/chat/completions/1")],
+)
+def test_unknown_api_routes_get_the_404_shape(live: LiveServer, method: str, path: str) -> None:
+    """Gradio, mounted at "/", would answer {"detail": "Not Found"}; an API client reads our shape."""
+    response = httpx.request(method, live.url + path, timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found" and path in response.json()["error"]["message"]
+
+
+def test_a_model_is_retrieved_as_openai_clients_ask_for_it(live: LiveServer) -> None:
+    listed = httpx.get(live.url + "/v1/models", timeout=10).json()["data"]
+    for entry in listed:
+        assert httpx.get(f"{live.url}/v1/models/{entry['id']}", timeout=10).json() == entry
+    response = httpx.get(live.url + "/v1/models/gpt-4", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "model_not_found" and "sangsaeng-qa" in response.json()["error"]["message"]
+
+
 class NoticePipeline(FakePipeline):
     """Every answer is a fallback: the LLM's text failed verification, the extractive answer is shown."""
 

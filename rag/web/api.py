@@ -1,6 +1,6 @@
 """HTTP API: `POST /api/ask` (the `rag ask --json` shape), OpenAI-compatible `POST /v1/chat/completions`
-(with `stream: true` as server-sent events, see rag.web.completions), `POST /api/feedback`,
-`GET /health`, and the admin-only `GET /api/admin/feedback`. Bad requests get a 4xx JSON error
+(with `stream: true` as server-sent events, see rag.web.completions) with `GET /v1/models` and
+`GET /v1/models/{model}`, `POST /api/feedback`, `GET /health`, and the admin-only `GET /api/admin/feedback`. Bad requests get a 4xx JSON error
 (rag.web.errors), never a stack trace.
 
 Every answer passes the answer gate (rag.web.gate) and runs in one of its worker threads, so
@@ -135,6 +135,15 @@ class ApiError(Exception):
         self.status, self.message, self.kind, self.headers = status, message, kind, headers
 
 
+def model_object(name: str) -> dict[str, Any]:
+    """One entry of `/v1/models`, as OpenAI's model object (no `created`: the names are not dated)."""
+    return {"id": name, "object": "model", "owned_by": "sangsaeng-qa"}
+
+
+def unknown_model(name: str) -> ApiError:
+    return ApiError(404, f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)}", "model_not_found")
+
+
 def busy_error(exc: Busy) -> ApiError:
     return ApiError(503, str(exc), "busy", {"Retry-After": str(exc.retry_after)})
 
@@ -260,12 +269,19 @@ def build_api_router(
 
     @router.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "sangsaeng-qa"} for name in MODEL_NAMES]}
+        return {"object": "list", "data": [model_object(name) for name in MODEL_NAMES]}
+
+    @router.get("/v1/models/{model}")
+    async def model(model: str) -> dict[str, Any]:
+        # OpenAI's "retrieve model": clients call it to check a model id before using it
+        if model not in MODEL_NAMES:
+            raise unknown_model(model)
+        return model_object(model)
 
     @router.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
         if body.model not in MODEL_NAMES:
-            raise ApiError(404, f"unknown model {body.model!r}; use one of {', '.join(MODEL_NAMES)}", "model_not_found")
+            raise unknown_model(body.model)
         mode = body.mode or MODEL_NAMES[body.model]
         turns = [m for m in body.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":

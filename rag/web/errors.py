@@ -5,7 +5,8 @@ Every refusal a client can meet, by status:
     400 invalid_request_error   bad JSON (or not UTF-8), a field out of bounds, a lone surrogate, a too-long question
     401 unauthorized            admin route without a valid `Authorization: Bearer <token>`
     403 forbidden               a browser Origin that is not ours or allowed; admin route from another origin
-    404 not_found               no such route (admin routes when no admin token is set); model_not_found
+    404 not_found               no such route under /api/ or /v1/ (admin routes when no admin token is set);
+                                model_not_found
     405 method_not_allowed      the route exists, the method does not (an `Allow` header lists the others)
     413 request_too_large       a body over `app.max_body_bytes` (uploads: `app.max_upload_bytes`)
     421 host_not_allowed        a Host header that is not ours (DNS rebinding, misrouted request)

@@ -5,7 +5,8 @@
 3. the Origin check (403): a browser page from an origin that is neither ours nor allowed;
 4. admin paths (404 / 403 / 401, see rag.web.admin) — before a byte of their body is read;
 5. CORS preflight for the allowed origins (never for admin paths);
-6. the method (405 with `Allow`) when the path exists but takes other methods;
+6. the route: 405 (with `Allow`) when the path exists but takes other methods; 404 for a path under
+   /api/ or /v1/ that no route takes (Gradio's own 404 is not the API's error shape);
 7. the body size (413): a declared Content-Length over the limit is refused unread, a streamed body
    is cut off where it passes the limit, so a 200 MB body costs nothing;
 8. the rate limit (429) on POSTs to the API;
@@ -85,9 +86,14 @@ class SecurityMiddleware:
             await send_empty(send, 204, _cors_headers(origin or "", preflight=True))
             return
         # OPTIONS is CORS's own business (Gradio's CORS layer answers it for its paths)
-        if scope["method"] != "OPTIONS" and route_match(self.routes(), scope) == Match.PARTIAL:
+        match = route_match(self.routes(), scope) if scope["method"] != "OPTIONS" else Match.FULL
+        if match == Match.PARTIAL:
             allow = ", ".join(allowed_methods(self.routes(), scope))
             await send_error(send, 405, f"method {scope['method']} not allowed here; use {allow}", "method_not_allowed", [(b"allow", allow.encode())])
+            return
+        if match == Match.NONE and path.startswith(API_PREFIXES):
+            # else Gradio, mounted at "/", answers its own {"detail": "Not Found"}: API clients read our shape
+            await send_error(send, 404, f"no such route: {scope['method']} {path}", "not_found")
             return
         limit = self.max_upload_bytes if admin_path or path in GRADIO_UPLOAD_PATHS else self.max_body_bytes
         declared = _int(headers.get("content-length"))
