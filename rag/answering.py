@@ -92,7 +92,9 @@ class Answerer:
 
     def stream(self, question: str, history: Sequence[Turn] = (), mode: str | None = None,
                k: int | None = None, filters: Filters | None = None) -> Iterator[Event]:
-        """status → draft (extractive) → token… → final. Raises ValueError for an empty/huge question."""
+        """status → draft (extractive) → token / progress… → final. Raises ValueError for an empty/huge question.
+
+        Closing the stream (`.close()`) stops the model at its next piece."""
         question = check_question(question, self.settings.app.max_question_chars)
         mode = self._mode(mode)
         budget = self.settings.answer
@@ -226,9 +228,14 @@ class Answerer:
             for piece in generator.stream(build_messages(self.prompts, standalone, prompt_evidence),
                                           self.settings.generation.max_tokens, _STOP):
                 timings.setdefault("first_token", ms())  # the model's first token (prompt evaluated)
-                for text in verified.feed(piece):
+                shown = verified.feed(piece)
+                for text in shown:
                     timings.setdefault("first_verified", ms())
                     yield Event("token", text)
+                if not shown:
+                    # a one-sentence answer shows nothing until the model stops: without this, a client
+                    # that left could stop the model only after the whole answer was written
+                    yield Event("progress")
         except GenerationError as exc:
             if verified.kept:  # what was shown stays true; the rest was lost with the backend
                 yield final(verified.text, verified.citations, used="llm", note_code="llm_cut", detail=str(exc))

@@ -158,9 +158,14 @@ class Answer:
 
 @dataclass(frozen=True)
 class Event:
-    """One step of a streamed answer: a draft, a token, a status line, or the final answer."""
+    """One step of a streamed answer: a draft, a token, a status line, or the final answer.
 
-    kind: Literal["status", "draft", "token", "final"]
+    `progress` (no text) says the model wrote a piece that is held until its sentence is verified: it
+    hands control back between pieces, so a consumer whose client left can close the stream, and the
+    model with it, before the sentence is done. Consumers that show text ignore it.
+    """
+
+    kind: Literal["status", "draft", "token", "progress", "final"]
     text: str = ""
     answer: Answer | None = None
 

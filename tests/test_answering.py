@@ -224,6 +224,37 @@ def test_the_value_model_decides_the_short_answer_of_a_value_question(korean: Ko
     assert "1,030억" in shown.short and held.short != shown.short
 
 
+class Recording(ScriptedGenerator):
+    """Writes one long sentence piece by piece; counts the pieces and notes when it is closed."""
+
+    def __init__(self, pieces: int) -> None:
+        super().__init__()
+        self.pieces, self.written, self.closed = pieces, 0, False
+
+    def stream(self, messages, max_tokens, stop=()):
+        try:
+            for _ in range(self.pieces):
+                self.written += 1
+                yield "LG이노텍은 "
+        finally:
+            self.closed = True
+
+
+def test_closing_the_stream_mid_sentence_stops_the_model(korean: KoreanText) -> None:
+    """A web client that leaves closes the stream: the model must stop then, not when its sentence ends."""
+    generator = Recording(pieces=500)
+    answerer, _ = make(korean, generator)
+    events = answerer.stream("LG이노텍의 동반성장 펀드 규모는?")
+    for event in events:
+        if event.kind == "progress" and generator.written >= 3:
+            break
+    else:
+        pytest.fail("the stream never handed control back while the model wrote its sentence")
+    assert not generator.closed
+    events.close()
+    assert generator.closed and generator.written == 3
+
+
 def test_stream_order_draft_tokens_final(korean: KoreanText) -> None:
     class Echo(ScriptedGenerator):
         def stream(self, messages, max_tokens, stop=()):

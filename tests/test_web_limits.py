@@ -180,6 +180,53 @@ def test_a_model_is_retrieved_as_openai_clients_ask_for_it(live: LiveServer) -> 
     assert response.json()["error"]["type"] == "model_not_found" and "sangsaeng-qa" in response.json()["error"]["message"]
 
 
+class WritingPipeline(FakePipeline):
+    """In LLM mode, a model that writes one long sentence (`pieces` pieces, 20 ms each) held for
+    verification, as the answerer streams it: a `progress` event per piece, no token until it ends."""
+
+    def __init__(self, *args, pieces: int = 1000, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pieces, self.written = pieces, 0
+        self.closed = threading.Event()
+
+    def stream(self, question, history=(), mode=None, k=None, filters=None):
+        if mode != "llm":  # the start-up warm-up question
+            yield from super().stream(question, history, mode, k, filters)
+            return
+        try:
+            yield Event("status", "검색 중…")
+            yield Event("draft", text="초안 [1]")
+            for _ in range(self.pieces):
+                time.sleep(0.02)
+                self.written += 1
+                yield Event("progress")
+            yield Event("token", text="끝.")
+        finally:
+            self.closed.set()
+
+
+def test_a_client_that_leaves_a_stream_stops_the_model(tmp_path: Path) -> None:
+    from rag.config import PROJECT_ROOT
+
+    pipe = WritingPipeline.from_folder(PROJECT_ROOT / "seeds")
+    server = serve(tmp_path, pipe)
+    try:
+        body = {"model": "sangsaeng-qa-llm", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+        with httpx.stream("POST", server.url + "/v1/chat/completions", json=body, timeout=30) as response:
+            assert response.status_code == 200
+            next(line for line in response.iter_lines() if '"draft"' in line)
+        # the client has gone mid-sentence: the model stops within a piece, not after all 1000 (20 s)
+        assert pipe.closed.wait(10), f"the model went on writing: {pipe.written} pieces"
+        assert pipe.written < pipe.pieces
+        gate = server_gate(server)
+        deadline = time.monotonic() + 10
+        while gate.admitted and time.monotonic() < deadline:  # the slot comes back right after the close
+            time.sleep(0.01)
+        assert gate.admitted == 0
+    finally:
+        server.stop()
+
+
 class NoticePipeline(FakePipeline):
     """Every answer is a fallback: the LLM's text failed verification, the extractive answer is shown."""
 

@@ -313,14 +313,19 @@ def build_api_router(
 
 
 async def gated_stream(chunks: Iterator[str], ticket: GatePass, gate: AnswerGate) -> AsyncIterator[str]:
-    """Each chunk is computed in a gate thread; the slot is held until the stream ends or the client leaves."""
+    """Each chunk is computed in a gate thread; the slot is held until the stream ends or the client leaves.
+
+    A client that leaves cancels this generator (Starlette watches for the disconnect); the cancellation
+    lands when the thread's `next` returns, which `sse_chunks` makes happen at every model piece ("").
+    """
     limiter = gate.thread_limiter()
     try:
         while True:
             item = await anyio.to_thread.run_sync(next, chunks, None, limiter=limiter)
             if item is None:
                 break
-            yield item
+            if item:  # "": the model is writing, nothing to send yet
+                yield item
     finally:
         # the client may be gone (cancelled): closing the generator stops the model all the same
         with anyio.CancelScope(shield=True):

@@ -83,6 +83,9 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
     differ from the streamed tokens when citations were dropped or the LLM fell back), `notice` and its
     `notice_code` (rag.types.NOTICES);
     a notice is also streamed as content, after the answer.
+
+    A `progress` event (the model wrote a piece still held for verification) becomes "": nothing to send,
+    but the caller gets control back and can close this generator (and the model) once the client left.
     """
     created = int(time.time())
 
@@ -107,6 +110,8 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
             elif event.kind == "token" and event.text:
                 streamed += event.text
                 yield chunk({"content": event.text})
+            elif event.kind == "progress":
+                yield ""
             elif event.kind == "final" and event.answer is not None:
                 answer = event.answer
                 if not streamed:
