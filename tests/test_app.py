@@ -635,3 +635,21 @@ def test_app_on_a_port_in_use_exits_at_once_saying_so(tmp_path: Path) -> None:
     [line] = done.stderr.strip().splitlines()  # one line, no trace
     assert f"port {port} is in use" in line and "--port N" in line
     assert "sangsaeng-qa:" not in done.stdout
+
+
+def test_app_with_a_file_as_its_store_exits_at_once_saying_so(tmp_path: Path) -> None:
+    """It served a page whose status said the start-up failed, with a traceback in the log."""
+    import os
+    import subprocess
+    import sys
+
+    from rag.config import PROJECT_ROOT
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a user's notes", encoding="utf-8")
+    env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "app.py", "--port", "0", "--store", str(notes)],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "sangsaeng-qa:" not in done.stdout
+    assert done.stderr == f"error: the store path {notes} is a file, not a folder: give --store a folder\n"
+    assert notes.read_text(encoding="utf-8") == "a user's notes"
