@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Sequence
 
 import numpy as np
@@ -120,3 +122,57 @@ class SilentServer:
         for conn in self._held:
             conn.close()
         self._listener.close()
+
+
+class ScriptedOpenAIServer:
+    """A real loopback HTTP server speaking the OpenAI chat API: it streams the scripted pieces (or
+    answers an error status with a plain-text body) and records each request's headers and JSON body.
+
+        with ScriptedOpenAIServer(["1,030", "억 원"]) as server:
+            complete(OpenAICompatibleGenerator(server.base_url, "small"), messages, 8)
+        server.requests[0]["body"]["model"]  # "small"
+    """
+
+    def __init__(self, pieces: Sequence[str] = (), status: int = 200, error_body: str = "") -> None:
+        self.requests: list[dict] = []
+        requests = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if status != 200:
+                    payload = error_body.encode("utf-8")
+                    self.send_response(status)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for piece in pieces:
+                    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode("utf-8"))
+                self.wfile.write(b"data: [DONE]\n\n")
+
+            def log_message(self, *args: object) -> None:
+                pass  # keep pytest's output clean
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> "ScriptedOpenAIServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from rag.config import GenerationSettings, PROJECT_ROOT
 from rag.generation import (GenerationError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
                             load_generator)
-from tests.fakes import SilentServer
+from tests.fakes import ScriptedOpenAIServer, SilentServer
 from tests.servers import free_port, llama_cpp_server
 
 MESSAGES = [
@@ -44,8 +47,14 @@ def test_a_file_that_is_not_a_gguf_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"this is not a model" * 100)
     generator = load_generator(GenerationSettings(model=str(bad)), tmp_path)
-    with pytest.raises(GenerationError, match="broken.gguf"):
+    with pytest.raises(GenerationError, match=r"cannot load model broken\.gguf"):  # there, but no model
         complete(generator, MESSAGES, max_tokens=8)
+
+
+def test_a_local_model_file_gone_since_it_was_chosen_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp")
+    with pytest.raises(GenerationError, match=r"model file not found: .*gone\.gguf"):
+        complete(LlamaCppGenerator(tmp_path / "gone.gguf"), MESSAGES, max_tokens=8)
 
 
 # ---------------------------------------------------------------- server failures
@@ -63,6 +72,118 @@ def test_a_server_that_never_answers_times_out() -> None:
         generator = OpenAICompatibleGenerator(f"http://127.0.0.1:{port}/v1", "any", timeout_s=1.0)
         with pytest.raises(GenerationError, match="timed out"):
             complete(generator, MESSAGES, max_tokens=8)
+
+
+def test_the_openai_backend_sends_its_model_key_and_stop_and_streams_only_text(monkeypatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with ScriptedOpenAIServer(["", "1,030", "억 원"]) as server:
+        pieces = list(OpenAICompatibleGenerator(server.base_url + "/", "").stream(MESSAGES, max_tokens=8))
+        complete(OpenAICompatibleGenerator(server.base_url, "small", api_key="sk-mine"), MESSAGES, 8, stop=("\n",))
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+        complete(OpenAICompatibleGenerator(server.base_url, "small"), MESSAGES, 8)
+    assert pieces == ["1,030", "억 원"]  # an empty delta is no piece
+    plain, mine, env = server.requests
+    # no model named: the server's "default"; no key: a placeholder (the client refuses none), else the
+    # given key before the environment's
+    assert plain["body"]["model"] == "default" and mine["body"]["model"] == "small"
+    assert plain["headers"]["Authorization"] == "Bearer not-needed"
+    assert mine["headers"]["Authorization"] == "Bearer sk-mine" and env["headers"]["Authorization"] == "Bearer sk-env"
+    # no stop sequence is sent as none, not as an empty list
+    assert mine["body"]["stop"] == ["\n"] and "stop" not in plain["body"]
+
+
+def test_an_error_status_is_its_first_line_and_is_not_retried() -> None:
+    with ScriptedOpenAIServer(status=503, error_body="model is loading\nretry in 30 s") as server:
+        with pytest.raises(GenerationError) as error:
+            complete(OpenAICompatibleGenerator(server.base_url, "small"), MESSAGES, max_tokens=8)
+    assert str(error.value) == f"LLM server {server.base_url} answered HTTP 503: model is loading"
+    assert len(server.requests) == 1  # max_retries=0: a failing server fails now
+
+
+# ---------------------------------------------------------------- the local backend's logic (fake llama.cpp)
+
+
+@pytest.fixture
+def fake_llama(monkeypatch: pytest.MonkeyPatch) -> list:
+    """llama_cpp.Llama replaced by what LlamaCppGenerator uses of it, without weights: a prompt's tokens
+    are its bytes, the live cache holds the last prompt's, every answer is the same scripted deltas.
+    Returns the models made, each with its load parameters, stops, restored states and evaluated tokens."""
+    llama_cpp = pytest.importorskip("llama_cpp")
+    import llama_cpp.llama_cpp as low
+
+    made: list = []
+
+    class FakeLlama:
+        longest_token_prefix = staticmethod(llama_cpp.Llama.longest_token_prefix)
+
+        def __init__(self, model_path: str, **params: object) -> None:
+            # what llama.cpp would load with: the library's default model params as patched around Llama()
+            self.params = {**params, "use_extra_bufts": low.llama_model_default_params().use_extra_bufts}
+            self.input_ids = np.array([], dtype=np.intc)
+            self.stops: list = []
+            self.restored: list = []
+            self.evaluated: list[int] = []
+            made.append(self)
+
+        def tokenize(self, text: bytes, add_bos: bool = True) -> list[int]:
+            return list(text)
+
+        def create_chat_completion(self, messages, max_tokens, temperature, stop, stream):
+            prompt = list("".join(m["content"] for m in messages).encode("utf-8"))
+            self.evaluated.append(len(prompt) - self.longest_token_prefix(self.input_ids.tolist(), prompt))
+            self.input_ids = np.array(prompt, dtype=np.intc)
+            self.stops.append(stop)
+            deltas = [{"role": "assistant"}, {"content": "1,030"}, {"content": ""}, {"content": "억 원"}]
+            return iter([{"choices": [{"delta": d}]} for d in deltas])
+
+        def save_state(self) -> SimpleNamespace:
+            return SimpleNamespace(input_ids=self.input_ids.copy(), scores=np.zeros((len(self.input_ids), 2)))
+
+        def load_state(self, state: SimpleNamespace) -> None:
+            self.restored.append(state)
+            self.input_ids = state.input_ids.copy()
+
+    monkeypatch.setattr(llama_cpp, "Llama", FakeLlama)
+    return made
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF")
+    return path
+
+
+def test_a_local_model_loads_once_with_its_settings_and_streams_only_text(fake_llama: list, model_file: Path) -> None:
+    from rag.generation import repack_weights
+
+    generator = LlamaCppGenerator(model_file, n_ctx=1024, repack=False)
+    assert list(generator.stream([MESSAGES[1]], max_tokens=8)) == ["1,030", "억 원"]  # a role-only delta is no piece
+    assert complete(generator, [MESSAGES[1]], max_tokens=8, stop=("\n",)) == "1,030억 원"
+    (llm,) = fake_llama  # loaded on first use, once
+    assert llm.stops == [None, ["\n"]]
+    assert llm.params["n_threads"] == llm.params["n_threads_batch"] == os.cpu_count()  # 0: every core
+    assert llm.params["n_ctx"] == 1024 and llm.params["use_extra_bufts"] is False
+    # two threads when asked for two; unset, repacking follows generation.repack = "auto"
+    LlamaCppGenerator(model_file, n_threads=2).load()
+    assert fake_llama[1].params["n_threads"] == 2
+    assert fake_llama[1].params["use_extra_bufts"] is repack_weights("auto")
+
+
+def test_the_primed_system_prompt_is_put_back_only_when_the_cache_lost_it(fake_llama: list, model_file: Path) -> None:
+    system, question = MESSAGES
+    generator = LlamaCppGenerator(model_file)
+    generator.prime([system, {"role": "user", "content": "안녕"}])
+    (llm,) = fake_llama
+    complete(generator, [system, question], max_tokens=8)
+    assert llm.restored == []  # the live cache still holds the system prompt
+    complete(generator, [{"role": "user", "content": "Translate: What is it?"}], max_tokens=8)
+    complete(generator, [{"role": "system", "content": "다른 지시"}, question], max_tokens=8)
+    assert llm.restored == []  # a prompt of another shape starts from the live cache
+    complete(generator, [system, question], max_tokens=8)
+    assert len(llm.restored) == 1
+    # resumed from the primed state, only the question's part is evaluated
+    assert llm.evaluated[-1] == len(question["content"].encode("utf-8"))
 
 
 # ---------------------------------------------------------------- real models (slow)
