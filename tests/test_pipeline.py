@@ -10,7 +10,7 @@ import pytest
 from rag.config import load_settings
 from rag.pipeline import IngestError, QuestionError, build_pipeline
 from rag.store import StoreMismatchError
-from tests.fakes import HashingEmbedder, WatchedLock
+from tests.fakes import HashingEmbedder, ScriptedGenerator, WatchedLock
 
 
 @pytest.fixture
@@ -301,3 +301,79 @@ def test_changing_the_chunk_size_rechunks_everything(settings, corpus, korean):
     smaller = replace(settings, chunking=replace(settings.chunking, max_tokens=120))
     report = build_pipeline(smaller, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
     assert len(report.updated) == 5 and report.chunks_embedded > 0
+
+
+def test_an_injected_embedder_stamps_the_store_with_its_name_not_the_setting(settings, corpus, korean):
+    # an eval baseline injects its embedder under whatever embedding setting the run has
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    elsewhere = replace(settings, embedding=replace(settings.embedding, model="another-model"))
+    again = build_pipeline(elsewhere, embedder=HashingEmbedder(), korean=korean)
+    assert again.ingest([corpus]).chunks_embedded == 0 and len(again.list_articles()) == 5
+
+
+QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
+
+
+def _backend(settings, backend, **generation):
+    return replace(settings, generation=replace(settings.generation, backend=backend, **generation))
+
+
+def test_an_injected_generator_answers_llm_questions_and_is_made_once(settings, corpus, korean):
+    made: list[ScriptedGenerator] = []
+
+    def factory() -> ScriptedGenerator:
+        made.append(ScriptedGenerator(*["LG이노텍의 동반성장 펀드는 1,030억 원 규모다 [1]."] * 2))
+        return made[-1]
+
+    # an injected generator makes LLM answers possible whatever generation.backend says
+    pipe = build_pipeline(_backend(settings, "extractive"), embedder=HashingEmbedder(), generator=factory, korean=korean)
+    pipe.ingest([corpus])
+    first, second = pipe.ask(QUESTION, mode="llm"), pipe.ask(QUESTION, mode="llm")
+    assert first.mode == second.mode == "llm" and first.text == "LG이노텍의 동반성장 펀드는 1,030억 원 규모다 [1]."
+    assert len(made) == 1 and len(made[0].prompts) == 2  # loaded on first use, then kept
+
+
+def test_llm_mode_without_a_usable_generator_answers_extractively_and_says_why(settings, corpus, korean, tmp_path):
+    extractive = build_pipeline(_backend(settings, "extractive"), embedder=HashingEmbedder(), korean=korean)
+    extractive.ingest([corpus])
+    answer = extractive.ask(QUESTION, mode="llm")
+    assert answer.notice_code == "llm_not_configured" and answer.mode == "extractive" and "1,030억" in answer.text
+    # a configured local model that cannot load is unavailable, not unconfigured: the notice says why
+    missing = build_pipeline(_backend(settings, "local", model=str(tmp_path / "nothing.gguf")),
+                             embedder=HashingEmbedder(), korean=korean)
+    answer = missing.ask(QUESTION, mode="llm")
+    assert answer.notice_code == "llm_unavailable" and "nothing.gguf" in answer.notice
+
+
+def test_warm_up_primes_the_llm_only_when_asked(settings, korean):
+    primed: list = []
+
+    class Priming(ScriptedGenerator):
+        def prime(self, messages) -> None:
+            primed.append(messages)
+
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), generator=Priming, korean=korean)
+    pipe.warm_up()
+    assert primed == []
+    pipe.warm_up(llm=True)
+    assert len(primed) == 1 and primed[0][0]["role"] == "system"
+
+
+def test_the_ingest_lock_and_keyword_index_sit_beside_a_store_folder_or_per_chroma_server(settings, korean, tmp_path):
+    local = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    assert local.lock_path() == tmp_path / "store" / ".ingest.lock"
+    assert local.keyword_files().root == tmp_path / "store" / f"keyword-{settings.store.collection}"
+    # no server is contacted: the paths only
+    server = replace(settings.store, host="10.0.0.7", port=8001, collection="news")
+    served = build_pipeline(replace(settings, store=server), embedder=HashingEmbedder(), korean=korean)
+    assert served.lock_path() == tmp_path / "locks" / "ingest-10.0.0.7-8001-news.lock"
+    assert served.keyword_files().root == tmp_path / "keyword-10.0.0.7-8001-news"
+
+
+def test_a_pipeline_closes_before_first_use_and_reopens_its_store_after_close(settings, corpus, korean):
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).close()  # nothing opened: nothing to close
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([corpus])
+    pipe.close()
+    assert len(pipe.list_articles()) == 5 and pipe.search("황창규 회장", k=1)[0].chunk.doc_id == "004_3623695115e5a12c.txt"
+
