@@ -155,8 +155,6 @@ def model_file(tmp_path: Path) -> Path:
 
 
 def test_a_local_model_loads_once_with_its_settings_and_streams_only_text(fake_llama: list, model_file: Path) -> None:
-    from rag.generation import repack_weights
-
     generator = LlamaCppGenerator(model_file, n_ctx=1024, repack=False)
     assert list(generator.stream([MESSAGES[1]], max_tokens=8)) == ["1,030", "억 원"]  # a role-only delta is no piece
     assert complete(generator, [MESSAGES[1]], max_tokens=8, stop=("\n",)) == "1,030억 원"
@@ -164,10 +162,19 @@ def test_a_local_model_loads_once_with_its_settings_and_streams_only_text(fake_l
     assert llm.stops == [None, ["\n"]]
     assert llm.params["n_threads"] == llm.params["n_threads_batch"] == os.cpu_count()  # 0: every core
     assert llm.params["n_ctx"] == 1024 and llm.params["use_extra_bufts"] is False
-    # two threads when asked for two; unset, repacking follows generation.repack = "auto"
-    LlamaCppGenerator(model_file, n_threads=2).load()
-    assert fake_llama[1].params["n_threads"] == 2
-    assert fake_llama[1].params["use_extra_bufts"] is repack_weights("auto")
+    more = (os.cpu_count() or 1) + 1  # a number of threads that is not the core count
+    LlamaCppGenerator(model_file, n_threads=more, repack=True).load()
+    assert fake_llama[1].params["n_threads"] == more and fake_llama[1].params["use_extra_bufts"] is True
+
+
+def test_a_local_model_made_without_a_repack_choice_follows_auto(fake_llama: list, model_file: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import rag.generation
+
+    for amx in (True, False):  # whichever CPU runs the test
+        monkeypatch.setattr(rag.generation, "cpu_has_amx", lambda cpuinfo=None, amx=amx: amx)
+        LlamaCppGenerator(model_file).load()
+        assert fake_llama[-1].params["use_extra_bufts"] is (not amx)
 
 
 def test_the_primed_system_prompt_is_put_back_only_when_the_cache_lost_it(fake_llama: list, model_file: Path) -> None:
