@@ -2,12 +2,14 @@
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import replace
 
 import pytest
 
-from rag.config import load_settings
+from rag.config import PROJECT_ROOT, load_settings
 from rag.pipeline import IngestError, QuestionError, build_pipeline
 from rag.store import StoreMismatchError
 from tests.fakes import HashingEmbedder, ScriptedGenerator, WatchedLock
@@ -376,4 +378,15 @@ def test_a_pipeline_closes_before_first_use_and_reopens_its_store_after_close(se
     pipe.ingest([corpus])
     pipe.close()
     assert len(pipe.list_articles()) == 5 and pipe.search("황창규 회장", k=1)[0].chunk.doc_id == "004_3623695115e5a12c.txt"
+
+
+def test_closing_a_pipeline_lets_another_process_open_its_store(settings, corpus, korean):
+    # the app closes its pipeline before the CLI (another process) may ingest into the same folder
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    pipe.ingest([corpus])
+    pipe.search("황창규 회장", k=1)
+    claim = [sys.executable, "-c", f"from rag.locks import claim_folder; claim_folder({str(settings.store.dir)!r}, 'it')"]
+    assert subprocess.run(claim, cwd=PROJECT_ROOT, capture_output=True).returncode != 0  # open here: refused there
+    pipe.close()
+    assert subprocess.run(claim, cwd=PROJECT_ROOT, capture_output=True).returncode == 0
 
