@@ -653,3 +653,46 @@ def test_app_with_a_file_as_its_store_exits_at_once_saying_so(tmp_path: Path) ->
     assert done.returncode == 2 and "sangsaeng-qa:" not in done.stdout
     assert done.stderr == f"error: the store path {notes} is a file, not a folder: give --store a folder\n"
     assert notes.read_text(encoding="utf-8") == "a user's notes"
+
+
+class _SlowStart:
+    """A pipeline whose embedding model takes as long as the test says, recording what start-up asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.loading = threading.Event()
+        self.release = threading.Event()
+
+    def warm_up(self, llm: bool = False) -> None:
+        self.calls.append("warm_up(llm)" if llm else "warm_up")
+        self.loading.set()
+        assert self.release.wait(10)
+        self.calls.append("loaded")
+
+    def ask(self, *args, **kwargs):
+        self.calls.append("ask")
+
+    def describe(self) -> dict:
+        return {"n_docs": 5}
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_closing_during_start_up_waits_for_the_step_under_way_and_skips_the_rest() -> None:
+    """A Ctrl-C while a model loaded let the interpreter exit under the loading thread (status 134)."""
+    from rag.web.service import ChatService
+
+    pipe = _SlowStart()
+    service = ChatService(lambda: pipe, ingest_if_empty=False, load_llm=True)
+    service.start(background=True)
+    assert pipe.loading.wait(10)
+    closer = threading.Thread(target=service.close)
+    closer.start()
+    closer.join(0.3)
+    assert closer.is_alive() and "close" not in pipe.calls  # it waits for the model being loaded
+    pipe.release.set()
+    closer.join(10)
+    assert not closer.is_alive()
+    assert pipe.calls == ["warm_up", "loaded", "close"]  # no warm-up question, no LLM load after it
+    assert service.ready and not service.error

@@ -40,6 +40,10 @@ class NotReadyError(RuntimeError):
     """The pipeline failed to start, or did not become ready in time."""
 
 
+class _Closing(Exception):
+    """The app is shutting down: start-up stops between its steps."""
+
+
 class ChatService:
     """The pipeline plus its start-up state; thread-safe for concurrent questions."""
 
@@ -54,6 +58,7 @@ class ChatService:
         self.started_at = time.monotonic()
         self.ready_at: float | None = None
         self._ready = threading.Event()
+        self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         self._describe_lock = threading.Lock()
         self._description: dict[str, Any] | None = None
@@ -76,18 +81,23 @@ class ChatService:
         try:
             self.status = "검색 색인 여는 중…"
             self.pipe = self._build()
+            self._go_on()
             if self.ingest_if_empty and int(self.pipe.describe().get("n_docs", 0) or 0) == 0:
                 self.status = "처음 시작: 기본 기사(seeds)를 색인하는 중…"
                 report = self.pipe.ingest()
                 log.info("ingested %d new articles", len(report.added))
+            self._go_on()
             self.status = "임베딩 모델을 불러오는 중…"
             self.pipe.warm_up()
+            self._go_on()
             self.status = "검색 색인을 준비하는 중…"
             # one throwaway question loads what warm_up leaves lazy (keyword index, Kiwi, answerer),
             # so "ready" means the next question is answered at full speed
             self._warm_answer()
             self._describing = True
             self._describe_now()  # /health has the counts the moment it says ready
+        except _Closing:
+            self.status = "종료 중…"
         # the start-up boundary: whatever broke is shown on the page and in /health, not swallowed
         except Exception as exc:  # noqa: BLE001
             log.exception("pipeline start-up failed")
@@ -98,8 +108,12 @@ class ChatService:
             self.status = "준비됨"
         finally:
             self._ready.set()
-        if self.load_llm and self.pipe is not None and not self.error:
+        if self.load_llm and self.pipe is not None and not self.error and not self._closing.is_set():
             self._warm_llm()
+
+    def _go_on(self) -> None:
+        if self._closing.is_set():
+            raise _Closing
 
     def _warm_answer(self) -> None:
         pipe = self.pipe
@@ -164,7 +178,13 @@ class ChatService:
         list_articles = getattr(self.pipe, "list_articles", None) if self.ready and not self.error else None
         return list(list_articles()) if callable(list_articles) else []
 
-    def close(self) -> None:
+    def close(self, wait_s: float = 120.0) -> None:
+        """Stops start-up between its steps, waits (at most `wait_s`) for the step under way, then closes
+        the pipeline. A model still loading in native code when the interpreter exits aborts the process
+        (a Ctrl-C during start-up ended in "terminate called without an active exception", status 134)."""
+        self._closing.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(wait_s)
         close = getattr(self.pipe, "close", None)
         if callable(close):
             close()
