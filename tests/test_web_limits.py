@@ -413,3 +413,42 @@ def test_hung_llm_server_holds_only_the_gate_and_health_stays_up(tmp_path: Path,
     assert refused_early == [503] * 36  # 48 - (4 slots + 8 queue places), refused at once
     assert health_codes == [200] * 10
     assert sorted(codes) == [200] * 12 + [503] * 36  # the admitted ones were answered after all
+
+
+class AnsweringPipeline(WritingPipeline):
+    """The writing model of WritingPipeline, with the final answer at its end (as the answerer's stream)."""
+
+    def stream(self, question, history=(), mode=None, k=None, filters=None):
+        if mode != "llm":
+            yield from super().stream(question, history, mode, k, filters)
+            return
+        yield from super().stream(question, history, mode, k, filters)
+        yield from (e for e in FakePipeline.stream(self, question, history, "extractive", k, filters) if e.kind == "final")
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/ask", {"question": QUESTION, "mode": "llm"}),
+    ("/v1/chat/completions", {"model": "sangsaeng-qa-llm", "messages": [{"role": "user", "content": QUESTION}]}),
+])
+def test_a_client_that_gives_up_on_a_plain_answer_stops_the_model(tmp_path: Path, path: str, body: dict) -> None:
+    """A client-side timeout on a request that is not streamed: the model stops and the slot comes back."""
+    from rag.config import PROJECT_ROOT
+
+    pipe = AnsweringPipeline.from_folder(PROJECT_ROOT / "seeds")
+    server = serve(tmp_path, pipe)
+    try:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(server.url + path, json=body, timeout=httpx.Timeout(10, read=1.0))
+        assert pipe.closed.wait(10), f"the model went on writing: {pipe.written} pieces"
+        assert pipe.written < pipe.pieces
+        gate = server_gate(server)
+        deadline = time.monotonic() + 10
+        while gate.admitted and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gate.admitted == 0
+        # a client that waits gets its whole answer
+        pipe.pieces = 5
+        done = httpx.post(server.url + path, json=body, timeout=30)
+        assert done.status_code == 200 and "1,030억" in json.dumps(done.json(), ensure_ascii=False)
+    finally:
+        server.stop()

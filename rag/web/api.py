@@ -21,7 +21,7 @@ from typing import Any, AsyncIterator, Iterator, Literal
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,7 +30,7 @@ from rag.filters import FilterError, make_filters
 from rag.question import QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
-from rag.types import Answer, Filters, Turn
+from rag.types import Answer, Event, Filters, Turn
 from rag.web.admin import AdminDenied, AdminGuard
 from rag.web.bounds import BoundsError, RequestBounds, reject_lone_surrogates
 from rag.web.completions import completion_dict, sse_chunks
@@ -144,6 +144,10 @@ def unknown_model(name: str) -> ApiError:
     return ApiError(404, f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)}", "model_not_found")
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its answer was done: nobody reads a response now."""
+
+
 def busy_error(exc: Busy) -> ApiError:
     return ApiError(503, str(exc), "busy", {"Retry-After": str(exc.retry_after)})
 
@@ -167,6 +171,11 @@ def install_error_handlers(app: FastAPI) -> None:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
         return error_response(400, "invalid request: " + "; ".join(problems))
+
+    @app.exception_handler(ClientGone)
+    async def _client_gone(request: Request, exc: ClientGone) -> Response:
+        log.info("%s %s: the client left before its answer; the answer was stopped", request.method, request.url.path)
+        return Response(status_code=499)  # nginx's "client closed request": nobody reads it
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -226,31 +235,48 @@ def build_api_router(
         if service.error:
             raise ApiError(503, f"not ready: {service.error}", "unavailable")
 
-    def ask_now(question: str, history: list[Turn], mode: str | None, k: int | None, filters: Filters | None) -> Answer:
-        try:
-            return service.ask(question, history=history, mode=mode, k=k, filters=filters)
-        except QuestionError as exc:
-            raise ApiError(400, str(exc)) from exc
-
-    async def answer(question: str, history: list[Turn], mode: str | None, k: int | None,
+    async def answer(request: Request, question: str, history: list[Turn], mode: str | None, k: int | None,
                      filters: Filters | None = None) -> Answer:
+        """The final answer of the stream, each step in a gate thread. Between steps the client is looked
+        at: one that left (a client-side timeout) stops the model at its next piece and frees the slot —
+        Starlette cancels a streamed response when its client leaves, never a plain one."""
         await wait_ready()
         try:
-            return await gate.run(ask_now, question, history, mode, k, filters)
+            ticket = await gate.enter()
         except Busy as exc:
             raise busy_error(exc) from exc
+        limiter = gate.thread_limiter()
+        events: Iterator[Event] | None = None
+        try:
+            events = await anyio.to_thread.run_sync(
+                lambda: service.stream(question, history=history, mode=mode, k=k, filters=filters), limiter=limiter)
+            while True:
+                event = await anyio.to_thread.run_sync(next, events, None, limiter=limiter)
+                if event is None:
+                    raise RuntimeError("the answer stream ended without its final answer")
+                if event.kind == "final" and event.answer is not None:
+                    return event.answer
+                if await request.is_disconnected():
+                    raise ClientGone()
+        except QuestionError as exc:
+            raise ApiError(400, str(exc)) from exc
+        finally:
+            with anyio.CancelScope(shield=True):
+                if events is not None:
+                    await anyio.to_thread.run_sync(events.close, limiter=limiter)
+            ticket.release()
 
     @router.api_route("/health", methods=["GET", "HEAD"])
     async def health(request: Request) -> dict[str, Any]:
         return service.health(with_paths=is_local(request))
 
     @router.post("/api/ask")
-    async def ask(body: AskRequest) -> dict[str, Any]:
+    async def ask(body: AskRequest, request: Request) -> dict[str, Any]:
         question = check_question(body.question)
         history = [Turn(role=t.role, content=t.content) for t in body.history]
         check_history(history, "history")
         filters = filters_of(body.filters)
-        return answer_to_dict(await answer(question, history, body.mode, body.k, filters))
+        return answer_to_dict(await answer(request, question, history, body.mode, body.k, filters))
 
     @router.post("/api/feedback")
     async def post_feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
@@ -279,7 +305,7 @@ def build_api_router(
         return model_object(model)
 
     @router.post("/v1/chat/completions", response_model=None)
-    async def chat_completions(body: ChatCompletionRequest) -> dict[str, Any] | StreamingResponse:
+    async def chat_completions(body: ChatCompletionRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         if body.model not in MODEL_NAMES:
             raise unknown_model(body.model)
         mode = body.mode or MODEL_NAMES[body.model]
@@ -295,7 +321,7 @@ def build_api_router(
         filters = filters_of(body.filters)
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         if not body.stream:
-            return completion_dict(await answer(question, history, mode, body.k, filters), completion_id, body.model)
+            return completion_dict(await answer(request, question, history, mode, body.k, filters), completion_id, body.model)
         await wait_ready()
         try:
             ticket = await gate.enter()
