@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from rag.citations import MARKER
 from rag.short_answer import claims_of
 
 RECALL_KS = (1, 3, 5, 10)
@@ -93,7 +94,7 @@ def answer_matches(answer: str, groups: Sequence[Sequence[str]]) -> bool:
     """True when every group has at least one of its strings in the answer (contract rule)."""
     if not groups:
         return False
-    haystack = normalize_for_match(answer)
+    haystack = normalize_for_match(MARKER.sub(" ", answer))  # "[2]" is a citation, not the answer "2"
     return all(any(normalize_for_match(s) in haystack for s in group) for group in groups)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class QuestionError(ValueError):
     """The question cannot be asked as given (empty, too long)."""
@@ -11,12 +13,14 @@ SETTING = "app.max_question_chars"
 
 
 def check_question(question: str, max_chars: int) -> str:
-    """The stripped question, or QuestionError with a bilingual message for the user.
+    """The stripped NFC question, or QuestionError with a bilingual message for the user.
 
     The too-long message names the setting that sets the limit, as every over-limit message does:
     an operator reading it in a 400 or on the CLI learns what to raise.
     """
-    text = (question or "").strip()
+    # composed (NFC), as every article is: a question pasted from a decomposed source (a macOS file name, some
+    # PDFs) shared no word with the articles, and its length counted each jamo
+    text = unicodedata.normalize("NFC", question or "").strip()
     if not text:
         raise QuestionError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
     if len(text) > max_chars:

@@ -61,6 +61,10 @@ def test_answer_correct_rewards_refusing_unanswerable_only():
     assert not m.answer_correct("삼성전자는 500억", refused=False, groups=[])
     assert not m.answer_correct("1,030억", refused=True, groups=[["1,030억"]])
     assert m.answer_correct("1,030억", refused=False, groups=[["1,030억"]])
+    # a citation marker is not the answer: "[1]" holds no "1", "[2, 3]" no "3"
+    assert not m.answer_correct("3일 착공식을 열었다 [1].", refused=False, groups=[["1"]])
+    assert not m.answer_correct("착공했다 [2, 3].", refused=False, groups=[["3"]])
+    assert m.answer_correct("공장 1곳을 지었다 [1].", refused=False, groups=[["1"]])
 
 
 def test_korquad_em_and_char_f1():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from rag.question import QuestionError, check_question
@@ -16,3 +18,10 @@ def test_a_question_is_stripped_and_held_to_its_limit() -> None:
     for empty in ("", "  \n", None):  # a JSON null or a missing field is an empty question, not a crash
         with pytest.raises(QuestionError, match="The question is empty"):
             check_question(empty, 10)
+
+
+def test_a_decomposed_question_is_asked_composed() -> None:
+    composed = "한빛전자 양극재 공장의 총 투자액은 얼마인가?"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert len(decomposed) > 2 * len(composed)
+    assert check_question(decomposed, 30) == composed  # composed, and held to the limit as composed
