@@ -62,6 +62,44 @@ class EvalError(RuntimeError):
     """A condition that stops the run before any question is asked; the message says what to do."""
 
 
+def _at_least_one(text: str) -> int:
+    """--k and --limit as argparse checks them (0 meant the default and -1 dropped the last question, silently)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
+    return value
+
+
+def _check_before_run(args: argparse.Namespace) -> None:
+    """What would fail only after every question was asked, checked first: the run is not lost to it."""
+    if args.config is not None and not args.config.is_file():
+        raise EvalError(f"--config {args.config}: no such settings file")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise EvalError(f"--out {args.out} is a file: give a folder (it is created when missing)")
+    if args.compare_to is not None:
+        try:
+            old = json.loads(args.compare_to.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EvalError(f"--compare-to {args.compare_to}: cannot read it ({exc})") from exc
+        if not isinstance(old, dict) or "overall" not in old:
+            raise EvalError(f"--compare-to {args.compare_to}: not an eval run's summary.json")
+
+
+def _check_questions(questions: Sequence[Question], settings: Settings, retrieval_only: bool) -> None:
+    """Questions the answerer would refuse to take, or the metrics would score both ways, named before the run."""
+    limit = settings.app.max_question_chars
+    for q in questions:
+        if len(q.question.strip()) > limit:
+            raise EvalError(f"question {q.id!r} is {len(q.question.strip()):,} characters, over app.max_question_chars "
+                            f"({limit:,}): shorten it or raise the setting")
+        if not retrieval_only and q.gold and not q.answers:
+            raise EvalError(f"question {q.id!r} names gold documents but no answers: in answer mode a question has "
+                            "both, or neither when it must be refused (a gold-only set is for --retrieval-only)")
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
@@ -75,14 +113,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--sample", default=None, metavar="N[,M]",
                    help="a fixed sample: the N answerable and M unanswerable questions with the smallest sha1(id)")
     p.add_argument("--ids", default=None, help="only these question ids (comma-separated)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    p.add_argument("--k", type=int, default=None, help="hits per question (default: settings retrieval.k; 10 for --retrieval-only)")
+    p.add_argument("--limit", type=_at_least_one, default=None, help="only the first N questions")
+    p.add_argument("--k", type=_at_least_one, default=None, help="hits per question (default: settings retrieval.k; 10 for --retrieval-only)")
     p.add_argument("--store", type=Path, default=None, help="store folder (default: the configured one; KorQuAD: data/korquad/store)")
     p.add_argument("--mix-with", choices=MIX_CORPORA, default=None,
                    help="index another set's passages beside this set's (KorQuAD or KLUE): the same questions over a "
                         "corpus twice the size and of two sources, in a store of its own under data/mixed/")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: eval/runs/<timestamp>-<dataset>/)")
-    p.add_argument("--config", type=Path, default=PROJECT_ROOT / "rag.toml", help="settings file (default: rag.toml)")
+    p.add_argument("--config", type=Path, default=None, help="settings file (default: rag.toml when there is one)")
     p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
     p.add_argument("--publish", action="store_true",
                    help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/")
@@ -256,11 +294,14 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     apply_offline_env()
     started = datetime.now(timezone.utc)
     try:
+        _check_before_run(args)
         if settings is None:
-            settings = load_settings(args.config if args.config.is_file() else None)
+            default = PROJECT_ROOT / "rag.toml"
+            settings = load_settings(args.config or (default if default.is_file() else None))
         pipe, questions, meta = prepare(args, settings, embedder)
         if args.limit is not None:
             questions = questions[: args.limit]
+        _check_questions(questions, settings, args.retrieval_only)
         k = args.k or (10 if args.retrieval_only else None)
         mode = None if args.retrieval_only else args.mode
         what = "retrieval only (dense / keyword / hybrid)" if args.retrieval_only else f"answers, mode {mode or 'from settings (' + settings.generation.backend + ')'}"
@@ -285,13 +326,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         "command": "python -m eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         **meta,
     }
-    if args.compare_to is not None:
-        try:
-            old = json.loads(args.compare_to.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            print(f"warning: cannot read {args.compare_to}: {exc}", file=sys.stderr)
-        else:
-            summary["compare"] = compare_summaries(old, summary)
+    if args.compare_to is not None:  # read before the run too (_check_before_run)
+        summary["compare"] = compare_summaries(json.loads(args.compare_to.read_text(encoding="utf-8")), summary)
     label = _dataset_label(args.dataset, args.split)
     out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{label}"
     paths = write_run(out_dir, cases, summary)

@@ -114,7 +114,6 @@ def load_corpus_and_questions(dataset: str, settings: Settings, store: Path | No
         pipe.ingest_articles(articles, progress=True)
         splits = {"articles 1–70": lambda q: q.gold[0] < "korquad-071", "articles 71–140": lambda q: q.gold[0] >= "korquad-071"}
         return articles, questions, pipe, splits, f"KorQuAD 1.0 dev: {len(articles)} paragraphs"
-    from rag.corpus import load_corpus
 
     path = SEEDS_DATASET if dataset == "seeds" else Path(dataset)
     questions = load_dataset(path)
@@ -122,9 +121,11 @@ def load_corpus_and_questions(dataset: str, settings: Settings, store: Path | No
     pipe = build_pipeline(settings, embedder=embedder)
     if pipe.is_empty():
         raise DatasetError(f"the store {settings.store.dir} is empty: run `python -m rag ingest` first")
-    articles = list(load_corpus(list(settings.paths.corpus), manifest_name=settings.paths.manifest).articles)
+    # the baselines index the articles the store holds, as stored (cleaned): not the configured corpus folders,
+    # which a store given with --store need not come from
+    articles = [a for a in (pipe.article(info.doc_id) for info in pipe.list_articles()) if a is not None]
     print(f"store: {settings.store.dir} (evaluated as it is); baselines index the same {len(articles)} cleaned articles")
-    return articles, questions, pipe, {}, f"{len(articles)} articles from {', '.join(str(p) for p in settings.paths.corpus)}"
+    return articles, questions, pipe, {}, f"the {len(articles)} articles of the store {settings.store.dir}"
 
 
 def render_table(result: dict[str, Any]) -> str:

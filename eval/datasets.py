@@ -11,6 +11,7 @@ together with empty `gold` marks a question the corpus cannot answer, which must
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -41,9 +42,11 @@ def load_dataset(path: str | Path) -> list[Question]:
     """Read and validate a JSONL dataset; raises DatasetError naming the first bad line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM (Windows editors) is no content
     except FileNotFoundError as exc:
         raise DatasetError(f"{path}: no such dataset file") from exc
+    except IsADirectoryError as exc:
+        raise DatasetError(f"{path}: a folder, not a JSONL dataset file") from exc
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     return parse_lines(lines, str(path))
@@ -86,7 +89,8 @@ def parse_question(obj: Any, where: str = "<question>") -> Question:
     if not isinstance(text, str) or not text.strip():
         raise DatasetError(f"{where}: 'question' must be a non-empty string")
     answers = _string_groups(obj.get("answers", []), where)
-    gold = _strings(obj.get("gold", []), "gold", where)
+    # doc ids are NFC (rag/corpus.py): a gold id written decomposed must name the same article
+    gold = tuple(unicodedata.normalize("NFC", g) for g in _strings(obj.get("gold", []), "gold", where))
     if answers and not gold:
         raise DatasetError(f"{where}: 'answers' given but 'gold' is empty (name the source documents)")
     qtype = obj.get("type", "")

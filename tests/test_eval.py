@@ -294,6 +294,51 @@ def test_cli_refuses_an_empty_store_and_a_bad_dataset(tmp_path: Path, capsys):
     assert "bad.jsonl:2" in capsys.readouterr().err
 
 
+def test_what_would_fail_after_the_run_or_score_both_ways_stops_it_first(tmp_path: Path, ingested, capsys):
+    """An ML engineer's slips, each one line and exit 2 before any question is asked (the results were lost at the
+    end, or the question was scored as a refusal by one figure and left out by another)."""
+    import unicodedata
+
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    def run(*args: str, dataset: Path = SMOKE) -> str:
+        assert main(["--dataset", str(dataset), "--mode", "extractive", "--no-progress", *args],
+                    settings=ingested, embedder=HashingEmbedder()) == 2
+        return capsys.readouterr().err
+
+    afile = tmp_path / "afile"
+    afile.write_text("x", encoding="utf-8")
+    assert f"--out {afile} is a file" in run("--out", str(afile))
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]", encoding="utf-8")
+    assert "not an eval run's summary.json" in run("--compare-to", str(listed))
+    assert "cannot read it" in run("--compare-to", str(tmp_path / "nowhere.json"))
+    assert "no such settings file" in run("--config", str(tmp_path / "nowhere.toml"))
+    for bad in ("0", "-1"):
+        with pytest.raises(SystemExit):
+            main(["--dataset", str(SMOKE), "--k", bad], settings=ingested, embedder=HashingEmbedder())
+        with pytest.raises(SystemExit):
+            main(["--dataset", str(SMOKE), "--limit", bad], settings=ingested, embedder=HashingEmbedder())
+    capsys.readouterr()
+    rows = [{"id": "typo", "question": "KT 파트너스 데이는 어디에서 열렸나?", "Answers": [["더케이호텔"]],
+             "gold": ["004_3623695115e5a12c.txt"]}]
+    typo = tmp_path / "typo.jsonl"
+    typo.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert "'typo' names gold documents but no answers" in run(dataset=typo)
+    long = tmp_path / "long.jsonl"
+    long.write_text(json.dumps({"id": "q5", "question": "가" * 3000, "answers": [], "gold": []}), encoding="utf-8")
+    assert "question 'q5' is 3,000 characters, over app.max_question_chars" in run(dataset=long)
+    assert "a folder, not a JSONL dataset file" in run(dataset=tmp_path)
+    # a BOM and a decomposed gold id are what an editor on another system writes: read as meant
+    bom = tmp_path / "bom.jsonl"
+    row = {"id": 1, "question": "KT 파트너스 데이는 어디에서 열렸나?", "answers": [["더케이호텔"]],
+           "gold": [unicodedata.normalize("NFD", "004_3623695115e5a12c.txt")]}
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(row, ensure_ascii=False).encode("utf-8"))
+    assert load_dataset(bom)[0].gold == ("004_3623695115e5a12c.txt",)
+
+
 def test_compare_writes_one_table_for_all_systems(tmp_path: Path, ingested):
     from fakes import HashingEmbedder
 
@@ -313,6 +358,37 @@ def test_compare_writes_one_table_for_all_systems(tmp_path: Path, ingested):
     keyword = next(r for r in result["rows"] if r["system"] == "keyword")
     bm25 = next(r for r in result["rows"] if r["system"] == "bm25")
     assert keyword["recall@1"] > bm25["recall@1"]
+
+
+def test_compare_on_another_store_gives_the_baselines_that_stores_articles(tmp_path: Path, seeds_dir: Path):
+    """--store holding other articles than the configured corpus (seeds/): the baselines indexed seeds/ and scored 0."""
+    import shutil
+    from dataclasses import replace
+
+    from fakes import HashingEmbedder
+
+    from eval.compare import main as compare_main
+    from rag.pipeline import build_pipeline
+
+    settings = _settings(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "hanbit.txt").write_text("한빛전자 양극재 공장\n\n한빛전자는 청주에 양극재 공장을 짓는다고 3일 밝혔다. "
+                                      "총 투자액은 4,200억 원이다.\n", encoding="utf-8")
+    shutil.copy(seeds_dir / "004_3623695115e5a12c.txt", mine)
+    store = tmp_path / "mine-store"
+    pipe = build_pipeline(settings.with_store(store), embedder=HashingEmbedder())
+    pipe.ingest([mine])
+    pipe.close()
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text(json.dumps({"id": "h1", "question": "한빛전자 양극재 공장의 총 투자액은?", "answers": [["4,200억"]],
+                                     "gold": ["hanbit.txt"]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "table.md"
+    assert compare_main(["--dataset", str(questions), "--store", str(store), "--systems", "bm25,keyword",
+                         "--out", str(out), "--no-progress"], settings=settings, embedder=HashingEmbedder()) == 0
+    result = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert result["corpus"] == f"the 2 articles of the store {store}"
+    assert all(row["recall@1"] == 1.0 for row in result["rows"])  # seeds/ holds no 한빛전자: it scored 0
 
 
 @pytest.mark.slow
