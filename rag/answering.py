@@ -177,6 +177,9 @@ class Answerer:
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
+            # the checks compare lower case; a reader sees the names as the question wrote them ("LG이노텍")
+            report = replace(report, missing=_as_written(report.missing, searched, question),
+                             unnamed=_as_written(report.unnamed, searched, question))
             short = short_answer(searched, claims, korean, self._phrases, self._values) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -415,6 +418,21 @@ _NOTICE_WORDS = {
     "llm_found_nothing": "LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
     "llm_unverified": "LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.",
 }
+
+
+def _as_written(names: Sequence[str], *texts: str) -> tuple[str, ...]:
+    """Each lower-case name as the first of `texts` holding it writes it ("lg이노텍" -> "LG이노텍"); else as given."""
+    out = []
+    for name in names:
+        for text in texts:
+            lowered = text.lower()
+            at = lowered.find(name)
+            if at >= 0 and len(lowered) == len(text):  # (a letter whose lower case is longer shifts every offset)
+                out.append(text[at:at + len(name)])
+                break
+        else:
+            out.append(name)
+    return tuple(out)
 
 
 def _notice(code: str, detail: str = "") -> str:

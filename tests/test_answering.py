@@ -184,6 +184,13 @@ def test_the_cited_articles_are_read_whole_and_their_quotes_when_the_article_is_
     assert answerer._unnamed(question, grounding, [Citation(1, "pay.txt", first, 0, len(first))] + cited) == ()
 
 
+def test_a_missing_name_is_reported_as_the_question_writes_it(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None)
+    answer = answerer.ask("SK하이닉스가 협력사에 조기 지급한 납품대금은 얼마인가?", mode="extractive")
+    assert answer.refused and answer.grounding.code == "names_missing"
+    assert answer.grounding.missing == ("SK하이닉스",)  # the checks read "sk하이닉스"; a reader sees the name
+
+
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
     answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
     answer = answerer.ask("LG이노텍 사장의 취미는 무엇인가?")
