@@ -12,6 +12,7 @@ Every backend failure (missing model, dead server, timeout, prompt too long) is 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from dataclasses import dataclass
@@ -182,23 +183,43 @@ class OpenAICompatibleGenerator:
             return self._clients[max_tokens]
 
     def stream(self, messages: Messages, max_tokens: int, stop: Sequence[str] = ()) -> Iterator[str]:
+        import httpx
         import openai
         from llama_index.core.llms import ChatMessage
 
         llm = self._client(max_tokens)
         chat = [ChatMessage(role=m["role"], content=m["content"]) for m in messages]
         kwargs = {"stop": list(stop)} if stop else {}
+        finished = False
         try:
             for response in llm.stream_chat(chat, **kwargs):
+                finished = finished or _finish_reason(response.raw) is not None
                 if response.delta:
                     yield response.delta
-        except openai.APITimeoutError as exc:
+        except (openai.APITimeoutError, httpx.TimeoutException) as exc:
             raise GenerationError(f"LLM server {self.base_url} timed out after {self._timeout:g} s") from exc
         except openai.APIConnectionError as exc:
             raise GeneratorUnreachableError(f"cannot reach the LLM server at {self.base_url} (is it running?)") from exc
         except openai.APIStatusError as exc:
             raise GenerationError(f"LLM server {self.base_url} answered HTTP {exc.status_code}: "
                                   f"{_first_line(exc.message)}") from exc
+        except (httpx.TransportError, openai.APIError, json.JSONDecodeError) as exc:
+            # the answer had begun: the openai client wraps only the request, so a server killed
+            # mid-answer ("incomplete chunked read"), a reset connection, an error event or a torn
+            # chunk reach us raw while its stream is read
+            raise GenerationError(f"LLM server {self.base_url} broke off its answer "
+                                  f"({exc.__class__.__name__}: {_first_line(str(exc))})") from exc
+        if not finished:
+            # every chunk stream of the OpenAI API ends with a chunk that says why ("stop", "length"):
+            # a stream closed without one is an answer cut short, not a short answer
+            raise GenerationError(f"the LLM server {self.base_url} ended its answer early "
+                                  "(its stream closed without a finish_reason)")
+
+
+def _finish_reason(chunk: Any) -> str | None:
+    """The finish_reason of an OpenAI ChatCompletionChunk (None while the answer goes on)."""
+    choices = getattr(chunk, "choices", None) or ()
+    return getattr(choices[0], "finish_reason", None) if choices else None
 
 
 def _first_line(text: str) -> str:

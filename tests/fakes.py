@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -131,16 +131,31 @@ class ScriptedOpenAIServer:
         with ScriptedOpenAIServer(["1,030", "억 원"]) as server:
             complete(OpenAICompatibleGenerator(server.base_url, "small"), messages, 8)
         server.requests[0]["body"]["model"]  # "small"
+
+    The stream is sent chunked (HTTP/1.1) and ends as `ending` says: "done" (a last chunk with
+    finish_reason "stop", then [DONE]), "closed" (the body ends cleanly after the pieces, with neither:
+    a server that stopped mid-answer and closed politely) or "dropped" (the connection is cut after the
+    pieces, without the terminating chunk: a server killed mid-answer). `pieces` may be a function of
+    the request's JSON body (an answer that cites the prompt's evidence numbers).
     """
 
-    def __init__(self, pieces: Sequence[str] = (), status: int = 200, error_body: str = "") -> None:
+    def __init__(self, pieces: Sequence[str] | Callable[[dict], Sequence[str]] = (), status: int = 200,
+                 error_body: str = "", ending: str = "done") -> None:
+        assert ending in ("done", "closed", "dropped")
         self.requests: list[dict] = []
         requests = self.requests
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # chunked bodies: a cut one is told from a finished one
+
+            def send_chunk(self, data: bytes) -> None:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                self.close_connection = True
                 if status != 200:
                     payload = error_body.encode("utf-8")
                     self.send_response(status)
@@ -151,12 +166,23 @@ class ScriptedOpenAIServer:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for piece in pieces:
+
+                def event(delta: dict, finish: str | None) -> bytes:
                     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                             "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode("utf-8"))
-                self.wfile.write(b"data: [DONE]\n\n")
+                             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                    return f"data: {json.dumps(chunk)}\n\n".encode("utf-8")
+
+                for piece in pieces(body) if callable(pieces) else pieces:
+                    self.send_chunk(event({"content": piece}, None))
+                if ending == "dropped":
+                    self.connection.shutdown(socket.SHUT_RDWR)  # no terminating chunk
+                    return
+                if ending == "done":
+                    self.send_chunk(event({}, "stop"))
+                    self.send_chunk(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
 
             def log_message(self, *args: object) -> None:
                 pass  # keep pytest's output clean

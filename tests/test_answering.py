@@ -12,7 +12,7 @@ from rag.korean import KoreanText
 from rag.prompts import Prompts
 from rag.ranker import FITTED_DIR, ModelFileError
 from rag.types import Article, Chunk, Hit, Turn
-from tests.fakes import HashingEmbedder, ScriptedGenerator
+from tests.fakes import HashingEmbedder, ScriptedGenerator, ScriptedOpenAIServer
 from tests.servers import free_port
 from tests.answer_samples import ASKED_OF_ANOTHER, UNNAMED_ARCHIVE, archive_hits
 
@@ -911,6 +911,31 @@ def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: 
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
     assert answer.mode == "llm" and "끊겼습니다" in answer.notice and answer.notice_code == "llm_cut"
     assert answer.text.startswith("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다") and "협력사 지원" not in answer.text
+
+
+@pytest.mark.parametrize("ending, words", [("dropped", "broke off its answer"), ("closed", "ended its answer early")])
+@pytest.mark.parametrize("shown", [True, False])
+def test_an_llm_server_that_stops_mid_answer_gives_the_cut_or_extractive_answer(korean: KoreanText, ending: str,
+                                                                               words: str, shown: bool) -> None:
+    # a real loopback server through the real OpenAI-compatible client: killed ("dropped": the chunked
+    # body is cut) or closing politely without a finish_reason ("closed"), after one checked sentence
+    # (shown) or inside the first one
+    def pieces(body: dict) -> list[str]:
+        first = f"LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다 [{_number(body['messages'])}]. "
+        text = (first + "협력사 지원은 지난해보다 1.5배") if shown else first[:12]
+        return [text[i:i + 4] for i in range(0, len(text), 4)]
+
+    with ScriptedOpenAIServer(pieces, ending=ending) as server:
+        answerer, _ = make(korean, OpenAICompatibleGenerator(server.base_url, "qwen", timeout_s=10))
+        answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?")
+    assert words in answer.notice and "\n" not in answer.notice
+    if shown:  # what was checked and shown stays; the rest was lost with the server
+        assert answer.mode == "llm" and answer.notice_code == "llm_cut"
+        assert answer.text.startswith("LG이노텍은 1,030억 원 규모의 동반성장 펀드를 운영합니다")
+        assert "협력사 지원" not in answer.text
+    else:
+        assert answer.mode == "extractive" and answer.notice_code == "llm_failed"
+        assert "1,030억" in answer.text and answer.citations
 
 
 def test_a_callers_evidence_budget_is_the_one_trimmed_to(korean: KoreanText) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.config import GenerationSettings, PROJECT_ROOT
-from rag.generation import (GenerationError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
+from rag.generation import (GenerationError, GeneratorUnreachableError, LlamaCppGenerator, OpenAICompatibleGenerator, complete,
                             load_generator)
 from tests.fakes import ScriptedOpenAIServer, SilentServer
 from tests.servers import free_port, llama_cpp_server
@@ -98,6 +98,27 @@ def test_an_error_status_is_its_first_line_and_is_not_retried() -> None:
             complete(OpenAICompatibleGenerator(server.base_url, "small"), MESSAGES, max_tokens=8)
     assert str(error.value) == f"LLM server {server.base_url} answered HTTP 503: model is loading"
     assert len(server.requests) == 1  # max_retries=0: a failing server fails now
+
+
+def test_a_server_killed_mid_answer_is_a_generation_error_after_the_pieces_it_sent() -> None:
+    # the connection is cut inside the chunked body: httpx raises RemoteProtocolError while the
+    # stream is read, after the openai client has stopped wrapping errors
+    with ScriptedOpenAIServer(["1,030", "억 원"], ending="dropped") as server:
+        pieces: list[str] = []
+        with pytest.raises(GenerationError) as error:
+            for piece in OpenAICompatibleGenerator(server.base_url, "small").stream(MESSAGES, max_tokens=8):
+                pieces.append(piece)
+    assert pieces == ["1,030", "억 원"]
+    assert not isinstance(error.value, GeneratorUnreachableError)  # it answered: it failed, it was there
+    assert "broke off its answer" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_stream_closed_without_a_finish_reason_is_an_answer_ended_early() -> None:
+    with ScriptedOpenAIServer(["1,030", "억 원"], ending="closed") as server:
+        with pytest.raises(GenerationError, match="ended its answer early"):
+            complete(OpenAICompatibleGenerator(server.base_url, "small"), MESSAGES, max_tokens=8)
+    with ScriptedOpenAIServer(["1,030", "억 원"]) as server:  # the same pieces, finished: the answer
+        assert complete(OpenAICompatibleGenerator(server.base_url, "small"), MESSAGES, max_tokens=8) == "1,030억 원"
 
 
 # ---------------------------------------------------------------- the local backend's logic (fake llama.cpp)
