@@ -1,20 +1,24 @@
 """Passage embeddings from an OpenAI-compatible `/v1/embeddings` server (infinity-emb, vLLM, llama.cpp).
 
     local = load_embedder(replace(settings, backend="local"), cache_dir)
-    embedder = ServerEmbedder(local, settings)     # checks the server against `local` first
-    embedder.embed_passages(chunks)                 # POST {base_url}/embeddings, batch by batch
+    embedder = ServerEmbedder(local, settings)     # no request yet: queries never need the server
+    embedder.embed_passages(chunks)                 # checks the server against `local` once, then
+                                                    # POST {base_url}/embeddings, batch by batch
 
 Meant for bulk ingest on a machine (a GPU box) that serves the *same* model: the server's vectors
-go into a store whose other vectors came from the local model, so before anything is embedded the
-server must reproduce the local model's vectors on a fixed sample (cosine >= 0.99), else the embedder
-refuses with a message that says so. Queries, token counts, the name and the dimension stay local:
-a query is one short text (~14 ms here, no network hop), and chunking must count the local
-tokenizer's tokens. Texts are cut to the local model's token limit before they are sent, so a server
+go into a store whose other vectors came from the local model, so before the first passage is
+embedded the server must reproduce the local model's vectors on a fixed sample (cosine >= 0.99), else
+the embedder refuses with a message that says so. Queries, token counts, the name and the dimension
+stay local: a query is one short text (~14 ms here, no network hop), and chunking must count the local
+tokenizer's tokens. The check waits for the first passage, not the constructor: an app or a CLI search
+started while the server is down must answer from the local model. Query-time work that needs passage
+vectors (sentence relevance, rag/relevance.py) takes them from `local` too. Texts are cut to the local model's token limit before they are sent, so a server
 with another limit never truncates (or rejects) differently from the local model.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -50,10 +54,26 @@ class ServerEmbedder:
         self.name = local.name
         self.dimension = local.dimension
         self.max_tokens = local.max_tokens
-        self.min_cosine = self.check()
+        self._checked: float | None = None
+        self._check_lock = threading.Lock()
+
+    @property
+    def local(self) -> object:
+        """The local model the server reproduces: the embedder for work at question time."""
+        return self._local
+
+    @property
+    def min_cosine(self) -> float:
+        """The check's result (running it first if no passage was embedded yet)."""
+        self._ensure_checked()
+        return self._checked
 
     # ------------------------------------------------------------ protocol
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self._ensure_checked()
+        return self._embed_passages(texts)
+
+    def _embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         prefixed = [self._settings.passage_prefix + t for t in texts]
         out = np.zeros((len(prefixed), self.dimension), dtype=np.float32)
         step = max(1, self._settings.server_batch_size)
@@ -68,10 +88,15 @@ class ServerEmbedder:
         return self._local.count_tokens(text)
 
     # ------------------------------------------------------------ the check
+    def _ensure_checked(self) -> None:
+        with self._check_lock:  # one check, however many ingest threads ask at once
+            if self._checked is None:
+                self._checked = self.check()
+
     def check(self) -> float:
         """Min cosine between the server's and the local model's passage vectors on CHECK_TEXTS;
         raises when it is below MIN_COSINE (another model, other prefixes, no normalization...)."""
-        theirs = self.embed_passages(CHECK_TEXTS)
+        theirs = self._embed_passages(CHECK_TEXTS)
         ours = self._local.embed_passages(CHECK_TEXTS)
         cosines = (theirs * ours).sum(axis=1)
         worst = float(cosines.min())

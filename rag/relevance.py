@@ -1,5 +1,6 @@
 """Question / sentence relevance from the embedding model already loaded for search (e5 scores short
-sentences well), with bounded caches: the same passages come back question after question.
+sentences well; the local model, never an embeddings server), with bounded caches: the same passages
+come back question after question.
 
     relevance = SentenceRelevance(lambda: pipe.embedder)
     relevance("정책 금융기관 통폐합이 거론된 해는?", ["…2013년 …", "…"])   # cosine of each sentence
@@ -31,11 +32,17 @@ class SentenceRelevance:
         passages = self._vectors(list(sentences), self._passages, "embed_passages")
         return [float(np.dot(query, p)) for p in passages]
 
+    def _model(self) -> Any:
+        # an embedder whose passages come from a server (rag/embedding_server.py) keeps the same model
+        # locally: a question must never need the server (it may be down, or busy with an ingest)
+        embedder = self._embedder()
+        return getattr(embedder, "local", embedder)
+
     def _vectors(self, texts: list[str], memo: OrderedDict[str, np.ndarray], method: str) -> list[np.ndarray]:
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in memo))
         if missing:
-            vectors = getattr(self._embedder(), method)(missing)
+            vectors = getattr(self._model(), method)(missing)
             with self._lock:
                 for text, vector in zip(missing, vectors):
                     memo[text] = np.asarray(vector, dtype=np.float32)
@@ -48,5 +55,5 @@ class SentenceRelevance:
                 vector = memo.get(text)
             # evicted between the two steps by another thread: embed it again
             found.append(vector if vector is not None else
-                         np.asarray(getattr(self._embedder(), method)([text])[0], dtype=np.float32))
+                         np.asarray(getattr(self._model(), method)([text])[0], dtype=np.float32))
         return found

@@ -84,6 +84,7 @@ def settings_for(base_url: str, **changes) -> EmbeddingSettings:
 def test_a_server_with_the_same_model_embeds_passages_in_batches():
     with LoopbackServer(same_model) as server:
         embedder = ServerEmbedder(LOCAL, settings_for(server.base_url, api_key="secret"))
+        assert embedder.min_cosine > 0.999  # the check, once, before the passages
         server.requests.clear()
         texts = [f"상생협력 기사 {i}번" for i in range(10)]
         vectors = embedder.embed_passages(texts)
@@ -111,7 +112,7 @@ def test_a_server_with_another_model_is_refused_before_any_passage_is_embedded()
 
     with LoopbackServer(other_model) as server:
         with pytest.raises(EmbeddingServerError, match="does not reproduce the local model") as error:
-            ServerEmbedder(LOCAL, settings_for(server.base_url))
+            ServerEmbedder(LOCAL, settings_for(server.base_url)).embed_passages(["상생협력 기사"])
     assert [r["body"]["input"] for r in server.requests] == [["passage: " + t for t in CHECK_TEXTS[:4]],
                                                             ["passage: " + t for t in CHECK_TEXTS[4:]]]
     assert "\n" not in str(error.value)
@@ -119,7 +120,7 @@ def test_a_server_with_another_model_is_refused_before_any_passage_is_embedded()
 
 def test_a_dead_server_is_one_clear_line():
     with pytest.raises(EmbeddingServerError, match="cannot reach") as error:
-        ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{free_port()}/v1"))
+        ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{free_port()}/v1")).embed_passages(["기사"])
     assert "\n" not in str(error.value)
     assert isinstance(error.value, EmbeddingModelError)  # the CLI and the app already translate these
 
@@ -129,7 +130,8 @@ def test_a_server_that_dies_on_a_large_batch_is_told_from_one_that_is_not_there(
         return (None, None) if len(texts) > len(CHECK_TEXTS) else same_model(texts)
 
     with LoopbackServer(dies_on_large_batches) as server:
-        embedder = ServerEmbedder(LOCAL, settings_for(server.base_url, server_batch_size=8))  # the check passes
+        embedder = ServerEmbedder(LOCAL, settings_for(server.base_url, server_batch_size=8))
+        assert embedder.min_cosine > 0.999  # the check passes
         with pytest.raises(EmbeddingServerError, match="closed the connection without an answer to a batch of 8 "
                                                        "texts") as error:
             embedder.embed_passages([f"기사 {i}" for i in range(8)])
@@ -139,7 +141,7 @@ def test_a_server_that_dies_on_a_large_batch_is_told_from_one_that_is_not_there(
 def test_a_server_that_never_answers_times_out():
     with SilentServer() as port:
         with pytest.raises(EmbeddingServerError, match="did not answer within 1 s"):
-            ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{port}/v1", timeout_s=1.0))
+            ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{port}/v1", timeout_s=1.0)).embed_passages(["기사"])
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -150,13 +152,72 @@ def test_a_server_that_never_answers_times_out():
 def test_a_broken_answer_is_one_clear_line(answer, message):
     with LoopbackServer(answer) as server:
         with pytest.raises(EmbeddingServerError, match=message) as error:
-            ServerEmbedder(LOCAL, settings_for(server.base_url))
+            ServerEmbedder(LOCAL, settings_for(server.base_url)).embed_passages(["기사"])
     assert "\n" not in str(error.value)
 
 
 def test_no_base_url_names_the_setting():
     with pytest.raises(EmbeddingServerError, match="RAG_EMBEDDING__BASE_URL"):
         ServerEmbedder(LOCAL, replace(EmbeddingSettings(), backend="openai"))
+
+
+# ---------------------------------------------------------------- questions never need the server
+
+
+def app_settings(tmp_path):
+    from rag.config import load_settings
+
+    return load_settings(None, env={"RAG_STORE__DIR": str(tmp_path / "store"), "RAG_PATHS__DATA_DIR": str(tmp_path),
+                                    "RAG_GENERATION__BACKEND": "extractive"})
+
+
+QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
+
+
+def test_a_server_that_stops_after_ingest_is_not_needed_to_answer_or_search(seeds_dir, korean, tmp_path):
+    from rag.pipeline import build_pipeline
+
+    with LoopbackServer(same_model) as server:
+        pipe = build_pipeline(app_settings(tmp_path), embedder=ServerEmbedder(LOCAL, settings_for(server.base_url)),
+                              korean=korean)
+        assert pipe.ingest([seeds_dir]).added
+        sent = len(server.requests)
+    # the server is gone: search, evidence ranking (sentence relevance) and the answer are all local
+    hits = pipe.search("LG이노텍 동반성장 펀드 규모", k=3)
+    answer = pipe.ask(QUESTION)
+    assert hits and "1,030억" in answer.text and answer.citations
+    assert len(server.requests) == sent
+
+
+def test_an_app_started_while_the_server_is_down_answers_and_only_ingest_fails(seeds_dir, korean, tmp_path):
+    from rag.pipeline import build_pipeline
+
+    with LoopbackServer(same_model) as server:  # an earlier ingest, through the server
+        build_pipeline(app_settings(tmp_path), embedder=ServerEmbedder(LOCAL, settings_for(server.base_url)),
+                       korean=korean).ingest([seeds_dir])
+    # started later, with nothing listening: built (no request yet), warmed up, answering
+    down = ServerEmbedder(LOCAL, settings_for(f"http://127.0.0.1:{free_port()}/v1"))
+    pipe = build_pipeline(app_settings(tmp_path), embedder=down, korean=korean)
+    answer = pipe.ask(QUESTION)
+    assert "1,030억" in answer.text and answer.citations
+    assert pipe.search("LG이노텍 동반성장 펀드 규모", k=3)
+    # ingest still goes through the server, and needs it: one clear line, nothing embedded locally
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "900_new.txt").write_text("새 기사\n\nKT는 협력사 300곳과 상생 협약을 맺었다고 밝혔다.\n", encoding="utf-8")
+    with pytest.raises(EmbeddingServerError, match="cannot reach") as error:
+        pipe.ingest([new])
+    assert "\n" not in str(error.value)
+
+
+def test_ingest_checks_the_server_before_its_first_passage():
+    with LoopbackServer(same_model) as server:
+        embedder = ServerEmbedder(LOCAL, settings_for(server.base_url))
+        assert server.requests == []  # building it asks nothing
+        embedder.embed_passages(["상생협력 기사"])
+        embedder.embed_passages(["다른 기사"])
+    checked = [r for r in server.requests if r["body"]["input"][0] == "passage: " + CHECK_TEXTS[0]]
+    assert len(checked) == 1 and server.requests[-1]["body"]["input"] == ["passage: 다른 기사"]
 
 
 def test_unknown_backend_names_the_setting(tmp_path):
@@ -190,8 +251,8 @@ def test_ingest_through_a_real_embeddings_server_then_search_locally(e5_server, 
 
     settings = replace(EmbeddingSettings(), backend="openai", base_url=e5_server, server_model="e5",
                        server_batch_size=8, timeout_s=120)
-    server = load_embedder(settings, model_cache)  # checks the server against the local model first
-    assert server.min_cosine >= 0.99
+    server = load_embedder(settings, model_cache)
+    assert server.min_cosine >= 0.99  # the server reproduces the local model (checked on first use)
     assert server.name == real_embedder.name  # its vectors may share a store with local ones
 
     # a passage longer than the model's limit is cut client-side exactly where the local model cuts it
