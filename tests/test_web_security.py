@@ -182,6 +182,43 @@ def test_admin_routes_need_the_token(live: LiveServer) -> None:
     assert votes.status_code == 200 and [v["question"] for v in votes.json()["feedback"]] == ["관리자 확인"]
 
 
+def test_a_client_over_the_limit_cannot_tell_the_right_token_from_a_wrong_one(tmp_path: Path, fake: FakePipeline) -> None:
+    # 429 for the guesses but 200 for the right token would say which guess was right: once over the
+    # limit every admin call gets 429, the right token included, until the window passes
+    server = serve(tmp_path, fake, admin_token=TOKEN, rate_limit_per_minute=3)
+    try:
+        url = server.url + "/api/articles"
+        wrong = [httpx.get(url, headers={"Authorization": f"Bearer wrong-{i}"}, timeout=10).status_code for i in range(5)]
+        right = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    finally:
+        server.stop()
+    assert wrong == [401, 401, 401, 429, 429]
+    assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
+
+
+def test_retry_after_looks_without_spending_and_ends_with_the_window() -> None:
+    from rag.web.security import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    assert limiter.retry_after("a") == 0.0 and limiter.check("a") == 0.0
+    assert limiter.retry_after("a") == 0.0 and limiter.check("a") == 0.0  # looking did not spend
+    now[0] = 30.0
+    assert limiter.retry_after("a") == 30.0 and limiter.retry_after("b") == 0.0
+    now[0] = 60.0
+    assert limiter.retry_after("a") == 0.0
+
+
+def test_the_right_token_does_not_spend_the_limit(tmp_path: Path, fake: FakePipeline) -> None:
+    server = serve(tmp_path, fake, admin_token=TOKEN, rate_limit_per_minute=2)
+    try:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        codes = [httpx.get(server.url + "/api/articles", headers=auth, timeout=10).status_code for _ in range(4)]
+    finally:
+        server.stop()
+    assert codes == [200, 200, 200, 200]  # the admin's own page polls: only failures count
+
+
 def test_admin_routes_refuse_other_origins_and_the_widget(live: LiveServer) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     for origin in ("http://allowed.example:8080", "http://127.0.0.1:9"):  # even an origin allowed to embed the widget

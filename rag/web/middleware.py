@@ -3,7 +3,8 @@
 1. the Host allow-list (421): DNS-rebinding pages and misrouted requests stop here;
 2. the client address: X-Forwarded-For counts only from `app.trusted_proxies`;
 3. the Origin check (403): a browser page from an origin that is neither ours nor allowed;
-4. admin paths (404 / 403 / 401, see rag.web.admin) — before a byte of their body is read;
+4. admin paths: 429 while the client is over the rate limit (whatever its token), then 404 / 403 / 401
+   (see rag.web.admin) — before a byte of their body is read; a wrong token spends the limit;
 5. CORS preflight for the allowed origins (never for admin paths);
 6. the route: 405 (with `Allow`) when the path exists but takes other methods; 404 for a path under
    /api/ or /v1/ that no route takes (Gradio's own 404 is not the API's error shape);
@@ -76,6 +77,12 @@ class SecurityMiddleware:
         path: str = scope.get("path", "")
         admin_path = is_admin_path(path)
         if admin_path:
+            # a client over the limit is refused before its token is looked at: 429 for a wrong token
+            # but 200 for the right one would tell a guesser which guess was right
+            retry = self.limiter.retry_after(scope["client"][0]) if self.admin.enabled else 0.0
+            if retry:
+                await send_error(send, 429, "rate limit exceeded", "rate_limited", [(b"retry-after", str(int(retry) + 1).encode())])
+                return
             try:
                 self.admin.check(headers, host)
             except AdminDenied as denied:
@@ -147,10 +154,7 @@ class SecurityMiddleware:
         headers: Headers = []
         if denied.status == 401:
             headers.append((b"www-authenticate", b'Bearer realm="sangsaeng-qa"'))
-            retry = self.limiter.check(scope["client"][0])  # failed tokens spend the rate limit: no brute force
-            if retry:
-                await send_error(send, 429, "rate limit exceeded", "rate_limited", [(b"retry-after", str(int(retry) + 1).encode())])
-                return
+            self.limiter.check(scope["client"][0])  # failed tokens spend the rate limit: no brute force
         await send_error(send, denied.status, denied.message, denied.kind, headers)
 
     async def _refuse(self, scope: Scope, send: Send, status: int, message: str, kind: str) -> None:

@@ -58,6 +58,16 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def retry_after(self, client: str) -> float:
+        """Like `check` without recording a request: 0 when the client is under the limit."""
+        if self.limit <= 0:
+            return 0.0
+        now = self.clock()
+        with self._lock:
+            window = self._hits.get(client)
+            recent = [t for t in window if now - t < 60.0] if window else []
+            return max(0.1, 60.0 - (now - recent[0])) if len(recent) >= self.limit else 0.0
+
     def check(self, client: str) -> float:
         """Record a request; return 0 when allowed, else the seconds until the client may retry."""
         if self.limit <= 0:
