@@ -397,10 +397,20 @@ def test_widget_may_only_be_framed_by_allowed_origins(client: TestClient) -> Non
     assert response.status_code == 200 and "qa-widget" in response.text
     csp = response.headers["content-security-policy"]
     assert csp == "frame-ancestors 'self' http://allowed.example:8080"
-    assert client.get("/").headers["content-security-policy"] == csp  # the chat page too
+    assert client.get("/widget/static/widget-app.js").headers["content-security-policy"] == csp
     assert client.get("/widget.js").status_code == 200
     assert client.get("/widget/static/widget-app.js").status_code == 200
     assert client.get("/widget/static/..%2Fchat.py").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/articles", "/health", "/widgetx"])
+def test_only_the_widget_may_be_framed_by_partners(tmp_path: Path, fake: FakePipeline, path: str) -> None:
+    # the chat page has the admin tab and /articles is the article manager: a partner page framing
+    # them could overlay our buttons (clickjacking); partners are allowed to embed the widget, no more
+    app = create_app(make_settings(tmp_path, admin_token="s3cret-admin-token-0123456789"), lambda: fake)
+    app.state.service.start(background=False)
+    response = TestClient(app).get(path)
+    assert response.headers["content-security-policy"] == "frame-ancestors 'self'", response.status_code
 
 
 def test_rate_limit_per_client(tmp_path: Path, fake: FakePipeline) -> None:

@@ -11,7 +11,8 @@
 7. the body size (413): a declared Content-Length over the limit is refused unread, a streamed body
    is cut off where it passes the limit, so a 200 MB body costs nothing;
 8. the rate limit (429) on POSTs to the API;
-then `frame-ancestors` / nosniff (and CORS) headers on every response.
+then `frame-ancestors` / nosniff (and CORS) headers on every response: the allowed origins may frame
+the widget only, every other page `frame-ancestors 'self'`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 API_PREFIXES = ("/api/", "/v1/")
 CORS_PREFIXES = ("/api/", "/v1/", "/health", "/widget")
+WIDGET_FRAME_PATHS = ("/widget", "/widget.js")
+WIDGET_FRAME_PREFIXES = ("/widget/",)
 
 
 class BodyTooLarge(Exception):
@@ -113,10 +116,17 @@ class SecurityMiddleware:
                 extra = [(b"retry-after", str(int(retry) + 1).encode())] + (_cors_headers(origin or "") if cors else [])
                 await send_error(send, 429, "rate limit exceeded", "rate_limited", extra)
                 return
-        extra = [(b"content-security-policy", self.policy.frame_ancestors().encode()), (b"x-content-type-options", b"nosniff")]
+        extra = [(b"content-security-policy", self._frame_ancestors(path).encode()), (b"x-content-type-options", b"nosniff")]
         if cors:
             extra += _cors_headers(origin or "")
         await self._call_limited(scope, receive, send, limit, extra)
+
+    def _frame_ancestors(self, path: str) -> str:
+        """Partner origins may frame the widget only: the chat page (it has the admin tab) and the
+        article manager would let a partner page overlay our controls (clickjacking)."""
+        if path in WIDGET_FRAME_PATHS or path.startswith(WIDGET_FRAME_PREFIXES):
+            return self.policy.frame_ancestors()
+        return "frame-ancestors 'self'"
 
     async def _call_limited(self, scope: Scope, receive: Receive, send: Send, limit: int, extra: Headers) -> None:
         """Run the app with the body counted as it arrives; past `limit` the app's response becomes a 413."""
