@@ -344,6 +344,9 @@ class AppSettings:
     def __post_init__(self) -> None:
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_CHARS:
             raise SettingsError(f"setting app.admin_token: use at least {MIN_ADMIN_TOKEN_CHARS} characters")
+        if self.admin_token and not all("!" <= c <= "~" for c in self.admin_token):
+            # HTTP headers are latin-1: a Korean token could be set but never sent back, so no one could log in
+            raise SettingsError("setting app.admin_token must be printable ASCII (letters, digits, punctuation; no spaces)")
         if self.concurrency < 1 or self.queue_size < 0:
             raise SettingsError("settings app.concurrency must be >= 1 and app.queue_size >= 0")
 

@@ -100,3 +100,12 @@ def test_the_agreement_checks_bar_is_a_probability() -> None:
     assert load_settings(None, env=env).answer.llm_agreement_min_probability == 0.4
     with pytest.raises(SettingsError, match="answer.llm_agreement_min_probability"):
         load_settings(None, env={"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "2"})
+
+
+def test_a_non_ascii_admin_token_is_refused_at_start() -> None:
+    # HTTP headers are latin-1: a Korean token could never be sent back, so the admin could never log in
+    with pytest.raises(SettingsError, match="app.admin_token must be printable ASCII"):
+        load_settings(None, env={"RAG_APP__ADMIN_TOKEN": "관리자토큰관리자토큰관리자토큰관리자토큰"})
+    with pytest.raises(SettingsError, match="app.admin_token must be printable ASCII"):
+        load_settings(None, env={"RAG_APP__ADMIN_TOKEN": "s3cret-admin-token\t0123456789"})
+    assert load_settings(None, env={"RAG_APP__ADMIN_TOKEN": "s3cret-Admin_token.0123~!"}).app.admin_token == "s3cret-Admin_token.0123~!"
