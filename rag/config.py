@@ -9,7 +9,9 @@ Relative paths resolve against the project root, not the current directory.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
@@ -429,14 +431,34 @@ def _coerce(raw: Any, current: Any, key: str) -> Any:
         if isinstance(current, Path):
             return Path(raw)
         if isinstance(current, tuple):
-            items = raw if isinstance(raw, (list, tuple)) else [s for s in str(raw).split(",") if s.strip()]
+            items = raw if isinstance(raw, (list, tuple)) else _split_list(str(raw), key)
             kind = type(current[0]) if current else str
             return tuple(Path(i) if issubclass(kind, Path) or key.endswith("corpus") else str(i).strip() for i in items)
         if isinstance(current, (int, float, str)):
             return type(current)(raw)
+    except SettingsError:
+        raise
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {key}: cannot read {raw!r} as {type(current).__name__}") from exc
     return raw
+
+
+# '["a", "b"]', '[]' or "['a']" read as an attempt at a JSON array; '[::1], a' (an IPv6 host) does not
+_JSON_ARRAY = re.compile(r"""\s*\[\s*["'\[\]{]""")
+
+
+def _split_list(text: str, key: str) -> list[str]:
+    """A list from an env var: a JSON array (what a shell user copies from rag.toml) or 'a, b'."""
+    if not _JSON_ARRAY.match(text):
+        return [item for item in text.split(",") if item.strip()]
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"setting {key}: {text!r} is not a JSON array of strings ({exc.msg}); "
+                            f'write ["a", "b"] or a, b') from exc
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise SettingsError(f"setting {key}: {text!r} is not a JSON array of strings; write [\"a\", \"b\"] or a, b")
+    return [item for item in items if item.strip()]
 
 
 def _resolve(path: Path, root: Path) -> Path:

@@ -109,3 +109,25 @@ def test_a_non_ascii_admin_token_is_refused_at_start() -> None:
     with pytest.raises(SettingsError, match="app.admin_token must be printable ASCII"):
         load_settings(None, env={"RAG_APP__ADMIN_TOKEN": "s3cret-admin-token\t0123456789"})
     assert load_settings(None, env={"RAG_APP__ADMIN_TOKEN": "s3cret-Admin_token.0123~!"}).app.admin_token == "s3cret-Admin_token.0123~!"
+
+
+@pytest.mark.parametrize("key,field", [("APP__ALLOWED_ORIGINS", "allowed_origins"), ("APP__TRUSTED_PROXIES", "trusted_proxies"),
+                                       ("APP__ALLOWED_HOSTS", "allowed_hosts")])
+def test_a_list_in_the_environment_may_be_a_json_array(key: str, field: str) -> None:
+    values = ("http://127.0.0.1:7951", "https://b.example")
+    for raw in ('["http://127.0.0.1:7951", "https://b.example"]', ' [ "http://127.0.0.1:7951" ,"https://b.example"] ',
+                "http://127.0.0.1:7951, https://b.example"):
+        assert getattr(load_settings(None, env={"RAG_" + key: raw}).app, field) == values, raw
+    assert getattr(load_settings(None, env={"RAG_" + key: "[]"}).app, field) == ()
+    assert load_settings(None, env={"RAG_APP__ALLOWED_HOSTS": "[::1], qa.example"}).app.allowed_hosts == ("[::1]", "qa.example")
+
+
+def test_a_json_array_of_paths_in_the_environment() -> None:
+    s = load_settings(None, env={"RAG_PATHS__CORPUS": '["seeds", "/srv/news"]'})
+    assert s.paths.corpus == (PROJECT_ROOT / "seeds", Path("/srv/news"))
+
+
+@pytest.mark.parametrize("raw", ['["http://a.example", ', "['http://a.example']", '["a", 3]', '[["a"]]'])
+def test_a_malformed_json_array_names_the_key(raw: str) -> None:
+    with pytest.raises(SettingsError, match="app.allowed_origins: .*JSON array of strings"):
+        load_settings(None, env={"RAG_APP__ALLOWED_ORIGINS": raw})
