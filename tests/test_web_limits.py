@@ -171,6 +171,27 @@ def test_unknown_api_routes_get_the_404_shape(live: LiveServer, method: str, pat
     assert response.json()["error"]["type"] == "not_found" and path in response.json()["error"]["message"]
 
 
+def test_a_partner_page_can_read_the_errors_the_asgi_layer_sends(tmp_path: Path, fake: FakePipeline) -> None:
+    # without Access-Control-Allow-Origin the partner page's script sees a network error, not the JSON
+    server = serve(tmp_path, fake, max_body_bytes=1000)
+    origin = {"Origin": "http://allowed.example:8080"}
+    pieces = (b"x" * 500 for _ in range(10))  # a chunked body, cut off where it passes 1000 bytes
+    try:
+        responses = {
+            405: httpx.put(server.url + "/api/ask", headers=origin, timeout=10),
+            404: httpx.get(server.url + "/api/nope", headers=origin, timeout=10),
+            413: httpx.post(server.url + "/api/ask", content=b"x" * 2000, headers=origin, timeout=10),
+            "413 streamed": httpx.post(server.url + "/api/ask", content=pieces, headers=origin, timeout=10),
+        }
+        other = httpx.put(server.url + "/api/ask", headers={"Origin": "http://evil.example"}, timeout=10)
+    finally:
+        server.stop()
+    for status, response in responses.items():
+        assert response.status_code == int(str(status)[:3]) and response.json()["error"]["code"] == response.status_code
+        assert response.headers.get("access-control-allow-origin") == origin["Origin"], status
+    assert other.status_code == 403 and "access-control-allow-origin" not in other.headers
+
+
 def test_a_model_is_retrieved_as_openai_clients_ask_for_it(live: LiveServer) -> None:
     listed = httpx.get(live.url + "/v1/models", timeout=10).json()["data"]
     for entry in listed:

@@ -92,6 +92,9 @@ class SecurityMiddleware:
                 await self._deny_admin(scope, send, denied)
                 return
         cors = not admin_path and _is_cross(origin, host) and path.startswith(CORS_PREFIXES)
+        # every answer to an allowed origin carries CORS, errors included: without it the partner
+        # page's script sees a network error instead of the JSON that says what went wrong
+        cors_headers = _cors_headers(origin or "") if cors else []
         if scope["method"] == "OPTIONS" and cors:
             await send_empty(send, 204, _cors_headers(origin or "", preflight=True))
             return
@@ -99,27 +102,26 @@ class SecurityMiddleware:
         match = route_match(self.routes(), scope) if scope["method"] != "OPTIONS" else Match.FULL
         if match == Match.PARTIAL:
             allow = ", ".join(allowed_methods(self.routes(), scope))
-            await send_error(send, 405, f"method {scope['method']} not allowed here; use {allow}", "method_not_allowed", [(b"allow", allow.encode())])
+            await send_error(send, 405, f"method {scope['method']} not allowed here; use {allow}", "method_not_allowed", [(b"allow", allow.encode())] + cors_headers)
             return
         if match == Match.NONE and path.startswith(API_PREFIXES):
             # else Gradio, mounted at "/", answers its own {"detail": "Not Found"}: API clients read our shape
-            await send_error(send, 404, f"no such route: {scope['method']} {path}", "not_found")
+            await send_error(send, 404, f"no such route: {scope['method']} {path}", "not_found", cors_headers)
             return
         limit = self.max_upload_bytes if admin_path or path in GRADIO_UPLOAD_PATHS else self.max_body_bytes
         declared = _int(headers.get("content-length"))
         if declared is not None and declared > limit:
-            await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
+            await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large", cors_headers)
             return
         if path.startswith(API_PREFIXES) and scope["method"] == "POST":
             retry = self.limiter.check(scope["client"][0])
             if retry:
-                extra = [(b"retry-after", str(int(retry) + 1).encode())] + (_cors_headers(origin or "") if cors else [])
+                extra = [(b"retry-after", str(int(retry) + 1).encode())] + cors_headers
                 await send_error(send, 429, "rate limit exceeded", "rate_limited", extra)
                 return
         extra = [(b"content-security-policy", self._frame_ancestors(path).encode()), (b"x-content-type-options", b"nosniff")]
-        if cors:
-            extra += _cors_headers(origin or "")
-        await self._call_limited(scope, receive, send, limit, extra)
+        extra += cors_headers
+        await self._call_limited(scope, receive, send, limit, extra, cors_headers)
 
     def _frame_ancestors(self, path: str) -> str:
         """Partner origins may frame the widget only: the chat page (it has the admin tab) and the
@@ -128,7 +130,7 @@ class SecurityMiddleware:
             return self.policy.frame_ancestors()
         return "frame-ancestors 'self'"
 
-    async def _call_limited(self, scope: Scope, receive: Receive, send: Send, limit: int, extra: Headers) -> None:
+    async def _call_limited(self, scope: Scope, receive: Receive, send: Send, limit: int, extra: Headers, cors_headers: Headers) -> None:
         """Run the app with the body counted as it arrives; past `limit` the app's response becomes a 413."""
         state = {"received": 0, "exceeded": False, "started": False}
 
@@ -145,7 +147,7 @@ class SecurityMiddleware:
             if state["exceeded"]:  # whatever the app made of the cut-off body, the client gets the 413
                 if message["type"] == "http.response.start" and not state["started"]:
                     state["started"] = True
-                    await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
+                    await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large", cors_headers)
                 return
             if message["type"] == "http.response.start":
                 state["started"] = True
@@ -158,7 +160,7 @@ class SecurityMiddleware:
         except BodyTooLarge:
             if not state["started"]:
                 state["started"] = True
-                await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large")
+                await send_error(send, 413, f"request body too large (limit {limit} bytes)", "request_too_large", cors_headers)
 
     async def _deny_admin(self, scope: Scope, send: Send, denied: AdminDenied) -> None:
         headers: Headers = []
