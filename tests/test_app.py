@@ -533,6 +533,17 @@ def test_the_widget_explains_a_refusal_in_the_chats_words() -> None:
     assert dict(re.findall(r'(\w+): "([^"]*)"', block)) == render.REFUSAL_WHY
 
 
+@pytest.mark.parametrize("name", ["widget.js", "widget.html", "widget-app.js"])
+def test_the_widget_names_no_root_absolute_url(name: str) -> None:
+    # behind a proxy at https://host/qa/ a "/v1/...", "/widget/static/..." or origin + "/widget" misses
+    # the prefix: every URL is relative to where widget.js / widget.html were loaded from
+    # (tests/test_browser.py serves the widget under /qa/ in chromium)
+    from rag.config import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "rag" / "web" / "static" / name).read_text(encoding="utf-8")
+    assert not re.findall(r"""(?:src|href)=["']/|fetch\(\s*["']/|\.origin\b""", text)
+
+
 def test_locate_span_falls_back_to_the_quote() -> None:
     text = "가나다. 펀드는 1,030억 원이다. 라마바."
     good = Citation(1, "a", "펀드는 1,030억 원이다.", 5, 20)

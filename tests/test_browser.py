@@ -431,3 +431,48 @@ def test_llm_mode_streams_a_draft_then_the_model_answer(tmp_path: Path, real_emb
     finally:
         context.close()
         server.stop()
+
+
+class PathPrefix:
+    """What a reverse proxy serving the app at http://host/qa/ does: strips /qa; any other path is 404."""
+
+    def __init__(self, app, prefix: str) -> None:
+        self.app, self.prefix = app, prefix
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "lifespan" or path.startswith(self.prefix + "/"):
+            if scope["type"] != "lifespan":
+                inner = path[len(self.prefix):]
+                scope = {**scope, "path": inner, "raw_path": inner.encode()}
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 404, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def test_widget_served_under_a_path_prefix_answers(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    # --public-url https://host/qa/ behind a proxy: the iframe, its assets and its API calls must all keep /qa
+    port = free_port()
+    site = StaticSite(embed_page(f"http://127.0.0.1:{port}/qa", "접두사 뒤의 위젯"))
+    pipe = FakePipeline.from_folder(seeds_dir_module)
+    app = create_app(web_settings(tmp_path, allowed=(site.url,)), lambda: pipe, public_url=f"http://127.0.0.1:{port}/qa/")
+    app.state.service.start(background=False)
+    server = LiveServer(PathPrefix(app, "/qa"), port=port)
+    try:
+        page.goto(site.url)
+        page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+        frame = page.frame_locator("#sangsaeng-qa-frame")
+        frame.locator("#qa-input").fill(QUESTION)
+        frame.locator("#qa-send").click()
+        frame.locator(".qa-bot .qa-feedback button").first.wait_for(timeout=60_000)
+        assert "1,030억" in frame.locator(".qa-bot .qa-text").last.inner_text()
+        frame.locator(".qa-bot .qa-feedback button").first.click()
+        frame.locator(".qa-bot .qa-feedback", has_text="고맙습니다").wait_for(timeout=10_000)
+    finally:
+        server.stop()
+        site.stop()
+    to_app = [urlsplit(u).path for u in page.requests if urlsplit(u).port == port]
+    assert {"/qa/widget.js", "/qa/widget", "/qa/widget/static/widget-app.js", "/qa/v1/chat/completions",
+            "/qa/api/feedback", "/qa/health"} <= set(to_app), to_app
+    assert all(p.startswith("/qa/") for p in to_app), to_app

@@ -2,6 +2,10 @@
 // (never innerHTML), so article text and model output stay inert whatever they contain.
 (function () {
   "use strict";
+  // every URL is relative to where the app is served: behind a proxy at https://host/qa/ this script is
+  // /qa/widget/static/widget-app.js and the API /qa/v1/...; root-absolute paths would miss the prefix
+  var root = document.currentScript ? new URL("../../", document.currentScript.src) : new URL("./", location.href);
+  function endpoint(path) { return new URL(path, root).href; }
   var params = new URLSearchParams(location.search);
   var mode = params.get("mode") === "llm" || params.get("mode") === "extractive" ? params.get("mode") : null;
   // what the embedding site restricted answers to (data-date-from/-to, data-publisher, data-source)
@@ -89,7 +93,7 @@
       b.type = "button";
       b.setAttribute("aria-label", vote);
       b.addEventListener("click", function () {
-        fetch("/api/feedback", { method: "POST", headers: { "content-type": "application/json" },
+        fetch(endpoint("api/feedback"), { method: "POST", headers: { "content-type": "application/json" },
           body: JSON.stringify({ vote: vote, answer: result }) }).then(function () { bar.textContent = "피드백 고맙습니다."; });
       });
       bar.appendChild(b);
@@ -118,7 +122,7 @@
     setBusy(true);
     var streamed = "", final = null;
     try {
-      var resp = await fetch("/v1/chat/completions", { method: "POST", signal: controller.signal,
+      var resp = await fetch(endpoint("v1/chat/completions"), { method: "POST", signal: controller.signal,
         headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       if (!resp.ok) {
         var err = await resp.json().catch(function () { return {}; });
@@ -196,7 +200,7 @@
                  (filters.publisher || []).join(", "), (filters.source || []).join(", ")].filter(Boolean).join(" · ");
     status.textContent = "검색 범위: " + scope;
   }
-  fetch("/health").then(function (r) { return r.json(); }).then(function (h) {
+  fetch(endpoint("health")).then(function (r) { return r.json(); }).then(function (h) {
     if (!h.ready) status.textContent = "모델 준비 중… (질문은 준비되면 답합니다)";
   }).catch(function () {});
 })();

@@ -1,5 +1,5 @@
 // One-line embed: <script src="http://HOST:PORT/widget.js" defer></script>
-// Adds a floating chat bubble that opens our /widget in an iframe. Optional attributes on the tag:
+// Adds a floating chat bubble that opens our widget page (beside this script) in an iframe. Optional attributes on the tag:
 // data-mode="extractive|llm", data-position="left|right", data-open="true", and filters on what it
 // may cite: data-date-from="YYYY-MM-DD", data-date-to="YYYY-MM-DD", data-publisher="A,B", data-source="2024/".
 (function () {
@@ -7,7 +7,8 @@
   var script = document.currentScript;
   if (!script || window.__sangsaengQaWidget) return;
   window.__sangsaengQaWidget = true;
-  var base = new URL(script.src, location.href).origin;
+  // the widget page sits beside this script: behind a proxy at https://host/qa/ that is /qa/widget
+  var page = new URL("widget", new URL(script.src, location.href));
   var mode = script.getAttribute("data-mode");
   var side = script.getAttribute("data-position") === "left" ? "left" : "right";
   var query = new URLSearchParams();
@@ -21,7 +22,7 @@
       if (value.trim()) query.append(pair[1], value.trim());
     });
   });
-  var src = base + "/widget" + (query.toString() ? "?" + query.toString() : "");
+  var src = page.href + (query.toString() ? "?" + query.toString() : "");
 
   var button = document.createElement("button");
   button.type = "button";
