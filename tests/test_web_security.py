@@ -230,6 +230,9 @@ def test_admin_routes_refuse_other_origins_and_the_widget(live: LiveServer) -> N
         assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
     from_widget = httpx.get(live.url + "/api/articles", headers={**auth, "Referer": live.url + "/widget?mode=extractive"}, timeout=10)
     assert from_widget.status_code == 403
+    behind_a_prefix = live.url + "/qa/widget?mode=extractive"  # --public-url https://host/qa/ behind a proxy
+    assert httpx.get(live.url + "/api/articles", headers={**auth, "Referer": behind_a_prefix}, timeout=10).status_code == 403
+    assert httpx.get(live.url + "/api/articles", headers={**auth, "Referer": live.url + "/qa/"}, timeout=10).status_code == 200
     same_origin = httpx.get(live.url + "/api/articles", headers={**auth, "Origin": live.url, "Referer": live.url + "/"}, timeout=10)
     assert same_origin.status_code == 200
 

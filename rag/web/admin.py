@@ -57,8 +57,7 @@ class AdminGuard:
         origin = headers.get("origin")
         if origin and not OriginPolicy(()).is_allowed(origin, host):  # same-origin only: no allow-list
             raise AdminDenied(403, "admin routes are not available to other origins", "forbidden")
-        referer = headers.get("referer", "")
-        if _path_of(referer).startswith(WIDGET_PATHS):
+        if _is_widget_page(headers.get("referer", "")):
             raise AdminDenied(403, "admin routes are not available to the widget", "forbidden")
         scheme, _, supplied = headers.get("authorization", "").partition(" ")
         # compare_digest on bytes: the time taken says nothing about how much of the token matched
@@ -68,6 +67,13 @@ class AdminGuard:
     def __call__(self, request: Request) -> None:
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.check(headers, headers.get("host"))
+
+
+def _is_widget_page(referer: str) -> bool:
+    """/widget, or /qa/widget behind a proxy that serves the app under a path (the proxy strips /qa
+    from the request's path, not from its Referer)."""
+    path = _path_of(referer)
+    return path.startswith(WIDGET_PATHS) or any(path.endswith(p) or p + "/" in path for p in WIDGET_PATHS)
 
 
 def _path_of(url: str) -> str:
