@@ -16,13 +16,15 @@ English ONNX model, see PLATFORM.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -66,6 +68,12 @@ class StoredChunk:
     embedded_sha1: str = ""  # `passage_digest` of the text its vector was embedded from ("": not recorded)
 
 
+def unreachable_message(settings: StoreSettings, exc: BaseException) -> str:
+    """What to do when the Chroma server does not answer (at start-up or any call after)."""
+    return (f"cannot reach the Chroma server at {settings.host}:{settings.port} ({exc}); "
+            f"start it with `chroma run --path DIR --host {settings.host} --port {settings.port}`")
+
+
 def _open_client(settings: StoreSettings):
     import chromadb  # imported here: importing chromadb costs seconds
 
@@ -74,11 +82,45 @@ def _open_client(settings: StoreSettings):
         try:
             return chromadb.HttpClient(host=settings.host, port=settings.port, settings=client_settings)
         except (ValueError, OSError) as exc:  # chromadb raises ValueError when the server is down
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.host}:{settings.port} ({exc}); "
-                f"start it with `chroma run --path DIR --host {settings.host} --port {settings.port}`"
-            ) from exc
+            raise StoreError(unreachable_message(settings, exc)) from exc
     return chromadb.PersistentClient(path=str(settings.dir), settings=client_settings)
+
+
+@contextmanager
+def store_calls(settings: StoreSettings) -> Iterator[None]:
+    """Chroma calls inside this raise StoreError, saying what to do, when the server went away (it was up
+    when the store opened: a restart, a crash) or the collection vanished (a server restarted on an empty
+    --path, another process's `ingest --rebuild`). Without it the web API answered a bare 500 and the CLI
+    printed an httpx traceback. Nothing is cached here: once the server answers again, so do the calls."""
+    import httpx  # chromadb's HTTP client: already imported by then
+    from chromadb.errors import NotFoundError
+
+    try:
+        yield
+    except httpx.TransportError as exc:  # refused, reset, timed out: the server is not answering
+        raise StoreError(unreachable_message(settings, exc)) from exc
+    except NotFoundError as exc:
+        where = (f"the Chroma server at {settings.host}:{settings.port}" if settings.host
+                 else f"the store folder {settings.dir}")
+        raise StoreError(
+            f"the collection {settings.collection!r} is missing from {where} ({exc}): was the server restarted "
+            f"on another --path, or the store rebuilt? Restart it on the store's path, or ingest again with "
+            f"`python -m rag ingest`"
+        ) from exc
+
+
+_Method = TypeVar("_Method", bound=Callable)
+
+
+def _guarded(method: _Method) -> _Method:
+    """A ChromaStore method whose Chroma calls raise StoreError (see `store_calls`)."""
+
+    @functools.wraps(method)
+    def call(self: "ChromaStore", *args, **kwargs):
+        with store_calls(self.settings):
+            return method(self, *args, **kwargs)
+
+    return call  # type: ignore[return-value]
 
 
 def make_folder(folder: Path) -> None:
@@ -132,14 +174,15 @@ class ChromaStore:
             except OSError as exc:
                 raise StoreError(f"cannot use the store folder {settings.dir}: {exc.strerror or exc}") from exc
         try:
-            self._client = _open_client(settings)
-            self._chunks = self._client.get_or_create_collection(
-                settings.collection, configuration={"hnsw": _hnsw(settings)}, embedding_function=None
-            )
-            self._articles = self._client.get_or_create_collection(
-                f"{settings.collection}-articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
-            )
-            self._set_search_breadth(settings)
+            with store_calls(settings):
+                self._client = _open_client(settings)
+                self._chunks = self._client.get_or_create_collection(
+                    settings.collection, configuration={"hnsw": _hnsw(settings)}, embedding_function=None
+                )
+                self._articles = self._client.get_or_create_collection(
+                    f"{settings.collection}-articles", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                )
+                self._set_search_breadth(settings)
         except BaseException:
             self._release()
             raise
@@ -158,6 +201,7 @@ class ChromaStore:
             return f"chroma://{self.settings.host}:{self.settings.port}/{self.settings.collection}"
         return f"{self.settings.dir} (collection {self.settings.collection})"
 
+    @_guarded
     def bind_model(self, model_name: str, dimension: int) -> None:
         """Checks the store was built by this embedder; stamps an unstamped (new) store with it."""
         meta = self._meta()
@@ -176,6 +220,7 @@ class ChromaStore:
             f"python -m rag ingest --rebuild --store {self.settings.dir}"
         )
 
+    @_guarded
     def _meta(self) -> dict:
         # a Collection object caches its metadata: ask again, another process may have changed it
         return dict(self._client.get_collection(self.settings.collection).metadata or {})
@@ -186,6 +231,7 @@ class ChromaStore:
         meta = self._meta()
         return StoreState(int(meta.get("generation", 0) or 0), bool(meta.get("dirty", False)))
 
+    @_guarded
     def set_state(self, state: StoreState) -> None:
         meta = self._meta()
         meta.update(generation=state.generation, dirty=state.dirty)
@@ -195,6 +241,7 @@ class ChromaStore:
         meta = self._meta()
         return self.count() > 0 and int(meta.get("format", 1) or 1) < FORMAT
 
+    @_guarded
     def migrate(self) -> int:
         """Adds what older stores lack (date_int, chunk counts) in place; returns chunks updated."""
         counts: dict[str, int] = {}
@@ -222,6 +269,7 @@ class ChromaStore:
 
     # --- reading -------------------------------------------------------------------------------
 
+    @_guarded
     def count(self) -> int:
         return self._chunks.count()
 
@@ -237,6 +285,7 @@ class ChromaStore:
         """doc_id -> (content_hash, path) of every fully ingested article."""
         return {d: (i.content_hash, i.source) for d, i in self.articles().items()}
 
+    @_guarded
     def article(self, doc_id: str) -> Article | None:
         got = self._articles.get(ids=[doc_id], include=["metadatas", "documents"])
         if not got["ids"]:
@@ -265,6 +314,7 @@ class ChromaStore:
         chunks.sort(key=lambda c: (c.doc_id, c.start, c.chunk_id))
         return chunks
 
+    @_guarded
     def chunks(self, chunk_ids: Sequence[str], vectors: bool = False) -> dict[str, StoredChunk]:
         """The given chunks with text, metadata, content hash (and vectors when asked)."""
         if not chunk_ids:
@@ -279,6 +329,7 @@ class ChromaStore:
                                    meta.get("embedded_sha1", ""))
         return out
 
+    @_guarded
     def vectors_by_digest(self, digests: Iterable[str]) -> dict[str, np.ndarray]:
         """The stored vector of each passage digest (`passage_digest`) that some chunk, of any article, was
         embedded from: a renamed or moved file, or a passage two articles share, is not embedded again."""
@@ -308,7 +359,8 @@ class ChromaStore:
     def _pages(self, collection, include: list[str]) -> Iterator[dict]:
         offset = 0
         while True:
-            got = collection.get(include=include, limit=_PAGE, offset=offset)
+            with store_calls(self.settings):  # a generator: a decorator would not see its calls
+                got = collection.get(include=include, limit=_PAGE, offset=offset)
             if got["ids"]:
                 yield got
             if len(got["ids"]) < _PAGE:
@@ -341,6 +393,7 @@ class ChromaStore:
                             settings.hnsw_search_ef, settings.collection, exc, had)
                 return
 
+    @_guarded
     def query(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks as (chunk_id, cosine similarity), best first, among those `where` allows."""
         # no count() first: it cost 22-28 ms a question at 100k chunks (more than the HNSW search),
@@ -359,6 +412,7 @@ class ChromaStore:
 
     # --- writing -------------------------------------------------------------------------------
 
+    @_guarded
     def delete_docs(self, doc_ids: Iterable[str]) -> None:
         # a batch per call: each Chroma delete costs ~0.2 s on 2 cores whatever it deletes (1,076
         # articles one at a time took 200 s, in batches 3.5 s)
@@ -368,6 +422,7 @@ class ChromaStore:
             self._articles.delete(ids=part)  # first: a crash in between leaves them "not ingested"
             self._chunks.delete(where={"doc_id": {"$in": part}})
 
+    @_guarded
     def relocate(self, paths: Mapping[str, str]) -> dict[str, ArticleInfo]:
         """Records a new file for unchanged articles (doc id -> path: a folder moved or renamed) and
         returns their records; nothing else of them is written."""
@@ -381,10 +436,12 @@ class ChromaStore:
             out.update((d, _info_from_record(d, m)) for d, m in zip(got["ids"], metas))
         return out
 
+    @_guarded
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         for lo in range(0, len(chunk_ids), _BATCH):
             self._chunks.delete(ids=list(chunk_ids[lo : lo + _BATCH]))
 
+    @_guarded
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray, content_hash: str | Sequence[str],
                    passages: Sequence[str] | None = None) -> None:
         """Upserts chunks; `content_hash` is one hash for all, or one per chunk (their articles');
@@ -405,6 +462,7 @@ class ChromaStore:
         """Marks the article as fully ingested: call after its chunks are stored."""
         self.put_articles([(article, chunks)])
 
+    @_guarded
     def put_articles(self, articles: Sequence[tuple[Article, int]]) -> list[ArticleInfo]:
         """Records several articles in one write (each after its chunks are stored); returns the
         records as `articles()` will read them back (the ingest keeps its view without a re-read)."""
@@ -428,10 +486,11 @@ def drop_store(settings: StoreSettings) -> None:
     if not settings.host:
         make_folder(settings.dir)
     client = _open_client(settings)
-    existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-    for name in (settings.collection, f"{settings.collection}-articles"):
-        if name in existing:
-            client.delete_collection(name)
+    with store_calls(settings):
+        existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+        for name in (settings.collection, f"{settings.collection}-articles"):
+            if name in existing:
+                client.delete_collection(name)
 
 
 def where_clause(filters: Filters | None, doc_ids: Iterable[str]) -> dict | None:

@@ -717,3 +717,17 @@ def test_closing_during_start_up_waits_for_the_step_under_way_and_skips_the_rest
     assert not closer.is_alive()
     assert pipe.calls == ["warm_up", "loaded", "close"]  # no warm-up question, no LLM load after it
     assert service.ready and not service.error
+
+
+def test_health_is_503_when_the_app_cannot_answer(tmp_path: Path) -> None:
+    # a load balancer that reads only the status code must stop sending questions to this replica
+    def busy_store() -> FakePipeline:
+        from rag.store import StoreBusyError
+
+        raise StoreBusyError("the store folder is in use by another process")
+
+    app = create_app(make_settings(tmp_path), busy_store)
+    app.state.service.start(background=False)
+    health = TestClient(app).get("/health")
+    assert health.status_code == 503 and health.json()["status"] == "error"
+    assert "in use by another process" in health.json()["detail"]

@@ -1,6 +1,7 @@
 """Past one machine: a real `chroma run` server on loopback shared by a serving pipeline and an ingest
 in another process (what two app replicas and the CLI do), with the ingest lock keyed by server."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT, load_settings
@@ -24,27 +26,36 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """`chroma run` on loopback, once its heartbeat answers (the tests stop it with stop_chroma)."""
     chroma = Path(sys.executable).with_name("chroma")
     if not chroma.is_file():
         pytest.skip("the chroma command (chromadb wheel) is not installed beside this Python")
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_chroma(proc)
+    pytest.fail("chroma run did not come up")
+
+
+def stop_chroma(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(30)
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
     port = _free_port()
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path_factory.mktemp("chroma")), "--host",
-                             "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_chroma(tmp_path_factory.mktemp("chroma"), port)
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma run did not come up")
         yield port
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_chroma(proc)
 
 
 WORKER = textwrap.dedent("""
@@ -100,3 +111,68 @@ def test_a_server_store_gets_the_search_breadth_of_the_settings(chroma_server):
     store = ChromaStore(s, "a")
     assert store._chunks.configuration_json["hnsw"]["ef_search"] == s.hnsw_search_ef == 400
     store.close()
+
+
+def test_a_store_whose_server_went_away_says_how_to_start_it_and_recovers(tmp_path):
+    from rag.store import ChromaStore, StoreError
+
+    port = _free_port()
+    proc = start_chroma(tmp_path / "chroma", port)
+    s = replace(load_settings(None, env={}).store, host="127.0.0.1", port=port, collection="gone")
+    store = ChromaStore(s, "a")
+    try:
+        stop_chroma(proc)
+        unreachable = f"cannot reach the Chroma server at 127.0.0.1:{port} .*start it with `chroma run"
+        for call in (store.count, store.state, store.articles, store.chunk_ids,
+                     lambda: store.query(np.ones(4, dtype=np.float32), 3), lambda: store.chunks(["x"])):
+            with pytest.raises(StoreError, match=unreachable):
+                call()
+        proc = start_chroma(tmp_path / "chroma", port)  # back on its path: the same store object answers
+        assert store.count() == 0 and store.articles() == {}
+        stop_chroma(proc)
+        proc = start_chroma(tmp_path / "empty", port)  # back on an empty path: the collection is gone
+        with pytest.raises(StoreError, match="collection 'gone' is missing from the Chroma server"):
+            store.count()
+    finally:
+        store.close()
+        stop_chroma(proc)
+
+
+def test_the_api_answers_503_with_the_store_message_while_the_chroma_server_is_down(tmp_path, korean):
+    from fastapi.testclient import TestClient
+
+    from tests.realapp import real_app, real_pipeline, real_settings
+
+    port = _free_port()
+    proc = start_chroma(tmp_path / "chroma", port)
+    s = real_settings(tmp_path)
+    s = replace(s, store=replace(s.store, host="127.0.0.1", port=port, collection="api"))
+    try:
+        app = real_app(s, real_pipeline(s, korean))
+        service, http = app.state.service, TestClient(app)
+        ask = {"question": "LG이노텍의 동반성장 펀드 규모는?", "mode": "extractive"}
+        chat = {"messages": [{"role": "user", "content": ask["question"]}], "mode": "extractive"}
+        assert http.post("/api/ask", json=ask).status_code == 200
+        stop_chroma(proc)
+
+        message = f"cannot reach the Chroma server at 127.0.0.1:{port}"
+        for response in (http.post("/api/ask", json=ask), http.post("/v1/chat/completions", json=chat),
+                         http.get("/api/search", params={"q": "동반성장 펀드"})):
+            assert response.status_code == 503, response.text
+            error = response.json()["error"]
+            assert error["type"] == "unavailable" and message in error["message"] and "chroma run" in error["message"]
+        streamed = http.post("/v1/chat/completions", json={**chat, "stream": True}).text
+        events = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
+        assert events[-1]["error"]["type"] == "unavailable" and message in events[-1]["error"]["message"]
+        service._describe_now()  # what /health's background refresh does every few seconds
+        health = http.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "error"
+        assert message in health.json()["detail"]
+
+        proc = start_chroma(tmp_path / "chroma", port)  # back: answers and /health recover by themselves
+        assert http.post("/api/ask", json=ask).status_code == 200
+        service._describe_now()
+        health = http.get("/health")
+        assert health.status_code == 200 and health.json()["status"] == "ok"
+    finally:
+        stop_chroma(proc)

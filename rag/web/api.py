@@ -30,6 +30,7 @@ from rag.filters import FilterError, make_filters
 from rag.question import QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
+from rag.store import StoreError
 from rag.types import Answer, Event, Filters, Turn
 from rag.web.admin import AdminDenied, AdminGuard
 from rag.web.bounds import BoundsError, RequestBounds, reject_lone_surrogates
@@ -172,6 +173,13 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid")))
         return error_response(400, "invalid request: " + "; ".join(problems))
 
+    @app.exception_handler(StoreError)
+    async def _store_error(request: Request, exc: StoreError) -> JSONResponse:
+        # the store went away (Chroma server down, collection missing): not a bug of ours, and it passes
+        # when the store is back; the message says what to do (as the CLI prints it)
+        log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+        return error_response(503, str(exc), "unavailable")
+
     @app.exception_handler(ClientGone)
     async def _client_gone(request: Request, exc: ClientGone) -> Response:
         log.info("%s %s: the client left before its answer; the answer was stopped", request.method, request.url.path)
@@ -267,8 +275,12 @@ def build_api_router(
             ticket.release()
 
     @router.api_route("/health", methods=["GET", "HEAD"])
-    async def health(request: Request) -> dict[str, Any]:
-        return service.health(with_paths=is_local(request))
+    async def health(request: Request) -> JSONResponse:
+        # 503 while the replica cannot answer (start-up failed, store busy or unreachable): a load
+        # balancer that reads only the status code stops sending it questions. "loading" stays 200:
+        # questions asked then wait for start-up rather than fail
+        info = service.health(with_paths=is_local(request))
+        return JSONResponse(info, status_code=503 if info["status"] == "error" else 200)
 
     @router.post("/api/ask")
     async def ask(body: AskRequest, request: Request) -> dict[str, Any]:

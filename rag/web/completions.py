@@ -14,6 +14,7 @@ import time
 from typing import Any, Iterator
 
 from rag.serialize import answer_to_dict
+from rag.store import StoreError
 from rag.types import Answer
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,9 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
                     timings=data["timings"],
                 )
     # the stream has started (200 sent): an error can only be reported in-band
+    except StoreError as exc:  # the store went away: say what to do, as the 503 of a plain request does
+        log.warning("streamed answer: store unavailable: %s", exc)
+        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'unavailable', 'code': 503}}, ensure_ascii=False)}\n\n"
     except Exception:  # noqa: BLE001
         log.exception("streamed answer failed")
         yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error'}})}\n\n"

@@ -64,6 +64,7 @@ class ChatService:
         self._description: dict[str, Any] | None = None
         self._described_at: float | None = None
         self._describing = False
+        self.store_error: str | None = None  # the store stopped answering (StoreError) since start-up
 
     @property
     def ready(self) -> bool:
@@ -198,6 +199,9 @@ class ChatService:
         info: dict[str, Any] = {"status": "ok" if self.ready and not self.error else ("error" if self.error else "loading")}
         info["ready"] = self.ready and not self.error
         info["detail"] = self.status if with_paths else redact_paths(self.status)
+        store_error = self.store_error if info["ready"] else None
+        if store_error:  # questions get a 503 with this message until the store answers again
+            info["status"], info["detail"] = "error", store_error if with_paths else redact_paths(store_error)
         if self.ready_at is not None:
             info["startup_s"] = round(self.ready_at - self.started_at, 2)
         described = self._described() if info["ready"] else None
@@ -215,12 +219,20 @@ class ChatService:
             return self._description
 
     def _describe_now(self) -> None:
+        from rag.store import StoreError  # here: rag.store's imports are not needed before start-up
+
         try:
             described = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.pipe.describe().items()}  # type: ignore[union-attr]
-        # /health must keep answering: a store that cannot be read right now keeps the last description
+        # /health must keep answering: a store that cannot be read right now keeps the last description,
+        # and a store that went away (Chroma server down) is shown until it answers again
+        except StoreError as exc:
+            log.warning("describe() failed: the store is unavailable: %s", exc)
+            described, self.store_error = self._description, str(exc)
         except Exception as exc:  # noqa: BLE001
             log.warning("describe() failed: %s: %s", type(exc).__name__, exc)
             described = self._description
+        else:
+            self.store_error = None
         with self._describe_lock:
             self._description, self._described_at, self._describing = described, time.monotonic(), False
 
