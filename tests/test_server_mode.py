@@ -176,3 +176,30 @@ def test_the_api_answers_503_with_the_store_message_while_the_chroma_server_is_d
         assert health.status_code == 200 and health.json()["status"] == "ok"
     finally:
         stop_chroma(proc)
+
+
+def test_cli_ingest_whose_chroma_server_dies_mid_run_is_a_one_line_error(tmp_path, seeds_dir, korean, monkeypatch,
+                                                                         capsys):
+    import rag.__main__ as cli
+    from rag.store import ChromaStore
+
+    port = _free_port()
+    proc = start_chroma(tmp_path / "chroma", port)
+    for key, value in {"RAG_STORE__HOST": "127.0.0.1", "RAG_STORE__PORT": str(port),
+                       "RAG_PATHS__DATA_DIR": str(tmp_path / "data")}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(cli, "_pipeline", lambda s: build_pipeline(s, embedder=HashingEmbedder(), korean=korean))
+    add_chunks = ChromaStore.add_chunks
+
+    def server_dies_first(self, *args, **kwargs):  # the server goes away after the store opened
+        stop_chroma(proc)
+        return add_chunks(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChromaStore, "add_chunks", server_dies_first)
+    try:
+        assert cli.main(["ingest", "--quiet", str(seeds_dir)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cannot reach the Chroma server at 127.0.0.1:{port}") and err.count("\n") == 1
+        assert "start it with `chroma run" in err
+    finally:
+        stop_chroma(proc)
