@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from rag.store import StoreError, check_store_arg
+
+    try:
+        check_store_arg(settings.store, args.store)  # --store beside a Chroma server would be ignored
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     settings = settings.with_store(args.store)
     store = settings.store
     if not store.host and store.dir.exists() and not store.dir.is_dir():  # as `rag ingest --store FILE` says it

@@ -105,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config) if args.config else load_settings()
+        from rag.store import check_store_arg
+
+        check_store_arg(settings.store, getattr(args, "store", None))
         settings = settings.with_store(getattr(args, "store", None))
         return _COMMANDS[args.command](args, settings)
     except KeyboardInterrupt:

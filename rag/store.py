@@ -123,6 +123,17 @@ def _guarded(method: _Method) -> _Method:
     return call  # type: ignore[return-value]
 
 
+def check_store_arg(settings: StoreSettings, store_dir: str | Path | None) -> None:
+    """StoreError when `--store DIR` is given while the settings name a Chroma server: the folder would be
+    silently ignored (`rag info --store X` printed the server)."""
+    if store_dir is not None and settings.host:
+        raise StoreError(
+            f"--store {store_dir} names a store folder, but store.host is set (RAG_STORE__HOST or rag.toml): the "
+            f"store is the Chroma server at {settings.host}:{settings.port}. Drop --store to use the server, or "
+            f"unset store.host (e.g. `env -u RAG_STORE__HOST`) to use the folder"
+        )
+
+
 def make_folder(folder: Path) -> None:
     """Creates a local store's folder; StoreError, saying what to give instead, when a file is in its way."""
     if folder.exists() and not folder.is_dir():

@@ -731,3 +731,21 @@ def test_health_is_503_when_the_app_cannot_answer(tmp_path: Path) -> None:
     health = TestClient(app).get("/health")
     assert health.status_code == 503 and health.json()["status"] == "error"
     assert "in use by another process" in health.json()["detail"]
+
+
+def test_app_refuses_a_store_folder_beside_a_chroma_server(tmp_path: Path) -> None:
+    """--store was silently ignored when RAG_STORE__HOST named a server: the app served the server's store."""
+    import os
+    import subprocess
+    import sys
+
+    from rag.config import PROJECT_ROOT
+
+    mine = tmp_path / "mine"
+    env = {**os.environ, "RAG_STORE__HOST": "127.0.0.1", "RAG_PATHS__DATA_DIR": str(tmp_path),
+           "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "app.py", "--port", "0", "--store", str(mine)],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "sangsaeng-qa:" not in done.stdout
+    assert done.stderr.startswith(f"error: --store {mine} names a store folder, but store.host is set")
+    assert done.stderr.count("\n") == 1

@@ -106,3 +106,16 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
 
     empty_q = _run(["search", ""], env, check=False)
     assert empty_q.returncode == 2 and empty_q.stderr.startswith("error:")
+
+
+def test_store_folder_beside_a_chroma_server_is_one_line_error(tmp_path, env, monkeypatch, capsys):
+    """`rag info --store X` with RAG_STORE__HOST set printed the server's store: --store was ignored."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("RAG_STORE__HOST", "127.0.0.1")
+    for args in (["info", "--store", str(tmp_path / "mine")], ["search", "납품대금", "--store", str(tmp_path / "mine")]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "names a store folder, but store.host is set" in err, args
+        assert "Chroma server at 127.0.0.1:" in err and "RAG_STORE__HOST" in err
+    assert not (tmp_path / "mine").exists()
