@@ -244,7 +244,7 @@ class Pipeline:
             "hnsw_search_ef": getattr(store, "search_breadth", None),  # store.hnsw_search_ef, as the store has it
             "generation": view.generation,
             "generation_backend": self.settings.generation.backend,
-            "generation_model": self.settings.generation.model,
+            "generation_model": generation_model_name(self.settings.generation),
         }
 
     @property
@@ -291,3 +291,12 @@ def build_pipeline(
 ) -> Pipeline:
     """The one way to make a pipeline. `embedder`/`generator` let tests inject fakes."""
     return Pipeline(settings, embedder=embedder, generator=generator, korean=korean)
+
+
+def generation_model_name(settings) -> str:
+    """The model answers come from, as the generator names itself: with the OpenAI-compatible backend
+    `generation.model` (the local GGUF) is unused, and /health named it all the same."""
+    if settings.backend == "openai":
+        return f"openai:{settings.server_model or 'default'}@{settings.base_url.rstrip('/')}"
+    return settings.model
+

@@ -390,3 +390,20 @@ def test_closing_a_pipeline_lets_another_process_open_its_store(settings, corpus
     pipe.close()
     assert subprocess.run(claim, cwd=PROJECT_ROOT, capture_output=True).returncode == 0
 
+
+
+def test_describe_names_the_generation_model_answers_come_from(settings, korean):
+    """With the OpenAI-compatible backend /health named the unused local GGUF (generation.model)."""
+    from pathlib import Path
+
+    from rag.generation import load_generator
+
+    g = replace(settings.generation, backend="openai", server_model="qwen", base_url="http://10.0.0.5:8080/v1/")
+    pipe = build_pipeline(replace(settings, generation=g), embedder=HashingEmbedder(), korean=korean)
+    assert pipe.describe()["generation_model"] == "openai:qwen@http://10.0.0.5:8080/v1"
+    assert load_generator(g, Path(".")).name == "openai:qwen@http://10.0.0.5:8080/v1"  # what answers name
+    pipe.close()
+    local = build_pipeline(replace(settings, generation=replace(g, backend="local")), embedder=HashingEmbedder(),
+                           korean=korean)
+    assert local.describe()["generation_model"] == settings.generation.model
+    local.close()
