@@ -299,4 +299,3 @@ def generation_model_name(settings) -> str:
     if settings.backend == "openai":
         return f"openai:{settings.server_model or 'default'}@{settings.base_url.rstrip('/')}"
     return settings.model
-
