@@ -42,15 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     from rag.store import StoreError, check_store_arg
 
     try:
-        check_store_arg(settings.store, args.store)  # --store beside a Chroma server would be ignored
+        check_store_arg(settings.store, args.store)  # beside a Chroma server it would be ignored; a file is no store
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = settings.with_store(args.store)
-    store = settings.store
-    if not store.host and store.dir.exists() and not store.dir.is_dir():  # as `rag ingest --store FILE` says it
-        print(f"error: the store path {store.dir} is a file, not a folder: give --store a folder", file=sys.stderr)
-        return 2
     app_settings = settings.app
     if args.host:
         app_settings = replace(app_settings, host=args.host)

@@ -162,7 +162,7 @@ class OpenAICompatibleGenerator:
                                   "(set RAG_GENERATION__BASE_URL, e.g. http://127.0.0.1:8080/v1)")
         self.base_url = base_url.rstrip("/")
         self.model = model or "default"
-        self.name = f"openai:{self.model}@{self.base_url}"
+        self.name = server_model_name(self.model, self.base_url)
         self._api_key = api_key or os.environ.get("OPENAI_API_KEY", "") or "not-needed"
         self._timeout = timeout_s
         self._temperature = temperature
@@ -220,6 +220,11 @@ def _finish_reason(chunk: Any) -> str | None:
     """The finish_reason of an OpenAI ChatCompletionChunk (None while the answer goes on)."""
     choices = getattr(chunk, "choices", None) or ()
     return getattr(choices[0], "finish_reason", None) if choices else None
+
+
+def server_model_name(model: str, base_url: str) -> str:
+    """How a model behind an OpenAI-compatible server is named (the generator's name, /health, rag info)."""
+    return f"openai:{model or 'default'}@{base_url.rstrip('/')}"
 
 
 def _first_line(text: str) -> str:

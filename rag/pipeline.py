@@ -297,5 +297,7 @@ def generation_model_name(settings) -> str:
     """The model answers come from, as the generator names itself: with the OpenAI-compatible backend
     `generation.model` (the local GGUF) is unused, and /health named it all the same."""
     if settings.backend == "openai":
-        return f"openai:{settings.server_model or 'default'}@{settings.base_url.rstrip('/')}"
+        from rag.generation import server_model_name
+
+        return server_model_name(settings.server_model, settings.base_url)
     return settings.model

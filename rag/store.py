@@ -124,20 +124,26 @@ def _guarded(method: _Method) -> _Method:
 
 
 def check_store_arg(settings: StoreSettings, store_dir: str | Path | None) -> None:
-    """StoreError when `--store DIR` is given while the settings name a Chroma server: the folder would be
-    silently ignored (`rag info --store X` printed the server)."""
+    """StoreError when `--store DIR` is given while the settings name a Chroma server (the folder would be
+    silently ignored: `rag info --store X` printed the server), or when the local store path is a file."""
     if store_dir is not None and settings.host:
         raise StoreError(
             f"--store {store_dir} names a store folder, but store.host is set (RAG_STORE__HOST or rag.toml): the "
             f"store is the Chroma server at {settings.host}:{settings.port}. Drop --store to use the server, or "
             f"unset store.host (e.g. `env -u RAG_STORE__HOST`) to use the folder"
         )
+    if not settings.host:
+        _not_a_file(Path(store_dir) if store_dir is not None else settings.dir)
+
+
+def _not_a_file(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise StoreError(f"the store path {folder} is a file, not a folder: give --store a folder")
 
 
 def make_folder(folder: Path) -> None:
     """Creates a local store's folder; StoreError, saying what to give instead, when a file is in its way."""
-    if folder.exists() and not folder.is_dir():
-        raise StoreError(f"the store path {folder} is a file, not a folder: give --store a folder")
+    _not_a_file(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
