@@ -212,6 +212,9 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             raise EvalError("--mix-with is for KorQuAD and KLUE, whose corpora eval builds; for your own questions "
                             "ingest the extra articles into the store you evaluate")
         questions = load_dataset(args.dataset)
+        if args.store is not None and not args.store.exists():  # (the store would be created, empty, to say so)
+            raise EvalError(f"--store {args.store}: no such store folder (build one with `python -m rag ingest "
+                            f"FOLDER --store {args.store}`)")
         settings = settings.with_store(args.store)
         pipe = build_pipeline(settings, embedder=embedder)
         if pipe.is_empty():
@@ -222,10 +225,16 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             )
         corpus = "the ingested store content"
         print(f"store:  {settings.store.dir} (evaluated as it is; nothing is ingested)")
+    every = questions
     if not is_korquad(args.dataset):
         questions = select_split(questions, args.split, split_rule)
     if args.ids:
-        questions = select_ids(questions, [i.strip() for i in args.ids.split(",") if i.strip()])
+        ids = [i.strip() for i in args.ids.split(",") if i.strip()]
+        elsewhere = [i for i in ids if i in {q.id for q in every} - {q.id for q in questions}]
+        if elsewhere:  # "unknown question id" misled: it is in the set, in the half not asked for
+            raise EvalError(f"question id(s) {', '.join(elsewhere[:5])} are not in --split {args.split} "
+                            "(the other half, or other articles): drop --split or choose the other one")
+        questions = select_ids(questions, ids)
     wanted = parse_sample(args.sample)
     if wanted is not None:
         questions = sample(questions, *wanted)

@@ -331,6 +331,9 @@ def test_what_would_fail_after_the_run_or_score_both_ways_stops_it_first(tmp_pat
     long.write_text(json.dumps({"id": "q5", "question": "가" * 3000, "answers": [], "gold": []}), encoding="utf-8")
     assert "question 'q5' is 3,000 characters, over app.max_question_chars" in run(dataset=long)
     assert "a folder, not a JSONL dataset file" in run(dataset=tmp_path)
+    assert "are not in --split report" in run("--split", "report", "--ids", "s01")  # s01 calibrates
+    nowhere = tmp_path / "no-store"
+    assert "no such store folder" in run("--store", str(nowhere)) and not nowhere.exists()
     # a BOM and a decomposed gold id are what an editor on another system writes: read as meant
     bom = tmp_path / "bom.jsonl"
     row = {"id": 1, "question": "KT 파트너스 데이는 어디에서 열렸나?", "answers": [["더케이호텔"]],
