@@ -139,9 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(KorQuAD open QA: the rows `python -m eval.fit refusal --reuse` refits from)")
     args = p.parse_args(argv)
     apply_offline_env()
+    from eval.__main__ import _user_errors
+
     settings = load_settings()
-    pipe, questions, _ = prepare(eval_args(["--dataset", args.dataset, "--split", "calibrate", "--no-progress"]),
-                                 settings, None)
+    try:
+        pipe, questions, _ = prepare(eval_args(["--dataset", args.dataset, "--split", "calibrate", "--no-progress"]),
+                                     settings, None)
+    except _user_errors() as exc:  # a bad line, an empty store: one line, as `python -m eval` says it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     questions = [q for q in questions if (q.answers or args.refusal_rows) and not q.history][: args.limit]
     records = [diagnose(pipe, q, settings.retrieval.k) for q in questions]
     if args.out:

@@ -420,3 +420,12 @@ def test_a_run_counts_its_notices_by_kind() -> None:
     assert summary["overall"]["n_notice"] == 4 and summary["overall"]["notices"]["llm_unverified"] == 2
     report = render_report(cases, summary, {}, with_misses=False)
     assert "llm_unverified 2, llm_found_nothing 1, other 1" in report
+
+
+def test_diagnose_says_which_line_of_a_question_file_is_bad(tmp_path: Path, capsys) -> None:
+    from eval.diagnose import main as diagnose_main
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q"}\n{oops\n', encoding="utf-8")
+    assert diagnose_main(["--dataset", str(bad)]) == 2  # it was a DatasetError traceback
+    assert capsys.readouterr().err.startswith(f"error: {bad}:2: not valid JSON")
