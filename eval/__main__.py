@@ -237,6 +237,10 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
         questions = select_ids(questions, ids)
     wanted = parse_sample(args.sample)
     if wanted is not None:
+        available = (sum(1 for q in questions if not q.unanswerable), sum(1 for q in questions if q.unanswerable))
+        if any(w is not None and w > a for w, a in zip(wanted, available)):
+            print(f"note: --sample {args.sample} asks for more than the set has ({available[0]} answerable, "
+                  f"{available[1]} to refuse): all of those are asked", file=sys.stderr)
         questions = sample(questions, *wanted)
     info = pipe.describe()
     print(f"        {info.get('n_docs')} documents, {info.get('n_chunks')} chunks, embedding {info.get('embedding_model')}")
@@ -336,7 +340,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         **meta,
     }
     if args.compare_to is not None:  # read before the run too (_check_before_run)
-        summary["compare"] = compare_summaries(json.loads(args.compare_to.read_text(encoding="utf-8")), summary)
+        old = json.loads(args.compare_to.read_text(encoding="utf-8"))
+        summary["compare"] = compare_summaries(old, summary)
+        if old["overall"].get("n") != summary["overall"].get("n"):
+            print(f"note: {args.compare_to} asked {old['overall'].get('n')} questions, this run "
+                  f"{summary['overall'].get('n')}: the change is not over the same questions", file=sys.stderr)
     label = _dataset_label(args.dataset, args.split)
     out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{label}"
     paths = write_run(out_dir, cases, summary)

@@ -59,9 +59,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         old = json.loads(args.old.read_text(encoding="utf-8"))
         new = json.loads(args.new.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         print(f"error: cannot read summary: {exc}", file=sys.stderr)
         return 2
+    for path, summary in ((args.old, old), (args.new, new)):
+        if not isinstance(summary, dict) or "overall" not in summary:
+            print(f"error: {path} is not an eval run's summary.json", file=sys.stderr)
+            return 2
+    if old.get("overall", {}).get("n") != new.get("overall", {}).get("n"):
+        print(f"note: the runs asked {old['overall'].get('n')} and {new['overall'].get('n')} questions: "
+              "their figures are not over the same questions", file=sys.stderr)
     print(compare_summaries(old, new, by_type=args.by_type))
     return 0
 

@@ -56,6 +56,16 @@ def best_value(by_set: dict[str, dict[float, tuple[float, float]]]) -> float:
     return max(values, key=lambda v: (sum(s[v][0] for s in by_set.values()) / len(by_set), -values.index(v)))
 
 
+_RECORD_KEYS = {"question", "answers", "refused", "evidence"}  # what `replay` reads of a diagnose record
+
+
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give numbers separated by commas, e.g. 0,0.5,1") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rag.config import load_settings
     from rag.korean import KoreanText
@@ -65,15 +75,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.replay", description=__doc__.split("\n")[0])
     p.add_argument("records", nargs="+", type=Path, help="JSONL written by python -m eval.diagnose --out")
     p.add_argument("--setting", choices=SETTINGS, default="slot_miss_factor")
-    p.add_argument("--values", required=True, help="comma-separated values to compare")
+    p.add_argument("--values", required=True, type=_numbers, help="comma-separated values to compare")
     args = p.parse_args(argv)
     settings = load_settings()
     korean = MemoKorean(KoreanText(lexicon=Lexicon.load(settings.answer.lexicon)))
     base = {name: float(getattr(settings.answer, name)) for name in SETTINGS}
-    values = [float(v) for v in args.values.split(",")]
+    values = args.values
     by_set: dict[str, dict[float, tuple[float, float]]] = {}
     for path in args.records:
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            print(f"error: {path}: cannot read it as JSONL ({exc})", file=sys.stderr)
+            return 2
+        if not all(isinstance(r, dict) and _RECORD_KEYS <= r.keys() for r in records):
+            print(f"error: {path} holds no `python -m eval.diagnose --out` records (a question file?): write them "
+                  "with `python -m eval.diagnose --dataset … --out FILE`", file=sys.stderr)
+            return 2
         by_set[path.stem] = replay(records, korean, args.setting, values, base)
     print(f"| {args.setting} | " + " | ".join(f"{name} (chars)" for name in by_set) + " | mean |")
     print("|---|" + "---|" * (len(by_set) + 1))

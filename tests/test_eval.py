@@ -429,3 +429,25 @@ def test_diagnose_says_which_line_of_a_question_file_is_bad(tmp_path: Path, caps
     bad.write_text('{"id": "a", "question": "q"}\n{oops\n', encoding="utf-8")
     assert diagnose_main(["--dataset", str(bad)]) == 2  # it was a DatasetError traceback
     assert capsys.readouterr().err.startswith(f"error: {bad}:2: not valid JSON")
+
+
+def test_replay_and_diff_name_what_they_were_given_instead(tmp_path: Path, capsys) -> None:
+    from eval.diff import main as diff_main
+    from eval.replay import main as replay_main
+
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"id": "a", "question": "q", "answers": [], "gold": []}\n', encoding="utf-8")
+    assert replay_main([str(questions), "--values", "0,1"]) == 2  # it was KeyError: 'refused'
+    assert "holds no `python -m eval.diagnose --out` records" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        replay_main([str(questions), "--values", "abc"])
+    assert "give numbers separated by commas" in capsys.readouterr().err
+    listed = tmp_path / "list.json"
+    listed.write_text("[1, 2]", encoding="utf-8")
+    assert diff_main([str(listed), str(listed)]) == 2  # it was AttributeError
+    assert "is not an eval run's summary.json" in capsys.readouterr().err
+    small, large = tmp_path / "small.json", tmp_path / "large.json"
+    small.write_text(json.dumps({"overall": {"n": 17, "recall@1": 0.5}}), encoding="utf-8")
+    large.write_text(json.dumps({"overall": {"n": 34, "recall@1": 0.6}}), encoding="utf-8")
+    assert diff_main([str(small), str(large)]) == 0
+    assert "not over the same questions" in capsys.readouterr().err
