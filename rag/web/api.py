@@ -13,10 +13,11 @@ many answers are stuck on a slow model.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import uuid
-from typing import Any, AsyncIterator, Iterator, Literal
+from typing import Any, AsyncIterator, Iterator, Literal, TypeVar
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -31,7 +32,7 @@ from rag.question import QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
 from rag.store import StoreError
-from rag.types import Answer, Event, Filters, Turn
+from rag.types import Answer, Filters, Turn
 from rag.web.admin import AdminDenied, AdminGuard
 from rag.web.bounds import BoundsError, RequestBounds, reject_lone_surrogates
 from rag.web.completions import completion_dict, sse_chunks
@@ -145,6 +146,10 @@ def unknown_model(name: str) -> ApiError:
     return ApiError(404, f"unknown model {name!r}; use one of {', '.join(MODEL_NAMES)}", "model_not_found")
 
 
+T = TypeVar("T")
+_DONE = object()  # `next`'s default: the end of an iterator whose items may be anything
+
+
 class ClientGone(Exception):
     """The client closed the connection before its answer was done: nobody reads a response now."""
 
@@ -253,26 +258,19 @@ def build_api_router(
             ticket = await gate.enter()
         except Busy as exc:
             raise busy_error(exc) from exc
-        limiter = gate.thread_limiter()
-        events: Iterator[Event] | None = None
         try:
-            events = await anyio.to_thread.run_sync(
-                lambda: service.stream(question, history=history, mode=mode, k=k, filters=filters), limiter=limiter)
-            while True:
-                event = await anyio.to_thread.run_sync(next, events, None, limiter=limiter)
-                if event is None:
-                    raise RuntimeError("the answer stream ended without its final answer")
-                if event.kind == "final" and event.answer is not None:
-                    return event.answer
-                if await request.is_disconnected():
-                    raise ClientGone()
+            events = service.stream(question, history=history, mode=mode, k=k, filters=filters)  # no work yet
+            async with contextlib.aclosing(in_gate_threads(events, ticket, gate)) as steps:
+                async for event in steps:
+                    if event.kind == "final" and event.answer is not None:
+                        return event.answer
+                    if await request.is_disconnected():
+                        raise ClientGone()
         except QuestionError as exc:
             raise ApiError(400, str(exc)) from exc
         finally:
-            with anyio.CancelScope(shield=True):
-                if events is not None:
-                    await anyio.to_thread.run_sync(events.close, limiter=limiter)
-            ticket.release()
+            ticket.release()  # (in_gate_threads released it, unless service.stream raised before it ran)
+        raise RuntimeError("the answer stream ended without its final answer")
 
     @router.api_route("/health", methods=["GET", "HEAD"])
     async def health(request: Request) -> JSONResponse:
@@ -356,16 +354,24 @@ async def gated_stream(chunks: Iterator[str], ticket: GatePass, gate: AnswerGate
     A client that leaves cancels this generator (Starlette watches for the disconnect); the cancellation
     lands when the thread's `next` returns, which `sse_chunks` makes happen at every model piece ("").
     """
+    async with contextlib.aclosing(in_gate_threads(chunks, ticket, gate)) as steps:
+        async for item in steps:
+            if item:  # "": the model is writing, nothing to send yet
+                yield item
+
+
+async def in_gate_threads(items: Iterator[T], ticket: GatePass, gate: AnswerGate) -> AsyncIterator[T]:
+    """`items`, each computed in a gate thread; when this ends — done, failed, or cancelled because the
+    client left — the iterator is closed (stopping the model) and the slot released."""
     limiter = gate.thread_limiter()
     try:
         while True:
-            item = await anyio.to_thread.run_sync(next, chunks, None, limiter=limiter)
-            if item is None:
-                break
-            if item:  # "": the model is writing, nothing to send yet
-                yield item
+            item = await anyio.to_thread.run_sync(next, items, _DONE, limiter=limiter)
+            if item is _DONE:
+                return
+            yield item
     finally:
         # the client may be gone (cancelled): closing the generator stops the model all the same
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(chunks.close, limiter=limiter)
+            await anyio.to_thread.run_sync(getattr(items, "close", lambda: None), limiter=limiter)
         ticket.release()

@@ -60,25 +60,26 @@ class RateLimiter:
 
     def retry_after(self, client: str) -> float:
         """Like `check` without recording a request: 0 when the client is under the limit."""
+        return self.check(client, record=False)
+
+    def check(self, client: str, record: bool = True) -> float:
+        """Record a request (unless `record` is false); return 0 when allowed, else the seconds until the
+        client may retry."""
         if self.limit <= 0:
             return 0.0
         now = self.clock()
         with self._lock:
             window = self._hits.get(client)
-            recent = [t for t in window if now - t < 60.0] if window else []
-            return max(0.1, 60.0 - (now - recent[0])) if len(recent) >= self.limit else 0.0
-
-    def check(self, client: str) -> float:
-        """Record a request; return 0 when allowed, else the seconds until the client may retry."""
-        if self.limit <= 0:
-            return 0.0
-        now = self.clock()
-        with self._lock:
-            window = self._hits.setdefault(client, deque())
+            if window is None:
+                if not record:
+                    return 0.0
+                window = self._hits[client] = deque()
             while window and now - window[0] >= 60.0:
                 window.popleft()
             if len(window) >= self.limit:
                 return max(0.1, 60.0 - (now - window[0]))
+            if not record:
+                return 0.0
             window.append(now)
             if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
                 for key in [k for k, v in self._hits.items() if not v or now - v[-1] >= 60.0]:
