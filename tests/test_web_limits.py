@@ -473,3 +473,31 @@ def test_a_client_that_gives_up_on_a_plain_answer_stops_the_model(tmp_path: Path
         assert done.status_code == 200 and "1,030억" in json.dumps(done.json(), ensure_ascii=False)
     finally:
         server.stop()
+
+
+class EagerlyRefusingPipeline(FakePipeline):
+    """A pipeline whose `stream` checks the question before returning its generator, as
+    rag.pipeline.Pipeline does, and refuses it (its own limit is lower than the app's)."""
+
+    def stream(self, question, history=(), mode=None, k=None, filters=None):  # type: ignore[override]
+        from rag.question import QuestionError
+
+        self.calls.append((question, tuple(history), mode, k))
+        raise QuestionError("질문이 너무 깁니다. (The question is too long.)")
+
+
+def test_a_stream_refused_before_it_starts_frees_its_slot(tmp_path: Path, fake: FakePipeline) -> None:
+    """With one slot and no queue, a streamed request the pipeline refuses up front is a 400 — and the
+    next request is answered, not told the server is busy by a slot nobody released."""
+    pipe = EagerlyRefusingPipeline(list(fake.articles.values()))
+    server = serve(tmp_path, pipe, concurrency=1, queue_size=0)
+    body = {"stream": True, "messages": [{"role": "user", "content": QUESTION}]}
+    try:
+        first = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=10)
+        second = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=10)
+        admitted = server_gate(server).admitted
+    finally:
+        server.stop()
+    assert first.status_code == 400 and "너무 깁니다" in first.json()["error"]["message"]
+    assert second.status_code == 400  # not 503 busy
+    assert admitted == 0

@@ -337,7 +337,14 @@ def build_api_router(
             ticket = await gate.enter()
         except Busy as exc:
             raise busy_error(exc) from exc
-        events = service.stream(question, history=history, mode=mode, k=body.k, filters=filters)  # a generator: no work yet
+        try:
+            events = service.stream(question, history=history, mode=mode, k=body.k, filters=filters)  # a generator: no work yet
+        except QuestionError as exc:  # the pipeline checks the question eagerly, before any generator runs
+            ticket.release()
+            raise ApiError(400, str(exc)) from exc
+        except BaseException:  # nothing will stream, so nothing else releases the slot
+            ticket.release()
+            raise
         return StreamingResponse(
             gated_stream(sse_chunks(events, completion_id, body.model), ticket, gate),
             media_type="text/event-stream",
