@@ -43,8 +43,9 @@ from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
                           korquad_store_dir, load_korquad, load_korquad_articles, load_korquad_followup,
                           load_korquad_gap, load_korquad_open)
+from eval.metrics import beyond_depth
 from eval.selection import parse_sample, sample, select_ids, select_split
-from eval.report import write_run
+from eval.report import not_available_note, write_run
 from eval.runner import run_cases, summarize
 
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
@@ -323,7 +324,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         warm_up(pipe, questions, llm=mode == "llm" or (mode is None and not args.retrieval_only
                                                           and settings.generation.backend != "extractive"))
         t0 = time.perf_counter()
-        cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress)
+        cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress,
+                          depth=k or settings.retrieval.k)
         seconds = time.perf_counter() - t0
     except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -336,6 +338,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         "k": k or settings.retrieval.k,
         "n_questions": len(questions),
         "seconds": round(seconds, 1),
+        # figures deeper than the hits a search returned: None in every case, said here rather than left out silently
+        **({"not_available": unavailable} if (unavailable := beyond_depth(k or settings.retrieval.k)) else {}),
         "command": "python -m eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
         **meta,
     }
@@ -372,6 +376,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for name, row in rows.items():
         parts = [f"{key} {row[key]:.3f}" for key in keys if isinstance(row.get(key), float)]
         print(f"{name:>8}: n={row['n']} " + "  ".join(parts))
+    note = not_available_note(summary.get("run", {}))
+    if note:
+        print(f"not available: {note}")
     bars = summary.get("refusal_bars", [])
     if bars:
         print("stricter refusal bars (answer.refusal_min_probability), read from this run's probabilities:")

@@ -68,12 +68,31 @@ def ndcg_at_k(ranked_docs: Sequence[str], gold: Iterable[str], k: int = 10) -> f
     return dcg / ideal
 
 
-def retrieval_metrics(ranked_sources: Sequence[str], gold: Sequence[str]) -> dict[str, float | None]:
-    """recall@1/3/5/10, mrr@10 and ndcg@10 of one ranked hit list (sources may repeat)."""
+# how deep a ranking each retrieval figure reads
+CUTOFFS = {**{f"recall@{k}": k for k in RECALL_KS}, "mrr@10": 10, "ndcg@10": 10}
+
+
+def beyond_depth(depth: int | None) -> list[str]:
+    """The retrieval figures a ranking of `depth` hits cannot give (none when the depth is not known)."""
+    return [] if depth is None else [key for key, cutoff in CUTOFFS.items() if cutoff > depth]
+
+
+def retrieval_metrics(ranked_sources: Sequence[str], gold: Sequence[str], depth: int | None = None
+                      ) -> dict[str, float | None]:
+    """recall@1/3/5/10, mrr@10 and ndcg@10 of one ranked hit list (sources may repeat).
+
+    `depth` is how many hits the search was asked for: a figure reading deeper is None, not available — over
+    the 5 hits an answer used, "recall@10" would be recall@5 under another name.
+
+        >>> retrieval_metrics(["a", "b"], ["b"], depth=5)["recall@10"] is None
+        True
+    """
     docs = dedupe_docs(ranked_sources)
     out: dict[str, float | None] = {f"recall@{k}": recall_at_k(docs, gold, k) for k in RECALL_KS}
     out["mrr@10"] = mrr_at_k(docs, gold, 10)
     out["ndcg@10"] = ndcg_at_k(docs, gold, 10)
+    for key in beyond_depth(depth):
+        out[key] = None
     return out
 
 

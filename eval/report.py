@@ -97,6 +97,18 @@ def share_intervals(cases: Sequence[dict[str, Any]]) -> list[str]:
     return out
 
 
+def not_available_note(meta: dict[str, Any]) -> str:
+    """'R@10, MRR@10, nDCG@10 — …' for the figures a run's searches were too shallow for; "" when none."""
+    keys = meta.get("not_available")
+    if not keys:
+        return ""
+    titles = dict((key, title) for title, key in _COLUMNS)
+    how = ("`--k 10` gives them" if meta.get("mode") == "retrieval-only"
+           else "`--retrieval-only` gives them (`--k 10` would also change what the answers read)")
+    return (f"{', '.join(titles.get(k, k) for k in keys)} — each question's search returned k={meta.get('k')} hits, "
+            f"fewer than these figures read; {how}")
+
+
 def render_report(
     cases: Sequence[dict[str, Any]], summary: dict[str, Any], plots: dict[str, Path], with_misses: bool = True
 ) -> str:
@@ -105,6 +117,9 @@ def render_report(
     for key in ("started", "mode", "k", "store", "corpus", "n_questions", "seconds", "command"):
         if key in meta:
             out.append(f"- **{key}**: `{meta[key]}`" if key == "command" else f"- **{key}**: {meta[key]}")
+    note = not_available_note(meta)
+    if note:
+        out.append(f"- **not available**: {note}")
     out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), ""]
     intervals = share_intervals(cases)
     if intervals:

@@ -77,8 +77,9 @@ def _base_record(q: Question) -> dict[str, Any]:
     return record
 
 
-def retrieval_case(pipe: EvalPipeline, q: Question, k: int | None) -> dict[str, Any]:
-    """Search only: dense, keyword and hybrid hits side by side, each scored against gold."""
+def retrieval_case(pipe: EvalPipeline, q: Question, k: int | None, depth: int | None = None) -> dict[str, Any]:
+    """Search only: dense, keyword and hybrid hits side by side, each scored against gold (to `depth`, see
+    `run_cases`)."""
     started = time.perf_counter()
     # follow-ups are searched as written: condensing with history is the answerer's job
     by_mode = pipe.search_modes(q.question, k=k, **filters_of(q))
@@ -87,19 +88,21 @@ def retrieval_case(pipe: EvalPipeline, q: Question, k: int | None) -> dict[str, 
     record.update({"answer": None, "refused": None, "citations": []})
     record["hits"] = hit_records(by_mode.get("hybrid", []))
     record["timings"] = {"retrieval": round(elapsed_ms, 2)}
+    depth = _depth(depth, k, max((len(hits) for hits in by_mode.values()), default=0))
     modes: dict[str, Any] = {}
     for name, hits in by_mode.items():
         sources = [h.chunk.doc_id for h in hits]
-        modes[name] = {"hits": hit_records(hits), **m.retrieval_metrics(sources, q.gold)}
+        modes[name] = {"hits": hit_records(hits), **m.retrieval_metrics(sources, q.gold, depth)}
     record["modes"] = modes
     record.update({key: modes.get("hybrid", {}).get(key) for key in RETRIEVAL_KEYS})
     return record
 
 
 def answer_case(
-    pipe: EvalPipeline, q: Question, k: int | None, mode: str | None, texts: ArticleTexts
+    pipe: EvalPipeline, q: Question, k: int | None, mode: str | None, texts: ArticleTexts, depth: int | None = None
 ) -> dict[str, Any]:
-    """Full answer: retrieval metrics on the answer's hits, accuracy, EM/F1, citations, timings."""
+    """Full answer: retrieval metrics on the answer's hits (to `depth`, see `run_cases`), accuracy, EM/F1,
+    citations, timings."""
     started = time.perf_counter()
     answer = pipe.ask(q.question, history=q.history, mode=mode, k=k, **filters_of(q))
     wall_ms = (time.perf_counter() - started) * 1000
@@ -124,7 +127,9 @@ def answer_case(
             "grounding": grounding_to_dict(answer.grounding),
         }
     )
-    record.update(m.retrieval_metrics(sources, q.gold))
+    # the hits the answer read, not a second, deeper search: R@5 is what the answer had to go on, and a
+    # figure deeper than them (R@10 of 5 hits) is left undefined
+    record.update(m.retrieval_metrics(sources, q.gold, _depth(depth, k, len(answer.hits))))
     record["correct"] = m.answer_correct(answer.text, answer.refused, q.answers)
     # KorQuAD-style EM/F1 only make sense for one short gold span; they score the answer's short
     # answer when it gives one (rag/short_answer.py), else the shortest cited span of the answer (a
@@ -155,8 +160,13 @@ def run_cases(
     k: int | None = None,
     progress: bool = False,
     on_case: Callable[[dict[str, Any]], None] | None = None,
+    depth: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Evaluate every question in order; `on_case` sees each record as soon as it exists."""
+    """Evaluate every question in order; `on_case` sees each record as soon as it exists.
+
+    `depth` is how many hits a search returns (k, or the settings' retrieval.k when k is None): the retrieval
+    figures that read deeper (recall@10 of an answer's 5 hits) are None, not a copy of a shallower one. Without
+    it, k or else the number of hits a question got stands for it."""
     texts = ArticleTexts(pipe)
     iterator: Iterable[Question] = questions
     bar = None
@@ -167,7 +177,8 @@ def run_cases(
         iterator = bar
     cases: list[dict[str, Any]] = []
     for q in iterator:
-        record = retrieval_case(pipe, q, k) if retrieval_only else answer_case(pipe, q, k, mode, texts)
+        record = (retrieval_case(pipe, q, k, depth) if retrieval_only
+                  else answer_case(pipe, q, k, mode, texts, depth))
         cases.append(record)
         if on_case is not None:
             on_case(record)
@@ -175,6 +186,12 @@ def run_cases(
             key = "recall@5" if retrieval_only else "correct"
             bar.set_postfix({key: _fmt(m.mean_defined(c.get(key) for c in cases))}, refresh=False)
     return cases
+
+
+def _depth(depth: int | None, k: int | None, n_hits: int) -> int:
+    """The search depth a case's figures may read to: as given, else k, else the hits it got (a search that
+    returned 5 may have been asked for 5: deeper figures are not claimed)."""
+    return depth if depth is not None else k if k is not None else n_hits
 
 
 def _fmt(value: float | None) -> str:

@@ -1,0 +1,110 @@
+"""The eval run as an ML engineer meets it: the figures a run can and cannot give, what it says of its store,
+its run folder as it fills (and a rerun that continues it) and what --publish may replace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+from rag.types import Answer, Article, Chunk, Hit, Turn
+
+from eval.datasets import load_dataset
+from eval.runner import run_cases, summarize
+
+SMOKE = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "smoke.jsonl"
+
+
+def _settings(tmp_path: Path):
+    from rag.config import load_settings
+
+    return load_settings(None, env={
+        "RAG_STORE__DIR": str(tmp_path / "store"),
+        "RAG_PATHS__DATA_DIR": str(tmp_path / "data"),
+        "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
+        "RAG_GENERATION__BACKEND": "extractive",
+    })
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory):
+    """The seed articles in a real Chroma store (hashing embedder), shared read-only by the CLI tests."""
+    from conftest import SEEDS_DIR
+    from fakes import HashingEmbedder
+
+    from rag.pipeline import build_pipeline
+
+    settings = _settings(tmp_path_factory.mktemp("seeds-store"))
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    pipe.ingest([SEEDS_DIR])
+    pipe.close()
+    return settings
+
+
+def _eval(args: Sequence[str], settings, embedder=None) -> int:
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    return main(["--no-progress", *args], settings=settings, embedder=embedder or HashingEmbedder())
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+# --- figures deeper than the hits a search returned -------------------------------------------------------------
+
+
+class RankedDocs:
+    """A pipeline whose every search ranks the same ten one-chunk documents d01..d10; answers read the top k."""
+
+    def __init__(self) -> None:
+        self.docs = [f"d{i:02d}" for i in range(1, 11)]
+
+    def _hits(self, k: int | None) -> list[Hit]:
+        chunks = [Chunk(chunk_id=f"{d}#0", doc_id=d, text=d, start=0, end=2) for d in self.docs]
+        return [Hit(chunk=c, score=1.0 / i, rank=i) for i, c in enumerate(chunks[: k or 5], 1)]
+
+    def search_modes(self, question: str, k: int | None = None) -> dict[str, list[Hit]]:
+        return {"hybrid": self._hits(k)}
+
+    def ask(self, question: str, history: Sequence[Turn] = (), mode: str | None = None, k: int | None = None) -> Answer:
+        return Answer(question=question, text="모름", refused=True, hits=tuple(self._hits(k)), mode="extractive")
+
+    def article(self, doc_id: str) -> Article | None:
+        return Article(doc_id=doc_id, text=doc_id)
+
+
+def test_recall_at_10_of_an_answers_five_hits_is_not_available_rather_than_recall_at_5():
+    """The gold document is 7th: over the 5 hits answering read, "R@10" said 0 where the search holds it at 7."""
+    from eval.datasets import parse_lines
+
+    questions = parse_lines(['{"id": "q", "question": "q", "answers": [["x"]], "gold": ["d07"]}'])
+    case = run_cases(RankedDocs(), questions, mode="extractive", k=5)[0]
+    assert case["recall@5"] == 0.0
+    assert case["recall@10"] is None and case["mrr@10"] is None and case["ndcg@10"] is None
+    assert "recall@10" not in summarize([case])["overall"]
+    # the same question searched 10 deep scores it, and the answer's hits stay 5
+    deep = run_cases(RankedDocs(), questions, retrieval_only=True, k=10)[0]
+    assert deep["recall@10"] == 1.0 and deep["mrr@10"] == pytest.approx(1 / 7)
+    # the settings' k stands for an unstated one: a pipeline asked with k=None still read only 5
+    assert run_cases(RankedDocs(), questions, mode="extractive", depth=5)[0]["recall@10"] is None
+
+
+def test_an_answer_run_says_which_figures_its_k_cannot_give(tmp_path: Path, ingested, capsys):
+    out = tmp_path / "run"
+    assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)], ingested) == 0
+    summary = _summary(out)
+    assert summary["run"]["k"] == 5
+    assert summary["run"]["not_available"] == ["recall@10", "mrr@10", "ndcg@10"]
+    assert "recall@10" not in summary["overall"] and "recall@5" in summary["overall"]
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "**not available**: R@10, MRR@10, nDCG@10" in report and "| R@10 |" not in report
+    assert "not available: R@10" in capsys.readouterr().out
+    # retrieval only searches 10 deep: every figure is there
+    deep = tmp_path / "deep"
+    assert _eval(["--dataset", str(SMOKE), "--retrieval-only", "--out", str(deep)], ingested) == 0
+    assert "not_available" not in _summary(deep)["run"] and "recall@10" in _summary(deep)["modes"]["hybrid"]["overall"]
