@@ -374,7 +374,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     keys = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "correct", "citation_validity", "refusal_precision", "refusal_recall")
     rows = {name: s["overall"] for name, s in summary.get("modes", {}).items()} or {"overall": summary["overall"]}
     for name, row in rows.items():
-        parts = [f"{key} {row[key]:.3f}" for key in keys if isinstance(row.get(key), float)]
+        over = row.get("n_by_figure", {})  # a figure over fewer questions than n says how many
+        parts = [f"{key} {row[key]:.3f}" + (f" ({over[key]})" if over.get(key, row["n"]) != row["n"] else "")
+                 for key in keys if isinstance(row.get(key), float)]
         print(f"{name:>8}: n={row['n']} " + "  ".join(parts))
     note = not_available_note(summary.get("run", {}))
     if note:

@@ -75,8 +75,23 @@ def metrics_table(rows: Sequence[tuple[str, dict[str, Any]]], label: str = "type
         "|" + "---|" * (len(columns) + 2),
     ]
     for name, row in rows:
-        lines.append("| " + " | ".join([name, str(row.get("n", ""))] + [_cell(row.get(k)) for _, k in columns]) + " |")
+        lines.append("| " + " | ".join([name, str(row.get("n", ""))] + [_figure(row, k) for _, k in columns]) + " |")
     return "\n".join(lines)
+
+
+def _figure(row: dict[str, Any], key: str) -> str:
+    """A figure's cell, with the number of questions it is over when that is not the row's n ("0.933 (60)": R@1
+    of the 60 questions with gold among 71)."""
+    over = row.get("n_by_figure", {}).get(key)
+    if row.get(key) is None or over is None or over == row.get("n"):
+        return _cell(row.get(key))
+    return f"{_cell(row[key])} ({over})"
+
+
+# under the first table: what the bracketed counts are
+_N_NOTE = ("n: the questions in the row; a figure over fewer of them gives its own count in brackets (retrieval "
+           "figures: those with gold; containment and false refusals: those with answers; refusal R: those to "
+           "refuse; refusal P: those refused; EM/F1: those with one answer; wrong short: the right answers; citations: the answers that cite)")
 
 
 _SHARES = (("accuracy", "accuracy"), ("contain", "containment"), ("contain (answered)", "containment_answered"),
@@ -120,7 +135,7 @@ def render_report(
     note = not_available_note(meta)
     if note:
         out.append(f"- **not available**: {note}")
-    out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), ""]
+    out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), "", _N_NOTE, ""]
     intervals = share_intervals(cases)
     if intervals:
         out += ["95% intervals (Wilson; k of m questions): " + " · ".join(intervals), ""]

@@ -216,10 +216,13 @@ def notice_kinds(notices: dict[str, int] | None) -> str:
 def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Means of every metric over the cases where it is defined, refusals and latencies."""
     out: dict[str, Any] = {"n": len(cases)}
+    # how many questions each figure is over: "n" counts every question, R@5 only those with gold
+    n_by_figure: dict[str, int] = {}
     for key in RETRIEVAL_KEYS + ANSWER_KEYS:
         values = [c.get(key) for c in cases]
         if any(v is not None for v in values):
             out[key] = m.mean_defined(values)
+            n_by_figure[key] = sum(1 for v in values if v is not None)
     out["n_with_gold"] = sum(1 for c in cases if c["gold"])
     if any("notice" in c for c in cases):
         # e.g. "LLM unavailable: showing the extractive answer": such a run is not purely the mode asked for
@@ -228,6 +231,9 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
     answered = [c for c in cases if c.get("refused") is not None]
     out.update(held_out_figures(answered))
     if answered:
+        counts = answer_shares(answered)["counts"]
+        n_by_figure.update({key: counts[key][1] for key in ("containment", "containment_answered",
+                                                             "false_refusal_rate", "refusal_rate") if key in out})
         refusal = m.refusal_scores(
             [bool(c["refused"]) for c in answered], [not c["gold"] and not c["answers"] for c in answered]
         )
@@ -235,6 +241,8 @@ def aggregate(cases: Sequence[dict[str, Any]]) -> dict[str, Any]:
         out["refusal_recall"] = refusal.recall
         out["n_refused"] = refusal.n_refused
         out["n_unanswerable"] = refusal.n_unanswerable
+        n_by_figure.update(refusal_precision=refusal.n_refused, refusal_recall=refusal.n_unanswerable)
+    out["n_by_figure"] = n_by_figure
     return out
 
 

@@ -108,3 +108,35 @@ def test_an_answer_run_says_which_figures_its_k_cannot_give(tmp_path: Path, inge
     deep = tmp_path / "deep"
     assert _eval(["--dataset", str(SMOKE), "--retrieval-only", "--out", str(deep)], ingested) == 0
     assert "not_available" not in _summary(deep)["run"] and "recall@10" in _summary(deep)["modes"]["hybrid"]["overall"]
+
+
+# --- each figure's n ----------------------------------------------------------------------------------------------
+
+
+def test_each_figure_says_how_many_questions_it_is_over(tmp_path: Path, ingested):
+    """Smoke: 7 questions, one to refuse. R@1 is a mean over the 6 with gold; the table's n said 7 for it."""
+    questions = load_dataset(SMOKE)
+    with_gold = sum(1 for q in questions if q.gold)
+    assert (len(questions), with_gold) == (7, 6)
+    out = tmp_path / "run"
+    assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)], ingested) == 0
+    overall = _summary(out)["overall"]
+    assert overall["n"] == 7
+    assert overall["n_by_figure"]["recall@1"] == overall["n_by_figure"]["containment"] == 6
+    assert overall["n_by_figure"]["correct"] == 7 and overall["n_by_figure"]["refusal_recall"] == 1
+    row = next(line for line in (out / "report.md").read_text(encoding="utf-8").splitlines()
+               if line.startswith("| all |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    header = next(line for line in (out / "report.md").read_text(encoding="utf-8").splitlines()
+                  if line.startswith("| set |"))
+    by_title = dict(zip([c.strip() for c in header.strip("|").split("|")], cells))
+    assert by_title["n"] == "7"
+    assert by_title["R@1"] == f"{overall['recall@1']:.3f} (6)"
+    assert by_title["accuracy"] == f"{overall['correct']:.3f}"  # over all 7: no count of its own
+    assert by_title["refusal R"].endswith("(1)")
+
+    deep = tmp_path / "deep"
+    assert _eval(["--dataset", str(SMOKE), "--retrieval-only", "--out", str(deep)], ingested) == 0
+    hybrid = _summary(deep)["modes"]["hybrid"]["overall"]
+    assert hybrid["n"] == 7 and hybrid["n_by_figure"]["recall@10"] == 6
+    assert f"| hybrid | 7 | {hybrid['recall@1']:.3f} (6) |" in (deep / "report.md").read_text(encoding="utf-8")
