@@ -57,6 +57,8 @@ KLUE_SETS = {"klue": "questions.jsonl", "klue-en": "questions_en.jsonl"}
 MIX_CORPORA = ("klue", "korquad-open")
 # KorQuAD's halves are article ranges: the split names one when the spec gives none
 KORQUAD_HALVES = {"calibrate": "1-70", "report": "71-140"}
+# the missing gold ids a summary names (the count is always whole)
+MISSING_SHOWN = 20
 
 
 class EvalError(RuntimeError):
@@ -245,13 +247,17 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
         questions = sample(questions, *wanted)
     info = pipe.describe()
     print(f"        {info.get('n_docs')} documents, {info.get('n_chunks')} chunks, embedding {info.get('embedding_model')}")
-    missing = sorted({g for q in questions for g in q.gold if pipe.article(g) is None})
-    if missing:
-        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        print(f"warning: {len(missing)} gold document(s) are not in this store ({shown}); their questions cannot score")
     meta = {"corpus": corpus, "store": str(settings.store.dir), "describe": info, "split": args.split,
             "sample": args.sample, "ids": args.ids}
     return pipe, questions, meta
+
+
+def missing_gold(pipe: Any, questions: Sequence[Question], shown: int = MISSING_SHOWN) -> dict[str, Any]:
+    """The gold documents the store lacks (their questions cannot score): how many, the first `shown` ids, and
+    how many questions name one — for summary.json and the report, not only a warning that scrolls away."""
+    missing = sorted({g for q in questions for g in q.gold if pipe.article(g) is None})
+    hit = sum(1 for q in questions if any(g in missing for g in q.gold))
+    return {"count": len(missing), "ids": missing[:shown], "questions": hit}
 
 
 def corpus_articles(name: str, settings: Settings) -> list[Any]:
@@ -316,6 +322,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         if args.limit is not None:
             questions = questions[: args.limit]
         _check_questions(questions, settings, args.retrieval_only)
+        meta["missing_gold"] = missing = missing_gold(pipe, questions)  # of the questions asked (after --limit)
+        if missing["count"]:
+            shown = ", ".join(missing["ids"][:5]) + (" …" if missing["count"] > 5 else "")
+            print(f"warning: {missing['count']} gold document(s) are not in this store ({shown}); their "
+                  f"{missing['questions']} question(s) cannot score")
         k = args.k or (10 if args.retrieval_only else None)
         mode = None if args.retrieval_only else args.mode
         what = "retrieval only (dense / keyword / hybrid)" if args.retrieval_only else f"answers, mode {mode or 'from settings (' + settings.generation.backend + ')'}"

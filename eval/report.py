@@ -135,6 +135,11 @@ def render_report(
     note = not_available_note(meta)
     if note:
         out.append(f"- **not available**: {note}")
+    missing = meta.get("missing_gold") or {}
+    if missing.get("count"):
+        ids = ", ".join(f"`{i}`" for i in missing["ids"]) + (" …" if missing["count"] > len(missing["ids"]) else "")
+        out.append(f"- **gold not in the store**: {missing['count']} document(s) ({ids}); their "
+                   f"{missing['questions']} question(s) cannot score")
     out += ["", "## Overall", "", metrics_table([("all", summary["overall"])], "set"), "", _N_NOTE, ""]
     intervals = share_intervals(cases)
     if intervals:

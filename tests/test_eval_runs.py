@@ -140,3 +140,32 @@ def test_each_figure_says_how_many_questions_it_is_over(tmp_path: Path, ingested
     hybrid = _summary(deep)["modes"]["hybrid"]["overall"]
     assert hybrid["n"] == 7 and hybrid["n_by_figure"]["recall@10"] == 6
     assert f"| hybrid | 7 | {hybrid['recall@1']:.3f} (6) |" in (deep / "report.md").read_text(encoding="utf-8")
+
+
+# --- gold documents the store lacks --------------------------------------------------------------------------------
+
+
+def _question_file(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_gold_missing_from_the_store_is_counted_in_the_summary_and_report(tmp_path: Path, ingested):
+    """A question set labelled against another corpus: the warning scrolled away, the figures stayed low."""
+    rows = [{"id": "here", "question": "KT 파트너스 데이는 어디에서 열렸나?", "answers": [["더케이호텔"]],
+             "gold": ["004_3623695115e5a12c.txt"]}]
+    rows += [{"id": f"gone{i:02d}", "question": f"{i}번 기사의 요지는?", "answers": [["요지"]],
+              "gold": [f"elsewhere-{i:02d}.txt"]} for i in range(25)]
+    questions = _question_file(tmp_path / "mine.jsonl", rows)
+    out = tmp_path / "run"
+    assert _eval(["--dataset", str(questions), "--retrieval-only", "--out", str(out)], ingested) == 0
+    missing = _summary(out)["run"]["missing_gold"]
+    assert missing["count"] == 25 and missing["questions"] == 25
+    assert missing["ids"] == [f"elsewhere-{i:02d}.txt" for i in range(20)]  # capped; the count is whole
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "**gold not in the store**: 25 document(s) (`elsewhere-00.txt`" in report and "`elsewhere-20.txt`" not in report
+    # the questions asked: --limit 1 asks only the one whose gold is there
+    first = tmp_path / "first"
+    assert _eval(["--dataset", str(questions), "--retrieval-only", "--limit", "1", "--out", str(first)], ingested) == 0
+    assert _summary(first)["run"]["missing_gold"] == {"count": 0, "ids": [], "questions": 0}
+    assert "gold not in the store" not in (first / "report.md").read_text(encoding="utf-8")
