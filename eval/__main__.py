@@ -28,6 +28,7 @@ a fixed sample of N answerable and M unanswerable questions.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shlex
 import sys
@@ -126,7 +127,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--config", type=Path, default=None, help="settings file (default: rag.toml when there is one)")
     p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
     p.add_argument("--publish", action="store_true",
-                   help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/")
+                   help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/; "
+                        "a run over part of the set (--limit, --sample, --ids, a KorQuAD --split) to a folder named "
+                        "for that part (…-<mode>-limit20/), never over the whole set's")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -149,6 +152,24 @@ def _korquad_range(spec: str, split: str) -> str | None:
     if given:
         raise EvalError(f"--split {split} and the article range in {spec!r} both choose the questions: give one")
     return KORQUAD_HALVES[split]
+
+
+def _part_of_set(args: argparse.Namespace) -> str:
+    """The published folder's suffix of a run over part of its set ("-limit20", "-sample150-50", "-ids1a2b3c4d",
+    a KorQuAD half "-report"); "" for the whole set. A partial run published under the whole set's name replaced
+    the figures of the whole set, which is what the README's tables cite."""
+    parts = []
+    if is_korquad(args.dataset) and args.split != "all":  # (a question file's label names its half already)
+        parts.append(args.split)
+    if args.ids:
+        ids = ",".join(sorted(i.strip() for i in args.ids.split(",") if i.strip()))
+        parts.append("ids" + hashlib.sha1(ids.encode("utf-8")).hexdigest()[:8])
+    wanted = parse_sample(args.sample)
+    if wanted is not None:
+        parts.append("sample" + "-".join(str(n) for n in wanted if n is not None))
+    if args.limit is not None:
+        parts.append(f"limit{args.limit}")
+    return "".join(f"-{p}" for p in parts)
 
 
 def prepare(args: argparse.Namespace, settings: Settings, embedder: object | None) -> tuple[Any, list[Question], dict[str, Any]]:
@@ -365,9 +386,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     paths = write_run(out_dir, cases, summary)
     if args.publish:
         run_mode = summary["run"]["mode"]
-        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{label}-{run_mode}"
+        part = _part_of_set(args)
+        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{label}-{run_mode}{part}"
         write_run(published, cases, summary, with_cases=False, with_misses=not is_korquad(args.dataset))
-        print(f"published summary, report and plots to {published}")
+        print(f"published summary, report and plots to {published}"
+              + (" (part of the set: a folder of its own, beside the whole set's)" if part else ""))
     _print_summary(summary)
     if "compare" in summary:
         print(summary["compare"])

@@ -169,3 +169,30 @@ def test_gold_missing_from_the_store_is_counted_in_the_summary_and_report(tmp_pa
     assert _eval(["--dataset", str(questions), "--retrieval-only", "--limit", "1", "--out", str(first)], ingested) == 0
     assert _summary(first)["run"]["missing_gold"] == {"count": 0, "ids": [], "questions": 0}
     assert "gold not in the store" not in (first / "report.md").read_text(encoding="utf-8")
+
+
+# --- --publish ------------------------------------------------------------------------------------------------------
+
+
+def test_a_partial_run_publishes_beside_the_whole_sets_results_never_over_them(tmp_path: Path, ingested, monkeypatch):
+    import eval.__main__ as cli
+
+    results = tmp_path / "results"
+    monkeypatch.setattr(cli, "RESULTS_DIR", results)  # eval/results/ is the repository's
+
+    def publish(*args: str) -> set[str]:
+        before = set(p.name for p in results.iterdir()) if results.exists() else set()
+        assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(tmp_path / "run"), "--publish",
+                      *args], ingested) == 0
+        return {p.name for p in results.iterdir()} - before
+
+    whole = publish()
+    assert len(whole) == 1 and next(iter(whole)).endswith("-smoke-extractive")
+    whole_dir = results / next(iter(whole))
+    assert _summary(whole_dir)["overall"]["n"] == 7
+    assert [name[11:] for name in publish("--limit", "2")] == ["smoke-extractive-limit2"]
+    assert [name[11:] for name in publish("--sample", "2,1")] == ["smoke-extractive-sample2-1"]
+    (ids,) = publish("--ids", "s15,s01")
+    assert ids[11:].startswith("smoke-extractive-ids") and publish("--ids", "s01,s15") == set()  # same ids, same folder
+    # the whole set's published figures are still the whole set's
+    assert _summary(whole_dir)["overall"]["n"] == 7 and _summary(whole_dir)["run"]["command"].endswith("--publish")
