@@ -10,6 +10,7 @@
     python -m eval --dataset klue-en --mode llm --split calibrate             # 70 English questions, same store
     python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
     python -m eval --dataset my_questions.jsonl --store /tmp/store --out /tmp/run --compare-to old/summary.json
+    python -m eval --dataset my_questions.jsonl --store /tmp/store --out /tmp/run --resume   # after Ctrl-C or a crash
 
 Seeds / any JSONL: evaluates the configured store (or --store) as it is; an empty store is an error
 telling you to run `python -m rag ingest`. KorQuAD: uses its own store under data/korquad/ (built
@@ -39,6 +40,7 @@ from typing import Any, Sequence
 
 from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env, load_settings
 
+from eval.checkpoint import CASES_FILE, CaseLog, CheckpointError, check_not_interrupted, fingerprint, reusable_cases
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
@@ -83,6 +85,10 @@ def _check_before_run(args: argparse.Namespace) -> None:
         raise EvalError(f"--config {args.config}: no such settings file")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise EvalError(f"--out {args.out} is a file: give a folder (it is created when missing)")
+    if args.resume and args.out is None:
+        raise EvalError("--resume continues the run in --out: give that folder (an interrupted run prints the command)")
+    if args.out is not None and not args.resume:
+        check_not_interrupted(args.out)
     if args.compare_to is not None:
         try:
             old = json.loads(args.compare_to.read_text(encoding="utf-8"))
@@ -130,6 +136,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/; "
                         "a run over part of the set (--limit, --sample, --ids, a KorQuAD --split) to a folder named "
                         "for that part (…-<mode>-limit20/), never over the whole set's")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out: reuse its cases when it asked the same questions with "
+                        "the same mode, k, settings and store (refused otherwise), ask the rest")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -314,7 +323,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from rag.pipeline import IngestError, QuestionError
     from rag.store import StoreError
 
-    return (DatasetError, EvalError, SettingsError, StoreError, IngestError, QuestionError)
+    return (CheckpointError, DatasetError, EvalError, SettingsError, StoreError, IngestError, QuestionError)
 
 
 def warm_up(pipe: Any, questions: Sequence[Question], llm: bool) -> None:
@@ -334,6 +343,9 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     args = parse_args(argv)
     apply_offline_env()
     started = datetime.now(timezone.utc)
+    given = list(argv if argv is not None else sys.argv[1:])
+    command = "python -m eval " + " ".join(shlex.quote(a) for a in given)
+    log: CaseLog | None = None
     try:
         _check_before_run(args)
         if settings is None:
@@ -350,29 +362,54 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
                   f"{missing['questions']} question(s) cannot score")
         k = args.k or (10 if args.retrieval_only else None)
         mode = None if args.retrieval_only else args.mode
+        run_mode = "retrieval-only" if args.retrieval_only else (mode or settings.generation.backend)
+        label = _dataset_label(args.dataset, args.split)
+        out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{label}"
+        expected = fingerprint(questions, settings, mode=run_mode, k=k or settings.retrieval.k, store=meta["describe"])
+        reused, recorded = reusable_cases(out_dir, expected, questions) if args.resume else ([], None)
+        if args.resume:
+            print(f"resume: reusing the cases of {len(reused)} of {len(questions)} questions from {out_dir / CASES_FILE}; "
+                  f"asking the other {len(questions) - len(reused)}")
         what = "retrieval only (dense / keyword / hybrid)" if args.retrieval_only else f"answers, mode {mode or 'from settings (' + settings.generation.backend + ')'}"
         print(f"run:    {len(questions)} questions, {what}, k={k or settings.retrieval.k}")
         # models and indexes load here, so the first question's timings are not a cold start
         warm_up(pipe, questions, llm=mode == "llm" or (mode is None and not args.retrieval_only
                                                           and settings.generation.backend != "extractive"))
+        # from here each case is on disk as soon as it is scored: an interrupted run keeps them for --resume
         t0 = time.perf_counter()
-        cases = run_cases(pipe, questions, retrieval_only=args.retrieval_only, mode=mode, k=k, progress=not args.no_progress,
-                          depth=k or settings.retrieval.k)
-        seconds = time.perf_counter() - t0
+        log = CaseLog(out_dir, expected, reused, recorded or {"started": started.isoformat(timespec="seconds"),
+                                                               "command": command})
+        new = run_cases(pipe, questions[len(reused):], retrieval_only=args.retrieval_only, mode=mode, k=k,
+                        progress=not args.no_progress, depth=k or settings.retrieval.k, on_case=log.append)
+        log.close(time.perf_counter() - t0)
+    except KeyboardInterrupt:
+        if log is None:
+            print("interrupted before the first question was asked: nothing was written", file=sys.stderr)
+        else:
+            log.close(time.perf_counter() - t0)
+            print(f"interrupted: {log.count} of {len(questions)} questions done, their cases in {log.path}; continue "
+                  f"with: {_resume_command(given, out_dir)}", file=sys.stderr)
+        return 130
     except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if log is not None and log.count:  # (a question the pipeline refused to take, half way)
+            log.close(time.perf_counter() - t0)
+            print(f"{log.count} of {len(questions)} questions are done, their cases in {log.path}: continue with "
+                  f"{_resume_command(given, out_dir)}", file=sys.stderr)
         return 2
+    # the summary is of the cases as written, so a resumed run's equals one that ran through
+    cases = [*reused, *(json.loads(json.dumps(c, ensure_ascii=False)) for c in new)]
     summary = summarize(cases)
     summary["run"] = {
         "dataset": args.dataset,
-        "started": started.isoformat(timespec="seconds"),
-        "mode": "retrieval-only" if args.retrieval_only else (mode or settings.generation.backend),
+        "started": log.started,
+        "mode": run_mode,
         "k": k or settings.retrieval.k,
         "n_questions": len(questions),
-        "seconds": round(seconds, 1),
+        "seconds": round(log.seconds, 1),  # every part of a resumed run
         # figures deeper than the hits a search returned: None in every case, said here rather than left out silently
         **({"not_available": unavailable} if (unavailable := beyond_depth(k or settings.retrieval.k)) else {}),
-        "command": "python -m eval " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "command": log.command,
         **meta,
     }
     if args.compare_to is not None:  # read before the run too (_check_before_run)
@@ -381,13 +418,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         if old["overall"].get("n") != summary["overall"].get("n"):
             print(f"note: {args.compare_to} asked {old['overall'].get('n')} questions, this run "
                   f"{summary['overall'].get('n')}: the change is not over the same questions", file=sys.stderr)
-    label = _dataset_label(args.dataset, args.split)
-    out_dir = args.out or RUNS_DIR / f"{started.strftime('%Y%m%d-%H%M%S')}-{label}"
     paths = write_run(out_dir, cases, summary)
+    log.mark_complete()
     if args.publish:
-        run_mode = summary["run"]["mode"]
         part = _part_of_set(args)
-        published = RESULTS_DIR / f"{started.strftime('%Y-%m-%d')}-{label}-{run_mode}{part}"
+        published = RESULTS_DIR / f"{(log.started or started.isoformat())[:10]}-{label}-{run_mode}{part}"
         write_run(published, cases, summary, with_cases=False, with_misses=not is_korquad(args.dataset))
         print(f"published summary, report and plots to {published}"
               + (" (part of the set: a folder of its own, beside the whole set's)" if part else ""))
@@ -396,6 +431,16 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         print(summary["compare"])
     print(f"wrote {paths['cases']}, {paths['summary'].name}, {paths['report'].name} in {out_dir}")
     return 0
+
+
+def _resume_command(given: Sequence[str], out_dir: Path) -> str:
+    """The command that continues an interrupted run: as given, with the folder it wrote and --resume."""
+    args = list(given)
+    if not any(a == "--out" or a.startswith("--out=") for a in args):
+        args += ["--out", str(out_dir)]
+    if "--resume" not in args:
+        args.append("--resume")
+    return "python -m eval " + " ".join(shlex.quote(a) for a in args)
 
 
 def _answer_shares_line(row: dict[str, Any]) -> str:

@@ -196,3 +196,129 @@ def test_a_partial_run_publishes_beside_the_whole_sets_results_never_over_them(t
     assert ids[11:].startswith("smoke-extractive-ids") and publish("--ids", "s01,s15") == set()  # same ids, same folder
     # the whole set's published figures are still the whole set's
     assert _summary(whole_dir)["overall"]["n"] == 7 and _summary(whole_dir)["run"]["command"].endswith("--publish")
+
+
+# --- a run stopped halfway, and --resume -----------------------------------------------------------------------------
+
+
+class Interrupting:
+    """The hashing embedder, stopped by `stop` (Ctrl-C: KeyboardInterrupt) while a query containing `at` is
+    embedded; `on_disk` is how many cases cases.jsonl held at that moment."""
+
+    def __init__(self, at: str, cases: Path | None = None, stop: type[BaseException] = KeyboardInterrupt) -> None:
+        from fakes import HashingEmbedder
+
+        self._inner, self.at, self.cases, self.stop = HashingEmbedder(), at, cases, stop
+        self.name, self.dimension, self.max_tokens = self._inner.name, self._inner.dimension, self._inner.max_tokens
+        self.on_disk: int | None = None
+
+    def embed_passages(self, texts):
+        return self._inner.embed_passages(texts)
+
+    def embed_queries(self, texts):
+        if any(self.at in t for t in texts):
+            if self.cases is not None:
+                self.on_disk = len(self.cases.read_text(encoding="utf-8").splitlines()) if self.cases.exists() else 0
+            raise self.stop("stopped here by the test")
+        return self._inner.embed_queries(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+
+def _interrupted(args: Sequence[str], settings, at: str) -> int:
+    """Runs eval with Ctrl-C pressed at the question `at`; the exit code (a KeyboardInterrupt escaping eval, as
+    pytest would otherwise take it for the user's own, is a failure)."""
+    try:
+        return _eval(args, settings, Interrupting(at))
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped python -m eval: no word on the partial run nor how to resume it")
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _without_timings(summary: dict) -> dict:
+    run = {k: v for k, v in summary["run"].items() if k not in ("started", "seconds")}
+    return {**{k: v for k, v in summary.items() if k != "latency_ms"}, "run": run}
+
+
+def test_an_interrupted_run_keeps_its_cases_and_resumes_to_the_same_summary(tmp_path: Path, ingested, capsys):
+    questions = load_dataset(SMOKE)
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
+    assert _interrupted(args, ingested, questions[4].question) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("interrupted: 4 of 7 questions done")
+    assert err[0].endswith(f"continue with: python -m eval --no-progress {' '.join(args)} --resume")
+    # the folder as Ctrl-C left it: the finished cases, on disk, and no summary that would pass for a whole run
+    assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions[:4]]
+    assert not (out / "summary.json").exists()
+    # a rerun that forgets --resume would lose them: refused
+    assert _eval(args, ingested) == 2
+    assert "holds an interrupted run (4 of 7 questions done): add --resume" in capsys.readouterr().err
+
+    (out / "cases.jsonl").open("a", encoding="utf-8").write('{"id": "s46", "question": "cut off by a cra')
+    assert _eval([*args, "--resume"], ingested) == 0
+    assert "reusing the cases of 4 of 7 questions" in capsys.readouterr().out
+    resumed = _summary(out)
+    assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions]
+
+    assert _eval(args, ingested) == 0  # the same run uninterrupted, into the same folder (a finished one is replaced)
+    whole = _summary(out)
+    assert resumed["run"]["command"] == whole["run"]["command"]  # the run's command, without --resume
+    assert _without_timings(resumed) == _without_timings(whole)
+
+
+def test_each_case_is_on_disk_before_the_next_question_and_survives_a_crash(tmp_path: Path, ingested):
+    """A backend dying at question 6 of an LLM run: the 5 answers before it are in cases.jsonl, and --resume
+    asks only from the sixth on."""
+    questions = load_dataset(SMOKE)
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
+    crashing = Interrupting(questions[5].question, cases=out / "cases.jsonl", stop=RuntimeError)
+    with pytest.raises(RuntimeError, match="stopped here by the test"):
+        _eval(args, ingested, crashing)
+    assert crashing.on_disk == 5  # written and flushed as each was scored, not at the end
+    asked = []
+    from fakes import HashingEmbedder
+
+    class Recording(HashingEmbedder):
+        def embed_queries(self, texts):
+            asked.extend(texts)
+            return super().embed_queries(texts)
+
+    assert _eval([*args, "--resume"], ingested, Recording()) == 0
+    assert not any(q.question in text for q in questions[1:5] for text in asked)  # (the first one warms up)
+    assert any(questions[5].question in text for text in asked)
+    assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions]
+
+
+def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, ingested, capsys):
+    questions = load_dataset(SMOKE)
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
+    assert _interrupted(args, ingested, questions[2].question) == 130
+    capsys.readouterr()
+
+    def refused(*extra: str, settings=ingested) -> str:
+        assert _eval([*args, *extra, "--resume"], settings) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: --resume: {out} holds a run with other ")
+        return err[0]
+
+    assert "k (5 → 3)" in refused("--k", "3")
+    assert "n_questions (7 → 2)" in refused("--limit", "2")
+    from dataclasses import replace
+
+    stricter = replace(ingested, answer=replace(ingested.answer, refusal_min_probability=0.4))
+    assert "settings.answer" in refused(settings=stricter)
+    assert len(_lines(out / "cases.jsonl")) == 2  # nothing of it lost
+    # and --resume into a folder that holds nothing yet simply starts
+    fresh = tmp_path / "fresh"
+    assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(fresh), "--resume", "--limit", "2"],
+                 ingested) == 0
+    assert "reusing the cases of 0 of 2 questions" in capsys.readouterr().out
+    assert _eval(["--dataset", str(SMOKE), "--resume"], ingested) == 2
+    assert "--resume continues the run in --out" in capsys.readouterr().err
