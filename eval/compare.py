@@ -43,9 +43,11 @@ SHORT = {"newcomer": "(a) newcomer", "bm25": "(b) llama-index BM25", "keyword": 
 LATENCY_SAMPLE = 300  # questions timed through the newcomer's one-at-a-time path
 
 
-def score_rankings(rankings: Sequence[Sequence[str]], questions: Sequence[Question]) -> dict[str, float | None]:
-    """Mean R@1, R@5, MRR@10, nDCG@10 over questions (rankings are per-hit sources, may repeat)."""
-    per_q = [m.retrieval_metrics(r, q.gold) for r, q in zip(rankings, questions)]
+def score_rankings(rankings: Sequence[Sequence[str]], questions: Sequence[Question], depth: int | None = None
+                   ) -> dict[str, float | None]:
+    """Mean R@1, R@5, MRR@10, nDCG@10 over questions (rankings are per-hit sources, may repeat); a figure reading
+    deeper than `depth`, the k each system was asked for, is None (MRR@10 of 5 hits is not MRR@10)."""
+    per_q = [m.retrieval_metrics(r, q.gold, depth) for r, q in zip(rankings, questions)]
     return {key: m.mean_defined(p[key] for p in per_q) for key in ("recall@1", "recall@5", "mrr@10", "ndcg@10")}
 
 
@@ -206,7 +208,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     for name in SYSTEMS:
         if name not in rankings:
             continue
-        row = {"system": name, "label": LABELS[name], "n": len(questions), **score_rankings(rankings[name], questions)}
+        row = {"system": name, "label": LABELS[name], "n": len(questions), **score_rankings(rankings[name], questions, args.k)}
         row["p50_ms"] = m.percentile(times[name], 50)
         row["p95_ms"] = m.percentile(times[name], 95)
         rows.append(row)
@@ -217,7 +219,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             pairs = [(r, q) for r, q in zip(rankings[name], questions) if keep(q)]
             if pairs:
                 row = {"system": f"{name} {split}", "label": f"{SHORT[name]}, {split}", "n": len(pairs)}
-                row.update(score_rankings([r for r, _ in pairs], [q for _, q in pairs]))
+                row.update(score_rankings([r for r, _ in pairs], [q for _, q in pairs], args.k))
                 rows.append(row)
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     label = args.dataset if args.dataset in ("korquad", "seeds") else Path(args.dataset).stem

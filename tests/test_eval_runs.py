@@ -322,3 +322,14 @@ def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, inge
     assert "reusing the cases of 0 of 2 questions" in capsys.readouterr().out
     assert _eval(["--dataset", str(SMOKE), "--resume"], ingested) == 2
     assert "--resume continues the run in --out" in capsys.readouterr().err
+
+
+def test_the_systems_table_of_eval_compare_leaves_out_what_its_k_cannot_give():
+    from eval.compare import score_rankings
+    from eval.datasets import parse_lines
+
+    (q,) = parse_lines(['{"id": "q", "question": "q", "answers": [["x"]], "gold": ["d07"]}'])
+    five = [f"d{i:02d}" for i in range(1, 6)]
+    assert score_rankings([five], [q], depth=5) == {"recall@1": 0.0, "recall@5": 0.0, "mrr@10": None, "ndcg@10": None}
+    ten = [f"d{i:02d}" for i in range(1, 11)]
+    assert score_rankings([ten], [q], depth=10)["mrr@10"] == pytest.approx(1 / 7)
