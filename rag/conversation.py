@@ -12,24 +12,36 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from rag.antecedents import antecedent, with_particle
 from rag.types import Turn
 from rag.vocabulary import Lexicon
 
 
 class _Terms(Protocol):
     def key_terms(self, text: str) -> list[str]: ...
+    def morphemes_batch(self, texts: Sequence[str]) -> list[list[tuple[str, str, int, int]]]: ...
     @property
     def lexicon(self) -> Lexicon: ...
+
+
+# the particles a reference word may carry, longest first; what it carries is re-attached to what it stands for
+_PARTICLES = "에서|에게|으로|에|서|의|은|는|이|가|을|를|도|와|과|로"
+# those a pronoun ending in a vowel takes ("그는", "그가"): "그은" is a verb (긋다, "선을 그은"), not "he"
+_AFTER_VOWEL = "에게|의|는|가|를|도|와"
 
 
 @dataclass(frozen=True)
 class _References:
     referring: re.Pattern[str]  # "그 회사" / "해당 기업" / "이곳" … : replaced wholesale by the carried name
     pronoun: re.Pattern[str]  # bare pronouns and determiners that point back ("거기", "그 행사", "it")
-    place: re.Pattern[str]  # a place or an event pointed back to: "거기", "그 행사에" (the particle is kept)
+    # by kind ("place": "거기", "그 행사에"; "person": "그 사람은", "그는"; "time": "그때"): replaced by the
+    # antecedent of that kind (rag.antecedents), the particle kept
+    pointing: dict[str, re.Pattern[str]]
 
 
 _COMPILED: dict[str, _References] = {}
+# the pieces of a word that make it a verb or adjective ("참석한", "열린")
+_VERB_PIECES = frozenset({"VV", "VA", "VX", "XSV", "XSA", "ETM", "EC", "EF", "EP"})
 
 
 def _references(lexicon: Lexicon) -> _References:
@@ -39,22 +51,26 @@ def _references(lexicon: Lexicon) -> _References:
         words = lexicon.references
 
         def alt(kind: str, keep=lambda w: True) -> str:
-            return "|".join(re.escape(w) for w in sorted(words.get(kind, ()), key=len, reverse=True) if keep(w)) or "(?!)"
+            return "|".join(r"\s*".join(re.escape(p) for p in w.split())
+                            for w in sorted(words.get(kind, ()), key=len, reverse=True) if keep(w)) or "(?!)"
 
         det, noun = alt("determiner"), alt("noun")
         hangul, latin = alt("pronoun", lambda w: not w.isascii()), alt("pronoun", str.isascii)
+        # a one-syllable word ("그") points at a person only with a particle on it ("그는"): bare, it is a determiner
+        person = (rf"(?:{alt('person', lambda w: len(w) > 1)}|(?:{alt('person', lambda w: len(w) == 1)})"
+                  rf"(?=(?:{_AFTER_VOWEL})(?![가-힣])))")
         found = _References(
-            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})"),
+            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})(?P<particle>{_PARTICLES})?"),
             re.compile(rf"(?<![가-힣])(?:{hangul}|(?:{det})\s)|\b(?:{latin})\b", re.IGNORECASE),
-            re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))(에서|서|에|의)?"),
+            {"place": re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))"
+                                 rf"(?P<particle>{_PARTICLES})?"),
+             "person": re.compile(rf"(?<![가-힣]){person}(?P<particle>{_PARTICLES})?"),
+             "time": re.compile(rf"(?<![가-힣])(?:{alt('time')})(?P<particle>{_PARTICLES})?")},
         )
         _COMPILED[lexicon.fingerprint] = found
     return found
 
 
-_PLACE_PARTICLE = {None: "에", "서": "에서"}
-# the words before the first topic/subject particle of a question ("… 워크숍은 어디서 열렸어?")
-_TOPIC = re.compile(r"^(.+?[가-힣A-Za-z0-9+)])(?:은|는|이|가)(?:\s|\?|$)")
 # particles stripped from a carried name ("LG이노텍은" -> "LG이노텍")
 _JOSA = re.compile(r"(?:은|는|이|가|을|를|의|에서|에게|에|와|과|도|로|으로|께서|이나|나|야|아|란|이란|까지|부터)$")
 
@@ -106,7 +122,8 @@ def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
     if not any(t.role == "user" for t in history):
         return False
     patterns = _references(korean.lexicon)
-    if patterns.referring.search(question) or patterns.pronoun.search(question + " "):
+    if patterns.referring.search(question) or patterns.pronoun.search(question + " ") \
+            or any(p.search(question) for p in patterns.pointing.values()):
         return True
     return not [t for t in korean.key_terms(question) if len(t) > 1]
 
@@ -131,38 +148,57 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
         return picked
     if not is_followup(question, history, korean):
         return question
-    topic = previous_topic(history, korean)
-    if topic:
-        # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about
-        replaced, count = _references(korean.lexicon).place.subn(lambda m: topic + _PLACE_PARTICLE.get(m.group(1), m.group(1)), question,
-                                      count=1)
-        if count:
-            return replaced
+    patterns = _references(korean.lexicon)
+    for kind, pattern in patterns.pointing.items():
+        # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about;
+        # "거기 대표는?" after "LG이노텍의 펀드 규모는?": the company, not its asked 규모 (rag.antecedents)
+        match = pattern.search(question)
+        if match is None or _points_inside(question[:match.start()], kind, korean):
+            continue
+        stands_for = antecedent(history, kind, korean)
+        if stands_for:
+            return question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean) + question[match.end():]
     names = carried_names(history, korean)
     own = {t for t in korean.key_terms(question)}
     names = [n for n in names if not (set(korean.key_terms(n)) <= own)]
     if not names:
         return question
     subject = " ".join(names)
-    replaced, count = _references(korean.lexicon).referring.subn(subject, question, count=1)
+    replaced, count = patterns.referring.subn(lambda m: with_particle(subject, m.group("particle") or ""), question, count=1)
     if count:
         return replaced
     return f"{subject} {question}"
 
 
-def previous_topic(history: Sequence[Turn], korean: _Terms) -> str:
-    """The topic of the latest user question, when it names something: "LG전자 협력회 워크숍" of
-    "LG전자 협력회 워크숍은 어디서 열렸어?" (the words before the first topic/subject particle)."""
-    for turn in reversed(history):
-        if turn.role != "user":
-            continue
-        match = _TOPIC.match(turn.content.strip())
-        if match is None:
-            return ""
-        topic = match.group(1).strip()
-        names = [t for t in korean.key_terms(topic) if len(t) > 1]
-        return topic if names and len(topic) <= 40 else ""
-    return ""
+def _points_inside(before: str, kind: str, korean: _Terms) -> bool:
+    """Whether a reference word points at what its own question says before it: a time or place after a
+    clause of the question ("…포함되지 못했는데 이때 …"), a person after a name ("김희선이 … 그녀가")."""
+    if not before.strip():
+        return False
+    if kind == "person":
+        return any(not t[0].isdigit() for t in korean.key_terms(before) if len(t) > 1)
+    return any(tag in _VERB_PIECES for tag, _, _, _ in korean.morphemes_batch([before.strip()])[0])
+
+
+def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str, korean: _Terms) -> str:
+    """What replaces a reference word: its antecedent with the particle the word carried, in the form the
+    antecedent's last sound takes ("그곳은" -> "LG이노텍은"); a bare "거기" before a verb is where ("…에 참석한"),
+    before a noun whose ("거기 대표는" -> "LG이노텍 대표는")."""
+    particle = match.group("particle") or ""
+    if kind == "time":  # "그때" after "… 워크숍은 어디서 열렸어?": at the time of that event
+        return f"{stands_for} 때{particle}"
+    if particle == "서":
+        particle = "에서"
+    if particle or kind != "place":
+        return with_particle(stands_for, particle)
+    rest = question[match.end():]
+    if rest[:1] and not rest[:1].isspace():  # glued to more than a particle: the rest is kept as written
+        return stands_for
+    word = rest.split()[0] if rest.split() else ""
+    following = korean.morphemes_batch([word])[0] if word else []
+    # "참석한" is a noun made a verb (참석 + 하 + ㄴ): the word's verb pieces decide, not its first one
+    before_noun = bool(following) and not any(tag in _VERB_PIECES for tag, _, _, _ in following)
+    return stands_for if before_noun else stands_for + "에"
 
 
 def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -> str:

@@ -16,7 +16,8 @@ Files (UTF-8; `#` starts a comment; fields are separated by tabs; every file is 
 - refusal_cues.txt    phrases of a model saying the context lacks the answer
 - multi_part_cues.txt regular expressions (case-insensitive) of a question asking for several items
                       ("각각", "두 곳"): the extractive answer gives a sentence for each part
-- references.tsv      word, kind (determiner, noun, pronoun, place, event): how a follow-up points back
+- references.tsv      word, kind (determiner, noun, pronoun, place, event, person, time): how a follow-up
+                      points back
 - ordinals.tsv        word, position (1 = first, -1 = last): how a follow-up picks one item of the
                       previous answer's list ("두 번째 사례")
 - units.tsv           unit, kind (year, date, percent, money, measure): what a number with that unit is
@@ -41,7 +42,7 @@ from rag.config import PROJECT_ROOT
 DEFAULT_LEXICON = PROJECT_ROOT / "rag" / "lexicon"
 ROLES = ("wh", "head", "shape")
 UNIT_KINDS = ("year", "date", "percent", "money", "measure")
-REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event")
+REFERENCE_KINDS = ("determiner", "noun", "pronoun", "place", "event", "person", "time")
 # files that do not change a token: editing them must not rebuild the keyword index
 _UNTOKENIZED_FILES = ("furniture.tsv", "columns.tsv", "sentence_words.txt")
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conversation import is_followup, previous_topic, rewrite_followup, with_carried_names
+from rag.antecedents import antecedent, with_particle
+from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.korean import KoreanText
 from rag.types import Turn
 from rag.vocabulary import Lexicon
@@ -17,14 +18,14 @@ WORKSHOP = [Turn("user", "LG전자 협력회 워크숍은 어디서 열렸어?")
 
 
 def test_a_place_pronoun_becomes_the_event_asked_about(korean: KoreanText) -> None:
-    assert previous_topic(WORKSHOP, korean) == "LG전자 협력회 워크숍"
+    assert antecedent(WORKSHOP, "place", korean) == "LG전자 협력회 워크숍"
     assert rewrite_followup("거기 참석한 협력사 대표는 몇 명이야?", WORKSHOP, korean) == \
         "LG전자 협력회 워크숍에 참석한 협력사 대표는 몇 명이야?"
     assert rewrite_followup("거기서 누가 환영사를 했어?", WORKSHOP, korean) == "LG전자 협력회 워크숍에서 누가 환영사를 했어?"
 
 
 def test_a_topic_without_a_name_is_not_carried(korean: KoreanText) -> None:
-    assert previous_topic([Turn("user", "행사는 어디서 열렸어?")], korean) == ""
+    assert antecedent([Turn("user", "행사는 어디서 열렸어?")], "place", korean) == ""
 
 
 def test_company_pronoun_still_gets_the_name(korean: KoreanText) -> None:
@@ -106,10 +107,10 @@ def test_carried_names_are_written_once_and_whole(korean: KoreanText) -> None:
 def test_a_place_pronoun_without_a_topic_to_stand_for_is_left(korean: KoreanText) -> None:
     unnamed = [Turn("user", "행사는 언제 열렸어?"), Turn("assistant", "3일입니다.")]
     assert rewrite_followup("거기 참석한 사람은?", unnamed, korean) == "거기 참석한 사람은?"
-    assert previous_topic([Turn("user", "3월 행사는 어디서 열렸어?")], korean) == ""
+    assert antecedent([Turn("user", "3월 행사는 어디서 열렸어?")], "place", korean) == ""
     # a topic longer than 40 characters is a clause, not a name to put in place of "거기"
     long = "LG전자 협력회와 삼성전자 협력사 협의회 공동 주최 2023년 상생협력 기술 교류 워크숍은 어디서 열렸어?"
-    assert previous_topic([Turn("user", long)], korean) == ""
+    assert antecedent([Turn("user", long)], "place", korean) == ""
 
 
 def test_an_ordinal_reads_the_last_answer_and_its_named_items_only(korean: KoreanText) -> None:
@@ -127,3 +128,59 @@ def test_a_lexicon_without_reference_words_only_puts_names_in_front() -> None:
     korean = KoreanText(lexicon=Lexicon(fingerprint="test-no-references"))
     history = [Turn("user", "LG이노텍의 등급은?"), Turn("assistant", "최우수입니다.")]
     assert rewrite_followup("매출은?", history, korean) == "LG이노텍 매출은?"
+
+
+FUND_SIZE = [Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원입니다 [1].")]
+
+
+def test_a_place_pronoun_stands_for_the_company_not_the_asked_slot(korean: KoreanText) -> None:
+    # the previous question asked for an attribute (규모) of LG이노텍: "거기" is LG이노텍, not "…펀드 규모"
+    assert rewrite_followup("거기 대표는 누구야?", FUND_SIZE, korean) == "LG이노텍 대표는 누구야?"
+    assert rewrite_followup("그곳은 몇 년 연속 최우수 등급을 받았어?", FUND_SIZE, korean) == \
+        "LG이노텍은 몇 년 연속 최우수 등급을 받았어?"
+    # without a genitive, the asked attribute is the topic's last word
+    unmarked = [Turn("user", "KT 상생협력 펀드 규모는?"), Turn("assistant", "1000억원")]
+    assert rewrite_followup("거기 운용사는 어디야?", unmarked, korean) == "KT 상생협력 펀드 운용사는 어디야?"
+
+
+def test_a_reference_to_what_was_asked_stands_for_the_answer(korean: KoreanText) -> None:
+    # "…를 연 곳은?" describes the place it asks for: "거기" is the answer when the answer is a bare name,
+    # else the question's own description of it
+    venue = [Turn("user", "중기부 장관이 간담회를 연 곳은?"), Turn("assistant", "기술보증기금입니다 [1].")]
+    assert rewrite_followup("거기서 소개된 사례는?", venue, korean) == "기술보증기금에서 소개된 사례는?"
+    assert rewrite_followup("그곳은 어디에 있어?", venue, korean) == "기술보증기금은 어디에 있어?"
+    long = [venue[0], Turn("assistant", "중소벤처기업부는 28일 서울 63빌딩 기술보증기금에서 상생협력 우수 기업과의 "
+                                       "간담회를 개최했다고 밝혔다 [1].")]
+    assert rewrite_followup("거기서 소개된 사례는?", long, korean) == "중기부 장관이 간담회를 연 곳에서 소개된 사례는?"
+    speaker = [Turn("user", "KT 파트너스 데이에서 인사말을 한 사람은?"), Turn("assistant", "황창규 회장입니다.")]
+    assert rewrite_followup("그 사람은 어느 회사 소속이야?", speaker, korean) == "황창규 회장은 어느 회사 소속이야?"
+    assert rewrite_followup("그는 무엇을 발표했어?", speaker, korean) == "황창규 회장은 무엇을 발표했어?"
+
+
+def test_a_person_pronoun_is_not_an_event_nor_a_verb(korean: KoreanText) -> None:
+    # nothing says the workshop is a person: the names are carried as before, the pronoun kept
+    assert rewrite_followup("그 사람은 누구야?", WORKSHOP, korean) == "LG전자 그 사람은 누구야?"
+    # "그은" is 긋다 ("선을 그은"), never "he"
+    speaker = [Turn("user", "KT 파트너스 데이에서 인사말을 한 사람은?"), Turn("assistant", "황창규 회장입니다.")]
+    assert "황창규" not in rewrite_followup("협력사와 선을 그은 날은?", speaker, korean)
+
+
+def test_a_replaced_reference_keeps_its_particle_in_the_names_form(korean: KoreanText) -> None:
+    assert rewrite_followup("그 회사는 언제 최우수 등급을 받았어?", FUND_SIZE, korean) == "LG이노텍은 언제 최우수 등급을 받았어?"
+    skt = [Turn("user", "SKT는 중소벤처진흥공단과 무엇을 했어?"), Turn("assistant", "업무협약을 맺었습니다.")]
+    assert rewrite_followup("그 회사는 협력사에 얼마를 지급했어?", skt, korean) == "SKT는 협력사에 얼마를 지급했어?"
+
+
+def test_a_time_reference_is_the_time_of_the_event_asked_about(korean: KoreanText) -> None:
+    assert rewrite_followup("그때 발표한 내용은?", WORKSHOP, korean) == "LG전자 협력회 워크숍 때 발표한 내용은?"
+    # after a clause of the question's own, "이때" is that clause's time
+    assert "워크숍 때" not in rewrite_followup("협력사 대표가 발언했는데 이때 나온 요청은?", WORKSHOP, korean)
+
+
+def test_particles_take_the_form_of_the_names_last_sound() -> None:
+    assert with_particle("LG이노텍", "는") == "LG이노텍은"
+    assert with_particle("SKT", "은") == "SKT는"  # 티: a vowel
+    assert with_particle("LG", "이") == "LG가"
+    assert with_particle("3M", "를") == "3M을"  # 엠: a consonant
+    assert with_particle("서울", "으로") == "서울로"
+    assert with_particle("기술보증기금", "에서") == "기술보증기금에서"

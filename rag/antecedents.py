@@ -1,0 +1,149 @@
+"""What a follow-up's reference word stands for, read from the previous question's shape.
+
+A question is a topic and what is said of it. "LG전자 협력회 워크숍은 어디서 열렸어?" says something of
+its topic, so "거기" after it is the workshop. "LG이노텍의 동반성장 펀드 규모는?" asks for an attribute
+(규모) of its topic: "거기" after it is LG이노텍, never the asked slot. "중기부 장관이 간담회를 연 곳은?"
+describes what it asks for: "거기" after it is that place — the answer when the answer is a bare name,
+else the description itself ("중기부 장관이 간담회를 연 곳에서 …"), which is a standalone noun phrase.
+Read from Kiwi's tags and rag.slots (what a question asks for), never from lists of names.
+
+    antecedent(history, "place", korean)   # "LG이노텍" after "LG이노텍의 동반성장 펀드 규모는?"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from rag.slots import asked_slot
+from rag.types import Turn
+from rag.vocabulary import Lexicon
+
+Morpheme = tuple[str, str, int, int]
+
+
+class _Analyzer(Protocol):
+    def key_terms(self, text: str) -> list[str]: ...
+    def morphemes_batch(self, texts: Sequence[str]) -> list[list[Morpheme]]: ...
+    @property
+    def lexicon(self) -> Lexicon: ...
+
+
+# a clause inside the topic ("간담회를 연 곳"): a verb, an adjective, their endings, an object or adverbial case
+_CLAUSE_TAGS = frozenset({"VV", "VA", "VX", "XSV", "XSA", "ETM", "EC", "EP", "JKO", "JKB"})
+_VERB_TAGS = frozenset({"VV", "VA", "VX", "XSV", "XSA"})
+# which asked slots a reference of each kind can stand for ("거기" a place or an organization, "그 사람" a person)
+_KIND_SLOTS = {"place": frozenset({"place", "organization"}), "person": frozenset({"person"})}
+# a topic longer than this is a clause retold, not a name to put in place of "거기"
+_MAX_TOPIC = 40
+# an answer of at most this many characters that is one noun phrase ("기술보증기금입니다.") is the referent itself
+_MAX_SHORT_ANSWER = 30
+_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """The previous question's topic phrase as written, and how the question treats it: "event" (something
+    is said of it: "…은 어디서 열렸어?"), "attribute" (one of its attributes is asked: "…의 규모는?") or
+    "description" (it describes what is asked: "…를 연 곳은?"); its possessor ("LG이노텍" of "LG이노텍의 …")."""
+
+    text: str
+    shape: str
+    owner: str
+    slot: str  # what the question asks for (rag.slots): "place", "person", "amount", … or ""
+
+
+def question_topic(question: str, korean: _Analyzer) -> Topic | None:
+    """The topic of a question: the words before its first topic particle (은/는), else before its first
+    subject particle (이/가); None when it has neither."""
+    morphemes = korean.morphemes_batch([question])[0]
+    cut = next((i for i, (tag, form, _, _) in enumerate(morphemes) if tag == "JX" and form in ("은", "는")), None)
+    if cut is None:
+        cut = next((i for i, (tag, form, _, _) in enumerate(morphemes) if tag == "JKS" and form in ("이", "가")), None)
+    if not cut:
+        return None
+    text = question[:morphemes[cut][2]].strip()
+    inside, after = morphemes[:cut], morphemes[cut + 1:]
+    slot = asked_slot(morphemes, korean.lexicon).slot
+    if any(tag in _CLAUSE_TAGS for tag, _, _, _ in inside):
+        shape = "description"
+    elif any(tag in _VERB_TAGS for tag, _, _, _ in after):
+        shape = "event"
+    else:  # nothing but a question word and the copula after it ("…규모는?", "…대표는 누구야?")
+        shape = "attribute"
+    owner = ""
+    genitive = next((m for m in inside if m[0] == "JKG"), None)
+    if genitive is not None:
+        owner = question[:genitive[2]].strip()
+    elif shape == "attribute" and " " in text:
+        owner = text.rsplit(" ", 1)[0]  # "KT 상생협력 펀드 규모" -> "KT 상생협력 펀드"
+    return Topic(text, shape, owner, slot)
+
+
+def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:
+    """What a reference of `kind` ("place", "person", "time") in the next question stands for, from the
+    latest user turn and the answer after it; "" when the shape of that question does not say."""
+    index = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
+    if index is None:
+        return ""
+    topic = question_topic(history[index].content.strip(), korean)
+    if topic is None:
+        return ""
+    if topic.shape == "event":
+        # something is said of the topic: "거기" / "그때" is that event or thing; whether it is a person
+        # no tag says, so "그 사람" is not read as it
+        return _named(topic.text, korean) if kind != "person" else ""
+    if kind in _KIND_SLOTS and topic.slot in _KIND_SLOTS[kind]:
+        # the reference points at what was asked: the answer when it is a bare name, else the question's words for it
+        answer = next((t.content for t in history[index + 1:] if t.role == "assistant"), "")
+        return short_answer(answer, korean) or _named(topic.text, korean)
+    if topic.shape == "attribute":
+        return _named(topic.owner, korean)
+    return ""
+
+
+def short_answer(answer: str, korean: _Analyzer) -> str:
+    """The answer when it is one noun phrase ("기술보증기금입니다 [1]." -> "기술보증기금"), else ""."""
+    text = _CITATION.sub("", answer).strip()
+    if not text or len(text) > _MAX_SHORT_ANSWER:
+        return ""
+    morphemes = korean.morphemes_batch([text])[0]
+    end = next((i for i, (tag, _, _, _) in enumerate(morphemes)
+                if tag == "VCP" or tag.startswith(("E", "J", "S")) and tag not in ("SL", "SN", "SH")), len(morphemes))
+    if end == 0 or any(tag not in ("VCP", "SF") and not tag.startswith("E") for tag, _, _, _ in morphemes[end:]):
+        return ""
+    return text[:morphemes[end - 1][3]].strip()
+
+
+def _named(text: str, korean: _Analyzer) -> str:
+    """`text` when it names something (a term of two characters or more) and is short enough to stand for a name."""
+    if not text or len(text) > _MAX_TOPIC:
+        return ""
+    return text if [t for t in korean.key_terms(text) if len(t) > 1] else ""
+
+
+# particles written after a name, by whether the name ends in a consonant: (after a consonant, after a vowel)
+_ALLOMORPHS = [("은", "는"), ("이", "가"), ("을", "를"), ("과", "와"), ("으로", "로"), ("이나", "나"), ("이란", "란")]
+_BY_FORM = {form: pair for pair in _ALLOMORPHS for form in pair}
+# how Latin letters and digits are read aloud ends in a consonant for these ("엘", "엠", "엔", "알"; 영 일 삼 육 칠 팔)
+_SPOKEN_CONSONANT = set("LMNRlmnr013678")
+
+
+def with_particle(name: str, particle: str) -> str:
+    """`name` followed by `particle` in the form its last sound takes: "LG이노텍" + "는" -> "LG이노텍은",
+    "SKT" + "은" -> "SKT는"; "으로" after ㄹ is "로" ("서울로")."""
+    pair = _BY_FORM.get(particle)
+    if not pair or not name:
+        return name + particle
+    last = name[-1]
+    if "가" <= last <= "힣":
+        final = (ord(last) - 0xAC00) % 28
+        consonant, rieul = final != 0, final == 8
+    elif last.isascii() and last.isalnum():
+        consonant, rieul = last in _SPOKEN_CONSONANT, last in "Ll178"
+    else:  # a bracket, a quote: the particle as the user wrote it
+        return name + particle
+    if pair == ("으로", "로") and rieul:
+        return name + "로"
+    return name + pair[0 if consonant else 1]
