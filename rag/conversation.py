@@ -146,6 +146,9 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     picked = pick_listed_item(question, history, korean)
     if picked:
         return picked
+    swapped = swap_contrasted(question, history, korean)
+    if swapped:
+        return swapped
     if not is_followup(question, history, korean):
         return question
     patterns = _references(korean.lexicon)
@@ -199,6 +202,39 @@ def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str
     # "참석한" is a noun made a verb (참석 + 하 + ㄴ): the word's verb pieces decide, not its first one
     before_noun = bool(following) and not any(tag in _VERB_PIECES for tag, _, _, _ in following)
     return stands_for if before_noun else stands_for + "에"
+
+
+def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+    """"그럼 LG이노텍은?" after "KT가 공동 R&D에 출연하는 금액은?": the previous question asked of the new name
+    ("LG이노텍이 공동 R&D에 출연하는 금액은?"), or "" when the question is more than a name and its particle.
+
+    The name takes the place of the previous question's first name of its own sort (a number for a number)."""
+    if not any(t.role == "user" for t in history):
+        return ""
+    morphemes = korean.morphemes_batch([question])[0]
+    # past a conjunction or interjection ("그럼", "그러면") and before the question mark: nouns, then 은/는/도
+    core = [m for m in morphemes if m[0] not in ("MAJ", "IC", "SF")]
+    nouns = [m for m in core if m[0] in ("NNP", "NNG", "NNB", "NR", "SL", "SN", "SH", "XSN")]
+    tail = core[len(nouns):]
+    if not nouns or core[:len(nouns)] != nouns or not tail or tail[-1][0] != "JX" or tail[-1][1] not in ("은", "는", "도") \
+            or any(m[0] not in ("JKB", "JX") for m in tail):
+        return ""
+    name = question[nouns[0][2]:nouns[-1][3]].strip()
+    # a name, not an attribute asked anew ("명나라식 이름은?", "2012년 영업손실 액은?"): one word, the whole of it
+    # a name ("LG에너지솔루션") or made of name pieces only ("LG", "2019년")
+    whole = " " not in name and (name.lower() in korean.key_terms(name)
+                                 or all(m[0] in ("NNP", "SL", "SN", "SH", "NNB", "NR") for m in nouns))
+    if not whole or not [t for t in korean.key_terms(name) if len(t) > 1]:
+        return ""
+    previous = next((t.content.strip() for t in reversed(history) if t.role == "user" and _surfaces(t.content, korean)), "")
+    numeric = name[0].isdigit()
+    replaced = next((n for n in _surfaces(previous, korean) if n[0].isdigit() == numeric), "")
+    if not replaced or name in previous:
+        return ""
+    at = previous.index(replaced)
+    after = previous[at + len(replaced):]
+    particle = next((p for p in sorted(_PARTICLES.split("|"), key=len, reverse=True) if after.startswith(p)), "")
+    return previous[:at] + with_particle(name, particle) + after[len(particle):]
 
 
 def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -> str:

@@ -177,6 +177,18 @@ def test_a_time_reference_is_the_time_of_the_event_asked_about(korean: KoreanTex
     assert "워크숍 때" not in rewrite_followup("협력사 대표가 발언했는데 이때 나온 요청은?", WORKSHOP, korean)
 
 
+def test_a_name_alone_asks_the_previous_question_of_it(korean: KoreanText) -> None:
+    rnd = [Turn("user", "KT가 공동 R&D에 출연하는 금액은?"), Turn("assistant", "100억원입니다.")]
+    assert rewrite_followup("그럼 LG이노텍은?", rnd, korean) == "LG이노텍이 공동 R&D에 출연하는 금액은?"
+    assert rewrite_followup("그럼 LG는?", rnd, korean) == "LG가 공동 R&D에 출연하는 금액은?"
+    # a number takes the place of the number
+    yearly = [Turn("user", "KT의 2018년 상생펀드 규모는?"), Turn("assistant", "1000억원")]
+    assert rewrite_followup("그럼 2019년은?", yearly, korean) == "KT의 2019년 상생펀드 규모는?"
+    # an attribute asked anew is no name to put in the previous question
+    assert rewrite_followup("협력사 수는?", yearly, korean) == "KT 2018년 협력사 수는?"
+    assert rewrite_followup("2019년 매출액은?", yearly, korean) == "2019년 매출액은?"
+
+
 def test_particles_take_the_form_of_the_names_last_sound() -> None:
     assert with_particle("LG이노텍", "는") == "LG이노텍은"
     assert with_particle("SKT", "은") == "SKT는"  # 티: a vowel
