@@ -58,12 +58,16 @@ def question_topic(question: str, korean: _Analyzer) -> Topic | None:
     """The topic of a question: the words before its first topic particle (은/는), else before its first
     subject particle (이/가); None when it has neither."""
     morphemes = korean.morphemes_batch([question])[0]
+    # "그럼 KT는?": a conjunction or interjection before the topic is not part of it
+    lead = next((i for i, m in enumerate(morphemes) if m[0] not in ("MAJ", "IC")), len(morphemes))
+    morphemes = morphemes[lead:]
     cut = next((i for i, (tag, form, _, _) in enumerate(morphemes) if tag == "JX" and form in ("은", "는")), None)
     if cut is None:
         cut = next((i for i, (tag, form, _, _) in enumerate(morphemes) if tag == "JKS" and form in ("이", "가")), None)
     if not cut:
         return None
-    text = question[:morphemes[cut][2]].strip()
+    start = morphemes[0][2]
+    text = question[start:morphemes[cut][2]].strip()
     inside, after = morphemes[:cut], morphemes[cut + 1:]
     slot = asked_slot(morphemes, korean.lexicon).slot
     if any(tag in _CLAUSE_TAGS for tag, _, _, _ in inside):
@@ -75,9 +79,10 @@ def question_topic(question: str, korean: _Analyzer) -> Topic | None:
     owner = ""
     genitive = next((m for m in inside if m[0] == "JKG"), None)
     if genitive is not None:
-        owner = question[:genitive[2]].strip()
-    elif shape == "attribute" and " " in text:
-        owner = text.rsplit(" ", 1)[0]  # "KT 상생협력 펀드 규모" -> "KT 상생협력 펀드"
+        owner = question[start:genitive[2]].strip()
+    elif shape == "attribute":
+        # "KT 상생협력 펀드 규모" -> "KT 상생협력 펀드"; a topic of one word asked of as a whole ("그럼 KT는?") is its own
+        owner = text.rsplit(" ", 1)[0] if " " in text else text
     return Topic(text, shape, owner, slot)
 
 

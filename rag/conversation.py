@@ -60,7 +60,7 @@ def _references(lexicon: Lexicon) -> _References:
         person = (rf"(?:{alt('person', lambda w: len(w) > 1)}|(?:{alt('person', lambda w: len(w) == 1)})"
                   rf"(?=(?:{_AFTER_VOWEL})(?![가-힣])))")
         found = _References(
-            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})(?P<particle>{_PARTICLES})?"),
+            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})(?:들)?(?P<particle>{_PARTICLES})?"),
             re.compile(rf"(?<![가-힣])(?:{hangul}|(?:{det})\s)|\b(?:{latin})\b", re.IGNORECASE),
             {"place": re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))"
                                  rf"(?P<particle>{_PARTICLES})?"),
@@ -146,7 +146,7 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     picked = pick_listed_item(question, history, korean)
     if picked:
         return picked
-    swapped = swap_contrasted(question, history, korean)
+    swapped = swap_contrasted(question, history, korean) if any(t.role == "user" for t in history) else ""
     if swapped:
         return swapped
     if not is_followup(question, history, korean):
@@ -208,25 +208,13 @@ def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> s
     """"그럼 LG이노텍은?" after "KT가 공동 R&D에 출연하는 금액은?": the previous question asked of the new name
     ("LG이노텍이 공동 R&D에 출연하는 금액은?"), or "" when the question is more than a name and its particle.
 
-    The name takes the place of the previous question's first name of its own sort (a number for a number)."""
-    if not any(t.role == "user" for t in history):
+    The name takes the place of the previous question's first name of its own sort (a number for a number);
+    the previous question is the latest whole one ("그럼 SKT는?" after "그럼 LG는?" asks what that asked)."""
+    name = contrasted_name(question, korean)
+    if not name:
         return ""
-    morphemes = korean.morphemes_batch([question])[0]
-    # past a conjunction or interjection ("그럼", "그러면") and before the question mark: nouns, then 은/는/도
-    core = [m for m in morphemes if m[0] not in ("MAJ", "IC", "SF")]
-    nouns = [m for m in core if m[0] in ("NNP", "NNG", "NNB", "NR", "SL", "SN", "SH", "XSN")]
-    tail = core[len(nouns):]
-    if not nouns or core[:len(nouns)] != nouns or not tail or tail[-1][0] != "JX" or tail[-1][1] not in ("은", "는", "도") \
-            or any(m[0] not in ("JKB", "JX") for m in tail):
-        return ""
-    name = question[nouns[0][2]:nouns[-1][3]].strip()
-    # a name, not an attribute asked anew ("명나라식 이름은?", "2012년 영업손실 액은?"): one word, the whole of it
-    # a name ("LG에너지솔루션") or made of name pieces only ("LG", "2019년")
-    whole = " " not in name and (name.lower() in korean.key_terms(name)
-                                 or all(m[0] in ("NNP", "SL", "SN", "SH", "NNB", "NR") for m in nouns))
-    if not whole or not [t for t in korean.key_terms(name) if len(t) > 1]:
-        return ""
-    previous = next((t.content.strip() for t in reversed(history) if t.role == "user" and _surfaces(t.content, korean)), "")
+    previous = next((t.content.strip() for t in reversed(history) if t.role == "user" and _surfaces(t.content, korean)
+                     and not contrasted_name(t.content, korean)), "")
     numeric = name[0].isdigit()
     replaced = next((n for n in _surfaces(previous, korean) if n[0].isdigit() == numeric), "")
     if not replaced or name in previous:
@@ -235,6 +223,24 @@ def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> s
     after = previous[at + len(replaced):]
     particle = next((p for p in sorted(_PARTICLES.split("|"), key=len, reverse=True) if after.startswith(p)), "")
     return previous[:at] + with_particle(name, particle) + after[len(particle):]
+
+
+def contrasted_name(question: str, korean: _Terms) -> str:
+    """The name of a question that is only a name and its particle ("그럼 LG이노텍은?" -> "LG이노텍"), else ""."""
+    morphemes = korean.morphemes_batch([question.strip()])[0]
+    # past a conjunction or interjection ("그럼", "그러면") and before the question mark: nouns, then 은/는/도
+    core = [m for m in morphemes if m[0] not in ("MAJ", "IC", "SF")]
+    nouns = [m for m in core if m[0] in ("NNP", "NNG", "NNB", "NR", "SL", "SN", "SH", "XSN")]
+    tail = core[len(nouns):]
+    if not nouns or core[:len(nouns)] != nouns or not tail or tail[-1][0] != "JX" or tail[-1][1] not in ("은", "는", "도") \
+            or any(m[0] not in ("JKB", "JX") for m in tail):
+        return ""
+    name = question.strip()[nouns[0][2]:nouns[-1][3]].strip()
+    # a name, not an attribute asked anew ("명나라식 이름은?", "2012년 영업손실 액은?"): one word, the whole of it
+    # a name ("LG에너지솔루션") or made of name pieces only ("LG", "2019년")
+    whole = " " not in name and (name.lower() in korean.key_terms(name)
+                                 or all(m[0] in ("NNP", "SL", "SN", "SH", "NNB", "NR") for m in nouns))
+    return name if whole and [t for t in korean.key_terms(name) if len(t) > 1] else ""
 
 
 def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -> str:

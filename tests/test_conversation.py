@@ -196,3 +196,17 @@ def test_particles_take_the_form_of_the_names_last_sound() -> None:
     assert with_particle("3M", "를") == "3M을"  # 엠: a consonant
     assert with_particle("서울", "으로") == "서울로"
     assert with_particle("기술보증기금", "에서") == "기술보증기금에서"
+
+
+def test_a_conversation_of_names_alone_keeps_asking_the_last_whole_question(korean: KoreanText) -> None:
+    history = [Turn("user", "KT가 공동 R&D에 출연하는 금액은?"), Turn("assistant", "100억원입니다."),
+               Turn("user", "그럼 LG는?"), Turn("assistant", "…")]
+    # the user's turns are kept as typed: "그럼 LG는?" is no question to put SKT into
+    assert rewrite_followup("그럼 SKT는?", history, korean) == "SKT가 공동 R&D에 출연하는 금액은?"
+    # and "거기" after it is the name it asked about
+    assert rewrite_followup("거기 대표는 누구야?", history, korean) == "LG 대표는 누구야?"
+
+
+def test_a_plural_reference_is_replaced_whole(korean: KoreanText) -> None:
+    two = [Turn("user", "LG전자와 LG유플러스는 협력사와 무엇을 논의했어?"), Turn("assistant", "상생방안을 논의했습니다.")]
+    assert rewrite_followup("그 회사들의 대표는 누구야?", two, korean) == "LG전자 LG유플러스의 대표는 누구야?"
