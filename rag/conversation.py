@@ -33,7 +33,8 @@ _AFTER_VOWEL = "에게|의|는|가|를|도|와"
 @dataclass(frozen=True)
 class _References:
     referring: re.Pattern[str]  # "그 회사" / "해당 기업" / "이곳" … : replaced wholesale by the carried name
-    pronoun: re.Pattern[str]  # bare pronouns and determiners that point back ("거기", "그 행사", "it")
+    pronoun: re.Pattern[str]  # bare pronouns that point back ("거기", "그들", "it")
+    determiner: re.Pattern[str]  # a determiner before any noun ("그 펀드", "이 기사")
     # by kind ("place": "거기", "그 행사에"; "person": "그 사람은", "그는"; "time": "그때"): replaced by the
     # antecedent of that kind (rag.antecedents), the particle kept
     pointing: dict[str, re.Pattern[str]]
@@ -61,7 +62,8 @@ def _references(lexicon: Lexicon) -> _References:
                   rf"(?=(?:{_AFTER_VOWEL})(?![가-힣])))")
         found = _References(
             re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})(?:들)?(?P<particle>{_PARTICLES})?"),
-            re.compile(rf"(?<![가-힣])(?:{hangul}|(?:{det})\s)|\b(?:{latin})\b", re.IGNORECASE),
+            re.compile(rf"(?<![가-힣])(?:{hangul})|\b(?:{latin})\b", re.IGNORECASE),
+            re.compile(rf"(?<![가-힣])(?:{det})\s"),
             {"place": re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))"
                                  rf"(?P<particle>{_PARTICLES})?"),
              "person": re.compile(rf"(?<![가-힣]){person}(?P<particle>{_PARTICLES})?"),
@@ -125,7 +127,13 @@ def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
     if patterns.referring.search(question) or patterns.pronoun.search(question + " ") \
             or any(p.search(question) for p in patterns.pointing.values()):
         return True
-    return not [t for t in korean.key_terms(question) if len(t) > 1]
+    named = [t for t in korean.key_terms(question) if len(t) > 1]
+    # "그 펀드는 언제 증액됐어?" points back; "이 기사에서 SKT는 무엇을 했어?" is a question of its own about SKT:
+    # a determiner before a noun that is no reference word points back only in a question naming no one (a
+    # number is no one: "그 2023년 실적은?")
+    if patterns.determiner.search(question + " "):
+        return not [t for t in named if not t[0].isdigit()]
+    return not named
 
 
 def carried_names(history: Sequence[Turn], korean: _Terms, limit: int = 4) -> list[str]:

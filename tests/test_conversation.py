@@ -210,3 +210,11 @@ def test_a_conversation_of_names_alone_keeps_asking_the_last_whole_question(kore
 def test_a_plural_reference_is_replaced_whole(korean: KoreanText) -> None:
     two = [Turn("user", "LG전자와 LG유플러스는 협력사와 무엇을 논의했어?"), Turn("assistant", "상생방안을 논의했습니다.")]
     assert rewrite_followup("그 회사들의 대표는 누구야?", two, korean) == "LG전자 LG유플러스의 대표는 누구야?"
+
+
+def test_a_question_naming_its_own_subject_does_not_inherit_the_previous_one(korean: KoreanText) -> None:
+    # a determiner before a plain noun ("이 기사") is no reference back when the question names its subject
+    assert rewrite_followup("이 기사에서 SKT는 무엇을 했어?", FUND_SIZE, korean) == "이 기사에서 SKT는 무엇을 했어?"
+    assert rewrite_followup("LG유플러스는 협력사와 무엇을 논의했어?", FUND_SIZE, korean) == "LG유플러스는 협력사와 무엇을 논의했어?"
+    # naming no one, it still points back ("그 펀드" is LG이노텍's)
+    assert rewrite_followup("그 펀드는 언제 증액됐어?", FUND_SIZE, korean) == "LG이노텍 그 펀드는 언제 증액됐어?"
