@@ -34,7 +34,8 @@ class _Analyzer(Protocol):
 _CLAUSE_TAGS = frozenset({"VV", "VA", "VX", "XSV", "XSA", "ETM", "EC", "EP", "JKO", "JKB"})
 _VERB_TAGS = frozenset({"VV", "VA", "VX", "XSV", "XSA"})
 # which asked slots a reference of each kind can stand for ("거기" a place or an organization, "그 사람" a person)
-_KIND_SLOTS = {"place": frozenset({"place", "organization"}), "person": frozenset({"person"})}
+_KIND_SLOTS = {"place": frozenset({"place", "organization"}), "person": frozenset({"person"}),
+               "organization": frozenset({"organization"})}
 # a topic longer than this is a clause retold, not a name to put in place of "거기"
 _MAX_TOPIC = 40
 # an answer of at most this many characters that is one noun phrase ("기술보증기금입니다.") is the referent itself
@@ -87,7 +88,7 @@ def question_topic(question: str, korean: _Analyzer) -> Topic | None:
 
 
 def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:
-    """What a reference of `kind` ("place", "person", "time") in the next question stands for, from the
+    """What a reference of `kind` ("place", "person", "time", "organization") in the next question stands for, from the
     latest user turn and the answer after it; "" when the shape of that question does not say."""
     index = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if index is None:
@@ -96,14 +97,14 @@ def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:
     if topic is None:
         return ""
     if topic.shape == "event":
-        # something is said of the topic: "거기" / "그때" is that event or thing; whether it is a person
-        # no tag says, so "그 사람" is not read as it
-        return _named(topic.text, korean) if kind != "person" else ""
+        # something is said of the topic: "거기" / "그때" is that event or thing; whether it is a person or
+        # a company no tag says, so "그 사람" and "그 회사" are not read as it (the names are carried instead)
+        return _named(topic.text, korean) if kind in ("place", "time") else ""
     if kind in _KIND_SLOTS and topic.slot in _KIND_SLOTS[kind]:
         # the reference points at what was asked: the answer when it is a bare name, else the question's words for it
         answer = next((t.content for t in history[index + 1:] if t.role == "assistant"), "")
         return short_answer(answer, korean) or _named(topic.text, korean)
-    if topic.shape == "attribute":
+    if topic.shape == "attribute" and kind != "organization":
         return _named(topic.owner, korean)
     return ""
 

@@ -169,6 +169,12 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
         stands_for = antecedent(history, kind, korean)
         if stands_for:
             return question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean) + question[match.end():]
+    match = patterns.referring.search(question)
+    if match is not None and not _points_inside(question[:match.start()], "organization", korean):
+        # "그 회사의 …" after "… 대상을 받은 회사는?": the company asked about, not the names of the question
+        stands_for = antecedent(history, "organization", korean)
+        if stands_for:
+            return question[:match.start()] + with_particle(stands_for, match.group("particle") or "") + question[match.end():]
     names = carried_names(history, korean)
     own = {t for t in korean.key_terms(question)}
     names = [n for n in names if not (set(korean.key_terms(n)) <= own)]
@@ -186,7 +192,7 @@ def _points_inside(before: str, kind: str, korean: _Terms) -> bool:
     clause of the question ("…포함되지 못했는데 이때 …"), a person after a name ("김희선이 … 그녀가")."""
     if not before.strip():
         return False
-    if kind == "person":
+    if kind in ("person", "organization"):
         return any(not t[0].isdigit() for t in korean.key_terms(before) if len(t) > 1)
     return any(tag in _VERB_PIECES for tag, _, _, _ in korean.morphemes_batch([before.strip()])[0])
 

@@ -218,3 +218,13 @@ def test_a_question_naming_its_own_subject_does_not_inherit_the_previous_one(kor
     assert rewrite_followup("LG유플러스는 협력사와 무엇을 논의했어?", FUND_SIZE, korean) == "LG유플러스는 협력사와 무엇을 논의했어?"
     # naming no one, it still points back ("그 펀드" is LG이노텍's)
     assert rewrite_followup("그 펀드는 언제 증액됐어?", FUND_SIZE, korean) == "LG이노텍 그 펀드는 언제 증액됐어?"
+
+
+def test_the_company_asked_for_is_what_that_company_stands_for(korean: KoreanText) -> None:
+    winner = [Turn("user", "KT 파트너스 데이에서 상을 받은 업체는?"), Turn("assistant", "한빛테크입니다.")]
+    assert rewrite_followup("그 업체의 매출은?", winner, korean) == "한빛테크의 매출은?"
+    # an answer that is a sentence: the question's own description of the company
+    told = [winner[0], Turn("assistant", "㈜한빛테크 김 대표가 상을 받았습니다.")]
+    assert rewrite_followup("그 업체의 매출은?", told, korean) == "KT 파트너스 데이에서 상을 받은 업체의 매출은?"
+    # a company that was not asked for is the previous question's name, as before
+    assert rewrite_followup("그 회사의 대표는?", WORKSHOP, korean) == "LG전자의 대표는?"
