@@ -6,6 +6,7 @@
     python -m eval --dataset korquad-articles --split report --mode extractive  # the same, whole articles as documents
     python -m eval --dataset korquad-gap --split report --mode extractive    # an answer sentence cut: refuse that one
     python -m eval --dataset korquad-followup --split report --mode extractive  # asked as a chat's next question
+    python -m eval --dataset korquad-followup-ref --split report --mode extractive  # the same, "그 정치인이 …"
     python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
     python -m eval --dataset klue-en --mode llm --split calibrate             # 70 English questions, same store
     python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
@@ -18,7 +19,8 @@ on first use from the unmodified dev JSON, incrementally updated after), never t
 KorQuAD open QA (every 5th article withheld) uses data/korquad-open/ (`korquad-articles`, each article one
 document instead of each paragraph: data/korquad-articles/), KorQuAD with a gap in every
 paragraph (one question's answer sentence cut) data/korquad-gap/, its follow-ups (questions naming their
-article asked without the name, after another question about it) open QA's store, KLUE-MRC dev data/klue/
+article asked without the name, after another question about it; `korquad-followup-ref`: the name replaced by
+"그 " + the noun the article's first sentence defines it by) open QA's store, KLUE-MRC dev data/klue/
 (`klue-en`: English questions over the same passages and store, split by the same passage rule).
 `--mix-with klue|korquad-open` indexes the other real corpus beside a KorQuAD or KLUE set's own, in a store
 of its own under data/mixed/: the same questions over twice the passages, from two sources.
@@ -46,6 +48,7 @@ from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
                           korquad_store_dir, load_korquad, load_korquad_articles, load_korquad_followup,
                           load_korquad_gap, load_korquad_open)
+from eval.korquad_ref import load_korquad_followup_ref
 from eval.metrics import beyond_depth
 from eval.selection import parse_sample, sample, select_ids, select_split
 from eval.report import not_available_note, write_run
@@ -114,7 +117,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
                    help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-articles, korquad-gap, "
-                        "korquad-followup, klue or klue-en")
+                        "korquad-followup, korquad-followup-ref, klue or klue-en")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
     p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
@@ -146,7 +149,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def is_korquad(spec: str) -> bool:
     """'korquad', 'korquad:71-140', 'korquad-open[:71-140]', 'korquad-gap[:71-140]' (a file that happens to
     start with "korquad" is a file)."""
-    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-articles", "korquad-gap", "korquad-followup")
+    return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-articles", "korquad-gap", "korquad-followup",
+                                      "korquad-followup-ref")
 
 
 def _dataset_label(spec: str, split: str = "all") -> str:
@@ -193,6 +197,14 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             store_dir = args.store or korquad_gap_store_dir(settings)
             corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) with a gap: {len(articles)} paragraphs of all 140 "
                       "articles, each without the sentence answering one of its questions (that one must be refused)")
+        elif args.dataset.partition(":")[0] == "korquad-followup-ref":
+            articles, questions, skipped = load_korquad_followup_ref(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_open_store_dir(settings)
+            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
+                      "withheld; questions naming their article asked as follow-ups, the name replaced by '그' + the "
+                      "noun its first sentence defines it by")
+            print(f"skipped: {skipped.questions} follow-ups of {len(skipped.articles)} articles whose first sentence "
+                  "gives no defining noun")
         elif args.dataset.startswith("korquad-followup"):
             articles, questions = load_korquad_followup(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_open_store_dir(settings)

@@ -27,7 +27,8 @@ article, the paragraph a hit lies in) then reads what an archive gives it.
 A follow-up in a conversation (`load_korquad_followup`): a question that names its article's title is
 asked the way a second question in a chat is — the title and its particle left out ("임종석이 지명수배된
 연도는?" -> "지명수배된 연도는?") — after another question of the same article that names it. The
-corpus and store are open QA's; follow-ups about withheld articles must be refused.
+corpus and store are open QA's; follow-ups about withheld articles must be refused. The same follow-ups with
+the title replaced by a referring expression ("그 정치인이 …") instead: eval/korquad_ref.py.
 """
 
 from __future__ import annotations
@@ -260,15 +261,24 @@ def load_korquad_gap(path: str | Path = KORQUAD_PATH, articles: str | None = Non
 _TITLE_PARTICLE = r"(?:께서|에서|에게|으로|로|은|는|이|가|을|를|의|에|와|과|도|만)?"
 
 
+def title_mention(question: str, title: str) -> re.Match[str] | None:
+    """The first mention of `title` in `question` as a word of its own; group 1 is the particle it carries
+    ("" for none), and the match runs on over the spaces after it."""
+    if not title.strip():
+        return None
+    pattern = r"(?<![가-힣A-Za-z0-9])" + re.escape(title) + "(" + _TITLE_PARTICLE + r")(?=[\s?,.!]|$)\s*"
+    return re.search(pattern, question)
+
+
 def followup_question(question: str, title: str) -> str | None:
     """`question` without its first mention of `title` as a word of its own (with the particle it
     carries): how a chat's second question leaves out the subject the first one named. None when the
     title is not there as a word (inside "블루스곡" it is not) or too little question is left."""
-    if not title.strip():
+    mention = title_mention(question, title)
+    if mention is None:
         return None
-    pattern = r"(?<![가-힣A-Za-z0-9])" + re.escape(title) + _TITLE_PARTICLE + r"(?=[\s?,.!]|$)\s*"
-    rest = re.sub(pattern, "", question, count=1).strip()
-    if rest == question.strip() or len(re.sub(r"[?？!.\s]", "", rest)) < 4:
+    rest = (question[:mention.start()] + question[mention.end():]).strip()
+    if len(re.sub(r"[?？!.\s]", "", rest)) < 4:
         return None
     return rest
 

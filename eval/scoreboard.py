@@ -74,6 +74,9 @@ SETS = (
     # a chat's next question: the article's name left out, said by the question before
     EvalSet("korquad-followup", "korquad-followup", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
+    # the same follow-ups with the name replaced by a referring expression ("그 정치인이 …") instead of left out
+    EvalSet("korquad-followup-ref", "korquad-followup-ref", "", "50,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )
