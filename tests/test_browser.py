@@ -476,3 +476,39 @@ def test_widget_served_under_a_path_prefix_answers(tmp_path: Path, seeds_dir_mod
     assert {"/qa/widget.js", "/qa/widget", "/qa/widget/static/widget-app.js", "/qa/v1/chat/completions",
             "/qa/api/feedback", "/qa/health"} <= set(to_app), to_app
     assert all(p.startswith("/qa/") for p in to_app), to_app
+
+
+def test_chat_and_search_say_what_to_do_when_the_chroma_server_is_down(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """The page's words for a store that stopped answering are the HTTP API's 503 message, not a generic error."""
+    from rag.pipeline import build_pipeline
+    from test_server_mode import start_chroma, stop_chroma
+
+    chroma_port = free_port()
+    proc = start_chroma(tmp_path / "chroma", chroma_port)
+    settings = web_settings(tmp_path, allowed=())
+    settings = replace(settings, store=replace(settings.store, host="127.0.0.1", port=chroma_port, collection="chat"))
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    pipe.ingest([seeds_dir_module])
+    app = create_app(settings, lambda: pipe, ingest_if_empty=False)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        open_chat(page, server.url)
+        page.check("#mode input[value='extractive']")
+        stop_chroma(proc)
+        ask_in_chat(page, QUESTION)
+        bot = page.locator('#chat [data-testid="bot"]').last
+        bot.filter(has_text="기사 저장소를 쓸 수 없습니다").wait_for(timeout=60_000)
+        said = bot.inner_text()
+        assert f"cannot reach the Chroma server at 127.0.0.1:{chroma_port}" in said and "chroma run" in said, said
+        assert "오류가 발생했습니다" not in said
+        page.get_by_role("tab", name="검색 (Search)").click()
+        page.fill("#search-query textarea, #search-query input", "동반성장 펀드")
+        page.click("#search-go")
+        results = page.locator("#search-results")
+        results.filter(has_text="기사 저장소를 쓸 수 없습니다").wait_for(timeout=60_000)
+        assert "chroma run" in results.inner_text()
+    finally:
+        server.stop()
+        stop_chroma(proc)
+        pipe.close()

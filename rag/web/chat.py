@@ -15,6 +15,7 @@ import gradio as gr
 
 from rag.filters import FilterError
 from rag.serialize import answer_to_dict
+from rag.store import StoreError
 from rag.question import QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
@@ -156,6 +157,11 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             chat[-1]["content"] = render.escape_text(str(exc))
             yield chat, gr.skip(), conv, ""
             return
+        except StoreError as exc:  # not a bug of ours, and it passes when the store is back: say what to do
+            log.warning("answering %r: store unavailable: %s", question, exc)
+            chat[-1]["content"] = render.escape_text(render.STORE_UNAVAILABLE.format(message=exc))
+            yield chat, gr.skip(), conv, ""
+            return
         # the UI boundary: the user gets a plain message, the log gets the trace
         except Exception:  # noqa: BLE001
             log.exception("answering %r failed", question)
@@ -200,6 +206,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                 return answer_to_dict(service.ask(question.strip()[: ctx.max_question_chars], mode=mode, k=int(k)))
         except Busy as exc:
             raise gr.Error(BUSY_MESSAGE.format(seconds=exc.retry_after)) from exc
+        except StoreError as exc:
+            raise gr.Error(render.STORE_UNAVAILABLE.format(message=exc)) from exc
 
     script_snippet, iframe_snippet = embed_snippets(ctx.public_url)
     with gr.Blocks(title="상생협력 뉴스 Q&A", analytics_enabled=False) as blocks:

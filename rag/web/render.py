@@ -25,6 +25,9 @@ UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
 _SPECIAL = set("&<>\"'`[]()*_\\#!|~${}:=+-.^@%")
+# the store stopped answering (Chroma server down, store folder gone): the store's own words say what to do,
+# as the HTTP API's 503 does
+STORE_UNAVAILABLE = "기사 저장소를 쓸 수 없습니다: {message}"
 CONTEXT_CHARS = 160  # of article text shown around a cited span on a source card
 
 

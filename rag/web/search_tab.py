@@ -14,6 +14,7 @@ import gradio as gr
 from rag.filters import FilterError
 from rag.finder import FinderError, Match, MatchPage
 from rag.question import QuestionError
+from rag.store import StoreError
 from rag.web import render
 from rag.web.filter_controls import FilterControls, controls_filters, publisher_choices_update
 from rag.web.service import NotReadyError
@@ -42,6 +43,9 @@ def build_search_tab(ctx: Any) -> None:
             return _notice(str(exc)), page, ""
         except NotReadyError as exc:
             return _notice(f"아직 준비되지 않았습니다: {exc}"), page, ""
+        except StoreError as exc:  # Chroma server down, store folder gone: the same words as the chat's
+            log.warning("search %r: store unavailable: %s", query, exc)
+            return _notice(render.STORE_UNAVAILABLE.format(message=exc)), page, ""
         if result.total and result.page > result.pages:  # the filters shrank the list: back to its last page
             return run(query, sort, date_from, date_to, publishers, result.pages, request)
         return matches_html(result), result.page, _page_line(result)
