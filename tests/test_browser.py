@@ -223,7 +223,7 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     states = page.evaluate("window.__botStates")
     assert len(states) >= 2 and "1,030억" not in states[0], states  # a status/draft came before the answer
     page.locator("#chat a.cite").first.click()  # the [1] marker points at its card
-    page.wait_for_selector("#src-1.flash", timeout=5_000)
+    page.wait_for_selector("#sources .source-card.flash", timeout=5_000)
     page.wait_for_timeout(1_600)
     page.screenshot(path=str(shots / "chat_answer.png"))
     # thumbs up is stored with the question, the answer and its citations
@@ -238,6 +238,25 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"bot\"]:last-of-type .cursor')", timeout=60_000)
     assert not page.dialogs
     assert_local_only(page.requests)
+
+
+def test_a_citation_in_an_earlier_answer_opens_its_own_source(app_server: LiveServer, page) -> None:
+    """After a second answer, [1] of the first answer shows the first answer's card [1], not the second's."""
+    open_chat(page, app_server.url)
+    ask_in_chat(page, QUESTION)
+    page.wait_for_selector(f'#sources .source-card[data-source="{GOLD_DOC}"]', timeout=60_000)
+    ask_in_chat(page, "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?")
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"] .cite-list').length >= 2", timeout=60_000)
+    newest = page.locator("#sources .source-card:visible").first
+    assert newest.get_attribute("data-source") != GOLD_DOC  # the KT answer's sources are shown now
+    page.locator('#chat [data-testid="bot"]').first.locator("a.cite").first.click()
+    card = page.locator("#sources .source-card.flash")
+    card.wait_for(timeout=5_000)
+    assert card.get_attribute("data-source") == GOLD_DOC
+    assert card.is_visible() and "1,030억" in card.locator("mark.span").inner_text()
+    page.locator('#chat [data-testid="bot"]').last.locator("a.cite").first.click()  # and back to the newest answer's
+    page.wait_for_timeout(300)
+    assert page.locator("#sources .source-card:visible").first.get_attribute("data-source") != GOLD_DOC
 
 
 def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page, shots: Path) -> None:

@@ -141,7 +141,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
                     elif event.kind == "final" and event.answer is not None:
                         answer = event.answer
-                        chat[-1]["content"] = render.chat_message_html(answer)
+                        chat[-1]["content"] = render.chat_message_html(answer, anchor_prefix=f"src-{len(chat) - 1}")
                     else:
                         continue
                     yield chat, gr.skip(), conv, ""
@@ -176,10 +176,14 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.text},
         ]
+        key = str(len(chat) - 1)  # the answer's place in the chat: what a 👍/👎 and its [n] links refer to
         answers = dict(conv.get("answers", {}))
-        answers[str(len(chat) - 1)] = answer_to_dict(answer)
-        conv = {"turns": turns, "answers": answers}
-        yield chat, render.source_cards_html(answer, service.article), conv, ""
+        answers[key] = answer_to_dict(answer)
+        # every answer keeps its cards: its [n] links (anchored src-<key>-<n>) must open its own sources
+        cards = dict(conv.get("cards", {}))
+        cards[key] = render.source_cards_html(answer, service.article, anchor_prefix=f"src-{key}")
+        conv = {"turns": turns, "answers": answers, "cards": cards}
+        yield chat, render.source_groups_html(cards, key), conv, ""
 
     def on_like(conv: dict[str, Any], data: gr.LikeData, request: gr.Request) -> str:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

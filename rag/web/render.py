@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from rag.types import Answer, Article, Citation
 
@@ -68,14 +68,16 @@ def answer_html(text: str, citations: Sequence[Citation] = (), anchor_prefix: st
     return "".join(parts)
 
 
-def chat_message_html(answer: Answer) -> str:
-    """The assistant's chat bubble for a finished answer: refusal state, or text + cited sources."""
+def chat_message_html(answer: Answer, anchor_prefix: str = "src") -> str:
+    """The assistant's chat bubble for a finished answer: refusal state, or text + cited sources.
+
+    Its [n] links point at `#{anchor_prefix}-{n}`: the cards `source_cards_html` renders with the same prefix."""
     if answer.refused:
         body = f'<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
         if answer.text and REFUSAL_TITLE not in answer.text:
             body += f"<br>{escape_text(answer.text)}"
         return body + refusal_why_html(answer) + "</div>"
-    out = answer_html(answer.text, answer.citations)
+    out = answer_html(answer.text, answer.citations, anchor_prefix)
     if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
         out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
     if answer.notice:
@@ -85,7 +87,7 @@ def chat_message_html(answer: Answer) -> str:
         out += f'<div class="answer-caution">{escape_text(caution)}</div>'
     if answer.citations:
         items = ", ".join(
-            f'<a class="cite" href="#src-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}'
+            f'<a class="cite" href="#{anchor_prefix}-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}'
             f'{_dated(c.date)}</a>'
             for c in _unique_by_n(answer.citations)
         )
@@ -142,8 +144,8 @@ def passage_html(article_text: str, span: tuple[int, int], context: int = CONTEX
     return f'{head}<mark class="span">{escape_text(article_text[start:end])}</mark>{tail}'
 
 
-def source_cards_html(answer: Answer | None, get_article: Callable[[str], Article | None]) -> str:
-    """One card per cited source (title, publisher, date, passage with the span highlighted)."""
+def source_cards_html(answer: Answer | None, get_article: Callable[[str], Article | None], anchor_prefix: str = "src") -> str:
+    """One card per cited source (title, publisher, date, passage with the span highlighted), `id="{anchor_prefix}-{n}"`."""
     if answer is None:
         return '<div class="sources empty">질문하면 근거 기사가 여기에 표시됩니다.</div>'
     if answer.refused or not answer.citations:
@@ -162,12 +164,21 @@ def source_cards_html(answer: Answer | None, get_article: Callable[[str], Articl
         date = citation.date or (article.date if article else None) or ""
         meta = " · ".join(escape_text(x) for x in (publisher, date, citation.source) if x)
         cards.append(
-            f'<div class="source-card" id="src-{citation.n}" data-source="{escape_attr(citation.source)}">'
+            f'<div class="source-card" id="{anchor_prefix}-{citation.n}" data-source="{escape_attr(citation.source)}">'
             f'<div class="card-head"><span class="num">&#91;{citation.n}&#93;</span> '
             f'<span class="title">{escape_text(title)}</span></div>'
             f'<div class="meta">{meta}</div><div class="passage">{passage}</div></div>'
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
+
+
+def source_groups_html(groups: Mapping[str, str], current: str) -> str:
+    """The cards of every answer in the conversation, only the `current` answer's shown: a [n] clicked in an
+    earlier answer brings back that answer's own cards (cite.js), not the newest answer's card [n]."""
+    return "".join(
+        f'<div class="source-group{"" if key == current else " earlier"}" id="sources-{escape_attr(key)}">{cards}</div>'
+        for key, cards in groups.items()
+    )
 
 
 def _unique_by_n(citations: Sequence[Citation]) -> list[Citation]:
