@@ -396,6 +396,27 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
         server.stop()
 
 
+def test_the_chats_trash_button_starts_a_new_conversation(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """After the chat's own 🗑, a follow-up is not read with the cleared conversation and no old card stays."""
+    fake = FakePipeline.from_folder(seeds_dir_module)
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        open_chat(page, server.url)
+        ask_in_chat(page, QUESTION)
+        page.wait_for_selector(f'#sources .source-card[data-source="{GOLD_DOC}"]', timeout=30_000)
+        page.click('#chat button[aria-label="대화 지우기"]')
+        page.wait_for_function("() => !document.querySelector('#sources .source-card')", timeout=10_000)
+        assert "질문하면 근거 기사가 여기에 표시됩니다" in page.locator("#sources").inner_text()
+        ask_in_chat(page, "그 펀드는 언제부터 증액됐나?")
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"] .cite-list, #chat .refusal').length >= 1",
+                               timeout=30_000)
+        assert fake.calls[-1][0] == "그 펀드는 언제부터 증액됐나?" and fake.calls[-1][1] == ()  # no history
+    finally:
+        server.stop()
+
+
 def test_page_is_served_while_loading_and_the_first_question_waits(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     fake = FakePipeline.from_folder(seeds_dir_module)
     loaded = threading.Event()

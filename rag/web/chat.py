@@ -299,6 +299,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             )
         stop.click(None, None, None, cancels=events, api_visibility="private")
         new_chat.click(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private", queue=False)
+        # the chat's own trash button empties only the messages: the conversation a follow-up is read with, and
+        # the sources, must go with them
+        chatbot.clear(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private",
+                      queue=False)
         chatbot.like(on_like, [conv_state], [feedback_note], api_visibility="private")
         gr.api(api_ask, api_name="ask", concurrency_limit=ctx.concurrency, concurrency_id="answer")
         refill = publisher_choices_update(service.articles)
