@@ -259,6 +259,28 @@ def test_a_citation_in_an_earlier_answer_opens_its_own_source(app_server: LiveSe
     assert page.locator("#sources .source-card:visible").first.get_attribute("data-source") != GOLD_DOC
 
 
+def test_copying_an_answer_copies_its_text_and_sources_not_html(app_server: LiveServer, browser) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ko-KR",
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        open_chat(page, app_server.url)
+        ask_in_chat(page, "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?")
+        page.wait_for_selector('#chat [data-testid="bot"] .cite-list', timeout=60_000)
+        copy_buttons = page.locator('#chat .message-buttons button[aria-label="Copy message"]')
+        copy_buttons.last.click()
+        page.wait_for_timeout(300)
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == page.locator('#chat [data-testid="bot"]').last.inner_text().strip()
+        assert "R&D" in copied and "[1]" in copied and "출처: [1]" in copied
+        assert "<" not in copied and "&#" not in copied, copied
+        copy_buttons.first.click()  # the question too: "R&D", not "R&#38;D"
+        page.wait_for_timeout(300)
+        assert page.evaluate("navigator.clipboard.readText()") == "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?"
+    finally:
+        context.close()
+
+
 def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page, shots: Path) -> None:
     open_chat(page, app_server.url)
     ask_in_chat(page, OFF_TOPIC)

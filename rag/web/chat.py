@@ -319,5 +319,6 @@ def chat_css() -> str:
 
 
 def chat_head() -> str:
-    """A click on an [n] marker scrolls to its source card and flashes it (no navigation)."""
-    return "<script>" + (STATIC_DIR / "cite.js").read_text(encoding="utf-8") + "</script>"
+    """A click on an [n] marker scrolls to its source card and flashes it (no navigation); a message's copy
+    button copies its text, not its HTML."""
+    return "".join("<script>" + (STATIC_DIR / name).read_text(encoding="utf-8") + "</script>" for name in ("cite.js", "copy.js"))
