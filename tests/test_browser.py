@@ -281,6 +281,16 @@ def test_copying_an_answer_copies_its_text_and_sources_not_html(app_server: Live
         context.close()
 
 
+def test_a_question_over_the_limit_stays_in_the_box_to_be_shortened(app_server: LiveServer, page) -> None:
+    long_question = QUESTION + " 그리고 " + " ".join(["협력사 지원 내용을 자세히"] * 200)
+    open_chat(page, app_server.url)
+    ask_in_chat(page, long_question)
+    page.locator('#chat [data-testid="bot"]').last.filter(has_text="질문이 너무 깁니다").wait_for(timeout=30_000)
+    assert f"{len(long_question):,}자" in page.locator('#chat [data-testid="bot"]').last.inner_text()
+    page.wait_for_timeout(500)
+    assert page.input_value("#question textarea") == long_question  # not thrown away
+
+
 def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page, shots: Path) -> None:
     open_chat(page, app_server.url)
     ask_in_chat(page, OFF_TOPIC)

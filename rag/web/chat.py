@@ -107,19 +107,20 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             return
         chat.append({"role": "user", "content": render.escape_text(question)})
         chat.append({"role": "assistant", "content": ""})
+        # a question refused before it is asked stays in the box: the reader shortens it or sends it again
         if len(question) > ctx.max_question_chars:
-            chat[-1]["content"] = f"질문이 너무 깁니다 (최대 {ctx.max_question_chars}자)."
-            yield chat, gr.skip(), conv, ""
+            chat[-1]["content"] = f"질문이 너무 깁니다 ({len(question):,}자, 최대 {ctx.max_question_chars:,}자). 줄여서 다시 보내 주세요."
+            yield chat, gr.skip(), conv, message
             return
         if ctx.limiter.check(_client(request)):
             chat[-1]["content"] = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, message
             return
         try:
             filters = controls_filters(date_from, date_to, publishers)
         except FilterError as exc:
             chat[-1]["content"] = render.escape_text(f"검색 범위를 확인해 주세요: {exc}")
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, message
             return
         chat[-1]["content"] = '<span class="status">질문을 받았습니다…</span>'
         yield chat, gr.skip(), conv, ""  # the question shows at once, whatever the pipeline is doing
