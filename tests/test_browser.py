@@ -584,3 +584,37 @@ def test_chat_and_search_say_what_to_do_when_the_chroma_server_is_down(tmp_path:
         server.stop()
         stop_chroma(proc)
         pipe.close()
+
+
+def test_widget_and_chat_say_why_when_start_up_failed_not_that_they_are_busy(tmp_path: Path, page) -> None:
+    """A 503 "unavailable" (here: the store folder held by another process) is not "too many requests"."""
+    from rag.store import StoreBusyError
+
+    held = "the store folder /srv/qa/store is already open in another process (pid 4242)"
+
+    def build():
+        raise StoreBusyError(held)
+
+    port = free_port()
+    site = StaticSite(embed_page(f"http://127.0.0.1:{port}", "시작 실패"))
+    app = create_app(web_settings(tmp_path, allowed=(site.url,)), build, public_url=f"http://127.0.0.1:{port}")
+    app.state.service.start(background=False)
+    server = LiveServer(app, port=port)
+    try:
+        page.goto(site.url)
+        page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+        frame = page.frame_locator("#sangsaeng-qa-frame")
+        frame.locator("#qa-input").fill(QUESTION)
+        frame.locator("#qa-send").click()
+        said = frame.locator(".qa-bot .qa-text").last
+        said.filter(has_text="pid 4242").wait_for(timeout=30_000)
+        assert "요청이 너무 많습니다" not in said.inner_text() and "답할 수 없습니다" in said.inner_text()
+        page.goto(server.url + "/")
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        ask_in_chat(page, QUESTION)
+        bot = page.locator('#chat [data-testid="bot"]').last
+        bot.filter(has_text="pid 4242").wait_for(timeout=30_000)
+        assert "모델" not in bot.inner_text()  # it was the store, not the models
+    finally:
+        server.stop()
+        site.stop()

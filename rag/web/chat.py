@@ -151,7 +151,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             yield chat, gr.skip(), conv, ""
             return
         except NotReadyError as exc:
-            chat[-1]["content"] = f"모델을 불러오지 못했습니다: {render.escape_text(str(exc))}"
+            chat[-1]["content"] = f"시작하지 못해 답할 수 없습니다: {render.escape_text(str(exc))}"  # store or models
             yield chat, gr.skip(), conv, ""
             return
         except QuestionError as exc:

@@ -126,9 +126,14 @@
         headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       if (!resp.ok) {
         var err = await resp.json().catch(function () { return {}; });
-        var busy = resp.status === 429 || resp.status === 503;
+        // only 429 and a 503 of type "busy" mean too many requests; a 503 "unavailable" (start-up failed, the
+        // store cannot be reached) is no reason to retry soon: its message says what is wrong
+        var kind = err.error && err.error.type;
+        var busy = resp.status === 429 || (resp.status === 503 && kind === "busy");
         var wait = resp.headers.get("retry-after");
-        throw new Error(busy ? "요청이 너무 많습니다. " + (wait ? wait + "초 뒤에" : "잠시 후") + " 다시 시도해 주세요." : ((err.error && err.error.message) || ("HTTP " + resp.status)));
+        if (busy) throw new Error("요청이 너무 많습니다. " + (wait ? wait + "초 뒤에" : "잠시 후") + " 다시 시도해 주세요.");
+        var said = (err.error && err.error.message) || ("HTTP " + resp.status);
+        throw new Error(kind === "unavailable" ? "지금은 답할 수 없습니다 (" + said + ")" : said);
       }
       var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
       while (true) {
