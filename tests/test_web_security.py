@@ -165,6 +165,45 @@ def test_health_shows_paths_only_to_this_machine(tmp_path: Path, fake: FakePipel
     assert "/srv" not in str(remote) and "/opt" not in str(remote)
 
 
+class GoneStorePipeline(FakePipeline):
+    """Its store folder was removed under the running app: every question meets the store's error."""
+
+    def stream(self, *args, **kwargs):
+        from rag.store import StoreError
+
+        if self.warmed:  # start-up's warm-up question still passes
+            raise StoreError("cannot use the store folder /srv/secret/store: No such file or directory")
+        return super().stream(*args, **kwargs)
+
+
+def test_a_503_names_paths_only_to_this_machine(tmp_path: Path, fake: FakePipeline) -> None:
+    """As /health: a store or start-up error's message keeps its paths for this machine only."""
+    from rag.store import StoreBusyError
+
+    def failed_start() -> FakePipeline:
+        raise StoreBusyError("the store folder /srv/secret/store is already open in another process (pid 4242)")
+
+    gone = serve(tmp_path / "gone", GoneStorePipeline(list(fake.articles.values())), trusted_proxies=("127.0.0.1",))
+    settings = make_settings(tmp_path / "busy", allowed_hosts=(), trusted_proxies=("127.0.0.1",))
+    busy_app = create_app(settings, failed_start)
+    busy_app.state.service.start(background=False)
+    busy = LiveServer(busy_app)
+    remote = {"X-Forwarded-For": "203.0.113.5"}
+    chat = {"messages": [{"role": "user", "content": QUESTION}], "mode": "extractive"}
+    try:
+        for server in (gone, busy):
+            for headers, shown in (({}, True), (remote, False)):
+                plain = httpx.post(server.url + "/api/ask", json={"question": QUESTION}, headers=headers, timeout=30)
+                assert plain.status_code == 503 and plain.json()["error"]["type"] == "unavailable"
+                message = plain.json()["error"]["message"]
+                assert ("/srv/secret/store" in message) is shown and "store folder" in message, message
+                streamed = httpx.post(server.url + "/v1/chat/completions", json={**chat, "stream": True}, headers=headers, timeout=30)
+                assert ("/srv/secret" in streamed.text) is shown and "store folder" in streamed.text, streamed.text
+    finally:
+        gone.stop()
+        busy.stop()
+
+
 # --- admin routes and Gradio's upload --------------------------------------------------------------------------
 
 

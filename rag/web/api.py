@@ -14,7 +14,6 @@ many answers are stuck on a slow model.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import uuid
 from typing import Any, AsyncIterator, Iterator, Literal, TypeVar
@@ -39,7 +38,7 @@ from rag.web.completions import completion_dict, sse_chunks
 from rag.web.errors import error_response
 from rag.web.feedback import FeedbackStore
 from rag.web.gate import AnswerGate, Busy, GatePass
-from rag.web.service import ChatService
+from rag.web.service import ChatService, is_loopback, redact_paths
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.kind, exc.headers)
+        # a 503's reason (start-up failed: "the store folder /srv/... is already open") names paths that only
+        # this machine may see, as /health shows them
+        message = exc.message if exc.status != 503 or is_local(request) else redact_paths(exc.message)
+        return error_response(exc.status, message, exc.kind, exc.headers)
 
     @app.exception_handler(AdminDenied)
     async def _admin_denied(request: Request, exc: AdminDenied) -> JSONResponse:
@@ -183,7 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # the store went away (Chroma server down, collection missing): not a bug of ours, and it passes
         # when the store is back; the message says what to do (as the CLI prints it)
         log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
-        return error_response(503, str(exc), "unavailable")
+        return error_response(503, str(exc) if is_local(request) else redact_paths(str(exc)), "unavailable")
 
     @app.exception_handler(ClientGone)
     async def _client_gone(request: Request, exc: ClientGone) -> Response:
@@ -212,12 +214,8 @@ def undecodable_body_message(exc: UnicodeDecodeError) -> str:
 
 
 def is_local(request: Request) -> bool:
-    """The (proxy-resolved) client is this machine: it may see file-system paths in /health."""
-    host = request.client.host if request.client else ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """The (proxy-resolved) client is this machine: it may see file-system paths in /health and 503s."""
+    return is_loopback(request.client.host if request.client else "")
 
 
 def build_api_router(
@@ -346,7 +344,7 @@ def build_api_router(
             ticket.release()
             raise
         return StreamingResponse(
-            gated_stream(sse_chunks(events, completion_id, body.model), ticket, gate),
+            gated_stream(sse_chunks(events, completion_id, body.model, show_paths=is_local(request)), ticket, gate),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             background=BackgroundTask(ticket.release),  # also when the client left before the first chunk

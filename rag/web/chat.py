@@ -25,7 +25,7 @@ from rag.web.articles_tab import build_articles_tab
 from rag.web.gate import AnswerGate, Busy
 from rag.web.search_tab import build_search_tab
 from rag.web.security import RateLimiter
-from rag.web.service import ChatService, NotReadyError
+from rag.web.service import ChatService, NotReadyError, shown_to
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             yield chat, gr.skip(), conv, ""
             return
         except NotReadyError as exc:
-            chat[-1]["content"] = f"시작하지 못해 답할 수 없습니다: {render.escape_text(str(exc))}"  # store or models
+            said = shown_to(str(exc), _client(request))  # paths only to this machine, as /health
+            chat[-1]["content"] = f"시작하지 못해 답할 수 없습니다: {render.escape_text(said)}"  # store or models
             yield chat, gr.skip(), conv, ""
             return
         except QuestionError as exc:
@@ -160,7 +161,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             return
         except StoreError as exc:  # not a bug of ours, and it passes when the store is back: say what to do
             log.warning("answering %r: store unavailable: %s", question, exc)
-            chat[-1]["content"] = render.escape_text(render.STORE_UNAVAILABLE.format(message=exc))
+            said = shown_to(str(exc), _client(request))
+            chat[-1]["content"] = render.escape_text(render.STORE_UNAVAILABLE.format(message=said))
             yield chat, gr.skip(), conv, ""
             return
         # the UI boundary: the user gets a plain message, the log gets the trace
@@ -212,7 +214,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         except Busy as exc:
             raise gr.Error(BUSY_MESSAGE.format(seconds=exc.retry_after)) from exc
         except StoreError as exc:
-            raise gr.Error(render.STORE_UNAVAILABLE.format(message=exc)) from exc
+            raise gr.Error(render.STORE_UNAVAILABLE.format(message=shown_to(str(exc), _client(request)))) from exc
 
     script_snippet, iframe_snippet = embed_snippets(ctx.public_url)
     with gr.Blocks(title="상생협력 뉴스 Q&A", analytics_enabled=False) as blocks:

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from rag.serialize import answer_to_dict
 from rag.store import StoreError
 from rag.types import Answer
+from rag.web.service import redact_paths
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
     }
 
 
-def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterator[str]:
+def sse_chunks(events: Iterator[Any], completion_id: str, model: str, show_paths: bool = True) -> Iterator[str]:
     """Pipeline events -> OpenAI chunks. Tokens stream as deltas; an extractive answer arrives whole.
 
     Before the first token, chunks with an empty delta carry `status` / `draft` (the instant
@@ -87,6 +88,8 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
 
     A `progress` event (the model wrote a piece still held for verification) becomes "": nothing to send,
     but the caller gets control back and can close this generator (and the model) once the client left.
+
+    `show_paths=False` (a client that is not this machine) redacts file-system paths in an error's message.
     """
     created = int(time.time())
 
@@ -138,7 +141,8 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str) -> Iterato
     # the stream has started (200 sent): an error can only be reported in-band
     except StoreError as exc:  # the store went away: say what to do, as the 503 of a plain request does
         log.warning("streamed answer: store unavailable: %s", exc)
-        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'unavailable', 'code': 503}}, ensure_ascii=False)}\n\n"
+        message = str(exc) if show_paths else redact_paths(str(exc))
+        yield f"data: {json.dumps({'error': {'message': message, 'type': 'unavailable', 'code': 503}}, ensure_ascii=False)}\n\n"
     except Exception:  # noqa: BLE001
         log.exception("streamed answer failed")
         yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error'}})}\n\n"

@@ -7,6 +7,7 @@ loads the models in a thread, and every question waits for that instead of faili
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import logging
 import re
 import threading
@@ -243,6 +244,19 @@ _PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"/\\]+)+[\\/]?")
 def redact_paths(text: str) -> str:
     """'… /srv/data/store/chroma.sqlite3 …' -> '… <path> …'."""
     return _PATHLIKE.sub("<path>", text)
+
+
+def is_loopback(host: str) -> bool:
+    """A client address on this machine: it may see file-system paths (in /health, in a 503's message)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def shown_to(text: str, host: str) -> str:
+    """`text` for the client at `host`: paths redacted unless it is this machine (as /health does)."""
+    return text if is_loopback(host) else redact_paths(text)
 
 
 def _names_a_path(value: Any) -> bool:
