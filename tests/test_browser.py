@@ -303,6 +303,20 @@ def test_chat_shows_the_refusal_state_without_cards(app_server: LiveServer, page
     assert_local_only(page.requests)
 
 
+def test_a_refusal_within_a_date_range_says_the_range_was_searched(app_server: LiveServer, page) -> None:
+    """LG이노텍's article is from 2022: asked from 2025 on, "no article mentions LG이노텍" holds only in that range."""
+    open_chat(page, app_server.url)
+    page.click("#chat-filters button.label-wrap")
+    page.fill("#chat-date-from input, #chat-date-from textarea", "2025-01-01")
+    ask_in_chat(page, QUESTION)
+    page.wait_for_selector("#chat .refusal", timeout=60_000)
+    assert "검색 범위(기간·언론사) 안의 기사에서만" in page.locator("#chat .refusal").last.inner_text()
+    page.fill("#chat-date-from input, #chat-date-from textarea", "")
+    ask_in_chat(page, OFF_TOPIC)  # no range: no such words
+    page.wait_for_function("() => document.querySelectorAll('#chat .refusal').length >= 2", timeout=60_000)
+    assert "검색 범위" not in page.locator("#chat .refusal").last.inner_text()
+
+
 def test_chat_cautions_an_answer_whose_cited_articles_never_name_the_subject(app_server: LiveServer, page) -> None:
     open_chat(page, app_server.url)
     ask_in_chat(page, UNNAMED_QUESTION)

@@ -142,7 +142,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
                     elif event.kind == "final" and event.answer is not None:
                         answer = event.answer
-                        chat[-1]["content"] = render.chat_message_html(answer, anchor_prefix=f"src-{len(chat) - 1}")
+                        chat[-1]["content"] = render.chat_message_html(
+                            answer, anchor_prefix=f"src-{len(chat) - 1}", scoped=filters is not None)
                     else:
                         continue
                     yield chat, gr.skip(), conv, ""

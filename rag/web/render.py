@@ -21,6 +21,8 @@ REFUSAL_WHY = {
     "names_not_cited": "답할 문장의 기사에 나오지 않는 말: {names}",
 }
 # an answer whose cited articles never name what the question asks about (rag.types.GroundingReport.unnamed)
+# a refusal while the reader narrowed the search (기간·언론사): "no article mentions X" is only true inside it
+SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사) 안의 기사에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다."
 UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
@@ -68,15 +70,19 @@ def answer_html(text: str, citations: Sequence[Citation] = (), anchor_prefix: st
     return "".join(parts)
 
 
-def chat_message_html(answer: Answer, anchor_prefix: str = "src") -> str:
+def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool = False) -> str:
     """The assistant's chat bubble for a finished answer: refusal state, or text + cited sources.
 
-    Its [n] links point at `#{anchor_prefix}-{n}`: the cards `source_cards_html` renders with the same prefix."""
+    Its [n] links point at `#{anchor_prefix}-{n}`: the cards `source_cards_html` renders with the same prefix.
+    `scoped`: the question was asked within filters, which a refusal says."""
     if answer.refused:
         body = f'<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
         if answer.text and REFUSAL_TITLE not in answer.text:
             body += f"<br>{escape_text(answer.text)}"
-        return body + refusal_why_html(answer) + "</div>"
+        body += refusal_why_html(answer)
+        if scoped:
+            body += f'<div class="refusal-scope">{escape_text(SCOPED_REFUSAL)}</div>'
+        return body + "</div>"
     out = answer_html(answer.text, answer.citations, anchor_prefix)
     if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
         out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
