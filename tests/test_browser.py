@@ -374,6 +374,27 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     assert_local_only(page.requests)
 
 
+def test_widget_citations_open_their_card_from_the_keyboard(app_server: LiveServer, sites: dict, page) -> None:
+    page.goto(sites["allowed"].url)
+    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    frame = page.frame_locator("#sangsaeng-qa-frame")
+    frame.locator("#qa-input").fill(QUESTION)
+    frame.locator("#qa-input").press("Enter")
+    frame.locator(".qa-bot .qa-feedback").first.wait_for(timeout=60_000)
+    widget = next(f for f in page.frames if urlsplit(f.url).path == "/widget")
+    widget.focus("#qa-input")
+    for _ in range(12):  # Shift+Tab back from the question box to the answer's [1]
+        page.keyboard.press("Shift+Tab")
+        if widget.evaluate("document.activeElement.classList.contains('qa-cite')"):
+            break
+    target = widget.evaluate("document.activeElement.classList.contains('qa-cite') && document.activeElement.dataset.target")
+    assert target, "no [n] of the answer is reachable by Tab"
+    page.keyboard.press("Enter")
+    flashed = frame.locator(".qa-card.qa-flash")
+    flashed.wait_for(timeout=2_000)
+    assert flashed.get_attribute("id") == target and flashed.get_attribute("data-source") == GOLD_DOC
+
+
 def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServer, sites: dict, page) -> None:
     page.goto(sites["evil"].url)
     page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)

@@ -53,10 +53,13 @@
     while ((m = re.exec(text)) !== null) {
       box.appendChild(document.createTextNode(text.slice(last, m.index)));
       if (known[m[1]]) {
-        var cite = el("span", "qa-cite", "[" + m[1] + "]");
+        // a button, so a reader on the keyboard reaches it (Tab) and opens its card (Enter, Space)
+        var cite = el("button", "qa-cite", "[" + m[1] + "]");
+        cite.type = "button";
+        cite.setAttribute("aria-label", "출처 " + m[1]);
         cite.setAttribute("data-target", prefix + m[1]);
         cite.addEventListener("click", function (ev) {
-          var card = document.getElementById(ev.target.getAttribute("data-target"));
+          var card = document.getElementById(ev.currentTarget.getAttribute("data-target"));
           if (card) { card.scrollIntoView({ block: "nearest" }); card.classList.add("qa-flash"); setTimeout(function () { card.classList.remove("qa-flash"); }, 1200); }
         });
         box.appendChild(cite);
