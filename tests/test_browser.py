@@ -40,6 +40,7 @@ CHROMIUM_FLAGS = [
 QUESTION = "LG이노텍의 동반성장 펀드 규모는?"
 GOLD_DOC = "001_d5bd6796c56307a8.txt"
 OFF_TOPIC = "비트코인 가격 전망은?"
+EXAMPLE_KT = "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?"  # the chat page's second example question
 # A hostile page that still answers a question: the answer layer never cites a command ("…를 누르세요"),
 # so the markup sits around a plain statement of fact that the answer must cite.
 BROWSER_POISON = ('협력사 지원 공지 <script>alert("xss")</script> 독초물산은 협력사 17곳에 <img src=x onerror="alert(1)"> '
@@ -481,6 +482,36 @@ def test_the_chats_trash_button_starts_a_new_conversation(tmp_path: Path, seeds_
                                timeout=30_000)
         assert fake.calls[-1][0] == "그 펀드는 언제부터 증액됐나?" and fake.calls[-1][1] == ()  # no history
     finally:
+        server.stop()
+
+
+def test_a_second_question_while_an_answer_streams_waits_instead_of_overwriting_it(
+        tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """Two answers at once in one tab each wrote their own copy of the chat: one of the two questions vanished."""
+    fake = FakePipeline.from_folder(seeds_dir_module)
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
+    app.state.service.start(background=False)
+    fake.gate = threading.Event()  # the first answer hangs until the test releases it
+    server = LiveServer(app)
+    users = '#chat [data-testid="user"]'
+    try:
+        open_chat(page, server.url)
+        ask_in_chat(page, QUESTION)
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
+        page.locator("#examples button").nth(1).click()  # another question while the first is being answered
+        page.get_by_text("앞 질문의 답이 끝난 뒤에 보내 주세요").first.wait_for(timeout=10_000)
+        assert page.locator(users).count() == 1
+        assert "KT가" in page.input_value("#question textarea")  # kept for later
+        fake.gate.set()
+        page.locator('#chat [data-testid="bot"]').last.filter(has_text="1,030억").wait_for(timeout=30_000)
+        assert "KT가" in page.input_value("#question textarea")  # the first answer's updates left the box alone
+        page.wait_for_selector("#chat .generating", state="detached", timeout=10_000)
+        page.click("#send")  # the kept question, now that the first answer is done
+        page.wait_for_function("() => document.querySelectorAll('#chat .cite-list, #chat .refusal').length >= 2", timeout=30_000)
+        assert [t.strip() for t in page.locator(users).all_inner_texts()] == [QUESTION, EXAMPLE_KT]
+        assert "1,030억" in page.locator('#chat [data-testid="bot"]').first.inner_text()
+    finally:
+        fake.gate.set()
         server.stop()
 
 

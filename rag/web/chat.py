@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ EXAMPLE_QUESTIONS = (
 )
 MODE_CHOICES = [("LLM 답변 (초안 → 생성)", "llm"), ("추출 답변 (빠름)", "extractive")]
 BUSY_MESSAGE = "지금 답변 요청이 많습니다. {seconds}초쯤 뒤에 다시 시도해 주세요."
+ONE_AT_A_TIME = "앞 질문의 답이 끝난 뒤에 보내 주세요 (멈추려면 중지)."
 
 
 @dataclass
@@ -95,7 +97,31 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
     def poll_status() -> tuple[str, gr.Timer]:
         return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
 
+    # the sessions (browser tabs) with an answer under way: each answer streams whole copies of the chat and the
+    # conversation, so a second one at once would overwrite the first's messages, or the first the second's
+    answering: set[str] = set()
+    answering_lock = threading.Lock()
+
     def respond(
+        message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
+        publishers: list[str], request: gr.Request,
+    ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
+        session = getattr(request, "session_hash", None) or ""
+        with answering_lock:
+            running = bool(session) and session in answering
+            if session and not running:
+                answering.add(session)
+        if running:  # the question stays in the box for when the answer is done
+            gr.Warning(ONE_AT_A_TIME)
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        try:
+            yield from answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request)
+        finally:  # also when stopped (중지, 새 대화): Gradio closes the generator
+            with answering_lock:
+                answering.discard(session)
+
+    def answer_turn(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
         publishers: list[str], request: gr.Request,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
@@ -124,9 +150,10 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             return
         chat[-1]["content"] = '<span class="status">질문을 받았습니다…</span>'
         yield chat, gr.skip(), conv, ""  # the question shows at once, whatever the pipeline is doing
+        # from here on the box is left alone: the reader may be typing the next question
         while not service.ready:  # the first question waits for the models instead of failing
             chat[-1]["content"] = f'<span class="status">{render.escape_text(service.status)}</span>'
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             time.sleep(0.5)
         answer: Answer | None = None
         tokens = ""
@@ -146,35 +173,35 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                             answer, anchor_prefix=f"src-{len(chat) - 1}", scoped=filters is not None)
                     else:
                         continue
-                    yield chat, gr.skip(), conv, ""
+                    yield chat, gr.skip(), conv, gr.skip()
         except Busy as exc:
             chat[-1]["content"] = render.escape_text(BUSY_MESSAGE.format(seconds=exc.retry_after))
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         except NotReadyError as exc:
             said = shown_to(str(exc), _client(request))  # paths only to this machine, as /health
             chat[-1]["content"] = f"시작하지 못해 답할 수 없습니다: {render.escape_text(said)}"  # store or models
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         except QuestionError as exc:
             chat[-1]["content"] = render.escape_text(str(exc))
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         except StoreError as exc:  # not a bug of ours, and it passes when the store is back: say what to do
             log.warning("answering %r: store unavailable: %s", question, exc)
             said = shown_to(str(exc), _client(request))
             chat[-1]["content"] = render.escape_text(render.STORE_UNAVAILABLE.format(message=said))
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         # the UI boundary: the user gets a plain message, the log gets the trace
         except Exception:  # noqa: BLE001
             log.exception("answering %r failed", question)
             chat[-1]["content"] = "답변 중 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         if answer is None:
             chat[-1]["content"] = render.escape_text("답변을 만들지 못했습니다.")
-            yield chat, gr.skip(), conv, ""
+            yield chat, gr.skip(), conv, gr.skip()
             return
         turns = list(conv.get("turns", [])) + [
             {"role": "user", "content": question},
@@ -187,7 +214,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         cards = dict(conv.get("cards", {}))
         cards[key] = render.source_cards_html(answer, service.article, anchor_prefix=f"src-{key}")
         conv = {"turns": turns, "answers": answers, "cards": cards}
-        yield chat, render.source_groups_html(cards, key), conv, ""
+        yield chat, render.source_groups_html(cards, key), conv, gr.skip()
 
     def on_like(conv: dict[str, Any], data: gr.LikeData, request: gr.Request) -> str:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
