@@ -455,6 +455,8 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
         page.wait_for_timeout(2_000)
         assert "1,030억" not in page.locator("#chat").inner_text()
         assert page.locator("#sources .source-card").count() == 0
+        stopped = page.locator('#chat [data-testid="bot"]').last.inner_text()  # not "질문을 받았습니다…" for ever
+        assert "중지했습니다" in stopped and "질문을 받았습니다" not in stopped, stopped
         for _ in range(100):  # the cancelled answer gives its slot back (the gate would fill up otherwise)
             if app.state.gate.admitted == 0:
                 break
@@ -512,6 +514,29 @@ def test_a_second_question_while_an_answer_streams_waits_instead_of_overwriting_
         assert "1,030억" in page.locator('#chat [data-testid="bot"]').first.inner_text()
     finally:
         fake.gate.set()
+        server.stop()
+
+
+def test_after_stop_the_next_question_is_answered_at_once(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """A stopped answer may still be computing in its thread (an LLM in the middle of a prompt): the tab asks on."""
+    fake = FakePipeline.from_folder(seeds_dir_module)
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
+    app.state.service.start(background=False)
+    held = fake.gate = threading.Event()  # the first answer's thread stays blocked until the test ends
+    server = LiveServer(app)
+    try:
+        open_chat(page, server.url)
+        ask_in_chat(page, QUESTION)
+        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
+        page.click("#stop")
+        page.wait_for_timeout(500)
+        fake.gate = None  # the next answer is not held
+        ask_in_chat(page, EXAMPLE_KT)
+        page.wait_for_function("() => document.querySelectorAll('#chat .cite-list, #chat .refusal').length >= 1", timeout=30_000)
+        assert page.get_by_text("앞 질문의 답이 끝난 뒤에").count() == 0
+        assert EXAMPLE_KT in page.locator('#chat [data-testid="user"]').last.inner_text()
+    finally:
+        held.set()
         server.stop()
 
 

@@ -98,28 +98,40 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
 
     # the sessions (browser tabs) with an answer under way: each answer streams whole copies of the chat and the
-    # conversation, so a second one at once would overwrite the first's messages, or the first the second's
-    answering: set[str] = set()
+    # conversation, so a second one at once would overwrite the first's messages, or the first the second's.
+    # Session -> (the answer's own token, its question): a stopped answer frees its tab at once (its generator may
+    # run on in a thread for a while, its updates no longer shown), and its late end must not free a newer claim
+    answering: dict[str, tuple[object, str]] = {}
     answering_lock = threading.Lock()
+
+    def _session(request: gr.Request | None) -> str:
+        return getattr(request, "session_hash", None) or ""
+
+    def let_ask_again(request: gr.Request) -> None:
+        """중지 / 새 대화 / 🗑: the cancelled answer shows nothing more, so the tab may ask at once."""
+        with answering_lock:
+            answering.pop(_session(request), None)
 
     def respond(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
         publishers: list[str], request: gr.Request,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
-        session = getattr(request, "session_hash", None) or ""
+        session, token = _session(request), object()
         with answering_lock:
-            running = bool(session) and session in answering
-            if session and not running:
-                answering.add(session)
-        if running:  # the question stays in the box for when the answer is done
-            gr.Warning(ONE_AT_A_TIME)
+            running = answering.get(session) if session else None
+            if session and running is None:
+                answering[session] = (token, message)
+        if running is not None:  # the question stays in the box for when the answer is done
+            if running[1] != message:  # the same question again is a double click: nothing to say
+                gr.Warning(ONE_AT_A_TIME)
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         try:
             yield from answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request)
-        finally:  # also when stopped (중지, 새 대화): Gradio closes the generator
+        finally:
             with answering_lock:
-                answering.discard(session)
+                if answering.get(session, (None,))[0] is token:
+                    del answering[session]
 
     def answer_turn(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
@@ -166,7 +178,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
                         chat[-1]["content"] = render.draft_html(event.text)
                     elif event.kind == "token":
                         tokens += event.text
-                        chat[-1]["content"] = render.answer_html(tokens) + '<span class="cursor">▍</span>'
+                        chat[-1]["content"] = render.answer_html(tokens) + render.CURSOR
                     elif event.kind == "final" and event.answer is not None:
                         answer = event.answer
                         chat[-1]["content"] = render.chat_message_html(
@@ -225,7 +237,24 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         ctx.feedback.record("up" if liked else "down", answer, client=_client(request))
         return "고맙습니다. 좋아요를 기록했습니다." if liked else "피드백을 기록했습니다. 더 나아지겠습니다."
 
-    def clear() -> tuple[list, str, dict, str]:
+    def stop_answer(chat: list[dict], request: gr.Request) -> list[dict]:
+        """중지: the unfinished answer's bubble says it was stopped instead of "답변을 작성하는 중…" for ever."""
+        let_ask_again(request)
+        chat = list(chat or [])
+        if not chat or chat[-1].get("role") != "assistant":
+            return chat
+        content = chat[-1].get("content")
+        if isinstance(content, list):  # Gradio hands messages back as [{"type": "text", "text": ...}]
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        content = str(content or "")
+        if 'class="status"' in content and "draft" not in content:
+            chat[-1] = {"role": "assistant", "content": render.stopped_html("")}
+        elif 'class="cursor"' in content or 'class="draft"' in content:  # what streamed so far stays, marked
+            chat[-1] = {"role": "assistant", "content": render.stopped_html(content.replace(render.CURSOR, ""))}
+        return chat
+
+    def clear(request: gr.Request) -> tuple[list, str, dict, str]:
+        let_ask_again(request)
         return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""
 
     def api_ask(question: str, mode: str = "extractive", k: int = 5, request: gr.Request = None) -> dict:  # type: ignore[assignment]
@@ -319,16 +348,21 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
 
         io = dict(inputs=[textbox, chatbot, conv_state, mode, top_k, *chat_filters.inputs],
                   outputs=[chatbot, sources, conv_state, textbox])
+        # "multiple": Gradio's default ("once") drops a click while the button's last answer is still running,
+        # and a stopped answer runs on until its thread's step ends (an LLM in its prompt: many seconds), so the
+        # next question after 중지 was silently ignored; `respond` holds overlapping answers itself
         events = [
-            textbox.submit(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
-            send.click(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private"),
+            textbox.submit(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private",
+                           trigger_mode="multiple"),
+            send.click(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private",
+                       trigger_mode="multiple"),
         ]
         for button, question in zip(example_buttons, EXAMPLE_QUESTIONS):
             filled = button.click(lambda q=question: q, None, textbox, queue=False, api_visibility="private")
             events.append(
                 filled.then(respond, **io, concurrency_limit=ctx.concurrency, concurrency_id="answer", api_visibility="private")
             )
-        stop.click(None, None, None, cancels=events, api_visibility="private")
+        stop.click(stop_answer, chatbot, chatbot, cancels=events, api_visibility="private", queue=False)
         new_chat.click(clear, None, [chatbot, sources, conv_state, textbox], cancels=events, api_visibility="private", queue=False)
         # the chat's own trash button empties only the messages: the conversation a follow-up is read with, and
         # the sources, must go with them

@@ -115,6 +115,15 @@ def _dated(date: str | None) -> str:
     return f' <span class="cite-date">({escape_text(date)})</span>' if date else ""
 
 
+CURSOR = '<span class="cursor">▍</span>'  # after the tokens streamed so far
+STOPPED = "중지했습니다"
+
+
+def stopped_html(so_far_html: str) -> str:
+    """An answer the reader stopped: what had streamed (already HTML), then a mark that it stops there."""
+    return (so_far_html + " " if so_far_html else "") + f'<span class="status stopped">{escape_text(STOPPED)}</span>'
+
+
 def draft_html(text: str) -> str:
     """The instant extractive draft, labelled as such until the model's answer replaces it."""
     return f'<div class="draft"><span class="badge">초안</span> {escape_text(text)}</div>'
