@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from rag.web.articles_tab import build_articles_tab
 from rag.web.gate import AnswerGate, Busy
 from rag.web.search_tab import build_search_tab
 from rag.web.security import RateLimiter
+from rag.web.tabs import AnsweringTabs
 from rag.web.service import ChatService, NotReadyError, shown_to
 
 log = logging.getLogger(__name__)
@@ -97,41 +97,26 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
     def poll_status() -> tuple[str, gr.Timer]:
         return status_md(), gr.Timer(active=not service.ready or "불러오는" in service.status)
 
-    # the sessions (browser tabs) with an answer under way: each answer streams whole copies of the chat and the
-    # conversation, so a second one at once would overwrite the first's messages, or the first the second's.
-    # Session -> (the answer's own token, its question): a stopped answer frees its tab at once (its generator may
-    # run on in a thread for a while, its updates no longer shown), and its late end must not free a newer claim
-    answering: dict[str, tuple[object, str]] = {}
-    answering_lock = threading.Lock()
+    tabs = AnsweringTabs()  # one answer at a time per tab; a stopped answer frees its tab at once
 
     def _session(request: gr.Request | None) -> str:
         return getattr(request, "session_hash", None) or ""
-
-    def let_ask_again(request: gr.Request) -> None:
-        """중지 / 새 대화 / 🗑: the cancelled answer shows nothing more, so the tab may ask at once."""
-        with answering_lock:
-            answering.pop(_session(request), None)
 
     def respond(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
         publishers: list[str], request: gr.Request,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
-        session, token = _session(request), object()
-        with answering_lock:
-            running = answering.get(session) if session else None
-            if session and running is None:
-                answering[session] = (token, message)
-        if running is not None:  # the question stays in the box for when the answer is done
-            if running[1] != message:  # the same question again is a double click: nothing to say
+        session = _session(request)
+        token = tabs.begin(session, message)
+        if token is None:  # the question stays in the box for when the answer is done
+            if tabs.answering(session) != message:  # the same question again is a double click: nothing to say
                 gr.Warning(ONE_AT_A_TIME)
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         try:
             yield from answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request)
-        finally:
-            with answering_lock:
-                if answering.get(session, (None,))[0] is token:
-                    del answering[session]
+        finally:  # also when stopped: Gradio closes the generator, maybe long after (its thread runs on)
+            tabs.end(session, token)
 
     def answer_turn(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
@@ -239,22 +224,20 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
 
     def stop_answer(chat: list[dict], request: gr.Request) -> list[dict]:
         """중지: the unfinished answer's bubble says it was stopped instead of "답변을 작성하는 중…" for ever."""
-        let_ask_again(request)
+        tabs.drop(_session(request))
         chat = list(chat or [])
         if not chat or chat[-1].get("role") != "assistant":
             return chat
         content = chat[-1].get("content")
         if isinstance(content, list):  # Gradio hands messages back as [{"type": "text", "text": ...}]
             content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        content = str(content or "")
-        if 'class="status"' in content and "draft" not in content:
-            chat[-1] = {"role": "assistant", "content": render.stopped_html("")}
-        elif 'class="cursor"' in content or 'class="draft"' in content:  # what streamed so far stays, marked
-            chat[-1] = {"role": "assistant", "content": render.stopped_html(content.replace(render.CURSOR, ""))}
+        stopped = render.stopped_html(str(content or ""))
+        if stopped is not None:
+            chat[-1] = {"role": "assistant", "content": stopped}
         return chat
 
     def clear(request: gr.Request) -> tuple[list, str, dict, str]:
-        let_ask_again(request)
+        tabs.drop(_session(request))
         return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""
 
     def api_ask(question: str, mode: str = "extractive", k: int = 5, request: gr.Request = None) -> dict:  # type: ignore[assignment]

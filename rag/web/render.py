@@ -119,9 +119,15 @@ CURSOR = '<span class="cursor">▍</span>'  # after the tokens streamed so far
 STOPPED = "중지했습니다"
 
 
-def stopped_html(so_far_html: str) -> str:
-    """An answer the reader stopped: what had streamed (already HTML), then a mark that it stops there."""
-    return (so_far_html + " " if so_far_html else "") + f'<span class="status stopped">{escape_text(STOPPED)}</span>'
+def stopped_html(bubble_html: str) -> str | None:
+    """The bubble of an answer the reader stopped: a status line gives way to the stop mark, a draft or streamed
+    tokens keep what they showed, then the mark; None for a finished answer (nothing to change)."""
+    mark = f'<span class="status stopped">{escape_text(STOPPED)}</span>'
+    if 'class="status"' in bubble_html and 'class="draft"' not in bubble_html:
+        return mark
+    if CURSOR in bubble_html or 'class="draft"' in bubble_html:
+        return bubble_html.replace(CURSOR, "") + " " + mark
+    return None
 
 
 def draft_html(text: str) -> str:

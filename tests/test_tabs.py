@@ -1,0 +1,31 @@
+"""One answer at a time per chat tab (rag/web/tabs.py) and how a stopped answer's bubble reads."""
+
+from rag.web import render
+from rag.web.tabs import AnsweringTabs
+
+
+def test_a_tab_answers_one_question_at_a_time_and_a_late_end_frees_no_newer_claim() -> None:
+    tabs = AnsweringTabs()
+    first = tabs.begin("tab-a", "펀드 규모는?")
+    assert first is not None and tabs.begin("tab-a", "언제부터?") is None
+    assert tabs.answering("tab-a") == "펀드 규모는?"
+    assert tabs.begin("tab-b", "언제부터?") is not None  # another tab is not held
+    tabs.drop("tab-a")  # 중지: the first answer's thread runs on
+    second = tabs.begin("tab-a", "언제부터?")
+    assert second is not None
+    tabs.end("tab-a", first)  # the stopped answer ends late...
+    assert tabs.begin("tab-a", "세 번째") is None  # ...and the second answer still holds the tab
+    tabs.end("tab-a", second)
+    assert tabs.answering("tab-a") is None and tabs.begin("tab-a", "세 번째") is not None
+    assert tabs.begin("", "x") is not None and tabs.begin("", "x") is not None  # no session: never held
+
+
+def test_a_stopped_bubble_says_so_and_keeps_what_had_streamed() -> None:
+    assert render.stopped_html('<span class="status">질문을 받았습니다…</span>') == (
+        '<span class="status stopped">중지했습니다</span>')
+    streamed = render.stopped_html(render.answer_html("LG이노텍은 1,030억") + render.CURSOR)
+    assert streamed is not None and streamed.startswith(render.answer_html("LG이노텍은 1,030억")) and "▍" not in streamed
+    assert "중지했습니다" in streamed
+    draft = render.stopped_html(render.draft_html("초안 문장"))
+    assert draft is not None and "초안 문장" in draft and draft.endswith('<span class="status stopped">중지했습니다</span>')
+    assert render.stopped_html("<div>끝난 답 [1]</div>") is None  # a finished answer is left alone
