@@ -379,6 +379,21 @@ def test_the_chat_page_shares_the_gate(tmp_path: Path, fake: FakePipeline) -> No
         server.stop()
 
 
+def test_the_gradio_endpoint_refuses_a_question_over_the_limit_instead_of_cutting_it(tmp_path: Path, fake: FakePipeline) -> None:
+    from gradio_client import Client
+
+    server = serve(tmp_path, fake, max_question_chars=100)
+    long_question = QUESTION + " 협력사" * 40  # the limit falls in the middle: a cut question asks something else
+    try:
+        client = Client(server.url + "/", verbose=False)
+        with pytest.raises(Exception, match=r"at most 100 \(app.max_question_chars\)"):
+            client.predict(long_question, "extractive", 5, api_name="/ask")
+        client.close()
+    finally:
+        server.stop()
+    assert not [c for c in fake.calls if c[0].startswith(QUESTION)]  # nothing was answered
+
+
 # --- a hung LLM server ----------------------------------------------------------------------------------
 
 

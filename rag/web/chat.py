@@ -248,9 +248,12 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             raise gr.Error("question is empty")
         if mode not in ("llm", "extractive"):
             raise gr.Error("mode must be 'llm' or 'extractive'")
+        question = question.strip()
+        if len(question) > ctx.max_question_chars:  # as /api/ask's 400: a cut question would be answered as asked
+            raise gr.Error(f"question: {len(question)} characters; at most {ctx.max_question_chars} (app.max_question_chars)")
         try:
             with ctx.gate.hold():
-                return answer_to_dict(service.ask(question.strip()[: ctx.max_question_chars], mode=mode, k=int(k)))
+                return answer_to_dict(service.ask(question, mode=mode, k=int(k)))
         except Busy as exc:
             raise gr.Error(BUSY_MESSAGE.format(seconds=exc.retry_after)) from exc
         except StoreError as exc:
