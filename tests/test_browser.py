@@ -396,6 +396,23 @@ def test_widget_citations_open_their_card_from_the_keyboard(app_server: LiveServ
     assert flashed.get_attribute("id") == target and flashed.get_attribute("data-source") == GOLD_DOC
 
 
+def test_widget_takes_a_long_pasted_question_whole_and_gives_it_back_when_refused(
+        app_server: LiveServer, sites: dict, page) -> None:
+    """The box cut a paste at 2,000 characters without a word; the server's limit says what is wrong instead."""
+    long_question = QUESTION + " " + " ".join(["협력사 지원 내용을 자세히"] * 200)
+    page.goto(sites["allowed"].url)
+    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    frame = page.frame_locator("#sangsaeng-qa-frame")
+    frame.locator("#qa-input").click()
+    page.keyboard.insert_text(long_question)  # what a paste does
+    assert len(frame.locator("#qa-input").input_value()) == len(long_question)
+    frame.locator("#qa-input").press("Enter")
+    said = frame.locator(".qa-bot .qa-text").last
+    said.filter(has_text="질문이 너무 깁니다").wait_for(timeout=30_000)
+    assert f"{len(long_question):,}자" in said.inner_text()
+    assert frame.locator("#qa-input").input_value() == long_question  # back in the box, to be shortened
+
+
 def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServer, sites: dict, page) -> None:
     page.goto(sites["evil"].url)
     page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)

@@ -123,11 +123,13 @@
     if (filtered) body.filters = filters;
     controller = new AbortController();
     setBusy(true);
-    var streamed = "", final = null;
+    var streamed = "", final = null, refused = false;
     try {
       var resp = await fetch(endpoint("v1/chat/completions"), { method: "POST", signal: controller.signal,
         headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       if (!resp.ok) {
+        // a question refused as asked (too long: the server's limit, its message says it) goes back in the box
+        refused = resp.status === 400 || resp.status === 413;
         var err = await resp.json().catch(function () { return {}; });
         // only 429 and a 503 of type "busy" mean too many requests; a 503 "unavailable" (start-up failed, the
         // store cannot be reached) is no reason to retry soon: its message says what is wrong
@@ -190,6 +192,7 @@
     } finally {
       controller = null;
       setBusy(false);
+      if (refused && !input.value) input.value = question;
       input.focus();
       scrollDown();
     }
