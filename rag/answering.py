@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
@@ -178,8 +178,8 @@ class Answerer:
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
             # the checks compare lower case; a reader sees the names as the question wrote them ("LG이노텍")
-            report = replace(report, missing=_as_written(report.missing, searched, question),
-                             unnamed=_as_written(report.unnamed, searched, question))
+            report = replace(report, missing=_as_written(report.missing, korean, searched, question),
+                             unnamed=_as_written(report.unnamed, korean, searched, question))
             short = short_answer(searched, claims, korean, self._phrases, self._values) if claims else ""
             timings.setdefault("first_token", ms())
             timings["total"] = ms()
@@ -420,19 +420,38 @@ _NOTICE_WORDS = {
 }
 
 
-def _as_written(names: Sequence[str], *texts: str) -> tuple[str, ...]:
-    """Each lower-case name as the first of `texts` holding it writes it ("lg이노텍" -> "LG이노텍"); else as given."""
+def _as_written(names: Sequence[str], korean: Any, *texts: str) -> tuple[str, ...]:
+    """Each lower-case name as the first of `texts` holding it writes it ("lg이노텍" -> "LG이노텍"), widened
+    to the whole compound it is part of ("대한" -> "대한제철": Kiwi reads 대한/NNP + 제철/NNG, and "기사에
+    나오지 않는 말: 대한" would tell a reader nothing); else as given."""
     out = []
     for name in names:
         for text in texts:
             lowered = text.lower()
             at = lowered.find(name)
             if at >= 0 and len(lowered) == len(text):  # (a letter whose lower case is longer shifts every offset)
-                out.append(text[at:at + len(name)])
+                start, end = _compound(korean.morphemes_batch([text])[0], at, at + len(name))
+                out.append(text[start:end])
                 break
         else:
             out.append(name)
-    return tuple(out)
+    return tuple(dict.fromkeys(out))
+
+
+# the parts of a compound name: nouns, Latin letters, numbers, Hanja and noun prefixes/suffixes (a particle ends it)
+_COMPOUND_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SL", "SN", "SH", "XPN", "XSN"})
+
+
+def _compound(morphemes: Sequence[tuple[str, str, int, int]], start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened over the nominal morphemes written against it with no space between."""
+    nominal = [(s, e) for tag, _, s, e in morphemes if tag in _COMPOUND_TAGS]
+    widened = True
+    while widened:
+        widened = False
+        for s, e in nominal:
+            if e == start and s < start or s == end and e > end:
+                start, end, widened = min(s, start), max(e, end), True
+    return start, end
 
 
 def _notice(code: str, detail: str = "") -> str:

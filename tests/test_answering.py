@@ -189,6 +189,9 @@ def test_a_missing_name_is_reported_as_the_question_writes_it(korean: KoreanText
     answer = answerer.ask("SK하이닉스가 협력사에 조기 지급한 납품대금은 얼마인가?", mode="extractive")
     assert answer.refused and answer.grounding.code == "names_missing"
     assert answer.grounding.missing == ("SK하이닉스",)  # the checks read "sk하이닉스"; a reader sees the name
+    # Kiwi reads "대한제철" as 대한/NNP + 제철/NNG; the check misses "대한", a reader is told the whole name
+    compound = answerer.ask("대한제철이 협력사에 조기 지급한 납품대금은 얼마인가?", mode="extractive")
+    assert compound.refused and compound.grounding.missing == ("대한제철",)
 
 
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
