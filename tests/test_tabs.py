@@ -20,6 +20,24 @@ def test_a_tab_answers_one_question_at_a_time_and_a_late_end_frees_no_newer_clai
     assert tabs.begin("", "x") is not None and tabs.begin("", "x") is not None  # no session: never held
 
 
+def test_a_question_sent_with_a_chat_older_than_the_last_answer_is_held() -> None:
+    """A question that waited in Gradio's queue carries the chat as it was when sent: answering from it would
+    erase the answer that finished meanwhile."""
+    tabs = AnsweringTabs()
+    first = tabs.begin("tab-a", "펀드 규모는?", 0)
+    assert first is not None
+    tabs.end("tab-a", first, 2)  # the chat now shows the question and its answer
+    assert tabs.begin("tab-a", "언제부터?", 0) is None  # queued before the first answer was shown
+    second = tabs.begin("tab-a", "언제부터?", 2)  # sent again from the current chat
+    assert second is not None
+    tabs.drop("tab-a")  # 중지: the stopped answer's late end records nothing
+    tabs.end("tab-a", second, 4)
+    assert tabs.begin("tab-a", "세 번째", 4) is not None
+    tabs.drop("tab-a", cleared=True)  # 🗑 / 새 대화: the empty chat is the current one
+    assert tabs.begin("tab-a", "처음부터", 0) is not None
+    assert tabs.begin("tab-b", "다른 탭", 0) is not None  # each tab remembers its own chat
+
+
 def test_a_stopped_bubble_says_so_and_keeps_what_had_streamed() -> None:
     assert render.stopped_html('<span class="status">질문을 받았습니다…</span>') == (
         '<span class="status stopped">중지했습니다</span>')

@@ -107,16 +107,20 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         publishers: list[str], request: gr.Request,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
         session = _session(request)
-        token = tabs.begin(session, message)
+        token = tabs.begin(session, message, len(chat or []))
         if token is None:  # the question stays in the box for when the answer is done
             if tabs.answering(session) != message:  # the same question again is a double click: nothing to say
                 gr.Warning(ONE_AT_A_TIME)
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        shown = len(chat or [])
         try:
-            yield from answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request)
+            for update in answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request):
+                if isinstance(update[0], list):
+                    shown = len(update[0])
+                yield update
         finally:  # also when stopped: Gradio closes the generator, maybe long after (its thread runs on)
-            tabs.end(session, token)
+            tabs.end(session, token, shown)
 
     def answer_turn(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
@@ -237,7 +241,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         return chat
 
     def clear(request: gr.Request) -> tuple[list, str, dict, str]:
-        tabs.drop(_session(request))
+        tabs.drop(_session(request), cleared=True)
         return [], render.source_cards_html(None, service.article), {"turns": [], "answers": {}}, ""
 
     def api_ask(question: str, mode: str = "extractive", k: int = 5, request: gr.Request = None) -> dict:  # type: ignore[assignment]

@@ -3,9 +3,13 @@
 An answer streams whole copies of the tab's chat and conversation, so a second answer at once in the same tab
 would overwrite the first's messages, or the first the second's. `respond` claims the tab for its answer:
 
-    token = tabs.begin(session, question)      # None: this tab is answering already
+    token = tabs.begin(session, question, len(chat))   # None: this tab is answering already, or `chat` is stale
     try: ...stream the answer...
-    finally: tabs.end(session, token)
+    finally: tabs.end(session, token, len(shown_chat))
+
+A question that waited in Gradio's queue (every answer slot busy) carries the chat as it was when it was sent;
+if the tab's previous answer finished meanwhile, that copy lacks it, and answering from it would erase it. The
+tab remembers how long its chat was after its last answer, and a shorter copy is refused like a second question.
 """
 
 from __future__ import annotations
@@ -19,14 +23,16 @@ class AnsweringTabs:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._answering: dict[str, tuple[object, str]] = {}
+        self._shown: dict[str, int] = {}  # session -> messages in its chat after its last finished answer
 
-    def begin(self, session: str, question: str) -> object | None:
-        """A token for this answer, or None while the tab is answering. A session-less caller is never held."""
+    def begin(self, session: str, question: str, chat_length: int = 0) -> object | None:
+        """A token for this answer; None while the tab is answering, or when the chat it was sent with is
+        older than the tab's last finished answer. A session-less caller is never held."""
         token = object()
         if not session:
             return token
         with self._lock:
-            if session in self._answering:
+            if session in self._answering or chat_length < self._shown.get(session, 0):
                 return None
             self._answering[session] = (token, question)
         return token
@@ -37,14 +43,20 @@ class AnsweringTabs:
             held = self._answering.get(session)
         return held[1] if held else None
 
-    def end(self, session: str, token: object) -> None:
-        """The answer ended; a stopped one ends late (its thread runs on) and must not free a newer claim."""
+    def end(self, session: str, token: object, chat_length: int = 0) -> None:
+        """The answer ended, leaving `chat_length` messages; a stopped one ends late (its thread runs on) and
+        must not free a newer claim."""
         with self._lock:
             held = self._answering.get(session)
             if held is not None and held[0] is token:
                 del self._answering[session]
+                if session:
+                    self._shown[session] = chat_length
 
-    def drop(self, session: str) -> None:
-        """중지 / 새 대화 / 🗑: the cancelled answer shows nothing more, so the tab may ask at once."""
+    def drop(self, session: str, cleared: bool = False) -> None:
+        """중지 / 새 대화 / 🗑: the cancelled answer shows nothing more, so the tab may ask at once; `cleared`:
+        the chat was emptied, so an empty chat is the current one."""
         with self._lock:
             self._answering.pop(session, None)
+            if cleared:
+                self._shown.pop(session, None)
