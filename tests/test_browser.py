@@ -288,7 +288,7 @@ def test_a_question_over_the_limit_stays_in_the_box_to_be_shortened(app_server: 
     ask_in_chat(page, long_question)
     page.locator('#chat [data-testid="bot"]').last.filter(has_text="질문이 너무 깁니다").wait_for(timeout=30_000)
     assert f"{len(long_question):,}자" in page.locator('#chat [data-testid="bot"]').last.inner_text()
-    page.wait_for_timeout(500)
+    page.wait_for_selector("#chat .generating", state="detached", timeout=10_000)  # the event has ended: every update is in
     assert page.input_value("#question textarea") == long_question  # not thrown away
 
 
