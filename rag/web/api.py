@@ -38,7 +38,7 @@ from rag.web.completions import completion_dict, sse_chunks
 from rag.web.errors import error_response
 from rag.web.feedback import FeedbackStore
 from rag.web.gate import AnswerGate, Busy, GatePass
-from rag.web.service import ChatService, is_loopback, redact_paths
+from rag.web.service import ChatService, client_host, is_loopback, shown_to
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         # a 503's reason (start-up failed: "the store folder /srv/... is already open") names paths that only
         # this machine may see, as /health shows them
-        message = exc.message if exc.status != 503 or is_local(request) else redact_paths(exc.message)
+        message = exc.message if exc.status != 503 else shown_to(exc.message, client_host(request))
         return error_response(exc.status, message, exc.kind, exc.headers)
 
     @app.exception_handler(AdminDenied)
@@ -185,7 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # the store went away (Chroma server down, collection missing): not a bug of ours, and it passes
         # when the store is back; the message says what to do (as the CLI prints it)
         log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
-        return error_response(503, str(exc) if is_local(request) else redact_paths(str(exc)), "unavailable")
+        return error_response(503, shown_to(str(exc), client_host(request)), "unavailable")
 
     @app.exception_handler(ClientGone)
     async def _client_gone(request: Request, exc: ClientGone) -> Response:
@@ -215,7 +215,7 @@ def undecodable_body_message(exc: UnicodeDecodeError) -> str:
 
 def is_local(request: Request) -> bool:
     """The (proxy-resolved) client is this machine: it may see file-system paths in /health and 503s."""
-    return is_loopback(request.client.host if request.client else "")
+    return is_loopback(client_host(request))
 
 
 def build_api_router(

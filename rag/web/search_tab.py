@@ -17,7 +17,7 @@ from rag.question import QuestionError
 from rag.store import StoreError
 from rag.web import render
 from rag.web.filter_controls import FilterControls, controls_filters, publisher_choices_update
-from rag.web.service import NotReadyError, shown_to
+from rag.web.service import NotReadyError, client_host, shown_to
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,11 @@ def build_search_tab(ctx: Any) -> None:
         except (FilterError, QuestionError, FinderError) as exc:
             return _notice(str(exc)), page, ""
         except NotReadyError as exc:
-            said = shown_to(str(exc), request.client.host if request and request.client else "")
+            said = shown_to(str(exc), client_host(request))
             return _notice(f"아직 준비되지 않았습니다: {said}"), page, ""
         except StoreError as exc:  # Chroma server down, store folder gone: the same words as the chat's
             log.warning("search %r: store unavailable: %s", query, exc)
-            said = shown_to(str(exc), request.client.host if request and request.client else "")
+            said = shown_to(str(exc), client_host(request))
             return _notice(render.STORE_UNAVAILABLE.format(message=said)), page, ""
         if result.total and result.page > result.pages:  # the filters shrank the list: back to its last page
             return run(query, sort, date_from, date_to, publishers, result.pages, request)

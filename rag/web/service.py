@@ -254,6 +254,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def client_host(request: Any) -> str:
+    """The (proxy-resolved) address of a Starlette or Gradio request's client; "" when it has none."""
+    client = getattr(request, "client", None)
+    return (client.host or "") if client is not None else ""
+
+
 def shown_to(text: str, host: str) -> str:
     """`text` for the client at `host`: paths redacted unless it is this machine (as /health does)."""
     return text if is_loopback(host) else redact_paths(text)
