@@ -38,6 +38,14 @@ def test_a_question_sent_with_a_chat_older_than_the_last_answer_is_held() -> Non
     assert tabs.begin("tab-b", "다른 탭", 0) is not None  # each tab remembers its own chat
 
 
+def test_the_tabs_remembered_are_bounded_oldest_first() -> None:
+    tabs = AnsweringTabs(remembered=2)
+    for session in ("a", "b", "c"):
+        tabs.end(session, tabs.begin(session, "q", 0), 2)
+    assert tabs.begin("a", "q", 0) is not None  # forgotten: a closed tab never says so
+    assert tabs.begin("b", "q", 0) is None and tabs.begin("c", "q", 0) is None
+
+
 def test_a_stopped_bubble_says_so_and_keeps_what_had_streamed() -> None:
     assert render.stopped_html('<span class="status">질문을 받았습니다…</span>') == (
         '<span class="status stopped">중지했습니다</span>')

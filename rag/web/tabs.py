@@ -15,15 +15,21 @@ tab remembers how long its chat was after its last answer, and a shorter copy is
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+
+# tabs remembered for the stale-chat check; the oldest is forgotten past this (a closed tab never says so), and a
+# forgotten tab only loses the check
+MAX_REMEMBERED = 10_000
 
 
 class AnsweringTabs:
     """Gradio sessions (one per tab) -> the answer under way there (its own token, its question); thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, remembered: int = MAX_REMEMBERED) -> None:
         self._lock = threading.Lock()
         self._answering: dict[str, tuple[object, str]] = {}
-        self._shown: dict[str, int] = {}  # session -> messages in its chat after its last finished answer
+        self._shown: OrderedDict[str, int] = OrderedDict()  # session -> messages in its chat after its last answer
+        self._remembered = remembered
 
     def begin(self, session: str, question: str, chat_length: int = 0) -> object | None:
         """A token for this answer; None while the tab is answering, or when the chat it was sent with is
@@ -50,8 +56,10 @@ class AnsweringTabs:
             held = self._answering.get(session)
             if held is not None and held[0] is token:
                 del self._answering[session]
-                if session:
-                    self._shown[session] = chat_length
+                self._shown[session] = chat_length
+                self._shown.move_to_end(session)
+                while len(self._shown) > self._remembered:
+                    self._shown.popitem(last=False)
 
     def drop(self, session: str, cleared: bool = False) -> None:
         """중지 / 새 대화 / 🗑: the cancelled answer shows nothing more, so the tab may ask at once; `cleared`:
