@@ -139,9 +139,11 @@ _SPOKEN_CONSONANT = set("LMNRlmnr013678")
 def with_particle(name: str, particle: str) -> str:
     """`name` followed by `particle` in the form its last sound takes: "LG이노텍" + "는" -> "LG이노텍은",
     "SKT" + "은" -> "SKT는"; "으로" after ㄹ is "로" ("서울로")."""
-    pair = _BY_FORM.get(particle)
-    if not pair or not name:
+    # a particle stacked on another ("과는", "으로도") takes its form from the first
+    first = next((form for form in sorted(_BY_FORM, key=len, reverse=True) if particle.startswith(form)), "")
+    if not first or not name:
         return name + particle
+    pair, rest = _BY_FORM[first], particle[len(first):]
     last = name[-1]
     if "가" <= last <= "힣":
         final = (ord(last) - 0xAC00) % 28
@@ -151,5 +153,5 @@ def with_particle(name: str, particle: str) -> str:
     else:  # a bracket, a quote: the particle as the user wrote it
         return name + particle
     if pair == ("으로", "로") and rieul:
-        return name + "로"
-    return name + pair[0 if consonant else 1]
+        return name + "로" + rest
+    return name + pair[0 if consonant else 1] + rest

@@ -26,6 +26,9 @@ class _Terms(Protocol):
 
 # the particles a reference word may carry, longest first; what it carries is re-attached to what it stands for
 _PARTICLES = "에서|에게|으로|에|서|의|은|는|이|가|을|를|도|와|과|로"
+# a second particle stacked on the first ("거기에는", "그분과도") or one that stands alone ("그때부터"): part of the
+# reference word too; any other letter glued on makes another word ("이분법", "회의록", "기업가는")
+_STACKED = "에서는|에서도|으로는|에는|에도|서는|서도|로는|와는|과는|와도|과도|까지|부터|만"
 # those a pronoun ending in a vowel takes ("그는", "그가"): "그은" is a verb (긋다, "선을 그은"), not "he"
 _AFTER_VOWEL = "에게|의|는|가|를|도|와"
 
@@ -61,16 +64,20 @@ def _references(lexicon: Lexicon) -> _References:
         person = (rf"(?:{alt('person', lambda w: len(w) > 1)}|(?:{alt('person', lambda w: len(w) == 1)})"
                   rf"(?=(?:{_AFTER_VOWEL})(?![가-힣])))")
         found = _References(
-            re.compile(rf"(?<![가-힣])(?:{det})\s*(?:{noun})(?:들)?(?P<particle>{_PARTICLES})?"),
+            _whole_word(rf"(?:{det})\s*(?:{noun})(?:들)?"),
             re.compile(rf"(?<![가-힣])(?:{hangul})|\b(?:{latin})\b", re.IGNORECASE),
             re.compile(rf"(?<![가-힣])(?:{det})\s"),
-            {"place": re.compile(rf"(?<![가-힣])(?:{alt('place')}|(?:{det})\s*(?:{alt('event')}))"
-                                 rf"(?P<particle>{_PARTICLES})?"),
-             "person": re.compile(rf"(?<![가-힣]){person}(?P<particle>{_PARTICLES})?"),
-             "time": re.compile(rf"(?<![가-힣])(?:{alt('time')})(?P<particle>{_PARTICLES})?")},
+            {"place": _whole_word(rf"{alt('place')}|(?:{det})\s*(?:{alt('event')})"),
+             "person": _whole_word(person),
+             "time": _whole_word(alt("time"))},
         )
         _COMPILED[lexicon.fingerprint] = found
     return found
+
+
+def _whole_word(word: str) -> re.Pattern[str]:
+    """A reference word standing as a word of its own, its particles (if any) in the group "particle"."""
+    return re.compile(rf"(?<![가-힣])(?:{word})(?P<particle>{_STACKED}|{_PARTICLES})?(?![가-힣])")
 
 
 # particles stripped from a carried name ("LG이노텍은" -> "LG이노텍")
@@ -204,8 +211,8 @@ def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str
     particle = match.group("particle") or ""
     if kind == "time":  # "그때" after "… 워크숍은 어디서 열렸어?": at the time of that event
         return f"{stands_for} 때{particle}"
-    if particle == "서":
-        particle = "에서"
+    if particle.startswith("서"):  # "거기서는" -> "…에서는"
+        particle = "에" + particle
     if particle or kind != "place":
         return with_particle(stands_for, particle)
     rest = question[match.end():]

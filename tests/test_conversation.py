@@ -228,3 +228,17 @@ def test_the_company_asked_for_is_what_that_company_stands_for(korean: KoreanTex
     assert rewrite_followup("그 업체의 매출은?", told, korean) == "KT 파트너스 데이에서 상을 받은 업체의 매출은?"
     # a company that was not asked for is the previous question's name, as before
     assert rewrite_followup("그 회사의 대표는?", WORKSHOP, korean) == "LG전자의 대표는?"
+
+
+def test_a_reference_word_is_a_whole_word(korean: KoreanText) -> None:
+    # "이분법" is no "이분" (this person), "회의록" no "회의", "회사원" no "회사", "기업가" no "기업" + "가"
+    speaker = [Turn("user", "KT 파트너스 데이에서 인사말을 한 사람은?"), Turn("assistant", "김철수입니다.")]
+    assert "김철수" not in rewrite_followup("이분법적 사고의 문제는?", speaker, korean)
+    assert "워크숍록" not in rewrite_followup("그 회의록은 공개됐어?", WORKSHOP, korean)
+    assert "LG이노텍원" not in rewrite_followup("그 회사원은 몇 명이야?", FUND_SIZE, korean)
+    assert "LG이노텍이는" not in rewrite_followup("그 기업가는 누구야?", FUND_SIZE, korean)
+    # a second particle stacked on the first is still the word's own ("그때부터", "거기에는", "그분과는")
+    assert rewrite_followup("그때부터 바뀐 것은?", WORKSHOP, korean) == "LG전자 협력회 워크숍 때부터 바뀐 것은?"
+    assert rewrite_followup("거기에는 누가 참석했어?", WORKSHOP, korean) == "LG전자 협력회 워크숍에는 누가 참석했어?"
+    assert rewrite_followup("그분과는 무슨 사이야?", speaker, korean) == "김철수와는 무슨 사이야?"
+
