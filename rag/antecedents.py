@@ -130,10 +130,13 @@ def _named(text: str, korean: _Analyzer) -> str:
 
 
 # particles written after a name, by whether the name ends in a consonant: (after a consonant, after a vowel)
-_ALLOMORPHS = [("은", "는"), ("이", "가"), ("을", "를"), ("과", "와"), ("으로", "로"), ("이나", "나"), ("이란", "란")]
+# (only those rag.conversation re-attaches: its reference words' particles)
+_ALLOMORPHS = [("은", "는"), ("이", "가"), ("을", "를"), ("과", "와"), ("으로", "로")]
 _BY_FORM = {form: pair for pair in _ALLOMORPHS for form in pair}
-# how Latin letters and digits are read aloud ends in a consonant for these ("엘", "엠", "엔", "알"; 영 일 삼 육 칠 팔)
+# how Latin letters and digits are read aloud ends in a consonant for these ("엘", "엠", "엔", "알"; 영 일 삼 육 칠 팔),
+# in ㄹ for some of them ("엘", "알"; 일 칠 팔), which takes "로" for "으로"
 _SPOKEN_CONSONANT = set("LMNRlmnr013678")
+_SPOKEN_RIEUL = set("LRlr178")
 
 
 def with_particle(name: str, particle: str) -> str:
@@ -149,7 +152,7 @@ def with_particle(name: str, particle: str) -> str:
         final = (ord(last) - 0xAC00) % 28
         consonant, rieul = final != 0, final == 8
     elif last.isascii() and last.isalnum():
-        consonant, rieul = last in _SPOKEN_CONSONANT, last in "Ll178"
+        consonant, rieul = last in _SPOKEN_CONSONANT, last in _SPOKEN_RIEUL
     else:  # a bracket, a quote: the particle as the user wrote it
         return name + particle
     if pair == ("으로", "로") and rieul:

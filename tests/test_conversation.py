@@ -196,6 +196,9 @@ def test_particles_take_the_form_of_the_names_last_sound() -> None:
     assert with_particle("3M", "를") == "3M을"  # 엠: a consonant
     assert with_particle("서울", "으로") == "서울로"
     assert with_particle("기술보증기금", "에서") == "기술보증기금에서"
+    # "R" is read "알": ㄹ takes "로", a consonant "은"
+    assert with_particle("HMR", "으로") == "HMR로"
+    assert with_particle("hmr", "는") == "hmr은"
 
 
 def test_a_conversation_of_names_alone_keeps_asking_the_last_whole_question(korean: KoreanText) -> None:
@@ -241,4 +244,3 @@ def test_a_reference_word_is_a_whole_word(korean: KoreanText) -> None:
     assert rewrite_followup("그때부터 바뀐 것은?", WORKSHOP, korean) == "LG전자 협력회 워크숍 때부터 바뀐 것은?"
     assert rewrite_followup("거기에는 누가 참석했어?", WORKSHOP, korean) == "LG전자 협력회 워크숍에는 누가 참석했어?"
     assert rewrite_followup("그분과는 무슨 사이야?", speaker, korean) == "김철수와는 무슨 사이야?"
-
