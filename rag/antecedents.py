@@ -53,6 +53,9 @@ class Topic:
     shape: str
     owner: str
     slot: str  # what the question asks for (rag.slots): "place", "person", "amount", … or ""
+    # the word the topic marks as its subject (이/가) or possessor (의), particle off: "KT" of "국내 IT 기업 중 KT가
+    # 출연하는 금액은?" and of "삼성과 협력한 KT의 펀드 규모는?"; "" when it marks neither
+    subject: str = ""
 
 
 def question_topic(question: str, korean: _Analyzer) -> Topic | None:
@@ -79,12 +82,15 @@ def question_topic(question: str, korean: _Analyzer) -> Topic | None:
         shape = "attribute"
     owner = ""
     genitive = next((m for m in inside if m[0] == "JKG"), None)
+    # the subject particle may be what ends the topic ("KT가 출연하는 …" has no 은/는)
+    marked = next((m for m in morphemes[:cut + 1] if m[0] == "JKS"), genitive)
+    subject = question[question.rfind(" ", 0, marked[2]) + 1:marked[2]].strip() if marked else ""
     if genitive is not None:
         owner = question[start:genitive[2]].strip()
     elif shape == "attribute":
         # "KT 상생협력 펀드 규모" -> "KT 상생협력 펀드"; a topic of one word asked of as a whole ("그럼 KT는?") is its own
         owner = text.rsplit(" ", 1)[0] if " " in text else text
-    return Topic(text, shape, owner, slot)
+    return Topic(text, shape, owner, slot, subject)
 
 
 def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:

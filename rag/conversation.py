@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from rag.antecedents import antecedent, with_particle
+from rag.antecedents import antecedent, question_topic, with_particle
 from rag.types import Turn
 from rag.vocabulary import Lexicon
 
@@ -229,21 +229,32 @@ def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> s
     """"그럼 LG이노텍은?" after "KT가 공동 R&D에 출연하는 금액은?": the previous question asked of the new name
     ("LG이노텍이 공동 R&D에 출연하는 금액은?"), or "" when the question is more than a name and its particle.
 
-    The name takes the place of the previous question's first name of its own sort (a number for a number);
-    the previous question is the latest whole one ("그럼 SKT는?" after "그럼 LG는?" asks what that asked)."""
+    The name takes the place of the previous question's subject (rag.antecedents.question_topic), else of its
+    first name of the name's own sort (a number for a number); the previous question is the latest whole one
+    ("그럼 SKT는?" after "그럼 LG는?" asks what that asked)."""
     name = contrasted_name(question, korean)
     if not name:
         return ""
-    previous = next((t.content.strip() for t in reversed(history) if t.role == "user" and _surfaces(t.content, korean)
-                     and not contrasted_name(t.content, korean)), "")
+    previous, names = "", []
+    for turn in reversed(history):
+        if turn.role == "user":
+            names = _surfaces(turn.content, korean)
+            if names and not contrasted_name(turn.content, korean):
+                previous = turn.content.strip()
+                break
     numeric = name[0].isdigit()
-    replaced = next((n for n in _surfaces(previous, korean) if n[0].isdigit() == numeric), "")
-    if not replaced or name in previous:
+    names = [n for n in names if n[0].isdigit() == numeric]
+    if not previous or not names or name in previous:
         return ""
-    at = previous.index(replaced)
-    after = previous[at + len(replaced):]
+    topic = question_topic(previous, korean)
+    replaced = topic.subject if topic is not None and topic.subject in names else names[0]
+    # at the start of a word: the subject "KT" of "SKT와 겨루는 KT의 …" is not the end of "SKT"
+    at = re.search(rf"(?<!\w){re.escape(replaced)}", previous)
+    if at is None:
+        return ""
+    after = previous[at.end():]
     particle = next((p for p in sorted(_PARTICLES.split("|"), key=len, reverse=True) if after.startswith(p)), "")
-    return previous[:at] + with_particle(name, particle) + after[len(particle):]
+    return previous[:at.start()] + with_particle(name, particle) + after[len(particle):]
 
 
 def contrasted_name(question: str, korean: _Terms) -> str:

@@ -244,3 +244,12 @@ def test_a_reference_word_is_a_whole_word(korean: KoreanText) -> None:
     assert rewrite_followup("그때부터 바뀐 것은?", WORKSHOP, korean) == "LG전자 협력회 워크숍 때부터 바뀐 것은?"
     assert rewrite_followup("거기에는 누가 참석했어?", WORKSHOP, korean) == "LG전자 협력회 워크숍에는 누가 참석했어?"
     assert rewrite_followup("그분과는 무슨 사이야?", speaker, korean) == "김철수와는 무슨 사이야?"
+
+
+def test_a_name_alone_takes_the_place_of_the_previous_questions_subject(korean: KoreanText) -> None:
+    # the subject is KT (marked 가), not the question's first name "국내"
+    among = [Turn("user", "국내 IT 기업 중 KT가 출연하는 금액은?"), Turn("assistant", "100억원입니다.")]
+    assert rewrite_followup("그럼 LG이노텍은?", among, korean) == "국내 IT 기업 중 LG이노텍이 출연하는 금액은?"
+    # the owner of an asked attribute ("KT의 … 규모") is the subject too
+    owned = [Turn("user", "SKT와 겨루는 KT의 상생펀드 규모는?"), Turn("assistant", "1000억원")]
+    assert rewrite_followup("그럼 LG는?", owned, korean) == "SKT와 겨루는 LG의 상생펀드 규모는?"
