@@ -16,14 +16,15 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
+from rag.korean import Morpheme
 from rag.slots import asked_slot
 from rag.types import Turn
 from rag.vocabulary import Lexicon
 
-Morpheme = tuple[str, str, int, int]
 
+class Analyzer(Protocol):
+    """What the follow-up rules read of a text (rag.korean.KoreanText satisfies it)."""
 
-class _Analyzer(Protocol):
     def key_terms(self, text: str) -> list[str]: ...
     def morphemes_batch(self, texts: Sequence[str]) -> list[list[Morpheme]]: ...
     @property
@@ -40,7 +41,8 @@ _KIND_SLOTS = {"place": frozenset({"place", "organization"}), "person": frozense
 _MAX_TOPIC = 40
 # an answer of at most this many characters that is one noun phrase ("기술보증기금입니다.") is the referent itself
 _MAX_SHORT_ANSWER = 30
-_CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+# an answer's citation marks (" [1]", " [2, 3]"): no part of what it names
+CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class Topic:
     subject: str = ""
 
 
-def question_topic(question: str, korean: _Analyzer) -> Topic | None:
+def question_topic(question: str, korean: Analyzer) -> Topic | None:
     """The topic of a question: the words before its first topic particle (은/는), else before its first
     subject particle (이/가); None when it has neither."""
     morphemes = korean.morphemes_batch([question])[0]
@@ -93,7 +95,7 @@ def question_topic(question: str, korean: _Analyzer) -> Topic | None:
     return Topic(text, shape, owner, slot, subject)
 
 
-def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:
+def antecedent(history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
     """What a reference of `kind` ("place", "person", "time", "organization") in the next question stands for, from the
     latest user turn and the answer after it; "" when the shape of that question does not say."""
     index = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
@@ -115,9 +117,9 @@ def antecedent(history: Sequence[Turn], kind: str, korean: _Analyzer) -> str:
     return ""
 
 
-def short_answer(answer: str, korean: _Analyzer) -> str:
+def short_answer(answer: str, korean: Analyzer) -> str:
     """The answer when it is one noun phrase ("기술보증기금입니다 [1]." -> "기술보증기금"), else ""."""
-    text = _CITATION.sub("", answer).strip()
+    text = CITATION_MARK.sub("", answer).strip()
     if not text or len(text) > _MAX_SHORT_ANSWER:
         return ""
     morphemes = korean.morphemes_batch([text])[0]
@@ -128,7 +130,7 @@ def short_answer(answer: str, korean: _Analyzer) -> str:
     return text[:morphemes[end - 1][3]].strip()
 
 
-def _named(text: str, korean: _Analyzer) -> str:
+def _named(text: str, korean: Analyzer) -> str:
     """`text` when it names something (a term of two characters or more) and is short enough to stand for a name."""
     if not text or len(text) > _MAX_TOPIC:
         return ""

@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Iterable, Sequence
 
-from rag.antecedents import antecedent, question_topic, with_particle
+from rag.antecedents import CITATION_MARK, Analyzer, antecedent, question_topic, with_particle
 from rag.types import Turn
 from rag.vocabulary import Lexicon
-
-
-class _Terms(Protocol):
-    def key_terms(self, text: str) -> list[str]: ...
-    def morphemes_batch(self, texts: Sequence[str]) -> list[list[tuple[str, str, int, int]]]: ...
-    @property
-    def lexicon(self) -> Lexicon: ...
 
 
 # the particles a reference word may carry, longest first; what it carries is re-attached to what it stands for
@@ -55,8 +48,7 @@ def _references(lexicon: Lexicon) -> _References:
         words = lexicon.references
 
         def alt(kind: str, keep=lambda w: True) -> str:
-            return "|".join(r"\s*".join(re.escape(p) for p in w.split())
-                            for w in sorted(words.get(kind, ()), key=len, reverse=True) if keep(w)) or "(?!)"
+            return _alternation(w for w in words.get(kind, ()) if keep(w))
 
         det, noun = alt("determiner"), alt("noun")
         hangul, latin = alt("pronoun", lambda w: not w.isascii()), alt("pronoun", str.isascii)
@@ -75,6 +67,13 @@ def _references(lexicon: Lexicon) -> _References:
     return found
 
 
+def _alternation(words: Iterable[str]) -> str:
+    """A regex alternation of `words`, longest first, the spaces inside a word optional ("두 번째" matches
+    "두번째"); one that matches nothing when there are no words."""
+    return "|".join(r"\s*".join(re.escape(part) for part in w.split())
+                    for w in sorted(words, key=len, reverse=True)) or "(?!)"
+
+
 def _whole_word(word: str) -> re.Pattern[str]:
     """A reference word standing as a word of its own, its particles (if any) in the group "particle"."""
     return re.compile(rf"(?<![가-힣])(?:{word})(?P<particle>{_STACKED}|{_PARTICLES})?(?![가-힣])")
@@ -87,7 +86,6 @@ _JOSA = re.compile(r"(?:은|는|이|가|을|를|의|에서|에게|에|와|과|�
 _ORDINALS: dict[str, re.Pattern[str]] = {}
 # an answer's list: items separated by commas, "및" / "그리고" / "and", or one sentence or line each
 _LIST_SEPARATOR = re.compile(r"\s*[,、;]\s*|\s+(?:및|그리고|and)\s+|(?<=[.!?])\s+|\n+")
-_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def _ordinal_pattern(lexicon: Lexicon) -> re.Pattern[str]:
@@ -95,22 +93,21 @@ def _ordinal_pattern(lexicon: Lexicon) -> re.Pattern[str]:
     or an English phrase that holds it ("the second one"): "두 번째로" (secondly) picks nothing."""
     found = _ORDINALS.get(lexicon.fingerprint)
     if found is None:
-        words = sorted(lexicon.ordinals, key=len, reverse=True)
-        alt = "|".join(r"\s*".join(re.escape(part) for part in w.split()) for w in words) or "(?!)"
+        alt = _alternation(lexicon.ordinals)
         # a Korean ordinal stands before its noun; an English phrase ("the second one") holds it
         found = re.compile(rf"(?<![가-힣A-Za-z])(?:{alt})(?:(?=\s+\S)|(?<=[A-Za-z])\b)", re.IGNORECASE)
         _ORDINALS[lexicon.fingerprint] = found
     return found
 
 
-def listed_items(answer: str, korean: _Terms) -> list[list[str]]:
+def listed_items(answer: str, korean: Analyzer) -> list[list[str]]:
     """The names of each item an answer lists, in order ("A와 B의 …, C와 D의 … 사례가 소개되었습니다"
     -> [["A", "B"], ["C", "D"]]); pieces naming nothing are no items."""
-    pieces = _LIST_SEPARATOR.split(_CITATION_MARK.sub("", answer))
+    pieces = _LIST_SEPARATOR.split(CITATION_MARK.sub("", answer))
     return [names for names in (_surfaces(p, korean) for p in pieces if p.strip()) if names]
 
 
-def pick_listed_item(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+def pick_listed_item(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """The question with its ordinal ("두 번째 사례") replaced by the names of that item of the latest
     answer's list, or "" when it picks none (no ordinal, no list of two or more, out of range)."""
     match = _ordinal_pattern(korean.lexicon).search(question)
@@ -126,12 +123,12 @@ def pick_listed_item(question: str, history: Sequence[Turn], korean: _Terms) -> 
     return question[:match.start()] + " ".join(item) + question[match.end():]
 
 
-def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
+def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> bool:
     """A question that refers back: it has a pronoun, or names nothing while a conversation is going on."""
     if not any(t.role == "user" for t in history):
         return False
     patterns = _references(korean.lexicon)
-    if patterns.referring.search(question) or patterns.pronoun.search(question + " ") \
+    if patterns.referring.search(question) or patterns.pronoun.search(question) \
             or any(p.search(question) for p in patterns.pointing.values()):
         return True
     named = [t for t in korean.key_terms(question) if len(t) > 1]
@@ -143,7 +140,7 @@ def is_followup(question: str, history: Sequence[Turn], korean: _Terms) -> bool:
     return not named
 
 
-def carried_names(history: Sequence[Turn], korean: _Terms, limit: int = 4) -> list[str]:
+def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:
     """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]."""
     for turn in reversed(history):
         if turn.role != "user":
@@ -154,7 +151,7 @@ def carried_names(history: Sequence[Turn], korean: _Terms, limit: int = 4) -> li
     return []
 
 
-def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+def rewrite_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """The rule-based standalone question; unchanged when it is not a follow-up or nothing can be carried."""
     question = question.strip()
     # an ordinal can only point into the conversation's last answer: it is resolved first
@@ -194,7 +191,7 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: _Terms) -> 
     return f"{subject} {question}"
 
 
-def _points_inside(before: str, kind: str, korean: _Terms) -> bool:
+def _points_inside(before: str, kind: str, korean: Analyzer) -> bool:
     """Whether a reference word points at what its own question says before it: a time or place after a
     clause of the question ("…포함되지 못했는데 이때 …"), a person after a name ("김희선이 … 그녀가")."""
     if not before.strip():
@@ -204,7 +201,7 @@ def _points_inside(before: str, kind: str, korean: _Terms) -> bool:
     return any(tag in _VERB_PIECES for tag, _, _, _ in korean.morphemes_batch([before.strip()])[0])
 
 
-def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str, korean: _Terms) -> str:
+def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str, korean: Analyzer) -> str:
     """What replaces a reference word: its antecedent with the particle the word carried, in the form the
     antecedent's last sound takes ("그곳은" -> "LG이노텍은"); a bare "거기" before a verb is where ("…에 참석한"),
     before a noun whose ("거기 대표는" -> "LG이노텍 대표는")."""
@@ -225,7 +222,7 @@ def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str
     return stands_for if before_noun else stands_for + "에"
 
 
-def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+def swap_contrasted(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """"그럼 LG이노텍은?" after "KT가 공동 R&D에 출연하는 금액은?": the previous question asked of the new name
     ("LG이노텍이 공동 R&D에 출연하는 금액은?"), or "" when the question is more than a name and its particle.
 
@@ -257,7 +254,7 @@ def swap_contrasted(question: str, history: Sequence[Turn], korean: _Terms) -> s
     return previous[:at.start()] + with_particle(name, particle) + after[len(particle):]
 
 
-def contrasted_name(question: str, korean: _Terms) -> str:
+def contrasted_name(question: str, korean: Analyzer) -> str:
     """The name of a question that is only a name and its particle ("그럼 LG이노텍은?" -> "LG이노텍"), else ""."""
     morphemes = korean.morphemes_batch([question.strip()])[0]
     # past a conjunction or interjection ("그럼", "그러면") and before the question mark: nouns, then 은/는/도
@@ -275,7 +272,7 @@ def contrasted_name(question: str, korean: _Terms) -> str:
     return name if whole and [t for t in korean.key_terms(name) if len(t) > 1] else ""
 
 
-def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -> str:
+def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """`question` with the previous question's names in front, or "" when there are none to add.
 
     Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
@@ -285,7 +282,7 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: _Terms) -
     return f"{' '.join(names)} {question.strip()}" if names else ""
 
 
-def _surfaces(text: str, korean: _Terms) -> list[str]:
+def _surfaces(text: str, korean: Analyzer) -> list[str]:
     """The words of `text` that hold a name or number, particles stripped, in order, no repeats."""
     terms = [t for t in korean.key_terms(text) if len(t) > 1]
     out: list[str] = []
