@@ -9,8 +9,9 @@ and `python -m eval … --resume` continues it instead of asking every question 
     ...                           # summary and report written
     log.mark_complete()
 
-A case is reused only when the run that wrote it asked the same questions with the same mode, k, settings and
-store (`fingerprint`); the code's commit is not part of it, so a fix to the harness can finish an LLM run.
+A case is reused only when the run that wrote it asked the same questions with the same mode, k, settings (and
+the lexicon, prompt and fitted model files they name) and store (`fingerprint`); the code's commit is not part of
+it, so a fix to the harness can finish an LLM run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+from rag.vocabulary import Lexicon
 
 from eval.datasets import Question, question_to_json
 
@@ -37,19 +40,41 @@ def _digest(value: Any) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+# The settings sections an answer depends on: how a question is embedded (embedding), how the store's articles
+# were cut (chunking), how hits are found and fused (retrieval), the generator (generation) and how an answer is
+# made from them (answer). Left out: paths (where files live, ingest's bounds), store (its folder and search breadth
+# are in the store's description; the rest is how ingest writes), app and uploads (the server's limits, the admin
+# token): changing them between the parts of a run changes no answer, so --resume takes it.
+ANSWER_SECTIONS = ("embedding", "chunking", "retrieval", "generation", "answer")
+# answer settings naming a fitted model file: re-fitting one (python -m eval.fit) changes answers at the same path
+FITTED_MODELS = ("evidence_model", "refusal_model", "phrase_model", "value_model")
+
+
 def fingerprint(questions: Sequence[Question], settings: Any, *, mode: str, k: int, store: Mapping[str, Any]
                 ) -> dict[str, Any]:
-    """What must be the same for a case to be reused: the mode and k as they are, the questions, each settings
-    section and the store's description (documents, chunks, generation, embedding model) as digests — run.json
-    names what differs without holding a setting's value (the admin token is a setting)."""
+    """What must be the same for a case to be reused: the mode and k as they are, the questions, the settings
+    sections answers depend on, the files those settings name (lexicon, prompts, fitted models) and the store's
+    description (documents, chunks, generation, embedding model) as digests — run.json names what differs
+    without holding a setting's value."""
     out: dict[str, Any] = {"mode": mode, "k": k, "n_questions": len(questions),
                            "questions": _digest([question_to_json(q) for q in questions])}
-    for field in dataclasses.fields(settings):
-        section = dataclasses.asdict(getattr(settings, field.name))
-        section.pop("admin_token", None)  # who may administer the app does not change an answer
-        out[f"settings.{field.name}"] = _digest(section)
+    for name in ANSWER_SECTIONS:
+        out[f"settings.{name}"] = _digest(dataclasses.asdict(getattr(settings, name)))
+    # answer.lexicon and answer.prompts name folders: an edited file there is another system at the same setting
+    answer = settings.answer
+    lexicon = Lexicon.load(answer.lexicon)
+    # (its fingerprint keys the tokenizer's caches and so leaves out sentence_words.txt, which short answers read)
+    out["lexicon"] = _digest([lexicon.fingerprint, sorted(lexicon.sentence_words)])
+    out["prompts"] = _digest([[(p.name, _file_digest(p)) for p in sorted(Path(folder).glob("*.txt"))]
+                              for folder in answer.prompts])
+    out["fitted_models"] = _digest({name: _file_digest(Path(getattr(answer, name))) for name in FITTED_MODELS})
     out["store"] = _digest(dict(store))
     return out
+
+
+def _file_digest(path: Path) -> str | None:
+    """The sha1 of a file's bytes; None when there is none (a run that never reads it)."""
+    return hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def read_run(out_dir: Path) -> dict[str, Any] | None:

@@ -324,6 +324,56 @@ def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, inge
     assert "--resume continues the run in --out" in capsys.readouterr().err
 
 
+def test_resume_refuses_after_a_lexicon_prompt_or_model_file_was_edited_but_not_a_server_setting(
+        tmp_path: Path, ingested, capsys):
+    """answer.lexicon and answer.prompts name folders, the fitted models files: a file edited there between the
+    parts of a run is another system at the same settings, whose answers must not be mixed with the first part's;
+    the server's settings (app, uploads) and where files live change no answer."""
+    import shutil
+    from dataclasses import replace
+
+    from rag.config import PROJECT_ROOT
+
+    lexicon, prompts, fitted = tmp_path / "lexicon", tmp_path / "prompts", tmp_path / "value.json"
+    shutil.copytree(PROJECT_ROOT / "rag" / "lexicon", lexicon)
+    shutil.copytree(PROJECT_ROOT / "prompts", prompts)
+    shutil.copy(ingested.answer.value_model, fitted)
+    settings = replace(ingested, answer=replace(ingested.answer, lexicon=(lexicon,), prompts=(prompts,),
+                                                value_model=fitted))
+    questions = load_dataset(SMOKE)
+    args = ["--dataset", str(SMOKE), "--mode", "extractive"]
+
+    def interrupted(name: str) -> list[str]:
+        out = tmp_path / name
+        assert _eval([*args, "--out", str(out)], settings, Interrupting(questions[2].question)) == 130
+        capsys.readouterr()
+        return [*args, "--out", str(out), "--resume"]
+
+    def refused(resume: list[str], what: str) -> None:
+        assert _eval(resume, settings) == 2
+        err = capsys.readouterr().err
+        assert "holds a run with other" in err and what in err
+
+    resume = interrupted("lexicon")
+    with (lexicon / "refusal_cues.txt").open("a", encoding="utf-8") as fh:
+        fh.write("문맥에 없는 내용\n")  # a new cue: an answer saying it is refused
+    refused(resume, "lexicon")
+    resume = interrupted("prompts")
+    with (prompts / "system.txt").open("a", encoding="utf-8") as fh:
+        fh.write("한 문장으로 답하세요.\n")
+    refused(resume, "prompts")
+    resume = interrupted("fitted")
+    fitted.write_text(json.dumps(json.loads(fitted.read_text(encoding="utf-8")), indent=1), encoding="utf-8")
+    refused(resume, "fitted_models")  # (python -m eval.fit value rewrote it: the same setting, another model)
+
+    resume = interrupted("server")
+    served = replace(settings, app=replace(settings.app, rate_limit_per_minute=5, admin_token="a" * 20),
+                     uploads=replace(settings.uploads, max_file_mb=1.0),
+                     paths=replace(settings.paths, max_article_chars=50_000))
+    assert _eval(resume, served) == 0
+    assert "reusing the cases of 2 of 7 questions" in capsys.readouterr().out
+
+
 def test_the_systems_table_of_eval_compare_leaves_out_what_its_k_cannot_give():
     from eval.compare import score_rankings
     from eval.datasets import parse_lines
