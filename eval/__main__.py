@@ -430,7 +430,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         if old["overall"].get("n") != summary["overall"].get("n"):
             print(f"note: {args.compare_to} asked {old['overall'].get('n')} questions, this run "
                   f"{summary['overall'].get('n')}: the change is not over the same questions", file=sys.stderr)
-    paths = write_run(out_dir, cases, summary)
+    # cases.jsonl is the log's, whole already: rewriting it here, a Ctrl-C would cut off the run's only copy
+    paths = write_run(out_dir, cases, summary, with_cases=False)
     log.mark_complete()
     if args.publish:
         part = _part_of_set(args)
@@ -441,7 +442,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     _print_summary(summary)
     if "compare" in summary:
         print(summary["compare"])
-    print(f"wrote {paths['cases']}, {paths['summary'].name}, {paths['report'].name} in {out_dir}")
+    print(f"wrote {log.path}, {paths['summary'].name}, {paths['report'].name} in {out_dir}")
     return 0
 
 

@@ -295,6 +295,32 @@ def test_each_case_is_on_disk_before_the_next_question_and_survives_a_crash(tmp_
     assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions]
 
 
+def test_a_ctrl_c_while_the_report_is_written_keeps_every_case(tmp_path: Path, ingested, monkeypatch):
+    """The cases are on disk as they are scored; writing the summary and report must not write them again (a
+    rewrite empties the file first): a Ctrl-C there left a truncated cases.jsonl, the only copy of an LLM run."""
+    import eval.report
+
+    class InterruptedJson:
+        """eval.report's json, with Ctrl-C pressed at its first line written."""
+
+        @staticmethod
+        def dumps(value, **kwargs):
+            raise KeyboardInterrupt("pressed by the test")
+
+    questions = load_dataset(SMOKE)
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
+    monkeypatch.setattr(eval.report, "json", InterruptedJson)
+    with pytest.raises(KeyboardInterrupt):
+        _eval(args, ingested)
+    monkeypatch.undo()
+    written = (out / "cases.jsonl").read_text(encoding="utf-8")
+    assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions]
+    assert _eval([*args, "--resume"], ingested) == 0  # nothing left to ask: the summary of the cases kept
+    assert _summary(out)["overall"]["n"] == 7 and (out / "cases.jsonl").read_text(encoding="utf-8") == written
+    assert (out / "report.md").is_file()
+
+
 def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, ingested, capsys):
     questions = load_dataset(SMOKE)
     out = tmp_path / "run"
