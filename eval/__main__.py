@@ -393,22 +393,22 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
                                                                "command": command})
         new = run_cases(pipe, questions[len(reused):], retrieval_only=args.retrieval_only, mode=mode, k=k,
                         progress=not args.no_progress, depth=k or settings.retrieval.k, on_case=log.append)
-        log.close(time.perf_counter() - t0)
     except KeyboardInterrupt:
         if log is None:
             print("interrupted before the first question was asked: nothing was written", file=sys.stderr)
         else:
-            log.close(time.perf_counter() - t0)
             print(f"interrupted: {log.count} of {len(questions)} questions done, their cases in {log.path}; continue "
                   f"with: {_resume_command(given, out_dir)}", file=sys.stderr)
         return 130
     except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         if log is not None and log.count:  # (a question the pipeline refused to take, half way)
-            log.close(time.perf_counter() - t0)
             print(f"{log.count} of {len(questions)} questions are done, their cases in {log.path}: continue with "
                   f"{_resume_command(given, out_dir)}", file=sys.stderr)
         return 2
+    finally:
+        if log is not None:  # however this part ended (done, Ctrl-C, an error, a crash): its seconds join the total
+            log.close(time.perf_counter() - t0)
     # the summary is of the cases as written, so a resumed run's equals one that ran through
     cases = [*reused, *(json.loads(json.dumps(c, ensure_ascii=False)) for c in new)]
     summary = summarize(cases)

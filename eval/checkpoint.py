@@ -111,10 +111,11 @@ def read_cases(out_dir: Path) -> list[dict[str, Any]]:
 
 def check_not_interrupted(out_dir: Path) -> None:
     """Without --resume: refuse to start over in a folder holding an interrupted run (its cases would be lost); a
-    finished run's folder is overwritten as it always was."""
+    finished run's folder is overwritten as it always was, and so is one that stopped before its first case was
+    done (there is nothing to lose)."""
     recorded = read_run(out_dir) if out_dir.is_dir() else None
-    if recorded is not None and not recorded.get("complete"):
-        done = len(read_cases(out_dir))
+    done = len(read_cases(out_dir)) if recorded is not None and not recorded.get("complete") else 0
+    if done:
         raise CheckpointError(f"--out {out_dir} holds an interrupted run ({done} of "
                               f"{recorded['fingerprint'].get('n_questions', '?')} questions done): add --resume to "
                               "continue it, or give another --out")

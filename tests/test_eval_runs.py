@@ -203,12 +203,13 @@ def test_a_partial_run_publishes_beside_the_whole_sets_results_never_over_them(t
 
 class Interrupting:
     """The hashing embedder, stopped by `stop` (Ctrl-C: KeyboardInterrupt) while a query containing `at` is
-    embedded; `on_disk` is how many cases cases.jsonl held at that moment."""
+    embedded after `after` such queries went through; `on_disk` is how many cases cases.jsonl held at that moment."""
 
-    def __init__(self, at: str, cases: Path | None = None, stop: type[BaseException] = KeyboardInterrupt) -> None:
+    def __init__(self, at: str, cases: Path | None = None, stop: type[BaseException] = KeyboardInterrupt,
+                 after: int = 0) -> None:
         from fakes import HashingEmbedder
 
-        self._inner, self.at, self.cases, self.stop = HashingEmbedder(), at, cases, stop
+        self._inner, self.at, self.cases, self.stop, self.after = HashingEmbedder(), at, cases, stop, after
         self.name, self.dimension, self.max_tokens = self._inner.name, self._inner.dimension, self._inner.max_tokens
         self.on_disk: int | None = None
 
@@ -216,7 +217,9 @@ class Interrupting:
         return self._inner.embed_passages(texts)
 
     def embed_queries(self, texts):
-        if any(self.at in t for t in texts):
+        if any(self.at in t for t in texts) and self.after:
+            self.after -= 1
+        elif any(self.at in t for t in texts):
             if self.cases is not None:
                 self.on_disk = len(self.cases.read_text(encoding="utf-8").splitlines()) if self.cases.exists() else 0
             raise self.stop("stopped here by the test")
@@ -319,6 +322,24 @@ def test_a_ctrl_c_while_the_report_is_written_keeps_every_case(tmp_path: Path, i
     assert _eval([*args, "--resume"], ingested) == 0  # nothing left to ask: the summary of the cases kept
     assert _summary(out)["overall"]["n"] == 7 and (out / "cases.jsonl").read_text(encoding="utf-8") == written
     assert (out / "report.md").is_file()
+
+
+def test_a_user_error_before_the_first_case_leaves_no_interrupted_run_behind(tmp_path: Path, ingested, capsys):
+    """A question the pipeline refuses to take, the first one asked: the run ends in one line, its folder's
+    run.json is closed (its seconds counted) and a rerun into the folder is not refused as an interrupted run of
+    0 questions done."""
+    from rag.pipeline import QuestionError
+
+    questions = load_dataset(SMOKE)
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
+    refusing = Interrupting(questions[0].question, stop=QuestionError, after=1)  # (the warm-up asks it first)
+    assert _eval(args, ingested, refusing) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["error: stopped here by the test"]
+    assert (out / "cases.jsonl").read_text(encoding="utf-8") == ""
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["seconds"] > 0  # closed: this part counted
+    assert _eval(args, ingested) == 0
+    assert [c["id"] for c in _lines(out / "cases.jsonl")] == [q.id for q in questions]
 
 
 def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, ingested, capsys):
