@@ -37,7 +37,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, NamedTuple
 
 from rag.config import Settings
 from rag.types import Article, Turn
@@ -283,6 +283,16 @@ def followup_question(question: str, title: str) -> str | None:
     return rest
 
 
+class Followup(NamedTuple):
+    """One follow-up of `followups`: its article's number and title, the dev file's question it comes from, and
+    the contract question asked."""
+
+    article: int
+    title: str
+    qa: dict
+    question: Question
+
+
 def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None = None,
                           every: int = WITHHELD_EVERY) -> tuple[list[Article], list[Question]]:
     """Open QA's corpus, and of the selected articles every question that names its article's title,
@@ -291,9 +301,18 @@ def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None 
     Articles with fewer than two such questions give none. Type "korquad-followup"; of a withheld
     article, "korquad-followup-withheld" with no gold and no answers (it must be refused)."""
     raw = read_squad(path)
-    corpus = _without_withheld(_convert(Path(path), raw, None)[0], every)
+    return open_corpus(path, raw, every), [f.question for f in followups(raw, articles, every)]
+
+
+def open_corpus(path: str | Path, raw: list[dict], every: int = WITHHELD_EVERY) -> list[Article]:
+    """Open QA's corpus of a dev file already read (`read_squad`): the paragraphs of the articles not withheld."""
+    return _without_withheld(_convert(Path(path), raw, None)[0], every)
+
+
+def followups(raw: list[dict], articles: str | None = None, every: int = WITHHELD_EVERY) -> Iterator[Followup]:
+    """The follow-ups of `load_korquad_followup` of a dev file already read (`read_squad`), in its order, with
+    where each comes from: a set built on them (eval/korquad_ref.py) reads and parses the file once."""
     selected = set(parse_article_range(articles, len(raw)))
-    out: list[Question] = []
     for a_no, entry in enumerate(raw, start=1):
         if a_no not in selected:
             continue
@@ -312,13 +331,13 @@ def load_korquad_followup(path: str | Path = KORQUAD_PATH, articles: str | None 
             history = (Turn("user", first["question"]),
                        Turn("assistant", next(a["text"] for a in first["answers"] if a.get("text"))))
             if withheld:
-                out.append(Question(id=str(qa["id"]), question=text, answers=(), gold=(),
-                                    type="korquad-followup-withheld", history=history))
+                question = Question(id=str(qa["id"]), question=text, answers=(), gold=(),
+                                    type="korquad-followup-withheld", history=history)
             else:
                 texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
-                out.append(Question(id=str(qa["id"]), question=text, answers=(texts,),
-                                    gold=(doc_id_for(a_no, p_no),), type="korquad-followup", history=history))
-    return corpus, out
+                question = Question(id=str(qa["id"]), question=text, answers=(texts,),
+                                    gold=(doc_id_for(a_no, p_no),), type="korquad-followup", history=history)
+            yield Followup(a_no, title, qa, question)
 
 
 def _id_order(qa: dict) -> str:

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from rag.antecedents import with_particle
+from rag.korean import KoreanText, Morpheme
 from rag.types import Article
 
 from eval.datasets import Question
-from eval.korquad import KORQUAD_PATH, WITHHELD_EVERY, load_korquad_followup, read_squad, title_mention
+from eval.korquad import KORQUAD_PATH, WITHHELD_EVERY, followups, open_corpus, read_squad, title_mention
 
-Morpheme = tuple[str, str, int, int]  # (tag, form, start, end), as rag.korean gives them
 # A noun that ends a sentence as "…경우이다" says when, not what the title is: grammar, not a kind of thing.
 # The one-syllable bound nouns (것, 수, 등, 곳, 바, 데) are left out by the length rule and Kiwi reads 때문 as a
 # bound noun (NNB), so this list stays this short.
@@ -43,8 +44,6 @@ _GRAMMATICAL = frozenset({"경우"})
 # what may follow the copula when it ends the sentence: pre-final and final endings, final punctuation, a
 # closing bracket or quote
 _AFTER_COPULA = frozenset({"EP", "EF", "SF", "SE", "SSC"})
-# the particles whose form follows the last sound of the noun before them: (after a consonant, after a vowel)
-_PAIRS = (("이", "가"), ("은", "는"), ("을", "를"), ("과", "와"), ("으로", "로"))
 _DISAMBIGUATOR = re.compile(r"\s*\([^()]*\)\s*$")
 _LETTERS = re.compile(r"[^0-9A-Za-z가-힣]")
 
@@ -75,20 +74,6 @@ def head_noun(sentence: str, morphemes: Sequence[Morpheme], title: str) -> str |
     return noun
 
 
-def reform_particle(noun: str, particle: str) -> str:
-    """`particle` in the form that follows `noun`'s last sound: ("정치인", "가") -> "이", ("배우", "은") -> "는"."""
-    last = noun[-1]
-    if not "가" <= last <= "힣":
-        return particle
-    final = (ord(last) - ord("가")) % 28  # 0: no final consonant; 8: ㄹ
-    for consonant, vowel in _PAIRS:
-        if particle in (consonant, vowel):
-            if (consonant, vowel) == ("으로", "로"):
-                return vowel if final in (0, 8) else consonant
-            return vowel if final == 0 else consonant
-    return particle
-
-
 def referring_question(question: str, title: str, noun: str) -> str | None:
     """`question` with its first mention of `title` replaced by "그 " + `noun` (particle re-formed), or None
     when the title is not there as a word of its own."""
@@ -96,7 +81,7 @@ def referring_question(question: str, title: str, noun: str) -> str | None:
     if mention is None:
         return None
     particle = mention.group(1)
-    return question[:mention.start()] + "그 " + noun + reform_particle(noun, particle) + question[mention.end(1):]
+    return question[:mention.start()] + "그 " + with_particle(noun, particle) + question[mention.end(1):]
 
 
 def load_korquad_followup_ref(path: str | Path = KORQUAD_PATH, articles: str | None = None,
@@ -107,20 +92,18 @@ def load_korquad_followup_ref(path: str | Path = KORQUAD_PATH, articles: str | N
     head noun (`head_noun`); types "korquad-followup-ref" and "korquad-followup-ref-withheld". The follow-ups of
     articles without one are left out and counted. `analyze` gives each text's first sentence and its
     morphemes (default: the project's Kiwi)."""
-    corpus, followups = load_korquad_followup(path, articles, every)
-    raw = read_squad(path)
-    origin = {str(qa["id"]): (a_no, qa["question"]) for a_no, entry in enumerate(raw, start=1)
-              for p in entry.get("paragraphs", []) for qa in p.get("qas", [])}
-    numbers = sorted({origin[q.id][0] for q in followups})
+    raw = read_squad(path)  # read and parsed once: the corpus, the follow-ups and their articles' first paragraphs
+    corpus, found = open_corpus(path, raw, every), list(followups(raw, articles, every))
+    titles = {f.article: f.title for f in found}
+    numbers = sorted(titles)
     analyze = analyze or _first_sentences
     firsts = analyze([raw[n - 1]["paragraphs"][0]["context"] for n in numbers])
-    titles = {n: str(raw[n - 1].get("title", "")).replace("_", " ") for n in numbers}
     nouns = {n: head_noun(sentence, morphemes, titles[n]) for n, (sentence, morphemes) in zip(numbers, firsts)}
     out: list[Question] = []
     skipped = 0
-    for q in followups:
-        a_no, written = origin[q.id]
-        text = referring_question(written, titles[a_no], nouns[a_no]) if nouns[a_no] else None
+    for f in found:
+        q = f.question
+        text = referring_question(f.qa["question"], f.title, nouns[f.article]) if nouns[f.article] else None
         if text is None:
             skipped += 1
             continue
@@ -131,10 +114,13 @@ def load_korquad_followup_ref(path: str | Path = KORQUAD_PATH, articles: str | N
 
 
 def _first_sentences(texts: list[str]) -> list[tuple[str, list[Morpheme]]]:
-    """Each text's first sentence and its morphemes, through the project's Kiwi."""
-    from rag.korean import KoreanText
-
+    """Each text's first sentence and its morphemes, through the project's Kiwi: one pass that splits and analyzes
+    (a sentence its pass did not analyze, one not in NFC, is analyzed alone). The morphemes are read in their
+    line's context, not of the sentence alone: on the dev file both give the same head nouns (the same set, by its
+    sha1), the split costing one Kiwi pass instead of two."""
     korean = KoreanText()
-    spans = korean.sentences_batch(texts)
+    spans, analyses = korean.sentences_analyzed(texts)
     sentences = [text[s[0][0]:s[0][1]] if s else "" for text, s in zip(texts, spans)]
-    return list(zip(sentences, korean.morphemes_batch(sentences)))
+    alone = [s for s in dict.fromkeys(sentences) if s not in analyses]
+    analyses.update(zip(alone, ((None, m) for m in korean.morphemes_batch(alone))))
+    return [(s, analyses[s][1]) for s in sentences]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.korquad_ref import head_noun, load_korquad_followup_ref, referring_question, reform_particle
+from eval.korquad_ref import head_noun, load_korquad_followup_ref, referring_question
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +40,15 @@ def test_no_head_noun_where_the_first_sentence_does_not_define_the_title(korean)
     assert _noun(korean, "한빛이 쓰이는 것은 비가 오는 경우이다.", "한빛") is None  # a grammatical noun
 
 
-def test_the_particle_follows_the_last_sound_of_the_noun():
-    assert [reform_particle("배우", p) for p in ("이", "은", "을", "과", "으로")] == ["가", "는", "를", "와", "로"]
-    assert [reform_particle("정치인", p) for p in ("가", "는", "를", "와", "로")] == ["이", "은", "을", "과", "으로"]
-    assert reform_particle("서울", "으로") == "로"  # ㄹ takes 로
-    assert reform_particle("정치인", "의") == "의" and reform_particle("배우", "") == ""
+def test_the_built_question_carries_the_particle_in_the_form_the_noun_takes():
     assert referring_question("1989년 임종석이 주도한 시위는?", "임종석", "배우") == "1989년 그 배우가 주도한 시위는?"
+    assert referring_question("누리는 어느 도시 출신인가?", "누리", "정치인") == "그 정치인은 어느 도시 출신인가?"
+    assert referring_question("누리를 만든 사람은?", "누리", "정치인") == "그 정치인을 만든 사람은?"
+    assert referring_question("임종석과 함께 일한 사람은?", "임종석", "배우") == "그 배우와 함께 일한 사람은?"
+    assert referring_question("한빛으로 옮긴 해는?", "한빛", "도시") == "그 도시로 옮긴 해는?"
+    assert referring_question("한빛으로 옮긴 해는?", "한빛", "마을") == "그 마을로 옮긴 해는?"  # ㄹ takes 로
+    assert referring_question("한빛으로 옮긴 해는?", "한빛", "회관") == "그 회관으로 옮긴 해는?"
+    assert referring_question("임종석의 고향은?", "임종석", "정치인") == "그 정치인의 고향은?"  # one form only
     assert referring_question("임종석은행의 대표는?", "임종석", "배우") is None  # a longer name, not the title
 
 
