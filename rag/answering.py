@@ -430,7 +430,7 @@ def _as_written(names: Sequence[str], korean: Any, *texts: str) -> tuple[str, ..
             lowered = text.lower()
             at = lowered.find(name)
             if at >= 0 and len(lowered) == len(text):  # (a letter whose lower case is longer shifts every offset)
-                start, end = _compound(korean.morphemes_batch([text])[0], at, at + len(name))
+                start, end = _compound(korean.morphemes_batch([text])[0], text, at, at + len(name))
                 out.append(text[start:end])
                 break
         else:
@@ -438,20 +438,29 @@ def _as_written(names: Sequence[str], korean: Any, *texts: str) -> tuple[str, ..
     return tuple(dict.fromkeys(out))
 
 
-# the parts of a compound name: nouns, Latin letters, numbers, Hanja and noun prefixes/suffixes (a particle ends it)
-_COMPOUND_TAGS = frozenset({"NNG", "NNP", "NNB", "NR", "SL", "SN", "SH", "XPN", "XSN"})
+def _compound(morphemes: Sequence[tuple[str, str, int, int]], text: str, start: int, end: int) -> tuple[int, int]:
+    """[start, end) widened to the word of `text` it lies in, less the particles, endings and punctuation that
+    close the word ("삼성바이오로직스의" -> "삼성바이오로직스": Kiwi's reading inside a name can be anything — it
+    reads 스 there as a verb — but what closes it is a particle)."""
+    word_start = next((i + 1 for i in range(start - 1, -1, -1) if _ends_word(text[i])), 0)
+    word_end = next((i for i in range(end, len(text)) if _ends_word(text[i])), len(text))
+    inside = [m for m in morphemes if word_start <= m[2] and m[3] <= word_end]
+    while inside and _closes_word(inside[-1][0]) and inside[-1][2] >= end:
+        word_end = inside.pop()[2]
+    return word_start, word_end
 
 
-def _compound(morphemes: Sequence[tuple[str, str, int, int]], start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened over the nominal morphemes written against it with no space between."""
-    nominal = [(s, e) for tag, _, s, e in morphemes if tag in _COMPOUND_TAGS]
-    widened = True
-    while widened:
-        widened = False
-        for s, e in nominal:
-            if e == start and s < start or s == end and e > end:
-                start, end, widened = min(s, start), max(e, end), True
-    return start, end
+# a space, a quote or a bracket: where a written name begins or ends ("Hanwha's", "“삼성”의")
+_WORD_EDGES = frozenset("\"'“”‘’()[]{}<>「」『』《》〈〉,·")
+
+
+def _ends_word(char: str) -> bool:
+    return char.isspace() or char in _WORD_EDGES
+
+
+def _closes_word(tag: str) -> bool:
+    """A particle, an ending, the copula or a punctuation mark (not Latin letters, numbers or Hanja)."""
+    return tag.startswith(("J", "E")) or tag == "VCP" or tag.startswith("S") and tag not in ("SL", "SN", "SH")
 
 
 def _notice(code: str, detail: str = "") -> str:

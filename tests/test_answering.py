@@ -194,6 +194,23 @@ def test_a_missing_name_is_reported_as_the_question_writes_it(korean: KoreanText
     assert compound.refused and compound.grounding.missing == ("대한제철",)
 
 
+
+def test_a_missing_name_is_widened_to_its_written_word_without_particles_or_quotes(korean: KoreanText) -> None:
+    from rag.answering import _compound
+
+    def widened(question: str, name: str) -> str:
+        at = question.lower().find(name)
+        start, end = _compound(korean.morphemes_batch([question])[0], question, at, at + len(name))
+        return question[start:end]
+
+    assert widened("삼성바이오로직스의 협력사 지원 규모는?", "삼성") == "삼성바이오로직스"  # Kiwi reads its 스 as a verb
+    assert widened("SK하이닉스와의 협력은?", "sk하이닉스") == "SK하이닉스"
+    assert widened("How large is Hanwha's fund?", "hanwha") == "Hanwha"
+    assert widened("“삼성”의 펀드는?", "삼성") == "삼성"
+    assert widened("LG이노텍·삼성전자의 펀드는?", "삼성전자") == "삼성전자"
+    assert widened("2024년 펀드는?", "2024") == "2024년"
+
+
 def test_the_models_own_refusal_is_the_reason_given(korean: KoreanText) -> None:
     answerer, _ = make(korean, ScriptedGenerator(REFUSAL))
     answer = answerer.ask("LG이노텍 사장의 취미는 무엇인가?")
