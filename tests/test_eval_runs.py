@@ -13,34 +13,11 @@ from rag.types import Answer, Article, Chunk, Hit, Turn
 
 from eval.datasets import load_dataset
 from eval.runner import run_cases, summarize
+from test_eval import ingested  # noqa: F401 (ingested: the seeds store fixture, shared with the CLI tests)
 
 SMOKE = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "smoke.jsonl"
 
 
-def _settings(tmp_path: Path):
-    from rag.config import load_settings
-
-    return load_settings(None, env={
-        "RAG_STORE__DIR": str(tmp_path / "store"),
-        "RAG_PATHS__DATA_DIR": str(tmp_path / "data"),
-        "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
-        "RAG_GENERATION__BACKEND": "extractive",
-    })
-
-
-@pytest.fixture(scope="module")
-def ingested(tmp_path_factory: pytest.TempPathFactory):
-    """The seed articles in a real Chroma store (hashing embedder), shared read-only by the CLI tests."""
-    from conftest import SEEDS_DIR
-    from fakes import HashingEmbedder
-
-    from rag.pipeline import build_pipeline
-
-    settings = _settings(tmp_path_factory.mktemp("seeds-store"))
-    pipe = build_pipeline(settings, embedder=HashingEmbedder())
-    pipe.ingest([SEEDS_DIR])
-    pipe.close()
-    return settings
 
 
 def _eval(args: Sequence[str], settings, embedder=None) -> int:
