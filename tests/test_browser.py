@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -456,10 +456,16 @@ def test_a_rebound_name_cannot_use_the_app(app_server: LiveServer, browser) -> N
         rebound.close()
 
 
-def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
-    fake = FakePipeline.from_folder(seeds_dir_module)
+def fake_app(tmp_path: Path, seeds: Path) -> tuple[FakePipeline, Any]:
+    """The chat app over the seeds' fake pipeline, started: a test sets `fake.gate` to hold its answers."""
+    fake = FakePipeline.from_folder(seeds)
     app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
     app.state.service.start(background=False)
+    return fake, app
+
+
+def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    fake, app = fake_app(tmp_path, seeds_dir_module)
     fake.gate = threading.Event()  # from now on an answer hangs until the test releases it
     server = LiveServer(app)
     try:
@@ -485,9 +491,7 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
 
 def test_the_chats_trash_button_starts_a_new_conversation(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     """After the chat's own 🗑, a follow-up is not read with the cleared conversation and no old card stays."""
-    fake = FakePipeline.from_folder(seeds_dir_module)
-    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
-    app.state.service.start(background=False)
+    fake, app = fake_app(tmp_path, seeds_dir_module)
     server = LiveServer(app)
     try:
         open_chat(page, server.url)
@@ -507,9 +511,7 @@ def test_the_chats_trash_button_starts_a_new_conversation(tmp_path: Path, seeds_
 def test_a_second_question_while_an_answer_streams_waits_instead_of_overwriting_it(
         tmp_path: Path, seeds_dir_module: Path, page) -> None:
     """Two answers at once in one tab each wrote their own copy of the chat: one of the two questions vanished."""
-    fake = FakePipeline.from_folder(seeds_dir_module)
-    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
-    app.state.service.start(background=False)
+    fake, app = fake_app(tmp_path, seeds_dir_module)
     fake.gate = threading.Event()  # the first answer hangs until the test releases it
     server = LiveServer(app)
     users = '#chat [data-testid="user"]'
@@ -536,9 +538,7 @@ def test_a_second_question_while_an_answer_streams_waits_instead_of_overwriting_
 
 def test_after_stop_the_next_question_is_answered_at_once(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     """A stopped answer may still be computing in its thread (an LLM in the middle of a prompt): the tab asks on."""
-    fake = FakePipeline.from_folder(seeds_dir_module)
-    app = create_app(web_settings(tmp_path, allowed=()), lambda: fake)
-    app.state.service.start(background=False)
+    fake, app = fake_app(tmp_path, seeds_dir_module)
     held = fake.gate = threading.Event()  # the first answer's thread stays blocked until the test ends
     server = LiveServer(app)
     try:

@@ -18,8 +18,6 @@ from test_eval import ingested  # noqa: F401 (ingested: the seeds store fixture,
 SMOKE = Path(__file__).resolve().parent.parent / "eval" / "datasets" / "smoke.jsonl"
 
 
-
-
 def _eval(args: Sequence[str], settings, embedder=None) -> int:
     from fakes import HashingEmbedder
 
