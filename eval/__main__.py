@@ -406,6 +406,11 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             print(f"{log.count} of {len(questions)} questions are done, their cases in {log.path}: continue with "
                   f"{_resume_command(given, out_dir)}", file=sys.stderr)
         return 2
+    except Exception:  # a crash (a backend died): the traceback follows, and how to keep what was done
+        if log is not None and log.count:
+            print(f"crashed: {log.count} of {len(questions)} questions done, their cases in {log.path}; once mended, "
+                  f"continue with: {_resume_command(given, out_dir)}", file=sys.stderr)
+        raise
     finally:
         if log is not None:  # however this part ended (done, Ctrl-C, an error, a crash): its seconds join the total
             log.close(time.perf_counter() - t0)

@@ -249,9 +249,9 @@ def test_an_interrupted_run_keeps_its_cases_and_resumes_to_the_same_summary(tmp_
     assert _without_timings(resumed) == _without_timings(whole)
 
 
-def test_each_case_is_on_disk_before_the_next_question_and_survives_a_crash(tmp_path: Path, ingested):
-    """A backend dying at question 6 of an LLM run: the 5 answers before it are in cases.jsonl, and --resume
-    asks only from the sixth on."""
+def test_each_case_is_on_disk_before_the_next_question_and_survives_a_crash(tmp_path: Path, ingested, capsys):
+    """A backend dying at question 6 of an LLM run: the 5 answers before it are in cases.jsonl, the crash says how
+    to continue, and --resume asks only from the sixth on."""
     questions = load_dataset(SMOKE)
     out = tmp_path / "run"
     args = ["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)]
@@ -259,6 +259,8 @@ def test_each_case_is_on_disk_before_the_next_question_and_survives_a_crash(tmp_
     with pytest.raises(RuntimeError, match="stopped here by the test"):
         _eval(args, ingested, crashing)
     assert crashing.on_disk == 5  # written and flushed as each was scored, not at the end
+    crashed = capsys.readouterr().err
+    assert "crashed: 5 of 7 questions done" in crashed and crashed.rstrip().endswith(f"{' '.join(args)} --resume")
     asked = []
     from fakes import HashingEmbedder
 
