@@ -16,11 +16,12 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
+from rag.korean import Morpheme, closes_word
 from rag.memo import MemoKorean
 from rag.question import check_question
 from rag.citations import asking
@@ -420,17 +421,17 @@ _NOTICE_WORDS = {
 }
 
 
-def _as_written(names: Sequence[str], korean: Any, *texts: str) -> tuple[str, ...]:
+def _as_written(names: Sequence[str], korean: MemoKorean, *texts: str) -> tuple[str, ...]:
     """Each lower-case name as the first of `texts` holding it writes it ("lg이노텍" -> "LG이노텍"), widened
-    to the whole compound it is part of ("대한" -> "대한제철": Kiwi reads 대한/NNP + 제철/NNG, and "기사에
-    나오지 않는 말: 대한" would tell a reader nothing); else as given."""
+    to the word it is written in, less its particles ("대한" -> "대한제철": Kiwi reads 대한/NNP + 제철/NNG, and
+    "기사에 나오지 않는 말: 대한" would tell a reader nothing); else as given."""
     out = []
     for name in names:
         for text in texts:
             lowered = text.lower()
             at = lowered.find(name)
             if at >= 0 and len(lowered) == len(text):  # (a letter whose lower case is longer shifts every offset)
-                start, end = _compound(korean.morphemes_batch([text])[0], text, at, at + len(name))
+                start, end = _written_word(korean.morphemes_batch([text])[0], text, at, at + len(name))
                 out.append(text[start:end])
                 break
         else:
@@ -438,14 +439,14 @@ def _as_written(names: Sequence[str], korean: Any, *texts: str) -> tuple[str, ..
     return tuple(dict.fromkeys(out))
 
 
-def _compound(morphemes: Sequence[tuple[str, str, int, int]], text: str, start: int, end: int) -> tuple[int, int]:
+def _written_word(morphemes: Sequence[Morpheme], text: str, start: int, end: int) -> tuple[int, int]:
     """[start, end) widened to the word of `text` it lies in, less the particles, endings and punctuation that
     close the word ("삼성바이오로직스의" -> "삼성바이오로직스": Kiwi's reading inside a name can be anything — it
     reads 스 there as a verb — but what closes it is a particle)."""
     word_start = next((i + 1 for i in range(start - 1, -1, -1) if _ends_word(text[i])), 0)
     word_end = next((i for i in range(end, len(text)) if _ends_word(text[i])), len(text))
     inside = [m for m in morphemes if word_start <= m[2] and m[3] <= word_end]
-    while inside and _closes_word(inside[-1][0]) and inside[-1][2] >= end:
+    while inside and closes_word(inside[-1][0]) and inside[-1][2] >= end:
         word_end = inside.pop()[2]
     return word_start, word_end
 
@@ -456,11 +457,6 @@ _WORD_EDGES = frozenset("\"'“”‘’()[]{}<>「」『』《》〈〉,·")
 
 def _ends_word(char: str) -> bool:
     return char.isspace() or char in _WORD_EDGES
-
-
-def _closes_word(tag: str) -> bool:
-    """A particle, an ending, the copula or a punctuation mark (not Latin letters, numbers or Hanja)."""
-    return tag.startswith(("J", "E")) or tag == "VCP" or tag.startswith("S") and tag not in ("SL", "SN", "SH")
 
 
 def _notice(code: str, detail: str = "") -> str:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, Sequence
 
-from rag.korean import Morpheme
+from rag.korean import Morpheme, closes_word
 from rag.slots import asked_slot
 from rag.types import Turn
 from rag.vocabulary import Lexicon
@@ -123,8 +123,7 @@ def short_answer(answer: str, korean: Analyzer) -> str:
     if not text or len(text) > _MAX_SHORT_ANSWER:
         return ""
     morphemes = korean.morphemes_batch([text])[0]
-    end = next((i for i, (tag, _, _, _) in enumerate(morphemes)
-                if tag == "VCP" or tag.startswith(("E", "J", "S")) and tag not in ("SL", "SN", "SH")), len(morphemes))
+    end = next((i for i, (tag, _, _, _) in enumerate(morphemes) if closes_word(tag)), len(morphemes))
     if end == 0 or any(tag not in ("VCP", "SF") and not tag.startswith("E") for tag, _, _, _ in morphemes[end:]):
         return ""
     return text[:morphemes[end - 1][3]].strip()

@@ -50,6 +50,12 @@ _LATIN = re.compile(r"[a-z0-9]")
 
 
 Morpheme = tuple[str, str, int, int]  # (tag, form, start, end)
+
+
+def closes_word(tag: str) -> bool:
+    """A particle, an ending, the copula or a punctuation mark (not Latin letters, numbers or Hanja): what may
+    follow a name inside the word it is written in ("LG이노텍입니다.", "삼성바이오로직스의")."""
+    return tag.startswith(("J", "E")) or tag == "VCP" or tag.startswith("S") and tag not in ("SL", "SN", "SH")
 Analysis = tuple[list[str], list[Morpheme]]  # (`tokens`, `morphemes`) of one text
 
 

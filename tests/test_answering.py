@@ -196,11 +196,11 @@ def test_a_missing_name_is_reported_as_the_question_writes_it(korean: KoreanText
 
 
 def test_a_missing_name_is_widened_to_its_written_word_without_particles_or_quotes(korean: KoreanText) -> None:
-    from rag.answering import _compound
+    from rag.answering import _written_word
 
     def widened(question: str, name: str) -> str:
         at = question.lower().find(name)
-        start, end = _compound(korean.morphemes_batch([question])[0], question, at, at + len(name))
+        start, end = _written_word(korean.morphemes_batch([question])[0], question, at, at + len(name))
         return question[start:end]
 
     assert widened("삼성바이오로직스의 협력사 지원 규모는?", "삼성") == "삼성바이오로직스"  # Kiwi reads its 스 as a verb
