@@ -464,16 +464,21 @@ def fake_app(tmp_path: Path, seeds: Path) -> tuple[FakePipeline, Any]:
     return fake, app
 
 
+def ask_and_stop(page, url: str) -> None:
+    """Ask QUESTION in the chat and press 중지 once its answer has begun."""
+    open_chat(page, url)
+    ask_in_chat(page, QUESTION)
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
+    page.click("#stop")
+    page.wait_for_timeout(500)
+
+
 def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     fake, app = fake_app(tmp_path, seeds_dir_module)
     fake.gate = threading.Event()  # from now on an answer hangs until the test releases it
     server = LiveServer(app)
     try:
-        open_chat(page, server.url)
-        ask_in_chat(page, QUESTION)
-        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
-        page.click("#stop")
-        page.wait_for_timeout(500)
+        ask_and_stop(page, server.url)
         fake.gate.set()  # had the answer not been cancelled, it would now arrive
         page.wait_for_timeout(2_000)
         assert "1,030억" not in page.locator("#chat").inner_text()
@@ -542,11 +547,7 @@ def test_after_stop_the_next_question_is_answered_at_once(tmp_path: Path, seeds_
     held = fake.gate = threading.Event()  # the first answer's thread stays blocked until the test ends
     server = LiveServer(app)
     try:
-        open_chat(page, server.url)
-        ask_in_chat(page, QUESTION)
-        page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 1", timeout=30_000)
-        page.click("#stop")
-        page.wait_for_timeout(500)
+        ask_and_stop(page, server.url)
         fake.gate = None  # the next answer is not held
         ask_in_chat(page, EXAMPLE_KT)
         page.wait_for_function("() => document.querySelectorAll('#chat .cite-list, #chat .refusal').length >= 1", timeout=30_000)
