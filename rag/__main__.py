@@ -1,4 +1,4 @@
-"""The command line: `python -m rag ingest|search|ask|articles|delete|info|models`.
+"""The command line: `python -m rag ingest|search|ask|chat|articles|delete|info|models`.
 
 Every user-facing failure (empty question, empty folder, missing model, dead server, store built
 with another model) ends as one line on stderr and exit code 2; nothing already stored is lost.
@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=_k, default=None, help=f"passages (1-{MAX_K}; default: settings retrieval.k)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--questions", type=Path, default=None, help="JSONL batch: one JSON answer per input line")
+    store_arg(p)
+    filter_args(p)
+
+    p = sub.add_parser("chat", help="a conversation: questions from the keyboard (or stdin), follow-ups included",
+                       description="Ask one question per line; a follow-up (\"그 회사의 펀드 규모는?\") is read "
+                                   "against the questions and answers before it. /new starts over, /quit (or "
+                                   "Ctrl-D) ends; Ctrl-C stops the answer being written.")
+    p.add_argument("--mode", choices=("llm", "extractive"), default=None)
+    p.add_argument("--k", type=_k, default=None, help=f"passages (1-{MAX_K}; default: settings retrieval.k)")
     store_arg(p)
     filter_args(p)
 
@@ -184,30 +193,48 @@ def cmd_ask(args, settings) -> int:
         answer = pipe.ask(args.question, mode=args.mode, k=args.k, filters=_filters(args))
         print(json.dumps(answer_to_dict(answer), ensure_ascii=False, indent=2))
         return 0
-    # the draft and the streamed tokens are a live preview on stderr; the verified answer goes to stdout.
-    # The draft is shown only once something follows it (the LLM writing): where it is the answer
-    # (extractive mode, no model), the answer would otherwise be printed twice
+    final = _stream_answer(pipe, args.question, (), args)
+    if final is None:
+        return 1
+    _print_answer(final)
+    return 0
+
+
+def _stream_answer(pipe, question: str, history, args):
+    """The verified answer (None if the stream ended without one), its progress shown live on stderr.
+
+    The draft and the streamed tokens are a live preview on stderr; the verified answer is printed to stdout by
+    `_print_answer`. The draft is shown only once something follows it (the LLM writing): where it is the answer
+    (extractive mode, no model), the answer would otherwise be printed twice. A Ctrl-C closes the stream, which
+    stops the model at its next piece, and is raised on."""
     final = None
     draft = None
     previewed = False
-    for event in pipe.stream(args.question, mode=args.mode, k=args.k, filters=_filters(args)):
-        if event.kind == "draft":
-            draft = event.text
-            continue
-        if draft is not None and event.kind in ("status", "token"):
-            print(f"초안: {draft}", file=sys.stderr, flush=True)
-            draft = None
-        if event.kind == "status":
-            print(f"… {event.text}", file=sys.stderr)
-        elif event.kind == "token":
-            print(event.text, end="", file=sys.stderr, flush=True)
-            previewed = True
-        elif event.kind == "final":
-            final = event.answer
-    if final is None:
-        return 1
-    if previewed:  # the model's text ended without a line break
-        print(file=sys.stderr)
+    events = pipe.stream(question, history=history, mode=args.mode, k=args.k, filters=_filters(args))
+    try:
+        for event in events:
+            if event.kind == "draft":
+                draft = event.text
+                continue
+            if draft is not None and event.kind in ("status", "token"):
+                print(f"초안: {draft}", file=sys.stderr, flush=True)
+                draft = None
+            if event.kind == "status":
+                print(f"… {event.text}", file=sys.stderr)
+            elif event.kind == "token":
+                print(event.text, end="", file=sys.stderr, flush=True)
+                previewed = True
+            elif event.kind == "final":
+                final = event.answer
+    finally:
+        events.close()
+        if previewed:  # the model's text ended without a line break
+            print(file=sys.stderr)
+    return final
+
+
+def _print_answer(final) -> None:
+    """The answer on stdout (text, short answer, sources); notes on why it was refused or what it lacks on stderr."""
     print(final.text)
     if final.short:
         print(f"→ {final.short}")
@@ -221,7 +248,65 @@ def cmd_ask(args, settings) -> int:
     for c in final.citations:
         meta = " · ".join(x for x in (c.source, c.title, c.publisher or "", c.date or "") if x)
         print(f"[{c.n}] {meta}\n    “{c.quote}”")
-    return 0
+
+
+CHAT_HELP = "한 줄에 질문 하나. 후속 질문은 앞의 대화를 이어받습니다. /new 새 대화, /quit 끝내기, Ctrl-C 답변 중지"
+NEW_CONVERSATION = ("/new", "/새대화", "/새 대화")
+QUIT = ("/quit", "/exit", "/q")
+
+
+def cmd_chat(args, settings) -> int:
+    """One conversation, a question per line, each answered as `ask` answers it, with the turns before it as history.
+
+    Interactive (a terminal): a prompt with line editing. Piped: the lines of stdin, one conversation, no prompt.
+    A question the pipeline refuses to take (empty, too long) is reported and the conversation goes on."""
+    from rag.question import QuestionError
+    from rag.types import Turn
+
+    pipe = _pipeline(settings)
+    _require_content(pipe)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        try:
+            import readline  # noqa: F401  (line editing and ↑ for earlier questions, where the platform has it)
+        except ImportError:
+            pass
+        print(CHAT_HELP, file=sys.stderr)
+    keep = 2 * settings.answer.history_turns  # the pipeline reads no more than these
+    history: list[Turn] = []
+    while True:
+        try:
+            line = input("질문> ") if interactive else sys.stdin.readline()
+        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: the session ends
+            print(file=sys.stderr)
+            return 0
+        if not interactive and not line:  # end of the piped input
+            return 0
+        question = line.strip()
+        if not question:
+            continue
+        if question in QUIT:
+            return 0
+        if question in NEW_CONVERSATION:
+            history = []
+            print("(새 대화)", file=sys.stderr)
+            continue
+        if question in ("/help", "/?"):
+            print(CHAT_HELP, file=sys.stderr)
+            continue
+        try:
+            final = _stream_answer(pipe, question, history, args)
+        except QuestionError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        except KeyboardInterrupt:  # this answer stops; the conversation stays as it was before the question
+            print("(중지됨)", file=sys.stderr)
+            continue
+        if final is None:
+            continue
+        _print_answer(final)
+        print(flush=True)  # a blank line between answers
+        history = (history + [Turn("user", question), Turn("assistant", final.text)])[-keep:] if keep else []
 
 
 def _ask_batch(pipe, args) -> int:
@@ -346,7 +431,7 @@ def _require_content(pipe) -> None:
         raise IngestError(f"the store at {pipe.location} is empty: run `python -m rag ingest` first")
 
 
-_COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "articles": cmd_articles,
+_COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "chat": cmd_chat, "articles": cmd_articles,
              "delete": cmd_delete, "info": cmd_info, "models": cmd_models}
 
 if __name__ == "__main__":

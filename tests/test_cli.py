@@ -105,6 +105,15 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert "100억" in lines[0]["answer"] and "error" in lines[1]
     assert out.returncode == 1  # one line failed: the batch says so
 
+    # a conversation: the follow-up names no company and is answered of the one asked about before it;
+    # after /new the same words have nothing to refer to
+    chat = subprocess.run([sys.executable, "-m", "rag", "chat", "--mode", "extractive"], cwd=PROJECT_ROOT,
+                          env={**os.environ, **env}, capture_output=True, text=True, timeout=600,
+                          input="LG이노텍의 동반성장 펀드 규모는?\n그 회사 대표는 누구야?\n/new\n그 회사 대표는 누구야?\n")
+    assert chat.returncode == 0, chat.stderr
+    answers = chat.stdout.split("\n\n")
+    assert "→ 1,030억 원" in answers[0] and "→ 정철동" in answers[1] and "정철동" not in answers[2]
+
     empty_q = _run(["search", ""], env, check=False)
     assert empty_q.returncode == 2 and empty_q.stderr.startswith("error:")
 
