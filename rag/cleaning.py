@@ -251,6 +251,21 @@ class _Hints:
         return self.credit
 
 
+def without_headline(text: str, title: str) -> str:
+    """`text` without its first line when that line is the article's `title`, unless nothing else is left.
+
+    The title is shown on the article's card and goes with every passage to the embedder and the
+    keyword index; left in the body it was also a "sentence" of the first passage, one an answer could
+    quote and cite though it has no verb and no full stop.
+
+        without_headline("상생협력 확대\n\n회사는 지원을 늘린다.", "상생협력 확대")  # "회사는 지원을 늘린다."
+    """
+    first, _, rest = text.partition("\n")
+    if not title or " ".join(first.split()) != " ".join(title.split()) or not rest.strip():
+        return text
+    return rest.lstrip("\n")
+
+
 def _title_from_text(text: str) -> str:
     """A headline is a short first line that is not a sentence (no final period, not a caption)."""
     first = text.split("\n", 1)[0].strip()

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date
+from rag.cleaning import Furniture, Metadata, bundled, clean_document, iso_date, without_headline
 from rag.documents import DocumentError
 from rag.doc import read_doc
 from rag.docx import read_docx
@@ -45,8 +45,9 @@ from rag.webpage import HtmlError
 # cleaner-3: HTML through trafilatura instead of a tag parser. cleaner-4: a wire dateline's outlet is
 # the publisher ("(서울=연합뉴스) …"). cleaner-5: a control character is a space (a NUL in a table
 # cell); a press release's "배포일시:" line dates it. cleaner-6: a header line of a date and the outlet
-# ("2024-05-02 한빛경제") dates the article and names its publisher.
-CLEANER_VERSION = "cleaner-6"
+# ("2024-05-02 한빛경제") dates the article and names its publisher. cleaner-7: a headline line is the
+# title, not body text; a PDF's wrapped lines join with a space where the writer wraps between words.
+CLEANER_VERSION = "cleaner-7"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
 __all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata",
@@ -285,7 +286,10 @@ def _entry(manifest: dict[str, Any], key: str) -> dict[str, Any]:
 def _article(
     doc_id: str, text: str, meta: Metadata, entry: dict[str, Any], path: str, raw: bytes, furniture: Furniture
 ) -> Article:
-    title = str(entry.get("title") or "").strip() or meta.title or _fallback_title(text)
+    title = str(entry.get("title") or "").strip() or meta.title
+    # a headline stays out of the body; a first line that is only borrowed for a title (a sentence) stays in
+    text = without_headline(text, title)
+    title = title or _fallback_title(text)
     date = iso_date(str(entry.get("date") or "")) or meta.date
     publisher = str(entry.get("publisher") or "").strip() or meta.publisher
     digest = hashlib.sha256()

@@ -105,7 +105,7 @@ def test_ids_are_deterministic_and_unique(korean: KoreanText, seed_articles: lis
     assert [c.chunk_id for c in first] == [c.chunk_id for c in second]
     assert len({c.chunk_id for c in first}) == len(first)
     assert all(c.chunk_id.startswith(f"{article.doc_id}#{i}-") for i, c in enumerate(first))
-    edited = Article(doc_id=article.doc_id, text=article.text.replace("오영주", "오영준", 1))
+    edited = Article(doc_id=article.doc_id, text=article.text.replace("동반성장 주간", "동반성장 주일", 1))  # in chunk 0
     assert chunk_article(edited, korean, count_tiktoken, max_tokens=100)[0].chunk_id != first[0].chunk_id
 
 

@@ -26,7 +26,7 @@ KEY_SENTENCES = {
     "000_7f8c52e3f50417da.txt": ["협력회는 LG전자 협력사들이 동반성장을 위해 조성한 자발적 협의체다.",
                                  "지난 7일 경기도 평택 LG디지털파크에서 열린 ‘협력회 워크숍’에서 기념 촬영하고 있다."],
     "001_d5bd6796c56307a8.txt": ["LG이노텍은 금융분야에서 1,030억 원 규모의 동반성장 펀드를 운영 중이다.",
-                                 "LG이노텍, 협력사 상생으로 고객경험 혁신할 것"],
+                                 "1,030억 동반성장 펀드 운영, 협력사 스마트공장 고도화 지원"],
     "002_2b509c53194e2463.txt": ["국내 이동통신 3사가 중소기업과의 동행경영에 발 벗고 나섰다.",
                                  "LGU+, 협력사 2000여곳 납품대금 조기지급"],
     "003_5b08162b347d2118.txt": ["원원 아너스는 대기업과 공공기관이 협력 중소기업과 원팀으로 추진한 동반성장 활동에 대해",
@@ -92,6 +92,23 @@ def test_seed_without_manifest_metadata_comes_from_the_text(seeds_dir: Path, tmp
     assert found["003_5b08162b347d2118.txt"].publisher == "중소벤처기업부"
     assert found["004_3623695115e5a12c.txt"].publisher == "데일리임팩트"
     assert found["004_3623695115e5a12c.txt"].date is None  # not printed: the manifest supplies it
+
+
+def test_a_headline_is_the_title_and_not_a_sentence_of_the_body(seeds: dict, tmp_path: Path) -> None:
+    """A plain-text article's first line, when it is a headline, is shown as the title and is no longer a
+    line of the text the chunks, and so the quoted and cited sentences, come from."""
+    for doc_id in ("001_d5bd6796c56307a8.txt", "002_2b509c53194e2463.txt", "003_5b08162b347d2118.txt"):
+        article = seeds[doc_id]
+        assert article.title == SEED_META[doc_id][0]
+        assert article.title not in article.text.split("\n")
+    (tmp_path / "news.txt").write_text("온새물산, 협력사 지원 두 배로\n\n온새물산은 협력사 지원을 늘린다고 밝혔다.\n", "utf-8")
+    # a file of one line keeps it as its text; a first line that is a sentence stays in the body
+    (tmp_path / "only.txt").write_text("온새물산, 협력사 지원 두 배로\n", "utf-8")
+    (tmp_path / "sentence.txt").write_text("온새물산은 지원을 늘린다.\n회사는 5일 밝혔다.\n", "utf-8")
+    found = {a.doc_id: a for a in load_corpus([tmp_path]).articles}
+    assert (found["news.txt"].title, found["news.txt"].text) == ("온새물산, 협력사 지원 두 배로", "온새물산은 협력사 지원을 늘린다고 밝혔다.")
+    assert (found["only.txt"].title, found["only.txt"].text) == ("온새물산, 협력사 지원 두 배로", "온새물산, 협력사 지원 두 배로")
+    assert (found["sentence.txt"].title, found["sentence.txt"].text) == ("온새물산은 지원을 늘린다.", "온새물산은 지원을 늘린다.\n회사는 5일 밝혔다.")
 
 
 def test_photo_credit_does_not_stay_as_its_own_sentence(seeds: dict) -> None:
