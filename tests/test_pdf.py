@@ -14,6 +14,16 @@ from rag.pdf import PdfError, read_pdf, rebuild_text
 from tests.pdf_hostile import drawing_pdf, hostile_pdf, korean_cmap_pdf
 
 RELEASE = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
+PDFS = PROJECT_ROOT / "tests" / "data" / "pdf"
+# the two paragraphs of wrap_words.html and wrap_justified.html, as written
+WRAPPED_PARAGRAPHS = [
+    "한빛전자는 중소 협력사와의 상생협력을 추진하기 위해 올해 모두 120억 원 규모의 공동 기술개발 사업을 새로 시작한다고 "
+    "7일 밝혔다. 이번 사업은 협력사의 생산성 향상과 기술 보호를 함께 지원하며, 참여를 원하는 기업은 다음 달부터 회사 "
+    "상생포털에서 신청서를 내면 된다. 회사는 상반기 중에 외부 전문가로 평가위원회를 구성해 지원 과제를 선정하고, 하반기에는 "
+    "성과 점검 회의를 두 차례 열 계획이다.",
+    "한빛전자 상생협력팀 윤바다 팀장은 \"협력사가 기술을 지키면서 함께 성장할 수 있도록 지원 범위를 해마다 넓혀 가겠다\"고 "
+    "말했다. 회사는 지난해 협력사 45곳에 납품대금 380억 원을 앞당겨 지급했으며, 올해는 그 규모를 500억 원으로 늘릴 예정이다.",
+]
 
 
 def test_a_printed_release_reads_as_its_paragraphs() -> None:
@@ -29,6 +39,26 @@ def test_a_printed_release_reads_as_its_paragraphs() -> None:
     assert lines[-1].startswith("온새물산 상생협력실 박하늘 실장은") and lines[-1].endswith("상생포털에서 받는다.")
     # the running header and footer printed on both pages are gone
     assert "보도자료" not in page.text and "새솔로 12" not in page.text
+
+
+@pytest.mark.parametrize("name", ["wrap_words.pdf", "wrap_justified.pdf"])
+def test_korean_lines_that_wrap_between_words_join_with_a_space(name: str) -> None:
+    """Printed with CSS keep-all (the 어절 wrapping of Hangul's own PDFs), ragged and justified: the words at
+    each line end are not glued to the next line's first word ("규모의|공동" is not "규모의공동"), while the
+    release printed with Chromium's default wrapping still joins "밝혔|다." without one (test above)."""
+    page = read_pdf((PDFS / name).read_bytes())
+    assert page.text.split("\n") == ["한빛전자, 협력사 공동 기술개발에 120억 원", *WRAPPED_PARAGRAPHS]
+
+
+def test_a_word_hyphenated_at_a_line_end_is_whole_again() -> None:
+    # printed with Chromium: "state-|owned" at a break keeps its hyphen, a soft hyphen's "trans‐|ported" loses it
+    page = read_pdf((PDFS / "wrap_english.pdf").read_bytes())
+    assert page.text.split("\n")[0] == ("Officials said the state-owned lenders would guarantee equipment purchases for "
+                                         "suppliers, and the new programme would be transported to every regional office.")
+    # a plain hyphen is the word's own unless the document spells the word without it elsewhere
+    assert rebuild_text(["The state-\nowned lenders grew."]) == "The state-owned lenders grew."
+    assert rebuild_text(["Goods were trans-\nported fast.\nThe transported goods arrived."]) == (
+        "Goods were transported fast.\nThe transported goods arrived.")
 
 
 def test_repeated_page_furniture_goes_and_other_scripts_join_with_a_space() -> None:
