@@ -10,7 +10,8 @@ from pypdf import PdfReader, PdfWriter
 
 from rag.config import PROJECT_ROOT
 from rag.corpus import load_corpus
-from rag.pdf import PdfError, read_pdf, rebuild_text
+from rag.pdf import PdfError, read_pdf
+from rag.pdf_paragraphs import rebuild_text
 from tests.pdf_hostile import drawing_pdf, hostile_pdf, korean_cmap_pdf
 
 RELEASE = PROJECT_ROOT / "tests" / "data" / "pdf" / "onsae_release.pdf"
