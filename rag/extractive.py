@@ -121,9 +121,10 @@ def extractive_answer(question: str, evidence: Sequence[Evidence], korean: Token
                 carried = [i for i in ranked if holds[i] and not _names_any(lowered[i], spellings)
                            and _named_last(evidence[i].preceding.lower(), spellings) == name]
                 holders = carried or [i for i in ranked if name in titled[i]] or holders
-            # the holder that also carries the asked kind of value (when one is asked, only such a one)
+            # the holder that also carries the asked kind of value (when one is asked, only such a one); one
+            # already chosen (it joined by score, and its article's title names the part) is not written twice
             holder = next((i for i in holders if holds[i]), None)
-            if holder is not None:
+            if holder is not None and holder not in chosen:
                 chosen.append(holder)
     if multi:
         # "A사가 맺은 협약과 B 행사에서 체결한 협약은 각각": each part's own words not yet covered

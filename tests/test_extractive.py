@@ -560,3 +560,20 @@ def test_a_lead_saying_back_a_question_that_asks_a_value_is_completed_beside_it_
                  "구청이 주말에도 문을 여는 '찾아가는 민원실'이 그것이다.")
     assert "찾아가는 민원실" in extractive_answer("주민들의 민원 불편을 줄이려고 구청이 새로 도입한 제도는?", named, korean,
                                            restatement_words=3)[0]
+
+
+def test_a_sentence_is_cited_once_though_it_is_also_the_part_its_title_names(korean: KoreanText) -> None:
+    # 누리카드's value sentence joins by score and names no part; the part's holder found through its article's
+    # title is that same sentence: it is not written (and cited) a second time
+    from rag.types import Evidence
+
+    question = "한빛은행과 누리카드의 상생펀드 규모는 각각 얼마인가?"
+    first = "한빛은행은 상생펀드를 500억원 규모로 운영한다."
+    value = "또 총 300억원 규모의 상생펀드 대출을 지원한다."
+    named = "누리카드는 협력사 간담회를 열었다."
+    pool = [Evidence(1, "a.txt", first, 0, len(first), title="한빛은행 상생 소식", score=0.6),
+            Evidence(2, "b.txt", value, 200, 200 + len(value), title="누리카드, 협력사와 상생", score=0.5),
+            Evidence(3, "b.txt", named, 0, len(named), title="누리카드, 협력사와 상생", score=0.1)]
+    text, citations = extractive_answer(question, pool, korean)
+    assert "500억원" in text and "300억원" in text
+    assert text.count("300억원") == 1 and len(citations) == len({c.n for c in citations})
