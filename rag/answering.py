@@ -23,6 +23,7 @@ from rag.conversation import is_followup, rewrite_followup, with_carried_names
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
 from rag.korean import Morpheme, closes_word
 from rag.memo import MemoKorean
+from rag.numbering import StreamNumbering, renumber
 from rag.question import check_question
 from rag.citations import asking
 from rag.evidence import select_evidence
@@ -175,6 +176,8 @@ class Answerer:
 
         def final(text: str, citations: tuple = (), refused: bool = False, used: str = "extractive",
                   code: str = "", note_code: str = notice_code, detail: str = failure) -> Event:
+            # every surface reads these numbers: 1, 2, 3 in the order the text cites them (not the evidence's)
+            text, citations = renumber(text, citations)
             claims = () if refused else tuple(_claims(text, citations, evidence, used))
             report = (replace(judged, code=code or judged.code) if refused else
                       replace(judged, code="", missing=(), unnamed=unnamed(citations)))
@@ -204,7 +207,7 @@ class Answerer:
                 yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive",
                             code="names_not_cited")
                 return
-        yield Event("draft", draft)
+        yield Event("draft", renumber(draft, draft_citations)[0])
         if generator is None:
             timings["first_token"] = ms()
             yield final(draft, draft_citations)
@@ -225,6 +228,7 @@ class Answerer:
                                    restatement_words=0)[0] if held else ""
         # (with answer.llm_claim_keeps_value, a claim that says the question back without its cited
         # sentence's value is shown as that sentence: rag/claimvalue.py)
+        numbering = StreamNumbering()  # the streamed sentences carry the numbers of the final answer
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
                                   draft=chosen,
                                   restatement_share=budget.llm_restatement_share if budget.llm_claim_keeps_value else None)
@@ -235,7 +239,7 @@ class Answerer:
                 shown = verified.feed(piece)
                 for text in shown:
                     timings.setdefault("first_verified", ms())
-                    yield Event("token", text)
+                    yield Event("token", numbering.feed(text))
                 if not shown:
                     # a one-sentence answer shows nothing until the model stops: without this, a client
                     # that left could stop the model only after the whole answer was written
@@ -249,7 +253,7 @@ class Answerer:
             return
         for text in verified.finish():
             timings.setdefault("first_verified", ms())
-            yield Event("token", text)
+            yield Event("token", numbering.feed(text))
         # the model's verdict is one signal: it refuses and no sentence covers the question -> refuse;
         # one sentence covers it all -> the extractive answer
         if not verified.kept and is_refusal(verified.raw.strip(), self.prompts.refusal, korean.lexicon.refusal_cues):
