@@ -245,9 +245,7 @@ def _print_answer(final) -> None:
         print(f"why: {final.grounding.reason}{missing}", file=sys.stderr)
     if final.grounding.unnamed:  # answered, but from articles that never name what was asked about
         print(f"caution: no cited article mentions {', '.join(final.grounding.unnamed)}", file=sys.stderr)
-    for c in final.citations:
-        meta = " · ".join(x for x in (c.source, c.title, c.publisher or "", c.date or "") if x)
-        print(f"[{c.n}] {meta}\n    “{c.quote}”")
+    print(sources_text(final), end="")
 
 
 CHAT_HELP = "한 줄에 질문 하나. 후속 질문은 앞의 대화를 이어받습니다. /new 새 대화, /quit 끝내기, Ctrl-C 답변 중지"
@@ -307,6 +305,20 @@ def cmd_chat(args, settings) -> int:
         _print_answer(final)
         print(flush=True)  # a blank line between answers
         history = (history + [Turn("user", question), Turn("assistant", final.text)])[-keep:] if keep else []
+
+
+def sources_text(answer) -> str:
+    """The sources under an answer, one heading per article ("[1][2] doc · title · outlet · date") and each
+    cited sentence under it; a sentence is marked with its [n] when its article has several."""
+    from rag.sources import cited_articles
+
+    lines = []
+    for source in cited_articles(answer.citations):
+        meta = " · ".join(x for x in (source.source, source.title, source.publisher or "", source.date or "") if x)
+        lines.append("".join(f"[{n}]" for n in source.numbers) + f" {meta}")
+        several = len(source.citations) > 1
+        lines += [f"    {f'[{c.n}] ' if several else ''}“{c.quote}”" for c in source.citations]
+    return "".join(line + "\n" for line in lines)
 
 
 def _ask_batch(pipe, args) -> int:

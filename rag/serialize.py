@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.sources import CitedArticle, cited_articles
 from rag.types import Answer, Citation, GroundingReport, Hit
 
 
@@ -18,6 +19,18 @@ def citation_to_dict(citation: Citation) -> dict[str, Any]:
         "quote": citation.quote,
         "start": citation.start,
         "end": citation.end,
+    }
+
+
+def source_to_dict(source: CitedArticle) -> dict[str, Any]:
+    """A cited article, once however many of its sentences are cited: `citations` are their numbers, the [n]
+    of `citations` entries (a client shows one card per article and finds each sentence by its number)."""
+    return {
+        "source": source.source,
+        "title": source.title,
+        "publisher": source.publisher,
+        "date": source.date,
+        "citations": list(source.numbers),
     }
 
 
@@ -61,6 +74,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "notice_code": answer.notice_code,
         "grounding": grounding_to_dict(answer.grounding),
         "citations": [citation_to_dict(c) for c in answer.citations],
+        "sources": [source_to_dict(s) for s in cited_articles(answer.citations)],
         "hits": [hit_to_dict(h) for h in answer.hits],
         "timings": {key: round(float(answer.timings.get(key, 0.0)), 1) for key in ("retrieval", "first_token", "total")}
         | {key: round(float(v), 1) for key, v in answer.timings.items()},

@@ -8,12 +8,16 @@ import re
 
 import pytest
 
+from rag.__main__ import sources_text
 from rag.answering import Answerer
 from rag.config import load_settings
 from rag.korean import KoreanText
 from rag.numbering import StreamNumbering, renumber
 from rag.prompts import without_title_notes
-from rag.types import Article, Chunk, Citation, Hit
+from rag.serialize import answer_to_dict
+from rag.sources import cited_articles
+from rag.types import Answer, Article, Chunk, Citation, Hit
+from rag.web.completions import completion_dict
 
 
 def cite(n: int, source: str = "a.txt", start: int = 0, quote: str = "") -> Citation:
@@ -44,6 +48,37 @@ def test_a_streamed_answer_gets_the_numbers_of_its_final_text() -> None:
     streamed = "".join(numbering.feed(p) for p in pieces)
     assert streamed == renumber("".join(pieces), [cite(2), cite(4), cite(5)])[0]
     assert streamed == "공장은 청주에 있다 [1]. 직원은 350명이다 [2][1]. 증설했다 [3]."
+
+
+def test_an_article_cited_twice_is_one_source_with_both_sentences() -> None:
+    citations = [cite(1, "a.txt", start=40), cite(2, "b.txt"), cite(3, "a.txt", start=5), cite(3, "a.txt", start=5)]
+    sources = cited_articles(citations)
+    assert [s.source for s in sources] == ["a.txt", "b.txt"]  # in the order of their first number
+    assert sources[0].numbers == (1, 3) and [c.start for c in sources[0].citations] == [5, 40]  # article order
+    assert sources[0].title == "a.txt 제목" and sources[1].numbers == (2,)
+
+
+def two_sentence_answer() -> Answer:
+    return Answer(question="누리전자 공장은?", text="공장은 청주에 있다 [1]. 직원은 350명이다 [2].", refused=False,
+                  citations=(cite(1, quote="공장은 청주에 있다."), cite(2, start=30, quote="직원은 350명이다.")))
+
+
+def test_the_json_lists_each_article_once_beside_the_unchanged_citations() -> None:
+    data = answer_to_dict(two_sentence_answer())
+    assert [c["n"] for c in data["citations"]] == [1, 2]  # as before: one entry per [n]
+    assert data["sources"] == [{"source": "a.txt", "title": "a.txt 제목", "publisher": "테스트일보", "date": "2024-05-02",
+                                "citations": [1, 2]}]
+    completion = completion_dict(two_sentence_answer(), "id", "sangsaeng-qa")
+    assert completion["sources"] == data["sources"]
+    assert completion["choices"][0]["message"]["reference"]["doc_aggs"] == [
+        {"doc_id": "a.txt", "doc_name": "a.txt 제목", "count": 2, "citations": [1, 2]}]
+
+
+def test_the_cli_prints_one_heading_per_article() -> None:
+    assert sources_text(two_sentence_answer()) == (
+        "[1][2] a.txt · a.txt 제목 · 테스트일보 · 2024-05-02\n"
+        "    [1] “공장은 청주에 있다.”\n"
+        "    [2] “직원은 350명이다.”\n")
 
 
 # --- the answerer numbers every answer once, for every surface ---------------------------------------------

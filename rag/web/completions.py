@@ -46,8 +46,10 @@ def reference_dict(answer: Answer) -> dict[str, Any]:
                 "end": c["end"],
             }
         )
-        agg = aggs.setdefault(c["source"], {"doc_id": c["source"], "doc_name": c["title"] or c["source"], "count": 0})
+        agg = aggs.setdefault(c["source"], {"doc_id": c["source"], "doc_name": c["title"] or c["source"], "count": 0,
+                                            "citations": []})
         agg["count"] += 1
+        agg["citations"].append(c["n"])  # which [n] of the answer cite this document
     return {"chunks": chunks, "doc_aggs": list(aggs.values())}
 
 
@@ -65,6 +67,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         "citations": data["citations"],
+        "sources": data["sources"],
         "answer": answer.text,
         "notice": answer.notice,
         "notice_code": answer.notice_code,
@@ -130,6 +133,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str, show_paths
                     "stop",
                     reference=reference_dict(answer),
                     citations=data["citations"],
+                    sources=data["sources"],
                     answer=answer.text,
                     notice=answer.notice,
                     notice_code=answer.notice_code,
