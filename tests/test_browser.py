@@ -268,7 +268,7 @@ def test_copying_an_answer_copies_its_text_and_sources_not_html(app_server: Live
         open_chat(page, app_server.url)
         ask_in_chat(page, "KT가 중소 협력사와 공동 R&D에 출연하기로 한 금액은?")
         page.wait_for_selector('#chat [data-testid="bot"] .cite-list', timeout=60_000)
-        copy_buttons = page.locator('#chat .message-buttons button[aria-label="Copy message"]')
+        copy_buttons = page.locator('#chat .message-buttons button[aria-label="메시지 복사"]')
         copy_buttons.last.click()
         page.wait_for_timeout(300)
         copied = page.evaluate("navigator.clipboard.readText()")

@@ -43,6 +43,16 @@ EXAMPLE_QUESTIONS = (
 MODE_CHOICES = [("LLM 답변 (초안 → 생성)", "llm"), ("추출 답변 (빠름)", "extractive")]
 BUSY_MESSAGE = "지금 답변 요청이 많습니다. {seconds}초쯤 뒤에 다시 시도해 주세요."
 ONE_AT_A_TIME = "앞 질문의 답이 끝난 뒤에 보내 주세요 (멈추려면 중지)."
+# the words of Gradio's own chat-message buttons. Its Korean translation has none for copy ("Copy message"
+# showed in English beside 좋아요); the page is Korean whatever the browser's language, and English is where
+# Gradio falls back, so both get these words
+MESSAGE_BUTTON_WORDS = {
+    "chatbot.copy_message": "메시지 복사",
+    "chatbot.copied_message": "복사했습니다",
+    "chatbot.like": "좋아요",
+    "chatbot.dislike": "싫어요",
+    "chatbot.clear": "대화 지우기",
+}
 
 
 @dataclass
@@ -367,6 +377,11 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
     # Gradio's own queue is bounded too: beyond the gate's capacity a job is refused, not parked
     blocks.queue(default_concurrency_limit=ctx.concurrency, max_size=ctx.gate.capacity)
     return blocks
+
+
+def chat_i18n() -> gr.I18n:
+    """Korean words for the chat's message buttons (Gradio's translations, extended: `mount_gradio_app(i18n=…)`)."""
+    return gr.I18n(ko=dict(MESSAGE_BUTTON_WORDS), en=dict(MESSAGE_BUTTON_WORDS))
 
 
 def chat_css() -> str:

@@ -23,7 +23,7 @@ from rag.config import Settings, SettingsError
 from rag.web.admin import AdminGuard
 from rag.web.api import build_api_router, install_error_handlers
 from rag.web.bounds import RequestBounds
-from rag.web.chat import STATIC_DIR, WebContext, build_chat_blocks, chat_css, chat_head
+from rag.web.chat import STATIC_DIR, WebContext, build_chat_blocks, chat_css, chat_head, chat_i18n
 from rag.web.feedback import FeedbackStore
 from rag.web.gate import AnswerGate
 from rag.web.hosts import ClientAddress, HostPolicy
@@ -120,6 +120,7 @@ def create_app(
         mcp_server=False,
         css=chat_css(),
         head=chat_head(),
+        i18n=chat_i18n(),
         show_error=True,
     )
     app.add_middleware(
