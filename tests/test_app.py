@@ -469,13 +469,13 @@ def test_poisoned_article_and_model_output_render_inert(fake: FakePipeline) -> N
     for html in (render.chat_message_html(poisoned), render.source_cards_html(poisoned, fake.article), render.draft_html(poisoned.text)):
         assert not DANGER.search(html) and "onload=" not in html and "<svg" not in html
     cards = render.source_cards_html(poisoned, fake.article)
-    assert '<mark class="span">' in cards and 'id="src-1"' in cards
+    assert '<mark class="span" id="src-1">' in cards and 'id="src-card-1"' in cards
 
 
 def test_source_card_highlights_the_cited_span(fake: FakePipeline) -> None:
     answer = fake.ask("LG이노텍의 동반성장 펀드 규모는?")
     cards = render.source_cards_html(answer, fake.article)
-    marked = re.search(r'<mark class="span">(.*?)</mark>', cards).group(1)
+    marked = re.search(r'<mark class="span" id="src-1">(.*?)</mark>', cards).group(1)
     assert "1&#44;030" in marked or "1,030" in marked
     assert 'data-source="001_d5bd6796c56307a8.txt"' in cards and "테스트일보" in cards
 

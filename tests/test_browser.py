@@ -8,6 +8,7 @@ Set RAG_SCREENSHOTS=docs to refresh the README screenshots (default: the test's 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 from dataclasses import replace
@@ -48,6 +49,9 @@ BROWSER_POISON = ('협력사 지원 공지 <script>alert("xss")</script> 독초�
 POISON_QUESTION = "독초물산이 지원금을 지급한 협력사는 몇 곳인가?"
 # LG이노텍 is named in its own article, but the early payment is LG유플러스's: an answer that must say so
 UNNAMED_QUESTION = "LG이노텍이 설 명절에 조기 지급한 납품대금은 얼마인가?"
+# a question in two parts whose answer cites two sentences of one article (LGU+'s early payment, far apart in it)
+TWO_SENTENCES_QUESTION = "KT와 LG유플러스가 조기 지급한 납품대금은 각각 얼마인가?"
+TWO_SENTENCES_DOC = "002_2b509c53194e2463.txt"
 
 if not CHROMIUM.exists():  # CI installs it: apt-get install -y chromium chromium-driver fonts-nanum
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
@@ -260,6 +264,28 @@ def test_a_citation_in_an_earlier_answer_opens_its_own_source(app_server: LiveSe
     assert page.locator("#sources .source-card:visible").first.get_attribute("data-source") != GOLD_DOC
 
 
+def test_two_cited_sentences_of_one_article_are_one_card_each_opened_by_its_own_number(
+        app_server: LiveServer, page) -> None:
+    open_chat(page, app_server.url)
+    ask_in_chat(page, TWO_SENTENCES_QUESTION)
+    page.wait_for_selector('#chat [data-testid="bot"] .cite-list', timeout=60_000)
+    bot = page.locator('#chat [data-testid="bot"]').last
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", bot.locator(".cite-list").inner_text())]
+    cards = page.locator(f'#sources .source-card[data-source="{TWO_SENTENCES_DOC}"]')
+    assert cards.count() == 1, bot.inner_text()  # one card for the article, however many sentences it gives
+    marks = cards.locator("mark.span")
+    assert marks.count() == 2 and all(marks.nth(i).inner_text().strip() for i in range(2))
+    assert numbers == list(range(1, len(numbers) + 1))  # the sources line lists [1][2]…: no gap, in order
+    assert bot.locator(".cite-list a.cite-title").count() == page.locator("#sources .source-card").count()
+    for mark_index in (1, 0):  # each [n] of the answer opens its own sentence in the card
+        mark_id = marks.nth(mark_index).get_attribute("id")
+        bot.locator(f'a.cite[href="#{mark_id}"]').first.click()
+        page.wait_for_selector(f'#sources mark.span.flash[id="{mark_id}"]', timeout=5_000)
+        assert "flash" in (cards.get_attribute("class") or "")
+        assert page.locator("#sources mark.span.flash").count() == 1
+        page.wait_for_timeout(1_600)  # the flash fades before the next click
+
+
 def test_copying_an_answer_copies_its_text_and_sources_not_html(app_server: LiveServer, browser) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="ko-KR",
                                   permissions=["clipboard-read", "clipboard-write"])
@@ -392,8 +418,26 @@ def test_widget_citations_open_their_card_from_the_keyboard(app_server: LiveServ
     assert target, "no [n] of the answer is reachable by Tab"
     page.keyboard.press("Enter")
     flashed = frame.locator(".qa-card.qa-flash")
-    flashed.wait_for(timeout=2_000)
-    assert flashed.get_attribute("id") == target and flashed.get_attribute("data-source") == GOLD_DOC
+    flashed.wait_for(timeout=2_000)  # its cited sentence and the card holding it
+    assert flashed.get_attribute("data-source") == GOLD_DOC
+    assert flashed.locator("mark.qa-flash").get_attribute("id") == target
+
+
+def test_widget_shows_one_card_for_two_sentences_of_one_article(app_server: LiveServer, sites: dict, page) -> None:
+    page.goto(sites["allowed"].url)
+    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    frame = page.frame_locator("#sangsaeng-qa-frame")
+    frame.locator("#qa-input").fill(TWO_SENTENCES_QUESTION)
+    frame.locator("#qa-send").click()
+    frame.locator(".qa-bot .qa-feedback").first.wait_for(timeout=60_000)
+    cards = frame.locator(f'.qa-card[data-source="{TWO_SENTENCES_DOC}"]')
+    assert cards.count() == 1
+    marks = cards.locator("mark")
+    assert marks.count() == 2 and cards.locator(".qa-title").inner_text().startswith("[1][2] ")
+    second = marks.nth(1).get_attribute("id")
+    frame.locator(f'.qa-bot .qa-cite[data-target="{second}"]').click()
+    frame.locator(f'mark.qa-flash[id="{second}"]').wait_for(timeout=2_000)  # [2] opens its own sentence
+    assert frame.locator("mark.qa-flash").count() == 1
 
 
 def test_widget_takes_a_long_pasted_question_whole_and_gives_it_back_when_refused(

@@ -17,6 +17,7 @@ from rag.prompts import without_title_notes
 from rag.serialize import answer_to_dict
 from rag.sources import cited_articles
 from rag.types import Answer, Article, Chunk, Citation, Hit
+from rag.web import render
 from rag.web.completions import completion_dict
 
 
@@ -79,6 +80,26 @@ def test_the_cli_prints_one_heading_per_article() -> None:
         "[1][2] a.txt · a.txt 제목 · 테스트일보 · 2024-05-02\n"
         "    [1] “공장은 청주에 있다.”\n"
         "    [2] “직원은 350명이다.”\n")
+
+
+def test_the_chat_shows_one_card_with_each_sentence_marked_under_its_own_id() -> None:
+    article = Article("a.txt", "공장은 청주에 있다. 이 문장은 사이에 있다. 직원은 350명이다.", title="a.txt 제목")
+    answer = Answer(question="누리전자 공장은?", text="공장은 청주에 있다 [1]. 직원은 350명이다 [2].", refused=False,
+                    citations=(Citation(1, "a.txt", "공장은 청주에 있다.", 0, 11, title="a.txt 제목"),
+                               Citation(2, "a.txt", "직원은 350명이다.", 27, 38, title="a.txt 제목")))
+    cards = render.source_cards_html(answer, {"a.txt": article}.get, anchor_prefix="src-3")
+    assert cards.count('class="source-card"') == 1 and 'id="src-3-card-1"' in cards
+    marks = re.findall(r'<mark class="span" id="(src-3-\d)">(.*?)</mark>', cards)
+    assert [m[0] for m in marks] == ["src-3-1", "src-3-2"] and "350" in marks[1][1]
+    bubble = render.chat_message_html(answer, anchor_prefix="src-3")
+    sources_line = bubble.split('class="cite-list"')[1]
+    assert sources_line.count("cite-title") == 1 and 'href="#src-3-2"' in sources_line
+
+
+def test_far_apart_sentences_get_a_window_each_in_one_card() -> None:
+    text = "앞 문장이다. " + "가" * 600 + " 뒤 문장이다."
+    html = render.passages_html(text, [(0, 7, "m-1", "[1]"), (len(text) - 7, len(text), "m-2", "[2]")], context=20)
+    assert html.count('<div class="passage">') == 2 and 'id="m-1"' in html and 'id="m-2"' in html
 
 
 # --- the answerer numbers every answer once, for every surface ---------------------------------------------

@@ -11,6 +11,7 @@ import html
 import re
 from typing import Callable, Mapping, Sequence
 
+from rag.sources import CitedArticle, cited_articles
 from rag.types import Answer, Article, Citation
 
 REFUSAL_TITLE = "근거를 찾지 못했습니다"
@@ -92,13 +93,20 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
         caution = UNNAMED_CAUTION.format(names=", ".join(answer.grounding.unnamed))
         out += f'<div class="answer-caution">{escape_text(caution)}</div>'
     if answer.citations:
+        # one item per article: its numbers, each opening its own sentence, then its title opening the card
         items = ", ".join(
-            f'<a class="cite" href="#{anchor_prefix}-{c.n}" data-n="{c.n}">&#91;{c.n}&#93; {escape_text(c.title or c.source)}'
-            f'{_dated(c.date)}</a>'
-            for c in _unique_by_n(answer.citations)
+            "".join(f'<a class="cite" href="#{anchor_prefix}-{n}" data-n="{n}">&#91;{n}&#93;</a>' for n in source.numbers)
+            + f' <a class="cite cite-title" href="#{card_id(anchor_prefix, source)}">{escape_text(source.title or source.source)}'
+            f'{_dated(source.date)}</a>'
+            for source in cited_articles(answer.citations)
         )
         out += f'<div class="cite-list">출처: {items}</div>'
     return out
+
+
+def card_id(anchor_prefix: str, source: CitedArticle) -> str:
+    """The id of an article's card: named by its first number, as its sentences are by theirs."""
+    return f"{anchor_prefix}-card-{source.numbers[0]}"
 
 
 def refusal_why_html(answer: Answer) -> str:
@@ -150,9 +158,21 @@ def locate_span(article_text: str, citation: Citation) -> tuple[int, int] | None
     return None
 
 
-def passage_html(article_text: str, span: tuple[int, int], context: int = CONTEXT_CHARS) -> str:
-    """A window of the article around the span, with the span in <mark>."""
-    start, end = span
+def passages_html(article_text: str, spans: Sequence[tuple[int, int, str, str]], context: int = CONTEXT_CHARS) -> str:
+    """Windows of the article around its cited spans (start, end, id, label), each span in a <mark> with that id
+    (none for "") after its label ("[2]": which sentence is which, where a card has several). Spans whose windows
+    would meet share one window; the others get windows of their own."""
+    windows: list[list[tuple[int, int, str, str]]] = []
+    for span in sorted(spans):
+        if windows and span[0] - windows[-1][-1][1] <= 2 * context:
+            windows[-1].append(span)
+        else:
+            windows.append([span])
+    return "".join(f'<div class="passage">{_window_html(article_text, group, context)}</div>' for group in windows)
+
+
+def _window_html(article_text: str, spans: Sequence[tuple[int, int, str, str]], context: int) -> str:
+    start, end = spans[0][0], max(span[1] for span in spans)
     left = max(0, start - context)
     right = min(len(article_text), end + context)
     # snap the window to whitespace so it does not open mid-word
@@ -160,35 +180,56 @@ def passage_html(article_text: str, span: tuple[int, int], context: int = CONTEX
         left -= 1
     while right < len(article_text) and not article_text[right].isspace() and right - end < context + 30:
         right += 1
-    head = ("…" if left > 0 else "") + escape_text(article_text[left:start])
-    tail = escape_text(article_text[end:right]) + ("…" if right < len(article_text) else "")
-    return f'{head}<mark class="span">{escape_text(article_text[start:end])}</mark>{tail}'
+    out = ["…" if left > 0 else ""]
+    at = left
+    for span_start, span_end, mark_id, label in spans:
+        attr = f' id="{escape_attr(mark_id)}"' if mark_id else ""
+        if span_start < at:  # overlaps the span before, already marked: its link lands where the overlap begins
+            out.append(f'<span class="span-anchor"{attr}></span>' if attr else "")
+            attr, span_start = "", at
+        if span_end <= span_start:
+            continue
+        out.append(escape_text(article_text[at:span_start]))
+        out.append(f'<span class="span-num">{escape_text(label)}</span>' if label else "")
+        out.append(f'<mark class="span"{attr}>{escape_text(article_text[span_start:span_end])}</mark>')
+        at = span_end
+    out.append(escape_text(article_text[at:right]) + ("…" if right < len(article_text) else ""))
+    return "".join(out)
 
 
 def source_cards_html(answer: Answer | None, get_article: Callable[[str], Article | None], anchor_prefix: str = "src") -> str:
-    """One card per cited source (title, publisher, date, passage with the span highlighted), `id="{anchor_prefix}-{n}"`."""
+    """One card per cited article (title, publisher, date, passages with every cited sentence highlighted),
+    `id="{anchor_prefix}-card-{first n}"`; each cited sentence is `<mark id="{anchor_prefix}-{n}">`, so an [n]
+    link opens its own sentence."""
     if answer is None:
         return '<div class="sources empty">질문하면 근거 기사가 여기에 표시됩니다.</div>'
     if answer.refused or not answer.citations:
         return f'<div class="sources refused">{escape_text(REFUSAL_TITLE)} — 표시할 출처가 없습니다.</div>'
     cards = []
-    for citation in _unique_by_n(answer.citations):
-        article = get_article(citation.source)
-        span = locate_span(article.text, citation) if article is not None else None
-        passage = (
-            passage_html(article.text, span)
-            if article is not None and span is not None
-            else f'<mark class="span">{escape_text(citation.quote)}</mark>'
-        )
-        title = citation.title or (article.title if article else "") or citation.source
-        publisher = citation.publisher or (article.publisher if article else None) or ""
-        date = citation.date or (article.date if article else None) or ""
-        meta = " · ".join(escape_text(x) for x in (publisher, date, citation.source) if x)
+    for source in cited_articles(answer.citations):
+        article = get_article(source.source)
+        spans, unplaced = [], []
+        several = len(source.citations) > 1
+        for citation in source.citations:
+            span = locate_span(article.text, citation) if article is not None else None
+            if span is None:
+                unplaced.append(citation)
+            else:
+                spans.append((span[0], span[1], f"{anchor_prefix}-{citation.n}", f"[{citation.n}]" if several else ""))
+        # a sentence not found in the article (changed since) is shown as it was quoted
+        passages = passages_html(article.text, spans) if article is not None and spans else ""
+        passages += "".join(f'<div class="passage"><mark class="span" id="{escape_attr(f"{anchor_prefix}-{c.n}")}">'
+                            f'{escape_text(c.quote)}</mark></div>' for c in unplaced)
+        title = source.title or (article.title if article else "") or source.source
+        publisher = source.publisher or (article.publisher if article else None) or ""
+        date = source.date or (article.date if article else None) or ""
+        meta = " · ".join(escape_text(x) for x in (publisher, date, source.source) if x)
+        numbers = "".join(f"&#91;{n}&#93;" for n in source.numbers)
         cards.append(
-            f'<div class="source-card" id="{anchor_prefix}-{citation.n}" data-source="{escape_attr(citation.source)}">'
-            f'<div class="card-head"><span class="num">&#91;{citation.n}&#93;</span> '
+            f'<div class="source-card" id="{card_id(anchor_prefix, source)}" data-source="{escape_attr(source.source)}">'
+            f'<div class="card-head"><span class="num">{numbers}</span> '
             f'<span class="title">{escape_text(title)}</span></div>'
-            f'<div class="meta">{meta}</div><div class="passage">{passage}</div></div>'
+            f'<div class="meta">{meta}</div>{passages}</div>'
         )
     return '<div class="sources">' + "".join(cards) + "</div>"
 
@@ -200,13 +241,3 @@ def source_groups_html(groups: Mapping[str, str], current: str) -> str:
         f'<div class="source-group{"" if key == current else " earlier"}" id="sources-{escape_attr(key)}">{cards}</div>'
         for key, cards in groups.items()
     )
-
-
-def _unique_by_n(citations: Sequence[Citation]) -> list[Citation]:
-    seen: set[int] = set()
-    out = []
-    for c in sorted(citations, key=lambda c: c.n):
-        if c.n not in seen:
-            seen.add(c.n)
-            out.append(c)
-    return out

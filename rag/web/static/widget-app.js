@@ -59,8 +59,13 @@
         cite.setAttribute("aria-label", "출처 " + m[1]);
         cite.setAttribute("data-target", prefix + m[1]);
         cite.addEventListener("click", function (ev) {
-          var card = document.getElementById(ev.currentTarget.getAttribute("data-target"));
-          if (card) { card.scrollIntoView({ block: "nearest" }); card.classList.add("qa-flash"); setTimeout(function () { card.classList.remove("qa-flash"); }, 1200); }
+          // the cited sentence, inside its article's card: both flash
+          var mark = document.getElementById(ev.currentTarget.getAttribute("data-target"));
+          if (!mark) return;
+          var flashed = [mark.closest(".qa-card"), mark].filter(Boolean);
+          mark.scrollIntoView({ block: "nearest" });
+          flashed.forEach(function (node) { node.classList.add("qa-flash"); });
+          setTimeout(function () { flashed.forEach(function (node) { node.classList.remove("qa-flash"); }); }, 1200);
         });
         box.appendChild(cite);
       } else {
@@ -71,19 +76,29 @@
     box.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  function renderSources(bubble, citations, prefix) {
-    var seen = {}, list = el("div", "qa-sources");
-    (citations || []).forEach(function (c) {
-      if (seen[c.n]) return;
-      seen[c.n] = true;
+  // one card per article (the server's `sources`), its cited sentences in the article's order, each a <mark>
+  // whose id its [n] opens
+  function renderSources(bubble, sources, citations, prefix) {
+    var byN = {}, list = el("div", "qa-sources");
+    (citations || []).forEach(function (c) { if (!byN[c.n]) byN[c.n] = c; });
+    (sources || []).forEach(function (s) {
+      var cited = (s.citations || []).map(function (n) { return byN[n]; }).filter(Boolean);
+      if (!cited.length) return;
+      cited.sort(function (a, b) { return a.start - b.start || a.n - b.n; });
+      var numbers = (s.citations || []).map(function (n) { return "[" + n + "]"; }).join("");
       var card = el("div", "qa-card");
-      card.id = prefix + c.n;
-      card.setAttribute("data-source", c.source || "");
-      card.appendChild(el("div", "qa-title", "[" + c.n + "] " + (c.title || c.source || "") + (c.date ? " (" + c.date + ")" : "")));
-      card.appendChild(el("div", "qa-meta", [c.publisher, c.date, c.source].filter(Boolean).join(" · ")));
-      var quote = el("div", "qa-quote");
-      quote.appendChild(el("mark", null, c.quote || ""));
-      card.appendChild(quote);
+      card.id = prefix + "card-" + s.citations[0];
+      card.setAttribute("data-source", s.source || "");
+      card.appendChild(el("div", "qa-title", numbers + " " + (s.title || s.source || "") + (s.date ? " (" + s.date + ")" : "")));
+      card.appendChild(el("div", "qa-meta", [s.publisher, s.date, s.source].filter(Boolean).join(" · ")));
+      cited.forEach(function (c) {
+        var quote = el("div", "qa-quote");
+        if (cited.length > 1) quote.appendChild(el("span", "qa-num", "[" + c.n + "] "));
+        var mark = el("mark", null, c.quote || "");
+        mark.id = prefix + c.n;
+        quote.appendChild(mark);
+        card.appendChild(quote);
+      });
       list.appendChild(card);
     });
     if (list.childNodes.length) bubble.appendChild(list);
@@ -182,7 +197,7 @@
             // the cited articles never name what was asked about: the answer may be about something else
             bubble.appendChild(el("div", "qa-caution", "인용한 기사에 나오지 않는 말: " + unnamed.join(", ") + " — 다른 대상에 관한 답일 수 있습니다"));
           }
-          renderSources(bubble, final.citations, prefix);
+          renderSources(bubble, final.sources, final.citations, prefix);
         }
         history = messages.concat([{ role: "assistant", content: answerText }]);
         addFeedback(bubble, { question: question, answer: answerText, refused: !!final.refused, citations: final.citations || [] });
