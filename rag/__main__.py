@@ -11,9 +11,12 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rag.config import SettingsError, apply_offline_env, load_settings
+
+if TYPE_CHECKING:  # (imports are costly: the CLI loads the pipeline's modules only for the command run)
+    from rag.types import Answer
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -307,7 +310,7 @@ def cmd_chat(args, settings) -> int:
         history = (history + [Turn("user", question), Turn("assistant", final.text)])[-keep:] if keep else []
 
 
-def sources_text(answer) -> str:
+def sources_text(answer: Answer) -> str:
     """The sources under an answer, one heading per article ("[1][2] doc · title · outlet · date") and each
     cited sentence under it; a sentence is marked with its [n] when its article has several."""
     from rag.sources import cited_articles
