@@ -538,6 +538,32 @@ def test_stop_button_cancels_an_answer(tmp_path: Path, seeds_dir_module: Path, p
         server.stop()
 
 
+def test_stop_stops_the_model_of_an_llm_answer_at_its_next_piece(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """중지 while the model writes a sentence held for verification: Gradio cancels the answer, but the model went on
+    until the sentence ended (the whole answer, on a 2-core machine many seconds the next question waited for)."""
+    from test_web_limits import WritingPipeline
+
+    pipe = WritingPipeline.from_folder(seeds_dir_module)  # one sentence of 1000 pieces, 20 ms each
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: pipe)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        open_chat(page, server.url)
+        page.check("#mode input[value='llm']")
+        ask_in_chat(page, QUESTION)
+        page.locator('#chat [data-testid="bot"]').last.filter(has_text="초안").wait_for(timeout=30_000)
+        page.click("#stop")
+        assert pipe.closed.wait(10), f"the model went on writing: {pipe.written} pieces"
+        assert pipe.written < pipe.pieces
+        for _ in range(100):  # and its slot is back
+            if app.state.gate.admitted == 0:
+                break
+            page.wait_for_timeout(100)
+        assert app.state.gate.admitted == 0
+    finally:
+        server.stop()
+
+
 def test_the_chats_trash_button_starts_a_new_conversation(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     """After the chat's own 🗑, a follow-up is not read with the cleared conversation and no old card stays."""
     fake, app = fake_app(tmp_path, seeds_dir_module)

@@ -55,3 +55,16 @@ def test_a_stopped_bubble_says_so_and_keeps_what_had_streamed() -> None:
     draft = render.stopped_html(render.draft_html("초안 문장"))
     assert draft is not None and "초안 문장" in draft and draft.endswith('<span class="status stopped">중지했습니다</span>')
     assert render.stopped_html("<div>끝난 답 [1]</div>") is None  # a finished answer is left alone
+
+
+def test_stop_and_clear_tell_the_answer_to_stop_and_only_that_answer() -> None:
+    tabs = AnsweringTabs()
+    first = tabs.begin("tab", "q1")
+    other = tabs.begin("other tab", "q1")
+    tabs.drop("tab")  # 중지
+    assert first.stopped.is_set() and not other.stopped.is_set()
+    second = tabs.begin("tab", "q2", 2)
+    tabs.drop("tab", cleared=True)  # 새 대화 / 🗑
+    assert second.stopped.is_set()
+    tabs.end("tab", first, 2)  # the first answer ends late: nothing of the tab's is freed or stopped by it
+    assert not other.stopped.is_set()

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +127,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
             return
         shown = len(chat or [])
         try:
-            for update in answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request):
+            for update in answer_turn(message, chat, conv, mode, k, date_from, date_to, publishers, request,
+                                      token.stopped):
                 if isinstance(update[0], list):
                     shown = len(update[0])
                 yield update
@@ -134,7 +137,7 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
 
     def answer_turn(
         message: str, chat: list[dict], conv: dict[str, Any], mode: str, k: float, date_from: str, date_to: str,
-        publishers: list[str], request: gr.Request,
+        publishers: list[str], request: gr.Request, stopped: threading.Event,
     ) -> Iterator[tuple[list[dict], str, dict[str, Any], str]]:
         question = (message or "").strip()
         conv = dict(conv or {"turns": [], "answers": {}})
@@ -163,6 +166,8 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         yield chat, gr.skip(), conv, ""  # the question shows at once, whatever the pipeline is doing
         # from here on the box is left alone: the reader may be typing the next question
         while not service.ready:  # the first question waits for the models instead of failing
+            if stopped.is_set():
+                return
             chat[-1]["content"] = f'<span class="status">{render.escape_text(service.status)}</span>'
             yield chat, gr.skip(), conv, gr.skip()
             time.sleep(0.5)
@@ -170,21 +175,29 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         tokens = ""
         try:
             with ctx.gate.hold():  # the same slots as the HTTP API: one limit for every answer
-                for event in service.stream(question, history=_history(conv), mode=mode, k=int(k), filters=filters):
-                    if event.kind == "status" and not tokens:
-                        chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
-                    elif event.kind == "draft":
-                        chat[-1]["content"] = render.draft_html(event.text)
-                    elif event.kind == "token":
-                        tokens += event.text
-                        chat[-1]["content"] = render.answer_html(tokens) + render.CURSOR
-                    elif event.kind == "final" and event.answer is not None:
-                        answer = event.answer
-                        chat[-1]["content"] = render.chat_message_html(
-                            answer, anchor_prefix=f"src-{len(chat) - 1}", scoped=filters is not None)
-                    else:
-                        continue
-                    yield chat, gr.skip(), conv, gr.skip()
+                events = service.stream(question, history=_history(conv), mode=mode, k=int(k), filters=filters)
+                # closed on the way out: a stopped answer's model stops now, not when the generator is collected
+                with contextlib.closing(events):
+                    for event in events:
+                        if stopped.is_set():
+                            # 중지: Gradio cancelled this answer but waits for this thread's next update, which an
+                            # LLM holding its sentence for verification would give only at the sentence's end;
+                            # every model piece ("progress") comes here, so the model stops at its next piece
+                            return
+                        if event.kind == "status" and not tokens:
+                            chat[-1]["content"] = f'<span class="status">{render.escape_text(event.text)}</span>'
+                        elif event.kind == "draft":
+                            chat[-1]["content"] = render.draft_html(event.text)
+                        elif event.kind == "token":
+                            tokens += event.text
+                            chat[-1]["content"] = render.answer_html(tokens) + render.CURSOR
+                        elif event.kind == "final" and event.answer is not None:
+                            answer = event.answer
+                            chat[-1]["content"] = render.chat_message_html(
+                                answer, anchor_prefix=f"src-{len(chat) - 1}", scoped=filters is not None)
+                        else:
+                            continue
+                        yield chat, gr.skip(), conv, gr.skip()
         except Busy as exc:
             chat[-1]["content"] = render.escape_text(BUSY_MESSAGE.format(seconds=exc.retry_after))
             yield chat, gr.skip(), conv, gr.skip()
