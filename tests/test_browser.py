@@ -21,6 +21,7 @@ import pytest
 
 from rag.config import Settings, load_settings
 from rag.types import Article
+from rag.web import render
 from rag.web.feedback import FeedbackStore
 from rag.web.server import create_app
 from tests.fakes import HashingEmbedder
@@ -399,6 +400,21 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
         "인용한 기사에 나오지 않는 말: LG이노텍 — 다른 대상에 관한 답일 수 있습니다")
     assert not page.dialogs
     assert_local_only(page.requests)
+
+
+def test_a_widget_refusal_under_the_sites_filters_says_only_that_range_was_searched(app_server: LiveServer, page) -> None:
+    """A site that configured the widget with a date range: the refusal says what the chat's says, not that no
+    article exists."""
+    page.goto(app_server.url + "/widget?date_from=2025-01-01")  # what widget.js makes of data-date-from
+    page.fill("#qa-input", QUESTION)  # answered from 2022's article, which the range leaves out
+    page.click("#qa-send")
+    page.locator(".qa-refused").wait_for(timeout=60_000)
+    assert page.locator(".qa-refused .qa-scope").last.inner_text() == render.SCOPED_REFUSAL
+    page.goto(app_server.url + "/widget")  # no range: no such words
+    page.fill("#qa-input", OFF_TOPIC)
+    page.click("#qa-send")
+    page.locator(".qa-refused").wait_for(timeout=60_000)
+    assert page.locator(".qa-refused .qa-scope").count() == 0
 
 
 def test_widget_citations_open_their_card_from_the_keyboard(app_server: LiveServer, sites: dict, page) -> None:
