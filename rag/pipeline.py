@@ -247,6 +247,15 @@ class Pipeline:
             "generation_model": generation_model_name(self.settings.generation),
         }
 
+    def counts(self) -> dict | None:
+        """`describe()`'s counts of the view questions are answered from now, without reading the store (a
+        poll may call it: an ingest in this process is counted the moment it is searchable); None before the
+        view is opened."""
+        view = self._searcher.held()
+        if view is None:
+            return None
+        return {"n_docs": len(view.articles), "n_chunks": len(view.keyword), "generation": view.generation}
+
     @property
     def location(self) -> str:
         """Where the store lives (no model load)."""

@@ -87,6 +87,10 @@ class Searcher:
                 self._lock.release()
         return self._view
 
+    def held(self) -> View | None:
+        """The view open now, as it is: no store read, no check (None before the first `view()`)."""
+        return self._view
+
     def use_view(self, view: View | None) -> None:
         """Swap in a view (an ingest in this process just committed it); None = reopen on next use."""
         with self._lock:

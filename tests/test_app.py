@@ -314,6 +314,36 @@ def test_health_reports_loading_then_ready(tmp_path: Path, fake: FakePipeline) -
     assert fake.ingested and fake.warmed  # the empty store got the seeds on first start
 
 
+class IngestedElsewhere(FakePipeline):
+    """A store another process ingests into: `describe()` counts what it holds, and says when it is called."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.described = threading.Event()
+
+    def describe(self) -> dict:
+        self.described.set()
+        return super().describe()
+
+
+def test_health_counts_another_process_ingest_without_waiting_for_a_poll(fake: FakePipeline) -> None:
+    """/health described the store when it was polled and answered with the description it had: a load balancer
+    polling each minute read another process's ingest a minute late, in the poll after the one that saw it."""
+    from rag.web.service import ChatService
+
+    pipe = IngestedElsewhere(list(fake.articles.values()))
+    service = ChatService(lambda: pipe, describe_every_s=0.05)
+    service.start(background=False)
+    try:
+        n = service.health()["pipeline"]["n_docs"]
+        pipe.articles["elsewhere.txt"] = Article(doc_id="elsewhere.txt", text="다른 프로세스가 넣은 기사.")
+        pipe.described.clear()
+        assert pipe.described.wait(10)  # no /health request in between
+        assert service.health()["pipeline"]["n_docs"] == n + 1  # the first poll after it
+    finally:
+        service.close()
+
+
 def test_first_question_waits_for_the_models(tmp_path: Path, fake: FakePipeline) -> None:
     gate = threading.Event()
 

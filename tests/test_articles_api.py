@@ -86,6 +86,18 @@ def folder_state(settings) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) if folder.exists() else []
 
 
+def test_health_counts_an_upload_and_a_delete_at_once(app_parts) -> None:
+    """/health showed the counts described before the upload (refreshed every few seconds, and only on a poll)."""
+    client = app_parts[0]
+    before = client.get("/health").json()["pipeline"]
+    sent = upload(client, ("health_note.txt", NOTE.replace("온새물산".encode(), "누리물산".encode())))
+    assert finish(client, sent["job"]["id"])["state"] == "done"
+    after = client.get("/health").json()["pipeline"]
+    assert after["n_docs"] == before["n_docs"] + 1 and after["n_chunks"] > before["n_chunks"]
+    assert client.delete("/api/articles/health_note.txt", headers=AUTH).status_code == 200
+    assert client.get("/health").json()["pipeline"]["n_docs"] == before["n_docs"]
+
+
 def test_upload_lists_answers_and_delete_removes_article_and_file(app_parts) -> None:
     client, _, settings, _ = app_parts
     sent = upload(client, ("hanbit_article.html", (HTML / "hanbit_article.html").read_bytes()),

@@ -57,7 +57,9 @@ def create_app(
     `routers`: functions that build further routers given the admin guard (included before Gradio).
     """
     app_settings = settings.app
-    service = ChatService(build_pipeline, ingest_if_empty=ingest_if_empty, load_llm=default_mode(settings) == "llm")
+    # /health's counts follow another process's ingest as the answers' view does: every store.refresh_s
+    service = ChatService(build_pipeline, ingest_if_empty=ingest_if_empty, load_llm=default_mode(settings) == "llm",
+                          describe_every_s=settings.store.refresh_s)
     feedback = FeedbackStore(Path(settings.paths.data_dir) / FEEDBACK_FILE)
     limiter = RateLimiter(app_settings.rate_limit_per_minute)
     policy = OriginPolicy(app_settings.allowed_origins)

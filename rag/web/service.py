@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 MODES = ("llm", "extractive")
 WARM_UP_QUESTION = "상생협력"
-DESCRIBE_TTL_S = 5.0  # /health shows store counts at most this old (a CLI ingest shows up within it)
+# how often the store is described for /health in the background (the app passes store.refresh_s): what another
+# process (a CLI ingest beside a Chroma server) changed shows within it, however seldom /health is polled; this
+# process's own ingests show at once
+DESCRIBE_EVERY_S = 2.0
 
 
 class PipelineLike(Protocol):
@@ -48,7 +51,8 @@ class _Closing(Exception):
 class ChatService:
     """The pipeline plus its start-up state; thread-safe for concurrent questions."""
 
-    def __init__(self, build: Callable[[], PipelineLike], ingest_if_empty: bool = True, load_llm: bool = False) -> None:
+    def __init__(self, build: Callable[[], PipelineLike], ingest_if_empty: bool = True, load_llm: bool = False,
+                 describe_every_s: float = DESCRIBE_EVERY_S) -> None:
         # the pipeline is built in the start-up thread too: its imports (chromadb, ...) take seconds
         self._build = build
         self.pipe: PipelineLike | None = None
@@ -63,8 +67,8 @@ class ChatService:
         self._thread: threading.Thread | None = None
         self._describe_lock = threading.Lock()
         self._description: dict[str, Any] | None = None
-        self._described_at: float | None = None
-        self._describing = False
+        self._describe_every_s = describe_every_s
+        self._describer: threading.Thread | None = None
         self.store_error: str | None = None  # the store stopped answering (StoreError) since start-up
 
     @property
@@ -96,7 +100,6 @@ class ChatService:
             # one throwaway question loads what warm_up leaves lazy (keyword index, Kiwi, answerer),
             # so "ready" means the next question is answered at full speed
             self._warm_answer()
-            self._describing = True
             self._describe_now()  # /health has the counts the moment it says ready
         except _Closing:
             self.status = "종료 중…"
@@ -108,6 +111,8 @@ class ChatService:
         else:
             self.ready_at = time.monotonic()
             self.status = "준비됨"
+            self._describer = threading.Thread(target=self._describe_on, name="rag-describe", daemon=True)
+            self._describer.start()
         finally:
             self._ready.set()
         if self.load_llm and self.pipe is not None and not self.error and not self._closing.is_set():
@@ -185,14 +190,16 @@ class ChatService:
         the pipeline. A model still loading in native code when the interpreter exits aborts the process
         (a Ctrl-C during start-up ended in "terminate called without an active exception", status 134)."""
         self._closing.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(wait_s)
+        for thread in (self._thread, self._describer):
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(wait_s)
         close = getattr(self.pipe, "close", None)
         if callable(close):
             close()
 
     def health(self, with_paths: bool = False) -> dict[str, Any]:
-        """Start-up state and what the pipeline holds; never waits for the pipeline (a cached description).
+        """Start-up state and what the pipeline holds; never waits for the pipeline or reads the store: the
+        background description, with the counts of the view questions are answered from now.
 
         `with_paths=False` (callers that are not this machine) leaves out anything that names a file
         or folder: the store location, a model path, a path inside an error message.
@@ -207,17 +214,25 @@ class ChatService:
             info["startup_s"] = round(self.ready_at - self.started_at, 2)
         described = self._described() if info["ready"] else None
         if described is not None:
+            # an upload or delete of this process swaps the view in at once: counted at once, not a period later
+            counts = getattr(self.pipe, "counts", None)
+            held = counts() if callable(counts) else None
+            if held:
+                described = {**described, **held}
             info["pipeline"] = described if with_paths else {k: v for k, v in described.items() if not _names_a_path(v)}
         return info
 
     def _described(self) -> dict[str, Any] | None:
-        """The last `describe()`; a stale one is refreshed in the background (one refresh at a time)."""
         with self._describe_lock:
-            stale = self._described_at is None or time.monotonic() - self._described_at > DESCRIBE_TTL_S
-            if stale and not self._describing and self.pipe is not None:
-                self._describing = True
-                threading.Thread(target=self._describe_now, name="rag-describe", daemon=True).start()
             return self._description
+
+    def _describe_on(self) -> None:
+        """Describes the store every `describe_every_s` until the app closes: not on a /health poll, whose
+        answer would then be as old as the poll before it (a load balancer polling each minute saw another
+        process's ingest a minute late). `describe()` also re-checks the store's generation (store.refresh_s),
+        so the view follows another process's ingest when no question comes."""
+        while not self._closing.wait(self._describe_every_s):
+            self._describe_now()
 
     def _describe_now(self) -> None:
         from rag.store import StoreError  # here: rag.store's imports are not needed before start-up
@@ -235,7 +250,7 @@ class ChatService:
         else:
             self.store_error = None
         with self._describe_lock:
-            self._description, self._described_at, self._describing = described, time.monotonic(), False
+            self._description = described
 
 
 _PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"/\\]+)+[\\/]?")
