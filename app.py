@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import signal
 import socket
 import sys
 from dataclasses import replace
@@ -81,9 +82,9 @@ def serve(settings: Settings, args: argparse.Namespace, sockets: list[socket.soc
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app.state.service.start(background=True)
-    print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
-    try:
+    try:  # from the start-up thread's start: a Ctrl-C at the banner must still close it (see ChatService.close)
+        app.state.service.start(background=True)
+        print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
         uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port)).run(sockets=sockets)
     finally:
         app.state.service.close()
@@ -122,5 +123,19 @@ def listen_error(host: str, port: int, exc: OSError) -> str:
     return f"cannot listen on {where} port {port}: {exc.strerror or exc}"
 
 
+def interrupted() -> None:
+    """Ctrl-C: one line instead of a traceback, then the default death by SIGINT, which a calling shell or
+    supervisor reads as an interrupt. The interrupt arrives as KeyboardInterrupt before uvicorn takes the
+    signal (while Gradio imports, the first seconds) and after it gives it back (it re-raises it on shutdown)."""
+    print("sangsaeng-qa: stopped (Ctrl-C)", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGINT)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:
+        interrupted()
+        raise  # where SIGINT does not end a process
+    sys.exit(status)

@@ -688,6 +688,38 @@ def test_app_on_a_port_in_use_exits_at_once_saying_so(tmp_path: Path) -> None:
     assert "sangsaeng-qa:" not in done.stdout
 
 
+@pytest.mark.parametrize("when", ["importing", "serving"])
+def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, when: str) -> None:
+    """A Ctrl-C while Gradio imported (the first seconds) or once uvicorn served printed a 30-line traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rag.config import PROJECT_ROOT
+
+    env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0", "--store", str(tmp_path / "store")],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell's background job inherits SIGINT ignored: the app gets it as a terminal's Ctrl-C does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        if when == "importing":
+            time.sleep(0.5)
+        else:
+            assert proc.stdout is not None and proc.stdout.readline().startswith("sangsaeng-qa:")  # the banner
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGINT, err  # died of the interrupt, as a shell expects
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "sangsaeng-qa: stopped (Ctrl-C)", err
+
+
 def test_app_with_a_file_as_its_store_exits_at_once_saying_so(tmp_path: Path) -> None:
     """It served a page whose status said the start-up failed, with a traceback in the log."""
     import os
