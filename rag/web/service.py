@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
@@ -111,7 +112,10 @@ class ChatService:
         else:
             self.ready_at = time.monotonic()
             self.status = "준비됨"
-            self._describer = threading.Thread(target=self._describe_on, name="rag-describe", daemon=True)
+            # the thread holds the service weakly: an app dropped without close() (a test's) stops describing
+            self._describer = threading.Thread(
+                target=_describe_on, args=(weakref.ref(self), self._closing, self._describe_every_s),
+                name="rag-describe", daemon=True)
             self._describer.start()
         finally:
             self._ready.set()
@@ -226,16 +230,12 @@ class ChatService:
         with self._describe_lock:
             return self._description
 
-    def _describe_on(self) -> None:
-        """Describes the store every `describe_every_s` until the app closes: not on a /health poll, whose
-        answer would then be as old as the poll before it (a load balancer polling each minute saw another
-        process's ingest a minute late). `describe()` also re-checks the store's generation (store.refresh_s),
-        so the view follows another process's ingest when no question comes."""
-        while not self._closing.wait(self._describe_every_s):
-            self._describe_now()
-
     def _describe_now(self) -> None:
         from rag.store import StoreError  # here: rag.store's imports are not needed before start-up
+
+        counts = getattr(self.pipe, "counts", None)
+        if self._description is not None and callable(counts) and counts() is None:
+            return  # nothing open (the pipeline was closed): describing would open the store and its view again
 
         try:
             described = {k: (str(v) if isinstance(v, Path) else v) for k, v in self.pipe.describe().items()}  # type: ignore[union-attr]
@@ -251,6 +251,19 @@ class ChatService:
             self.store_error = None
         with self._describe_lock:
             self._description = described
+
+
+def _describe_on(service: "weakref.ref[ChatService]", closing: threading.Event, every_s: float) -> None:
+    """Describes the store every `every_s` until the app closes: not on a /health poll, whose answer would then
+    be as old as the poll before it (a load balancer polling each minute saw another process's ingest a minute
+    late). `describe()` also re-checks the store's generation (store.refresh_s), so the view follows another
+    process's ingest when no question comes."""
+    while not closing.wait(every_s):
+        held = service()
+        if held is None:
+            return
+        held._describe_now()
+        del held  # not held while waiting
 
 
 _PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"/\\]+)+[\\/]?")
