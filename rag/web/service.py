@@ -242,7 +242,8 @@ class ChatService:
         # /health must keep answering: a store that cannot be read right now keeps the last description,
         # and a store that went away (Chroma server down) is shown until it answers again
         except StoreError as exc:
-            log.warning("describe() failed: the store is unavailable: %s", exc)
+            if self.store_error != str(exc):  # said once per outage, not every store.refresh_s while it lasts
+                log.warning("describe() failed: the store is unavailable: %s", exc)
             described, self.store_error = self._description, str(exc)
         except Exception as exc:  # noqa: BLE001
             log.warning("describe() failed: %s: %s", type(exc).__name__, exc)
