@@ -82,12 +82,27 @@ def serve(settings: Settings, args: argparse.Namespace, sockets: list[socket.soc
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:  # from the start-up thread's start: a Ctrl-C at the banner must still close it (see ChatService.close)
+    server = uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port))
+    # From the start-up thread's start, a Ctrl-C asks the server to stop instead of raising KeyboardInterrupt
+    # wherever the main thread is: raised inside an import (uvicorn imports as it starts), it can leave that
+    # module's import lock held, and the start-up thread importing it hung for ever while close() waited for it
+    # (uvicorn takes the signal over while it serves, and gives it back here when it stops).
+    interrupts: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        interrupts.append(signum)
+        server.should_exit = True
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
         app.state.service.start(background=True)
         print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
-        uvicorn.Server(uvicorn_config(app, settings.app.host, settings.app.port)).run(sockets=sockets)
+        server.run(sockets=sockets)
     finally:
-        app.state.service.close()
+        signal.signal(signal.SIGINT, previous)
+        app.state.service.close()  # waits for the start-up step under way (see ChatService.close)
+    if interrupts:
+        raise KeyboardInterrupt
     return 0
 
 
