@@ -700,6 +700,65 @@ def test_llm_mode_streams_a_draft_then_the_model_answer(tmp_path: Path, real_emb
         server.stop()
 
 
+class CountingGenerator:
+    """The packaged LLM, counting the pieces it writes and noting when its stream is closed."""
+
+    def __init__(self, generator) -> None:
+        self.generator, self.name = generator, generator.name
+        self.pieces = 0
+        self.closed = threading.Event()
+
+    def prime(self, messages) -> None:
+        self.generator.prime(messages)
+
+    def stream(self, messages, max_tokens, stop=()):
+        self.closed.clear()
+        try:
+            for piece in self.generator.stream(messages, max_tokens, stop):
+                self.pieces += 1
+                yield piece
+        finally:
+            self.closed.set()
+
+
+@pytest.mark.slow
+def test_stop_stops_the_packaged_llm_within_a_piece(tmp_path: Path, real_embedder, seeds_dir: Path, browser) -> None:
+    """중지 while the packaged model writes: it stops at its next piece, not at the end of its sentence."""
+    pytest.importorskip("llama_cpp")
+    from rag.generation import load_generator
+    from rag.pipeline import build_pipeline
+
+    settings = web_settings(tmp_path, allowed=(), backend="local")
+    settings = replace(settings, paths=replace(settings.paths, cache_dir=Path(os.environ.get("RAG_TEST_CACHE_DIR", tmp_path / "cache"))))
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seeds_dir, corpus)
+    settings = replace(settings, paths=replace(settings.paths, corpus=(corpus,)))
+    llm = CountingGenerator(load_generator(settings.generation, settings.paths.cache_dir))
+    app = create_app(settings, lambda: build_pipeline(settings, embedder=real_embedder, generator=lambda: llm))
+    app.state.service.start(background=True)
+    server = LiveServer(app)
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    try:
+        open_chat(page, server.url)
+        page.check("#mode input[value='llm']")
+        ask_in_chat(page, QUESTION)
+        page.locator('#chat [data-testid="bot"]').last.filter(has_text="답변을 작성하는 중").wait_for(timeout=300_000)
+        for _ in range(1200):  # the prompt read, the model writes
+            if llm.pieces >= 2:
+                break
+            page.wait_for_timeout(100)
+        page.click("#stop")
+        at_stop = llm.pieces
+        assert llm.closed.wait(60)
+        # a piece or a few are on their way while 중지 reaches the server (tens of ms, more on a busy machine); the
+        # rest of the sentence was 32 more
+        assert llm.pieces - at_stop <= 5, f"{llm.pieces - at_stop} pieces after 중지"
+    finally:
+        context.close()
+        server.stop()
+
+
 class PathPrefix:
     """What a reverse proxy serving the app at http://host/qa/ does: strips /qa; any other path is 404."""
 
