@@ -140,8 +140,8 @@ def listen_error(host: str, port: int, exc: OSError) -> str:
 
 def interrupted() -> None:
     """Ctrl-C: one line instead of a traceback, then the default death by SIGINT, which a calling shell or
-    supervisor reads as an interrupt. The interrupt arrives as KeyboardInterrupt before uvicorn takes the
-    signal (while Gradio imports, the first seconds) and after it gives it back (it re-raises it on shutdown)."""
+    supervisor reads as an interrupt. It arrives as KeyboardInterrupt: raised by Python while the app imports
+    (Gradio: the first seconds), by `serve` once the server it asked to stop has stopped."""
     print("sangsaeng-qa: stopped (Ctrl-C)", file=sys.stderr, flush=True)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.raise_signal(signal.SIGINT)
