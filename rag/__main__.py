@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -294,6 +295,9 @@ def cmd_chat(args, settings) -> int:
             continue
         if question in ("/help", "/?"):
             print(CHAT_HELP, file=sys.stderr)
+            continue
+        if re.fullmatch(r"/[^\s/]+", question):  # a mistyped command ("/nwe") is no question to answer
+            print(f"error: 알 수 없는 명령 {question} (unknown command): {CHAT_HELP}", file=sys.stderr)
             continue
         try:
             final = _stream_answer(pipe, question, history, args)

@@ -79,3 +79,12 @@ def test_history_is_bounded_to_what_the_pipeline_reads(monkeypatch, capsys):
     _chat(monkeypatch, capsys, "".join(f"Q{i}\n" for i in range(turns + 3)), pipe)
     assert len(pipe.asked[-1][1]) == 2 * turns
 
+
+
+def test_a_mistyped_command_is_reported_not_asked(monkeypatch, capsys):
+    pipe = ScriptedPipeline()
+    code, out, err = _chat(monkeypatch, capsys, "Q1\n/nwe\nQ2\n", pipe)
+    assert code == 0
+    # "/nwe" is neither asked nor a new conversation: Q2 still follows Q1
+    assert pipe.asked == [("Q1", []), ("Q2", [("user", "Q1"), ("assistant", "A1")])]
+    assert "/nwe" in err and "/new" in err
