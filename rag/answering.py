@@ -228,7 +228,8 @@ class Answerer:
                                    restatement_words=0)[0] if held else ""
         # (with answer.llm_claim_keeps_value, a claim that says the question back without its cited
         # sentence's value is shown as that sentence: rag/claimvalue.py)
-        numbering = StreamNumbering()  # the streamed sentences carry the numbers of the final answer
+        # the streamed sentences carry the numbers of the final answer (a bracket citing no evidence left as written)
+        numbering = StreamNumbering(ev.n for ev in prompt_evidence)
         verified = VerifiedStream(prompt_evidence, korean, budget.min_support, asking(standalone, korean),
                                   draft=chosen,
                                   restatement_share=budget.llm_restatement_share if budget.llm_claim_keeps_value else None)

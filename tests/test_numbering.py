@@ -73,6 +73,10 @@ def test_the_json_lists_each_article_once_beside_the_unchanged_citations() -> No
     assert completion["sources"] == data["sources"]
     assert completion["choices"][0]["message"]["reference"]["doc_aggs"] == [
         {"doc_id": "a.txt", "doc_name": "a.txt 제목", "count": 2, "citations": [1, 2]}]
+    # a sentence cited by two claims is one [n]: the document's aggregate counts it once, as `sources` does
+    twice = Answer(question="q", text="가 [1]. 나 [1].", refused=False, citations=(cite(1), cite(1)))
+    assert completion_dict(twice, "id", "m")["choices"][0]["message"]["reference"]["doc_aggs"] == [
+        {"doc_id": "a.txt", "doc_name": "a.txt 제목", "count": 1, "citations": [1]}]
 
 
 def test_the_cli_prints_one_heading_per_article() -> None:
@@ -155,3 +159,13 @@ def test_the_answerer_numbers_its_answer_and_stream_in_reading_order(korean) -> 
     assert streamed.strip() == answer.text  # what a client streamed carries the final numbers
     draft = next(e.text for e in events if e.kind == "draft")
     assert re.findall(r"\[(\d+)\]", draft)[0] == "1"
+
+
+def test_no_citation_takes_the_number_a_bracket_citing_nothing_holds() -> None:
+    # "제[1]조" is the article's own text: were citation [4] renumbered [1], the bracket would read (and link) as it
+    text, citations = renumber("협약서 제[1]조에 따라 지원한다 [4]. 공장은 청주에 있다 [6].", [cite(4), cite(6, start=30)])
+    assert text == "협약서 제[1]조에 따라 지원한다 [2]. 공장은 청주에 있다 [3]."
+    assert [c.n for c in citations] == [2, 3]
+    numbering = StreamNumbering(known={4, 6})
+    streamed = "".join(numbering.feed(p) for p in ("협약서 제[1]조에 따라 지원한다 [4]. ", "공장은 청주에 있다 [6]."))
+    assert streamed == text
