@@ -31,7 +31,7 @@ def content_of(answer: Answer) -> str:
 def reference_dict(answer: Answer) -> dict[str, Any]:
     """Citations shaped like RAGFlow's `reference`: chunks plus per-document aggregates."""
     data = answer_to_dict(answer)
-    chunks, aggs = [], {}
+    chunks = []
     for c in data["citations"]:
         chunks.append(
             {
@@ -46,11 +46,10 @@ def reference_dict(answer: Answer) -> dict[str, Any]:
                 "end": c["end"],
             }
         )
-        agg = aggs.setdefault(c["source"], {"doc_id": c["source"], "doc_name": c["title"] or c["source"], "count": 0,
-                                            "citations": []})
-        agg["count"] += 1
-        agg["citations"].append(c["n"])  # which [n] of the answer cite this document
-    return {"chunks": chunks, "doc_aggs": list(aggs.values())}
+    # per document, as the answer's `sources` list them (rag.sources): each [n] once, in the answer's order
+    aggs = [{"doc_id": src["source"], "doc_name": src["title"] or src["source"], "count": len(src["citations"]),
+             "citations": src["citations"]} for src in data["sources"]]
+    return {"chunks": chunks, "doc_aggs": aggs}
 
 
 def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str, Any]:
