@@ -261,10 +261,16 @@ def cmd_chat(args, settings) -> int:
     """One conversation, a question per line, each answered as `ask` answers it, with the turns before it as history.
 
     Interactive (a terminal): a prompt with line editing. Piped: the lines of stdin, one conversation, no prompt.
-    A question the pipeline refuses to take (empty, too long) is reported and the conversation goes on."""
-    from rag.question import QuestionError
+    A question the pipeline refuses to take (empty, too long, not text) is reported and the conversation goes on.
+    Ctrl-D or /quit ends it (status 0), Ctrl-C at the prompt too (status 130)."""
+    from rag.question import QuestionError, check_question
     from rag.types import Turn
 
+    if sys.stdin is None or sys.stdin.closed:
+        print("error: rag chat reads its questions from stdin, and there is none (closed)", file=sys.stderr)
+        return 2
+    if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, reported as such below
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     pipe = _pipeline(settings)
     _require_content(pipe)
     interactive = sys.stdin.isatty()
@@ -274,16 +280,27 @@ def cmd_chat(args, settings) -> int:
         except ImportError:
             pass
         print(CHAT_HELP, file=sys.stderr)
+    # the prompt goes to the terminal, never into answers written to a file ("rag chat > answers.txt")
+    prompt_on_stdout = interactive and sys.stdout.isatty()
+    longest = settings.app.max_question_chars
     keep = 2 * settings.answer.history_turns  # the pipeline reads no more than these
     history: list[Turn] = []
     while True:
         try:
-            line = input("질문> ") if interactive else sys.stdin.readline()
-        except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C at the prompt: the session ends
+            if interactive:
+                if not prompt_on_stdout:
+                    print("질문> ", end="", file=sys.stderr, flush=True)
+                line = input("질문> " if prompt_on_stdout else "")
+            else:
+                line = _bounded_line(sys.stdin, longest)
+                if line is None:  # end of the piped input
+                    return 0
+        except EOFError:  # Ctrl-D: the session ends
             print(file=sys.stderr)
             return 0
-        if not interactive and not line:  # end of the piped input
-            return 0
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: the session ends, as an interrupt
+            print(file=sys.stderr)
+            return 130
         question = line.strip()
         if not question:
             continue
@@ -300,7 +317,13 @@ def cmd_chat(args, settings) -> int:
             print(f"error: 알 수 없는 명령 {question} (unknown command): {CHAT_HELP}", file=sys.stderr)
             continue
         try:
+            if "\ufffd" in question:
+                raise QuestionError("질문에 UTF-8이 아닌 바이트가 있습니다. (The line is not UTF-8 text.)")
+            check_question(question, longest)
             final = _stream_answer(pipe, question, history, args)
+            if final is not None:
+                _print_answer(final)
+                print(flush=True)  # a blank line between answers
         except QuestionError as exc:
             print(f"error: {exc}", file=sys.stderr)
             continue
@@ -309,9 +332,22 @@ def cmd_chat(args, settings) -> int:
             continue
         if final is None:
             continue
-        _print_answer(final)
-        print(flush=True)  # a blank line between answers
         history = (history + [Turn("user", question), Turn("assistant", final.text)])[-keep:] if keep else []
+
+
+def _bounded_line(stream, longest: int) -> str | None:
+    """The next line of `stream` (None at its end); a line longer than any question may be is not read whole:
+    its first part comes back (the length check then refuses it) and the rest is read past, not taken as the
+    next question."""
+    line = stream.readline(longest + 2)
+    if not line:
+        return None
+    if not line.endswith("\n") and len(line) >= longest + 2:
+        while True:  # the rest of this line, in pieces of the same size
+            rest = stream.readline(longest + 2)
+            if not rest or rest.endswith("\n"):
+                break
+    return line
 
 
 def sources_text(answer: Answer) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -10,6 +11,8 @@ class QuestionError(ValueError):
 
 
 SETTING = "app.max_question_chars"
+# a lone surrogate: no character of any text, and the Korean analyzer fails on it
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -23,6 +26,9 @@ def check_question(question: str, max_chars: int) -> str:
     text = unicodedata.normalize("NFC", question or "").strip()
     if not text:
         raise QuestionError("질문이 비어 있습니다. 질문을 입력해 주세요. (The question is empty.)")
+    if _SURROGATE.search(text):  # undecodable input read with surrogateescape, or a JSON "\ud800": not text
+        raise QuestionError("질문에 글자가 아닌 부분이 있습니다. UTF-8 텍스트로 다시 입력해 주세요. "
+                            "(The question holds bytes that are not text: send it as UTF-8.)")
     if len(text) > max_chars:
         raise QuestionError(
             f"질문이 너무 깁니다: {len(text):,}자 (최대 {max_chars:,}자, {SETTING}). "

@@ -88,3 +88,43 @@ def test_a_mistyped_command_is_reported_not_asked(monkeypatch, capsys):
     # "/nwe" is neither asked nor a new conversation: Q2 still follows Q1
     assert pipe.asked == [("Q1", []), ("Q2", [("user", "Q1"), ("assistant", "A1")])]
     assert "/nwe" in err and "/new" in err
+
+
+def test_no_stdin_is_one_error_line(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", None)
+    args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
+    assert cli.cmd_chat(args, load_settings()) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_bytes_that_are_not_utf8_are_reported_and_the_conversation_goes_on(monkeypatch, capsys):
+    pipe = ScriptedPipeline()
+    stdin = io.TextIOWrapper(io.BytesIO("Q1\n".encode() + b"\xc1\xd6\xb9\xae\n" + "Q2\n".encode()), encoding="utf-8")
+    monkeypatch.setattr(cli, "_pipeline", lambda settings: pipe)
+    monkeypatch.setattr("sys.stdin", stdin)
+    args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
+    assert cli.cmd_chat(args, load_settings()) == 0
+    out = capsys.readouterr()
+    assert "UTF-8" in out.err and out.out.split() == ["A1", "A2"]
+    assert [q for q, _ in pipe.asked] == ["Q1", "Q2"]
+
+
+def test_a_line_longer_than_any_question_is_refused_and_its_rest_is_not_asked(monkeypatch, capsys):
+    pipe = ScriptedPipeline()
+    longest = load_settings().app.max_question_chars
+    code, out, err = _chat(monkeypatch, capsys, "Q1\n" + "Q" * (3 * longest) + "\nQ2\n", pipe)
+    assert code == 0 and "error: " in err
+    assert [q for q, _ in pipe.asked] == ["Q1", "Q2"] and out.split() == ["A1", "A2"]
+
+
+def test_ctrl_c_at_the_prompt_ends_the_session_as_an_interrupt(monkeypatch, capsys):
+    class Interrupted(io.StringIO):
+        def readline(self, *args):
+            raise KeyboardInterrupt
+
+    pipe = ScriptedPipeline()
+    monkeypatch.setattr(cli, "_pipeline", lambda settings: pipe)
+    monkeypatch.setattr("sys.stdin", Interrupted())
+    args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
+    assert cli.cmd_chat(args, load_settings()) == 130 and pipe.asked == []

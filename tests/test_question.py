@@ -25,3 +25,13 @@ def test_a_decomposed_question_is_asked_composed() -> None:
     decomposed = unicodedata.normalize("NFD", composed)
     assert len(decomposed) > 2 * len(composed)
     assert check_question(decomposed, 30) == composed  # composed, and held to the limit as composed
+
+
+def test_a_question_holding_a_lone_surrogate_is_refused_in_words() -> None:
+    # bytes read with surrogateescape, or a JSON body's "\ud800": the Korean analyzer fails on them
+    import pytest
+
+    from rag.question import QuestionError, check_question
+
+    with pytest.raises(QuestionError, match="UTF-8"):
+        check_question("납품대금 \udcc1\udcd6 얼마?", 100)
