@@ -61,7 +61,10 @@ def read_pdf(data: bytes, max_pages: int = MAX_PAGES, max_seconds: float = MAX_S
         raise
     except Exception as exc:  # noqa: BLE001 -- a hostile file may break the parser anywhere; report it, never crash
         raise PdfError(f"not a readable PDF ({type(exc).__name__}: {str(exc)[:120]})") from exc
-    text = rebuild_text([text for text, _ in pages], [ends for _, ends in pages])
+    try:
+        text = rebuild_text([text for text, _ in pages], [ends for _, ends in pages])
+    except Exception as exc:  # noqa: BLE001 -- a defect in rebuilding one file's lines skips that file, not the ingest
+        raise PdfError(f"PDF text could not be rebuilt into paragraphs ({type(exc).__name__}: {str(exc)[:120]})") from exc
     if not text.strip():
         raise PdfError("PDF has no text layer (a scan or images only: run OCR on it first)")
     return DocumentText(text, "" if _NO_TITLE.search(title) else title)

@@ -43,6 +43,7 @@ _SHORT_LINE = 0.5  # of the usual width: a line this short ended where it did, w
 _STRETCHED = re.compile(r"[^\s\x00-\x1f][\s\x00-\x1f]{2,}[^\s\x00-\x1f]")
 # a word hyphenated at a line's end ("trans-|ported"); U+2010 and the soft hyphen are a writer's own
 _HYPHENATED = re.compile(r"[A-Za-z](-|\s?[\u2010\u00ad])$")
+_WORD_GOES_ON = re.compile(r"[^\W\d_]+")  # the letters that open the next line: the hyphenated word's end
 
 
 def rebuild_text(pages: list[str], ends: list[LineEnds] | None = None) -> str:
@@ -102,7 +103,9 @@ class _Line:
 
 
 def _hyphenated(previous: str, line: str) -> bool:
-    return line[:1].islower() and _HYPHENATED.search(previous) is not None
+    # the word goes on in a lowercase letter of any script ("pre-|état", "Kremlin-|аппарат"), not a digit
+    # or a symbol that Python also calls lowercase ("ⓐ")
+    return _WORD_GOES_ON.match(line) is not None and line[:1].islower() and _HYPHENATED.search(previous) is not None
 
 
 def _room_left(lines: list[_Line], wide: list[bool]) -> dict[int, float]:
@@ -124,7 +127,7 @@ def _join_latin(previous: str, line: str, vocabulary: set[str]) -> str:
         return previous + " " + line
     m = _HYPHENATED.search(previous)
     stem = previous[:m.start(1)]
-    whole = (re.search(r"[A-Za-z]+$", stem).group(0) + re.match(r"[a-z]+", line).group(0)).lower()
+    whole = (re.search(r"[A-Za-z]+$", stem).group(0) + _WORD_GOES_ON.match(line).group(0)).lower()
     if m.group(1) != "-" or whole in vocabulary:
         return stem + line
     return stem + "-" + line

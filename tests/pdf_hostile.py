@@ -86,3 +86,20 @@ def korean_cmap_pdf(encoding: str, text: str, codec: str, codes: bytes | None = 
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def latin_pdf(lines: list[str]) -> bytes:
+    """One page of `lines`, one below the other, in Helvetica with the WinAnsi encoding (accented Latin
+    letters, as a French or German name in an English release)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    font = _helvetica()
+    font[NameObject("/Encoding")] = NameObject("/WinAnsiEncoding")
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    shown = b"".join(b"BT /F1 12 Tf 72 %d Td (%s) Tj ET\n" % (720 - 14 * i, line.encode("cp1252"))
+                     for i, line in enumerate(lines))
+    page[NameObject("/Contents")] = writer._add_object(stream(shown))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
