@@ -251,19 +251,29 @@ class _Hints:
         return self.credit
 
 
-def without_headline(text: str, title: str) -> str:
-    """`text` without its first line when that line is the article's `title`, unless nothing else is left.
+def without_headline(text: str, title: str, named: bool = False) -> str:
+    """`text` without its first line when that line is the article's `title`, unless nothing else is left
+    or the line reads as a sentence (ends in …다, …요, …까, "?" or "!") and the title was not `named` (by
+    the manifest): a found title may be a sentence that lost its full stop, and a body never loses one.
 
     The title is shown on the article's card and goes with every passage to the embedder and the
     keyword index; left in the body it was also a "sentence" of the first passage, one an answer could
     quote and cite though it has no verb and no full stop.
 
         without_headline("상생협력 확대\n\n회사는 지원을 늘린다.", "상생협력 확대")  # "회사는 지원을 늘린다."
+        without_headline("지원을 늘렸다\n회사는 밝혔다.", "지원을 늘렸다")  # unchanged
     """
     first, _, rest = text.partition("\n")
     if not title or " ".join(first.split()) != " ".join(title.split()) or not rest.strip():
         return text
+    if not named and _SENTENCE_ENDING.search(first.rstrip()):
+        return text
     return rest.lstrip("\n")
+
+
+# how a Korean sentence ends without its full stop: a headline seldom ends so (an unnamed one that does is
+# kept in the body, where it loses nothing)
+_SENTENCE_ENDING = re.compile(r"(?:[다요까]|[?!])$")
 
 
 def _title_from_text(text: str) -> str:

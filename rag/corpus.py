@@ -47,7 +47,8 @@ from rag.webpage import HtmlError
 # cell); a press release's "배포일시:" line dates it. cleaner-6: a header line of a date and the outlet
 # ("2024-05-02 한빛경제") dates the article and names its publisher. cleaner-7: a headline line is the
 # title, not body text; a PDF's wrapped lines join with a space where the writer wraps between words.
-CLEANER_VERSION = "cleaner-7"
+# cleaner-8: a first line that reads as a sentence stays in the body unless the manifest names it the title.
+CLEANER_VERSION = "cleaner-8"
 BUNDLED_FURNITURE = "a05ed05588ce"
 
 __all__ = ["CLEANER_VERSION", "KINDS", "RECORD_KINDS", "Columns", "CorpusLoad", "Furniture", "Metadata",
@@ -286,9 +287,10 @@ def _entry(manifest: dict[str, Any], key: str) -> dict[str, Any]:
 def _article(
     doc_id: str, text: str, meta: Metadata, entry: dict[str, Any], path: str, raw: bytes, furniture: Furniture
 ) -> Article:
-    title = str(entry.get("title") or "").strip() or meta.title
+    named = str(entry.get("title") or "").strip()
+    title = named or meta.title
     # a headline stays out of the body; a first line that is only borrowed for a title (a sentence) stays in
-    text = without_headline(text, title)
+    text = without_headline(text, title, named=bool(named))
     title = title or _fallback_title(text)
     date = iso_date(str(entry.get("date") or "")) or meta.date
     publisher = str(entry.get("publisher") or "").strip() or meta.publisher

@@ -111,6 +111,23 @@ def test_a_headline_is_the_title_and_not_a_sentence_of_the_body(seeds: dict, tmp
     assert (found["sentence.txt"].title, found["sentence.txt"].text) == ("온새물산은 지원을 늘린다.", "온새물산은 지원을 늘린다.\n회사는 5일 밝혔다.")
 
 
+def test_a_first_line_that_reads_as_a_sentence_stays_in_the_body(tmp_path: Path) -> None:
+    """A first line without a full stop that ends like a Korean sentence (…다, …요, …까, ?, !) is a sentence
+    that lost its period, not a headline: it stays in the body unless the manifest names it the title."""
+    body = "회사는 5일 이같이 밝혔다."
+    (tmp_path / "verb.txt").write_text(f"온새물산이 협력사 지원을 두 배로 늘렸다\n{body}\n", "utf-8")
+    (tmp_path / "blank.txt").write_text(f"2000년에 데니스는 대영 제국 훈장 3등급(CBE)을 받았다\n\n{body}\n", "utf-8")
+    (tmp_path / "question.txt").write_text(f"협력사 지원은 왜 늘었을까?\n{body}\n", "utf-8")
+    (tmp_path / "named.txt").write_text(f"이통3사 '동행경영' 팔 걷었다\n\n{body}\n", "utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"named.txt": {"title": "이통3사 '동행경영' 팔 걷었다"}}), "utf-8")
+    found = {a.doc_id: a for a in load_corpus([tmp_path]).articles}
+    assert found["verb.txt"].text == f"온새물산이 협력사 지원을 두 배로 늘렸다\n{body}"
+    assert found["blank.txt"].text == f"2000년에 데니스는 대영 제국 훈장 3등급(CBE)을 받았다\n\n{body}"
+    assert found["question.txt"].text == f"협력사 지원은 왜 늘었을까?\n{body}"
+    assert found["verb.txt"].title == "온새물산이 협력사 지원을 두 배로 늘렸다"  # still its card's title
+    assert (found["named.txt"].title, found["named.txt"].text) == ("이통3사 '동행경영' 팔 걷었다", body)
+
+
 def test_photo_credit_does_not_stay_as_its_own_sentence(seeds: dict) -> None:
     for doc_id in ("000_7f8c52e3f50417da.txt", "004_3623695115e5a12c.txt"):
         for line in seeds[doc_id].text.split("\n"):
