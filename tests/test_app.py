@@ -326,6 +326,33 @@ class IngestedElsewhere(FakePipeline):
         return super().describe()
 
 
+class CountsDescriptions(FakePipeline):
+    """A pipeline that counts how often the store is described."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.descriptions = 0
+
+    def describe(self) -> dict:
+        self.descriptions += 1
+        return super().describe()
+
+
+def test_a_zero_refresh_does_not_describe_the_store_in_a_busy_loop(fake: FakePipeline) -> None:
+    """store.refresh_s = 0 (re-check the store before each question) made the /health describer describe the
+    store back to back, keeping a core busy for as long as the app ran."""
+    from rag.web.service import ChatService
+
+    pipe = CountsDescriptions(list(fake.articles.values()))
+    service = ChatService(lambda: pipe, describe_every_s=0)
+    service.start(background=False)
+    try:
+        time.sleep(0.5)
+        assert pipe.descriptions <= 3  # the one at start-up, and at most a couple of the describer's
+    finally:
+        service.close()
+
+
 def test_health_counts_another_process_ingest_without_waiting_for_a_poll(fake: FakePipeline) -> None:
     """/health described the store when it was polled and answered with the description it had: a load balancer
     polling each minute read another process's ingest a minute late, in the poll after the one that saw it."""

@@ -26,6 +26,9 @@ WARM_UP_QUESTION = "상생협력"
 # process (a CLI ingest beside a Chroma server) changed shows within it, however seldom /health is polled; this
 # process's own ingests show at once
 DESCRIBE_EVERY_S = 2.0
+# the least time between two descriptions whatever describe_every_s is: store.refresh_s = 0 (re-check the
+# store before every question) would otherwise describe it in a loop that keeps a core busy
+DESCRIBE_FLOOR_S = 1.0
 
 
 class PipelineLike(Protocol):
@@ -259,7 +262,7 @@ def _describe_on(service: "weakref.ref[ChatService]", closing: threading.Event, 
     be as old as the poll before it (a load balancer polling each minute saw another process's ingest a minute
     late). `describe()` also re-checks the store's generation (store.refresh_s), so the view follows another
     process's ingest when no question comes."""
-    while not closing.wait(every_s):
+    while not closing.wait(max(every_s, DESCRIBE_FLOOR_S)):
         held = service()
         if held is None:
             return
