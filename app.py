@@ -51,14 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     app_settings = settings.app
     if args.host:
         app_settings = replace(app_settings, host=args.host)
-    if args.port:
+    if args.port is not None:  # --port 0: any free port, the banner says which
         app_settings = replace(app_settings, port=args.port)
-    settings = replace(settings, app=app_settings)
     try:
         sockets = bind_sockets(app_settings.host, app_settings.port)
     except OSError as exc:
         print(f"error: {listen_error(app_settings.host, app_settings.port, exc)}", file=sys.stderr)
         return 1
+    if sockets and app_settings.port == 0:
+        app_settings = replace(app_settings, port=sockets[0].getsockname()[1])
+    settings = replace(settings, app=app_settings)
     try:
         return serve(settings, args, sockets)
     finally:

@@ -779,6 +779,51 @@ def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, wh
     assert "KeyboardInterrupt" not in err and err.strip().splitlines()[-1] == "sangsaeng-qa: stopped (Ctrl-C)", err
 
 
+def test_port_0_serves_on_a_free_port_and_the_banner_says_which(tmp_path: Path) -> None:
+    """`--port 0` was read as no --port: the app took 7860 (or failed where 7860 was in use)."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from rag.config import PROJECT_ROOT
+
+    env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
+           "RAG_EMBEDDING__MODEL": str(tmp_path / "no-model")}
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0", "--store", str(tmp_path / "store"),
+         "--no-ingest"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        assert proc.stdout is not None
+        banner = proc.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)", banner).group(1))
+        assert port not in (0, 7860), banner
+        deadline = time.monotonic() + 60
+        while True:  # the page is served on the port the banner names
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                    assert response.status in (200, 503)
+                break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def test_app_with_a_file_as_its_store_exits_at_once_saying_so(tmp_path: Path) -> None:
     """It served a page whose status said the start-up failed, with a traceback in the log."""
     import os
