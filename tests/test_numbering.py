@@ -106,6 +106,15 @@ def test_far_apart_sentences_get_a_window_each_in_one_card() -> None:
     assert html.count('<div class="passage">') == 2 and 'id="m-1"' in html and 'id="m-2"' in html
 
 
+def test_a_span_near_the_end_of_a_longer_one_shares_its_window() -> None:
+    # [1] is long, [2] lies inside it, [3] begins just after [1] ends: one window, not a second one opening
+    # inside the text [1]'s window already shows (measured from [2]'s end, [3] looked far away)
+    text = "가나다라 " * 100
+    spans = [(0, 310, "m-1", "[1]"), (5, 20, "m-2", "[2]"), (320, 330, "m-3", "[3]")]
+    html = render.passages_html(text, spans, context=20)
+    assert html.count('<div class="passage">') == 1 and 'id="m-3"' in html
+
+
 # --- the answerer numbers every answer once, for every surface ---------------------------------------------
 
 ARTICLE = Article(doc_id="a.txt", title="누리전자 새 공장", date="2024-05-02",

@@ -164,7 +164,8 @@ def passages_html(article_text: str, spans: Sequence[tuple[int, int, str, str]],
     would meet share one window; the others get windows of their own."""
     windows: list[list[tuple[int, int, str, str]]] = []
     for span in sorted(spans):
-        if windows and span[0] - windows[-1][-1][1] <= 2 * context:
+        # (measured from the window's furthest end: a span inside a longer one ends before it)
+        if windows and span[0] - max(end for _, end, _, _ in windows[-1]) <= 2 * context:
             windows[-1].append(span)
         else:
             windows.append([span])
