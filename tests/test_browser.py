@@ -338,7 +338,7 @@ def test_a_refusal_within_a_date_range_says_the_range_was_searched(app_server: L
     page.fill("#chat-date-from input, #chat-date-from textarea", "2025-01-01")
     ask_in_chat(page, QUESTION)
     page.wait_for_selector("#chat .refusal", timeout=60_000)
-    assert "검색 범위(기간·언론사) 안의 기사에서만" in page.locator("#chat .refusal").last.inner_text()
+    assert "검색 범위(기간·언론사·기사) 안에서만" in page.locator("#chat .refusal").last.inner_text()
     page.fill("#chat-date-from input, #chat-date-from textarea", "")
     ask_in_chat(page, OFF_TOPIC)  # no range: no such words
     page.wait_for_function("() => document.querySelectorAll('#chat .refusal').length >= 2", timeout=60_000)

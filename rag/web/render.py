@@ -23,7 +23,7 @@ REFUSAL_WHY = {
 }
 # an answer whose cited articles never name what the question asks about (rag.types.GroundingReport.unnamed)
 # a refusal while the reader narrowed the search (기간·언론사): "no article mentions X" is only true inside it
-SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사) 안의 기사에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다."
+SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사·기사) 안에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다."
 UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template

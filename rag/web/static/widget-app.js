@@ -30,7 +30,7 @@
     names_not_cited: "답할 문장의 기사에 나오지 않는 말: {names}"
   };
   // a refusal under the site's filters holds only within them (the chat's SCOPED_REFUSAL in rag/web/render.py)
-  var SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사) 안의 기사에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다.";
+  var SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사·기사) 안에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다.";
   // the server bounds a conversation (app.max_history_turns / _chars); the answer only uses the last
   // few turns, so the widget sends those and a long chat never runs into the limit
   var HISTORY_TURNS = 8, HISTORY_CHARS = 3000;
