@@ -113,8 +113,7 @@ def antecedent(history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
         # the reference points at what was asked: the answer when it is a bare name, else the question's words for it
         answer = next((t.content for t in history[index + 1:] if t.role == "assistant"), "")
         return short_answer(answer, korean) or _named(topic.text, korean, asked)
-    # "그때" after "LG이노텍의 펀드 규모는?" is no time of LG이노텍's: an owner is a place or a person's, never a time
-    if topic.shape == "attribute" and kind in ("place", "person"):
+    if topic.shape == "attribute" and kind != "organization":
         return _named(topic.owner, korean, asked)
     return ""
 

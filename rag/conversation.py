@@ -226,22 +226,19 @@ def _unquoted(question: str) -> str:
 
 def _thread_antecedent(asked: Sequence[Turn], history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
     """The antecedent of `kind` (rag.antecedents) from the latest user turn that gives one, going back past a
-    turn only while that turn was itself a follow-up: "그때" after "LG전자 협력회 워크숍은 어디서 열렸어?" and
-    "거기 참석한 협력사는 몇 곳이야?" is the time of the workshop, which the second question only went on
-    asking about. A question of its own ends the search."""
+    turn only while that turn's own reference word was resolved in place: "그때" after "LG전자 협력회 워크숍은
+    어디서 열렸어?" and "거기 참석한 협력사는 몇 곳이야?" is the time of the workshop, which the second question
+    only went on asking about. A question of its own ends the search, and so does one that only had names put
+    in front of it ("2014 아시아대학생 최우수상은 …"): what it says is not the thread's event."""
     users = [i for i, t in enumerate(history) if t.role == "user"]
     for i in reversed(users):
         typed, standalone = asked[i].content.strip(), history[i].content.strip()
-        # a turn that only had names put in front ("LG전자 규모는?" for "규모는?") is read as typed: the
-        # standalone form's shape is no question anyone asked. One resolved in place is read both ways: as
-        # typed where its standalone form says nothing ("그럼 LG는?" is asked of LG as a whole, "LG가 공동
-        # R&D에 출연하는 금액은?" only describes an amount)
-        prefixed = standalone != typed and standalone.endswith(typed)
-        found = [antecedent(asked[:i + 2], kind, korean)] if prefixed else \
-            [antecedent(history[:i + 2], kind, korean), antecedent(asked[:i + 2], kind, korean)]
+        # the turn as typed where its standalone form says nothing: "그럼 LG는?" is asked of LG as a whole,
+        # "LG가 공동 R&D에 출연하는 금액은?" only describes an amount
+        found = (antecedent(history[:i + 2], kind, korean), antecedent(asked[:i + 2], kind, korean))
         # one that still holds a reference word ("2014 아시아대학생 그 팀") stands for nothing yet
         stands_for = next((f for f in found if f and not _refers(f, korean)), "")
-        if stands_for or standalone == typed:
+        if stands_for or standalone == typed or standalone.endswith(typed):
             return stands_for
     return ""
 
