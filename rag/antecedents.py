@@ -101,24 +101,23 @@ def antecedent(history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
     index = next((i for i in range(len(history) - 1, -1, -1) if history[i].role == "user"), None)
     if index is None:
         return ""
-    asked = history[index].content.strip()
-    topic = question_topic(asked, korean)
+    topic = question_topic(history[index].content.strip(), korean)
     if topic is None:
         return ""
     if topic.shape == "event":
         # something is said of the topic: "거기" / "그때" is that event or thing; whether it is a person or
         # a company no tag says, so "그 사람" and "그 회사" are not read as it (the names are carried instead)
-        return _named(topic.text, korean, asked) if kind in ("place", "time") else ""
+        return _named(topic.text, korean) if kind in ("place", "time") else ""
     if kind in _KIND_SLOTS and topic.slot in _KIND_SLOTS[kind]:
         # the reference points at what was asked: the answer when it is a bare name, else the question's words for it
         answer = next((t.content for t in history[index + 1:] if t.role == "assistant"), "")
-        return short_answer(answer, korean) or _named(topic.text, korean, asked)
+        return short_answer(answer, korean) or _named(topic.text, korean)
     if topic.shape == "attribute" and kind != "organization":
-        return _named(topic.owner, korean, asked)
+        return _named(topic.owner, korean)
     # "그녀는 몇 년생이야?" after "김희선이 주연한 드라마는?", "그 기업의 회장은?" after "KT가 … 출연하는 금액은?":
     # what is asked is described by what its named subject did, and a person or company is that subject
     if topic.shape == "description" and kind in _KIND_SLOTS and not topic.subject[:1].isdigit():
-        return _named(topic.subject, korean, asked)
+        return _named(topic.subject, korean)
     return ""
 
 
@@ -134,17 +133,11 @@ def short_answer(answer: str, korean: Analyzer) -> str:
     return text[:morphemes[end - 1][3]].strip()
 
 
-def _named(text: str, korean: Analyzer, question: str = "") -> str:
-    """`text` when it names something (a term of two characters or more) and is short enough to stand for a name.
-
-    Kiwi tags some names only in their sentence ("헬리녹스" is a name in "헬리녹스 대표는?", nothing alone):
-    a term of the whole `question` that `text` holds counts too."""
+def _named(text: str, korean: Analyzer) -> str:
+    """`text` when it names something (a term of two characters or more) and is short enough to stand for a name."""
     if not text or len(text) > _MAX_TOPIC:
         return ""
-    lowered = text.lower()
-    terms = korean.key_terms(text) + [t for t in korean.key_terms(question) if t in lowered] if question else \
-        korean.key_terms(text)
-    return text if [t for t in terms if len(t) > 1] else ""
+    return text if [t for t in korean.key_terms(text) if len(t) > 1] else ""
 
 
 # particles written after a name, by whether the name ends in a consonant: (after a consonant, after a vowel)

@@ -324,10 +324,3 @@ def test_a_contracted_particle_is_written_out_with_the_antecedent(korean: Korean
     assert rewrite_followup("거기선 무엇을 발표했어?", convention, korean) == \
         "LG유플러스 기업파트너스 컨벤션에서는 무엇을 발표했어?"
 
-
-
-def test_a_name_kiwi_tags_only_in_its_question_is_an_antecedent(korean: KoreanText) -> None:
-    history = [Turn("user", "헬리녹스 대표는?"), Turn("assistant", "헬리녹스(대표 라영환)와 협업 제품을 출시한다 [1].")]
-    # "헬리녹스" alone is no term to Kiwi; in its question it is a name, and the company asked of
-    assert antecedent(history, "place", korean) == "헬리녹스"
-    assert rewrite_followup("거기 제품은 뭐야?", history, korean) == "헬리녹스 제품은 뭐야?"
