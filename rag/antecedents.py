@@ -114,10 +114,6 @@ def antecedent(history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
         return short_answer(answer, korean) or _named(topic.text, korean)
     if topic.shape == "attribute" and kind != "organization":
         return _named(topic.owner, korean)
-    # "그녀는 몇 년생이야?" after "김희선이 주연한 드라마는?", "그 기업의 회장은?" after "KT가 … 출연하는 금액은?":
-    # what is asked is described by what its named subject did, and a person or company is that subject
-    if topic.shape == "description" and kind in _KIND_SLOTS and not topic.subject[:1].isdigit():
-        return _named(topic.subject, korean)
     return ""
 
 

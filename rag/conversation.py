@@ -21,9 +21,7 @@ from rag.vocabulary import Lexicon
 _PARTICLES = "에서|에게|으로|에|서|의|은|는|이|가|을|를|도|와|과|로"
 # a second particle stacked on the first ("거기에는", "그분과도") or one that stands alone ("그때부터"): part of the
 # reference word too; any other letter glued on makes another word ("이분법", "회의록", "기업가는")
-_STACKED = "에서는|에서도|으로는|에는|에도|서는|서도|로는|와는|과는|와도|과도|까지|부터|만|엔|선"
-# the spoken contractions among them ("거기엔", "거기선"), written out where the reference word is replaced
-_CONTRACTED = {"엔": "에는", "선": "에서는"}
+_STACKED = "에서는|에서도|으로는|에는|에도|서는|서도|로는|와는|과는|와도|과도|까지|부터|만"
 # those a pronoun ending in a vowel takes ("그는", "그가"): "그은" is a verb (긋다, "선을 그은"), not "he"
 _AFTER_VOWEL = "에게|의|는|가|를|도|와"
 
@@ -130,15 +128,14 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
     if not any(t.role == "user" for t in history):
         return False
     patterns = _references(korean.lexicon)
-    unquoted = _unquoted(question)
-    if patterns.referring.search(unquoted) or patterns.pronoun.search(unquoted) \
-            or any(p.search(unquoted) for p in patterns.pointing.values()):
+    if patterns.referring.search(question) or patterns.pronoun.search(question) \
+            or any(p.search(question) for p in patterns.pointing.values()):
         return True
     named = _named_terms(question, korean)
     # "그 펀드는 언제 증액됐어?" points back; "이 기사에서 SKT는 무엇을 했어?" is a question of its own about SKT:
     # a determiner before a noun that is no reference word points back only in a question naming no one (a
     # number is no one: "그 2023년 실적은?")
-    if patterns.determiner.search(unquoted + " "):
+    if patterns.determiner.search(question + " "):
         return not [t for t in named if not t[0].isdigit()]
     return not named
 
@@ -186,17 +183,16 @@ def _rewrite(question: str, asked: Sequence[Turn], history: Sequence[Turn], kore
     if not is_followup(question, history, korean):
         return question
     patterns = _references(korean.lexicon)
-    unquoted = _unquoted(question)
     for kind, pattern in patterns.pointing.items():
         # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about;
         # "거기 대표는?" after "LG이노텍의 펀드 규모는?": the company, not its asked 규모 (rag.antecedents)
-        match = pattern.search(unquoted)
+        match = pattern.search(question)
         if match is None or _points_inside(question[:match.start()], kind, korean):
             continue
         stands_for = _thread_antecedent(asked, history, kind, korean)
         if stands_for:
             return question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean) + question[match.end():]
-    match = patterns.referring.search(unquoted)
+    match = patterns.referring.search(question)
     if match is not None and not _points_inside(question[:match.start()], "organization", korean):
         # "그 회사의 …" after "… 대상을 받은 회사는?": the company asked about, not the names of the question
         stands_for = _thread_antecedent(asked, history, "organization", korean)
@@ -208,20 +204,10 @@ def _rewrite(question: str, asked: Sequence[Turn], history: Sequence[Turn], kore
     if not names:
         return question
     subject = " ".join(names)
-    match = patterns.referring.search(unquoted)
-    if match is not None:
-        return question[:match.start()] + with_particle(subject, match.group("particle") or "") + question[match.end():]
+    replaced, count = patterns.referring.subn(lambda m: with_particle(subject, m.group("particle") or ""), question, count=1)
+    if count:
+        return replaced
     return f"{subject} {question}"
-
-
-# a title or saying in quotes ("'그녀는 예뻤다'에 출연한 배우는?"): its words point at nothing in the conversation
-# (an apostrophe after a letter is English's "LINE's", no quote)
-_QUOTED = re.compile(r"(?<![A-Za-z])'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”|「[^」]*」|『[^』]*』|《[^》]*》|〈[^〉]*〉|<[^>]*>")
-
-
-def _unquoted(question: str) -> str:
-    """`question` with what its quotes hold blanked out, its length kept, so a match's place is the same."""
-    return _QUOTED.sub(lambda m: m.group()[0] + " " * (len(m.group()) - 2) + m.group()[-1], question)
 
 
 def _thread_antecedent(asked: Sequence[Turn], history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
@@ -265,7 +251,6 @@ def _in_place_of(match: re.Match[str], stands_for: str, kind: str, question: str
     antecedent's last sound takes ("그곳은" -> "LG이노텍은"); a bare "거기" before a verb is where ("…에 참석한"),
     before a noun whose ("거기 대표는" -> "LG이노텍 대표는")."""
     particle = match.group("particle") or ""
-    particle = _CONTRACTED.get(particle, particle)
     if kind == "time":  # "그때" after "… 워크숍은 어디서 열렸어?": at the time of that event
         return f"{stands_for} 때{particle}"
     if particle.startswith("서"):  # "거기서는" -> "…에서는"

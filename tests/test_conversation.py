@@ -298,29 +298,3 @@ def test_an_english_question_names_only_what_it_writes_as_a_name(korean: KoreanT
     history += [Turn("user", "Where did he work before?"), Turn("assistant", "동부 대표를 지냈습니다.")]
     assert "Where" not in rewrite_followup("그 회사 대표는?", history, korean)
     assert with_carried_names("매출은?", [Turn("user", "How much did KT invest in 2018?")], korean) == "KT 2018 매출은?"
-
-
-def test_a_person_or_company_reference_stands_for_the_named_subject_of_a_description(korean: KoreanText) -> None:
-    drama = [Turn("user", "김희선이 주연한 드라마는?"), Turn("assistant", "토마토입니다.")]
-    assert rewrite_followup("그녀는 몇 년생이야?", drama, korean) == "김희선은 몇 년생이야?"
-    fund = [Turn("user", "KT가 공동 R&D에 출연하는 금액은?"), Turn("assistant", "100억원입니다.")]
-    assert rewrite_followup("그 기업의 회장은?", fund, korean) == "KT의 회장은?"
-    # a subject that names no one ("장관이") stands for nothing: the names are carried as before
-    venue = [Turn("user", "중기부 장관이 간담회를 연 곳은?"), Turn("assistant", "…")]
-    assert antecedent(venue, "person", korean) == ""
-
-
-def test_a_reference_word_inside_quotes_is_part_of_a_title(korean: KoreanText) -> None:
-    drama = [Turn("user", "김희선이 주연한 드라마는?"), Turn("assistant", "토마토입니다.")]
-    rewritten = rewrite_followup("'그녀는 예뻤다'에 출연한 배우는?", drama, korean)
-    assert "'그녀는 예뻤다'" in rewritten
-    assert "'그녀는 예뻤다'" in rewrite_followup("“그녀는 예뻤다” 기사를 쓴 기자는?", drama, korean).replace("“", "'").replace("”", "'")
-
-
-def test_a_contracted_particle_is_written_out_with_the_antecedent(korean: KoreanText) -> None:
-    convention = [Turn("user", "LG유플러스 기업파트너스 컨벤션은 어디서 열렸어?"), Turn("assistant", "시그니엘 서울입니다.")]
-    assert rewrite_followup("거기엔 몇 명이 참석했어?", convention, korean) == \
-        "LG유플러스 기업파트너스 컨벤션에는 몇 명이 참석했어?"
-    assert rewrite_followup("거기선 무엇을 발표했어?", convention, korean) == \
-        "LG유플러스 기업파트너스 컨벤션에서는 무엇을 발표했어?"
-
