@@ -131,7 +131,7 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
     if patterns.referring.search(question) or patterns.pronoun.search(question) \
             or any(p.search(question) for p in patterns.pointing.values()):
         return True
-    named = _named_terms(question, korean)
+    named = [t for t in korean.key_terms(question) if len(t) > 1]
     # "그 펀드는 언제 증액됐어?" points back; "이 기사에서 SKT는 무엇을 했어?" is a question of its own about SKT:
     # a determiner before a noun that is no reference word points back only in a question naming no one (a
     # number is no one: "그 2023년 실적은?")
@@ -142,12 +142,13 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
 
 def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4,
                   standalone: Sequence[Turn] = ()) -> list[str]:
-    """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]; read from
-    the turn's `standalone` form (resolved_history) where given: "그 회사가 공동 R&D에 …" names KT as well."""
+    """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]; a turn
+    that names nothing as typed ("거기 참석한 …") names what its `standalone` form (resolved_history) does."""
     for i in range(len(history) - 1, -1, -1):
         if history[i].role != "user":
             continue
-        names = _surfaces((standalone[i] if i < len(standalone) else history[i]).content, korean)
+        names = _surfaces(history[i].content, korean) or \
+            (_surfaces(standalone[i].content, korean) if i < len(standalone) else [])
         if names:
             return names[:limit]
     return []
@@ -327,31 +328,9 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer)
     return f"{' '.join(names)} {question.strip()}" if names else ""
 
 
-# a word of English that names something: a capital past its first letter ("LG", "iPhone") or a digit
-_LATIN_NAME = re.compile(r"[A-Za-z0-9&]*(?:[A-Za-z0-9&][A-Z]|[0-9])[A-Za-z0-9&]*")
-# English written as a sentence: three Latin words or more in a row ("Where did he work before")
-_ENGLISH_RUN = re.compile(r"[A-Za-z0-9&'’]+(?:[ \t]+[A-Za-z0-9&'’]+){2,}")
-
-
-def _named_terms(text: str, korean: Analyzer) -> list[str]:
-    """The key terms (rag.korean) of two characters or more that name something. Kiwi reads every English
-    word as a term: inside English written as a sentence ("Where did he work before?") only the words written
-    as names count ("What about LG Innotek?" -> "lg", "innotek"), so an English question is no new topic for
-    its function words, and they are never carried into the next question. A Latin word among Korean ones
-    ("kt 펀드는?") is a name however it is written."""
-    terms = [t for t in korean.key_terms(text) if len(t) > 1]
-    plain = set()
-    for run in _ENGLISH_RUN.findall(text):
-        for i, word in enumerate(re.findall(r"[A-Za-z0-9&]+", run)):
-            # a capital counts past the run's first word ("Innotek"); on the first only as a name's ("LG", "KT")
-            if not (_LATIN_NAME.fullmatch(word) or (i > 0 and word[0].isupper())):
-                plain.add(word.lower())
-    return [t for t in terms if t not in plain]
-
-
 def _surfaces(text: str, korean: Analyzer) -> list[str]:
     """The words of `text` that hold a name or number, particles stripped, in order, no repeats."""
-    terms = _named_terms(text, korean)
+    terms = [t for t in korean.key_terms(text) if len(t) > 1]
     out: list[str] = []
     for word in text.split():
         core = word.strip("?!.,\"'“”‘’()[]")
