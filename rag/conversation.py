@@ -140,39 +140,19 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
     return not named
 
 
-def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4,
-                  standalone: Sequence[Turn] = ()) -> list[str]:
-    """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]; a turn
-    that names nothing as typed ("거기 참석한 …") names what its `standalone` form (resolved_history) does."""
-    for i in range(len(history) - 1, -1, -1):
-        if history[i].role != "user":
+def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:
+    """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]."""
+    for turn in reversed(history):
+        if turn.role != "user":
             continue
-        names = _surfaces(history[i].content, korean) or \
-            (_surfaces(standalone[i].content, korean) if i < len(standalone) else [])
+        names = _surfaces(turn.content, korean)
         if names:
             return names[:limit]
     return []
 
 
-def resolved_history(history: Sequence[Turn], korean: Analyzer) -> list[Turn]:
-    """`history` with each user turn made standalone against the turns before it: in a chain of follow-ups
-    ("LG전자 협력회 워크숍은 어디서 열렸어?", "거기 참석한 협력사는 몇 곳이야?", "그때 …") the latest question
-    read back is "LG전자 협력회 워크숍에 참석한 …", not the bare "거기 …", so what it names carries on."""
-    resolved: list[Turn] = []
-    for i, turn in enumerate(history):
-        content = _rewrite(turn.content, history[:i], resolved, korean) if turn.role == "user" and resolved \
-            else turn.content
-        resolved.append(Turn(turn.role, content))
-    return resolved
-
-
 def rewrite_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """The rule-based standalone question; unchanged when it is not a follow-up or nothing can be carried."""
-    return _rewrite(question, history, resolved_history(history, korean), korean)
-
-
-def _rewrite(question: str, asked: Sequence[Turn], history: Sequence[Turn], korean: Analyzer) -> str:
-    """`rewrite_followup` against `history`, the conversation `asked` with its user turns made standalone."""
     question = question.strip()
     # an ordinal can only point into the conversation's last answer: it is resolved first
     picked = pick_listed_item(question, history, korean)
@@ -190,16 +170,16 @@ def _rewrite(question: str, asked: Sequence[Turn], history: Sequence[Turn], kore
         match = pattern.search(question)
         if match is None or _points_inside(question[:match.start()], kind, korean):
             continue
-        stands_for = _thread_antecedent(asked, history, kind, korean)
+        stands_for = antecedent(history, kind, korean)
         if stands_for:
             return question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean) + question[match.end():]
     match = patterns.referring.search(question)
     if match is not None and not _points_inside(question[:match.start()], "organization", korean):
         # "그 회사의 …" after "… 대상을 받은 회사는?": the company asked about, not the names of the question
-        stands_for = _thread_antecedent(asked, history, "organization", korean)
+        stands_for = antecedent(history, "organization", korean)
         if stands_for:
             return question[:match.start()] + with_particle(stands_for, match.group("particle") or "") + question[match.end():]
-    names = carried_names(asked, korean, standalone=history)
+    names = carried_names(history, korean)
     own = {t for t in korean.key_terms(question)}
     names = [n for n in names if not (set(korean.key_terms(n)) <= own)]
     if not names:
@@ -209,32 +189,6 @@ def _rewrite(question: str, asked: Sequence[Turn], history: Sequence[Turn], kore
     if count:
         return replaced
     return f"{subject} {question}"
-
-
-def _thread_antecedent(asked: Sequence[Turn], history: Sequence[Turn], kind: str, korean: Analyzer) -> str:
-    """The antecedent of `kind` (rag.antecedents) from the latest user turn that gives one, going back past a
-    turn only while that turn's own reference word was resolved in place: "그때" after "LG전자 협력회 워크숍은
-    어디서 열렸어?" and "거기 참석한 협력사는 몇 곳이야?" is the time of the workshop, which the second question
-    only went on asking about. A question of its own ends the search, and so does one that only had names put
-    in front of it ("2014 아시아대학생 최우수상은 …"): what it says is not the thread's event."""
-    users = [i for i, t in enumerate(history) if t.role == "user"]
-    for i in reversed(users):
-        typed, standalone = asked[i].content.strip(), history[i].content.strip()
-        # the turn as typed where its standalone form says nothing: "그럼 LG는?" is asked of LG as a whole,
-        # "LG가 공동 R&D에 출연하는 금액은?" only describes an amount
-        found = (antecedent(history[:i + 2], kind, korean), antecedent(asked[:i + 2], kind, korean))
-        # one that still holds a reference word ("2014 아시아대학생 그 팀") stands for nothing yet
-        stands_for = next((f for f in found if f and not _refers(f, korean)), "")
-        if stands_for or standalone == typed or standalone.endswith(typed):
-            return stands_for
-    return ""
-
-
-def _refers(text: str, korean: Analyzer) -> bool:
-    """Whether `text` holds a reference word of the lexicon ("그 팀", "거기", "그는")."""
-    patterns = _references(korean.lexicon)
-    return bool(patterns.referring.search(text) or patterns.pronoun.search(text)
-                or patterns.determiner.search(text + " ") or any(p.search(text) for p in patterns.pointing.values()))
 
 
 def _points_inside(before: str, kind: str, korean: Analyzer) -> bool:
@@ -324,7 +278,7 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer)
     Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
     question about KT): the answerer tries this form when the question alone finds no answer."""
     own = set(korean.key_terms(question))
-    names = [n for n in carried_names(history, korean, standalone=resolved_history(history, korean)) if not (set(korean.key_terms(n)) <= own)]
+    names = [n for n in carried_names(history, korean) if not (set(korean.key_terms(n)) <= own)]
     return f"{' '.join(names)} {question.strip()}" if names else ""
 
 

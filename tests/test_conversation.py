@@ -204,7 +204,7 @@ def test_particles_take_the_form_of_the_names_last_sound() -> None:
 def test_a_conversation_of_names_alone_keeps_asking_the_last_whole_question(korean: KoreanText) -> None:
     history = [Turn("user", "KT가 공동 R&D에 출연하는 금액은?"), Turn("assistant", "100억원입니다."),
                Turn("user", "그럼 LG는?"), Turn("assistant", "…")]
-    # "그럼 LG는?" is read back as the question it asked ("LG가 공동 R&D에 …"), which SKT is put into
+    # the user's turns are kept as typed: "그럼 LG는?" is no question to put SKT into
     assert rewrite_followup("그럼 SKT는?", history, korean) == "SKT가 공동 R&D에 출연하는 금액은?"
     # and "거기" after it is the name it asked about
     assert rewrite_followup("거기 대표는 누구야?", history, korean) == "LG 대표는 누구야?"
@@ -253,34 +253,3 @@ def test_a_name_alone_takes_the_place_of_the_previous_questions_subject(korean: 
     # the owner of an asked attribute ("KT의 … 규모") is the subject too
     owned = [Turn("user", "SKT와 겨루는 KT의 상생펀드 규모는?"), Turn("assistant", "1000억원")]
     assert rewrite_followup("그럼 LG는?", owned, korean) == "SKT와 겨루는 LG의 상생펀드 규모는?"
-
-
-def test_a_chain_of_follow_ups_reads_each_earlier_one_as_it_was_resolved(korean: KoreanText) -> None:
-    history = [Turn("user", "LG전자 협력회 워크숍은 어디서 열렸어?"), Turn("assistant", "평택 LG디지털파크에서 열렸습니다."),
-               Turn("user", "거기 참석한 협력사는 몇 곳이야?"), Turn("assistant", "협력사 대표 83명이 함께했습니다.")]
-    # "그때" is the time of the workshop the second question went on asking about, not a name put in front
-    assert rewrite_followup("그때 환영사를 한 사람은 누구야?", history, korean) == \
-        "LG전자 협력회 워크숍 때 환영사를 한 사람은 누구야?"
-    history += [Turn("user", "그때 환영사를 한 사람은 누구야?"), Turn("assistant", "조주완 CEO가 환영사를 했습니다.")]
-    # and "그는" is the one that (resolved) question asked for
-    assert rewrite_followup("그는 무슨 말을 했어?", history, korean) == \
-        "LG전자 협력회 워크숍 때 환영사를 한 사람은 무슨 말을 했어?"
-
-
-def test_a_name_alone_asks_the_last_question_as_it_was_resolved(korean: KoreanText) -> None:
-    history = [Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원 규모입니다."),
-               Turn("user", "그 회사 대표는 누구야?"), Turn("assistant", "정철동 대표입니다.")]
-    # "KT는?" asks the latest question of KT, not the older one that named a company
-    assert rewrite_followup("KT는?", history, korean) == "KT 대표는 누구야?"
-    history = [Turn("user", "LG유플러스는 협력사에 무엇을 지원했어?"), Turn("assistant", "영업 지원 프로그램입니다."),
-               Turn("user", "납품대금은 얼마나 조기지급했어?"), Turn("assistant", "160억원입니다.")]
-    assert rewrite_followup("SKT는?", history, korean) == "SKT 납품대금은 얼마나 조기지급했어?"
-
-
-def test_a_chain_does_not_stand_for_a_reference_left_unresolved(korean: KoreanText) -> None:
-    history = [Turn("user", "2014 아시아대학생 창업교류전은 어디서 열렸어?"), Turn("assistant", "부산에서 열렸습니다."),
-               Turn("user", "최우수상은 어느 팀이 받았어?"), Turn("assistant", "싱가포르팀입니다."),
-               Turn("user", "그 팀은 무엇을 만들었어?"), Turn("assistant", "가계부 앱을 만들었습니다.")]
-    # "그 팀" had only names put in front of it: "그때" is not "그 팀 때", nor the time of that prize
-    rewritten = rewrite_followup("그때 공동 주최한 회사는?", history, korean)
-    assert "그 팀" not in rewritten and "최우수상 때" not in rewritten
