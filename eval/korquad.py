@@ -317,9 +317,7 @@ def followups(raw: list[dict], articles: str | None = None, every: int = WITHHEL
         if a_no not in selected:
             continue
         title = str(entry.get("title", "")).replace("_", " ")
-        naming = [(qa, p_no) for p_no, paragraph in enumerate(entry.get("paragraphs", []), start=1)
-                  for qa in paragraph.get("qas", []) if title and title in qa["question"]
-                  and any(a.get("text") for a in qa.get("answers", []))]
+        naming = naming_questions(entry, title)
         if len(naming) < 2:
             continue
         withheld = is_withheld(a_no, every)
@@ -338,6 +336,14 @@ def followups(raw: list[dict], articles: str | None = None, every: int = WITHHEL
                 question = Question(id=str(qa["id"]), question=text, answers=(texts,),
                                     gold=(doc_id_for(a_no, p_no),), type="korquad-followup", history=history)
             yield Followup(a_no, title, qa, question)
+
+
+def naming_questions(entry: dict, title: str) -> list[tuple[dict, int]]:
+    """An article's questions that name its title (`title`, "_" read as a space) and have an annotated answer,
+    each with its 1-based paragraph number, in the dev file's order: what the follow-up sets start from."""
+    return [(qa, p_no) for p_no, paragraph in enumerate(entry.get("paragraphs", []), start=1)
+            for qa in paragraph.get("qas", []) if title and title in qa["question"]
+            and any(a.get("text") for a in qa.get("answers", []))]
 
 
 def _id_order(qa: dict) -> str:

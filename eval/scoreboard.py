@@ -77,6 +77,9 @@ SETS = (
     # the same follow-ups with the name replaced by a referring expression ("그 정치인이 …") instead of left out
     EvalSet("korquad-followup-ref", "korquad-followup-ref", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
+    # a chat's third question: the name left out after a question naming it and a follow-up (two turns before)
+    EvalSet("korquad-chain", "korquad-chain", "", "50,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )
