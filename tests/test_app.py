@@ -736,29 +736,37 @@ def _has_bound_its_port(pid: int) -> bool:
     return False
 
 
-@pytest.mark.parametrize("when", ["importing", "serving"])
-def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, when: str) -> None:
-    """A Ctrl-C while Gradio imported (the first seconds) or once uvicorn served printed a 30-line traceback."""
+def _start_app_without_models(tmp_path: Path):
+    """`python app.py --port 0` on a store in `tmp_path`, its stdout and stderr piped, SIGINT as a terminal sends it.
+
+    No model to load: start-up fails at once, instead of building the e5 graph into an empty cache (minutes on a
+    busy machine), which the shutdown would wait for (ChatService.close)."""
     import signal
     import subprocess
     import sys
 
     from rag.config import PROJECT_ROOT
 
-    if when == "importing" and not Path("/proc/self/fd").is_dir():
-        pytest.skip("needs /proc to see when the app starts importing Gradio")
-
-    # no model to load: start-up fails at once, instead of building the e5 graph into an empty cache (minutes on a
-    # busy machine), which the shutdown would wait for (ChatService.close)
     env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
            "RAG_EMBEDDING__MODEL": str(tmp_path / "no-model")}
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0", "--store", str(tmp_path / "store"),
          "--no-ingest"],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # a shell's background job inherits SIGINT ignored: the app gets it as a terminal's Ctrl-C does
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+
+
+@pytest.mark.parametrize("when", ["importing", "serving"])
+def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, when: str) -> None:
+    """A Ctrl-C while Gradio imported (the first seconds) or once uvicorn served printed a 30-line traceback."""
+    import signal
+
+    if when == "importing" and not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc to see when the app starts importing Gradio")
+
+    proc = _start_app_without_models(tmp_path)
     try:
         if when == "importing":
             deadline = time.monotonic() + 60
@@ -782,21 +790,10 @@ def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, wh
 def test_port_0_serves_on_a_free_port_and_the_banner_says_which(tmp_path: Path) -> None:
     """`--port 0` was read as no --port: the app took 7860 (or failed where 7860 was in use)."""
     import signal
-    import subprocess
-    import sys
     import urllib.error
     import urllib.request
 
-    from rag.config import PROJECT_ROOT
-
-    env = {**os.environ, "RAG_PATHS__DATA_DIR": str(tmp_path), "RAG_PATHS__CACHE_DIR": str(tmp_path / "cache"),
-           "RAG_EMBEDDING__MODEL": str(tmp_path / "no-model")}
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", "0", "--store", str(tmp_path / "store"),
-         "--no-ingest"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    proc = _start_app_without_models(tmp_path)
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
