@@ -95,14 +95,19 @@ def serve(settings: Settings, args: argparse.Namespace, sockets: list[socket.soc
         interrupts.append(signum)
         server.should_exit = True
 
-    previous = signal.signal(signal.SIGINT, interrupt)
+    # a SIGTERM (systemd, docker stop, Kubernetes) stops it the same way: uvicorn re-raised it once it had
+    # stopped, and its default action ended the process before close() ran
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         app.state.service.start(background=True)
         print(f"sangsaeng-qa: http://{settings.app.host}:{settings.app.port}  (widget: /widget, API: /api/ask, /v1/chat/completions)", flush=True)
         server.run(sockets=sockets)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         app.state.service.close()  # waits for the start-up step under way (see ChatService.close)
+    if signal.SIGTERM in interrupts:
+        stopped_by(signal.SIGTERM)
     if interrupts:
         raise KeyboardInterrupt
     return 0
@@ -144,9 +149,15 @@ def interrupted() -> None:
     """Ctrl-C: one line instead of a traceback, then the default death by SIGINT, which a calling shell or
     supervisor reads as an interrupt. It arrives as KeyboardInterrupt: raised by Python while the app imports
     (Gradio: the first seconds), by `serve` once the server it asked to stop has stopped."""
-    print("sangsaeng-qa: stopped (Ctrl-C)", file=sys.stderr, flush=True)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.raise_signal(signal.SIGINT)
+    stopped_by(signal.SIGINT)
+
+
+def stopped_by(sig: signal.Signals) -> None:
+    """One line saying what stopped the app, then the signal's default death, which a calling shell or supervisor
+    reads as that signal (not as a crash)."""
+    print(f"sangsaeng-qa: stopped ({'Ctrl-C' if sig == signal.SIGINT else sig.name})", file=sys.stderr, flush=True)
+    signal.signal(sig, signal.SIG_DFL)
+    signal.raise_signal(sig)
 
 
 if __name__ == "__main__":

@@ -787,6 +787,24 @@ def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, wh
     assert "KeyboardInterrupt" not in err and err.strip().splitlines()[-1] == "sangsaeng-qa: stopped (Ctrl-C)", err
 
 
+def test_sigterm_stops_the_app_as_ctrl_c_does_after_closing_it(tmp_path: Path) -> None:
+    """A SIGTERM (docker stop, systemd, Kubernetes) was re-raised by uvicorn once it had stopped serving: its
+    default action ended the process before the service was closed, and nothing said so."""
+    import signal
+
+    proc = _start_app_without_models(tmp_path)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().startswith("sangsaeng-qa:")  # the banner
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGTERM, err  # died of the signal, as a supervisor expects
+    assert err.strip().splitlines()[-1] == "sangsaeng-qa: stopped (SIGTERM)", err  # said after close() returned
+
+
 def test_port_0_serves_on_a_free_port_and_the_banner_says_which(tmp_path: Path) -> None:
     """`--port 0` was read as no --port: the app took 7860 (or failed where 7860 was in use)."""
     import signal
