@@ -758,6 +758,25 @@ def _start_app_without_models(tmp_path: Path):
     )
 
 
+def _signalled(proc, sig: int, after_banner: bool) -> tuple[str, str]:
+    """`sig` sent to the app once it prints its banner (after_banner) or else once it has bound its port (before
+    it imports Gradio); its stdout and stderr once it has ended (killed after 120 s)."""
+    try:
+        if after_banner:
+            assert proc.stdout is not None and proc.stdout.readline().startswith("sangsaeng-qa:")  # the banner
+        else:
+            deadline = time.monotonic() + 60
+            while not _has_bound_its_port(proc.pid):
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+                time.sleep(0.005)
+        proc.send_signal(sig)
+        return proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.mark.parametrize("when", ["importing", "serving"])
 def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, when: str) -> None:
     """A Ctrl-C while Gradio imported (the first seconds) or once uvicorn served printed a 30-line traceback."""
@@ -767,20 +786,7 @@ def test_ctrl_c_stops_the_app_with_one_line_and_by_the_signal(tmp_path: Path, wh
         pytest.skip("needs /proc to see when the app starts importing Gradio")
 
     proc = _start_app_without_models(tmp_path)
-    try:
-        if when == "importing":
-            deadline = time.monotonic() + 60
-            while not _has_bound_its_port(proc.pid):
-                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-                time.sleep(0.005)
-        else:
-            assert proc.stdout is not None and proc.stdout.readline().startswith("sangsaeng-qa:")  # the banner
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, err = _signalled(proc, signal.SIGINT, after_banner=when == "serving")
     assert proc.returncode == -signal.SIGINT, err  # died of the interrupt, as a shell expects
     if when == "importing":  # it landed before the server started: no banner
         assert "sangsaeng-qa: http" not in out, out
@@ -793,14 +799,7 @@ def test_sigterm_stops_the_app_as_ctrl_c_does_after_closing_it(tmp_path: Path) -
     import signal
 
     proc = _start_app_without_models(tmp_path)
-    try:
-        assert proc.stdout is not None and proc.stdout.readline().startswith("sangsaeng-qa:")  # the banner
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _, err = _signalled(proc, signal.SIGTERM, after_banner=True)
     assert proc.returncode == -signal.SIGTERM, err  # died of the signal, as a supervisor expects
     assert err.strip().splitlines()[-1] == "sangsaeng-qa: stopped (SIGTERM)", err  # said after close() returned
 

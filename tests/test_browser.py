@@ -670,17 +670,23 @@ def test_page_is_served_while_loading_and_the_first_question_waits(tmp_path: Pat
         server.stop()
 
 
+def local_llm_settings(tmp_path: Path, seeds_dir: Path) -> Settings:
+    """Settings of the slow chat tests: the packaged LLM, the test cache (RAG_TEST_CACHE_DIR) and a copy of the seeds
+    as the corpus an empty store ingests on first start."""
+    settings = web_settings(tmp_path, allowed=(), backend="local")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seeds_dir, corpus)
+    cache = Path(os.environ.get("RAG_TEST_CACHE_DIR", tmp_path / "cache"))
+    return replace(settings, paths=replace(settings.paths, cache_dir=cache, corpus=(corpus,)))
+
+
 @pytest.mark.slow
 def test_llm_mode_streams_a_draft_then_the_model_answer(tmp_path: Path, real_embedder, seeds_dir: Path, browser) -> None:
     """The packaged embedder and LLM (~1-2 min on 2 cores): the extractive draft shows first."""
     pytest.importorskip("llama_cpp")
     from rag.pipeline import build_pipeline
 
-    settings = web_settings(tmp_path, allowed=(), backend="local")
-    settings = replace(settings, paths=replace(settings.paths, cache_dir=Path(os.environ.get("RAG_TEST_CACHE_DIR", tmp_path / "cache"))))
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seeds_dir, corpus)
-    settings = replace(settings, paths=replace(settings.paths, corpus=(corpus,)))
+    settings = local_llm_settings(tmp_path, seeds_dir)
     app = create_app(settings, lambda: build_pipeline(settings, embedder=real_embedder))
     app.state.service.start(background=True)  # ingests the empty store, as on a first start
     server = LiveServer(app)
@@ -728,11 +734,7 @@ def test_stop_stops_the_packaged_llm_within_a_piece(tmp_path: Path, real_embedde
     from rag.generation import load_generator
     from rag.pipeline import build_pipeline
 
-    settings = web_settings(tmp_path, allowed=(), backend="local")
-    settings = replace(settings, paths=replace(settings.paths, cache_dir=Path(os.environ.get("RAG_TEST_CACHE_DIR", tmp_path / "cache"))))
-    corpus = tmp_path / "corpus"
-    shutil.copytree(seeds_dir, corpus)
-    settings = replace(settings, paths=replace(settings.paths, corpus=(corpus,)))
+    settings = local_llm_settings(tmp_path, seeds_dir)
     llm = CountingGenerator(load_generator(settings.generation, settings.paths.cache_dir))
     app = create_app(settings, lambda: build_pipeline(settings, embedder=real_embedder, generator=lambda: llm))
     app.state.service.start(background=True)
