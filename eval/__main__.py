@@ -8,6 +8,7 @@
     python -m eval --dataset korquad-followup --split report --mode extractive  # asked as a chat's next question
     python -m eval --dataset korquad-followup-ref --split report --mode extractive  # the same, "그 정치인이 …"
     python -m eval --dataset korquad-chain --split report --mode extractive  # a chat's third question, two turns before
+    python -m eval --dataset korquad-switch --split report --mode extractive  # the same after a topic switch
     python -m eval --dataset klue --mode llm --sample 150                     # KLUE-MRC dev, a fixed sample
     python -m eval --dataset klue-en --mode llm --split calibrate             # 70 English questions, same store
     python -m eval --dataset eval/datasets/seeds.jsonl --split report --mode extractive
@@ -22,7 +23,8 @@ document instead of each paragraph: data/korquad-articles/), KorQuAD with a gap 
 paragraph (one question's answer sentence cut) data/korquad-gap/, its follow-ups (questions naming their
 article asked without the name, after another question about it; `korquad-followup-ref`: the name replaced by
 "그 " + the noun the article's first sentence defines it by; `korquad-chain`: asked third, after a question
-and a follow-up about the article) open QA's store, KLUE-MRC dev data/klue/
+and a follow-up about the article; `korquad-switch`: asked third, after a question about another article and one
+naming its own) open QA's store, KLUE-MRC dev data/klue/
 (`klue-en`: English questions over the same passages and store, split by the same passage rule).
 `--mix-with klue|korquad-open` indexes the other real corpus beside a KorQuAD or KLUE set's own, in a store
 of its own under data/mixed/: the same questions over twice the passages, from two sources.
@@ -50,7 +52,7 @@ from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
                           korquad_store_dir, load_korquad, load_korquad_articles, load_korquad_followup,
                           load_korquad_gap, load_korquad_open)
-from eval.korquad_chain import load_korquad_chain
+from eval.korquad_chain import load_korquad_chain, load_korquad_switch
 from eval.korquad_ref import load_korquad_followup_ref
 from eval.metrics import beyond_depth
 from eval.selection import parse_sample, sample, select_ids, select_split
@@ -120,7 +122,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
                    help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-articles, korquad-gap, "
-                        "korquad-followup, korquad-followup-ref, korquad-chain, klue or klue-en")
+                        "korquad-followup, korquad-followup-ref, korquad-chain, korquad-switch, klue or klue-en")
     p.add_argument("--retrieval-only", action="store_true", help="search only: dense / keyword / hybrid side by side")
     p.add_argument("--mode", choices=("llm", "extractive"), default=None, help="answer mode (default: the settings' backend)")
     p.add_argument("--split", choices=("calibrate", "report", "all"), default="all",
@@ -153,7 +155,7 @@ def is_korquad(spec: str) -> bool:
     """'korquad', 'korquad:71-140', 'korquad-open[:71-140]', 'korquad-gap[:71-140]' (a file that happens to
     start with "korquad" is a file)."""
     return spec.partition(":")[0] in ("korquad", "korquad-open", "korquad-articles", "korquad-gap", "korquad-followup",
-                                      "korquad-followup-ref", "korquad-chain")
+                                      "korquad-followup-ref", "korquad-chain", "korquad-switch")
 
 
 def _dataset_label(spec: str, split: str = "all") -> str:
@@ -219,6 +221,12 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
                       "withheld; questions naming their article asked third in a chat, the name left out, after a "
                       "question naming it and a follow-up")
+        elif args.dataset.startswith("korquad-switch"):
+            articles, questions = load_korquad_switch(KORQUAD_PATH, spec)
+            store_dir = args.store or korquad_open_store_dir(settings)
+            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
+                      "withheld; questions naming their article asked third in a chat, the name left out, after a "
+                      "question about another article and one naming this one")
         elif args.dataset.startswith("korquad-articles"):
             articles, questions = load_korquad_articles(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_articles_store_dir(settings)
@@ -234,7 +242,7 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             store_dir = args.store or korquad_store_dir(settings)
             corpus = f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}): {len(articles)} paragraphs of all 140 articles"
         if args.mix_with:
-            own = ("korquad-open" if args.dataset.startswith(("korquad-followup", "korquad-chain"))
+            own = ("korquad-open" if args.dataset.startswith(("korquad-followup", "korquad-chain", "korquad-switch"))
                    else args.dataset.partition(":")[0])
             articles, store_dir, corpus = _mixed(own, articles, args, settings, corpus)
         settings = settings.with_store(store_dir)

@@ -1,4 +1,5 @@
-"""KorQuAD follow-up chains: the third question of a chat, after a question and a follow-up about one article.
+"""KorQuAD follow-up chains: the third question of a chat, after a question and a follow-up about one article,
+or after a question about another article and one naming its own (a topic switch).
 
 `korquad-followup` asks each follow-up after one earlier turn, so it cannot tell how the rewrite reads a
 conversation of several: whether an earlier follow-up is made standalone before it is leaned on, and which of
@@ -28,6 +29,26 @@ has no gold and no answers (type "korquad-chain-withheld") and must be refused; 
 gold their own paragraph. Halves as for KorQuAD: articles 1–70 calibrate, 71–140 report.
 
     corpus, questions = load_korquad_chain(KORQUAD_PATH, "1-70")
+
+A topic switch (`load_korquad_switch`): the same follow-ups asked third after a question about *another*
+article, so that what a chat carries from earlier turns is measured where it must not be carried:
+
+1. Of each selected article B, its naming questions in the same order. The first is turn 2, asked as written
+   (it names B); every later one that has a follow-up form is asked in that form as turn 3.
+2. Turn 1 is the first naming question of article A, the nearest article before B in the dev file that has one
+   (the last such article for the first), asked as written: a question about something else entirely.
+
+       user:      밀레토스의 헤카타이오스가 기원전 6세기에 페니키아를 무엇으로 표기하였는가?   (article A)
+       assistant: 포이니케
+       user:      임종석이 조사를 받은 뒤 인계된 곳은 어딘가?                                 (article B, as written)
+       assistant: 서울지방경찰청 공안분실
+       asked:     여의도 농민 폭력 시위를 주도한 혐의로 지명수배된 연도는?                    (B, "임종석이" left out)
+
+Turn 2 and turn 3 are `korquad-followup`'s pair with one unrelated turn in front: a chat that carries article A's
+names into turn 3 answers from the wrong article or refuses. Types "korquad-switch" and "korquad-switch-withheld"
+(B withheld: refused); A may be withheld or not (only its question's text is used). Halves by B's number.
+
+    corpus, questions = load_korquad_switch(KORQUAD_PATH, "71-140")
 """
 
 from __future__ import annotations
@@ -78,6 +99,49 @@ def chains(raw: list[dict], articles: str | None = None, every: int = WITHHELD_E
                 texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
                 yield Question(id=str(qa["id"]), question=text, answers=(texts,), gold=(doc_id_for(a_no, p_no),),
                                type="korquad-chain", history=history)
+
+
+def load_korquad_switch(path: str | Path = KORQUAD_PATH, articles: str | None = None,
+                        every: int = WITHHELD_EVERY) -> tuple[list[Article], list[Question]]:
+    """Open QA's corpus, and the turn-3 questions of a topic switch (module docstring), each with its two turns
+    before it: one about the nearest earlier article, one naming its own."""
+    raw = read_squad(path)
+    return open_corpus(path, raw, every), list(switches(raw, articles, every))
+
+
+def switches(raw: list[dict], articles: str | None = None, every: int = WITHHELD_EVERY) -> Iterator[Question]:
+    """The turn-3 questions of `load_korquad_switch` of a dev file already read (`read_squad`), in its order."""
+    selected = set(parse_article_range(articles, len(raw)))
+    firsts: dict[int, dict] = {}  # every article's first naming question, whichever half it is in
+    ordered_by_article: dict[int, list[tuple[dict, int]]] = {}
+    for a_no, entry in enumerate(raw, start=1):
+        title = str(entry.get("title", "")).replace("_", " ")
+        ordered = sorted(naming_questions(entry, title), key=lambda pair: _id_order(pair[0]))
+        if ordered:
+            firsts[a_no] = ordered[0][0]
+            ordered_by_article[a_no] = ordered
+    numbers = sorted(firsts)
+    for a_no, entry in enumerate(raw, start=1):
+        if a_no not in selected or a_no not in ordered_by_article or len(numbers) < 2:
+            continue
+        title = str(entry.get("title", "")).replace("_", " ")
+        ordered = ordered_by_article[a_no]
+        before = [n for n in numbers if n < a_no]
+        other = firsts[before[-1] if before else numbers[-1]]
+        history = (Turn("user", other["question"]), Turn("assistant", _first_answer(other)),
+                   Turn("user", ordered[0][0]["question"]), Turn("assistant", _first_answer(ordered[0][0])))
+        withheld = is_withheld(a_no, every)
+        for qa, p_no in ordered[1:]:
+            text = followup_question(qa["question"], title)
+            if text is None:
+                continue
+            if withheld:
+                yield Question(id=str(qa["id"]), question=text, answers=(), gold=(), type="korquad-switch-withheld",
+                               history=history)
+            else:
+                texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
+                yield Question(id=str(qa["id"]), question=text, answers=(texts,), gold=(doc_id_for(a_no, p_no),),
+                               type="korquad-switch", history=history)
 
 
 def _first_answer(qa: dict) -> str:

@@ -80,6 +80,9 @@ SETS = (
     # a chat's third question: the name left out after a question naming it and a follow-up (two turns before)
     EvalSet("korquad-chain", "korquad-chain", "", "50,50",
             ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
+    # the same follow-ups after a topic switch: a question about another article, then one naming theirs
+    EvalSet("korquad-switch", "korquad-switch", "", "50,50",
+            ("containment", "false_refusal_rate", "refusal_recall", "answer_chars")),
     EvalSet("seeds", "eval/datasets/seeds.jsonl", "id", None,
             ("accuracy", "refusal_recall", "false_refusal_rate", "citation_validity")),
 )

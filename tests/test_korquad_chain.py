@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from eval.korquad_chain import load_korquad_chain
+from eval.korquad_chain import load_korquad_chain, load_korquad_switch
 
 
 def _article(title: str, qas: list[tuple[str, str, str]]) -> dict:
@@ -76,3 +76,22 @@ def test_the_chain_set_runs_through_python_m_eval_with_its_two_turns_recorded(tm
     assert sorted(cases) == ["a", "c", "j"]
     assert [t["content"] for t in cases["a"]["history"]][2] == "세운 사람은 누구인가?"
     assert cases["a"]["standalone_question"]  # what the chat made of the third question, kept for reading
+
+
+def test_a_topic_switch_asks_each_followup_after_another_articles_question_and_one_naming_its_own(tmp_path: Path):
+    corpus, questions = load_korquad_switch(_dev(tmp_path), None, every=2)  # article 2 is withheld
+    by_id = {q.id: q for q in questions}
+    # 한빛: turn 1 is the last article's (가람) first question, turn 2 its own first (d) as written; g, c and a
+    # are asked third (f has no follow-up form). 누리: after 한빛's first; 가람 (l, then k): after 누리's.
+    assert sorted(by_id) == ["a", "c", "e", "g", "j", "k"]
+    assert [t.content for t in by_id["a"].history] == ["가람의 대표는 누구인가?", "최가람",
+                                                       "한빛이 처음 만든 제품은?", "반도체"]
+    assert by_id["g"].question == "세운 사람은 누구인가?" and by_id["g"].history == by_id["a"].history
+    assert by_id["a"].type == "korquad-switch" and by_id["a"].gold == ("korquad-001-01",)
+    assert [t.content for t in by_id["e"].history] == ["한빛이 처음 만든 제품은?", "반도체", "누리가 만든 첫 제품은?", "전지"]
+    assert by_id["j"].type == "korquad-switch-withheld" and by_id["j"].unanswerable
+    assert [t.content for t in by_id["k"].history][::2] == ["누리가 만든 첫 제품은?", "가람의 대표는 누구인가?"]
+    assert by_id["k"].question == "세워진 해는 언제인가?" and by_id["k"].answers == (("2001년",),)
+    assert [a.doc_id for a in corpus] == ["korquad-001-01", "korquad-003-01"]
+    _, first_only = load_korquad_switch(_dev(tmp_path), "1", every=2)  # the half is B's; A may lie outside it
+    assert sorted(q.id for q in first_only) == ["a", "c", "g"]
