@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
-from rag.conversation import is_followup, rewrite_followup, with_carried_names
+from rag.conversation import is_followup, rewrite_followup, with_carried_names, with_earlier_subject
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
 from rag.korean import Morpheme, closes_word
 from rag.memo import MemoKorean
@@ -145,6 +145,16 @@ class Answerer:
         # the articles are Korean: a question in another language is searched and checked in both
         searched = self._in_korean(standalone, generator)
         hits, evidence, grounding = self.gather(standalone, k, searched, filters)
+        earlier, about = (with_earlier_subject(question, history, korean, budget.carried_turns)
+                          if history and searched == standalone else ("", ()))
+        if earlier:
+            # a second follow-up naming nothing leans on the conversation's subject, which the latest question
+            # (naming a year, a place) may have left out: the form carrying the older names too is preferred
+            # where it answers from an article about the latest names
+            found = self.gather(earlier, k, earlier, filters)
+            if self._usable(earlier, found[1], found[2], about, found[0]):
+                standalone = searched = earlier
+                hits, evidence, grounding = found
         if not grounding.answerable and searched != standalone and self.settings.answer.foreign_as_written:
             # the small model's translation garbles names and words ("commercial 5G" -> "전자전기 서비스"):
             # where its Korean form finds no answer, the question is judged as written, the route without
@@ -153,16 +163,16 @@ class Answerer:
             if found[2].answerable:
                 searched = standalone
                 hits, evidence, grounding = found
-        if not grounding.answerable and history and not grounding.missing:
+        if history and not grounding.missing and not self._usable(searched, evidence, grounding):
             # Korean drops the subject the conversation established: try again with it. Not when the
             # question names something no passage mentions ("그럼 삼성전기의 펀드 규모는?" after LG이노텍):
             # the earlier subject would answer about another company
-            carried = with_carried_names(standalone, history, korean)
-            if carried:
+            for carried, about in with_carried_names(standalone, history, korean, budget.carried_turns):
                 found = self.gather(carried, k, carried, filters)
-                if found[2].answerable:
+                if self._usable(carried, found[1], found[2], about, found[0]):
                     standalone = searched = carried
                     hits, evidence, grounding = found
+                    break
         timings = {"retrieval": ms()}
 
         judged = self._grounding_report(grounding, searched)
@@ -325,6 +335,26 @@ class Answerer:
                                                             self.korean)
         return evidence, draft, citations
 
+    def _usable(self, searched: str, evidence: list, grounding: Grounding, about: Sequence[str] = (),
+                hits: Sequence[Hit] = ()) -> bool:
+        """Whether `gather`'s result answers: the grounding allows it, (with `answer.refuse_unnamed`) the articles
+        its extractive answer cites name what the question asks about, and — given `about` (lower-case key terms)
+        — they name one of those: in their own text, or in a passage of `hits` under the same title (an article
+        stored in parts, one document each)."""
+        if not grounding.answerable:
+            return False
+        if not (self.settings.answer.refuse_unnamed or about):
+            return True
+        citations = self._draft(searched, evidence)[2]
+        if self.settings.answer.refuse_unnamed and self._unnamed(searched, grounding, citations):
+            return False
+        if not about:
+            return True
+        titles = {article.title for doc_id in {c.source for c in citations}
+                  if (article := self._article(doc_id)) is not None and article.title.strip()}
+        beside = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits if h.chunk.title in titles]
+        return not unnamed_in_cited(tuple(about), self._cited_texts(citations) + beside, self.korean)
+
     def names_not_cited(self, searched: str, evidence: list, grounding: Grounding) -> tuple[str, ...]:
         """For `gather`'s result: the question's names, when the articles its extractive answer would cite name
         none of them — what `answer.refuse_unnamed` refuses whatever the answerability model says (a refit of
@@ -335,12 +365,16 @@ class Answerer:
 
     def _unnamed(self, question: str, grounding: Grounding, citations: Sequence[Citation]) -> tuple[str, ...]:
         """The question's names when no article the answer cites mentions any of them (a caution shown with it)."""
+        return as_asked(unnamed_in_cited(grounding.names, self._cited_texts(citations), self.korean), question)
+
+    def _cited_texts(self, citations: Sequence[Citation]) -> list[str]:
+        """The title and text of each article `citations` cite (the cited sentences where one cannot be read)."""
         cited = []
         for doc_id in dict.fromkeys(c.source for c in citations):
             article = self._article(doc_id)
             cited.append(f"{article.title}\n{article.text}" if article is not None else
                          "\n".join(c.quote for c in citations if c.source == doc_id))
-        return as_asked(unnamed_in_cited(grounding.names, cited, self.korean), question)
+        return cited
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with.

@@ -247,6 +247,10 @@ class AnswerSettings:
     # file replacing an earlier one's of the same name: a corpus's own system.txt names its subject (README "Answers")
     prompts: tuple[Path, ...] = (Path("prompts"),)
     history_turns: int = 4
+    # a follow-up the passages cannot answer alone is asked again with the names of the conversation's earlier
+    # questions in front: the latest one's, then the one before it as well, … up to this many questions (1: the
+    # latest only)
+    carried_turns: int = 2
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
     # furniture the cleaner drops at ingest), later ones extending earlier ones: add your corpus's own

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from rag.antecedents import CITATION_MARK, Analyzer, antecedent, question_topic, with_particle
 from rag.types import Turn
@@ -153,16 +153,44 @@ def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> 
 
 def rewrite_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
     """The rule-based standalone question; unchanged when it is not a follow-up or nothing can be carried."""
+    return _rewrite(question, history, korean, carried_names(history, korean))[0]
+
+
+def with_earlier_subject(question: str, history: Sequence[Turn], korean: Analyzer,
+                         turns: int = 2) -> tuple[str, tuple[str, ...]]:
+    """For a follow-up the rule makes standalone by carrying the latest named question's names (no reference
+    word it can resolve): the form that carries the names of up to `turns` named questions instead, the older
+    ones' first, with the latest question's names (lower-case key terms) that its answer must be about; ("", ())
+    when there is no such form.
+
+    "대출 지원 규모는?" after "KT 파트너스 데이는 어디서 열렸어?" and "2018년 행사에는 몇 곳이 왔어?" is "2018년 대출 지원
+    규모는?" by the rule (the latest names), and this "KT 파트너스 2018년 대출 지원 규모는?": the answerer tries it
+    first, and takes it only from an article that names the latest names too — after a change of topic the older
+    names would lead the answer back to the older article."""
+    named = list(_named_turns(history, korean, turns))
+    if len(named) < 2:
+        return "", ()
+    latest = tuple(t for n in named[0] for t in korean.key_terms(n) if len(t) > 1)
+    names: list[str] = []
+    for turn_names in named:
+        names = [n for n in turn_names if n not in names] + names
+    form, how = _rewrite(question, history, korean, names)
+    return (form, latest) if how == "carried" and form != rewrite_followup(question, history, korean) else ("", ())
+
+
+def _rewrite(question: str, history: Sequence[Turn], korean: Analyzer, names: Sequence[str]) -> tuple[str, str]:
+    """(the rule-based standalone question, how it was made: "" unchanged, "resolved" by an ordinal, a contrasted
+    name or a reference word, "carried" by putting `names` in front or in place of a referring expression)."""
     question = question.strip()
     # an ordinal can only point into the conversation's last answer: it is resolved first
     picked = pick_listed_item(question, history, korean)
     if picked:
-        return picked
+        return picked, "resolved"
     swapped = swap_contrasted(question, history, korean) if any(t.role == "user" for t in history) else ""
     if swapped:
-        return swapped
+        return swapped, "resolved"
     if not is_followup(question, history, korean):
-        return question
+        return question, ""
     patterns = _references(korean.lexicon)
     for kind, pattern in patterns.pointing.items():
         # "거기 참석한 …" after "LG전자 협력회 워크숍은 어디서 열렸어?": the place is the event asked about;
@@ -172,23 +200,24 @@ def rewrite_followup(question: str, history: Sequence[Turn], korean: Analyzer) -
             continue
         stands_for = antecedent(history, kind, korean)
         if stands_for:
-            return question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean) + question[match.end():]
+            return (question[:match.start()] + _in_place_of(match, stands_for, kind, question, korean)
+                    + question[match.end():]), "resolved"
     match = patterns.referring.search(question)
     if match is not None and not _points_inside(question[:match.start()], "organization", korean):
         # "그 회사의 …" after "… 대상을 받은 회사는?": the company asked about, not the names of the question
         stands_for = antecedent(history, "organization", korean)
         if stands_for:
-            return question[:match.start()] + with_particle(stands_for, match.group("particle") or "") + question[match.end():]
-    names = carried_names(history, korean)
+            return (question[:match.start()] + with_particle(stands_for, match.group("particle") or "")
+                    + question[match.end():]), "resolved"
     own = {t for t in korean.key_terms(question)}
     names = [n for n in names if not (set(korean.key_terms(n)) <= own)]
     if not names:
-        return question
+        return question, ""
     subject = " ".join(names)
     replaced, count = patterns.referring.subn(lambda m: with_particle(subject, m.group("particle") or ""), question, count=1)
     if count:
-        return replaced
-    return f"{subject} {question}"
+        return replaced, "carried"
+    return f"{subject} {question}", "carried"
 
 
 def _points_inside(before: str, kind: str, korean: Analyzer) -> bool:
@@ -272,25 +301,70 @@ def contrasted_name(question: str, korean: Analyzer) -> str:
     return name if whole and [t for t in korean.key_terms(name) if len(t) > 1] else ""
 
 
-def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
-    """`question` with the previous question's names in front, or "" when there are none to add.
+def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer,
+                       turns: int = 2) -> list[tuple[str, tuple[str, ...]]]:
+    """`question` with the names of the conversation's earlier questions in front — first those of the latest
+    question that names anything, then those of the one before it as well, and so on, up to `turns` questions
+    (fewer when they add nothing) — each form with the names its answer must still be about (lower-case key
+    terms; none for the first); [] when there are none to add.
 
     Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
-    question about KT): the answerer tries this form when the question alone finds no answer."""
+    question about KT): the answerer tries these forms, in order, when the question alone finds no answer. A
+    chat's second follow-up can name a year or a place and still leave out the subject its first question
+    named ("KT 파트너스 데이는 어디서 열렸어?", "2018년 행사에는 몇 곳이 왔어?", "대출 지원 규모는?"): an older
+    question's names are added to the latest one's, never put in their place, and a form with them answers only
+    from an article that names the latest question's names too — after a change of topic ("삼성의 …?", then
+    "LG이노텍의 …?") the older names must not lead the answer back to the older article."""
     own = set(korean.key_terms(question))
-    names = [n for n in carried_names(history, korean) if not (set(korean.key_terms(n)) <= own)]
-    return f"{' '.join(names)} {question.strip()}" if names else ""
+    forms: list[tuple[str, tuple[str, ...]]] = []
+    names: list[str] = []
+    latest: tuple[str, ...] = ()
+    for place, turn_names in enumerate(_named_turns(history, korean, turns)):
+        added = [n for n in turn_names if not (set(korean.key_terms(n)) <= own) and n not in names]
+        if place == 0:
+            latest = tuple(t for n in turn_names for t in korean.key_terms(n) if len(t) > 1)
+        if added:
+            names = added + names
+            forms.append((f"{' '.join(names)} {question.strip()}", latest if place else ()))
+    return forms
+
+
+def _named_turns(history: Sequence[Turn], korean: Analyzer, turns: int, limit: int = 4) -> Iterator[list[str]]:
+    """The names (as written, at most `limit` each) of the latest `turns` user turns that name anything, latest
+    first."""
+    found = 0
+    for turn in reversed(history):
+        if found >= turns:
+            return
+        if turn.role == "user":
+            names = _surfaces(turn.content, korean)
+            if names:
+                found += 1
+                yield names[:limit]
 
 
 def _surfaces(text: str, korean: Analyzer) -> list[str]:
-    """The words of `text` that hold a name or number, particles stripped, in order, no repeats."""
+    """The words of `text` that hold a name or number, particles stripped, in order, no repeats; a name Kiwi
+    reads across a space ("샤시 타루르의") is one surface ("샤시 타루르")."""
     terms = [t for t in korean.key_terms(text) if len(t) > 1]
+    spaced = sorted({t for t in terms if " " in t}, key=len, reverse=True)
+    words = [word.strip(_EDGE) for word in text.split()]
     out: list[str] = []
-    for word in text.split():
-        core = word.strip("?!.,\"'“”‘’()[]")
-        lowered = core.lower()
-        if any(term in lowered for term in terms):
+    at = 0
+    while at < len(words):
+        core, taken = words[at], 1
+        for term in spaced:
+            width = len(term.split())
+            joined = " ".join(words[at:at + width])
+            if joined.lower().startswith(term):
+                core, taken = joined, width
+                break
+        at += taken
+        if taken > 1 or any(term in core.lower() for term in terms):
             core = _JOSA.sub("", core) if len(core) > 2 else core
             if core and core not in out:
                 out.append(core)
     return out
+
+
+_EDGE = "?!.,\"'“”‘’()[]"

@@ -424,15 +424,7 @@ def test_unknown_mode_is_rejected(korean: KoreanText) -> None:
 
 
 def test_a_dropped_subject_is_carried_when_the_question_alone_finds_nothing(korean: KoreanText) -> None:
-    class KTOnly(FakeRetriever):
-        # retrieval that finds nothing unless the question names the company
-        def __call__(self, question: str, k: int) -> list[Hit]:
-            found = super().__call__(question, k)
-            return [h for h in found if h.chunk.doc_id == KT.doc_id] if "KT" in question else []
-
-    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
-    retrieve = KTOnly(korean)
-    answerer = Answerer(settings, korean, retrieve, ARTICLES.get)
+    answerer, retrieve = _kt_only(korean)
     history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다.")]
     # it names something (5G), so the rule does not treat it as a follow-up; the subject is dropped
     question = "5G 협력사 대출 지원 규모는 얼마야?"
@@ -444,6 +436,67 @@ def test_a_dropped_subject_is_carried_when_the_question_alone_finds_nothing(kore
     # without a conversation the same question is refused, and no second search is made
     retrieve.questions.clear()
     assert answerer.ask(question).refused and len(retrieve.questions) == 1
+
+
+class _KTOnly(FakeRetriever):
+    # retrieval that finds nothing unless the question names the company
+    def __call__(self, question: str, k: int) -> list[Hit]:
+        found = super().__call__(question, k)
+        return [h for h in found if h.chunk.doc_id == KT.doc_id] if "KT" in question else []
+
+
+def _kt_only(korean: KoreanText, carried_turns: int = 2) -> tuple[Answerer, _KTOnly]:
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive",
+                                        "RAG_ANSWER__CARRIED_TURNS": str(carried_turns)})
+    retrieve = _KTOnly(korean)
+    return Answerer(settings, korean, retrieve, ARTICLES.get), retrieve
+
+
+def test_a_second_follow_up_naming_a_year_still_finds_the_subject_the_first_question_named(korean: KoreanText) -> None:
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+               Turn("user", "2018년도 행사는 서초구에서 열렸어?"), Turn("assistant", "네, 서초구입니다.")]
+    question = "5G 협력사 대출 지원 규모는 얼마야?"
+    answerer, retrieve = _kt_only(korean)
+    answer = answerer.ask(question, history)
+    # the latest question's names first (nothing found), then the first question's added to them
+    assert retrieve.questions[1] == f"2018년 서초구 {question}"
+    assert answer.standalone_question == f"KT 파트너스 2018년 서초구 {question}" == retrieve.questions[-1]
+    assert not answer.refused and "1000억원" in answer.text
+    # with only the latest question's names carried (answer.carried_turns = 1), it is refused
+    answerer, retrieve = _kt_only(korean, carried_turns=1)
+    assert answerer.ask(question, history).refused and retrieve.questions[1:] == [f"2018년 서초구 {question}"]
+
+
+def test_a_second_follow_up_naming_nothing_carries_the_first_questions_subject_too(korean: KoreanText) -> None:
+    """The rule carries the latest question's names ("2018년 서초구"), which find another company's article; the
+    form carrying the first question's names as well is tried first and answers from the article they name."""
+    class OtherWithoutKT(FakeRetriever):
+        def __call__(self, question: str, k: int) -> list[Hit]:
+            wanted = KT.doc_id if "KT" in question else INNOTEK.doc_id
+            return [h for h in super().__call__(question, k) if h.chunk.doc_id == wanted]
+
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+               Turn("user", "2018년도 행사는 서초구에서 열렸어?"), Turn("assistant", "네, 서초구입니다.")]
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+    retrieve = OtherWithoutKT(korean)
+    answer = Answerer(settings, korean, retrieve, ARTICLES.get).ask("지원 규모는 얼마야?", history)
+    assert answer.standalone_question == "KT 파트너스 2018년 서초구 지원 규모는 얼마야?"
+    assert not answer.refused and "1000억원" in answer.text and "1,030억" not in answer.text
+    # one question back only: the rule's form finds the other company's article, which names neither: refused
+    settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive", "RAG_ANSWER__CARRIED_TURNS": "1"})
+    answer = Answerer(settings, korean, OtherWithoutKT(korean), ARTICLES.get).ask("지원 규모는 얼마야?", history)
+    assert answer.standalone_question == "2018년 서초구 지원 규모는 얼마야?" and answer.refused
+
+
+def test_after_a_switch_of_topic_the_older_subject_does_not_answer(korean: KoreanText) -> None:
+    """The older question's names are added to the latest one's; an answer from an article that names none of the
+    latest one's ("LG이노텍") is about the older topic, and is refused."""
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+               Turn("user", "LG이노텍의 동반성장지수 등급은?"), Turn("assistant", "최우수 등급입니다.")]
+    answerer, retrieve = _kt_only(korean)
+    answer = answerer.ask("5G 협력사 대출 지원 규모는 얼마야?", history)
+    assert retrieve.questions[-1].startswith("KT 파트너스 LG이노텍 ")  # asked, and the KT article found
+    assert answer.refused
 
 
 class Scripted(ScriptedGenerator):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from rag.antecedents import antecedent, with_particle
-from rag.conversation import is_followup, rewrite_followup, with_carried_names
+from rag.conversation import carried_names, is_followup, rewrite_followup, with_carried_names, with_earlier_subject
 from rag.korean import KoreanText
 from rag.types import Turn
 from rag.vocabulary import Lexicon
@@ -37,8 +37,8 @@ def test_a_dropped_subject_can_be_carried_from_the_previous_question(korean: Kor
     history = [Turn("user", "KT의 상생협력펀드 규모는?"), Turn("assistant", "1000억원입니다.")]
     # no pronoun: the rule leaves the question alone; the answerer tries the carried form when needed
     assert rewrite_followup("공동 R&D에는 매년 얼마씩 내?", history, korean) == "공동 R&D에는 매년 얼마씩 내?"
-    assert with_carried_names("공동 R&D에는 매년 얼마씩 내?", history, korean) == "KT 공동 R&D에는 매년 얼마씩 내?"
-    assert with_carried_names("KT의 공동 R&D 출연금은?", history, korean) == ""
+    assert with_carried_names("공동 R&D에는 매년 얼마씩 내?", history, korean) == [("KT 공동 R&D에는 매년 얼마씩 내?", ())]
+    assert with_carried_names("KT의 공동 R&D 출연금은?", history, korean) == []
 
 
 AWARDS = [Turn("user", "올해 혁신상은 어떤 제품들이 받았어?"),
@@ -97,11 +97,27 @@ def test_carried_names_come_from_the_latest_question_that_names_something(korean
 
 
 def test_carried_names_are_written_once_and_whole(korean: KoreanText) -> None:
-    assert with_carried_names("매출은?", [Turn("user", "KT의 펀드와 KT의 교육 지원은?")], korean) == "KT 매출은?"
+    def carried(history: list[Turn]) -> str:
+        return [form for form, _ in with_carried_names("매출은?", history, korean)][0]
+
+    assert carried([Turn("user", "KT의 펀드와 KT의 교육 지원은?")]) == "KT 매출은?"
     # a two-character name keeps its last syllable though it looks like a particle ("기아" is not "기" + "아")
-    assert with_carried_names("매출은?", [Turn("user", "기아 협력사 수는?")], korean) == "기아 매출은?"
+    assert carried([Turn("user", "기아 협력사 수는?")]) == "기아 매출은?"
     # "3월" is no name to carry
-    assert with_carried_names("매출은?", [Turn("user", "KT가 3월에 발표한 펀드는?")], korean) == "KT 매출은?"
+    assert carried([Turn("user", "KT가 3월에 발표한 펀드는?")]) == "KT 매출은?"
+
+
+def test_an_earlier_questions_names_are_added_to_the_latest_ones_never_put_in_their_place(korean: KoreanText) -> None:
+    """A second follow-up can name a year and still leave out the subject the first question named: the
+    forms add the earlier question's names to the latest one's, and answer only about the latest one's."""
+    history = [Turn("user", "김철수가 사법시험에 합격한 해는?"), Turn("assistant", "1980년"),
+               Turn("user", "1982년 판사로 임관한 법원은?"), Turn("assistant", "서울민사지방법원")]
+    assert with_carried_names("졸업한 대학은?", history, korean) == [
+        ("1982년 졸업한 대학은?", ()), ("김철수 1982년 졸업한 대학은?", ("1982",))]
+    # a question holding the latest names already gets the earlier ones' form only
+    assert with_carried_names("1982년 졸업한 대학은?", history, korean) == [("김철수 1982년 졸업한 대학은?", ("1982",))]
+    # one question back only (answer.carried_turns = 1): the latest names alone
+    assert with_carried_names("졸업한 대학은?", history, korean, turns=1) == [("1982년 졸업한 대학은?", ())]
 
 
 def test_a_place_pronoun_without_a_topic_to_stand_for_is_left(korean: KoreanText) -> None:
@@ -253,3 +269,25 @@ def test_a_name_alone_takes_the_place_of_the_previous_questions_subject(korean: 
     # the owner of an asked attribute ("KT의 … 규모") is the subject too
     owned = [Turn("user", "SKT와 겨루는 KT의 상생펀드 규모는?"), Turn("assistant", "1000억원")]
     assert rewrite_followup("그럼 LG는?", owned, korean) == "SKT와 겨루는 LG의 상생펀드 규모는?"
+
+
+def test_a_name_written_with_a_space_is_carried_whole(korean: KoreanText) -> None:
+    # Kiwi reads "알렉산더 헤이그" as one name across the space: carried as written, not dropped
+    history = [Turn("user", "알렉산더 헤이그와 1950년 5월 결혼한 상대는?"), Turn("assistant", "퍼트리샤 폭스")]
+    assert rewrite_followup("졸업한 대학은?", history, korean) == "알렉산더 헤이그 1950년 졸업한 대학은?"
+    assert carried_names([Turn("user", "반기문과 경쟁하던 샤시 타루르의 국적은?")], korean) == ["반기문", "샤시 타루르"]
+
+
+def test_a_follow_up_naming_nothing_gets_the_older_subject_too_and_must_be_about_the_latest_names(korean: KoreanText) -> None:
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔"),
+               Turn("user", "LG이노텍의 2022년 동반성장지수 등급은?"), Turn("assistant", "최우수")]
+    assert rewrite_followup("매출은?", history, korean) == "LG이노텍 2022년 매출은?"
+    form, about = with_earlier_subject("매출은?", history, korean)
+    assert form == "KT 파트너스 LG이노텍 2022년 매출은?" and {"lg이노텍", "2022"} <= set(about) and "kt" not in about
+    # a reference word the rule resolves, a follow-up of one named question, a question of its own: no such form
+    assert rewrite_followup("그곳의 대표는?", history, korean) == "LG이노텍의 대표는?"
+    assert with_earlier_subject("그곳의 대표는?", history, korean) == ("", ())
+    assert with_earlier_subject("매출은?", history[:2], korean) == ("", ())
+    assert with_earlier_subject("삼성전자의 매출은?", history, korean) == ("", ())
+    # one question back only
+    assert with_earlier_subject("매출은?", history, korean, turns=1) == ("", ())
