@@ -238,7 +238,10 @@ def _stream_answer(pipe, question: str, history, args):
 
 
 def _print_answer(final) -> None:
-    """The answer on stdout (text, short answer, sources); notes on why it was refused or what it lacks on stderr."""
+    """The answer on stdout (text, short answer, sources); notes on why it was refused or what it lacks on stderr,
+    and what a follow-up was searched as."""
+    if final.searched_as:
+        print(f"searched as: {final.searched_as}", file=sys.stderr)
     print(final.text)
     if final.short:
         print(f"→ {final.short}")

@@ -66,6 +66,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
     """Answer -> plain JSON-ready dict; timings are milliseconds (retrieval, first_token, total)."""
     return {
         "question": answer.question,
+        "searched_as": answer.searched_as,  # "" unless a follow-up or a translation was searched in other words
         "answer": answer.text,
         "short": answer.short,
         "refused": answer.refused,

@@ -155,6 +155,15 @@ class Answer:
     claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
     grounding: GroundingReport = GroundingReport()
 
+    @property
+    def searched_as(self) -> str:
+        """The question as it was searched, where that is not as it was asked: a follow-up made standalone
+        ("그 회사의 펀드 규모는?" searched as "LG이노텍의 펀드 규모는?"), an English question's Korean form; ""
+        when it was searched as asked. A reader sees what the conversation was taken to mean, and can ask again
+        in full when that is wrong."""
+        searched = self.searched_question or self.standalone_question
+        return searched if searched and " ".join(searched.split()) != " ".join(self.question.split()) else ""
+
 
 @dataclass(frozen=True)
 class Event:

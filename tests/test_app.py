@@ -550,6 +550,34 @@ def test_the_short_answer_leads_the_chat_bubble() -> None:
     assert 'class="short-answer"' not in render.chat_message_html(replace(answer, short=""))
 
 
+def test_a_follow_up_says_what_it_was_searched_as_on_every_surface() -> None:
+    """A follow-up is searched standalone: the chat bubble (answer or refusal), /api/ask and /v1 say as what, so a
+    reader whose conversation was taken the wrong way can ask in full; a question searched as asked says nothing."""
+    from rag.web.completions import completion_dict
+
+    answer = Answer(question="그 펀드는 언제 늘었어?", text="2020년에 증액됐다 [1].", refused=False,
+                    citations=(Citation(1, "a.txt", "2020년에 증액됐다.", 0, 10),),
+                    standalone_question="LG이노텍 그 펀드는 언제 늘었어?", searched_question="LG이노텍 그 펀드는 언제 늘었어?")
+    line = '<div class="searched-as">이렇게 찾았습니다&#58; LG이노텍 그 펀드는 언제 늘었어?</div>'
+    assert answer.searched_as == "LG이노텍 그 펀드는 언제 늘었어?"
+    assert render.chat_message_html(answer).startswith(line)
+    refused = replace(answer, refused=True, text="", citations=())
+    assert render.chat_message_html(refused).startswith(line + '<div class="refusal">')
+    assert answer_to_dict(answer)["searched_as"] == answer.searched_as
+    assert completion_dict(answer, "c1", "m")["searched_as"] == answer.searched_as
+    # searched as asked (spacing aside), or never rewritten: no line, an empty field
+    for same in (replace(answer, standalone_question=" 그 펀드는  언제 늘었어?", searched_question=""),
+                 replace(answer, standalone_question="", searched_question="")):
+        assert same.searched_as == "" and "searched-as" not in render.chat_message_html(same)
+        assert answer_to_dict(same)["searched_as"] == ""
+    # an English question's Korean form is what was searched
+    english = replace(answer, question="When did the fund grow?", standalone_question="When did the fund grow?",
+                      searched_question="펀드는 언제 늘었어?")
+    assert english.searched_as == "펀드는 언제 늘었어?"
+    hostile = replace(answer, searched_question="<img src=x onerror=alert(1)>")
+    assert "<img" not in render.chat_message_html(hostile)
+
+
 def test_refusal_renders_the_no_evidence_state(fake: FakePipeline) -> None:
     answer = fake.ask("화성 탐사선의 연료는 무엇인가?")
     assert render.REFUSAL_TITLE in render.chat_message_html(answer)

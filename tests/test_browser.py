@@ -238,10 +238,14 @@ def test_chat_streams_an_answer_with_a_highlighted_source(app_server: LiveServer
     vote = FeedbackStore(app_server.data_dir / "feedback.sqlite3").recent(1)[0]
     assert vote["vote"] == "up" and vote["question"] == QUESTION and "1,030억" in vote["answer"]
     assert vote["citations"][0]["source"] == GOLD_DOC
-    # a follow-up in the same conversation
+    # a follow-up in the same conversation says what it was searched as; the first question did not
+    assert bot.locator(".searched-as").count() == 0
     ask_in_chat(page, "그 펀드는 언제부터 증액됐나?")
     page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=\"bot\"]').length >= 2", timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#chat [data-testid=\"bot\"]:last-of-type .cursor')", timeout=60_000)
+    searched = page.locator('#chat [data-testid="bot"]').last.locator(".searched-as")
+    searched.wait_for(timeout=60_000)
+    assert searched.inner_text() == "이렇게 찾았습니다: LG이노텍 그 펀드는 언제부터 증액됐나?"
     assert not page.dialogs
     assert_local_only(page.requests)
 
@@ -388,6 +392,11 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     assert "1,030억" in frame.locator(".qa-bot .qa-text").last.inner_text()
     assert frame.locator(".qa-bot .qa-short").last.inner_text() == "1,030억 원"
     assert "1,030억" in card.locator("mark").inner_text()
+    assert frame.locator(".qa-bot .qa-searched").count() == 0
+    frame.locator("#qa-input").fill("그 펀드는 언제부터 증액됐나?")  # a follow-up says what it was searched as
+    frame.locator("#qa-send").click()
+    frame.locator(".qa-bot .qa-searched").wait_for(timeout=60_000)
+    assert frame.locator(".qa-bot .qa-searched").last.inner_text() == "이렇게 찾았습니다: LG이노텍 그 펀드는 언제부터 증액됐나?"
     page.screenshot(path=str(shots / "widget_embedded.png"))
     frame.locator("#qa-input").fill(OFF_TOPIC)  # a refusal says what no article mentions
     frame.locator("#qa-send").click()

@@ -113,6 +113,8 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert chat.returncode == 0, chat.stderr
     answers = chat.stdout.split("\n\n")
     assert "→ 1,030억 원" in answers[0] and "→ 정철동" in answers[1] and "정철동" not in answers[2]
+    # what the follow-up was searched as is said, once (the question after /new is searched as asked)
+    assert chat.stderr.count("searched as:") == 1 and "searched as: LG이노텍 대표는 누구야?" in chat.stderr
 
     empty_q = _run(["search", ""], env, check=False)
     assert empty_q.returncode == 2 and empty_q.stderr.startswith("error:")

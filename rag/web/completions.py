@@ -70,6 +70,7 @@ def completion_dict(answer: Answer, completion_id: str, model: str) -> dict[str,
         "answer": answer.text,
         "notice": answer.notice,
         "notice_code": answer.notice_code,
+        "searched_as": answer.searched_as,
         "short": answer.short,
         "refused": answer.refused,
         "grounding": data["grounding"],
@@ -85,7 +86,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str, show_paths
 
     The last chunk carries `reference`, `citations`, `answer` (the verified final text, which can
     differ from the streamed tokens when citations were dropped or the LLM fell back), `notice` and its
-    `notice_code` (rag.types.NOTICES);
+    `notice_code` (rag.types.NOTICES), `searched_as` (what a follow-up was searched as; "" when as asked);
     a notice is also streamed as content, after the answer.
 
     A `progress` event (the model wrote a piece still held for verification) becomes "": nothing to send,
@@ -136,6 +137,7 @@ def sse_chunks(events: Iterator[Any], completion_id: str, model: str, show_paths
                     answer=answer.text,
                     notice=answer.notice,
                     notice_code=answer.notice_code,
+                    searched_as=answer.searched_as,
                     short=answer.short,
                     refused=answer.refused,
                     grounding=data["grounding"],

@@ -25,6 +25,8 @@ REFUSAL_WHY = {
 # a refusal while the reader narrowed the search (기간·언론사): "no article mentions X" is only true inside it
 SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사·기사) 안에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다."
 UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
+# a follow-up is searched standalone ("그 회사의 …" -> "LG이노텍의 …"): the reader sees how, and can ask in full
+SEARCHED_AS = "이렇게 찾았습니다: {question}"
 _CITE = re.compile(r"\[(\d{1,3})\]")
 # characters that mean something to HTML, Markdown, KaTeX or a JS/Handlebars template
 _SPECIAL = set("&<>\"'`[]()*_\\#!|~${}:=+-.^@%")
@@ -75,9 +77,11 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
     """The assistant's chat bubble for a finished answer: refusal state, or text + cited sources.
 
     Its [n] links point at `#{anchor_prefix}-{n}`: the cards `source_cards_html` renders with the same prefix.
-    `scoped`: the question was asked within filters, which a refusal says."""
+    `scoped`: the question was asked within filters, which a refusal says. A follow-up searched in other words
+    says how, above the answer or refusal (`searched_as_html`)."""
+    searched = searched_as_html(answer)
     if answer.refused:
-        body = f'<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
+        body = f'{searched}<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
         if answer.text and REFUSAL_TITLE not in answer.text:
             body += f"<br>{escape_text(answer.text)}"
         body += refusal_why_html(answer)
@@ -87,6 +91,7 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
     out = answer_html(answer.text, answer.citations, anchor_prefix)
     if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
         out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
+    out = searched + out
     if answer.notice:
         out += f'<div class="notice">{escape_text(answer.notice)}</div>'
     if answer.grounding.unnamed:
@@ -102,6 +107,14 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
         )
         out += f'<div class="cite-list">출처: {items}</div>'
     return out
+
+
+def searched_as_html(answer: Answer) -> str:
+    """The line saying what a question was searched as, where that is not as it was typed (a follow-up made
+    standalone, an English question's Korean form): "" otherwise."""
+    if not answer.searched_as:
+        return ""
+    return f'<div class="searched-as">{escape_text(SEARCHED_AS.format(question=answer.searched_as))}</div>'
 
 
 def card_id(anchor_prefix: str, source: CitedArticle) -> str:

@@ -183,6 +183,8 @@
       if (final) {
         var answerText = final.answer || streamed;
         text.classList.remove("qa-draft");
+        // a follow-up is searched standalone ("그 회사의 …" -> "LG이노텍의 …"): the reader sees how
+        if (final.searched_as) bubble.insertBefore(el("div", "qa-searched", "이렇게 찾았습니다: " + final.searched_as), text);
         if (final.refused) {
           bubble.classList.add("qa-refused");
           text.textContent = "근거를 찾지 못했습니다." + (answerText && answerText.indexOf("근거를 찾지 못했습니다") < 0 ? "\n" + answerText : "");
