@@ -147,7 +147,9 @@ class Answerer:
         hits, evidence, grounding = self.gather(standalone, k, searched, filters)
         earlier, about = (with_earlier_subject(question, history, korean, budget.carried_turns)
                           if history and searched == standalone else ("", ()))
+        tried: set[tuple[str, tuple[str, ...]]] = set()  # (form, about) already gathered and judged: the same form is not searched twice
         if earlier:
+            tried.add((earlier, about))
             # a second follow-up naming nothing leans on the conversation's subject, which the latest question
             # (naming a year, a place) may have left out: the form carrying the older names too is preferred
             # where it answers from an article about the latest names
@@ -168,6 +170,10 @@ class Answerer:
             # question names something no passage mentions ("그럼 삼성전기의 펀드 규모는?" after LG이노텍):
             # the earlier subject would answer about another company
             for carried, about in with_carried_names(standalone, history, korean, budget.carried_turns):
+                if (carried, about) in tried:
+                    # the earlier subject's form, already found not to answer above ("매출은?" after KT, then
+                    # LG이노텍: both add KT's names to LG이노텍's, and must be about LG이노텍)
+                    continue
                 found = self.gather(carried, k, carried, filters)
                 if self._usable(carried, found[1], found[2], about, found[0]):
                     standalone = searched = carried

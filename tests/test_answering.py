@@ -499,6 +499,17 @@ def test_after_a_switch_of_topic_the_older_subject_does_not_answer(korean: Korea
     assert answer.refused
 
 
+def test_the_older_subjects_form_is_searched_once_when_it_does_not_answer(korean: KoreanText) -> None:
+    """A follow-up naming nothing after a switch of topic: the form adding the older names to the latest one's is
+    tried first; when it does not answer, the fallback (the same form, the same check) is not searched again."""
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+               Turn("user", "LG이노텍의 2022년 동반성장지수 등급은?"), Turn("assistant", "최우수 등급입니다.")]
+    answerer, retrieve = _kt_only(korean)
+    answer = answerer.ask("대출 지원 규모는?", history)
+    assert answer.refused  # the KT article names neither LG이노텍 nor 2022
+    assert retrieve.questions == ["LG이노텍 2022년 대출 지원 규모는?", "KT 파트너스 LG이노텍 2022년 대출 지원 규모는?"]
+
+
 class Scripted(ScriptedGenerator):
     """Writes `template` with {fund} replaced by the evidence number of the 1,030억 sentence."""
 
