@@ -246,10 +246,10 @@ class AnswerSettings:
     # folders of prompt files (system, answer, condense, refusal, translate, transliterate), a later folder's
     # file replacing an earlier one's of the same name: a corpus's own system.txt names its subject (README "Answers")
     prompts: tuple[Path, ...] = (Path("prompts"),)
-    history_turns: int = 4
+    history_turns: int = 4  # earlier question-and-answer pairs a follow-up reads (0: every question stands alone)
     # a follow-up the passages cannot answer alone is asked again with the names of the conversation's earlier
     # questions in front: the latest one's, then the one before it as well, … up to this many questions (1: the
-    # latest only)
+    # latest only, 0: none); with two or more, a follow-up naming nothing tries the older names added first
     carried_turns: int = 2
     max_turn_chars: int = 400  # of each earlier turn: a follow-up needs its names, not its length
     # folders of lexicon files (user words, aliases, glossary, question words, cues, and the page
@@ -297,6 +297,18 @@ class AnswerSettings:
         if not 0.0 <= self.third_share <= 1.0:
             raise SettingsError(f"setting answer.third_share: a share of the lead sentence's probability "
                                 f"between 0 and 1, not {self.third_share}")
+        # a negative count would slice from the wrong end: history_turns -1 kept all but the first two turns
+        # (no bound on the work per question), carried_turns -1 carried nothing, max_turn_chars -1 cut each
+        # turn's last letter off instead of keeping its first few hundred
+        if self.history_turns < 0:
+            raise SettingsError(f"setting answer.history_turns: a number of earlier turns, 0 (none) or more, "
+                                f"not {self.history_turns}")
+        if self.carried_turns < 0:
+            raise SettingsError(f"setting answer.carried_turns: a number of earlier questions, 0 (none) or more, "
+                                f"not {self.carried_turns}")
+        if self.max_turn_chars < 1:
+            raise SettingsError(f"setting answer.max_turn_chars: a number of characters, 1 or more (history_turns "
+                                f"= 0 carries no conversation), not {self.max_turn_chars}")
         if self.restatement_words < 0:
             raise SettingsError(f"setting answer.restatement_words: a number of words, 0 or more, "
                                 f"not {self.restatement_words}")

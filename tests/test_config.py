@@ -102,6 +102,20 @@ def test_the_agreement_checks_bar_is_a_probability() -> None:
         load_settings(None, env={"RAG_ANSWER__LLM_AGREEMENT_MIN_PROBABILITY": "2"})
 
 
+def test_the_conversation_bounds_are_counts() -> None:
+    answer = load_settings(None, env={}).answer
+    assert (answer.history_turns, answer.carried_turns, answer.max_turn_chars) == (4, 2, 400)
+    # 0 turns off: no conversation read, no earlier names carried
+    assert load_settings(None, env={"RAG_ANSWER__HISTORY_TURNS": "0"}).answer.history_turns == 0
+    assert load_settings(None, env={"RAG_ANSWER__CARRIED_TURNS": "0"}).answer.carried_turns == 0
+    # a negative count sliced the history from the wrong end (all but the first turns: unbounded work per question)
+    # and carried nothing, silently
+    for key, bad in (("history_turns", "-1"), ("carried_turns", "-1"), ("max_turn_chars", "-1"),
+                     ("max_turn_chars", "0")):
+        with pytest.raises(SettingsError, match=f"answer.{key}"):
+            load_settings(None, env={f"RAG_ANSWER__{key.upper()}": bad})
+
+
 def test_a_non_ascii_admin_token_is_refused_at_start() -> None:
     # HTTP headers are latin-1: a Korean token could never be sent back, so the admin could never log in
     with pytest.raises(SettingsError, match="app.admin_token must be printable ASCII"):
