@@ -510,6 +510,33 @@ def test_the_older_subjects_form_is_searched_once_when_it_does_not_answer(korean
     assert retrieve.questions == ["LG이노텍 2022년 대출 지원 규모는?", "KT 파트너스 LG이노텍 2022년 대출 지원 규모는?"]
 
 
+def test_an_article_stored_in_parts_is_about_the_latest_names_when_a_part_under_its_title_names_them(
+        korean: KoreanText) -> None:
+    """The part that answers does not name LG이노텍; the part beside it under the same title does: the form adding
+    the older names answers. Parts without a title are no article's parts: an untitled passage naming LG이노텍
+    does not make another untitled one about it."""
+    def parts(title: str) -> dict[str, Article]:
+        return {a.doc_id: a for a in (
+            Article("innotek_1.txt", title=title, date="2022-09-21", text="LG이노텍이 2022년 동반성장지수 평가에서 최우수 등급을 받았다."),
+            Article("innotek_2.txt", title=title, date="2022-09-21",
+                    text="KT 파트너스 데이에 참석한 협력사에는 총 500억원 규모의 대출 지원을 시행한다."))}
+
+    def ask(articles: dict[str, Article]) -> object:
+        def retrieve(question: str, k: int) -> list[Hit]:
+            return [Hit(Chunk(f"{a.doc_id}#0", a.doc_id, a.text, 0, len(a.text), title=a.title, date=a.date), 0.8)
+                    for a in articles.values()]
+
+        settings = load_settings(None, env={"RAG_GENERATION__BACKEND": "extractive"})
+        history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+                   Turn("user", "LG이노텍의 2022년 동반성장지수 등급은?"), Turn("assistant", "최우수 등급입니다.")]
+        return Answerer(settings, korean, retrieve, articles.get).ask("대출 지원 규모는?", history)
+
+    answer = ask(parts("협력사 상생 현황"))
+    assert not answer.refused and "500억원" in answer.text
+    assert answer.standalone_question == "KT 파트너스 LG이노텍 2022년 대출 지원 규모는?"
+    assert ask(parts("")).refused
+
+
 class Scripted(ScriptedGenerator):
     """Writes `template` with {fund} replaced by the evidence number of the 1,030억 sentence."""
 
