@@ -142,13 +142,7 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
 
 def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:
     """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]."""
-    for turn in reversed(history):
-        if turn.role != "user":
-            continue
-        names = _surfaces(turn.content, korean)
-        if names:
-            return names[:limit]
-    return []
+    return next(_named_turns(history, korean, 1, limit), [])
 
 
 def rewrite_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
@@ -170,11 +164,11 @@ def with_earlier_subject(question: str, history: Sequence[Turn], korean: Analyze
     named = list(_named_turns(history, korean, turns))
     if len(named) < 2:
         return "", ()
-    latest = tuple(t for n in named[0] for t in korean.key_terms(n) if len(t) > 1)
     names: list[str] = []
     for turn_names in named:
-        names = [n for n in turn_names if n not in names] + names
+        names = _older_first(turn_names, names, korean)
     form, how = _rewrite(question, history, korean, names)
+    latest = _key_terms(named[0], korean)
     return (form, latest) if how == "carried" and form != rewrite_followup(question, history, korean) else ("", ())
 
 
@@ -305,8 +299,10 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer,
                        turns: int = 2) -> list[tuple[str, tuple[str, ...]]]:
     """`question` with the names of the conversation's earlier questions in front — first those of the latest
     question that names anything, then those of the one before it as well, and so on, up to `turns` questions
-    (fewer when they add nothing) — each form with the names its answer must still be about (lower-case key
-    terms; none for the first); [] when there are none to add.
+    (fewer when they add nothing) — each form with the names its answer must still be about (the latest
+    question's, as lower-case key terms; none for a form carrying the latest question's names only); [] when
+    there are none to add. A name an older question wrote in full is carried once, in that form
+    (`_older_first`).
 
     Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
     question about KT): the answerer tries these forms, in order, when the question alone finds no answer. A
@@ -320,13 +316,33 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer,
     names: list[str] = []
     latest: tuple[str, ...] = ()
     for place, turn_names in enumerate(_named_turns(history, korean, turns)):
-        added = [n for n in turn_names if not (set(korean.key_terms(n)) <= own) and n not in names]
         if place == 0:
-            latest = tuple(t for n in turn_names for t in korean.key_terms(n) if len(t) > 1)
-        if added:
-            names = added + names
+            latest = _key_terms(turn_names, korean)
+        added = _older_first([n for n in turn_names if not (set(korean.key_terms(n)) <= own)], names, korean)
+        if added != names:
+            names = added
             forms.append((f"{' '.join(names)} {question.strip()}", latest if place else ()))
     return forms
+
+
+def _key_terms(names: Sequence[str], korean: Analyzer) -> tuple[str, ...]:
+    """The lower-case key terms of `names` longer than one letter: what an answer about them must name."""
+    return tuple(t for n in names for t in korean.key_terms(n) if len(t) > 1)
+
+
+def _older_first(older: Sequence[str], names: Sequence[str], korean: Analyzer) -> list[str]:
+    """`older` names in front of `names`, each name once: an older one `names` holds already is left out
+    ("2018년도" beside "2018년", "LG" beside "LG이노텍"), and one of `names` an older one holds gives way to it
+    ("헤이그" after "알렉산더 헤이그": "알렉산더 헤이그 1950년", never "알렉산더 헤이그 1950년 헤이그")."""
+    # (one question's names are told apart by `_surfaces` already)
+    added = [n for n in older if not any(_holds(held, n, korean) for held in names)]
+    return added + [n for n in names if not any(_holds(a, n, korean) for a in added)]
+
+
+def _holds(name: str, other: str, korean: Analyzer) -> bool:
+    """Whether `name` names `other` already: each of `other`'s key terms is one of `name`'s or a word of it."""
+    terms = set(korean.key_terms(other))
+    return name == other or bool(terms) and terms <= set(korean.key_terms(name)) | set(name.lower().split())
 
 
 def _named_turns(history: Sequence[Turn], korean: Analyzer, turns: int, limit: int = 4) -> Iterator[list[str]]:

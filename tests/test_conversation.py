@@ -291,3 +291,17 @@ def test_a_follow_up_naming_nothing_gets_the_older_subject_too_and_must_be_about
     assert with_earlier_subject("삼성전자의 매출은?", history, korean) == ("", ())
     # one question back only
     assert with_earlier_subject("매출은?", history, korean, turns=1) == ("", ())
+
+
+def test_a_name_the_older_question_wrote_whole_is_carried_once(korean: KoreanText) -> None:
+    """"헤이그" after "알렉산더 헤이그", "LG" after "LG이노텍": the form adding the older question's names names each
+    once, in the older question's fuller form, and its answer must still be about the latest names."""
+    history = [Turn("user", "알렉산더 헤이그와 1950년 5월 결혼한 상대는?"), Turn("assistant", "퍼트리샤 폭스"),
+               Turn("user", "헤이그가 졸업한 대학은?"), Turn("assistant", "웨스트포인트")]
+    assert rewrite_followup("근무한 곳은?", history, korean) == "헤이그 근무한 곳은?"
+    assert with_earlier_subject("근무한 곳은?", history, korean) == ("알렉산더 헤이그 1950년 근무한 곳은?", ("헤이그",))
+    assert with_carried_names("근무한 곳은?", history, korean) == [
+        ("헤이그 근무한 곳은?", ()), ("알렉산더 헤이그 1950년 근무한 곳은?", ("헤이그",))]
+    history = [Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원"),
+               Turn("user", "LG는 2022년에 몇 곳과 협약했어?"), Turn("assistant", "300곳")]
+    assert with_earlier_subject("대출 지원 규모는?", history, korean)[0] == "LG이노텍 2022년 대출 지원 규모는?"
