@@ -162,13 +162,16 @@ def with_earlier_subject(question: str, history: Sequence[Turn], korean: Analyze
     first, and takes it only from an article that names the latest names too — after a change of topic the older
     names would lead the answer back to the older article."""
     named = list(_named_turns(history, korean, turns))
-    if len(named) < 2:
+    latest = _key_terms(named[0], korean) if named else ()
+    if len(named) < 2 or not latest:
+        # latest names with no key term read alone ("베드", what is left of "성 베드로 광장은"'s 베드로 once its last
+        # letter is taken for a particle) leave nothing to hold the answer to: the older names would lead back to
+        # the older article unchecked
         return "", ()
     names: list[str] = []
     for turn_names in named:
         names = _older_first(turn_names, names, korean)
     form, how = _rewrite(question, history, korean, names)
-    latest = _key_terms(named[0], korean)
     return (form, latest) if how == "carried" and form != rewrite_followup(question, history, korean) else ("", ())
 
 
@@ -302,7 +305,7 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer,
     (fewer when they add nothing) — each form with the names its answer must still be about (the latest
     question's, as lower-case key terms; none for a form carrying the latest question's names only); [] when
     there are none to add. A name an older question wrote in full is carried once, in that form
-    (`_older_first`).
+    (`_older_first`); no older question's names are carried when the latest question's give no key term.
 
     Korean drops the subject a conversation has established ("공동 R&D에는 매년 얼마씩 내?" after a
     question about KT): the answerer tries these forms, in order, when the question alone finds no answer. A
@@ -318,6 +321,8 @@ def with_carried_names(question: str, history: Sequence[Turn], korean: Analyzer,
     for place, turn_names in enumerate(_named_turns(history, korean, turns)):
         if place == 0:
             latest = _key_terms(turn_names, korean)
+        elif not latest:
+            break  # no older names where the answer cannot be held to the latest ones (as in with_earlier_subject)
         added = _older_first([n for n in turn_names if not (set(korean.key_terms(n)) <= own)], names, korean)
         if added != names:
             names = added

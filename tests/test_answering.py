@@ -510,6 +510,16 @@ def test_the_older_subjects_form_is_searched_once_when_it_does_not_answer(korean
     assert retrieve.questions == ["LG이노텍 2022년 대출 지원 규모는?", "KT 파트너스 LG이노텍 2022년 대출 지원 규모는?"]
 
 
+def test_after_a_switch_to_a_name_read_as_no_term_the_older_subject_does_not_answer(korean: KoreanText) -> None:
+    """Kiwi reads no key term in what the latest question names ("베드", of "성 베드로 광장은"): the answer could not be
+    held to it, so the older question's names (KT's) are not carried into a follow-up naming nothing."""
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔에서 열렸습니다."),
+               Turn("user", "성 베드로 광장은 누가 설계했나?"), Turn("assistant", "잔 로렌초 베르니니")]
+    answerer, retrieve = _kt_only(korean)
+    answer = answerer.ask("대출 지원 규모는?", history)
+    assert answer.refused and not any("KT" in q for q in retrieve.questions)
+
+
 def test_an_article_stored_in_parts_is_about_the_latest_names_when_a_part_under_its_title_names_them(
         korean: KoreanText) -> None:
     """The part that answers does not name LG이노텍; the part beside it under the same title does: the form adding

@@ -305,3 +305,11 @@ def test_a_name_the_older_question_wrote_whole_is_carried_once(korean: KoreanTex
     history = [Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원"),
                Turn("user", "LG는 2022년에 몇 곳과 협약했어?"), Turn("assistant", "300곳")]
     assert with_earlier_subject("대출 지원 규모는?", history, korean)[0] == "LG이노텍 2022년 대출 지원 규모는?"
+
+
+def test_no_older_names_are_carried_when_the_latest_ones_give_no_term_to_hold_the_answer_to(korean: KoreanText) -> None:
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔"),
+               Turn("user", "성 베드로 광장은 누가 설계했나?"), Turn("assistant", "잔 로렌초 베르니니")]
+    # the forms carried KT's names with nothing to check the answer against: an answer about KT
+    assert with_earlier_subject("대출 지원 규모는?", history, korean) == ("", ())
+    assert with_carried_names("대출 지원 규모는?", history, korean) == []
