@@ -171,8 +171,13 @@ def with_earlier_subject(question: str, history: Sequence[Turn], korean: Analyze
     names: list[str] = []
     for turn_names in named:
         names = _older_first(turn_names, names, korean)
+    rule, ruled = _rewrite(question, history, korean, named[0])  # = rewrite_followup
+    if ruled != "carried":
+        # the rule resolved a reference word, or had nothing to carry and left the question to the LLM's condense
+        # prompt (whose form is not to be replaced: "그 2018년 행사 규모는?" after a question naming only 2018)
+        return "", ()
     form, how = _rewrite(question, history, korean, names)
-    return (form, latest) if how == "carried" and form != rewrite_followup(question, history, korean) else ("", ())
+    return (form, latest) if how == "carried" and form != rule else ("", ())
 
 
 def _rewrite(question: str, history: Sequence[Turn], korean: Analyzer, names: Sequence[str]) -> tuple[str, str]:

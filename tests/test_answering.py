@@ -547,6 +547,19 @@ def test_an_article_stored_in_parts_is_about_the_latest_names_when_a_part_under_
     assert ask(parts("")).refused
 
 
+def test_the_llms_condensed_follow_up_is_not_replaced_by_the_older_subjects_form(korean: KoreanText) -> None:
+    """The rule finds nothing to carry ("그 2018년 행사 규모는?" names the latest question's 2018 itself), so the LLM
+    condenses it: that form is searched and answered, not thrown away for "KT 파트너스 그 2018년 행사 규모는?"."""
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔"),
+               Turn("user", "2018년에는?"), Turn("assistant", "서초구")]
+    condensed = "KT 2018년 파트너스 데이의 상생협력펀드 대출 지원 규모는?"
+    generator = ScriptedGenerator(condensed, "KT는 총 1000억원 규모의 상생협력펀드 대출 지원을 시행할 방침이다 [1].")
+    answerer, retrieve = make(korean, generator)
+    answer = answerer.ask("그 2018년 행사 규모는?", history)
+    assert answer.standalone_question == condensed and retrieve.questions == [condensed]
+    assert not answer.refused
+
+
 class Scripted(ScriptedGenerator):
     """Writes `template` with {fund} replaced by the evidence number of the 1,030억 sentence."""
 

@@ -313,3 +313,14 @@ def test_no_older_names_are_carried_when_the_latest_ones_give_no_term_to_hold_th
     # the forms carried KT's names with nothing to check the answer against: an answer about KT
     assert with_earlier_subject("대출 지원 규모는?", history, korean) == ("", ())
     assert with_carried_names("대출 지원 규모는?", history, korean) == []
+
+
+def test_the_older_subject_is_offered_only_where_the_rule_carries_the_latest_names(korean: KoreanText) -> None:
+    """"그 2018년 행사 규모는?" after a question naming only 2018: the rule carries nothing (the question names 2018
+    itself), and an LLM condenses it; no form with the older names is put in the place of that."""
+    history = [Turn("user", "KT 파트너스 데이는 어디서 열렸어?"), Turn("assistant", "더케이호텔"),
+               Turn("user", "2018년에는?"), Turn("assistant", "서초구")]
+    assert rewrite_followup("그 2018년 행사 규모는?", history, korean) == "그 2018년 행사 규모는?"
+    assert with_earlier_subject("그 2018년 행사 규모는?", history, korean) == ("", ())
+    # a follow-up naming nothing, which the rule gives 2018: the older names are offered
+    assert with_earlier_subject("규모는?", history, korean)[0].startswith("KT 파트너스 2018년")
