@@ -92,13 +92,7 @@ def chains(raw: list[dict], articles: str | None = None, every: int = WITHHELD_E
                    Turn("user", second_text), Turn("assistant", _first_answer(second)))
         withheld = is_withheld(a_no, every)
         for qa, p_no, text in later[1:]:
-            if withheld:
-                yield Question(id=str(qa["id"]), question=text, answers=(), gold=(), type="korquad-chain-withheld",
-                               history=history)
-            else:
-                texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
-                yield Question(id=str(qa["id"]), question=text, answers=(texts,), gold=(doc_id_for(a_no, p_no),),
-                               type="korquad-chain", history=history)
+            yield _asked_third(qa, text, history, "korquad-chain", None if withheld else doc_id_for(a_no, p_no))
 
 
 def load_korquad_switch(path: str | Path = KORQUAD_PATH, articles: str | None = None,
@@ -135,13 +129,16 @@ def switches(raw: list[dict], articles: str | None = None, every: int = WITHHELD
             text = followup_question(qa["question"], title)
             if text is None:
                 continue
-            if withheld:
-                yield Question(id=str(qa["id"]), question=text, answers=(), gold=(), type="korquad-switch-withheld",
-                               history=history)
-            else:
-                texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
-                yield Question(id=str(qa["id"]), question=text, answers=(texts,), gold=(doc_id_for(a_no, p_no),),
-                               type="korquad-switch", history=history)
+            yield _asked_third(qa, text, history, "korquad-switch", None if withheld else doc_id_for(a_no, p_no))
+
+
+def _asked_third(qa: dict, text: str, history: tuple[Turn, ...], kind: str, gold: str | None) -> Question:
+    """The dev file's question `qa` asked as `text` after `history`: of type `kind` with its answers and `gold`
+    paragraph, or, its article withheld (`gold` None), of type `kind`-withheld with neither (it must be refused)."""
+    if gold is None:
+        return Question(id=str(qa["id"]), question=text, answers=(), gold=(), type=f"{kind}-withheld", history=history)
+    texts = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a.get("text")))
+    return Question(id=str(qa["id"]), question=text, answers=(texts,), gold=(gold,), type=kind, history=history)
 
 
 def _first_answer(qa: dict) -> str:
