@@ -118,6 +118,18 @@ def _check_questions(questions: Sequence[Question], settings: Settings, retrieva
                             "both, or neither when it must be refused (a gold-only set is for --retrieval-only)")
 
 
+# the sets asking open QA's questions in a conversation: their loader (looked up when called), and how they ask (for
+# the run's corpus line)
+_CONVERSATIONS = {
+    "korquad-followup": (lambda path, spec: load_korquad_followup(path, spec), "asked as follow-ups, the name left out"),
+    "korquad-chain": (lambda path, spec: load_korquad_chain(path, spec),
+                      "asked third in a chat, the name left out, after a question naming it and a follow-up"),
+    "korquad-switch": (lambda path, spec: load_korquad_switch(path, spec),
+                       "asked third in a chat, the name left out, after a question about another article and one "
+                       "naming this one"),
+}
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
     p.add_argument("--dataset", required=True,
@@ -210,23 +222,12 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
                       "noun its first sentence defines it by")
             print(f"skipped: {skipped.questions} follow-ups of {len(skipped.articles)} articles whose first sentence "
                   "gives no defining noun")
-        elif args.dataset.startswith("korquad-followup"):
-            articles, questions = load_korquad_followup(KORQUAD_PATH, spec)
+        elif args.dataset.partition(":")[0] in _CONVERSATIONS:
+            load, asked = _CONVERSATIONS[args.dataset.partition(":")[0]]
+            articles, questions = load(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_open_store_dir(settings)
             corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
-                      "withheld; questions naming their article asked as follow-ups, the name left out")
-        elif args.dataset.startswith("korquad-chain"):
-            articles, questions = load_korquad_chain(KORQUAD_PATH, spec)
-            store_dir = args.store or korquad_open_store_dir(settings)
-            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
-                      "withheld; questions naming their article asked third in a chat, the name left out, after a "
-                      "question naming it and a follow-up")
-        elif args.dataset.startswith("korquad-switch"):
-            articles, questions = load_korquad_switch(KORQUAD_PATH, spec)
-            store_dir = args.store or korquad_open_store_dir(settings)
-            corpus = (f"KorQuAD 1.0 dev ({KORQUAD_PATH.name}) open QA: {len(articles)} paragraphs, every 5th article "
-                      "withheld; questions naming their article asked third in a chat, the name left out, after a "
-                      "question about another article and one naming this one")
+                      f"withheld; questions naming their article {asked}")
         elif args.dataset.startswith("korquad-articles"):
             articles, questions = load_korquad_articles(KORQUAD_PATH, spec)
             store_dir = args.store or korquad_articles_store_dir(settings)
