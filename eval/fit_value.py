@@ -33,14 +33,14 @@ def value_rows(limit: int | None = None) -> dict[str, Any]:
     """Candidate rows, and per question: today's EM/F1, what it gets when no value is shown, whether its
     answer contains the gold span, and its article."""
     from eval.fit import _calibration_questions
-    from rag.answering import _phrase_model
+    from rag.ranker import phrase_model
 
     settings = load_settings()
     settings = replace(settings, answer=replace(settings.answer, value_answers=False))
     pipe, questions = _calibration_questions("korquad-open", settings)
     questions = questions[:limit] if limit else questions
     korean = pipe.answerer.korean
-    phrases = _phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
+    phrases = phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
     rows: dict[str, Any] = {"columns": {f: [] for f in VALUE_FEATURES}, "labels": [], "groups": [], "em": [], "f1": [],
                             "wrong": [], "base": {}, "base_wrong": {}, "fallback": {}, "contained": {}, "article": {}}
     for q in questions:

@@ -12,16 +12,13 @@ Every retrieval of the answer layer goes through the one `retrieve(question, k)`
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names, with_earlier_subject
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
-from rag.korean import Morpheme, closes_word
 from rag.memo import MemoKorean
 from rag.numbering import StreamNumbering, renumber
 from rag.question import check_question
@@ -30,16 +27,17 @@ from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
 from rag.grounding import Grounding, as_asked, assess_grounding, is_refusal, unnamed_in_cited
-from rag.glossary import copied_latin_runs, is_hangul_form, mostly_foreign, mostly_latin
-from rag.prompts import (Prompts, build_condense_messages, build_messages, build_translate_messages,
-                         build_transliterate_messages, trim_evidence)
-from rag.ranker import LogisticModel, ModelFileError, load_models, order_models
-from rag.short_answer import claims_of, short_answer
+from rag.glossary import mostly_latin
+from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
+from rag.ranker import LogisticModel, fitted_model, for_embedding, load_models, order_models, phrase_model
+from rag.short_answer import answer_claims as _claims, short_answer
 from rag.relevance import SentenceRelevance
+from rag.retrieval import merge_hits
 from rag.streaming import VerifiedStream
+from rag.translation import in_korean
 from rag.types import Answer, Article, Citation, Event, Evidence, Filters, GroundingReport, Hit, Turn
-
-log = logging.getLogger(__name__)
+from rag.types import notice_words as _notice
+from rag.written_names import as_written as _as_written
 
 _STOP = ("[근거]", "[질문]", "\n\n\n")
 _LLM_MODES = {"llm", "local", "openai"}
@@ -68,9 +66,9 @@ class Answerer:
         self._fitted_refusal = load_models(settings.answer.refusal_model)["answerable"]
         if settings.answer.refusal_min_probability > 0:
             self._fitted_refusal = replace(self._fitted_refusal, threshold=settings.answer.refusal_min_probability)
-        self._phrases = (_phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
+        self._phrases = (phrase_model(settings.answer.phrase_model, settings.answer.phrase_min_share)
                          if settings.answer.phrase_answers else None)
-        self._values = (_fitted_model(settings.answer.value_model, "value", settings.answer.value_min_share)
+        self._values = (fitted_model(settings.answer.value_model, "value", settings.answer.value_min_share)
                         if settings.answer.value_answers else None)
         self._refusal: LogisticModel | None = None  # chosen on first use, when the embedder is known
         self._embedder = embedder
@@ -383,20 +381,11 @@ class Answerer:
         return cited
 
     def _answerability(self) -> LogisticModel:
-        """The fitted answerability model, when the running embedder is the one it was fitted with.
-        Its strongest signals are retrieval scores, whose scale is the embedding model's: under another
-        model they mean something else, so only the hard rules (a name no passage mentions, no value
-        next to it) and the model's own verdict refuse until it is refitted (`python -m eval.fit refusal`)."""
+        """The fitted answerability model, when the running embedder is the one it was fitted with
+        (rag.ranker.for_embedding: else only the hard refusal rules and the model's own verdict refuse)."""
         if self._refusal is None:
-            model = self._fitted_refusal
-            fitted_with = model.meta.get("embedding")
             running = getattr(self._embedder(), "name", None) if self._embedder is not None else None
-            if fitted_with and running and _model_family(running) != _model_family(fitted_with):
-                log.warning("the refusal model was fitted with the embedding %s, not %s: only the hard "
-                            "refusal rules apply (refit with `python -m eval.fit refusal`)", fitted_with, running)
-                model = LogisticModel(model.features, (0.0,) * len(model.features), 0.0, threshold=0.0,
-                                      meta={"strong": 1.0, "embedding": running})
-            self._refusal = model
+            self._refusal = for_embedding(self._fitted_refusal, running)
         return self._refusal
 
     def _search(self, question: str, k: int, filters: Filters | None) -> list[Hit]:
@@ -405,30 +394,7 @@ class Answerer:
 
     def _in_korean(self, question: str, generator: Generator | None) -> str:
         """The Korean form of a question in another language (one LLM call), else the question."""
-        if generator is None or not mostly_foreign(question):
-            return question
-        try:
-            translated = complete(generator, build_translate_messages(self.prompts, question), max_tokens=96,
-                                  stop=("\n",)).strip()
-        except GenerationError:
-            return question
-        if self.settings.answer.transliterate_names and any("가" <= c <= "힣" for c in translated):
-            translated = self._names_in_hangul(translated, question, generator)
-        # a translation without Hangul, or a long one, is not a question in Korean
-        return translated if 0 < len(translated) <= 300 and not mostly_foreign(translated) else question
-
-    def _names_in_hangul(self, translated: str, question: str, generator: Generator) -> str:
-        """The translation with the names it copied in Latin script written in Hangul (one short LLM call
-        each): the passages write "박준범", and the check on the Korean form refuses a name no passage holds."""
-        for run in copied_latin_runs(translated, question):
-            try:
-                hangul = complete(generator, build_transliterate_messages(self.prompts, run), max_tokens=16,
-                                  stop=("\n",)).strip()
-            except GenerationError:
-                break
-            if is_hangul_form(hangul):
-                translated = translated.replace(run, hangul, 1)
-        return translated
+        return in_korean(question, generator, self.prompts, self.settings.answer.transliterate_names)
 
     def _generator(self) -> tuple[Generator | None, str, str]:
         """(the generator, or None with the notice code and the reason it cannot be used)."""
@@ -452,99 +418,3 @@ class Answerer:
         except GenerationError:
             return rewritten
         return condensed if 0 < len(condensed) <= 300 else rewritten
-
-
-# what a reader is told when the LLM's answer is not shown as written, by code (rag.types.NOTICES); a failure's
-# reason follows after a colon
-_NOTICE_WORDS = {
-    "llm_not_configured": "LLM이 설정되지 않아 추출식 답변을 보여 드립니다.",
-    "llm_unavailable": "LLM을 사용할 수 없어 추출식 답변을 보여 드립니다",
-    "llm_failed": "LLM 답변 실패, 추출식 답변을 보여 드립니다",
-    "llm_cut": "LLM 답변이 중간에 끊겼습니다",
-    "llm_found_nothing": "LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
-    "llm_unverified": "LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.",
-}
-
-
-def _as_written(names: Sequence[str], korean: MemoKorean, *texts: str) -> tuple[str, ...]:
-    """Each lower-case name as the first of `texts` holding it writes it ("lg이노텍" -> "LG이노텍"), widened
-    to the word it is written in, less its particles ("대한" -> "대한제철": Kiwi reads 대한/NNP + 제철/NNG, and
-    "기사에 나오지 않는 말: 대한" would tell a reader nothing); else as given."""
-    out = []
-    for name in names:
-        for text in texts:
-            lowered = text.lower()
-            at = lowered.find(name)
-            if at >= 0 and len(lowered) == len(text):  # (a letter whose lower case is longer shifts every offset)
-                start, end = _written_word(korean.morphemes_batch([text])[0], text, at, at + len(name))
-                out.append(text[start:end])
-                break
-        else:
-            out.append(name)
-    return tuple(dict.fromkeys(out))
-
-
-def _written_word(morphemes: Sequence[Morpheme], text: str, start: int, end: int) -> tuple[int, int]:
-    """[start, end) widened to the word of `text` it lies in, less the particles, endings and punctuation that
-    close the word ("삼성바이오로직스의" -> "삼성바이오로직스": Kiwi's reading inside a name can be anything — it
-    reads 스 there as a verb — but what closes it is a particle)."""
-    word_start = next((i + 1 for i in range(start - 1, -1, -1) if _ends_word(text[i])), 0)
-    word_end = next((i for i in range(end, len(text)) if _ends_word(text[i])), len(text))
-    inside = [m for m in morphemes if word_start <= m[2] and m[3] <= word_end]
-    while inside and closes_word(inside[-1][0]) and inside[-1][2] >= end:
-        word_end = inside.pop()[2]
-    return word_start, word_end
-
-
-# a space, a quote or a bracket: where a written name begins or ends ("Hanwha's", "“삼성”의")
-_WORD_EDGES = frozenset("\"'“”‘’()[]{}<>「」『』《》〈〉,·")
-
-
-def _ends_word(char: str) -> bool:
-    return char.isspace() or char in _WORD_EDGES
-
-
-def _notice(code: str, detail: str = "") -> str:
-    """The words of a notice code, with the failure's reason ("" for no notice)."""
-    if not code:
-        return ""
-    return f"{_NOTICE_WORDS[code]}: {detail}" if detail else _NOTICE_WORDS[code]
-
-
-def _phrase_model(path: Path, min_share: float = 0.0) -> LogisticModel:
-    """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it),
-    with `min_share` as its threshold when above 0."""
-    return _fitted_model(path, "phrase", min_share)
-
-
-def _fitted_model(path: Path, name: str, min_share: float = 0.0) -> LogisticModel:
-    """The short-answer model `name` of a fitted file (`python -m eval.fit NAME` writes it), with
-    `min_share` as its threshold when above 0."""
-    models = load_models(path)
-    if name not in models:
-        raise ModelFileError(f"{path}: no \"{name}\" model in it (fit it with `python -m eval.fit {name}`)")
-    return replace(models[name], threshold=min_share) if min_share > 0 else models[name]
-
-
-def _claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:
-    """The claims a short answer is read from, best first: an extractive answer's sentences in the
-    ranker's order (it cites them in article order), an LLM answer's claims as written."""
-    if used == "llm":
-        return claims_of(text)
-    rank = {(ev.doc_id, ev.start): i for i, ev in reversed(list(enumerate(evidence)))}
-    return [c.quote for c in sorted(citations, key=lambda c: rank.get((c.source, c.start), len(rank)))]
-
-
-def merge_hits(first: Sequence[Hit], second: Sequence[Hit], k: int) -> list[Hit]:
-    """The best k of two searches, each chunk once at its better score, ranked anew."""
-    best: dict[str, Hit] = {}
-    for hit in list(first) + list(second):
-        if hit.chunk.chunk_id not in best or hit.score > best[hit.chunk.chunk_id].score:
-            best[hit.chunk.chunk_id] = hit
-    ranked = sorted(best.values(), key=lambda h: -h.score)[:k]
-    return [replace(h, rank=i) for i, h in enumerate(ranked, start=1)]
-
-
-def _model_family(name: str) -> str:
-    """An embedding's name without its precision: int8 keeps cosine >= 0.99 to fp32, the scores alike."""
-    return name.removesuffix("+int8")

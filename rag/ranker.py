@@ -11,13 +11,16 @@ a feature added in code cannot silently run with weights fitted without it.
 from __future__ import annotations
 
 import json
+import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from rag.config import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
 
 FITTED_DIR = PROJECT_ROOT / "rag" / "fitted"
 
@@ -95,6 +98,40 @@ def load_models(path: Path) -> dict[str, LogisticModel]:
         raise ModelFileError(f"{path}: expected an object of named models")
     return {name: LogisticModel.from_json(model, f"{path} [{name}]") for name, model in data.items()
             if isinstance(model, dict) and "features" in model}
+
+
+def phrase_model(path: Path, min_share: float = 0.0) -> LogisticModel:
+    """The phrase-answer model of a fitted file (rag/phrases.py; `python -m eval.fit phrase` writes it),
+    with `min_share` as its threshold when above 0."""
+    return fitted_model(path, "phrase", min_share)
+
+
+def fitted_model(path: Path, name: str, min_share: float = 0.0) -> LogisticModel:
+    """The short-answer model `name` of a fitted file (`python -m eval.fit NAME` writes it), with
+    `min_share` as its threshold when above 0."""
+    models = load_models(path)
+    if name not in models:
+        raise ModelFileError(f"{path}: no \"{name}\" model in it (fit it with `python -m eval.fit {name}`)")
+    return replace(models[name], threshold=min_share) if min_share > 0 else models[name]
+
+
+def for_embedding(model: LogisticModel, running: str | None) -> LogisticModel:
+    """The fitted answerability `model`, when `running` (the search model's name) is the embedding it was fitted
+    with. Its strongest signals are retrieval scores, whose scale is the embedding model's: under another
+    model they mean something else, so only the hard rules (a name no passage mentions, no value
+    next to it) and the model's own verdict refuse until it is refitted (`python -m eval.fit refusal`)."""
+    fitted_with = model.meta.get("embedding")
+    if fitted_with and running and _model_family(running) != _model_family(fitted_with):
+        log.warning("the refusal model was fitted with the embedding %s, not %s: only the hard "
+                    "refusal rules apply (refit with `python -m eval.fit refusal`)", fitted_with, running)
+        model = LogisticModel(model.features, (0.0,) * len(model.features), 0.0, threshold=0.0,
+                              meta={"strong": 1.0, "embedding": running})
+    return model
+
+
+def _model_family(name: str) -> str:
+    """An embedding's name without its precision: int8 keeps cosine >= 0.99 to fp32, the scores alike."""
+    return name.removesuffix("+int8")
 
 
 @cache

@@ -13,6 +13,7 @@ plain reciprocal rank fusion and min-max/max-normalized linear fusion both do wo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from rag.types import Chunk, Hit
@@ -110,3 +111,13 @@ def make_hits(
         )
         for rank, (chunk, _) in enumerate(ranked, start=1)
     ]
+
+
+def merge_hits(first: Sequence[Hit], second: Sequence[Hit], k: int) -> list[Hit]:
+    """The best k of two searches, each chunk once at its better score, ranked anew."""
+    best: dict[str, Hit] = {}
+    for hit in list(first) + list(second):
+        if hit.chunk.chunk_id not in best or hit.score > best[hit.chunk.chunk_id].score:
+            best[hit.chunk.chunk_id] = hit
+    ranked = sorted(best.values(), key=lambda h: -h.score)[:k]
+    return [replace(h, rank=i) for i, h in enumerate(ranked, start=1)]

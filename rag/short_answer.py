@@ -25,6 +25,7 @@ from rag.evidence import Tokenizer, question_terms
 from rag.phrases import FEATURES, best_phrase, phrase_features, question_shape, softmax, term_of
 from rag.ranker import LogisticModel
 from rag.slots import Asked, Morpheme, asked_slot, slot_values
+from rag.types import Citation, Evidence
 
 # the value model's features: the phrase model's, and where the value's claim stands in the answer
 VALUE_FEATURES = FEATURES + ("claim_index", "first_claim", "values_in_claim", "unit_match", "hanja", "place_name")
@@ -46,6 +47,15 @@ def claims_of(answer: str) -> list[str]:
             out.append(piece)
         start = match.end()
     return out
+
+
+def answer_claims(text: str, citations: Sequence[Citation], evidence: Sequence[Evidence], used: str) -> list[str]:
+    """The claims a short answer is read from, best first: an extractive answer's sentences in the
+    ranker's order (it cites them in article order), an LLM answer's claims as written."""
+    if used == "llm":
+        return claims_of(text)
+    rank = {(ev.doc_id, ev.start): i for i, ev in reversed(list(enumerate(evidence)))}
+    return [c.quote for c in sorted(citations, key=lambda c: rank.get((c.source, c.start), len(rank)))]
 
 
 def short_answer(question: str, claims: Sequence[str], korean: Tokenizer, phrases: LogisticModel | None = None,

@@ -117,6 +117,24 @@ NOTICES = {
     "llm_unverified": "nothing the LLM wrote is supported by the passages: the extractive answer is shown",
 }
 
+# what a reader is told when the LLM's answer is not shown as written, by code (NOTICES); a failure's reason
+# follows after a colon
+NOTICE_WORDS = {
+    "llm_not_configured": "LLM이 설정되지 않아 추출식 답변을 보여 드립니다.",
+    "llm_unavailable": "LLM을 사용할 수 없어 추출식 답변을 보여 드립니다",
+    "llm_failed": "LLM 답변 실패, 추출식 답변을 보여 드립니다",
+    "llm_cut": "LLM 답변이 중간에 끊겼습니다",
+    "llm_found_nothing": "LLM이 근거에서 답을 찾지 못해 가장 관련 있는 문장을 보여 드립니다.",
+    "llm_unverified": "LLM 답변을 근거로 확인할 수 없어 추출식 답변을 보여 드립니다.",
+}
+
+
+def notice_words(code: str, detail: str = "") -> str:
+    """The words of a notice code, with the failure's reason ("" for no notice)."""
+    if not code:
+        return ""
+    return f"{NOTICE_WORDS[code]}: {detail}" if detail else NOTICE_WORDS[code]
+
 
 @dataclass(frozen=True)
 class GroundingReport:

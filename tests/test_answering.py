@@ -5,12 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answering import Answerer, merge_hits
+from rag.answering import Answerer
 from rag.config import load_settings
 from rag.generation import GenerationError, OpenAICompatibleGenerator
 from rag.korean import KoreanText
 from rag.prompts import Prompts
 from rag.ranker import FITTED_DIR, ModelFileError
+from rag.retrieval import merge_hits
 from rag.types import Article, Chunk, Hit, Turn
 from tests.fakes import HashingEmbedder, ScriptedGenerator, ScriptedOpenAIServer
 from tests.servers import free_port
@@ -99,11 +100,11 @@ def test_phrase_min_share_overrides_the_model_files_threshold(korean: KoreanText
 
     assert short("0.8") == "최우수 등급"
     assert short("0.9") == ""  # stricter than the file's 0.55: not sure enough
-    from rag.answering import _phrase_model
+    from rag.ranker import phrase_model
 
-    shipped = _phrase_model(FITTED_DIR / "phrase.json")
-    assert 0 < shipped.threshold < 1 and _phrase_model(FITTED_DIR / "phrase.json", 0.0).threshold == shipped.threshold
-    assert _phrase_model(FITTED_DIR / "phrase.json", 0.9).threshold == 0.9  # 0 is the file's own, not "any phrase"
+    shipped = phrase_model(FITTED_DIR / "phrase.json")
+    assert 0 < shipped.threshold < 1 and phrase_model(FITTED_DIR / "phrase.json", 0.0).threshold == shipped.threshold
+    assert phrase_model(FITTED_DIR / "phrase.json", 0.9).threshold == 0.9  # 0 is the file's own, not "any phrase"
 
 
 def test_refusal_min_probability_overrides_the_refusal_models_threshold(korean: KoreanText) -> None:
@@ -196,11 +197,11 @@ def test_a_missing_name_is_reported_as_the_question_writes_it(korean: KoreanText
 
 
 def test_a_missing_name_is_widened_to_its_written_word_without_particles_or_quotes(korean: KoreanText) -> None:
-    from rag.answering import _written_word
+    from rag.written_names import written_word
 
     def widened(question: str, name: str) -> str:
         at = question.lower().find(name)
-        start, end = _written_word(korean.morphemes_batch([question])[0], question, at, at + len(name))
+        start, end = written_word(korean.morphemes_batch([question])[0], question, at, at + len(name))
         return question[start:end]
 
     assert widened("삼성바이오로직스의 협력사 지원 규모는?", "삼성") == "삼성바이오로직스"  # Kiwi reads its 스 as a verb
@@ -1025,15 +1026,14 @@ def test_the_models_refusal_gives_way_where_the_passages_surely_answer(korean: K
 
 
 def test_llm_mode_without_a_configured_llm_says_so_by_code(korean: KoreanText) -> None:
-    from rag.answering import _NOTICE_WORDS
-    from rag.types import NOTICES
+    from rag.types import NOTICE_WORDS, NOTICES
 
     answerer, _ = make(korean, None)  # LLM mode asked for, no generator configured
     answer = answerer.ask("LG이노텍의 동반성장 펀드 규모는?", mode="llm")
     assert answer.mode == "extractive" and "1,030억" in answer.text
     assert answer.notice_code == "llm_not_configured" and answer.notice == "LLM이 설정되지 않아 추출식 답변을 보여 드립니다."
     # every code a client may meet has words for a reader, and every notice the answerer words has a code
-    assert set(_NOTICE_WORDS) == set(NOTICES)
+    assert set(NOTICE_WORDS) == set(NOTICES)
 
 
 def test_a_backend_dying_after_a_verified_sentence_keeps_what_was_shown(korean: KoreanText) -> None:
