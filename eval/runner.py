@@ -136,6 +136,7 @@ def answer_case(
     # whole sentence would never match a span of a few words)
     record["em"] = record["f1"] = record["short_wrong"] = None
     record["short"] = answer.short
+    record["short_date"] = answer.short_date
     if len(q.answers) == 1:
         truths = q.answers[0]
         span = answer.short or m.shortest_cited_span(answer.text)

@@ -240,11 +240,12 @@ def _stream_answer(pipe, question: str, history, args):
 def _print_answer(final) -> None:
     """The answer on stdout (text, short answer, sources); notes on why it was refused or what it lacks on stderr,
     and what a follow-up was searched as."""
+    from rag.article_dates import korean_date
     if final.searched_as:
         print(f"searched as: {final.searched_as}", file=sys.stderr)
     print(final.text)
     if final.short:
-        print(f"→ {final.short}")
+        print(f"→ {final.short}" + (f" ({korean_date(final.short_date)})" if final.short_date else ""))
     if final.notice:
         print(f"note: {final.notice}", file=sys.stderr)
     if final.refused and final.grounding.reason:  # why, and what the articles never mention

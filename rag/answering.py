@@ -16,6 +16,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
+from rag.article_dates import short_answer_date
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names, with_earlier_subject
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
@@ -206,7 +207,8 @@ class Answerer:
                                                standalone_question=standalone, searched_question=searched,
                                                timings=dict(timings), notice=_notice(note_code, detail),
                                                notice_code=note_code,
-                                               short=short, claims=claims, grounding=report))
+                                               short=short, short_date=short_answer_date(short, citations),
+                                               claims=claims, grounding=report))
 
         if not grounding.answerable:
             yield final(self.prompts.refusal, refused=True, used=mode if generator else "extractive")

@@ -30,9 +30,9 @@ _YEAR = re.compile(
     r"(?P<open>\s*(?:이후|부터|이래|이전|까지))?"
 )
 # years counted back from the reference date
-_RELATIVE_YEARS = {"재작년": -2, "지난해": -1, "작년": -1, "전년": -1, "올해": 0, "금년": 0, "내년": 1}
+RELATIVE_YEARS = {"재작년": -2, "지난해": -1, "작년": -1, "전년": -1, "올해": 0, "금년": 0, "내년": 1}
 _RELATIVE_YEAR = re.compile(
-    r"(?P<word>" + "|".join(sorted(_RELATIVE_YEARS, key=len, reverse=True)) + r")"
+    r"(?P<word>" + "|".join(sorted(RELATIVE_YEARS, key=len, reverse=True)) + r")"
     r"(?:\s*(?:(?P<half>상|하)\s*반기|(?P<quarter>[1-4])\s*분기|(?P<month>1[0-2]|0?[1-9])\s*월))?"
 )
 _RELATIVE_MONTH = re.compile(r"(?P<word>지난\s*달|지난달|이번\s*달|이달)")
@@ -58,7 +58,7 @@ def find_period(question: str, today: date) -> Period | None:
         start, end = _narrow(int(m["year"]), m["half"], m["quarter"], m["month"])
         spans.append((*_opened(start, end, (m["open"] or "").strip()), m.group(0).strip()))
     for m in _RELATIVE_YEAR.finditer(question):
-        year = today.year + _RELATIVE_YEARS[m["word"]]
+        year = today.year + RELATIVE_YEARS[m["word"]]
         spans.append((*_narrow(year, m["half"], m["quarter"], m["month"]), m.group(0).strip()))
     for m in _RELATIVE_MONTH.finditer(question):
         first = today.replace(day=1)

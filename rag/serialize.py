@@ -69,6 +69,7 @@ def answer_to_dict(answer: Answer) -> dict[str, Any]:
         "searched_as": answer.searched_as,  # "" unless a follow-up or a translation was searched in other words
         "answer": answer.text,
         "short": answer.short,
+        "short_date": answer.short_date,  # ISO: the date a short "7일" or "지난해" means in its article, or ""
         "refused": answer.refused,
         "mode": answer.mode,
         "notice": answer.notice,

@@ -170,6 +170,9 @@ class Answer:
     notice: str = ""  # for a reader: why the LLM's answer is not shown as written ("LLM을 사용할 수 없어 …")
     notice_code: str = ""  # the same as a code of NOTICES ("" with no notice)
     short: str = ""  # the asked value in the cited claims ("1,030억 원"), see rag/short_answer.py
+    # the date a short answer's day, month or year word means in its article ("7일" of "지난 7일" in an article of
+    # 2025-11-09: "2025-11-07"; "지난해": "2024"), ISO; "" when it is none or already whole (rag/article_dates.py)
+    short_date: str = ""
     claims: tuple[str, ...] = ()  # the claims `short` is read from, best first (not serialized)
     grounding: GroundingReport = GroundingReport()
 

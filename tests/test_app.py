@@ -281,6 +281,7 @@ def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
     assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}
+    assert chunks[-1]["short_date"] == ""  # the final chunk carries it (this answer has no short value)
 
 
 @pytest.mark.parametrize(
@@ -548,6 +549,22 @@ def test_the_short_answer_leads_the_chat_bubble() -> None:
     assert html.startswith('<div class="short-answer">1&#44;030억 원</div>') or html.startswith(
         '<div class="short-answer">1,030억 원</div>')
     assert 'class="short-answer"' not in render.chat_message_html(replace(answer, short=""))
+
+
+def test_a_short_answers_date_is_on_every_surface() -> None:
+    """A short "7일" of "지난 7일" carries the date its article's date makes of it: after the value in the chat bubble,
+    as `short_date` (ISO) in /api/ask and /v1; a short answer that is no such word shows no date."""
+    from rag.web.completions import completion_dict
+
+    answer = Answer(question="워크숍은 언제 열렸어?", text="LG전자는 지난 7일 워크숍을 열었다 [1].", refused=False,
+                    citations=(Citation(1, "a.txt", "LG전자는 지난 7일 워크숍을 열었다.", 0, 20, date="2025-11-09"),),
+                    short="7일", short_date="2025-11-07")
+    html = render.chat_message_html(answer)
+    assert '<div class="short-answer">7일 <span class="short-date"' in html and "(2025년 11월 7일)</span></div>" in html
+    assert answer_to_dict(answer)["short_date"] == "2025-11-07"
+    assert completion_dict(answer, "c1", "m")["short_date"] == "2025-11-07"
+    plain = replace(answer, short_date="")
+    assert "short-date" not in render.chat_message_html(plain) and answer_to_dict(plain)["short_date"] == ""
 
 
 def test_a_follow_up_says_what_it_was_searched_as_on_every_surface() -> None:

@@ -397,6 +397,12 @@ def test_widget_embedded_on_an_allowed_site_answers(app_server: LiveServer, site
     frame.locator("#qa-send").click()
     frame.locator(".qa-bot .qa-searched").wait_for(timeout=60_000)
     assert frame.locator(".qa-bot .qa-searched").last.inner_text() == "이렇게 찾았습니다: LG이노텍 그 펀드는 언제부터 증액됐나?"
+    # a day the article wrote without its month ("지난 7일") is shown with the date its article's date makes of it
+    shorts = frame.locator(".qa-bot .qa-short").count()
+    frame.locator("#qa-input").fill("LG전자 협력회 워크숍은 언제 열렸어?")
+    frame.locator("#qa-send").click()
+    frame.locator(".qa-bot .qa-short").nth(shorts).wait_for(timeout=60_000)
+    assert frame.locator(".qa-bot .qa-short").last.inner_text() == "7일 (2025년 11월 7일)"
     page.screenshot(path=str(shots / "widget_embedded.png"))
     frame.locator("#qa-input").fill(OFF_TOPIC)  # a refusal says what no article mentions
     frame.locator("#qa-send").click()

@@ -113,6 +113,9 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     assert chat.returncode == 0, chat.stderr
     answers = chat.stdout.split("\n\n")
     assert "→ 1,030억 원" in answers[0] and "→ 정철동" in answers[1] and "정철동" not in answers[2]
+    # a day written without its month is printed with the date its article's date (2025-11-09) makes of it
+    dated = _run(["ask", "LG전자 협력회 워크숍은 언제 열렸어?", "--mode", "extractive"], env)
+    assert "→ 7일 (2025년 11월 7일)\n" in dated.stdout
     # what the follow-up was searched as is said, once (the question after /new is searched as asked)
     assert chat.stderr.count("searched as:") == 1 and "searched as: LG이노텍 대표는 누구야?" in chat.stderr
 

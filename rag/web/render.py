@@ -11,6 +11,7 @@ import html
 import re
 from typing import Callable, Mapping, Sequence
 
+from rag.article_dates import korean_date
 from rag.sources import CitedArticle, cited_articles
 from rag.types import Answer, Article, Citation
 
@@ -90,7 +91,7 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
         return body + "</div>"
     out = answer_html(answer.text, answer.citations, anchor_prefix)
     if answer.short:  # the asked value, read from the cited sentences (rag/short_answer.py)
-        out = f'<div class="short-answer">{escape_text(answer.short)}</div>' + out
+        out = f'<div class="short-answer">{escape_text(answer.short)}{short_date_html(answer.short_date)}</div>' + out
     out = searched + out
     if answer.notice:
         out += f'<div class="notice">{escape_text(answer.notice)}</div>'
@@ -117,6 +118,14 @@ def searched_as_html(answer: Answer) -> str:
     return f'<div class="searched-as">{escape_text(SEARCHED_AS.format(question=answer.searched_as))}</div>'
 
 
+def short_date_html(iso: str) -> str:
+    """" (2025년 11월 7일)" after a short answer whose day, month or year word its article's date completes
+    ("7일" of "지난 7일"): in an archive of many years a reader sees which 7th (rag/article_dates.py)."""
+    if not iso:
+        return ""
+    return f' <span class="short-date" title="{escape_attr(SHORT_DATE_TITLE)}">({escape_text(korean_date(iso))})</span>'
+
+
 def card_id(anchor_prefix: str, source: CitedArticle) -> str:
     """The id of an article's card: named by its first number, as its sentences are by theirs."""
     return f"{anchor_prefix}-card-{source.numbers[0]}"
@@ -136,6 +145,7 @@ def _dated(date: str | None) -> str:
     return f' <span class="cite-date">({escape_text(date)})</span>' if date else ""
 
 
+SHORT_DATE_TITLE = "기사 작성일을 기준으로 계산한 날짜"
 CURSOR = '<span class="cursor">▍</span>'  # after the tokens streamed so far
 STOPPED = "중지했습니다"
 

@@ -44,6 +44,12 @@
     return node;
   }
 
+  // "2025-11-07" -> "2025년 11월 7일", "2024" -> "2024년" (as rag/article_dates.korean_date)
+  function koreanDate(iso) {
+    var units = ["년", "월", "일"];
+    return String(iso).split("-").map(function (part, i) { return parseInt(part, 10) + units[i]; }).join(" ");
+  }
+
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
   // answer text with [n] markers as clickable spans that point at the source card n
@@ -195,7 +201,12 @@
           if (filtered) bubble.appendChild(el("div", "qa-scope", SCOPED_REFUSAL));
         } else {
           renderAnswer(text, answerText, final.citations, prefix);
-          if (final.short) bubble.insertBefore(el("div", "qa-short", final.short), text);
+          if (final.short) {
+            var short = el("div", "qa-short", final.short);
+            // "7일" of "지난 7일": the date its article's date makes of it (rag/article_dates.py)
+            if (final.short_date) short.appendChild(el("span", "qa-short-date", " (" + koreanDate(final.short_date) + ")"));
+            bubble.insertBefore(short, text);
+          }
           if (final.notice) bubble.appendChild(el("div", "qa-notice", final.notice));
           var unnamed = (final.grounding || {}).unnamed;
           if (unnamed && unnamed.length) {

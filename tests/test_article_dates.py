@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.article_dates import absolute_date, korean_date, short_answer_date
+from rag.types import Citation
+
+WORKSHOP = "LG전자는 지난 7일 경기도 평택 LG디지털파크에서 ‘협력회 워크숍’을 열었다고 9일 밝혔다."
+
+
+@pytest.mark.parametrize("value, sentence, published, meant", [
+    # a day alone is of the article's month: the day of the event, the day it was announced
+    ("7일", WORKSHOP, "2025-11-09", "2025-11-07"),
+    ("9일", WORKSHOP, "2025-11-09", "2025-11-09"),
+    ("20일", "KT는 20일 파트너스 데이를 개최했다.", "2018-11-20", "2018-11-20"),
+    # "지난" looks back across a month's end (March has no 30th before the 2nd: January's), "오는" forward
+    ("30일", "지난 30일 발표했다.", "2025-04-02", "2025-03-30"),
+    ("30일", "지난 30일 발표했다.", "2025-03-02", "2025-01-30"),
+    ("5일", "오는 5일 개최한다.", "2025-04-20", "2025-05-05"),
+    # another month or year is written out by the words before the value
+    ("28일", "지난달 28일 출시됐다.", "2025-01-09", "2024-12-28"),
+    ("지난해", "지난해 매출은 늘었다.", "2025-11-09", "2024"),
+    ("3월", "올해 3월 출시된다.", "2025-11-09", "2025-03"),
+    ("12월", "지난해 12월 출시됐다.", "2025-03-01", "2024-12"),
+    ("12월", "지난 12월 출시됐다.", "2025-01-09", "2024-12"),
+    ("1월 5일", "오는 1월 5일 출시된다.", "2025-11-09", "2026-01-05"),
+    ("3월 5일", "3월 5일 출시됐다.", "2025-11-09", "2025-03-05"),
+    ("지난달", "지난달 출시됐다.", "2025-01-09", "2024-12"),
+])
+def test_a_day_month_or_year_word_is_read_against_its_articles_date(value, sentence, published, meant) -> None:
+    assert absolute_date(value, sentence, published) == meant
+
+
+@pytest.mark.parametrize("value, sentence, published", [
+    ("2024년 3월 5일", "2024년 3월 5일 출시됐다.", "2025-11-09"),  # whole already
+    ("2018년도", "2018년도 파트너스 데이", "2018-11-20"),
+    ("6일간", "6일간 열린 행사", "2025-11-09"),  # a count of days, no day of a month
+    ("3일 만에", "3일 만에 팔렸다", "2025-11-09"),
+    ("1,030억 원", "1,030억 원 규모", "2025-11-09"),
+    ("7일", WORKSHOP, None),  # an article without a date, or with a year alone: nothing to count from
+    ("7일", WORKSHOP, "2025"),
+    ("31일", "31일 출시된다.", "2025-04-09"),  # April has no 31st
+    ("11월", "제4기 원원 아너스('24.11월)", "2024-11-28"),  # the sentence gives its year right before it
+    ("11월 5일", "2023년 11월 5일 열렸다.", "2025-11-09"),
+])
+def test_nothing_is_made_of_a_whole_date_a_count_or_an_undated_article(value, sentence, published) -> None:
+    assert absolute_date(value, sentence, published) == ""
+
+
+def test_a_short_answer_is_dated_by_the_first_cited_sentence_that_writes_it() -> None:
+    undated = Citation(1, "a.txt", "워크숍은 평택에서 열렸다.", 0, 12, date="2025-10-01")
+    workshop = Citation(2, "b.txt", WORKSHOP, 0, len(WORKSHOP), date="2025-11-09")
+    assert short_answer_date("7일", (undated, workshop)) == "2025-11-07"
+    assert short_answer_date("7일", (undated,)) == ""
+    assert short_answer_date("", (workshop,)) == ""
+
+
+def test_an_iso_date_reads_in_korean() -> None:
+    assert [korean_date(d) for d in ("2025-11-07", "2024-12", "2024", "")] == [
+        "2025년 11월 7일", "2024년 12월", "2024년", ""]
