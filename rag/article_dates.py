@@ -47,7 +47,9 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     day0 = _parse(published)
     if day0 is None or not value.strip() or _FULL_YEAR.search(value):
         return ""
-    at = sentence.find(value)
+    # the value as a word of its own: "7일" is not the end of "17일"
+    found_at = re.search(r"(?<!\d)" + re.escape(value), sentence)
+    at = found_at.start() if found_at else -1
     before = sentence[max(0, at - _LOOK_BACK):at] if at >= 0 else ""
     if _YEAR_BEFORE.search(before):
         return ""
