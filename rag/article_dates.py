@@ -37,6 +37,8 @@ _RELATIVE_MONTHS = (("지난달", -1), ("지난 달", -1), ("전달", -1), ("이
                     ("다음 달", 1), ("다음달", 1), ("내달", 1))
 # the direction a day or month is counted in, read just before it
 _BACK, _FORWARD = ("지난",), ("오는", "다음")
+# such a word stands on its own: not "전달했다" (handed over), "나오는", "다음과", "내달리는"; "이달 말", "이달말" are
+_ON_ITS_OWN = r"(?<![가-힣]){}(?=$|[^가-힣]|말|초|중)"
 _LOOK_BACK = 8  # characters before the value where "지난"/"오는"/"지난해" bind to it ("지난 7일", "지난해 3월")
 
 
@@ -56,7 +58,7 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     context = before + value
     year_shift = _year_word(context)
     month_shift = _month_word(context)
-    direction = -1 if any(w in context for w in _BACK) else 1 if any(w in context for w in _FORWARD) else 0
+    direction = -1 if _has_word(_BACK, context) else 1 if _has_word(_FORWARD, context) else 0
     if year_shift is not None:
         direction = 0  # "지난해 3월": the year is given, the month is not counted from the article's
     found = _MONTH_DAY.search(value)
@@ -107,7 +109,11 @@ def _year_word(text: str) -> int | None:
 
 
 def _month_word(text: str) -> int | None:
-    return next((shift for word, shift in _RELATIVE_MONTHS if word in text), None)
+    return next((shift for word, shift in _RELATIVE_MONTHS if _has_word((word,), text)), None)
+
+
+def _has_word(words: Sequence[str], text: str) -> bool:
+    return any(re.search(_ON_ITS_OWN.format(re.escape(word)), text) for word in words)
 
 
 def _year_month(day0: date, month: int | None, month_shift: int | None, year_shift: int | None,

@@ -59,3 +59,18 @@ def test_a_short_answer_is_dated_by_the_first_cited_sentence_that_writes_it() ->
 def test_an_iso_date_reads_in_korean() -> None:
     assert [korean_date(d) for d in ("2025-11-07", "2024-12", "2024", "")] == [
         "2025년 11월 7일", "2024년 12월", "2024년", ""]
+
+
+@pytest.mark.parametrize("value, sentence, published, meant", [
+    # "전달" of "전달했다" (handed over) is no "last month", "오는" of "나오는" and "다음" of "다음과" point nowhere
+    ("9일", "LG이노텍은 지역아동센터에 성금을 전달했다고 9일 밝혔다.", "2025-11-09", "2025-11-09"),
+    ("5일", "신제품이 시장에 나오는 5일 행사를 연다.", "2025-11-09", "2025-11-05"),
+    ("7일", "다음과 같이 7일 발표했다.", "2025-11-09", "2025-11-07"),
+    ("2일", "내달리는 2일 경기", "2025-11-09", "2025-11-02"),
+    # the words of their own still count
+    ("28일", "지난달 28일 출시됐다.", "2025-01-09", "2024-12-28"),
+    ("이달 말", "이달 말 출시된다.", "2025-11-09", "2025-11"),
+    ("5일", "내달 5일 출시된다.", "2025-12-09", "2026-01-05"),
+])
+def test_a_relative_word_counts_only_as_a_word_of_its_own(value, sentence, published, meant) -> None:
+    assert absolute_date(value, sentence, published) == meant
