@@ -31,6 +31,9 @@ _YEAR_BEFORE = re.compile(r"(?:(?<!\d)(?:19|20)\d\d\s*(?:년\s*도?|[./-])|['‘
 # "3월 5일", "5일", "3월"; a day count or a day before/after something is no day of a month ("6일간", "3일 만에")
 _MONTH_DAY = re.compile(r"(?<!\d)(?:(?P<month>1[0-2]|0?[1-9])\s*월\s*)?(?P<day>3[01]|[12]\d|0?[1-9])\s*일"
                         r"(?!\s*(?:간|동안|째|만에|만|이내|내|전|후|뒤|가량|정도|치|분|씩))")
+# the same count written after a day value in its sentence ("3일 동안", "10일 만에", "7일 전에"), as a word of its own:
+# "9일 전했다", "9일 후원", "9일 내놓은" are days
+_COUNT_AFTER = re.compile(r"\s*(?:동안|만에|이내|가량|정도|간|째|만|내|전|후|뒤|치|분|씩)(?:에는|에|의|로|부터|까지)?(?![가-힣])")
 _MONTH_ONLY = re.compile(r"(?<!\d)(?P<month>1[0-2]|0?[1-9])\s*월(?!\s*(?:간|동안|째|만에|이내|분|씩))")
 # a month counted from the article's
 _RELATIVE_MONTHS = (("지난달", -1), ("지난 달", -1), ("전달", -1), ("이달", 0), ("이번 달", 0), ("이번달", 0),
@@ -55,6 +58,8 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     before = sentence[max(0, at - _LOOK_BACK):at] if at >= 0 else ""
     if _YEAR_BEFORE.search(before):
         return ""
+    if found_at and value.rstrip().endswith("일") and _COUNT_AFTER.match(sentence, found_at.end()):
+        return ""  # a count of days, no day of a month
     context = before + value
     year_shift = _year_word(context)
     month_shift = _month_word(context)

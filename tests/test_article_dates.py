@@ -74,3 +74,24 @@ def test_an_iso_date_reads_in_korean() -> None:
 ])
 def test_a_relative_word_counts_only_as_a_word_of_its_own(value, sentence, published, meant) -> None:
     assert absolute_date(value, sentence, published) == meant
+
+
+@pytest.mark.parametrize("value, sentence", [
+    # the count is in the sentence after the value ("얼마나 걸렸나?" → "10일"), not in the value
+    ("3일", "행사는 3일 동안 열린다."),
+    ("10일", "출시 10일 만에 완판됐다."),
+    ("7일", "마감 7일 전에 접수해야 한다."),
+    ("3일", "신청 후 3일 이내 처리된다."),
+])
+def test_a_count_of_days_written_after_the_value_is_no_date(value, sentence) -> None:
+    assert absolute_date(value, sentence, "2025-11-20") == ""
+
+
+@pytest.mark.parametrize("value, sentence, meant", [
+    ("9일", "성금을 전달했다고 9일 전했다.", "2025-11-09"),  # "전했다" (said) is no "전" (before)
+    ("9일", "9일 후원금을 냈다.", "2025-11-09"),
+    ("9일", "9일 내놓은 보고서", "2025-11-09"),
+    ("9일", "9일 만난 자리에서", "2025-11-09"),
+])
+def test_a_word_after_the_day_that_only_begins_like_a_count_leaves_its_date(value, sentence, meant) -> None:
+    assert absolute_date(value, sentence, "2025-11-20") == meant
