@@ -34,6 +34,9 @@ _MONTH_DAY = re.compile(r"(?<!\d)(?:(?P<month>1[0-2]|0?[1-9])\s*월\s*)?(?P<day>
 # the same count written after a day value in its sentence ("3일 동안", "10일 만에", "7일 전에"), as a word of its own:
 # "9일 전했다", "9일 후원", "9일 내놓은" are days
 _COUNT_AFTER = re.compile(r"\s*(?:동안|만에|이내|가량|정도|간|째|만|내|전|후|뒤|치|분|씩)(?:에는|에|의|로|부터|까지)?(?![가-힣])")
+# a period of days or months, in the value or running into it ("3~5일", "3~4월"): no one date
+_RANGE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*\d")
+_RANGE_BEFORE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*$")
 _MONTH_ONLY = re.compile(r"(?<!\d)(?P<month>1[0-2]|0?[1-9])\s*월(?!\s*(?:간|동안|째|만에|이내|분|씩))")
 # a month counted from the article's
 _RELATIVE_MONTHS = (("지난달", -1), ("지난 달", -1), ("전달", -1), ("이달", 0), ("이번 달", 0), ("이번달", 0),
@@ -56,7 +59,7 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     found_at = re.search(r"(?<!\d)" + re.escape(value), sentence)
     at = found_at.start() if found_at else -1
     before = sentence[max(0, at - _LOOK_BACK):at] if at >= 0 else ""
-    if _YEAR_BEFORE.search(before):
+    if _YEAR_BEFORE.search(before) or _RANGE.search(value) or _RANGE_BEFORE.search(before):
         return ""
     if found_at and value.rstrip().endswith("일") and _COUNT_AFTER.match(sentence, found_at.end()):
         return ""  # a count of days, no day of a month

@@ -95,3 +95,14 @@ def test_a_count_of_days_written_after_the_value_is_no_date(value, sentence) -> 
 ])
 def test_a_word_after_the_day_that_only_begins_like_a_count_leaves_its_date(value, sentence, meant) -> None:
     assert absolute_date(value, sentence, "2025-11-20") == meant
+
+
+@pytest.mark.parametrize("value, sentence", [
+    ("3~5일", "오는 3~5일 열린다."),  # a period of days is no one day (it was dated the 5th)
+    ("3∼5일", "3∼5일 열린다."),
+    ("11월 3~5일", "11월 3~5일 열린다."),
+    ("5일", "3~5일 열린다."),
+    ("3~4월", "3~4월 중 출시된다."),
+])
+def test_a_range_of_days_or_months_is_no_date(value, sentence) -> None:
+    assert absolute_date(value, sentence, "2025-11-01") == ""
