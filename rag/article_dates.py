@@ -25,8 +25,9 @@ from typing import Sequence
 from rag.periods import RELATIVE_YEARS
 from rag.types import Citation
 
-# a year already written out, in the value or right before it ("2023년 11월", "('24.11월)"): the value needs nothing
-_FULL_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|['‘’]\d\d\s*년")
+# a year already written out, in the value or right before it ("2023년 11월", "('24.11월)", "24년 11월"): the value
+# needs nothing
+_FULL_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|['‘’]\d\d\s*(?:년|[./-])|(?<!\d)\d\d\s*[년./]\s*\d{1,2}\s*월")
 _YEAR_BEFORE = re.compile(r"(?:(?<!\d)(?:19|20)\d\d\s*(?:년\s*도?|[./-])|['‘’]\d\d\s*(?:년|[./-]))\s*$")
 # "3월 5일", "5일", "3월"; a day count or a day before/after something is no day of a month ("6일간", "3일 만에")
 _MONTH_DAY = re.compile(r"(?<!\d)(?:(?P<month>1[0-2]|0?[1-9])\s*월\s*)?(?P<day>3[01]|[12]\d|0?[1-9])\s*일"

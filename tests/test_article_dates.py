@@ -106,3 +106,14 @@ def test_a_word_after_the_day_that_only_begins_like_a_count_leaves_its_date(valu
 ])
 def test_a_range_of_days_or_months_is_no_date(value, sentence) -> None:
     assert absolute_date(value, sentence, "2025-11-01") == ""
+
+
+@pytest.mark.parametrize("value, sentence", [
+    # a two-digit year in the value itself ('YY.MM of press releases and tables, "24년 11월"): whole already, not
+    # the article's year (these showed 2025-11)
+    ("'24.11월", "제4기 원원 아너스('24.11월)"),
+    ("24.11월", "제4기 원원 아너스('24.11월)"),
+    ("24년 11월", "24년 11월 선정됐다."),
+])
+def test_a_two_digit_year_in_the_value_makes_it_whole(value, sentence) -> None:
+    assert absolute_date(value, sentence, "2025-01-05") == ""
