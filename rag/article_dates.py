@@ -56,13 +56,14 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     day0 = _parse(published)
     if day0 is None or not value.strip() or _FULL_YEAR.search(value):
         return ""
-    # the value as a word of its own: "7일" is not the end of "17일"
-    found_at = re.search(r"(?<!\d)" + re.escape(value), sentence)
-    at = found_at.start() if found_at else -1
-    before = sentence[max(0, at - _LOOK_BACK):at] if at >= 0 else ""
+    found_at = _written(value, sentence)
+    if found_at is None:
+        return ""  # not this sentence's value: no words before it to read
+    at = found_at.start()
+    before = sentence[max(0, at - _LOOK_BACK):at]
     if _YEAR_BEFORE.search(before) or _RANGE.search(value) or _RANGE_BEFORE.search(before):
         return ""
-    if found_at and value.rstrip().endswith("일") and _COUNT_AFTER.match(sentence, found_at.end()):
+    if value.rstrip().endswith("일") and _COUNT_AFTER.match(sentence, found_at.end()):
         return ""  # a count of days, no day of a month
     context = before + value
     year_shift = _year_word(context)
@@ -92,9 +93,14 @@ def short_answer_date(short: str, citations: Sequence[Citation]) -> str:
     """`absolute_date` of a short answer, read in the first cited sentence that writes it, against that sentence's
     article date; "" when none does."""
     for citation in citations:
-        if short and short in citation.quote:
+        if short and _written(short, citation.quote):
             return absolute_date(short, citation.quote, citation.date)
     return ""
+
+
+def _written(value: str, sentence: str) -> re.Match | None:
+    """The value in the sentence as a word of its own: "7일" is not the end of "17일"."""
+    return re.search(r"(?<!\d)" + re.escape(value), sentence)
 
 
 def korean_date(iso: str) -> str:

@@ -117,3 +117,11 @@ def test_a_range_of_days_or_months_is_no_date(value, sentence) -> None:
 ])
 def test_a_two_digit_year_in_the_value_makes_it_whole(value, sentence) -> None:
     assert absolute_date(value, sentence, "2025-01-05") == ""
+
+
+def test_a_value_only_inside_a_longer_number_is_not_its_sentences() -> None:
+    """"7일" in a sentence that writes only "17일" is not read there: it was dated with no words before it."""
+    assert absolute_date("7일", "지난 17일 발표됐다.", "2025-11-20") == ""
+    later = Citation(1, "a.txt", "오는 17일 출시된다.", 0, 11, date="2025-11-20")
+    workshop = Citation(2, "b.txt", WORKSHOP, 0, len(WORKSHOP), date="2025-12-09")
+    assert short_answer_date("7일", (later, workshop)) == "2025-12-07"  # was 2025-11-07, from "17일"
