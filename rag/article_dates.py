@@ -56,9 +56,15 @@ def absolute_date(value: str, sentence: str, published: str | None) -> str:
     day0 = _parse(published)
     if day0 is None or not value.strip() or _FULL_YEAR.search(value):
         return ""
-    found_at = _written(value, sentence)
-    if found_at is None:
-        return ""  # not this sentence's value: no words before it to read
+    # each time the sentence writes it ("" where it does not: no words before it to read); which one the short
+    # answer was read from is not known, so two that mean different days give none
+    dates = {_date_at(value, sentence, found_at, day0)
+             for found_at in _written(value, sentence)}
+    return dates.pop() if len(dates) == 1 else ""
+
+
+def _date_at(value: str, sentence: str, found_at: re.Match, day0: date) -> str:
+    """`absolute_date` of the value where the sentence writes it at `found_at`."""
     at = found_at.start()
     before = sentence[max(0, at - _LOOK_BACK):at]
     if _YEAR_BEFORE.search(before) or _RANGE.search(value) or _RANGE_BEFORE.search(before):
@@ -98,9 +104,9 @@ def short_answer_date(short: str, citations: Sequence[Citation]) -> str:
     return ""
 
 
-def _written(value: str, sentence: str) -> re.Match | None:
-    """The value in the sentence as a word of its own: "7일" is not the end of "17일"."""
-    return re.search(r"(?<!\d)" + re.escape(value), sentence)
+def _written(value: str, sentence: str) -> list[re.Match]:
+    """Each place the sentence writes the value as a word of its own: "7일" is not the end of "17일"."""
+    return list(re.finditer(r"(?<!\d)" + re.escape(value), sentence))
 
 
 def korean_date(iso: str) -> str:

@@ -125,3 +125,10 @@ def test_a_value_only_inside_a_longer_number_is_not_its_sentences() -> None:
     later = Citation(1, "a.txt", "오는 17일 출시된다.", 0, 11, date="2025-11-20")
     workshop = Citation(2, "b.txt", WORKSHOP, 0, len(WORKSHOP), date="2025-12-09")
     assert short_answer_date("7일", (later, workshop)) == "2025-12-07"  # was 2025-11-07, from "17일"
+
+
+def test_a_value_written_twice_in_its_sentence_is_dated_only_when_both_agree() -> None:
+    """Which "7일" the short answer was read from is not known: two that mean different days give no date (the first
+    was taken: 2025-10-07, the day that has not been, the 7th of this month, was as likely the answer)."""
+    assert absolute_date("7일", "지난달 7일 발표했고 7일 시행됐다.", "2025-11-09") == ""
+    assert absolute_date("9일", "9일 발표했고 9일부터 시행됐다.", "2025-11-09") == "2025-11-09"
