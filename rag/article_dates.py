@@ -38,7 +38,9 @@ _COUNT_AFTER = re.compile(r"\s*(?:동안|만에|이내|가량|정도|간|째|만
 # a period of days or months, in the value or running into it ("3~5일", "3~4월"): no one date
 _RANGE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*\d")
 _RANGE_BEFORE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*$")
-_MONTH_ONLY = re.compile(r"(?<!\d)(?P<month>1[0-2]|0?[1-9])\s*월(?!\s*(?:간|동안|째|만에|이내|분|씩))")
+# a month glued to a noun is a name ("6월항쟁", "4월혁명"), its part is its month ("3월말", "3월초")
+_MONTH_ONLY = re.compile(r"(?<!\d)(?P<month>1[0-2]|0?[1-9])\s*월(?!\s*(?:간|동안|째|만에|이내|분|씩))"
+                         r"(?![가-힣](?<![말초중께경쯤]))")
 # a month counted from the article's
 _RELATIVE_MONTHS = (("지난달", -1), ("지난 달", -1), ("전달", -1), ("이달", 0), ("이번 달", 0), ("이번달", 0),
                     ("다음 달", 1), ("다음달", 1), ("내달", 1))

@@ -132,3 +132,13 @@ def test_a_value_written_twice_in_its_sentence_is_dated_only_when_both_agree() -
     was taken: 2025-10-07, the day that has not been, the 7th of this month, was as likely the answer)."""
     assert absolute_date("7일", "지난달 7일 발표했고 7일 시행됐다.", "2025-11-09") == ""
     assert absolute_date("9일", "9일 발표했고 9일부터 시행됐다.", "2025-11-09") == "2025-11-09"
+
+
+@pytest.mark.parametrize("value, meant", [
+    ("6월항쟁", ""),  # a name the month is glued to, no month of the article's year (it showed 2025-06)
+    ("4월혁명", ""),
+    ("3월말", "2025-03"),  # the part of a month is still its month
+    ("3월초", "2025-03"),
+])
+def test_a_month_glued_to_a_noun_is_a_name(value, meant) -> None:
+    assert absolute_date(value, f"{value} 행사", "2025-11-09") == meant
