@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from rag.article_dates import short_answer_date
+from rag import cited_names
 from rag.config import Settings
 from rag.conversation import is_followup, rewrite_followup, with_carried_names, with_earlier_subject
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
@@ -27,7 +28,7 @@ from rag.citations import asking
 from rag.evidence import select_evidence
 from rag.extractive import draft_lead, extractive_answer
 from rag.referents import with_introductions
-from rag.grounding import Grounding, as_asked, assess_grounding, is_refusal, unnamed_in_cited
+from rag.grounding import Grounding, assess_grounding, is_refusal
 from rag.glossary import mostly_latin
 from rag.prompts import Prompts, build_condense_messages, build_messages, trim_evidence
 from rag.ranker import LogisticModel, fitted_model, for_embedding, load_models, order_models, phrase_model
@@ -343,44 +344,17 @@ class Answerer:
 
     def _usable(self, searched: str, evidence: list, grounding: Grounding, about: Sequence[str] = (),
                 hits: Sequence[Hit] = ()) -> bool:
-        """Whether `gather`'s result answers: the grounding allows it, (with `answer.refuse_unnamed`) the articles
-        its extractive answer cites name what the question asks about, and — given `about` (lower-case key terms)
-        — they name one of those: in their own text, or in a passage of `hits` under the same title (an article
-        stored in parts, one document each)."""
-        if not grounding.answerable:
-            return False
-        if not (self.settings.answer.refuse_unnamed or about):
-            return True
-        citations = self._draft(searched, evidence)[2]
-        if self.settings.answer.refuse_unnamed and self._unnamed(searched, grounding, citations):
-            return False
-        if not about:
-            return True
-        titles = {article.title for doc_id in {c.source for c in citations}
-                  if (article := self._article(doc_id)) is not None and article.title.strip()}
-        beside = [f"{h.chunk.title}\n{h.chunk.text}" for h in hits if h.chunk.title in titles]
-        return not unnamed_in_cited(tuple(about), self._cited_texts(citations) + beside, self.korean)
+        """rag.cited_names.usable: whether `gather`'s result answers, its cited articles naming what is asked."""
+        return cited_names.usable(searched, evidence, grounding, self._draft, self._article, self.korean,
+                                  self.settings.answer.refuse_unnamed, about, hits)
 
     def names_not_cited(self, searched: str, evidence: list, grounding: Grounding) -> tuple[str, ...]:
-        """For `gather`'s result: the question's names, when the articles its extractive answer would cite name
-        none of them — what `answer.refuse_unnamed` refuses whatever the answerability model says (a refit of
-        that model counts such questions as refused already). Empty when the grounding refuses anyway."""
-        if not grounding.answerable:
-            return ()
-        return self._unnamed(searched, grounding, self._draft(searched, evidence)[2])
+        """rag.cited_names.names_not_cited: the question's names, when the articles its answer would cite name none."""
+        return cited_names.names_not_cited(searched, evidence, grounding, self._draft, self._article, self.korean)
 
     def _unnamed(self, question: str, grounding: Grounding, citations: Sequence[Citation]) -> tuple[str, ...]:
-        """The question's names when no article the answer cites mentions any of them (a caution shown with it)."""
-        return as_asked(unnamed_in_cited(grounding.names, self._cited_texts(citations), self.korean), question)
-
-    def _cited_texts(self, citations: Sequence[Citation]) -> list[str]:
-        """The title and text of each article `citations` cite (the cited sentences where one cannot be read)."""
-        cited = []
-        for doc_id in dict.fromkeys(c.source for c in citations):
-            article = self._article(doc_id)
-            cited.append(f"{article.title}\n{article.text}" if article is not None else
-                         "\n".join(c.quote for c in citations if c.source == doc_id))
-        return cited
+        """rag.cited_names.unnamed: the question's names when no article the answer cites mentions any of them."""
+        return cited_names.unnamed(question, grounding, citations, self._article, self.korean)
 
     def _answerability(self) -> LogisticModel:
         """The fitted answerability model, when the running embedder is the one it was fitted with
