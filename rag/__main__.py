@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="add/update/delete articles from files or folders (incremental)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: settings paths.corpus = seeds/)")
-    p.add_argument("--rebuild", action="store_true", help="drop the store first (after changing the embedding model)")
+    p.add_argument("--rebuild", action="store_true", help="empty the store first (after changing the embedding model), once the files are read and the model loads")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     store_arg(p)
 
@@ -138,12 +138,9 @@ def _pipeline(settings):
 
 
 def cmd_ingest(args, settings) -> int:
-    if args.rebuild:
-        from rag.store import drop_store
-
-        drop_store(settings.store)
     pipe = _pipeline(settings)
-    report = pipe.ingest(args.paths or None, progress=not args.quiet, on_wait=lambda m: print(m, file=sys.stderr))
+    report = pipe.ingest(args.paths or None, progress=not args.quiet, on_wait=lambda m: print(m, file=sys.stderr),
+                         rebuild=args.rebuild)
     for file, reason in report.skipped:
         print(f"skipped {file}: {reason}", file=sys.stderr)
     for doc_id in report.kept:

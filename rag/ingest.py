@@ -62,6 +62,7 @@ class IngestParts(Protocol):
     def keyword_files(self): ...
     def lock_path(self) -> Path: ...
     def use_view(self, view: View | None) -> None: ...
+    def drop_store(self) -> None: ...
 
 
 @dataclass
@@ -93,11 +94,13 @@ class Ingester:
     # --- entry points --------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: Progress = False, wait: bool = True,
-               on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
+               on_wait: Callable[[str], None] | None = None, owned_only: bool = False,
+               rebuild: bool = False) -> IngestReport:
         """Ingests files/folders (default: settings.paths.corpus). Files that cannot be read are
         reported in `skipped`, never fatal; their stored articles are kept. `owned_only`: a doc id
         recorded from a file outside `paths` is never taken over, even when that file is gone
-        (uploads must not replace another folder's article)."""
+        (uploads must not replace another folder's article). `rebuild`: the store is emptied first
+        (a new embedding model), once the files have been read and the model has loaded."""
         from rag.cleaning import Furniture, FurnitureError
         from rag.corpus import Columns, load_corpus
         from rag.vocabulary import LexiconError
@@ -120,7 +123,10 @@ class Ingester:
         if not load.articles:
             reasons = "; ".join(f"{f}: {why}" for f, why in load.problems[:5]) or "no .txt/.md/.html/.pdf/.hwp/.hwpx/.docx/.doc/.odt/.rtf/.jsonl/.csv/.tsv/.xlsx/.xls files"
             raise IngestError(f"nothing to ingest in {', '.join(map(str, roots))} ({reasons}); the store is unchanged")
-        return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait, owned_only)
+        if rebuild:
+            # a mistyped model path failed only after the store was gone: load the model while it is still there
+            self.parts.embedder  # noqa: B018
+        return self.sync(load.articles, roots, tuple(load.problems), progress, wait, on_wait, owned_only, rebuild)
 
     def ingest_articles(self, articles: Sequence[Article], progress: bool = False, wait: bool = True) -> IngestReport:
         """Makes the store hold exactly these articles (used for benchmark corpora such as KorQuAD)."""
@@ -143,11 +149,12 @@ class Ingester:
     # --- the work ------------------------------------------------------------------------------
 
     def sync(self, articles: list[Article], roots: list[Path] | None, problems: tuple, progress: Progress,
-             wait: bool = True, on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
+             wait: bool = True, on_wait: Callable[[str], None] | None = None, owned_only: bool = False,
+             rebuild: bool = False) -> IngestReport:
         started = time.perf_counter()
         # what decides "unchanged" is the article *and* how it would be chunked and embedded
         articles = [replace(a, content_hash=self.ingest_hash(a)) for a in articles]
-        with self._locked(wait, on_wait) as (store, view):
+        with self._locked(wait, on_wait, rebuild) as (store, view):
             records = view.articles
             unreadable = {str(Path(f)) for f, _ in problems}
             problems = list(problems)
@@ -213,12 +220,16 @@ class Ingester:
             return False
 
     @contextlib.contextmanager
-    def _locked(self, wait: bool, on_wait: Callable[[str], None] | None) -> Iterator[tuple[object, View]]:
-        """Holds the store's ingest lock and yields (store, view) with the keyword index reconciled."""
+    def _locked(self, wait: bool, on_wait: Callable[[str], None] | None,
+                rebuild: bool = False) -> Iterator[tuple[object, View]]:
+        """Holds the store's ingest lock and yields (store, view) with the keyword index reconciled;
+        `rebuild`: emptied first, under the lock (another ingest is never dropped mid-run)."""
         if not self.settings.store.host:
             make_folder(self.settings.store.dir)  # the lock file lies in it: a file named as the store is the user's error
         try:
             with ingest_lock(self.parts.lock_path(), self.settings.store.ingest_wait_s if wait else 0, on_wait):
+                if rebuild:
+                    self.parts.drop_store()
                 store = self.parts.raw_store()
                 if store.needs_migration():
                     store.migrate()

@@ -155,11 +155,13 @@ class Pipeline:
     # --- ingest and the article manager --------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path] | None = None, progress: Progress = False, wait: bool = True,
-               on_wait: Callable[[str], None] | None = None, owned_only: bool = False) -> IngestReport:
+               on_wait: Callable[[str], None] | None = None, owned_only: bool = False,
+               rebuild: bool = False) -> IngestReport:
         """Ingests files/folders (default: settings.paths.corpus); see `rag.ingest`. A second ingest
         of the same store waits for the first (`wait=False`: IngestBusyError at once). `progress`:
-        a bar, or a callback (written, total); `owned_only`: never take over another folder's doc id."""
-        return self._ingester.ingest(paths, progress, wait, on_wait, owned_only)
+        a bar, or a callback (written, total); `owned_only`: never take over another folder's doc id;
+        `rebuild`: empty the store first, once the files are read and the model has loaded."""
+        return self._ingester.ingest(paths, progress, wait, on_wait, owned_only, rebuild)
 
     def ingest_files(self, files: Sequence[Path], wait: bool = True) -> IngestReport:
         """Ingests these files only (each's doc id is its file name); nothing else is deleted."""
@@ -277,6 +279,13 @@ class Pipeline:
         if llm:
             # loads the LLM and evaluates the fixed system prompt once: its KV cache then serves every question
             self.answerer.warm_up()
+
+    def drop_store(self) -> None:
+        """Closes the store and deletes its collections (`ingest --rebuild`); the next use makes a new one."""
+        from rag.store import drop_store
+
+        self.close()
+        drop_store(self.settings.store)
 
     def close(self) -> None:
         """Drops the view and closes the store; the next use reopens both."""

@@ -150,6 +150,23 @@ def make_folder(folder: Path) -> None:
         raise StoreError(f"cannot create the store folder {folder}: {exc.strerror or exc}") from exc
 
 
+def _claim(settings: StoreSettings) -> Callable[[], None]:
+    """Claims a local store's folder for this process; StoreBusyError when another process has it open."""
+    make_folder(settings.dir)
+    try:
+        # two PersistentClients on one folder from two processes can hang for minutes or
+        # lose writes (PLATFORM.md): refuse the second at once and say what to do instead
+        return claim_folder(settings.dir, f"the store folder {settings.dir}")
+    except LockBusyError as exc:
+        raise StoreBusyError(
+            f"{exc}. Chroma does not support two processes on one store folder: stop the other "
+            f"process, or serve the store with `chroma run --path {settings.dir} --host 127.0.0.1 "
+            f"--port 8000` and point every process at it (RAG_STORE__HOST=127.0.0.1 RAG_STORE__PORT=8000)"
+        ) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot use the store folder {settings.dir}: {exc.strerror or exc}") from exc
+
+
 def _hnsw(settings: StoreSettings) -> dict:
     # what grew with the store in the old ingest was the number of Chroma calls (one upsert per
     # article into each collection), not HNSW syncing: writes now go one call per group of articles
@@ -177,19 +194,7 @@ class ChromaStore:
         self.model_setting = model_setting
         self._release: Callable[[], None] = lambda: None
         if not settings.host:
-            make_folder(settings.dir)
-            try:
-                # two PersistentClients on one folder from two processes can hang for minutes or
-                # lose writes (PLATFORM.md): refuse the second at once and say what to do instead
-                self._release = claim_folder(settings.dir, f"the store folder {settings.dir}")
-            except LockBusyError as exc:
-                raise StoreBusyError(
-                    f"{exc}. Chroma does not support two processes on one store folder: stop the other "
-                    f"process, or serve the store with `chroma run --path {settings.dir} --host 127.0.0.1 "
-                    f"--port 8000` and point every process at it (RAG_STORE__HOST=127.0.0.1 RAG_STORE__PORT=8000)"
-                ) from exc
-            except OSError as exc:
-                raise StoreError(f"cannot use the store folder {settings.dir}: {exc.strerror or exc}") from exc
+            self._release = _claim(settings)
         try:
             with store_calls(settings):
                 self._client = _open_client(settings)
@@ -499,15 +504,20 @@ class ChromaStore:
 
 
 def drop_store(settings: StoreSettings) -> None:
-    """Deletes a store's collections whatever model built them (`ingest --rebuild`)."""
-    if not settings.host:
-        make_folder(settings.dir)
-    client = _open_client(settings)
-    with store_calls(settings):
-        existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
-        for name in (settings.collection, f"{settings.collection}-articles"):
-            if name in existing:
-                client.delete_collection(name)
+    """Deletes a store's collections whatever model built them (`ingest --rebuild`).
+
+    A folder another process has open (a serving app) is refused, as opening it is: dropping it
+    there left that app answering 503 "the collection is missing" until it was restarted."""
+    release = _claim(settings) if not settings.host else (lambda: None)
+    try:
+        client = _open_client(settings)
+        with store_calls(settings):
+            existing = {c.name if hasattr(c, "name") else str(c) for c in client.list_collections()}
+            for name in (settings.collection, f"{settings.collection}-articles"):
+                if name in existing:
+                    client.delete_collection(name)
+    finally:
+        release()
 
 
 def where_clause(filters: Filters | None, doc_ids: Iterable[str]) -> dict | None:

@@ -134,3 +134,43 @@ def test_store_folder_beside_a_chroma_server_is_one_line_error(tmp_path, env, mo
         assert err.count("\n") == 1 and "names a store folder, but store.host is set" in err, args
         assert "Chroma server at 127.0.0.1:" in err and "RAG_STORE__HOST" in err
     assert not (tmp_path / "mine").exists()
+
+
+def _store_with_seeds(tmp_path, env, seeds_dir):
+    """A store built through the pipeline with the fake embedder (stamped with its name), and its settings."""
+    from rag.config import load_settings
+    from rag.pipeline import build_pipeline
+    from tests.fakes import HashingEmbedder
+
+    settings = load_settings(None, env=env)
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    pipe.ingest([seeds_dir])
+    pipe.close()
+    return settings
+
+
+def _articles_in(settings):
+    from rag.pipeline import build_pipeline
+    from tests.fakes import HashingEmbedder
+
+    pipe = build_pipeline(settings, embedder=HashingEmbedder())
+    try:
+        return [a.doc_id for a in pipe.list_articles()]
+    finally:
+        pipe.close()
+
+
+def test_rebuild_with_a_mistyped_model_or_path_keeps_the_store(tmp_path, env, monkeypatch, capsys, seeds_dir):
+    # the mismatch error names `ingest --rebuild`; with a model that cannot load, or a folder typed wrong,
+    # that command emptied the store and only then failed
+    settings = _store_with_seeds(tmp_path, env, seeds_dir)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("RAG_EMBEDDING__MODEL", str(tmp_path / "no-such-model"))
+    assert main(["ingest", str(seeds_dir), "--rebuild", "--quiet"]) == 2
+    assert "no-such-model" in capsys.readouterr().err
+    monkeypatch.delenv("RAG_EMBEDDING__MODEL")
+    assert main(["ingest", str(tmp_path / "nope"), "--rebuild", "--quiet"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert len(_articles_in(settings)) == 5
+

@@ -11,7 +11,7 @@ import pytest
 
 from rag.config import PROJECT_ROOT, load_settings
 from rag.pipeline import IngestError, QuestionError, build_pipeline
-from rag.store import StoreMismatchError
+from rag.store import StoreBusyError, StoreMismatchError
 from tests.fakes import HashingEmbedder, ScriptedGenerator, WatchedLock
 
 
@@ -232,6 +232,52 @@ def test_store_built_with_another_model_is_refused(settings, corpus, korean):
 
     with pytest.raises(StoreMismatchError, match="--rebuild"):
         build_pipeline(settings, embedder=Other(), korean=korean).search("KT")
+
+
+def test_rebuild_replaces_a_store_built_with_another_model(settings, corpus, korean, tmp_path):
+    class Other(HashingEmbedder):
+        name = "another-model"
+
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    one = tmp_path / "one"
+    one.mkdir()
+    shutil.copy(corpus / "001_d5bd6796c56307a8.txt", one)
+    pipe = build_pipeline(settings, embedder=Other(), korean=korean)
+    report = pipe.ingest([one], rebuild=True)
+    assert report.added == ("001_d5bd6796c56307a8.txt",) and not report.deleted
+    assert [a.doc_id for a in pipe.list_articles()] == ["001_d5bd6796c56307a8.txt"]
+    assert {h.chunk.doc_id for h in pipe.search("LG이노텍 동반성장 펀드", k=5)} == {"001_d5bd6796c56307a8.txt"}
+
+
+def test_rebuild_keeps_the_store_when_the_files_cannot_be_read(settings, corpus, korean, tmp_path):
+    build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus])
+    pipe = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    with pytest.raises(IngestError, match="no such file or folder"):
+        pipe.ingest([tmp_path / "nope"], rebuild=True)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IngestError, match="store is unchanged"):
+        pipe.ingest([tmp_path / "empty"], rebuild=True)
+    assert len(build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).list_articles()) == 5
+
+
+def test_rebuild_refuses_a_store_another_process_serves(settings, corpus, korean):
+    # a serving app holds the folder: dropping it under the app left every question a 503
+    built = build_pipeline(settings, embedder=HashingEmbedder(), korean=korean)
+    built.ingest([corpus])
+    built.close()  # ours holds it no more: the other process's claim is what must stop the drop
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from rag.locks import claim_folder; "
+         "claim_folder(Path(sys.argv[1]), 'store'); print('held', flush=True); sys.stdin.read()",
+         str(settings.store.dir)],
+        cwd=PROJECT_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(StoreBusyError, match="already open in another process"):
+            build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).ingest([corpus], rebuild=True)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert len(build_pipeline(settings, embedder=HashingEmbedder(), korean=korean).list_articles()) == 5
 
 
 def test_keyword_index_is_rebuilt_when_its_folder_is_missing(settings, corpus, korean):
