@@ -121,6 +121,14 @@ class RetrievalSettings:
     match_min_coverage: float = 0.55
 
     def __post_init__(self) -> None:
+        # out of range these were taken as they came: dense_weight 7 refused questions the articles answer,
+        # k 0 quietly meant the default
+        if self.k < 1 or self.candidates < 1 or self.per_source_cap < 1:
+            raise SettingsError(f"settings retrieval.k, retrieval.candidates and retrieval.per_source_cap: counts of "
+                                f"passages, 1 or more, not {self.k}, {self.candidates}, {self.per_source_cap}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise SettingsError(f"setting retrieval.dense_weight: the dense share of the fused score, between 0 "
+                                f"and 1 (keyword coverage gets the rest), not {self.dense_weight}")
         if self.reference_date:
             try:
                 date.fromisoformat(self.reference_date)
@@ -150,6 +158,9 @@ class GenerationSettings:
     timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
+        if self.backend not in ("local", "openai", "extractive"):
+            # a typo was only told as a fallback notice on every answer
+            raise SettingsError(f"setting generation.backend: local, openai or extractive, not {self.backend!r}")
         if self.repack not in ("auto", "on", "off"):
             raise SettingsError(f"setting generation.repack: auto, on or off, not {self.repack!r}")
 
@@ -400,9 +411,8 @@ def load_settings(
     """Defaults, then the TOML file (if it exists), then RAG_SECTION__KEY variables from `env`."""
     env = os.environ if env is None else env
     layers: dict[str, dict[str, Any]] = {}
-    if path is not None and Path(path).is_file():
-        with open(path, "rb") as fh:
-            layers = tomllib.load(fh)
+    if path is not None:
+        layers = _read_file(Path(path), optional=Path(path) == root / "rag.toml")
     for key, value in env.items():
         if key.startswith("RAG_") and "__" in key:
             section, _, name = key[4:].lower().partition("__")
@@ -416,6 +426,29 @@ def load_settings(
     if layers:
         raise SettingsError(f"unknown settings section(s): {', '.join(sorted(layers))}")
     return replace(settings, **updates)
+
+
+def _read_file(path: Path, optional: bool) -> dict[str, dict[str, Any]]:
+    """The sections of a settings file; a file named on purpose (--config) must exist.
+
+    A TOML syntax error, or a key outside any [section], was a traceback from tomllib or from the
+    loader; a --config path typed wrong was silently ignored and the defaults used."""
+    if not path.is_file():
+        if optional:
+            return {}
+        raise SettingsError(f"settings file {path} not found" + (" (a folder)" if path.is_dir() else ""))
+    try:
+        with open(path, "rb") as fh:
+            layers = tomllib.load(fh)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from exc
+    for name, value in layers.items():
+        if not isinstance(value, dict):
+            raise SettingsError(f"settings file {path}: {name} = {value!r} is outside any section; settings go "
+                                f"under one, e.g. [retrieval] then k = 5 (see rag.example.toml)")
+    return layers
 
 
 def _apply(section: Any, overrides: Mapping[str, Any], name: str, root: Path) -> Any:
@@ -450,6 +483,13 @@ def _coerce(raw: Any, current: Any, key: str) -> Any:
             items = raw if isinstance(raw, (list, tuple)) else _split_list(str(raw), key)
             kind = type(current[0]) if current else str
             return tuple(Path(i) if issubclass(kind, Path) or key.endswith("corpus") else str(i).strip() for i in items)
+        if isinstance(current, str) and isinstance(raw, date):  # reference_date = 2024-01-01, a TOML date
+            return raw.isoformat()
+        # a TOML number or boolean must be of the setting's kind: int(2.7) read k = 2.7 as 2 and int(True)
+        # k = true as 1, without a word; environment variables are text, read as below
+        if isinstance(raw, bool) or (isinstance(current, int) and isinstance(raw, float) and not raw.is_integer()) \
+                or (isinstance(current, str) and not isinstance(raw, str)):
+            raise ValueError(raw)
         if isinstance(current, (int, float, str)):
             return type(current)(raw)
     except SettingsError:

@@ -145,3 +145,49 @@ def test_a_json_array_of_paths_in_the_environment() -> None:
 def test_a_malformed_json_array_names_the_key(raw: str) -> None:
     with pytest.raises(SettingsError, match="app.allowed_origins: .*JSON array of strings"):
         load_settings(None, env={"RAG_APP__ALLOWED_ORIGINS": raw})
+
+
+def test_a_broken_settings_file_is_one_error_naming_it(tmp_path):
+    toml = tmp_path / "rag.toml"
+    toml.write_text("[retrieval\nk = 3\n", encoding="utf-8")  # was tomllib's traceback
+    with pytest.raises(SettingsError, match=r"rag.toml is not valid TOML.*line 1"):
+        load_settings(toml, env={})
+    toml.write_text("k = 3\n[retrieval]\nk = 4\n", encoding="utf-8")  # was AttributeError: 'int' has no 'items'
+    with pytest.raises(SettingsError, match="k = 3 is outside any section"):
+        load_settings(toml, env={"RAG_RETRIEVAL__K": "2"})
+    toml.write_bytes("[retrieval]\n# 검색\n".encode("cp949"))
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        load_settings(toml, env={})
+
+
+def test_a_settings_file_named_on_purpose_must_exist(tmp_path):
+    # `--config typo.toml` ran on the defaults without a word
+    with pytest.raises(SettingsError, match="settings file .*typo.toml not found"):
+        load_settings(tmp_path / "typo.toml", env={})
+    with pytest.raises(SettingsError, match="not found"):
+        load_settings(tmp_path, env={})
+    # the project's own rag.toml stays optional
+    assert load_settings(tmp_path / "rag.toml", env={}, root=tmp_path).retrieval.k == 5
+
+
+def test_a_number_of_the_wrong_kind_is_refused_not_rounded(tmp_path):
+    toml = tmp_path / "rag.toml"
+    for line, key in (("k = 2.7", "retrieval.k"), ("k = true", "retrieval.k"), ("dense_weight = true", "retrieval.dense_weight")):
+        toml.write_text(f"[retrieval]\n{line}\n", encoding="utf-8")
+        with pytest.raises(SettingsError, match=key):
+            load_settings(toml, env={})
+    toml.write_text('[generation]\nmodel = 5\n[retrieval]\nk = 3.0\ndense_weight = 1\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="generation.model: cannot read 5"):
+        load_settings(toml, env={})
+    toml.write_text('[retrieval]\nk = 3.0\ndense_weight = 1\nreference_date = 2024-06-30\n', encoding="utf-8")
+    s = load_settings(toml, env={})
+    assert s.retrieval.k == 3 and s.retrieval.dense_weight == 1.0
+    assert s.retrieval.reference_date == "2024-06-30"  # a TOML date, unquoted, reads as the text it was
+
+
+def test_retrieval_counts_weights_and_the_generation_backend_are_checked():
+    for key, value in (("RAG_RETRIEVAL__K", "0"), ("RAG_RETRIEVAL__CANDIDATES", "0"), ("RAG_RETRIEVAL__PER_SOURCE_CAP", "-1"),
+                       ("RAG_RETRIEVAL__DENSE_WEIGHT", "7"), ("RAG_RETRIEVAL__DENSE_WEIGHT", "-0.1"),
+                       ("RAG_GENERATION__BACKEND", "openia")):
+        with pytest.raises(SettingsError, match=key[4:].lower().replace("__", ".")):
+            load_settings(None, env={key: value})
