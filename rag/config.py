@@ -42,7 +42,9 @@ def apply_offline_env(environ: dict[str, str] | None = None) -> None:
 
 @dataclass(frozen=True)
 class PathSettings:
-    data_dir: Path = Path("data")  # store, caches, feedback
+    # feedback, ingest locks and a Chroma server's keyword index; the store, uploads and models have their
+    # own settings (store.dir, uploads.dir, cache_dir), which do not follow this one
+    data_dir: Path = Path("data")
     cache_dir: Path = Path("data/cache")  # materialized models
     corpus: tuple[Path, ...] = (Path("seeds"),)  # ingested on first start when the store is empty
     manifest: str = "manifest.json"  # per-folder metadata overrides, looked up in each corpus folder
