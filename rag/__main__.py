@@ -296,6 +296,9 @@ def cmd_chat(args, settings) -> int:
                 line = _bounded_line(sys.stdin, longest)
                 if line is None:  # end of the piped input
                     return 0
+        except QuestionError as exc:  # a piped line too long to read whole
+            print(f"error: {exc}", file=sys.stderr)
+            continue
         except EOFError:  # Ctrl-D: the session ends
             print(file=sys.stderr)
             return 0
@@ -338,16 +341,21 @@ def cmd_chat(args, settings) -> int:
 
 def _bounded_line(stream, longest: int) -> str | None:
     """The next line of `stream` (None at its end); a line longer than any question may be is not read whole:
-    its first part comes back (the length check then refuses it) and the rest is read past, not taken as the
-    next question."""
+    the rest is read past, not taken as the next question, and QuestionError says the whole line's length
+    (its first part's, 2,002 of a 10,000-character line, was what the message said)."""
+    from rag.question import too_long
+
     line = stream.readline(longest + 2)
     if not line:
         return None
     if not line.endswith("\n") and len(line) >= longest + 2:
+        length = len(line)
         while True:  # the rest of this line, in pieces of the same size
             rest = stream.readline(longest + 2)
+            length += len(rest.rstrip("\n"))
             if not rest or rest.endswith("\n"):
                 break
+        raise too_long(length, longest)
     return line
 
 

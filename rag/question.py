@@ -30,8 +30,13 @@ def check_question(question: str, max_chars: int) -> str:
         raise QuestionError("질문에 글자가 아닌 부분이 있습니다. UTF-8 텍스트로 다시 입력해 주세요. "
                             "(The question holds bytes that are not text: send it as UTF-8.)")
     if len(text) > max_chars:
-        raise QuestionError(
-            f"질문이 너무 깁니다: {len(text):,}자 (최대 {max_chars:,}자, {SETTING}). "
-            f"(The question is too long: {len(text):,} characters, limit {max_chars:,}: {SETTING}.)"
-        )
+        raise too_long(len(text), max_chars)
     return text
+
+
+def too_long(length: int, max_chars: int) -> QuestionError:
+    """The error for a question of `length` characters over the limit (also for a line read only in part)."""
+    return QuestionError(
+        f"질문이 너무 깁니다: {length:,}자 (최대 {max_chars:,}자, {SETTING}). "
+        f"(The question is too long: {length:,} characters, limit {max_chars:,}: {SETTING}.)"
+    )

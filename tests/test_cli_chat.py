@@ -115,6 +115,7 @@ def test_a_line_longer_than_any_question_is_refused_and_its_rest_is_not_asked(mo
     longest = load_settings().app.max_question_chars
     code, out, err = _chat(monkeypatch, capsys, "Q1\n" + "Q" * (3 * longest) + "\nQ2\n", pipe)
     assert code == 0 and "error: " in err
+    assert f"{3 * longest:,} characters" in err  # the whole line's length, not that of the part read
     assert [q for q, _ in pipe.asked] == ["Q1", "Q2"] and out.split() == ["A1", "A2"]
 
 
