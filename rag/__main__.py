@@ -183,6 +183,9 @@ def cmd_search(args, settings) -> int:
 def cmd_ask(args, settings) -> int:
     from rag.serialize import answer_to_dict
 
+    if args.questions is not None and args.question is not None:  # the question was dropped without a word
+        print("error: give a question or --questions FILE.jsonl, not both", file=sys.stderr)
+        return 2
     pipe = _pipeline(settings)
     _require_content(pipe)
     if args.questions is not None:
@@ -413,8 +416,12 @@ def _batch_item(item) -> tuple[str, list[tuple[str, str]]]:
 
 
 def _questions_text(path: Path) -> str | None:
-    """The batch file as text, or None after one error line (a binary or non-UTF-8 file)."""
-    raw = path.read_bytes()
+    """The batch file as text, or None after one error line (missing, a folder, a binary or non-UTF-8 file)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # a folder given by mistake was an IsADirectoryError traceback
+        print(f"error: cannot read the questions file {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

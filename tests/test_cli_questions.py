@@ -26,6 +26,25 @@ def test_binary_questions_file_is_one_error_line(tmp_path: Path, capsys: pytest.
     assert captured.err.startswith(f"error: {path} is not a UTF-8 JSONL file")
 
 
+def test_a_questions_path_that_is_no_file_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a folder was an IsADirectoryError traceback; a missing file a bare "[Errno 2]"
+    for path, why in ((tmp_path, "Is a directory"), (tmp_path / "nope.jsonl", "No such file or directory")):
+        args = argparse.Namespace(questions=path, mode="extractive", k=None)
+        assert _ask_batch(UntouchablePipeline(), args) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err == f"error: cannot read the questions file {path}: {why}\n"
+
+
+def test_a_question_and_a_questions_file_together_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # the question given was dropped without a word and only the file's were answered
+    from rag.__main__ import main
+
+    path = tmp_path / "questions.jsonl"
+    path.write_text('{"question": "펀드 규모는?"}\n', encoding="utf-8")
+    assert main(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--questions", str(path), "--store", str(tmp_path / "store")]) == 2
+    assert capsys.readouterr().err == "error: give a question or --questions FILE.jsonl, not both\n"
+
+
 class EchoPipeline:
     """Answers every question with its own words (the batch loop's logic, not the answerer, is under test)."""
 
