@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from rag.config import SettingsError, apply_offline_env, load_settings
+from rag.question import MAX_K  # cheap: re and unicodedata
 
 if TYPE_CHECKING:  # (imports are costly: the CLI loads the pipeline's modules only for the command run)
     from rag.types import Answer
@@ -36,9 +37,6 @@ def _user_errors() -> tuple[type[BaseException], ...]:
         except (ImportError, AttributeError):
             pass
     return tuple(errors)
-
-
-MAX_K = 20  # as the HTTP API allows (rag/web/api.py)
 
 
 def _k(text: str) -> int:

@@ -11,6 +11,7 @@ class QuestionError(ValueError):
 
 
 SETTING = "app.max_question_chars"
+MAX_K = 20  # passages one answer or search may read, on every surface (CLI --k, /api/ask, /v1, Gradio's /ask)
 # a lone surrogate: no character of any text, and the Korean analyzer fails on it
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -724,6 +724,28 @@ def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) 
         assert "1,030억" in result["answer"] and result["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
 
 
+def test_gradio_ask_holds_k_to_1_to_20_as_the_http_api_does(tmp_path: Path, fake: FakePipeline) -> None:
+    # k=500 read 500 passages, k=-3 sliced 31, k=2.5 was read as 2 and "abc" answered int()'s own words
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    app = create_app(make_settings(tmp_path), lambda: fake)
+    app.state.service.start(background=False)
+    server = LiveServer(app)
+    try:
+        client = Client(server.url + "/", verbose=False)
+        before = len(fake.calls)
+        for k in (500, 0, -3, 2.5, "abc"):
+            with pytest.raises(AppError, match="k must be a whole number from 1 to 20"):
+                client.predict("LG이노텍의 동반성장 펀드 규모는?", "extractive", k, api_name="/ask")
+        refused_all = len(fake.calls) == before
+        client.predict("LG이노텍의 동반성장 펀드 규모는?", "extractive", 3, api_name="/ask")
+        client.close()
+    finally:
+        server.stop()
+    assert refused_all and fake.calls[-1][3] == 3
+
+
 def test_app_entry_point_reads_host_port_store(tmp_path: Path) -> None:
     import importlib.util
 

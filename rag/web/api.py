@@ -27,7 +27,7 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag.filters import FilterError, make_filters
-from rag.question import QuestionError
+from rag.question import MAX_K, QuestionError
 from rag.question import check_question as check_askable
 from rag.serialize import answer_to_dict
 from rag.store import StoreError
@@ -88,7 +88,7 @@ class AskRequest(CheckedModel):
     question: str = Field(min_length=1)
     mode: Literal["llm", "extractive"] | None = None
     history: list[HistoryTurn] = Field(default_factory=list)
-    k: int | None = Field(default=None, ge=1, le=20)
+    k: int | None = Field(default=None, ge=1, le=MAX_K)
     filters: FiltersBody | None = None
 
 
@@ -109,7 +109,7 @@ class ChatCompletionRequest(CheckedModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     mode: Literal["llm", "extractive"] | None = None
-    k: int | None = Field(default=None, ge=1, le=20)
+    k: int | None = Field(default=None, ge=1, le=MAX_K)
     filters: FiltersBody | None = None  # ours, not OpenAI's: OpenAI clients pass it as an extra body field
 
 

@@ -18,7 +18,7 @@ import gradio as gr
 from rag.filters import FilterError
 from rag.serialize import answer_to_dict
 from rag.store import StoreError
-from rag.question import QuestionError
+from rag.question import MAX_K, QuestionError
 from rag.types import Answer, Turn
 from rag.web import render
 from rag.web.feedback import FeedbackStore
@@ -278,6 +278,9 @@ def build_chat_blocks(ctx: WebContext) -> gr.Blocks:
         question = question.strip()
         if len(question) > ctx.max_question_chars:  # as /api/ask's 400: a cut question would be answered as asked
             raise gr.Error(f"question: {len(question)} characters; at most {ctx.max_question_chars} (app.max_question_chars)")
+        # as /api/ask's 1-20: 500 read 500 passages, -3 sliced 31 and "abc" was int()'s own error
+        if isinstance(k, bool) or not isinstance(k, (int, float)) or k != int(k) or not 1 <= k <= MAX_K:
+            raise gr.Error(f"k must be a whole number from 1 to {MAX_K}, not {k!r}")
         try:
             with ctx.gate.hold():
                 return answer_to_dict(service.ask(question, mode=mode, k=int(k)))
