@@ -746,6 +746,24 @@ def test_gradio_ask_holds_k_to_1_to_20_as_the_http_api_does(tmp_path: Path, fake
     assert refused_all and fake.calls[-1][3] == 3
 
 
+def test_a_first_start_on_a_missing_corpus_folder_names_the_setting_and_the_way_out(tmp_path: Path) -> None:
+    # /health and every question said only "IngestError: /srv/news: no such file or folder"
+    from rag.pipeline import build_pipeline
+    from tests.fakes import HashingEmbedder
+
+    settings = make_settings(tmp_path)
+    settings = replace(settings, paths=replace(settings.paths, corpus=(tmp_path / "news",)),
+                       store=replace(settings.store, dir=tmp_path / "store"))
+    app = create_app(settings, lambda: build_pipeline(settings, embedder=HashingEmbedder()))
+    app.state.service.start(background=False)
+    try:
+        detail = TestClient(app).get("/health").json()["detail"]
+    finally:
+        app.state.service.close()
+    assert "no such file or folder" in detail  # the path itself only to a caller on this machine
+    assert "paths.corpus" in detail and "--no-ingest" in detail
+
+
 def test_app_entry_point_reads_host_port_store(tmp_path: Path) -> None:
     import importlib.util
 

@@ -94,7 +94,7 @@ class ChatService:
             self._go_on()
             if self.ingest_if_empty and int(self.pipe.describe().get("n_docs", 0) or 0) == 0:
                 self.status = "처음 시작: 기본 기사(seeds)를 색인하는 중…"
-                report = self.pipe.ingest()
+                report = self._first_ingest()
                 log.info("ingested %d new articles", len(report.added))
             self._go_on()
             self.status = "임베딩 모델을 불러오는 중…"
@@ -124,6 +124,19 @@ class ChatService:
             self._ready.set()
         if self.load_llm and self.pipe is not None and not self.error and not self._closing.is_set():
             self._warm_llm()
+
+    def _first_ingest(self):
+        """The corpus folders into the empty store; an error says which setting named them and the way out.
+
+        "IngestError: /srv/news: no such file or folder" alone left a user with every question a 503 and no
+        hint that the first start reads paths.corpus, or that --no-ingest starts without it."""
+        from rag.ingest import IngestError
+
+        try:
+            return self.pipe.ingest()
+        except IngestError as exc:
+            raise IngestError(f"{exc} (the first start ingests the folders of setting paths.corpus into the empty "
+                              f"store: point it at your articles, or start with --no-ingest and upload them)") from exc
 
     def _go_on(self) -> None:
         if self._closing.is_set():
