@@ -224,6 +224,25 @@ def test_api_bad_requests_get_json_4xx(client: TestClient, body: dict) -> None:
     assert "error" in response.json() and "Traceback" not in response.text
 
 
+def test_an_empty_question_gets_one_message_on_every_surface(client: TestClient) -> None:
+    """"" and "   " are the same empty question: /api/ask and /v1 say so in the same words (not pydantic's English
+    "String should have at least 1 character" for one of them)."""
+    said = set()
+    for question in ("", "   "):
+        ask = client.post("/api/ask", json={"question": question})
+        chat = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": question}]})
+        assert ask.status_code == chat.status_code == 400
+        said |= {ask.json()["error"]["message"], chat.json()["error"]["message"]}
+    assert len(said) == 1 and "질문이 비어 있습니다" in said.pop()
+
+
+@pytest.mark.parametrize("stream", ["yes", "false", 1])
+def test_a_streaming_flag_that_is_not_a_boolean_is_refused(client: TestClient, stream) -> None:
+    """"stream": "false" must not be taken for true (nor "yes", nor 1): a 400 naming the field."""
+    response = client.post("/v1/chat/completions", json={"stream": stream, "messages": [{"role": "user", "content": "x"}]})
+    assert response.status_code == 400 and "stream" in response.text
+
+
 def test_api_malformed_json_is_a_json_400(client: TestClient) -> None:
     response = client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"

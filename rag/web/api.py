@@ -22,7 +22,7 @@ import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -85,7 +85,8 @@ def filters_of(body: FiltersBody | None) -> Filters | None:
 
 class AskRequest(CheckedModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1)
+    # "" is checked with "   " by check_question: one message for an empty question on every surface
+    question: str
     mode: Literal["llm", "extractive"] | None = None
     history: list[HistoryTurn] = Field(default_factory=list)
     k: int | None = Field(default=None, ge=1, le=MAX_K)
@@ -107,7 +108,7 @@ class ChatCompletionRequest(CheckedModel):
     model_config = ConfigDict(extra="ignore")  # temperature, top_p, ... are accepted and ignored
     model: str = "sangsaeng-qa"
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False  # "yes" or "false" as a string is a 400, not a stream (or a plain answer)
     mode: Literal["llm", "extractive"] | None = None
     k: int | None = Field(default=None, ge=1, le=MAX_K)
     filters: FiltersBody | None = None  # ours, not OpenAI's: OpenAI clients pass it as an extra body field
