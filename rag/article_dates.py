@@ -29,12 +29,14 @@ from rag.types import Citation
 # needs nothing
 _FULL_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)|['‘’]\d\d\s*(?:년|[./-])|(?<!\d)\d\d\s*[년./]\s*\d{1,2}\s*월")
 _YEAR_BEFORE = re.compile(r"(?:(?<!\d)(?:19|20)\d\d\s*(?:년\s*도?|[./-])|['‘’]\d\d\s*(?:년|[./-]))\s*$")
-# "3월 5일", "5일", "3월"; a day count or a day before/after something is no day of a month ("6일간", "3일 만에")
+# what makes "N일" a count of days or a day before or after something, not a day of a month ("6일간", "3일 만에")
+_COUNT_WORDS = "동안|만에|이내|가량|정도|간|째|만|내|전|후|뒤|치|분|씩"
+# "3월 5일", "5일", "3월"; the count words inside the value
 _MONTH_DAY = re.compile(r"(?<!\d)(?:(?P<month>1[0-2]|0?[1-9])\s*월\s*)?(?P<day>3[01]|[12]\d|0?[1-9])\s*일"
-                        r"(?!\s*(?:간|동안|째|만에|만|이내|내|전|후|뒤|가량|정도|치|분|씩))")
+                        rf"(?!\s*(?:{_COUNT_WORDS}))")
 # the same count written after a day value in its sentence ("3일 동안", "10일 만에", "7일 전에"), as a word of its own:
 # "9일 전했다", "9일 후원", "9일 내놓은" are days
-_COUNT_AFTER = re.compile(r"\s*(?:동안|만에|이내|가량|정도|간|째|만|내|전|후|뒤|치|분|씩)(?:에는|에|의|로|부터|까지)?(?![가-힣])")
+_COUNT_AFTER = re.compile(rf"\s*(?:{_COUNT_WORDS})(?:에는|에|의|로|부터|까지)?(?![가-힣])")
 # a period of days or months, in the value or running into it ("3~5일", "3~4월"): no one date
 _RANGE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*\d")
 _RANGE_BEFORE = re.compile(r"\d\s*[일월]?\s*[~∼〜～–-]\s*$")

@@ -11,9 +11,10 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import pytest
 from fastapi.testclient import TestClient
@@ -725,7 +726,9 @@ def test_gradio_concurrency_is_set(tmp_path: Path, fake: FakePipeline) -> None:
     assert blocks._queue.max_size == 10  # Gradio's queue is bounded by the gate's capacity too
 
 
-def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) -> None:
+@contextmanager
+def gradio_client(tmp_path: Path, fake: FakePipeline) -> Iterator[Any]:
+    """A gradio_client Client of the app (the fake pipeline, started) served on loopback; closed and stopped after."""
     from gradio_client import Client
 
     app = create_app(make_settings(tmp_path), lambda: fake)
@@ -733,35 +736,32 @@ def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) 
     server = LiveServer(app)
     try:
         client = Client(server.url + "/", verbose=False)
-        fake.barrier = threading.Barrier(2)  # two jobs through Gradio's queue must run at once
-        jobs = [client.submit("LG이노텍의 동반성장 펀드 규모는?", "extractive", 5, api_name="/ask") for _ in range(2)]
-        results = [job.result(timeout=60) for job in jobs]
+        yield client
         client.close()
     finally:
         server.stop()
+
+
+def test_gradio_client_asks_through_the_app(tmp_path: Path, fake: FakePipeline) -> None:
+    with gradio_client(tmp_path, fake) as client:
+        fake.barrier = threading.Barrier(2)  # two jobs through Gradio's queue must run at once
+        jobs = [client.submit("LG이노텍의 동반성장 펀드 규모는?", "extractive", 5, api_name="/ask") for _ in range(2)]
+        results = [job.result(timeout=60) for job in jobs]
     for result in results:
         assert "1,030억" in result["answer"] and result["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
 
 
 def test_gradio_ask_holds_k_to_1_to_20_as_the_http_api_does(tmp_path: Path, fake: FakePipeline) -> None:
     # k=500 read 500 passages, k=-3 sliced 31, k=2.5 was read as 2 and "abc" answered int()'s own words
-    from gradio_client import Client
     from gradio_client.exceptions import AppError
 
-    app = create_app(make_settings(tmp_path), lambda: fake)
-    app.state.service.start(background=False)
-    server = LiveServer(app)
-    try:
-        client = Client(server.url + "/", verbose=False)
+    with gradio_client(tmp_path, fake) as client:
         before = len(fake.calls)
         for k in (500, 0, -3, 2.5, "abc"):
             with pytest.raises(AppError, match="k must be a whole number from 1 to 20"):
                 client.predict("LG이노텍의 동반성장 펀드 규모는?", "extractive", k, api_name="/ask")
         refused_all = len(fake.calls) == before
         client.predict("LG이노텍의 동반성장 펀드 규모는?", "extractive", 3, api_name="/ask")
-        client.close()
-    finally:
-        server.stop()
     assert refused_all and fake.calls[-1][3] == 3
 
 
