@@ -129,9 +129,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _pipeline(settings):
+def _pipeline(settings, args=None):
+    """The pipeline a command runs on (after its own arguments are checked). With `args`, the command only reads
+    the store (or deletes from it): a store folder that does not exist is a mistyped path or a store not built yet,
+    said as such, rather than created empty, which would hide the typo."""
     from rag.pipeline import build_pipeline
+    from rag.store import check_store_exists
 
+    if args is not None:
+        check_store_exists(settings.store, given=getattr(args, "store", None) is not None)
     return build_pipeline(settings)
 
 
@@ -159,7 +165,7 @@ def cmd_ingest(args, settings) -> int:
 def cmd_search(args, settings) -> int:
     from rag.serialize import hit_to_dict
 
-    pipe = _pipeline(settings)
+    pipe = _pipeline(settings, args)
     _require_content(pipe)
     started = time.perf_counter()
     hits = pipe.search(args.question, args.k, filters=_filters(args))
@@ -184,7 +190,7 @@ def cmd_ask(args, settings) -> int:
     if args.questions is not None and args.question is not None:  # the question was dropped without a word
         print("error: give a question or --questions FILE.jsonl, not both", file=sys.stderr)
         return 2
-    pipe = _pipeline(settings)
+    pipe = _pipeline(settings, args)
     _require_content(pipe)
     if args.questions is not None:
         return _ask_batch(pipe, args)
@@ -273,7 +279,7 @@ def cmd_chat(args, settings) -> int:
         return 2
     if hasattr(sys.stdin, "reconfigure"):  # bytes that are not UTF-8 become U+FFFD, reported as such below
         sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-    pipe = _pipeline(settings)
+    pipe = _pipeline(settings, args)
     _require_content(pipe)
     interactive = sys.stdin.isatty()
     if interactive:
@@ -435,7 +441,7 @@ def _questions_text(path: Path) -> str | None:
 def cmd_articles(args, settings) -> int:
     from dataclasses import asdict
 
-    articles = _pipeline(settings).list_articles()
+    articles = _pipeline(settings, args).list_articles()
     if args.json:
         print(json.dumps({"articles": [asdict(a) for a in articles]}, ensure_ascii=False, indent=2))
         return 0
@@ -446,7 +452,7 @@ def cmd_articles(args, settings) -> int:
 
 
 def cmd_delete(args, settings) -> int:
-    report = _pipeline(settings).delete_articles(args.doc_ids)
+    report = _pipeline(settings, args).delete_articles(args.doc_ids)
     for doc_id, reason in report.skipped:
         print(f"not deleted {doc_id}: {reason}", file=sys.stderr)
     print(f"deleted {len(report.deleted)} article(s)")
@@ -460,7 +466,7 @@ def _filters(args):
 
 
 def cmd_info(args, settings) -> int:
-    pipe = _pipeline(settings)
+    pipe = _pipeline(settings, args)
     print(json.dumps(pipe.describe(), ensure_ascii=False, indent=2, default=str))
     return 0
 

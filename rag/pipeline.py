@@ -94,6 +94,13 @@ class Pipeline:
             if self._store is None:
                 from rag.store import ChromaStore
 
+                if self._embedder is None:
+                    # a model the settings name but this machine lacks is said before a store built with
+                    # another one advises a rebuild that could not run
+                    from rag.embedding import check_model_setting
+
+                    check_model_setting(self.settings.embedding)
+
                 self._store = ChromaStore(self.settings.store, self._embedding_setting)
             return self._store
 

@@ -136,6 +136,20 @@ def check_store_arg(settings: StoreSettings, store_dir: str | Path | None) -> No
         _not_a_file(Path(store_dir) if store_dir is not None else settings.dir)
 
 
+def check_store_exists(settings: StoreSettings, given: bool) -> None:
+    """StoreError when a local store folder that a command only reads does not exist (nothing is created):
+    `given` says whether the user named it (--store), so the message can suspect a typo."""
+    if settings.host or settings.dir.exists():
+        return
+    if given:
+        raise StoreError(
+            f"no store at {settings.dir}: check the path, or build one there with "
+            f"`python -m rag ingest --store {settings.dir} FILES_OR_FOLDERS`"
+        )
+    raise StoreError(f"no store yet at {settings.dir}: run `python -m rag ingest` first (it reads paths.corpus, the seeds by default, "
+                     "or give files and folders)")
+
+
 def _not_a_file(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise StoreError(f"the store path {folder} is a file, not a folder: give --store a folder")

