@@ -257,6 +257,9 @@ def _print_answer(final) -> None:
         print(f"why: {final.grounding.reason}{missing}", file=sys.stderr)
     if final.grounding.unnamed:  # answered, but from articles that never name what was asked about
         print(f"caution: no cited article mentions {', '.join(final.grounding.unnamed)}", file=sys.stderr)
+    if final.grounding.dangling:  # a first question opening with "그 회사": nothing earlier says which
+        print(f"caution: nothing asked before says what '{final.grounding.dangling}' stands for: ask with its name",
+              file=sys.stderr)
     print(sources_text(final), end="")
 
 

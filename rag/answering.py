@@ -19,7 +19,8 @@ from typing import Callable, Iterator, Sequence
 from rag.article_dates import short_answer_date
 from rag import cited_names
 from rag.config import Settings
-from rag.conversation import is_followup, rewrite_followup, with_carried_names, with_earlier_subject
+from rag.conversation import (is_followup, opening_reference, rewrite_followup, with_carried_names,
+                               with_earlier_subject)
 from rag.generation import GenerationError, Generator, GeneratorUnreachableError, complete
 from rag.memo import MemoKorean
 from rag.numbering import StreamNumbering, renumber
@@ -181,7 +182,8 @@ class Answerer:
                     break
         timings = {"retrieval": ms()}
 
-        judged = self._grounding_report(grounding, searched)
+        judged = replace(self._grounding_report(grounding, searched),
+                         dangling=opening_reference(question, history, korean))
         unnamed_by_cited: dict[tuple, tuple[str, ...]] = {}  # the draft's articles are checked once
 
         def unnamed(citations: Sequence[Citation]) -> tuple[str, ...]:

@@ -140,6 +140,42 @@ def is_followup(question: str, history: Sequence[Turn], korean: Analyzer) -> boo
     return not named
 
 
+def opening_reference(question: str, history: Sequence[Turn], korean: Analyzer) -> str:
+    """The reference word a question opens with when no earlier question can say what it stands for ("그 회사"
+    of "그 회사의 펀드 규모는?" asked first, "그" of "그는 누구에게 밀려 …"), its particles left out; "" when the
+    question opens otherwise or follows another. A reference later in a question mostly points inside it
+    ("…한 뒤 그 자리에 조성된 것은?"), so only the opening word counts. Hangul only: "There …", "That …"
+    open English questions without pointing back."""
+    if any(t.role == "user" for t in history):
+        return ""
+    text = question.lstrip(" \t\"'“‘「(")
+    patterns = _references(korean.lexicon)
+    first = next(iter(korean.morphemes_batch([text])[0]), None)
+    if first is not None and first[0] == "NNP":
+        return ""  # "이 회장은 …", "이 대통령이 …": Kiwi reads a surname before a title, which names a person
+    for pattern in (patterns.referring, patterns.pronoun, *patterns.pointing.values()):
+        match = pattern.match(text)
+        if match is None or match.group().isascii():
+            continue
+        particle = match.groupdict().get("particle")
+        return match.group()[:len(match.group()) - len(particle or "")]
+    # "그 규모는?" asked first: a determiner before a noun that is no reference word points back only in a
+    # question naming no one, as in is_followup ("이 기사에서 SKT는 …" is a question of its own)
+    match = patterns.determiner.match(text + " ")
+    if match is not None and not [t for t in korean.key_terms(question) if len(t) > 1 and not t[0].isdigit()]:
+        following = re.match(r"\s*\S+", text[match.end():])
+        return _as_word(text, match.end() + (following.end() if following else 0))
+    return ""
+
+
+def _as_word(text: str, end: int) -> str:
+    """text[:end] carried to its word's end, without its punctuation and particles ("그는" -> "그")."""
+    word_end = re.match(r"\S*", text[end:]).end() + end
+    word = text[:word_end].rstrip(".,?!:;\"'”’」)")
+    word = (_JOSA.sub("", word) or word).rstrip("\"'”’」)")
+    return word
+
+
 def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:
     """Names (as written) from the latest user turn that has any, e.g. ["KT", "2018년도", "파트너스"]."""
     return next(_named_turns(history, korean, 1, limit), [])

@@ -57,9 +57,11 @@ def grounding_to_dict(report: GroundingReport) -> dict[str, Any]:
     """Why it answered or refused: the refusal model's probability that the passages answer, the bar it was
     held to (null: not judged by the model), and for a refusal its code (rag.types.REASONS), reason and the
     names no passage mentions; for an answer, the question's names when none of the articles it cites mentions
-    them ("unnamed": the answer may be about something else)."""
+    them ("unnamed": the answer may be about something else); for either, the reference word a first question
+    opens with that nothing earlier explains ("dangling": "그 회사")."""
     return {"probability": report.probability, "threshold": report.threshold, "code": report.code,
-            "reason": report.reason, "missing": list(report.missing), "unnamed": list(report.unnamed)}
+            "reason": report.reason, "missing": list(report.missing), "unnamed": list(report.unnamed),
+            "dangling": report.dangling}
 
 
 def answer_to_dict(answer: Answer) -> dict[str, Any]:

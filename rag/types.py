@@ -150,6 +150,9 @@ class GroundingReport:
     # an answer's caution: the question's names, when none of them occurs in any article the answer cites (some
     # other passage named them, or it would have been refused): the answer may be about something else
     unnamed: tuple[str, ...] = ()
+    # the reference word the question opens with when no earlier question says what it stands for ("그 회사" of
+    # "그 회사의 펀드 규모는?" asked first, rag.conversation.opening_reference): the answer may be about anything
+    dangling: str = ""
 
     @property
     def reason(self) -> str:

@@ -337,6 +337,16 @@ def test_a_follow_up_naming_an_unknown_company_is_not_answered_about_the_earlier
     assert not answer.refused and "1,030억" in answer.text
 
 
+def test_a_first_question_opening_with_a_reference_word_says_it_points_at_nothing(korean: KoreanText) -> None:
+    answerer, _ = make(korean, None, backend="extractive")
+    # asked first (after "/new" too), "그 회사" stands for no company: whatever is found was not found for it
+    assert answerer.ask("그 회사의 동반성장 펀드 규모는?").grounding.dangling == "그 회사"
+    history = (Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원 규모입니다 [1]."))
+    followup = answerer.ask("그 회사의 동반성장 펀드 규모는?", history=history)
+    assert followup.grounding.dangling == "" and not followup.refused
+    assert answerer.ask("LG이노텍의 동반성장 펀드 규모는?").grounding.dangling == ""
+
+
 def test_the_models_own_refusal_is_honoured(korean: KoreanText) -> None:
     generator = ScriptedGenerator(REFUSAL)
     answerer, _ = make(korean, generator)

@@ -203,7 +203,7 @@ def test_api_ask_passes_history_mode_and_k(client: TestClient, fake: FakePipelin
 def test_api_ask_refusal_has_no_citations(client: TestClient) -> None:
     data = client.post("/api/ask", json={"question": "화성 탐사선의 연료는 무엇인가?"}).json()
     assert data["refused"] is True and data["citations"] == []
-    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed", "dangling"}
 
 
 @pytest.mark.parametrize(
@@ -280,7 +280,7 @@ def test_openai_chat_completions_returns_answer_and_reference(client: TestClient
     assert "1,030억" in message["content"]
     assert message["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
     assert data["citations"][0]["source"] == "001_d5bd6796c56307a8.txt"
-    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}  # as /api/ask gives it
+    assert set(data["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed", "dangling"}  # as /api/ask gives it
 
 
 def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient) -> None:
@@ -300,7 +300,7 @@ def test_openai_stream_is_sse_with_tokens_and_final_reference(client: TestClient
     assert chunks.index(draft) < next(i for i, c in enumerate(chunks) if c["choices"][0]["delta"].get("content"))
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["reference"]["chunks"][0]["document_id"] == "001_d5bd6796c56307a8.txt"
-    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed"}
+    assert set(chunks[-1]["grounding"]) == {"probability", "threshold", "code", "reason", "missing", "unnamed", "dangling"}
     assert chunks[-1]["short_date"] == ""  # the final chunk carries it (this answer has no short value)
 
 
@@ -634,6 +634,21 @@ def test_a_refusal_names_what_no_article_mentions_and_escapes_it() -> None:
     assert '<div class="refusal-why">답할 문장의 기사에 나오지 않는 말&#58; 대성반도체</div>' in render.chat_message_html(cited)
     judged = replace(refused, grounding=GroundingReport(0.01, 0.07, "not_answered"))
     assert "refusal-why" not in render.chat_message_html(judged)  # nothing to look for: the title says it all
+
+
+def test_a_first_questions_reference_word_that_points_at_nothing_is_cautioned_escaped() -> None:
+    from rag.types import GroundingReport
+
+    answered = Answer(question="그 회사의 펀드 규모는?", text="1,030억 원 규모다 [1].", refused=False,
+                      grounding=GroundingReport(0.85, 0.07, dangling="그 회사"))
+    caution = '<div class="answer-caution">앞선 질문이 없어 ‘그 회사’의 대상을 알 수 없습니다&#46;'
+    assert caution in render.chat_message_html(answered)
+    refused = replace(answered, refused=True, text="", grounding=GroundingReport(0.01, 0.07, "not_answered",
+                                                                                dangling="그 회사"))
+    assert caution in render.chat_message_html(refused)  # a refusal of such a question says it too
+    hostile = replace(answered, grounding=GroundingReport(0.85, 0.07, dangling="<img src=x onerror=alert(1)>"))
+    assert not DANGER.search(render.chat_message_html(hostile)) and "<img" not in render.chat_message_html(hostile)
+    assert "answer-caution" not in render.chat_message_html(replace(answered, grounding=GroundingReport(0.85, 0.07)))
 
 
 def test_an_answer_whose_cited_articles_never_name_the_subject_shows_a_caution_escaped() -> None:

@@ -359,6 +359,28 @@ def test_chat_cautions_an_answer_whose_cited_articles_never_name_the_subject(app
     assert_local_only(page.requests)
 
 
+DANGLING = "앞선 질문이 없어 ‘그 회사’의 대상을 알 수 없습니다. 이름을 넣어 다시 물어 보세요."
+
+
+def test_a_first_question_opening_with_a_reference_word_is_cautioned_in_chat_and_widget(app_server: LiveServer,
+                                                                                       page) -> None:
+    """"그 회사의 …" asked first (a new chat, a new widget) stands for no company: the reader is told so."""
+    open_chat(page, app_server.url)
+    ask_in_chat(page, "그 회사의 동반성장 펀드 규모는?")
+    page.wait_for_selector("#chat .answer-caution", timeout=60_000)
+    assert page.locator("#chat .answer-caution").last.inner_text() == DANGLING
+    page.goto(app_server.url + "/widget")
+    page.fill("#qa-input", "그 회사의 동반성장 펀드 규모는?")
+    page.click("#qa-send")
+    page.locator(".qa-bot .qa-caution").wait_for(timeout=60_000)
+    assert page.locator(".qa-bot .qa-caution").last.inner_text() == DANGLING
+    page.fill("#qa-input", "그 회사의 동반성장 펀드 규모는?")  # asked again, it follows the first: no caution
+    page.click("#qa-send")
+    page.wait_for_function("() => document.querySelectorAll('.qa-bot .qa-feedback').length >= 2", timeout=60_000)
+    assert page.locator(".qa-bot .qa-caution").count() == 1
+    assert_local_only(page.requests)
+
+
 def test_embed_tab_shows_the_snippet(app_server: LiveServer, page, shots: Path) -> None:
     open_chat(page, app_server.url)
     page.get_by_role("tab", name="임베드 (Embed)").click()

@@ -121,6 +121,9 @@ def test_ingest_search_ask_with_the_real_models(tmp_path, env):
     # as a person reads it: each source with its title, publisher and date
     plain = _run(["ask", "LG이노텍의 동반성장 펀드 규모는?", "--mode", "extractive"], env)
     assert "caution" not in plain.stderr  # its own article answers
+    # "그 회사" asked first stands for no company: the reader is told, whatever was found
+    dangling = _run(["ask", "그 회사의 동반성장 펀드 규모는?", "--mode", "extractive"], env)
+    assert "caution: nothing asked before says what '그 회사' stands for: ask with its name\n" in dangling.stderr
     assert "001_d5bd6796c56307a8.txt · LG이노텍, 협력사 상생으로 고객경험 혁신할 것 · LG이노텍 · 2022-09-21" in plain.stdout
     # the extractive draft is the answer: printed once (stdout), not previewed on stderr as well
     assert answer["answer"] in plain.stdout and answer["answer"] not in plain.stderr

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from rag.antecedents import antecedent, with_particle
-from rag.conversation import carried_names, is_followup, rewrite_followup, with_carried_names, with_earlier_subject
+from rag.conversation import (carried_names, is_followup, opening_reference, rewrite_followup, with_carried_names,
+                               with_earlier_subject)
 from rag.korean import KoreanText
 from rag.types import Turn
 from rag.vocabulary import Lexicon
@@ -324,3 +325,20 @@ def test_the_older_subject_is_offered_only_where_the_rule_carries_the_latest_nam
     assert with_earlier_subject("그 2018년 행사 규모는?", history, korean) == ("", ())
     # a follow-up naming nothing, which the rule gives 2018: the older names are offered
     assert with_earlier_subject("규모는?", history, korean)[0].startswith("KT 파트너스 2018년")
+
+
+def test_the_reference_word_a_first_question_opens_with_is_said_without_its_particles(korean: KoreanText) -> None:
+    for question, word in (("그 회사의 펀드 규모는?", "그 회사"), ("거기서 열린 행사는?", "거기"),
+                           ("그는 누구에게 밀려 수상에 실패하였는가?", "그"), ("해당 기업들은 어디야?", "해당 기업들"),
+                           ("그때 발표한 내용은?", "그때"), ('  "그 사람"은 누구야?', "그 사람"),
+                           ("그 규모는?", "그 규모")):  # a determiner before a noun, in a question naming no one
+        assert opening_reference(question, (), korean) == word, question
+    assert opening_reference("그 회사의 펀드 규모는?", (Turn("user", "LG이노텍의 펀드는?"),), korean) == ""
+
+
+def test_a_reference_inside_a_question_or_a_surname_before_a_title_is_no_dangling_reference(korean: KoreanText) -> None:
+    for question in ("남산외인아파트가 철거된 뒤 그 자리에 조성된 것은?",  # points inside the question
+                     "이 회장은 협력사에 대해 뭐라고 했어?",  # Kiwi reads 이 as a surname before a title
+                     "이 기사에서 SKT는 무엇을 했어?",  # a determiner, but the question names its subject
+                     "There is a fund for suppliers?", "LG이노텍의 동반성장 펀드 규모는?"):
+        assert opening_reference(question, (), korean) == "", question

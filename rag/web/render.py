@@ -26,6 +26,8 @@ REFUSAL_WHY = {
 # a refusal while the reader narrowed the search (기간·언론사): "no article mentions X" is only true inside it
 SCOPED_REFUSAL = "선택한 검색 범위(기간·언론사·기사) 안에서만 찾았습니다. 범위를 넓히면 찾을 수도 있습니다."
 UNNAMED_CAUTION = "인용한 기사에 나오지 않는 말: {names} — 다른 대상에 관한 답일 수 있습니다"
+# a first question opening with a reference word ("그 회사의 …"): nothing earlier says what it stands for
+DANGLING_CAUTION = "앞선 질문이 없어 ‘{word}’의 대상을 알 수 없습니다. 이름을 넣어 다시 물어 보세요."
 # a follow-up is searched standalone ("그 회사의 …" -> "LG이노텍의 …"): the reader sees how, and can ask in full
 SEARCHED_AS = "이렇게 찾았습니다: {question}"
 _CITE = re.compile(r"\[(\d{1,3})\]")
@@ -85,7 +87,7 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
         body = f'{searched}<div class="refusal"><strong>{escape_text(REFUSAL_TITLE)}</strong>'
         if answer.text and REFUSAL_TITLE not in answer.text:
             body += f"<br>{escape_text(answer.text)}"
-        body += refusal_why_html(answer)
+        body += refusal_why_html(answer) + dangling_html(answer)
         if scoped:
             body += f'<div class="refusal-scope">{escape_text(SCOPED_REFUSAL)}</div>'
         return body + "</div>"
@@ -98,6 +100,7 @@ def chat_message_html(answer: Answer, anchor_prefix: str = "src", scoped: bool =
     if answer.grounding.unnamed:
         caution = UNNAMED_CAUTION.format(names=", ".join(answer.grounding.unnamed))
         out += f'<div class="answer-caution">{escape_text(caution)}</div>'
+    out += dangling_html(answer)
     if answer.citations:
         # one item per article: its numbers, each opening its own sentence, then its title opening the card
         items = ", ".join(
@@ -138,6 +141,13 @@ def refusal_why_html(answer: Answer) -> str:
     if not why or not answer.grounding.missing:
         return ""
     return f'<div class="refusal-why">{escape_text(why.format(names=", ".join(answer.grounding.missing)))}</div>'
+
+
+def dangling_html(answer: Answer) -> str:
+    """The caution on a first question whose opening reference word points at nothing ("그 회사의 …" with no
+    conversation before it): whatever was found, it was not found for that company."""
+    word = answer.grounding.dangling
+    return f'<div class="answer-caution">{escape_text(DANGLING_CAUTION.format(word=word))}</div>' if word else ""
 
 
 def _dated(date: str | None) -> str:

@@ -215,6 +215,11 @@
           }
           renderSources(bubble, final.sources, final.citations, prefix);
         }
+        var dangling = (final.grounding || {}).dangling;
+        if (dangling) {
+          // a first question opening with "그 회사" / "거기": nothing earlier says what it stands for
+          bubble.appendChild(el("div", "qa-caution", "앞선 질문이 없어 ‘" + dangling + "’의 대상을 알 수 없습니다. 이름을 넣어 다시 물어 보세요."));
+        }
         history = messages.concat([{ role: "assistant", content: answerText }]);
         addFeedback(bubble, { question: question, answer: answerText, refused: !!final.refused, citations: final.citations || [] });
       }
