@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from rag.antecedents import CITATION_MARK, Analyzer, antecedent, question_topic, with_particle
+from rag.glossary import mostly_latin
+from rag.grounding import unknown_names
 from rag.types import Turn
 from rag.vocabulary import Lexicon
 
@@ -409,6 +411,12 @@ def _surfaces(text: str, korean: Analyzer) -> list[str]:
     """The words of `text` that hold a name or number, particles stripped, in order, no repeats; a name Kiwi
     reads across a space ("샤시 타루르의") is one surface ("샤시 타루르")."""
     terms = [t for t in korean.key_terms(text) if len(t) > 1]
+    if mostly_latin(text):
+        # Kiwi reads every English word as a foreign word, a key term ("when", "did", "fund"), so a turn "When did
+        # it start the fund?" named four things and the next follow-up carried them: an English turn names what
+        # it capitalizes past its first word, question words aside (as the refusal reads it), and its numbers
+        capitalized = set(unknown_names(text, (), korean.lexicon))
+        terms = [t for t in terms if not t.isascii() or t.isdigit() or all(w in capitalized for w in t.split())]
     spaced = sorted({t for t in terms if " " in t}, key=len, reverse=True)
     words = [word.strip(_EDGE) for word in text.split()]
     out: list[str] = []

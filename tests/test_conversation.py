@@ -342,3 +342,14 @@ def test_a_reference_inside_a_question_or_a_surname_before_a_title_is_no_danglin
                      "이 기사에서 SKT는 무엇을 했어?",  # a determiner, but the question names its subject
                      "There is a fund for suppliers?", "LG이노텍의 동반성장 펀드 규모는?"):
         assert opening_reference(question, (), korean) == "", question
+
+
+def test_an_english_turn_names_what_it_capitalizes_not_every_english_word(korean: KoreanText) -> None:
+    # Kiwi reads each English word as a foreign word: "When did it start the fund?" was carried as four names
+    history = (Turn("user", "LG이노텍의 동반성장 펀드 규모는?"), Turn("assistant", "1,030억 원 규모입니다 [1]."),
+               Turn("user", "When did it start the fund?"), Turn("assistant", "2020년입니다 [1]."))
+    assert carried_names(history, korean) == ["LG이노텍"]
+    assert carried_names((Turn("user", "What did LG Innotek pay its suppliers in 2020?"),), korean) == [
+        "LG", "Innotek", "2020"]
+    form, _ = with_carried_names("How large is its fund?", history, korean)[0]
+    assert form == "LG이노텍 How large is its fund?"
