@@ -46,7 +46,8 @@ from typing import Any, Sequence
 
 from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env, load_settings
 
-from eval.checkpoint import CASES_FILE, CaseLog, CheckpointError, check_not_interrupted, fingerprint, reusable_cases
+from eval.checkpoint import (CASES_FILE, CaseLog, CheckpointError, check_is_run_folder, check_not_interrupted, fingerprint,
+                             reusable_cases)
 from eval.datasets import DatasetError, Question, load_dataset
 from eval.diff import compare_summaries
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
@@ -95,6 +96,8 @@ def _check_before_run(args: argparse.Namespace) -> None:
         raise EvalError(f"--out {args.out} is a file: give a folder (it is created when missing)")
     if args.resume and args.out is None:
         raise EvalError("--resume continues the run in --out: give that folder (an interrupted run prints the command)")
+    if args.out is not None:
+        check_is_run_folder(args.out)
     if args.out is not None and not args.resume:
         check_not_interrupted(args.out)
     if args.compare_to is not None:

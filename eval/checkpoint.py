@@ -109,6 +109,32 @@ def read_cases(out_dir: Path) -> list[dict[str, Any]]:
     return cases
 
 
+# what a run writes into its folder (eval.report.write_run and CaseLog): a folder holding one of them without being
+# a run's would lose that file to the run
+RUN_OUTPUTS = (CASES_FILE, "summary.json", "report.md", "recall_at_k.png", "latency.png")
+
+
+def check_is_run_folder(out_dir: Path) -> None:
+    """Refuse an --out that holds files a run would replace but that no eval run wrote (a folder of notes with its
+    own report.md, a project folder): they would be overwritten without a word. A run's folder (its run.json, or a
+    summary.json of a run from before run.json existed) and a folder without such files are taken."""
+    if not out_dir.is_dir() or (out_dir / RUN_FILE).is_file():
+        return
+    clash = [name for name in RUN_OUTPUTS if (out_dir / name).exists()]
+    if not clash or _summary_of_a_run(out_dir / "summary.json"):
+        return
+    raise CheckpointError(f"--out {out_dir} holds {', '.join(clash)} that no eval run wrote (it has no {RUN_FILE}): "
+                          "a run would replace them; give another --out")
+
+
+def _summary_of_a_run(path: Path) -> bool:
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(summary, dict) and "overall" in summary and "run" in summary
+
+
 def check_not_interrupted(out_dir: Path) -> None:
     """Without --resume: refuse to start over in a folder holding an interrupted run (its cases would be lost); a
     finished run's folder is overwritten as it always was, and so is one that stopped before its first case was

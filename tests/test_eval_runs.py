@@ -348,6 +348,29 @@ def test_resume_refuses_a_folder_of_another_run_in_one_line(tmp_path: Path, inge
     assert "--resume continues the run in --out" in capsys.readouterr().err
 
 
+def test_out_into_a_folder_of_other_files_named_like_a_runs_is_refused_and_they_are_kept(tmp_path: Path, ingested,
+                                                                                          capsys):
+    """`--out ~/notes`, which holds the engineer's own report.md: the run wrote over it without a word."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "report.md").write_text("# my notes\n", encoding="utf-8")
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--limit", "1", "--out", str(notes)]
+    for extra in ([], ["--resume"]):
+        assert _eval([*args, *extra], ingested) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"error: --out {notes} holds report.md that no eval run wrote (it has no run.json): a run "
+                       "would replace them; give another --out"]
+        assert (notes / "report.md").read_text(encoding="utf-8") == "# my notes\n"
+        assert sorted(p.name for p in notes.iterdir()) == ["report.md"]
+    # a folder of other files only, a run's own folder, and one from before run.json are taken
+    (notes / "report.md").unlink()
+    (notes / "todo.txt").write_text("x", encoding="utf-8")
+    assert _eval(args, ingested) == 0 and (notes / "todo.txt").read_text(encoding="utf-8") == "x"
+    assert _eval(args, ingested) == 0
+    (notes / "run.json").unlink()
+    assert _eval(args, ingested) == 0
+
+
 def test_resume_refuses_after_a_lexicon_prompt_or_model_file_was_edited_but_not_a_server_setting(
         tmp_path: Path, ingested, capsys):
     """answer.lexicon and answer.prompts name folders, the fitted models files: a file edited there between the
