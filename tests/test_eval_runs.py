@@ -371,6 +371,28 @@ def test_out_into_a_folder_of_other_files_named_like_a_runs_is_refused_and_they_
     assert _eval(args, ingested) == 0
 
 
+def test_an_llm_run_without_a_usable_llm_is_refused_before_any_question(tmp_path: Path, ingested, capsys):
+    """A missing model file: one warning scrolled by, then every answer was the extractive fallback, and the summary
+    and report called the run an LLM run with the extractive figures."""
+    from dataclasses import replace
+
+    out = tmp_path / "run"
+    args = ["--dataset", str(SMOKE), "--mode", "llm", "--out", str(out)]
+    assert _eval(args, ingested) == 2  # the test settings' backend is extractive: no LLM at all
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: an LLM run, and no LLM is configured (generation.backend is "
+                                               "extractive)")
+    missing = tmp_path / "no-such-model.gguf"
+    local = replace(ingested, generation=replace(ingested.generation, backend="local", model=str(missing)))
+    for mode in (["--mode", "llm"], []):  # asked for, and the local backend's by default
+        assert _eval(["--dataset", str(SMOKE), *mode, "--out", str(out)], local) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: an LLM run, and the LLM cannot load (") and str(missing) in err[0]
+        assert "--mode extractive" in err[0]
+    assert not (out / "summary.json").exists() and not (out / "cases.jsonl").exists()
+    assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--limit", "1", "--out", str(out)], local) == 0
+
+
 def test_resume_refuses_after_a_lexicon_prompt_or_model_file_was_edited_but_not_a_server_setting(
         tmp_path: Path, ingested, capsys):
     """answer.lexicon and answer.prompts name folders, the fitted models files: a file edited there between the
