@@ -396,6 +396,12 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
             questions = questions[: args.limit]
         _check_questions(questions, settings, args.retrieval_only)
         meta["missing_gold"] = missing = missing_gold(pipe, questions)  # of the questions asked (after --limit)
+        named = {g for q in questions for g in q.gold}
+        if named and missing["count"] == len(named):  # not one: every figure would be of a mismatch, not the system
+            raise EvalError(f"none of the {len(named)} gold document(s) these questions name is in the store "
+                            f"{meta['store']} ({meta['describe'].get('n_docs')} documents), e.g. {missing['ids'][0]}: "
+                            "the questions were written for another store (give it as --store) or for articles not "
+                            "ingested yet")
         if missing["count"]:
             shown = ", ".join(missing["ids"][:5]) + (" …" if missing["count"] > 5 else "")
             print(f"warning: {missing['count']} gold document(s) are not in this store ({shown}); their "

@@ -146,6 +146,29 @@ def test_gold_missing_from_the_store_is_counted_in_the_summary_and_report(tmp_pa
     assert "gold not in the store" not in (first / "report.md").read_text(encoding="utf-8")
 
 
+def test_a_question_set_for_another_store_is_refused_before_any_question(tmp_path: Path, ingested, capsys):
+    """Not one gold document in the store (the seeds' questions run against another archive): the run went on
+    behind a warning, and every figure measured the mismatch."""
+    rows = [{"id": f"q{i}", "question": f"{i}번 기사의 요지는?", "answers": [["요지"]], "gold": [f"other-{i}.txt"]}
+            for i in range(3)] + [{"id": "q9", "question": "없는 회사의 매출은?", "answers": [], "gold": []}]
+    questions = _question_file(tmp_path / "theirs.jsonl", rows)
+    out = tmp_path / "run"
+    for mode in (["--mode", "extractive"], ["--retrieval-only"]):
+        assert _eval(["--dataset", str(questions), *mode, "--out", str(out)], ingested) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"error: none of the 3 gold document(s) these questions name is in the store "
+                       f"{ingested.store.dir} (5 documents), e.g. other-0.txt: the questions were written for another "
+                       "store (give it as --store) or for articles not ingested yet"]
+        assert not out.exists()
+    # one gold document there is a run (the others counted as missing), and so is a set of questions to refuse only
+    rows[1]["gold"] = ["004_3623695115e5a12c.txt"]
+    _question_file(questions, rows)
+    assert _eval(["--dataset", str(questions), "--mode", "extractive", "--out", str(out)], ingested) == 0
+    assert _summary(out)["run"]["missing_gold"]["count"] == 2
+    _question_file(questions, rows[3:])
+    assert _eval(["--dataset", str(questions), "--mode", "extractive", "--out", str(out)], ingested) == 0
+
+
 # --- --publish ------------------------------------------------------------------------------------------------------
 
 
