@@ -82,6 +82,10 @@ def parse_question(obj: Any, where: str = "<question>") -> Question:
     # otherwise silently turn the question into an unanswerable one
     if "answer" in obj and "answers" not in obj:
         raise DatasetError(f"{where}: found 'answer'; the contract's field is 'answers' (a list of groups)")
+    for key in obj:  # so is any field one slip from the contract's: "histroy" asked a follow-up without its turns
+        field = _misspelt(key)
+        if field is not None and field not in obj:
+            raise DatasetError(f"{where}: found {key!r}; the contract's field is {field!r}")
     qid = obj.get("id")
     if not isinstance(qid, (str, int)) or isinstance(qid, bool) or str(qid).strip() == "":
         raise DatasetError(f"{where}: 'id' must be a non-empty string")
@@ -98,6 +102,32 @@ def parse_question(obj: Any, where: str = "<question>") -> Question:
         raise DatasetError(f"{where}: 'type' must be a string")
     history = _history(obj.get("history", []), where)
     return Question(str(qid), text, answers, gold, qtype, history, _filters(obj.get("filters"), where))
+
+
+# the contract's fields a slip of the keyboard can miss without an error (id and question are required)
+OPTIONAL_FIELDS = ("answers", "gold", "type", "history", "filters")
+
+
+def _misspelt(key: str) -> str | None:
+    """The optional field `key` is one slip from (capitals, a letter added or dropped, two neighbours swapped, or
+    in a longer name one letter changed), else None; a field of its own ("note", "source", "good") is none."""
+    for field in OPTIONAL_FIELDS:
+        if key != field and _one_slip(key.lower(), field):
+            return field
+    return None
+
+
+def _one_slip(typed: str, field: str) -> bool:
+    if typed == field:
+        return True
+    if len(typed) == len(field):
+        diff = [i for i, (x, y) in enumerate(zip(typed, field)) if x != y]
+        swapped = (len(diff) == 2 and diff[1] == diff[0] + 1
+                   and typed[diff[0]] == field[diff[1]] and typed[diff[1]] == field[diff[0]])
+        # (one letter changed in a four-letter name is too often another word: "good", "typo")
+        return swapped or (len(diff) == 1 and len(field) > 4)
+    short, long = sorted((typed, field), key=len)
+    return len(long) - len(short) == 1 and any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def _filters(value: Any, where: str) -> Filters | None:

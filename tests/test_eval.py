@@ -62,6 +62,25 @@ def test_duplicate_ids_and_missing_file_are_errors(tmp_path: Path):
         load_dataset(tmp_path / "missing.jsonl")
 
 
+def test_a_field_one_slip_from_the_contracts_is_an_error_and_a_field_of_its_own_is_kept():
+    """"histroy" asked a follow-up without its turns, "filter" a filtered question over every article, "tpye" put
+    it in no type: each was silently ignored as an extra field."""
+    turns = '[{"role": "user", "content": "새솔바이오 펀드는?"}, {"role": "assistant", "content": "300억원입니다."}]'
+    base = '"id": "a", "question": "그 회사 대표는?", "answers": [["최민재"]], "gold": ["a7.txt"]'
+    for typed, field, value in (("histroy", "history", turns), ("filter", "filters", '{"date_from": "2024-01-01"}'),
+                                ("tpye", "type", '"followup"')):
+        with pytest.raises(DatasetError) as err:
+            parse_lines([f'{{{base}, "{typed}": {value}}}'], "set.jsonl")
+        assert str(err.value) == f"set.jsonl:1: found '{typed}'; the contract's field is '{field}'"
+    with pytest.raises(DatasetError, match="found 'Gold'; the contract's field is 'gold'"):
+        parse_lines(['{"id": "a", "question": "q", "answers": [["x"]], "Gold": ["a7.txt"]}'])
+    with pytest.raises(DatasetError, match="found 'answres'; the contract's field is 'answers'"):
+        parse_lines(['{"id": "a", "question": "q", "answres": [["x"]], "gold": ["a7.txt"]}'])
+    # notes of one's own stay allowed, short words near a short field name among them
+    kept = parse_lines([f'{{{base}, "note": "x", "source": "y", "good": true, "qid": 7, "history": {turns}}}'])
+    assert len(kept[0].history) == 2
+
+
 # --- KorQuAD -----------------------------------------------------------------------------------
 
 
