@@ -174,7 +174,7 @@ def render_report(
 
 def _misses(cases: Sequence[dict[str, Any]], limit: int = 25) -> list[str]:
     """The first cases that failed: retrieval missed the gold at 5, or the answer was wrong."""
-    lines = ["| id | type | question | gold | top hit | answer |", "|---|---|---|---|---|---|"]
+    lines = ["| id | type | question | gold | top hit | expected | answer |", "|---|---|---|---|---|---|---|"]
     shown = 0
     for c in cases:
         retrieval_miss = c.get("recall@5") is not None and c["recall@5"] < 1.0
@@ -182,16 +182,35 @@ def _misses(cases: Sequence[dict[str, Any]], limit: int = 25) -> list[str]:
         if not (retrieval_miss or answer_miss):
             continue
         top = c["hits"][0]["source"] if c["hits"] else "–"
-        answer = "(refused)" if c.get("refused") else (c.get("answer") or "")
+        # every group must be found, any variant of a group does: "850억 / 850억원; 김도윤"
+        expected = "; ".join(" / ".join(group) for group in c.get("answers") or []) or "(refuse)"
         lines.append(
             f"| {c['id']} | {c['type']} | {_md(c['question'])} | {_md(', '.join(c['gold']) or '(none)')} "
-            f"| {_md(top)} | {_md(answer[:80])} |"
+            f"| {_md(top)} | {_md(expected)} | {_md(_answer_cell(c))} |"
         )
         shown += 1
         if shown >= limit:
-            lines.append(f"| … | | (first {limit} shown; all cases are in cases.jsonl) | | | |")
+            lines.append(f"| … | | (first {limit} shown; all cases are in cases.jsonl) | | | | |")
             break
     return lines if shown else ["None."]
+
+
+def _answer_cell(case: dict[str, Any]) -> str:
+    """The answer's first 80 characters, or why it was refused (the grounding's reason, the names no article
+    mentions, the probability under its bar), and the notice's code of a fallback answer."""
+    grounding = case.get("grounding") or {}
+    if case.get("refused"):
+        why = [grounding.get("reason") or ""]
+        if grounding.get("missing"):
+            why.append("not in the articles: " + ", ".join(grounding["missing"]))
+        probability, bar = grounding.get("probability"), grounding.get("threshold")
+        if isinstance(probability, float) and isinstance(bar, float) and probability < bar:
+            why.append(f"probability {probability:.3f} < {bar:.3f}")
+        reason = "; ".join(w for w in why if w)
+        text = f"(refused: {reason})" if reason else "(refused)"
+    else:
+        text = (case.get("answer") or "")[:80]
+    return f"{text} [{case['notice_code']}]" if case.get("notice_code") else text
 
 
 def _md(text: str) -> str:

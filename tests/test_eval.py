@@ -471,3 +471,33 @@ def test_replay_and_diff_name_what_they_were_given_instead(tmp_path: Path, capsy
     large.write_text(json.dumps({"overall": {"n": 34, "recall@1": 0.6}}), encoding="utf-8")
     assert diff_main([str(small), str(large)]) == 0
     assert "not over the same questions" in capsys.readouterr().err
+
+
+def test_the_misses_table_says_what_was_expected_and_why_a_question_was_refused() -> None:
+    """A miss showed "(refused)" and the gold file only: why it was refused, and what the answer should have held,
+    took opening cases.jsonl."""
+    from eval.report import render_report
+    from eval.runner import summarize
+
+    def case(qid: str, **fields) -> dict:
+        return {"id": qid, "question": f"{qid}?", "type": "t", "gold": ["a7.txt"], "answers": [["최민재"]],
+                "hits": [{"source": "a2.txt", "score": 0.2, "chunk_id": "a2.txt#0"}], "refused": False,
+                "correct": False, "answer": "", "notice": "", "notice_code": "", **fields}
+
+    names = {"probability": 0.0, "threshold": None, "code": "names_missing", "missing": ["Saesol", "Bio"],
+             "reason": "question names something the articles do not mention", "unnamed": []}
+    unsure = {"probability": 0.0139, "threshold": 0.0743, "code": "not_answered", "missing": [],
+              "reason": "the passages do not answer the question", "unnamed": []}
+    cases = [case("named", refused=True, grounding=names),
+             case("unsure", refused=True, grounding=unsure, answers=[["1,200억", "1200억"], ["3년"]]),
+             case("fallback", answer="새솔바이오는 300억원 규모의 펀드를 조성했다 [1].", notice="…",
+                  notice_code="llm_unverified"),
+             case("refuse", gold=[], answers=[], answer="가람제약은 …", grounding=unsure)]
+    misses = render_report(cases, summarize(cases), {}).split("## Misses", 1)[1].strip().splitlines()
+    assert misses[0] == "| id | type | question | gold | top hit | expected | answer |"
+    assert misses[2] == ("| named | t | named? | a7.txt | a2.txt | 최민재 | (refused: question names something the "
+                         "articles do not mention; not in the articles: Saesol, Bio) |")
+    assert misses[3].endswith("| 1,200억 / 1200억; 3년 | (refused: the passages do not answer the question; "
+                              "probability 0.014 < 0.074) |")
+    assert misses[4].endswith("| 최민재 | 새솔바이오는 300억원 규모의 펀드를 조성했다 [1]. [llm_unverified] |")
+    assert misses[5].endswith("| (refuse) | 가람제약은 … |")
