@@ -58,7 +58,7 @@ from eval.korquad_ref import load_korquad_followup_ref
 from eval.metrics import beyond_depth
 from eval.selection import parse_sample, sample, select_ids, select_split
 from eval.report import not_available_note, write_run
-from eval.runner import run_cases, summarize
+from eval.runner import notice_kinds, run_cases, summarize
 
 RUNS_DIR = PROJECT_ROOT / "eval" / "runs"
 RESULTS_DIR = PROJECT_ROOT / "eval" / "results"
@@ -134,7 +134,9 @@ _CONVERSATIONS = {
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.")
+    p = argparse.ArgumentParser(prog="python -m eval", description="Evaluate the pipeline on a question set.",
+                                epilog="The question file's contract and every figure a run prints are explained in "
+                                       "README.md, section Evaluation (\"Every figure a run prints\").")
     p.add_argument("--dataset", required=True,
                    help="a JSONL file in the eval contract, korquad[:START-END], korquad-open, korquad-articles, korquad-gap, "
                         "korquad-followup, korquad-followup-ref, korquad-chain, korquad-switch, klue or klue-en")
@@ -496,20 +498,30 @@ def _resume_command(given: Sequence[str], out_dir: Path) -> str:
     return "python -m eval " + " ".join(shlex.quote(a) for a in args)
 
 
+# the figures the console prints, by their summary.json names (each explained in the README's table of figures)
+CONSOLE_FIGURES = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "correct", "citation_validity", "refusal_precision",
+                   "refusal_recall")
+# the answer shares printed for each stricter refusal bar and for the cautioned answers refused
+SHARE_FIGURES = ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
+
+
 def _answer_shares_line(row: dict[str, Any]) -> str:
     """'containment 0.900  false_refusal_rate 0.021 …' of the shares a row defines."""
-    return "  ".join(f"{key} {row[key]:.3f}" for key in ("containment", "false_refusal_rate", "refusal_recall", "refusal_rate")
-                     if isinstance(row.get(key), float))
+    return "  ".join(f"{key} {row[key]:.3f}" for key in SHARE_FIGURES if isinstance(row.get(key), float))
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    keys = ("recall@1", "recall@5", "mrr@10", "ndcg@10", "correct", "citation_validity", "refusal_precision", "refusal_recall")
+    keys = CONSOLE_FIGURES
     rows = {name: s["overall"] for name, s in summary.get("modes", {}).items()} or {"overall": summary["overall"]}
     for name, row in rows.items():
         over = row.get("n_by_figure", {})  # a figure over fewer questions than n says how many
         parts = [f"{key} {row[key]:.3f}" + (f" ({over[key]})" if over.get(key, row["n"]) != row["n"] else "")
                  for key in keys if isinstance(row.get(key), float)]
         print(f"{name:>8}: n={row['n']} " + "  ".join(parts))
+    overall = summary["overall"]
+    if overall.get("n_notice"):  # fallback answers: the report says so, and so does the console
+        kinds = notice_kinds(overall.get("notices"))
+        print(f"notices: {overall['n_notice']} answer(s) carry a fallback notice" + (f" ({kinds})" if kinds else ""))
     note = not_available_note(summary.get("run", {}))
     if note:
         print(f"not available: {note}")

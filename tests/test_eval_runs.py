@@ -475,3 +475,36 @@ def test_the_systems_table_of_eval_compare_leaves_out_what_its_k_cannot_give():
     assert score_rankings([five], [q], depth=5) == {"recall@1": 0.0, "recall@5": 0.0, "mrr@10": None, "ndcg@10": None}
     ten = [f"d{i:02d}" for i in range(1, 11)]
     assert score_rankings([ten], [q], depth=10)["mrr@10"] == pytest.approx(1 / 7)
+
+
+# --- every figure explained ------------------------------------------------------------------------------------------
+
+
+def _figures_section() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("**Every figure a run prints**")
+    return readme[start:readme.index("\n## ", start)]
+
+
+def test_every_figure_the_console_and_report_print_is_explained_in_the_readme(tmp_path: Path, ingested, capsys):
+    """containment, false_refusal_rate, refusal_rate, wrong short, contain (answered), first_token: printed by every
+    run, and defined nowhere a user reads."""
+    from eval.__main__ import CONSOLE_FIGURES, SHARE_FIGURES
+    from eval.report import _COLUMNS
+
+    section = _figures_section()
+    out = tmp_path / "run"
+    assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--out", str(out)], ingested) == 0
+    latency = [f"`latency_ms.{key}`" for key in _summary(out)["latency_ms"]]
+    named = [f"`{key}`" for key in (*CONSOLE_FIGURES, *SHARE_FIGURES)] + [f"`{title}`" for title, _ in _COLUMNS]
+    named += [f"`{key}`" for _, key in _COLUMNS]
+    assert [name for name in (*named, *latency) if name not in section] == []
+    assert "stricter refusal bars" in capsys.readouterr().out and "stricter refusal bars" in section
+
+
+def test_the_console_counts_the_answers_that_carry_a_fallback_notice(capsys):
+    from eval.__main__ import _print_summary
+
+    _print_summary({"overall": {"n": 3, "correct": 1.0, "n_notice": 2, "notices": {"llm_unverified": 2}}})
+    assert "notices: 2 answer(s) carry a fallback notice (llm_unverified 2)" in capsys.readouterr().out
+    assert "notices" in _figures_section()
