@@ -49,7 +49,7 @@ from rag.config import PROJECT_ROOT, Settings, SettingsError, apply_offline_env,
 from eval.checkpoint import (CASES_FILE, CaseLog, CheckpointError, check_is_run_folder, check_not_interrupted, fingerprint,
                              reusable_cases)
 from eval.datasets import DatasetError, Question, load_dataset
-from eval.diff import compare_summaries
+from eval.diff import compare_summaries, summary_path
 from eval.korquad import (KORQUAD_PATH, korquad_articles_store_dir, korquad_gap_store_dir, korquad_open_store_dir,
                           korquad_store_dir, load_korquad, load_korquad_articles, load_korquad_followup,
                           load_korquad_gap, load_korquad_open)
@@ -101,6 +101,7 @@ def _check_before_run(args: argparse.Namespace) -> None:
     if args.out is not None and not args.resume:
         check_not_interrupted(args.out)
     if args.compare_to is not None:
+        args.compare_to = summary_path(args.compare_to)
         try:
             old = json.loads(args.compare_to.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -156,7 +157,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         "corpus twice the size and of two sources, in a store of its own under data/mixed/")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: eval/runs/<timestamp>-<dataset>/)")
     p.add_argument("--config", type=Path, default=None, help="settings file (default: rag.toml when there is one)")
-    p.add_argument("--compare-to", type=Path, default=None, help="an earlier run's summary.json to diff against")
+    p.add_argument("--compare-to", type=Path, default=None,
+                   help="an earlier run's summary.json (or its folder) to diff against")
     p.add_argument("--publish", action="store_true",
                    help="also copy summary, report and plots (no per-question cases) to eval/results/<date>-<dataset>-<mode>/; "
                         "a run over part of the set (--limit, --sample, --ids, a KorQuAD --split) to a folder named "

@@ -27,8 +27,18 @@ def _rows(summary: dict[str, Any], by_type: bool) -> dict[str, dict[str, Any]]:
     return rows
 
 
+# what a run was, as summary.json's "run" records it: a change of one of them moves figures by itself
+RUN_KEYS = ("dataset", "mode", "k")
+
+
+def summary_path(path: Path) -> Path:
+    """A run's folder stands for its summary.json."""
+    return path / "summary.json" if path.is_dir() else path
+
+
 def compare_summaries(old: dict[str, Any], new: dict[str, Any], by_type: bool = False) -> str:
-    """Markdown table of every metric the two summaries share, with new - old."""
+    """Markdown table of every metric the two summaries share, with new - old; then what differs in how the runs
+    were made (dataset, mode, k) and the overall figures only one of them gives."""
     old_rows, new_rows = _rows(old, by_type), _rows(new, by_type)
     titles = dict((key, title) for title, key in _COLUMNS) | {"p50 ms": "p50 ms", "p95 ms": "p95 ms"}
     lines = ["| group | metric | old | new | change |", "|---|---|---|---|---|"]
@@ -42,6 +52,16 @@ def compare_summaries(old: dict[str, Any], new: dict[str, Any], by_type: bool = 
                 lines.append(f"| {group} | {title} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
     if len(lines) == 2:
         return "No metrics in common."
+    was, now = old.get("run") or {}, new.get("run") or {}
+    differ = [f"{key} ({was[key]} → {now[key]})" for key in RUN_KEYS if key in was and key in now and was[key] != now[key]]
+    if differ:
+        lines += ["", f"The runs differ in {', '.join(differ)}: the change is partly that, not the system's alone."]
+    given = {side: [title for title, key in _COLUMNS if isinstance(s.get("overall", {}).get(key), (int, float))]
+             for side, s in (("old", old), ("new", new))}
+    only = [f"{title} ({side} only)" for side, other in (("old", "new"), ("new", "old"))
+            for title in given[side] if title not in given[other]]
+    if only:
+        lines += ["", f"Figures only one run gives: {', '.join(only)}."]
     change = paired_change(old.get("outcomes", {}), new.get("outcomes", {}))
     if change is not None:  # the same questions both times: which of them changed, not only the means
         gained, lost = change
@@ -52,10 +72,11 @@ def compare_summaries(old: dict[str, Any], new: dict[str, Any], by_type: bool = 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.diff", description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path)
-    parser.add_argument("new", type=Path)
+    parser.add_argument("old", type=Path, help="a run's summary.json, or its folder")
+    parser.add_argument("new", type=Path, help="a run's summary.json, or its folder")
     parser.add_argument("--by-type", action="store_true", help="also compare each question type")
     args = parser.parse_args(argv)
+    args.old, args.new = summary_path(args.old), summary_path(args.new)
     try:
         old = json.loads(args.old.read_text(encoding="utf-8"))
         new = json.loads(args.new.read_text(encoding="utf-8"))

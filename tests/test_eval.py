@@ -501,3 +501,26 @@ def test_the_misses_table_says_what_was_expected_and_why_a_question_was_refused(
                               "probability 0.014 < 0.074) |")
     assert misses[4].endswith("| 최민재 | 새솔바이오는 300억원 규모의 펀드를 조성했다 [1]. [llm_unverified] |")
     assert misses[5].endswith("| (refuse) | 가람제약은 … |")
+
+
+def test_diff_says_how_the_two_runs_were_made_differently_and_takes_their_folders(tmp_path: Path, capsys) -> None:
+    """A run at k=5 beside one at k=3: the table silently lost R@5, and nothing said the runs were not made alike."""
+    from eval.diff import main as diff_main
+
+    def run(folder: str, k: int, overall: dict) -> Path:
+        path = tmp_path / folder
+        path.mkdir()
+        summary = {"overall": {"n": 14, **overall}, "run": {"dataset": "my.jsonl", "mode": "extractive", "k": k}}
+        (path / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        return path
+
+    old = run("old", 5, {"recall@1": 0.875, "recall@5": 1.0, "correct": 0.9})
+    new = run("new", 3, {"recall@1": 0.875, "correct": 0.8})
+    assert diff_main([str(old), str(new)]) == 0  # the folders: "Is a directory" before
+    out = capsys.readouterr().out
+    assert "| overall | accuracy | 0.900 | 0.800 | -0.100 |" in out
+    assert "The runs differ in k (5 → 3): the change is partly that, not the system's alone." in out
+    assert "Figures only one run gives: R@5 (old only)." in out
+    assert diff_main([str(old / "summary.json"), str(old / "summary.json")]) == 0
+    same = capsys.readouterr().out
+    assert "differ" not in same and "only one run" not in same

@@ -508,3 +508,11 @@ def test_the_console_counts_the_answers_that_carry_a_fallback_notice(capsys):
     _print_summary({"overall": {"n": 3, "correct": 1.0, "n_notice": 2, "notices": {"llm_unverified": 2}}})
     assert "notices: 2 answer(s) carry a fallback notice (llm_unverified 2)" in capsys.readouterr().out
     assert "notices" in _figures_section()
+
+
+def test_compare_to_takes_an_earlier_runs_folder(tmp_path: Path, ingested, capsys):
+    args = ["--dataset", str(SMOKE), "--mode", "extractive", "--limit", "2"]
+    assert _eval([*args, "--out", str(tmp_path / "old")], ingested) == 0
+    assert _eval([*args, "--k", "3", "--out", str(tmp_path / "new"), "--compare-to", str(tmp_path / "old")], ingested) == 0
+    compared = _summary(tmp_path / "new")["compare"]
+    assert "| overall | accuracy |" in compared and "The runs differ in k (5 → 3)" in compared
