@@ -31,7 +31,8 @@ _TRAILING_NUMBER = re.compile(r"(\d+)(?=\D*$)")
 def _number(text: str, where: str) -> int:
     match = _TRAILING_NUMBER.search(text)
     if match is None:
-        raise DatasetError(f"{where} {text!r} has no number to split by parity")
+        raise DatasetError(f"{where} {text!r} has no number to split by parity: --split halves a set by the last "
+                           "number in it (odd calibrate, even report); number them (q01, q02, …) or drop --split")
     return int(match.group(1))
 
 

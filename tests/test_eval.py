@@ -300,6 +300,21 @@ def test_cli_asks_only_the_chosen_half_and_sample(tmp_path: Path, ingested):
     assert summary["run"]["sample"] == "2,1"
 
 
+def test_a_split_of_ids_without_numbers_says_how_to_number_them(tmp_path: Path, ingested, capsys):
+    """"question id 'abc' has no number to split by parity" left the user to find the parity rule in the code."""
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import main
+
+    mine = tmp_path / "mine.jsonl"
+    mine.write_text('{"id": "hanbit-ceo", "question": "한빛전자 대표는?", "answers": [], "gold": []}\n', encoding="utf-8")
+    assert main(["--dataset", str(mine), "--split", "report", "--out", str(tmp_path / "run"), "--no-progress"],
+                settings=ingested, embedder=HashingEmbedder()) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: question id 'hanbit-ceo' has no number to split by parity: --split halves a set by the last number in "
+        "it (odd calibrate, even report); number them (q01, q02, …) or drop --split")
+
+
 def test_cli_refuses_an_empty_store_and_a_bad_dataset(tmp_path: Path, capsys):
     from fakes import HashingEmbedder
 
