@@ -127,11 +127,15 @@ def table(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, settings: Any = None, embedder: object | None = None) -> int:
+    """CLI entry; tests pass `settings` and a fake `embedder`. Returns the exit code."""
     from eval.__main__ import parse_args as eval_args, prepare
 
-    p = argparse.ArgumentParser(prog="python -m eval.diagnose", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m eval.diagnose", description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("--dataset", required=True, help="korquad-open, korquad-gap, klue or a JSONL file (its calibration half)")
+    p.add_argument("--store", default=None,
+                   help="store folder (default: the configured one; a JSONL file's questions are asked of it as "
+                        "`python -m eval --store` asks them)")
     p.add_argument("--limit", type=int, default=None, help="only the first N answerable questions")
     p.add_argument("--out", type=Path, default=None, help="write one JSON record per question here")
     p.add_argument("--refusal-rows", action="store_true",
@@ -141,10 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_offline_env()
     from eval.__main__ import _user_errors
 
-    settings = load_settings()
+    settings = load_settings() if settings is None else settings
+    store = ["--store", args.store] if args.store else []
     try:
-        pipe, questions, _ = prepare(eval_args(["--dataset", args.dataset, "--split", "calibrate", "--no-progress"]),
-                                     settings, None)
+        pipe, questions, _ = prepare(eval_args(["--dataset", args.dataset, "--split", "calibrate", "--no-progress",
+                                                *store]), settings, embedder)
     except _user_errors() as exc:  # a bad line, an empty store: one line, as `python -m eval` says it
         print(f"error: {exc}", file=sys.stderr)
         return 2
