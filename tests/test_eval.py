@@ -361,6 +361,9 @@ def test_what_would_fail_after_the_run_or_score_both_ways_stops_it_first(tmp_pat
              "gold": ["004_3623695115e5a12c.txt"]}]
     typo = tmp_path / "typo.jsonl"
     typo.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert "typo.jsonl:1: found 'Answers'; the contract's field is 'answers'" in run(dataset=typo)
+    del rows[0]["Answers"]  # gold and no answers at all: a retrieval-only set, asked for answers
+    typo.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert "'typo' names gold documents but no answers" in run(dataset=typo)
     long = tmp_path / "long.jsonl"
     long.write_text(json.dumps({"id": "q5", "question": "가" * 3000, "answers": [], "gold": []}), encoding="utf-8")
