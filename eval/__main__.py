@@ -287,6 +287,10 @@ def prepare(args: argparse.Namespace, settings: Settings, embedder: object | Non
             raise EvalError(f"--store {args.store}: no such store folder (build one with `python -m rag ingest "
                             f"FOLDER --store {args.store}`)")
         settings = settings.with_store(args.store)
+        if args.store is None:  # the configured store: said not built yet, not created empty to say it is empty
+            from rag.store import check_store_exists
+
+            check_store_exists(settings.store, given=False)
         pipe = build_pipeline(settings, embedder=embedder)
         if pipe.is_empty():
             store_arg = f" --store {args.store}" if args.store else ""

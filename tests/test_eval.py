@@ -372,6 +372,10 @@ def test_what_would_fail_after_the_run_or_score_both_ways_stops_it_first(tmp_pat
     assert "are not in --split report" in run("--split", "report", "--ids", "s01")  # s01 calibrates
     nowhere = tmp_path / "no-store"
     assert "no such store folder" in run("--store", str(nowhere)) and not nowhere.exists()
+    unbuilt = ingested.with_store(nowhere)  # the configured store, never built: said so, not created empty
+    assert main(["--dataset", str(SMOKE), "--mode", "extractive", "--no-progress"], settings=unbuilt,
+                embedder=HashingEmbedder()) == 2
+    assert f"no store yet at {nowhere}" in capsys.readouterr().err and not nowhere.exists()
     # a BOM and a decomposed gold id are what an editor on another system writes: read as meant
     bom = tmp_path / "bom.jsonl"
     row = {"id": 1, "question": "KT 파트너스 데이는 어디에서 열렸나?", "answers": [["더케이호텔"]],
