@@ -210,7 +210,7 @@ class Answerer:
                                                standalone_question=standalone, searched_question=searched,
                                                timings=dict(timings), notice=_notice(note_code, detail),
                                                notice_code=note_code,
-                                               short=short, short_date=short_answer_date(short, citations),
+                                               short=short, short_date=short_answer_date(short, citations, claims),
                                                claims=claims, grounding=report))
 
         if not grounding.answerable:

@@ -99,10 +99,12 @@ def _date_at(value: str, sentence: str, found_at: re.Match, day0: date) -> str:
     return ""
 
 
-def short_answer_date(short: str, citations: Sequence[Citation]) -> str:
+def short_answer_date(short: str, citations: Sequence[Citation], claims: Sequence[str] = ()) -> str:
     """`absolute_date` of a short answer, read in the first cited sentence that writes it, against that sentence's
-    article date; "" when none does."""
-    for citation in citations:
+    article date; "" when none does. `claims` (best first, as the short answer is read from them) order the cited
+    sentences that are claims: "7일" of the best claim is its article's 7th, not that of a sentence cited before it."""
+    best = {claim: i for i, claim in reversed(list(enumerate(claims)))}
+    for citation in sorted(citations, key=lambda c: best.get(c.quote, len(best))):
         if short and _written(short, citation.quote):
             return absolute_date(short, citation.quote, citation.date)
     return ""

@@ -56,6 +56,14 @@ def test_a_short_answer_is_dated_by_the_first_cited_sentence_that_writes_it() ->
     assert short_answer_date("", (workshop,)) == ""
 
 
+def test_a_short_answer_is_dated_by_the_best_claim_that_writes_it_not_the_first_citation() -> None:
+    # an extractive answer cites its sentences in article order; the short answer is read from the best claim
+    earlier = Citation(1, "a.txt", "지난 7일 협력사 간담회를 열었다.", 0, 18, date="2025-10-20")
+    workshop = Citation(2, "b.txt", WORKSHOP, 0, len(WORKSHOP), date="2025-11-09")
+    assert short_answer_date("7일", (earlier, workshop), claims=(WORKSHOP, earlier.quote)) == "2025-11-07"
+    assert short_answer_date("7일", (earlier, workshop)) == "2025-10-07"  # no claims (an LLM's): citation order
+
+
 def test_an_iso_date_reads_in_korean() -> None:
     assert [korean_date(d) for d in ("2025-11-07", "2024-12", "2024", "")] == [
         "2025년 11월 7일", "2024년 12월", "2024년", ""]
