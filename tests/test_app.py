@@ -469,6 +469,34 @@ def test_allowed_origin_gets_cors_headers(client: TestClient) -> None:
     assert response.status_code == 200 and response.headers["access-control-allow-origin"] == origin
 
 
+def test_a_preflight_allows_the_headers_a_client_library_adds(client: TestClient) -> None:
+    """The openai JS package sends X-Stainless-* headers on every call: a fixed allow-list failed its preflight,
+    and the partner page's script saw only "Failed to fetch"."""
+    origin = "http://allowed.example:8080"
+    asked = "authorization,content-type,x-stainless-lang,x-stainless-retry-count"
+    preflight = client.options("/v1/chat/completions", headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": asked})
+    assert preflight.status_code == 204
+    allowed = {h.strip() for h in preflight.headers["access-control-allow-headers"].split(",")}
+    assert set(asked.split(",")) <= allowed
+    assert "Access-Control-Request-Headers" in preflight.headers["vary"]
+    odd = client.options("/v1/chat/completions", headers={  # not header names: only our own two
+        "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-a, <b>"})
+    assert odd.headers["access-control-allow-headers"] == "content-type, authorization"
+
+
+def test_a_partner_page_may_read_how_long_to_wait(tmp_path: Path, fake: FakePipeline) -> None:
+    """Retry-After is no CORS-safelisted header: unless exposed, a partner page's script reads null on a 429."""
+    app = create_app(make_settings(tmp_path, rate_limit_per_minute=1), lambda: fake)
+    app.state.service.start(background=False)
+    http = TestClient(app)
+    origin = {"Origin": "http://allowed.example:8080"}
+    assert http.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers=origin).status_code == 200
+    limited = http.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers=origin)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert limited.headers["access-control-expose-headers"] == "Retry-After"
+
+
 def test_same_origin_is_always_allowed(client: TestClient) -> None:
     response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": "http://testserver"})
     assert response.status_code == 200

@@ -530,6 +530,24 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
     assert_local_only(page.requests)
 
 
+def test_an_allowed_sites_script_calls_the_api_as_the_openai_js_package_does(app_server: LiveServer, sites: dict, page) -> None:
+    """The package adds X-Stainless-* headers to every request; the preflight must let them through."""
+    page.goto(sites["allowed"].url)
+    result = page.evaluate(
+        """async (url) => {
+            try {
+                const r = await fetch(url + '/v1/chat/completions', {method: 'POST', headers: {
+                    'content-type': 'application/json', 'authorization': 'Bearer sk-anything',
+                    'x-stainless-lang': 'js', 'x-stainless-runtime': 'browser:chrome', 'x-stainless-retry-count': '0'},
+                    body: JSON.stringify({model: 'sangsaeng-qa-extractive', messages: [{role: 'user', content: '%s'}]})});
+                return r.status + ' ' + (await r.json()).choices[0].message.content;
+            } catch (e) { return 'blocked: ' + e; }
+        }""" % QUESTION,
+        app_server.url,
+    )
+    assert result.startswith("200 ") and "1,030억" in result, result
+
+
 def test_a_rebound_name_cannot_use_the_app(app_server: LiveServer, browser) -> None:
     """DNS rebinding as the browser sees it: evil.example resolves to 127.0.0.1 (Chromium's resolver
     rules stand in for the attacker's DNS), so its pages are same-origin with the app's port."""

@@ -17,6 +17,7 @@ the widget only, every other page `frame-ancestors 'self'`.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Awaitable, Callable, Sequence
 
 from starlette.routing import BaseRoute, Match
@@ -96,7 +97,8 @@ class SecurityMiddleware:
         # page's script sees a network error instead of the JSON that says what went wrong
         cors_headers = _cors_headers(origin or "") if cors else []
         if scope["method"] == "OPTIONS" and cors:
-            await send_empty(send, 204, _cors_headers(origin or "", preflight=True))
+            asked = headers.get("access-control-request-headers")
+            await send_empty(send, 204, _cors_headers(origin or "", preflight=True, asked=asked))
             return
         # OPTIONS is CORS's own business (Gradio's CORS layer answers it for its paths)
         match = route_match(self.routes(), scope) if scope["method"] != "OPTIONS" else Match.FULL
@@ -196,13 +198,34 @@ def _is_cross(origin: str | None, host: str | None) -> bool:
     return bool(origin) and not OriginPolicy(()).is_allowed(origin, host)
 
 
-def _cors_headers(origin: str, preflight: bool = False) -> Headers:
-    headers = [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+# a header name as HTTP defines it (a "token"); a preflight asking for anything else gets our two only
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")
+_MAX_ASKED_HEADERS = 32
+_BASE_ALLOWED_HEADERS = ("content-type", "authorization")
+
+
+def _allowed_headers(asked: str | None) -> bytes:
+    """What a preflight may send: content-type and authorization (OpenAI client libraries send their key), and
+    whatever else it asks for — the openai JS package adds its own X-Stainless-* headers to every call, and a
+    fixed list refused them, so a partner page using it saw only "Failed to fetch". Only allowed origins get
+    here, and admin paths never get CORS at all."""
+    names = [name.strip().lower() for name in (asked or "").split(",") if name.strip()]
+    if len(names) > _MAX_ASKED_HEADERS or not all(_HEADER_NAME.fullmatch(name) for name in names):
+        names = []
+    return ", ".join(dict.fromkeys([*_BASE_ALLOWED_HEADERS, *names])).encode("latin-1")
+
+
+def _cors_headers(origin: str, preflight: bool = False, asked: str | None = None) -> Headers:
+    headers = [(b"access-control-allow-origin", origin.encode("latin-1"))]
     if preflight:
         headers += [
+            (b"vary", b"Origin, Access-Control-Request-Headers"),
             (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
-            # authorization: OpenAI client libraries send their key; admin paths never get CORS at all
-            (b"access-control-allow-headers", b"content-type, authorization"),
+            (b"access-control-allow-headers", _allowed_headers(asked)),
             (b"access-control-max-age", b"600"),
         ]
+    else:
+        # a script on the partner page may read only "safelisted" response headers unless told: without this
+        # it could not read how long a 429 or a busy 503 asks it to wait
+        headers += [(b"vary", b"Origin"), (b"access-control-expose-headers", b"Retry-After")]
     return headers
