@@ -451,6 +451,9 @@ def test_disallowed_origin_cannot_call_the_api(client: TestClient) -> None:
     response = client.post("/api/ask", json={"question": "LG이노텍 펀드"}, headers={"Origin": "http://evil.example:9999"})
     assert response.status_code == 403 and response.json()["error"]["type"] == "forbidden"
     assert "access-control-allow-origin" not in response.headers
+    # the web team trying a new partner page reads which origin was refused and which setting allows it
+    message = response.json()["error"]["message"]
+    assert "'http://evil.example:9999'" in message and "app.allowed_origins" in message, message
 
 
 def test_disallowed_origin_cannot_use_gradio_routes_either(client: TestClient) -> None:

@@ -73,7 +73,7 @@ class SecurityMiddleware:
         scope = {**scope, "client": (self.clients.resolve(peer, headers.get("x-forwarded-for")), port)}
         origin = headers.get("origin")
         if not self.policy.is_allowed(origin, host):
-            await self._refuse(scope, send, 403, "origin not allowed", "forbidden")
+            await self._refuse(scope, send, 403, origin_refusal(origin or ""), "forbidden")
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
@@ -176,6 +176,13 @@ class SecurityMiddleware:
             await send({"type": "websocket.close", "code": 1008})
             return
         await send_error(send, status, message, kind)
+
+
+def origin_refusal(origin: str) -> str:
+    """What the web team testing a new partner page reads: which origin, and the setting that would allow it."""
+    shown = origin if len(origin) <= 200 else origin[:200] + "…"
+    return (f"origin {shown!r} is not allowed to use this server: list it in the setting app.allowed_origins "
+            "(RAG_APP__ALLOWED_ORIGINS)")
 
 
 def _headers(scope: Scope) -> dict[str, str]:
