@@ -250,6 +250,29 @@ def test_api_malformed_json_is_a_json_400(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions", "/api/feedback"])
+@pytest.mark.parametrize(
+    "body,content_type,said",
+    [
+        (b'{"question": ', "application/json", "the body is not valid JSON (Expecting value at character 13)"),
+        (b'{"question": "x"}', "text/plain", "send the body as JSON with Content-Type: application/json (it came as text/plain)"),
+        (b"question=x", "application/x-www-form-urlencoded", "Content-Type: application/json (it came as application/x-www-form-urlencoded)"),
+        (b'{"question": "x"}', None, "Content-Type: application/json (it came without a Content-Type)"),
+        (b"", "application/json", "the body is empty: send a JSON object"),
+        (b'[{"question": "x"}]', "application/json", "the body must be a JSON object ({...}), not an array"),
+        (b'"x"', "application/json", "the body must be a JSON object ({...}), not a string"),
+    ],
+)
+def test_a_body_that_is_no_json_object_says_what_to_send(client: TestClient, path: str, body: bytes,
+                                                          content_type: str | None, said: str) -> None:
+    """Pydantic's words named nothing a client could act on: "39: JSON decode error", "Input should be a valid
+    dictionary or object to extract fields from" (a form post, text/plain), "Field required" (no body)."""
+    headers = {"content-type": content_type} if content_type else {}
+    response = client.post(path, content=body, headers=headers)
+    assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"
+    assert said in response.json()["error"]["message"], response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/ask", "/v1/chat/completions", "/api/feedback"])
 def test_a_body_in_another_encoding_is_an_invalid_request(client: TestClient, path: str) -> None:
     body = {"question": "펀드 규모는?", "messages": [{"role": "user", "content": "펀드 규모는?"}], "vote": "up", "answer": {}}
     response = client.post(path, content=json.dumps(body, ensure_ascii=False).encode("cp949"),

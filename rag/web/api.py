@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from typing import Any, AsyncIterator, Iterator, Literal, TypeVar
+from typing import Any, AsyncIterator, Iterator, Literal, Sequence, TypeVar
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -175,6 +175,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        whole = body_problem(exc.errors(), request.headers.get("content-type", ""))
+        if whole:
+            return error_response(400, "invalid request: " + whole)
         problems = []
         for err in exc.errors()[:5]:
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
@@ -205,6 +208,38 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _internal(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return error_response(500, "internal error", "server_error")
+
+
+# pydantic's error types for a body that is no object at all (or absent)
+_NOT_AN_OBJECT = {"missing", "model_attributes_type", "model_type", "dict_type"}
+
+
+def body_problem(errors: Sequence[Any], content_type: str) -> str:
+    """What is wrong with the body as a whole, in words a client can act on ("" when it is a field's problem).
+
+    Pydantic's own words name no field for these ("39: JSON decode error", "Input should be a valid dictionary or
+    object to extract fields from" for a form post, "Field required" for no body at all)."""
+    for err in errors:
+        loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid":
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            why = str((err.get("ctx") or {}).get("error", "")).strip()
+            return f"the body is not valid JSON ({why or 'cannot be parsed'}{where})"
+        if loc != ("body",) or err.get("type") not in _NOT_AN_OBJECT:
+            continue  # a field's problem, or the body's own validator (a lone surrogate) with its own words
+        media = content_type.split(";")[0].strip().lower()
+        if media != "application/json" and not media.endswith("+json"):
+            # FastAPI reads a body as JSON only when it says so: a form post or text/plain never reaches the model
+            came = f"it came as {media}" if media else "it came without a Content-Type"
+            return f"send the body as JSON with Content-Type: application/json ({came})"
+        if err.get("type") == "missing":
+            return "the body is empty: send a JSON object"
+        return f"the body must be a JSON object ({{...}}), not {_json_kind(err.get('input'))}"
+    return ""
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
 
 
 def undecodable_body_message(exc: UnicodeDecodeError) -> str:
