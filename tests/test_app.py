@@ -244,6 +244,15 @@ def test_a_streaming_flag_that_is_not_a_boolean_is_refused(client: TestClient, s
     assert response.status_code == 400 and "stream" in response.text
 
 
+@pytest.mark.parametrize("n", [2, 0])
+def test_v1_refuses_more_than_one_choice_instead_of_giving_one(client: TestClient, n: int) -> None:
+    """n=2 was answered with one choice, without a word: a client reading choices[1] crashed."""
+    body = {"n": n, "messages": [{"role": "user", "content": "LG이노텍의 동반성장 펀드 규모는?"}]}
+    response = client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 400 and response.json()["error"]["message"].startswith(f"n: {n}; "), response.text
+    assert client.post("/v1/chat/completions", json={**body, "n": 1}).status_code == 200
+
+
 def test_api_malformed_json_is_a_json_400(client: TestClient) -> None:
     response = client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_request_error"

@@ -109,6 +109,8 @@ class ChatCompletionRequest(CheckedModel):
     model: str = "sangsaeng-qa"
     messages: list[ChatMessage] = Field(min_length=1)
     stream: StrictBool = False  # "yes" or "false" as a string is a 400, not a stream (or a plain answer)
+    # one answer per question: n=2 answered with one choice broke a client that reads choices[1]
+    n: int | None = None
     mode: Literal["llm", "extractive"] | None = None
     k: int | None = Field(default=None, ge=1, le=MAX_K)
     filters: FiltersBody | None = None  # ours, not OpenAI's: OpenAI clients pass it as an extra body field
@@ -352,6 +354,8 @@ def build_api_router(
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         if body.model not in MODEL_NAMES:
             raise unknown_model(body.model)
+        if body.n not in (None, 1):
+            raise ApiError(400, f"n: {body.n}; this server gives one answer per question (n=1): ask again for another")
         mode = body.mode or MODEL_NAMES[body.model]
         turns = [m for m in body.messages if m.role in ("user", "assistant")]
         if not turns or turns[-1].role != "user":
