@@ -861,6 +861,78 @@ def test_widget_served_under_a_path_prefix_answers(tmp_path: Path, seeds_dir_mod
     assert all(p.startswith("/qa/") for p in to_app), to_app
 
 
+class CutStreams:
+    """A proxy in front of the app that breaks every answer stream after its first piece: `end` closes the
+    response as if it were complete (a proxy that gave up on a slow answer), `drop` breaks the connection."""
+
+    def __init__(self, app, how: str) -> None:
+        self.app, self.how = app, how
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/v1/chat/completions":
+            await self.app(scope, receive, send)
+            return
+        pieces = {"sent": 0, "cut": False}
+
+        async def cutting_send(message) -> None:
+            if pieces["cut"]:
+                return
+            if message["type"] == "http.response.body" and message.get("body"):
+                pieces["sent"] += 1
+                if pieces["sent"] > 1:
+                    if self.how == "drop":
+                        raise ConnectionAbortedError("the proxy broke the connection")
+                    pieces["cut"] = True
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            await send(message)
+
+        await self.app(scope, receive, cutting_send)
+
+
+def widget_server(tmp_path: Path, seeds_dir: Path, wrap=lambda app: app) -> LiveServer:
+    pipe = FakePipeline.from_folder(seeds_dir)
+    app = create_app(web_settings(tmp_path, allowed=()), lambda: pipe)
+    app.state.service.start(background=False)
+    return LiveServer(wrap(app))
+
+
+def test_widget_says_the_server_cannot_be_reached_and_keeps_the_question(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """The server stopped after the widget loaded: the browser's "Failed to fetch" told the reader nothing, and
+    the question was gone from the box."""
+    server = widget_server(tmp_path, seeds_dir_module)
+    try:
+        page.goto(server.url + "/widget")
+        page.wait_for_selector("#qa-input")
+    finally:
+        server.stop()
+    page.fill("#qa-input", QUESTION)
+    page.click("#qa-send")
+    said = page.locator(".qa-bot .qa-text").last
+    said.filter(has_text="서버에 연결할 수 없습니다").wait_for(timeout=30_000)
+    assert "Failed to fetch" not in said.inner_text()
+    assert page.input_value("#qa-input") == QUESTION  # back in the box, to be sent again
+
+
+@pytest.mark.parametrize("how", ["end", "drop"])
+def test_widget_says_an_answer_cut_off_midway_and_keeps_the_question(
+        tmp_path: Path, seeds_dir_module: Path, page, how: str) -> None:
+    """A stream that stopped before its last chunk: a clean end left "…" as if it were the answer, a broken
+    connection said "오류: network error"; either way the question was gone."""
+    server = widget_server(tmp_path, seeds_dir_module, lambda app: CutStreams(app, how))
+    try:
+        page.goto(server.url + "/widget")
+        page.fill("#qa-input", QUESTION)
+        page.click("#qa-send")
+        said = page.locator(".qa-bot .qa-text").last
+        said.filter(has_text="연결이 끊겼습니다").wait_for(timeout=30_000)
+        assert "network error" not in said.inner_text()
+        assert page.input_value("#qa-input") == QUESTION
+        assert page.locator(".qa-feedback").count() == 0  # no votes on an answer that never came
+    finally:
+        server.stop()
+
+
 def test_chat_and_search_say_what_to_do_when_the_chroma_server_is_down(tmp_path: Path, seeds_dir_module: Path, page) -> None:
     """The page's words for a store that stopped answering are the HTTP API's 503 message, not a generic error."""
     from rag.pipeline import build_pipeline

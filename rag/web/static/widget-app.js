@@ -34,6 +34,9 @@
   // the server bounds a conversation (app.max_history_turns / _chars); the answer only uses the last
   // few turns, so the widget sends those and a long chat never runs into the limit
   var HISTORY_TURNS = 8, HISTORY_CHARS = 3000;
+  // the browser's own words for a failed fetch ("Failed to fetch", "network error") tell a reader nothing
+  var UNREACHABLE = "서버에 연결할 수 없습니다. 잠시 후 다시 보내 주세요.";
+  var CUT_OFF = "답변을 받는 중에 연결이 끊겼습니다. 다시 보내 주세요.";
   var controller = null;
   var counter = 0;
 
@@ -51,6 +54,20 @@
   }
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  // a fetch or a read that failed for the network's sake (not a stop the reader asked for): said in our words,
+  // and the question goes back in the box to be sent again
+  function lostError(words) {
+    var lost = new Error(words);
+    lost.lost = true;
+    return lost;
+  }
+  function connectionLost(words) {
+    return function (err) {
+      if (err && err.name === "AbortError") throw err;
+      throw lostError(words);
+    };
+  }
 
   // answer text with [n] markers as clickable spans that point at the source card n
   function renderAnswer(box, text, citations, prefix) {
@@ -146,13 +163,13 @@
     if (filtered) body.filters = filters;
     controller = new AbortController();
     setBusy(true);
-    var streamed = "", final = null, refused = false;
+    var streamed = "", final = null, giveBack = false;
     try {
       var resp = await fetch(endpoint("v1/chat/completions"), { method: "POST", signal: controller.signal,
-        headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch(connectionLost(UNREACHABLE));
       if (!resp.ok) {
         // a question refused as asked (too long: the server's limit, its message says it) goes back in the box
-        refused = resp.status === 400 || resp.status === 413;
+        giveBack = resp.status === 400 || resp.status === 413;
         var err = await resp.json().catch(function () { return {}; });
         // only 429 and a 503 of type "busy" mean too many requests; a 503 "unavailable" (start-up failed, the
         // store cannot be reached) is no reason to retry soon: its message says what is wrong
@@ -165,7 +182,7 @@
       }
       var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
       while (true) {
-        var chunk = await reader.read();
+        var chunk = await reader.read().catch(connectionLost(CUT_OFF));
         if (chunk.done) break;
         buffer += decoder.decode(chunk.value, { stream: true });
         var parts = buffer.split("\n\n");
@@ -186,6 +203,8 @@
           if (choice && choice.finish_reason) final = data;
         });
       }
+      // the stream ended without its last chunk (a proxy that gave up, a server that stopped): not an answer
+      if (!final) throw lostError(CUT_OFF);
       if (final) {
         var answerText = final.answer || streamed;
         text.classList.remove("qa-draft");
@@ -225,10 +244,11 @@
       }
     } catch (e) {
       text.textContent = e.name === "AbortError" ? (streamed || "") + " (중지됨)" : "오류: " + e.message;
+      if (e.lost) { text.classList.remove("qa-draft"); giveBack = true; }
     } finally {
       controller = null;
       setBusy(false);
-      if (refused && !input.value) input.value = question;
+      if (giveBack && !input.value) input.value = question;
       input.focus();
       scrollDown();
     }
