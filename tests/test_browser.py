@@ -511,11 +511,17 @@ def test_widget_takes_a_long_pasted_question_whole_and_gives_it_back_when_refuse
 
 
 def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServer, sites: dict, page) -> None:
-    page.goto(sites["evil"].url)
-    page.wait_for_selector("#sangsaeng-qa-frame", timeout=30_000)
+    # widget.js shows no bubble that would open a browser error page, and tells the site's developer why
+    with page.expect_event("console", predicate=lambda m: m.type == "warning", timeout=30_000) as warned:
+        page.goto(sites["evil"].url)
+    said = warned.value.text
+    assert f"origin {sites['evil'].url.rstrip('/')} is not in the server's allowed origins" in said, said
+    assert "app.allowed_origins" in said
+    assert page.locator("#sangsaeng-qa-bubble").count() == 0
+    page.evaluate("""(src) => { const f = document.createElement('iframe'); f.id = 'framed'; f.src = src;
+                                document.body.appendChild(f); }""", app_server.url + "/widget")
     page.wait_for_timeout(1_500)
-    framed = page.frame_locator("#sangsaeng-qa-frame").locator("#qa-input")
-    assert framed.count() == 0  # frame-ancestors refused the embedding
+    assert page.frame_locator("#framed").locator("#qa-input").count() == 0  # frame-ancestors refused the embedding
     result = page.evaluate(
         """async (url) => {
             try {

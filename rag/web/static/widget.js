@@ -57,5 +57,18 @@
     document.body.appendChild(button);
     if (script.getAttribute("data-open") === "true") toggle();
   }
-  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  function mountWhenReady() {
+    if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+  }
+  // A page whose origin the server does not list (app.allowed_origins) may not frame the widget: its bubble
+  // opened a browser error page. The server answers such an origin without CORS, so this fetch fails, and a
+  // second, opaque one that succeeds tells that refusal apart: then no bubble, and the console says why. When
+  // both fail (the page's own CSP forbids fetching us, but may allow our frame) the bubble is shown as before.
+  var health = new URL("health", page).href;
+  fetch(health, { credentials: "omit" }).then(mountWhenReady, function () {
+    fetch(health, { mode: "no-cors", credentials: "omit" }).then(function () {
+      console.warn("sangsaeng-qa widget: this page's origin " + location.protocol + "//" + location.host + " is not in " +
+        "the server's allowed origins (setting app.allowed_origins), so the widget is not shown here");
+    }, mountWhenReady);
+  });
 })();
