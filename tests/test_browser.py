@@ -896,9 +896,10 @@ class CutStreams:
         await self.app(scope, receive, cutting_send)
 
 
-def widget_server(tmp_path: Path, seeds_dir: Path, wrap=lambda app: app) -> LiveServer:
+def widget_server(tmp_path: Path, seeds_dir: Path, wrap=lambda app: app, **app_settings: object) -> LiveServer:
     pipe = FakePipeline.from_folder(seeds_dir)
-    app = create_app(web_settings(tmp_path, allowed=()), lambda: pipe)
+    settings = web_settings(tmp_path, allowed=())
+    app = create_app(replace(settings, app=replace(settings.app, **app_settings)), lambda: pipe)
     app.state.service.start(background=False)
     return LiveServer(wrap(app))
 
@@ -937,6 +938,24 @@ def test_widget_says_an_answer_cut_off_midway_and_keeps_the_question(
         assert page.locator(".qa-feedback").count() == 0  # no votes on an answer that never came
     finally:
         server.stop()
+
+
+def test_a_widget_vote_that_was_not_stored_says_so(tmp_path: Path, seeds_dir_module: Path, page) -> None:
+    """Over the rate limit the vote got a 429 and the widget still said "피드백 고맙습니다": the vote was lost unseen."""
+    server = widget_server(tmp_path, seeds_dir_module, rate_limit_per_minute=1)  # the question spends it
+    try:
+        page.goto(server.url + "/widget")
+        page.fill("#qa-input", QUESTION)
+        page.click("#qa-send")
+        page.locator(".qa-bot .qa-feedback button").first.wait_for(timeout=60_000)
+        page.locator(".qa-bot .qa-feedback button").first.click()
+        bar = page.locator(".qa-bot .qa-feedback").last
+        bar.filter(has_text="피드백을 보내지 못했습니다").wait_for(timeout=10_000)
+        assert "고맙습니다" not in bar.inner_text() and "초 뒤에 다시 눌러 주세요" in bar.inner_text()
+        assert bar.locator("button").count() == 2  # still there, to vote again
+    finally:
+        server.stop()
+    assert FeedbackStore(tmp_path / "feedback.sqlite3").recent() == []
 
 
 def test_chat_and_search_say_what_to_do_when_the_chroma_server_is_down(tmp_path: Path, seeds_dir_module: Path, page) -> None:

@@ -131,16 +131,24 @@
 
   function addFeedback(bubble, result) {
     var bar = el("div", "qa-feedback", "도움이 되었나요?");
+    var said = el("span", "qa-feedback-error");
     ["up", "down"].forEach(function (vote) {
       var b = el("button", null, vote === "up" ? "좋아요" : "아쉬워요");
       b.type = "button";
       b.setAttribute("aria-label", vote);
       b.addEventListener("click", function () {
         fetch(endpoint("api/feedback"), { method: "POST", headers: { "content-type": "application/json" },
-          body: JSON.stringify({ vote: vote, answer: result }) }).then(function () { bar.textContent = "피드백 고맙습니다."; });
+          body: JSON.stringify({ vote: vote, answer: result }) }).then(function (resp) {
+          if (resp.ok) { bar.textContent = "피드백 고맙습니다."; return; }
+          // not stored (over the rate limit, a server error): the buttons stay, to vote again later
+          var wait = resp.headers.get("retry-after");
+          said.textContent = resp.status === 429 ? "피드백을 보내지 못했습니다. " + (wait ? wait + "초 뒤에" : "잠시 후") + " 다시 눌러 주세요."
+                                                 : "피드백을 보내지 못했습니다 (HTTP " + resp.status + ").";
+        }, function () { said.textContent = "피드백을 보내지 못했습니다. 서버에 연결할 수 없습니다."; });
       });
       bar.appendChild(b);
     });
+    bar.appendChild(said);
     bubble.appendChild(bar);
   }
 
