@@ -83,7 +83,7 @@ def build_articles_router(admin: AdminGuard, service: ChatService, settings: Set
             return JSONResponse(payload, status_code=400)
 
         def work(step: Step) -> dict[str, Any]:
-            step.stage("파일을 읽는 중")
+            step.stage("기사를 읽고 색인하는 중")  # the whole ingest: reading, chunking, embedding
             return _admitted_dict(_run_ingest(lambda: box.admit(received, step.articles, step.stage)), box)
 
         job = jobs.submit("upload", work)
