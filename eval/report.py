@@ -183,7 +183,9 @@ def _misses(cases: Sequence[dict[str, Any]], limit: int = 25) -> list[str]:
             continue
         top = c["hits"][0]["source"] if c["hits"] else "–"
         # every group must be found, any variant of a group does: "850억 / 850억원; 김도윤"
-        expected = "; ".join(" / ".join(group) for group in c.get("answers") or []) or "(refuse)"
+        # (no answers and no gold: to be refused; gold only, a retrieval-only set's question: nothing to say)
+        expected = ("; ".join(" / ".join(group) for group in c.get("answers") or [])
+                    or ("–" if c.get("gold") else "(refuse)"))
         lines.append(
             f"| {c['id']} | {c['type']} | {_md(c['question'])} | {_md(', '.join(c['gold']) or '(none)')} "
             f"| {_md(top)} | {_md(expected)} | {_md(_answer_cell(c))} |"

@@ -525,6 +525,17 @@ def test_the_misses_table_says_what_was_expected_and_why_a_question_was_refused(
     assert misses[5].endswith("| (refuse) | 가람제약은 … |")
 
 
+def test_the_misses_table_does_not_call_a_gold_only_question_one_to_refuse() -> None:
+    """A --retrieval-only set may give gold without answers: its misses read "expected (refuse)", as if the
+    question were one the system must refuse."""
+    from eval.report import _misses
+
+    retrieval_only = {"id": "r1", "question": "r1?", "type": "t", "gold": ["a7.txt"], "answers": [],
+                      "hits": [{"source": "a2.txt", "score": 0.2, "chunk_id": "a2.txt#0"}], "answer": None,
+                      "refused": None, "recall@5": 0.0}
+    assert _misses([retrieval_only])[2] == "| r1 | t | r1? | a7.txt | a2.txt | – |  |"
+
+
 def test_diff_says_how_the_two_runs_were_made_differently_and_takes_their_folders(tmp_path: Path, capsys) -> None:
     """A run at k=5 beside one at k=3: the table silently lost R@5, and nothing said the runs were not made alike."""
     from eval.diff import main as diff_main
