@@ -518,9 +518,11 @@ def test_disallowed_site_can_neither_frame_nor_call_the_app(app_server: LiveServ
     assert f"origin {sites['evil'].url.rstrip('/')} is not in the server's allowed origins" in said, said
     assert "app.allowed_origins" in said
     assert page.locator("#sangsaeng-qa-bubble").count() == 0
-    page.evaluate("""(src) => { const f = document.createElement('iframe'); f.id = 'framed'; f.src = src;
-                                document.body.appendChild(f); }""", app_server.url + "/widget")
-    page.wait_for_timeout(1_500)
+    # the frame's load event fires once its document is in, the widget page or the browser's refusal: no fixed wait
+    # that a slow page would outlast with nothing yet to find
+    page.evaluate("""(src) => new Promise((loaded) => { const f = document.createElement('iframe'); f.id = 'framed';
+                                f.onload = () => loaded(); f.src = src; document.body.appendChild(f); })""",
+                  app_server.url + "/widget")
     assert page.frame_locator("#framed").locator("#qa-input").count() == 0  # frame-ancestors refused the embedding
     result = page.evaluate(
         """async (url) => {
