@@ -92,16 +92,19 @@ class Pipeline:
         """The store, checked against the embedding *setting* only: no model load (unchanged re-ingest)."""
         with self._lock:
             if self._store is None:
-                from rag.store import ChromaStore
+                from rag.store import ChromaStore, StoreMismatchError
 
-                if self._embedder is None:
-                    # a model the settings name but this machine lacks is said before a store built with
-                    # another one advises a rebuild that could not run
-                    from rag.embedding import check_model_setting
+                try:
+                    self._store = ChromaStore(self.settings.store, self._embedding_setting)
+                except StoreMismatchError:
+                    if self._embedder is None:
+                        # a model the settings name but this machine lacks is said, not the rebuild the store
+                        # advises, which could not run; a store built with this very setting opens without
+                        # the model (listing and deleting articles need none)
+                        from rag.embedding import check_model_setting
 
-                    check_model_setting(self.settings.embedding)
-
-                self._store = ChromaStore(self.settings.store, self._embedding_setting)
+                        check_model_setting(self.settings.embedding)
+                    raise
             return self._store
 
     def _shared_name(self) -> str | None:

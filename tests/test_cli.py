@@ -81,6 +81,27 @@ def test_a_missing_embedding_model_is_named_not_answered_with_a_rebuild_that_cou
     assert "e5-typo' (setting RAG_EMBEDDING__MODEL / embedding.model) does not exist" in err and "--rebuild" not in err
 
 
+def test_a_store_built_with_a_model_folder_now_missing_still_lists_and_deletes_its_articles(tmp_path, env, monkeypatch,
+                                                                                          capsys):
+    """Listing and deleting articles need no model: with the model folder gone (moved, an unmounted disk) they
+    worked, and the model check in front of every store open refused them too."""
+    from rag.config import StoreSettings
+    from rag.store import ChromaStore
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    gone = str(tmp_path / "models" / "ko-embedding")
+    store = ChromaStore(StoreSettings(dir=tmp_path / "store"), gone)  # built with that folder, then it went away
+    store.bind_model(gone, 384)
+    store.close()
+    monkeypatch.setenv("RAG_EMBEDDING__MODEL", gone)
+    assert main(["articles"]) == 0 and "0 articles" in capsys.readouterr().err
+    assert main(["delete", "a.txt"]) == 1  # no such article, said as such
+    assert capsys.readouterr().err.startswith("not deleted a.txt: ")
+    assert main(["info"]) == 2  # it names the model, so it loads it: named as missing
+    assert "ko-embedding' (setting RAG_EMBEDDING__MODEL / embedding.model) does not exist" in capsys.readouterr().err
+
+
 def _run(args, env, check=True):
     proc = subprocess.run([sys.executable, "-m", "rag", *args], cwd=PROJECT_ROOT, env={**os.environ, **env},
                           capture_output=True, text=True, timeout=600)
