@@ -368,11 +368,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (CheckpointError, DatasetError, EvalError, SettingsError, StoreError, IngestError, QuestionError)
 
 
-def warm_up(pipe: Any, questions: Sequence[Question], llm: bool, settings: Settings) -> None:
+def warm_up(pipe: Any, questions: Sequence[Question], llm: bool, settings: Settings | None = None) -> None:
     """Load the embedder, index, tokenizer (and LLM) before timing. An LLM run whose LLM is not configured or cannot
-    load is refused: every answer would be the extractive fallback, measured and labelled as the LLM's."""
+    load is refused: every answer would be the extractive fallback, measured and labelled as the LLM's. `settings`:
+    the pipeline's own by default (the bench scripts call it as `warm_up(pipe, questions, llm=True)`)."""
     from rag.generation import GenerationError
 
+    settings = pipe.settings if settings is None else settings
     if llm and settings.generation.backend == "extractive":
         raise EvalError("an LLM run, and no LLM is configured (generation.backend is extractive): every answer would "
                         "be the extractive fallback; set generation.backend to local or openai, or give --mode extractive")

@@ -416,6 +416,23 @@ def test_an_llm_run_without_a_usable_llm_is_refused_before_any_question(tmp_path
     assert _eval(["--dataset", str(SMOKE), "--mode", "extractive", "--limit", "1", "--out", str(out)], local) == 0
 
 
+def test_warm_up_is_called_as_the_bench_scripts_call_it(ingested):
+    """bench/evidence_budget_llm.py and bench/first_token_ab.py call `warm_up(pipe, questions, llm=True)`: a
+    required settings argument made both stop with a TypeError before their first question."""
+    from fakes import HashingEmbedder
+
+    from eval.__main__ import EvalError, warm_up
+    from rag.pipeline import build_pipeline
+
+    pipe = build_pipeline(ingested, embedder=HashingEmbedder())
+    try:
+        with pytest.raises(EvalError, match="no LLM is configured"):  # the test settings' backend is extractive
+            warm_up(pipe, [], llm=True)
+        warm_up(pipe, [], llm=False)
+    finally:
+        pipe.close()
+
+
 def test_resume_refuses_after_a_lexicon_prompt_or_model_file_was_edited_but_not_a_server_setting(
         tmp_path: Path, ingested, capsys):
     """answer.lexicon and answer.prompts name folders, the fitted models files: a file edited there between the
