@@ -7,6 +7,7 @@ Set RAG_SCREENSHOTS=docs to refresh the README screenshots (default: the test's 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -885,6 +886,17 @@ class CutStreams:
         async def cutting_send(message) -> None:
             if pieces["cut"]:
                 return
+            if self.how == "after_final" and message["type"] == "http.response.body" and b"[DONE]" in message.get("body", b""):
+                # everything up to the end mark reaches the page (the final chunk included), then the line breaks;
+                # a browser drops what it has received but not yet read when a connection errors, so the page is
+                # given ample time to read the final chunk first
+                await send({"type": "http.response.body", "body": message["body"].split(b"data: [DONE]")[0],
+                            "more_body": True})
+                await asyncio.sleep(2)
+                raise ConnectionAbortedError("the proxy broke the connection after the final chunk")
+            if self.how == "after_final":
+                await send(message)
+                return
             if message["type"] == "http.response.body" and message.get("body"):
                 pieces["sent"] += 1
                 if pieces["sent"] > 1:
@@ -938,6 +950,22 @@ def test_widget_says_an_answer_cut_off_midway_and_keeps_the_question(
         assert "network error" not in said.inner_text()
         assert page.input_value("#qa-input") == QUESTION
         assert page.locator(".qa-feedback").count() == 0  # no votes on an answer that never came
+    finally:
+        server.stop()
+
+
+def test_a_connection_broken_after_the_final_chunk_keeps_the_answer(tmp_path: Path, seeds_dir_module: Path,
+                                                                   page) -> None:
+    """The answer's final chunk arrived, then the connection broke before the end mark: nothing was lost, and the
+    answer is shown as such (it said "연결이 끊겼습니다" and put the answered question back)."""
+    server = widget_server(tmp_path, seeds_dir_module, lambda app: CutStreams(app, "after_final"))
+    try:
+        page.goto(server.url + "/widget")
+        page.fill("#qa-input", QUESTION)
+        page.click("#qa-send")
+        page.locator(".qa-bot .qa-feedback").wait_for(timeout=30_000)  # a finished answer gets its vote buttons
+        assert "연결이 끊겼습니다" not in page.locator(".qa-bot .qa-text").last.inner_text()
+        assert page.input_value("#qa-input") == ""
     finally:
         server.stop()
 

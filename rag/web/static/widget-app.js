@@ -190,7 +190,8 @@
       }
       var reader = resp.body.getReader(), decoder = new TextDecoder(), buffer = "";
       while (true) {
-        var chunk = await reader.read().catch(connectionLost(CUT_OFF));
+        // a connection dropped once the final chunk is in lost nothing: that answer is shown
+        var chunk = await reader.read().catch(final ? function () { return { done: true }; } : connectionLost(CUT_OFF));
         if (chunk.done) break;
         buffer += decoder.decode(chunk.value, { stream: true });
         var parts = buffer.split("\n\n");
