@@ -157,7 +157,8 @@ def opening_reference(question: str, history: Sequence[Turn], korean: Analyzer) 
         return ""  # "이 회장은 …", "이 대통령이 …": Kiwi reads a surname before a title, which names a person
     for pattern in (patterns.referring, patterns.pronoun, *patterns.pointing.values()):
         match = pattern.match(text)
-        if match is None or match.group().isascii():
+        # a word of its own, particles aside: "이곳저곳에서" (here and there) opens with no "이곳"
+        if match is None or match.group().isascii() or not _WORD_END.match(text, match.end()):
             continue
         particle = match.groupdict().get("particle")
         return match.group()[:len(match.group()) - len(particle or "")]
@@ -165,17 +166,21 @@ def opening_reference(question: str, history: Sequence[Turn], korean: Analyzer) 
     # question naming no one, as in is_followup ("이 기사에서 SKT는 …" is a question of its own)
     match = patterns.determiner.match(text + " ")
     if match is not None and not [t for t in korean.key_terms(question) if len(t) > 1 and not t[0].isdigit()]:
-        following = re.match(r"\s*\S+", text[match.end():])
-        return _as_word(text, match.end() + (following.end() if following else 0))
+        following = re.match(r"\s*(\S+)", text[match.end():])
+        noun = _bare(following.group(1)) if following else ""
+        return f"{match.group().strip()} {noun}".strip()
     return ""
 
 
-def _as_word(text: str, end: int) -> str:
-    """text[:end] carried to its word's end, without its punctuation and particles ("그는" -> "그")."""
-    word_end = re.match(r"\S*", text[end:]).end() + end
-    word = text[:word_end].rstrip(".,?!:;\"'”’」)")
-    word = (_JOSA.sub("", word) or word).rstrip("\"'”’」)")
-    return word
+# a word's end after a reference word: particles, then no more Hangul
+_WORD_END = re.compile(rf"(?:{_STACKED}|{_PARTICLES})?(?![가-힣])")
+_QUOTES = "\"'“”‘’「」『』()"
+
+
+def _bare(word: str) -> str:
+    """A word without its punctuation, quotes and particles ("“회사”의" -> "회사")."""
+    word = word.rstrip(".,?!:;").strip(_QUOTES)
+    return (_JOSA.sub("", word) or word).strip(_QUOTES)
 
 
 def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:

@@ -331,7 +331,8 @@ def test_the_reference_word_a_first_question_opens_with_is_said_without_its_part
     for question, word in (("그 회사의 펀드 규모는?", "그 회사"), ("거기서 열린 행사는?", "거기"),
                            ("그는 누구에게 밀려 수상에 실패하였는가?", "그"), ("해당 기업들은 어디야?", "해당 기업들"),
                            ("그때 발표한 내용은?", "그때"), ('  "그 사람"은 누구야?', "그 사람"),
-                           ("그 규모는?", "그 규모")):  # a determiner before a noun, in a question naming no one
+                           ("그 규모는?", "그 규모"),  # a determiner before a noun, in a question naming no one
+                           ("이 “회사”의 펀드는?", "이 회사"), ("그 ", "그")):
         assert opening_reference(question, (), korean) == word, question
     assert opening_reference("그 회사의 펀드 규모는?", (Turn("user", "LG이노텍의 펀드는?"),), korean) == ""
 
@@ -340,7 +341,8 @@ def test_a_reference_inside_a_question_or_a_surname_before_a_title_is_no_danglin
     for question in ("남산외인아파트가 철거된 뒤 그 자리에 조성된 것은?",  # points inside the question
                      "이 회장은 협력사에 대해 뭐라고 했어?",  # Kiwi reads 이 as a surname before a title
                      "이 기사에서 SKT는 무엇을 했어?",  # a determiner, but the question names its subject
-                     "There is a fund for suppliers?", "LG이노텍의 동반성장 펀드 규모는?"):
+                     "There is a fund for suppliers?", "LG이노텍의 동반성장 펀드 규모는?",
+                     "이곳저곳에서 열린 상생 행사는?"):  # "이곳저곳" (here and there) is a word of its own
         assert opening_reference(question, (), korean) == "", question
 
 
