@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None, *, settings: Settings | None = None,
     p.add_argument("--limit", type=int, default=None, help="only the first N questions (a quick look; not for the table)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--store", type=Path, default=None)
-    p.add_argument("--out", type=Path, default=None, help="markdown file (default eval/results/<date>-<dataset>.md)")
+    p.add_argument("--out", type=Path, default=None, help="markdown file (default eval/results/<date>-<dataset>.md); the figures as JSON go beside it, same name, .json")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     apply_offline_env()
