@@ -174,13 +174,13 @@ def opening_reference(question: str, history: Sequence[Turn], korean: Analyzer) 
 
 # a word's end after a reference word: particles, then no more Hangul
 _WORD_END = re.compile(rf"(?:{_STACKED}|{_PARTICLES})?(?![가-힣])")
-_QUOTES = "\"'“”‘’「」『』()"
 
 
 def _bare(word: str) -> str:
     """A word without its punctuation, quotes and particles ("“회사”의" -> "회사")."""
-    word = word.rstrip(".,?!:;").strip(_QUOTES)
-    return (_JOSA.sub("", word) or word).strip(_QUOTES)
+    edge = _EDGE + "「」『』:;"
+    word = word.strip(edge)
+    return (_JOSA.sub("", word) or word).strip(edge)
 
 
 def carried_names(history: Sequence[Turn], korean: Analyzer, limit: int = 4) -> list[str]:
